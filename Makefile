@@ -1,0 +1,104 @@
+# TSKernel: TypeScript -> wasm -> C -> x86-64 kernel -> bootable ISO.
+# `make` builds build/os.iso; `make run` boots it; `make test` runs all tests.
+
+BUILD      := build
+ASC        := node_modules/.bin/asc
+VITEST     := node_modules/.bin/vitest
+CLANG      := clang
+LD         := ld.lld
+NASM       := nasm
+WASM2C     := wasm2c
+QEMU       := qemu-system-x86_64
+QEMU_MEM   ?= 512M
+QEMU_FLAGS := -accel tcg -cpu max -m $(QEMU_MEM) -no-reboot \
+              -device isa-debug-exit,iobase=0xf4,iosize=0x04
+CMDLINE    ?=
+
+# wasm2c's runtime header lives in /usr/src/wasm2c (Debian wabt); the rest of
+# the includes are our freestanding stand-ins and clang's own headers.
+WASM_RT_INCLUDE := $(firstword $(wildcard /usr/src/wasm2c /usr/include))
+CFLAGS := --target=x86_64-unknown-none-elf -std=c11 -O2 -g \
+          -ffreestanding -nostdinc -mno-red-zone -mgeneral-regs-only -fno-pic \
+          -fno-stack-protector -fno-omit-frame-pointer -mcmodel=kernel \
+          -fno-asynchronous-unwind-tables \
+          -isystem $(shell $(CLANG) -print-resource-dir 2>/dev/null)/include \
+          -Ikernel/arch/x86_64/include -I$(BUILD) -idirafter $(WASM_RT_INCLUDE) \
+          -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_SKIP_SIGNAL_RECOVERY=1 \
+          -DWASM_RT_USE_STACK_DEPTH_COUNT=0
+WARNINGS := -Wall -Werror -Wno-unused-function -Wno-unused-parameter
+
+TS_SOURCES   := $(shell find kernel -name '*.ts')
+NATIVE_C     := $(wildcard kernel/arch/x86_64/*.c)
+NATIVE_ASM   := $(wildcard kernel/arch/x86_64/*.asm)
+BOOT_ASM     := $(wildcard boot/*.asm)
+NATIVE_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(NATIVE_C)) \
+                $(patsubst %.asm,$(BUILD)/%.o,$(NATIVE_ASM) $(BOOT_ASM))
+
+.PHONY: all iso run debug test unit-wasm deps clean
+all: iso
+iso: $(BUILD)/os.iso
+
+deps:
+	@scripts/ensure-deps.sh
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@echo "  NPM     ci"
+	@npm ci --no-audit --no-fund --loglevel=error
+
+$(BUILD)/kernel.wasm: $(TS_SOURCES) asconfig.json node_modules/.package-lock.json
+	@mkdir -p $(@D)
+	@echo "  ASC     $@"
+	@$(ASC) kernel/main.ts --target kernel
+
+$(BUILD)/kernel.c: $(BUILD)/kernel.wasm
+	@echo "  WASM2C  $@"
+	@$(WASM2C) $< -n kernel -o $@
+
+$(BUILD)/kernel.o: $(BUILD)/kernel.c
+	@echo "  CC      $@"
+	@$(CLANG) $(CFLAGS) -Wno-everything -c $< -o $@
+
+$(BUILD)/kernel/arch/x86_64/%.o: kernel/arch/x86_64/%.c $(BUILD)/kernel.c $(wildcard kernel/arch/x86_64/include/*.h)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	@$(CLANG) $(CFLAGS) $(WARNINGS) -c $< -o $@
+
+$(BUILD)/%.o: %.asm
+	@mkdir -p $(@D)
+	@echo "  NASM    $@"
+	@$(NASM) -f elf64 -g -F dwarf -o $@ $<
+
+$(BUILD)/kernel.elf: $(BUILD)/kernel.o $(NATIVE_OBJS) linker/kernel.ld
+	@echo "  LD      $@"
+	@$(LD) -T linker/kernel.ld -nostdlib --no-pie -z max-page-size=4096 -o $@ $(BUILD)/kernel.o $(NATIVE_OBJS)
+
+$(BUILD)/kernel.sym: $(BUILD)/kernel.elf $(BUILD)/kernel.wasm scripts/gen-symbols.mjs
+	@echo "  SYMBOLS $@"
+	@node scripts/gen-symbols.mjs $(BUILD)/kernel.elf $(BUILD)/kernel.wasm $@
+
+$(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym iso/grub.cfg scripts/make-iso.sh
+	@echo "  ISO     $@"
+	@scripts/make-iso.sh $@ "$(CMDLINE)"
+
+run: deps
+	@$(MAKE) --no-print-directory iso
+	@echo "  QEMU    $(BUILD)/os.iso (serial console here; quit with Ctrl-A X)"
+	@$(QEMU) $(QEMU_FLAGS) -cdrom $(BUILD)/os.iso -boot d -nographic
+
+debug: deps
+	@$(MAKE) --no-print-directory iso
+	@echo "  QEMU    waiting for gdb on :1234; in another terminal: gdb -x scripts/gdbinit"
+	@$(QEMU) $(QEMU_FLAGS) -cdrom $(BUILD)/os.iso -boot d -nographic -s -S
+
+unit-wasm: $(BUILD)/unit/unit.wasm
+$(BUILD)/unit/unit.wasm: $(TS_SOURCES) $(wildcard tests/unit/*.ts) asconfig.json node_modules/.package-lock.json
+	@mkdir -p $(@D)
+	@echo "  ASC     $@"
+	@$(ASC) tests/unit/harness.ts --target unit
+
+test: deps
+	@$(MAKE) --no-print-directory iso unit-wasm
+	@node scripts/run-tests.mjs
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,74 @@
+// CPU instructions, provided by the native side (intrinsics.c, traps.asm).
+// Addresses passed as u32 are linear-memory (physical) addresses.
+
+@external("env", "cpu_inb") export declare function inb(port: u32): u32;
+@external("env", "cpu_outb") export declare function outb(port: u32, value: u32): void;
+@external("env", "cpu_inw") export declare function inw(port: u32): u32;
+@external("env", "cpu_outw") export declare function outw(port: u32, value: u32): void;
+@external("env", "cpu_inl") export declare function inl(port: u32): u32;
+@external("env", "cpu_outl") export declare function outl(port: u32, value: u32): void;
+
+@external("env", "cpu_read_cr0") export declare function readCr0(): u64;
+@external("env", "cpu_read_cr2") export declare function readCr2(): u64;
+@external("env", "cpu_read_cr3") export declare function readCr3(): u64;
+@external("env", "cpu_read_cr4") export declare function readCr4(): u64;
+@external("env", "cpu_write_cr0") export declare function writeCr0(value: u64): void;
+@external("env", "cpu_write_cr3") export declare function writeCr3(value: u64): void;
+@external("env", "cpu_write_cr4") export declare function writeCr4(value: u64): void;
+
+@external("env", "cpu_rdmsr") export declare function rdmsr(msr: u32): u64;
+@external("env", "cpu_wrmsr") export declare function wrmsr(msr: u32, value: u64): void;
+@external("env", "cpu_invlpg") export declare function invlpg(virtualAddress: u64): void;
+@external("env", "cpu_rdtsc") export declare function rdtsc(): u64;
+/** Writes EAX, EBX, ECX, EDX as four u32 at `out`. */
+@external("env", "cpu_cpuid") export declare function cpuid(leaf: u32, subleaf: u32, out: u32): void;
+
+@external("env", "cpu_halt") export declare function halt(): void;
+@external("env", "cpu_disable_interrupts") export declare function disableInterrupts(): void;
+@external("env", "cpu_enable_interrupts") export declare function enableInterrupts(): void;
+@external("env", "cpu_read_flags") export declare function readFlags(): u64;
+
+@external("env", "cpu_load_gdt") export declare function loadGdt(table: u32, limit: u32): void;
+@external("env", "cpu_load_idt") export declare function loadIdt(table: u32, limit: u32): void;
+@external("env", "cpu_load_task_register") export declare function loadTaskRegister(selector: u32): void;
+@external("env", "cpu_reload_segments") export declare function reloadSegments(code: u32, data: u32): void;
+
+/** Virtual address of the entry stub for exception `vector` (0..31). */
+@external("env", "arch_trap_stub") export declare function trapStub(vector: u32): u64;
+@external("env", "arch_layout") export declare function layout(item: LayoutItem): u64;
+/** Reports `vector` with the caller's registers as a trap frame; never returns. */
+@external("env", "arch_raise") export declare function raise(vector: u64, code: u64): void;
+
+@external("env", "arch_selftest_divide") export declare function selftestDivide(dividend: u32, divisor: u32): u32;
+@external("env", "arch_selftest_invalid_opcode") export declare function selftestInvalidOpcode(): void;
+
+/** What the linker placed where (arch_layout in intrinsics.c). */
+export const enum LayoutItem {
+  KernelPhysStart = 0,
+  KernelPhysEnd = 1,
+  TextStart = 2,
+  TextEnd = 3,
+  BootStackGuard = 4,
+  BootStackTop = 5,
+  DoubleFaultStackGuard = 6,
+  DoubleFaultStackTop = 7,
+  NmiStackGuard = 8,
+  NmiStackTop = 9,
+}
+
+export const KERNEL_VMA: u64 = 0xffffffff80000000;
+export const DIRECT_MAP: u64 = 0xffff800000000000;
+export const PAGE_SIZE: u32 = 4096;
+
+/** Pseudo-vectors for reports that do not come from the CPU (arch.h). */
+export const VECTOR_WASM_TRAP: u32 = 256;
+export const VECTOR_KERNEL_ABORT: u32 = 257;
+
+/** Linear-memory address of a kernel virtual address (image or direct map), or -1. */
+export function linearAddressOf(virtualAddress: u64): i64 {
+  if (virtualAddress >= KERNEL_VMA) return <i64>(virtualAddress - KERNEL_VMA);
+  if (virtualAddress >= DIRECT_MAP && virtualAddress - DIRECT_MAP < 0xffff0000) {
+    return <i64>(virtualAddress - DIRECT_MAP);
+  }
+  return -1;
+}

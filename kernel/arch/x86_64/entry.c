@@ -1,0 +1,29 @@
+/* Native entry: make the wasm2c instance whose linear memory is the direct
+ * map of physical memory, and hand control to the TypeScript kernel. */
+#include "arch.h"
+#include "kernel.h"
+
+/* 65536 pages would wrap wasm2c's 32-bit page count to 0. */
+#define LINEAR_MEMORY_PAGES 65535u
+
+static wasm_rt_memory_t linear_memory;
+static Z_kernel_instance_t kernel_instance;
+
+wasm_rt_memory_t *Z_envZ_memory(struct Z_env_instance_t *env) {
+  (void)env;
+  return &linear_memory;
+}
+
+void kernel_entry(uint32_t boot_info) {
+  linear_memory.data = (uint8_t *)DIRECT_MAP;
+  linear_memory.pages = LINEAR_MEMORY_PAGES;
+  linear_memory.max_pages = LINEAR_MEMORY_PAGES;
+  linear_memory.size = LINEAR_MEMORY_PAGES * 65536u;
+  Z_kernel_init_module();
+  Z_kernel_instantiate(&kernel_instance, 0);
+  Z_kernelZ_kmain(&kernel_instance, boot_info);
+}
+
+void trap_dispatch(struct trap_frame *frame) {
+  Z_kernelZ_trap(&kernel_instance, linear_address(frame));
+}

@@ -1,0 +1,3 @@
+/* Freestanding alloca, for wasm2c's multi-value returns. */
+#pragma once
+#define alloca __builtin_alloca

@@ -1,0 +1,3 @@
+/* Freestanding stand-in: wasm-rt.h includes <stdlib.h>; nothing from it is used. */
+#pragma once
+#include <stddef.h>

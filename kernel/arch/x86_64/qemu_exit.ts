@@ -1,0 +1,32 @@
+// How the kernel ends a run. Under QEMU with
+//   -device isa-debug-exit,iobase=0xf4,iosize=0x04
+// writing v to port 0xf4 exits QEMU with status (v << 1) | 1:
+//
+//   Success 0x10 -> 33   the kernel finished what it was asked to do
+//   Failure 0x11 -> 35   a check failed (e.g. a selftest did not fault)
+//   Panic   0x12 -> 37   a kernel panic was reported
+//
+// A triple fault under -no-reboot exits 0 and a hang is killed by the test
+// harness, so neither can be mistaken for one of these. Only the kernel
+// command line `exit=qemu` enables the port: on a real PC, port 0xf4 may
+// belong to something else, and the kernel halts instead.
+import { disableInterrupts, halt, outb } from "./cpu";
+
+export const enum ExitStatus {
+  Success = 0x10,
+  Failure = 0x11,
+  Panic = 0x12,
+}
+
+const DEBUG_EXIT_PORT: u32 = 0xf4;
+let exitPortEnabled = false;
+
+export function enableQemuExit(): void {
+  exitPortEnabled = true;
+}
+
+export function shutdown(status: ExitStatus): void {
+  disableInterrupts();
+  if (exitPortEnabled) outb(DEBUG_EXIT_PORT, status);
+  while (true) halt();
+}

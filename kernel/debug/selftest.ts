@@ -1,0 +1,68 @@
+// Deliberate kernel faults, chosen with the command line `selftest=<name>`,
+// each proving one path of the panic report. Every one of them must end in
+// a panic; returning means the fault did not happen.
+import { selftestDivide, selftestInvalidOpcode as selftestInvalidOpcodeNative } from "../arch/x86_64/cpu";
+import { argumentEquals, hasArgument } from "../boot/cmdline";
+import { print, printf } from "../console/console";
+
+const squares: StaticArray<u32> = [0, 1, 4, 9];
+
+/** Reads past the 4 GiB of linear memory the direct map provides. */
+function selftestPageFault(): u64 {
+  return load<u64>(0xfffff000, 0x2000);
+}
+
+let selftestIndex: i32 = 4;
+
+function selftestUnreachable(): u64 {
+  if (selftestIndex < 0x7fffffff) unreachable();
+  return 0;
+}
+
+function selftestBounds(): u64 {
+  return squares[selftestIndex];
+}
+
+/** Recurses until the boot stack runs into its guard page. */
+function recurse(depth: u32): u32 {
+  const result = recurse(depth + 1);
+  if (result == depth) print("."); // work after the call: no tail-call elimination
+  return result + 1;
+}
+
+function selftestStackOverflow(): u64 {
+  return recurse(0);
+}
+
+function selftestDivideByZero(): u64 {
+  return selftestDivide(1, 0);
+}
+
+function selftestInvalidOpcode(): u64 {
+  selftestInvalidOpcodeNative();
+  return 0;
+}
+
+/**
+ * Runs the selftest named on the command line. Returns only if it did not
+ * fault. The test is called through a function reference so that the
+ * optimizer cannot inline it, and the panic report names it.
+ */
+export function runSelftest(): void {
+  let test: (() => u64) | null = null;
+  if (argumentEquals("selftest", "page-fault")) test = selftestPageFault;
+  else if (argumentEquals("selftest", "divide-by-zero")) test = selftestDivideByZero;
+  else if (argumentEquals("selftest", "invalid-opcode")) test = selftestInvalidOpcode;
+  else if (argumentEquals("selftest", "unreachable")) test = selftestUnreachable;
+  else if (argumentEquals("selftest", "bounds")) test = selftestBounds;
+  else if (argumentEquals("selftest", "stack-overflow")) test = selftestStackOverflow;
+  if (test == null) {
+    print("selftest: unknown name; try page-fault, divide-by-zero, invalid-opcode, unreachable, bounds, stack-overflow\n");
+    return;
+  }
+  printf("selftest: no fault happened (result %x)\n", test());
+}
+
+export function selftestRequested(): bool {
+  return hasArgument("selftest");
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# make-iso.sh OUT.iso "KERNEL COMMAND LINE"
+# Builds a bootable ISO (BIOS, and UEFI when GRUB's EFI files are installed)
+# from build/kernel.elf and build/kernel.sym with the given command line.
+set -euo pipefail
+out=$1
+cmdline=${2:-}
+build=$(dirname "$0")/../build
+tree=$(mktemp -d)
+trap 'rm -rf "$tree"' EXIT
+mkdir -p "$tree/boot/grub"
+cp "$build/kernel.elf" "$build/kernel.sym" "$tree/boot/"
+template=$(cat "$(dirname "$0")/../iso/grub.cfg")
+printf '%s\n' "${template//@CMDLINE@/$cmdline}" > "$tree/boot/grub/grub.cfg"
+if ! grub-mkrescue -o "$out.tmp" "$tree" >"$tree.log" 2>&1; then
+  cat "$tree.log" >&2
+  rm -f "$tree.log" "$out.tmp"
+  exit 1
+fi
+rm -f "$tree.log"
+mv "$out.tmp" "$out"
