@@ -96,21 +96,43 @@ function printGuardPageHit(address: u64): void {
   checkGuardPage(address, LayoutItem.NmiStackGuard, "NMI");
 }
 
-/** Frame-pointer walk, trusting only frames inside the kernel image. */
+/**
+ * Frame-pointer walk, trusting only frames inside the kernel image whose
+ * saved RBP moves up the stack (so a corrupt chain cannot loop). Runs of the
+ * same return address (deep recursion) are printed once with a count.
+ */
 function printCallTrace(rbp: u64): void {
-  print("call trace:\n");
+  print("call trace:");
   const imageStart = layout(LayoutItem.KernelPhysStart);
   const imageEnd = layout(LayoutItem.KernelPhysEnd);
-  for (let i = 0; i < MAX_TRACE_FRAMES; i++) {
+  let previous: u64 = 0;
+  let repeats: u32 = 0;
+  let printed = 0;
+  while (printed < MAX_TRACE_FRAMES) {
     const linear = linearAddressOf(rbp);
     if ((rbp & 7) != 0 || linear < <i64>imageStart || linear + 16 > <i64>imageEnd) break;
     const returnAddress = load<u64>(<usize>linear + 8);
+    const next = load<u64>(<usize>linear);
     if (returnAddress < KERNEL_VMA) break;
-    printf("  %p ", returnAddress);
-    printSymbol(returnAddress);
-    print("\n");
-    rbp = load<u64>(<usize>linear);
+    if (returnAddress == previous) {
+      repeats++;
+    } else {
+      printRepeats(repeats);
+      repeats = 0;
+      previous = returnAddress;
+      printf("\n  %p ", returnAddress);
+      printSymbol(returnAddress);
+      printed++;
+    }
+    if (next <= rbp) break;
+    rbp = next;
   }
+  printRepeats(repeats);
+  print("\n");
+}
+
+function printRepeats(repeats: u32): void {
+  if (repeats > 0) printf(" (repeated %d times)", repeats + 1);
 }
 
 function printRegisters(f: TrapFrame): void {

@@ -1,7 +1,7 @@
 // Deliberate kernel faults, chosen with the command line `selftest=<name>`,
 // each proving one path of the panic report. Every one of them must end in
 // a panic; returning means the fault did not happen.
-import { selftestDivide, selftestInvalidOpcode as selftestInvalidOpcodeNative } from "../arch/x86_64/cpu";
+import { loadIdt, selftestDivide, selftestInvalidOpcode as selftestInvalidOpcodeNative } from "../arch/x86_64/cpu";
 import { argumentEquals, hasArgument } from "../boot/cmdline";
 import { print, printf } from "../console/console";
 
@@ -44,6 +44,17 @@ function selftestInvalidOpcode(): u64 {
 }
 
 /**
+ * With an empty IDT no exception can be delivered: the CPU triple-faults
+ * and resets, which QEMU (-no-reboot) reports as exit status 0. This proves
+ * the test harness never takes that for success.
+ */
+function selftestTripleFault(): u64 {
+  loadIdt(0, 0);
+  selftestInvalidOpcodeNative();
+  return 0;
+}
+
+/**
  * Runs the selftest named on the command line. Returns only if it did not
  * fault. The test is called through a function reference so that the
  * optimizer cannot inline it, and the panic report names it.
@@ -56,8 +67,9 @@ export function runSelftest(): void {
   else if (argumentEquals("selftest", "unreachable")) test = selftestUnreachable;
   else if (argumentEquals("selftest", "bounds")) test = selftestBounds;
   else if (argumentEquals("selftest", "stack-overflow")) test = selftestStackOverflow;
+  else if (argumentEquals("selftest", "triple-fault")) test = selftestTripleFault;
   if (test == null) {
-    print("selftest: unknown name; try page-fault, divide-by-zero, invalid-opcode, unreachable, bounds, stack-overflow\n");
+    print("selftest: unknown name; try page-fault, divide-by-zero, invalid-opcode, unreachable, bounds, stack-overflow, triple-fault\n");
     return;
   }
   printf("selftest: no fault happened (result %x)\n", test());

@@ -1,0 +1,85 @@
+// Boots the kernel in QEMU (TCG) with a given command line and memory size,
+// collects the serial console, and reports how QEMU ended. A boot that
+// does not end by itself is killed after a timeout.
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const ISO_DIR = join(ROOT, "build/test-isos");
+
+/** isa-debug-exit statuses (kernel/arch/x86_64/qemu_exit.ts). */
+export const EXIT_SUCCESS = 33;
+export const EXIT_FAILURE = 35;
+export const EXIT_PANIC = 37;
+
+export interface BootResult {
+  status: number | null; // QEMU's exit status; null when killed
+  timedOut: boolean;
+  serial: string;
+  milliseconds: number;
+}
+
+export interface BootOptions {
+  cmdline: string;
+  memory?: string;
+  timeoutMs?: number;
+}
+
+/** An ISO for this command line, built once per kernel build. */
+function isoFor(cmdline: string): string {
+  const kernel = join(ROOT, "build/kernel.elf");
+  if (!existsSync(kernel)) throw new Error("build/kernel.elf is missing: run `make test`, not vitest alone");
+  const key = createHash("sha256").update(cmdline).update(String(statSync(kernel).mtimeMs)).digest("hex");
+  const iso = join(ISO_DIR, `${key.slice(0, 16)}.iso`);
+  if (!existsSync(iso)) {
+    mkdirSync(ISO_DIR, { recursive: true });
+    execFileSync(join(ROOT, "scripts/make-iso.sh"), [iso, cmdline], { stdio: "pipe" });
+  }
+  return iso;
+}
+
+export function boot(options: BootOptions): Promise<BootResult> {
+  const iso = isoFor(options.cmdline);
+  // A file, not a pipe: QEMU may drop serial output a busy reader has not
+  // taken yet when it exits.
+  const logDir = mkdtempSync(join(tmpdir(), "tskernel-serial-"));
+  const log = join(logDir, "serial.log");
+  const args = [
+    "-accel", "tcg", "-cpu", "max", "-m", options.memory ?? "128M",
+    "-no-reboot", "-display", "none", "-serial", `file:${log}`, "-monitor", "none",
+    "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+    "-cdrom", iso, "-boot", "d",
+  ];
+  const started = Date.now();
+  return new Promise((resolvePromise, reject) => {
+    const qemu = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "pipe", "pipe"] });
+    let messages = "";
+    let timedOut = false;
+    qemu.stdout.on("data", (chunk) => (messages += chunk.toString("latin1")));
+    qemu.stderr.on("data", (chunk) => (messages += chunk.toString("latin1")));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      qemu.kill("SIGKILL");
+    }, options.timeoutMs ?? 20_000);
+    qemu.on("error", reject);
+    qemu.on("close", (status) => {
+      clearTimeout(timer);
+      const serial = existsSync(log) ? readFileSync(log, "latin1") : "";
+      rmSync(logDir, { recursive: true, force: true });
+      resolvePromise({
+        status, timedOut, serial: (serial + messages).replace(/\r\n/g, "\n"), milliseconds: Date.now() - started,
+      });
+    });
+  });
+}
+
+/** Fails with the whole serial log unless QEMU exited with exactly `status`. */
+export function expectExit(result: BootResult, status: number): void {
+  if (result.status === status && !result.timedOut) return;
+  const how = result.timedOut ? "was killed after the timeout" : `exited with status ${result.status}`;
+  throw new Error(`QEMU ${how}, expected status ${status}; serial log:\n${result.serial}`);
+}
