@@ -11,6 +11,8 @@ import { print } from "./console/console";
 import { handleTrap } from "./debug/panic";
 import { runSelftest, selftestRequested } from "./debug/selftest";
 import { loadSymbols } from "./debug/symbols";
+import { initMemory } from "./mm/init";
+import { printMemoryReport } from "./mm/meminfo";
 
 export function kmain(bootInfoAddress: u32): void {
   serialInit();
@@ -20,10 +22,11 @@ export function kmain(bootInfoAddress: u32): void {
   installGdt();
   installIdt();
   printBanner(loadSymbols());
-  if (bootInfo.regionCount == 0) {
-    print("no memory map from the bootloader; cannot continue\n");
+  if (bootInfo.regionCount == 0 || !initMemory(bootInfoAddress)) {
+    print("no usable memory map from the bootloader; cannot continue\n");
     shutdown(ExitStatus.Failure);
   }
+  printMemoryReport();
   if (selftestRequested()) {
     runSelftest();
     shutdown(ExitStatus.Failure);

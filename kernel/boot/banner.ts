@@ -5,12 +5,9 @@ import { BootInfoStatus, MemoryType, bootInfo, bootInfoStatusName, bootModule, m
 import { print, printBytes, printf } from "../console/console";
 import { str } from "../lib/format";
 
-const FOUR_GIB: u64 = 1 << 32;
-
 function printMemoryMap(): void {
   print("memory map (multiboot2):\n");
   let usable: u64 = 0;
-  let usableAbove4G: u64 = 0;
   let regions: u32 = 0;
   for (let i: u32 = 0; i < bootInfo.regionCount; i++) {
     const region = memoryRegion(i);
@@ -19,12 +16,8 @@ function printMemoryMap(): void {
     if (region.type != MemoryType.Available || region.length == 0) continue;
     regions++;
     usable += region.length;
-    if (end > FOUR_GIB) usableAbove4G += end - max(region.base, FOUR_GIB);
   }
   printf("usable memory: %d KiB (%m) in %d regions\n", usable / 1024, usable, regions);
-  if (usableAbove4G != 0) {
-    printf("memory above 4 GiB: %d KiB, not used (beyond the kernel's 32-bit linear memory)\n", usableAbove4G / 1024);
-  }
 }
 
 export function printBanner(symbolCount: u32): void {

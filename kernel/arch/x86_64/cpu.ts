@@ -41,6 +41,12 @@
 
 @external("env", "arch_selftest_divide") export declare function selftestDivide(dividend: u32, divisor: u32): u32;
 @external("env", "arch_selftest_invalid_opcode") export declare function selftestInvalidOpcode(): void;
+@external("env", "arch_selftest_call") export declare function selftestCall(virtualAddress: u64): void;
+
+/** Fill the 4 KiB page at physical `page` with zeros (rep stosq). */
+@external("env", "mm_zero_page") export declare function zeroPage(page: u32): void;
+/** Copy the 4 KiB page at physical `from` to `to` (rep movsq). */
+@external("env", "mm_copy_page") export declare function copyPage(to: u32, from: u32): void;
 
 /** What the linker placed where (arch_layout in intrinsics.c). */
 export const enum LayoutItem {
@@ -54,6 +60,10 @@ export const enum LayoutItem {
   DoubleFaultStackTop = 7,
   NmiStackGuard = 8,
   NmiStackTop = 9,
+  RodataStart = 10,
+  RodataEnd = 11,
+  DataStart = 12,
+  KernelEnd = 13,
 }
 
 export const KERNEL_VMA: u64 = 0xffffffff80000000;

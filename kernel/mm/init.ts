@@ -1,0 +1,26 @@
+// Bringing up memory management at boot: keep what is in use out of the
+// allocator, build the frame database, then the kernel's page tables.
+import { LayoutItem, layout } from "../arch/x86_64/cpu";
+import { bootInfo, bootModule } from "../boot/multiboot2";
+import { FrameState } from "./frame";
+import { clearReservedRanges, initFrameDatabase, reserveRange } from "./frame_database";
+import { installKernelPageTables } from "./kernel_map";
+import { resetSlab } from "./slab";
+
+/** Physical start of the TypeScript static data (asc --memoryBase, linker/kernel.ld). */
+const WASM_STATIC_BASE: u64 = 0x100000;
+
+/** Returns false if the memory map left no room for the frame database. */
+export function initMemory(bootInfoAddress: u32): bool {
+  clearReservedRanges();
+  reserveRange(WASM_STATIC_BASE, layout(LayoutItem.KernelPhysEnd), FrameState.KernelImage);
+  reserveRange(bootInfoAddress, <u64>bootInfoAddress + bootInfo.totalSize, FrameState.BootData);
+  for (let i: u32 = 0; i < bootInfo.moduleCount; i++) {
+    const module = bootModule(i);
+    reserveRange(module.start, module.end, FrameState.BootData);
+  }
+  if (!initFrameDatabase()) return false;
+  installKernelPageTables();
+  resetSlab();
+  return true;
+}

@@ -1,0 +1,190 @@
+// Four-level x86-64 page tables, reached through linear memory (a table's
+// physical address is its linear address). Each page-table frame counts
+// its present entries in Frame.data, so unmapping can free a table the
+// moment it becomes empty without scanning it.
+import { invlpg, readCr3 } from "../arch/x86_64/cpu";
+import { allocPage, freePages } from "./buddy";
+import { FrameState, frame, frameNumber } from "./frame";
+
+export const PTE_PRESENT: u64 = 1 << 0;
+export const PTE_WRITABLE: u64 = 1 << 1;
+export const PTE_USER: u64 = 1 << 2;
+export const PTE_WRITE_THROUGH: u64 = 1 << 3;
+export const PTE_CACHE_DISABLE: u64 = 1 << 4;
+export const PTE_ACCESSED: u64 = 1 << 5;
+export const PTE_DIRTY: u64 = 1 << 6;
+export const PTE_HUGE: u64 = 1 << 7; // 2 MiB leaf in a level-2 table
+export const PTE_GLOBAL: u64 = 1 << 8;
+export const PTE_NO_EXECUTE: u64 = 1 << 63;
+export const PTE_ADDRESS: u64 = 0x000ffffffffff000;
+const FLAG_BITS: u64 = PTE_NO_EXECUTE | 0xfff;
+
+export const NOT_MAPPED: u64 = 0xffffffffffffffff;
+export const HUGE_PAGE_SIZE: u64 = 2 << 20;
+const USER_HALF_END: u64 = 0x0000800000000000;
+
+export const enum MapResult {
+  Ok = 0,
+  OutOfMemory = 1, // no frame for an intermediate table
+  AlreadyMapped = 2, // a mapping (or a huge page) is in the way
+}
+
+// The CPU may lack NX; then bit 63 is reserved and must stay clear.
+let flagMask: u64 = ~<u64>0;
+
+export function setNoExecuteSupported(supported: bool): void {
+  flagMask = supported ? ~<u64>0 : ~PTE_NO_EXECUTE;
+}
+
+@inline function index(virtualAddress: u64, level: u32): u32 {
+  return <u32>(virtualAddress >> (12 + 9 * (level - 1))) & 511;
+}
+
+@inline function entryAddress(table: u32, virtualAddress: u64, level: u32): u32 {
+  return table + index(virtualAddress, level) * 8;
+}
+
+@inline function tableOf(entry: u64): u32 {
+  return <u32>(entry & PTE_ADDRESS);
+}
+
+@inline function isKernelAddress(virtualAddress: u64): bool {
+  return virtualAddress >= USER_HALF_END;
+}
+
+/** A new empty page table; its parent entry counts as a use of the parent. */
+export function allocTable(): u32 {
+  return allocPage(FrameState.PageTable, true);
+}
+
+@inline function adjustUsed(table: u32, delta: i32): u32 {
+  const f = frame(frameNumber(table));
+  f.data = <u32>(<i32>f.data + delta);
+  return f.data;
+}
+
+/** Entries in use in `table` (present entries, counted as they change). */
+export function tableEntriesInUse(table: u32): u32 {
+  return frame(frameNumber(table)).data;
+}
+
+/** walk()'s answer when a huge page covers the address (tables are page aligned, so never a real one). */
+const BLOCKED_BY_HUGE_PAGE: u32 = 1;
+
+/**
+ * The address of the entry for `virtualAddress` in the table at `level`
+ * (1 = page table, 2 = page directory), creating missing tables above it
+ * when `create`. Returns 0 if a table is missing (and not created) or no
+ * frame was left for one; BLOCKED_BY_HUGE_PAGE if a huge page is in the way.
+ */
+function walk(root: u32, virtualAddress: u64, level: u32, create: bool): u32 {
+  let table = root;
+  for (let l: u32 = 4; l > level; l--) {
+    const at = entryAddress(table, virtualAddress, l);
+    const entry = load<u64>(at);
+    if (entry & PTE_PRESENT) {
+      if (entry & PTE_HUGE) return BLOCKED_BY_HUGE_PAGE;
+      table = tableOf(entry);
+      continue;
+    }
+    if (!create) return 0;
+    const child = allocTable();
+    if (child == 0) return 0;
+    // Intermediate entries allow everything; the leaf decides.
+    const flags = PTE_PRESENT | PTE_WRITABLE | (isKernelAddress(virtualAddress) ? 0 : PTE_USER);
+    store<u64>(at, <u64>child | flags);
+    adjustUsed(table, 1);
+    table = child;
+  }
+  return entryAddress(table, virtualAddress, level);
+}
+
+@inline function flushIfActive(root: u32, virtualAddress: u64): void {
+  if (isKernelAddress(virtualAddress) || <u32>(readCr3() & PTE_ADDRESS) == root) invlpg(virtualAddress);
+}
+
+function mapAt(root: u32, virtualAddress: u64, physical: u64, flags: u64, level: u32): MapResult {
+  const at = walk(root, virtualAddress, level, true);
+  if (at == 0) return MapResult.OutOfMemory;
+  if (at == BLOCKED_BY_HUGE_PAGE || (load<u64>(at) & PTE_PRESENT) != 0) return MapResult.AlreadyMapped;
+  store<u64>(at, ((physical & PTE_ADDRESS) | (flags & FLAG_BITS) | PTE_PRESENT) & flagMask);
+  adjustUsed(at & ~4095, 1);
+  flushIfActive(root, virtualAddress);
+  return MapResult.Ok;
+}
+
+/** Maps the 4 KiB page at `virtualAddress` to `physical` with PTE_* `flags`. */
+export function mapPage(root: u32, virtualAddress: u64, physical: u64, flags: u64): MapResult {
+  return mapAt(root, virtualAddress, physical, flags, 1);
+}
+
+/** Maps a 2 MiB page; both addresses must be 2 MiB aligned. */
+export function mapHugePage(root: u32, virtualAddress: u64, physical: u64, flags: u64): MapResult {
+  assert(((virtualAddress | physical) & (HUGE_PAGE_SIZE - 1)) == 0, "mapHugePage: unaligned address");
+  return mapAt(root, virtualAddress, physical, flags | PTE_HUGE, 2);
+}
+
+/**
+ * Removes the 4 KiB mapping at `virtualAddress` and returns its old entry
+ * (0 if nothing was mapped). Tables left empty are freed, up to but not
+ * including the root; the kernel half's level-3 tables are kept, because
+ * every address space shares them.
+ */
+export function unmapPage(root: u32, virtualAddress: u64): u64 {
+  const tables = memory.data(4 * 4, 4); // tables[l - 1] = table at level l on the path
+  let table = root;
+  for (let l: u32 = 4; l >= 1; l--) {
+    store<u32>(tables + (l - 1) * 4, table);
+    if (l == 1) break;
+    const entry = load<u64>(entryAddress(table, virtualAddress, l));
+    if ((entry & PTE_PRESENT) == 0 || (entry & PTE_HUGE) != 0) return 0;
+    table = tableOf(entry);
+  }
+  const at = entryAddress(table, virtualAddress, 1);
+  const old = load<u64>(at);
+  if ((old & PTE_PRESENT) == 0) return 0;
+  store<u64>(at, 0);
+  flushIfActive(root, virtualAddress);
+  let level: u32 = 1;
+  while (adjustUsed(load<u32>(tables + (level - 1) * 4), -1) == 0 && level < 4) {
+    if (level == 3 && isKernelAddress(virtualAddress)) break;
+    const empty = load<u32>(tables + (level - 1) * 4);
+    const parent = load<u32>(tables + level * 4);
+    freePages(empty);
+    store<u64>(entryAddress(parent, virtualAddress, level + 1), 0);
+    flushIfActive(root, virtualAddress);
+    level++;
+  }
+  return old;
+}
+
+/** Replaces the flags of an existing 4 KiB mapping; false if none. */
+export function protectPage(root: u32, virtualAddress: u64, flags: u64): bool {
+  const at = walk(root, virtualAddress, 1, false);
+  if (at <= BLOCKED_BY_HUGE_PAGE) return false;
+  const entry = load<u64>(at);
+  if ((entry & PTE_PRESENT) == 0) return false;
+  store<u64>(at, ((entry & PTE_ADDRESS) | (flags & FLAG_BITS) | PTE_PRESENT) & flagMask);
+  flushIfActive(root, virtualAddress);
+  return true;
+}
+
+/** The leaf entry mapping `virtualAddress` (4 KiB or 2 MiB), or 0. Never allocates. */
+export function leafEntry(root: u32, virtualAddress: u64): u64 {
+  let table = root;
+  for (let l: u32 = 4; l >= 1; l--) {
+    const entry = load<u64>(entryAddress(table, virtualAddress, l));
+    if ((entry & PTE_PRESENT) == 0) return 0;
+    if (l == 1 || (l == 2 && (entry & PTE_HUGE) != 0)) return entry;
+    table = tableOf(entry);
+  }
+  return 0;
+}
+
+/** The physical address `virtualAddress` maps to, or NOT_MAPPED. Never allocates. */
+export function translate(root: u32, virtualAddress: u64): u64 {
+  const entry = leafEntry(root, virtualAddress);
+  if (entry == 0) return NOT_MAPPED;
+  const offsetMask: u64 = (entry & PTE_HUGE) != 0 ? HUGE_PAGE_SIZE - 1 : 4095;
+  return (entry & PTE_ADDRESS & ~offsetMask) | (virtualAddress & offsetMask);
+}
