@@ -45,10 +45,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@echo "  NPM     ci"
 	@npm ci --no-audit --no-fund --loglevel=error
 
-$(BUILD)/kernel.wasm: $(TS_SOURCES) asconfig.json node_modules/.package-lock.json
+$(BUILD)/kernel.wasm: $(TS_SOURCES) asconfig.json node_modules/.package-lock.json scripts/check-no-gc-alloc.mjs
 	@mkdir -p $(@D)
 	@echo "  ASC     $@"
 	@$(ASC) kernel/main.ts --target kernel
+	@echo "  CHECK   no managed allocation in $@"
+	@node scripts/check-no-gc-alloc.mjs $@ || (rm -f $@; exit 1)
 
 $(BUILD)/kernel.c: $(BUILD)/kernel.wasm
 	@echo "  WASM2C  $@"
@@ -72,7 +74,7 @@ $(BUILD)/kernel.elf: $(BUILD)/kernel.o $(NATIVE_OBJS) linker/kernel.ld
 	@echo "  LD      $@"
 	@$(LD) -T linker/kernel.ld -nostdlib --no-pie -z max-page-size=4096 -o $@ $(BUILD)/kernel.o $(NATIVE_OBJS)
 
-$(BUILD)/kernel.sym: $(BUILD)/kernel.elf $(BUILD)/kernel.wasm scripts/gen-symbols.mjs
+$(BUILD)/kernel.sym: $(BUILD)/kernel.elf $(BUILD)/kernel.wasm scripts/gen-symbols.mjs scripts/wasm-names.mjs
 	@echo "  SYMBOLS $@"
 	@node scripts/gen-symbols.mjs $(BUILD)/kernel.elf $(BUILD)/kernel.wasm $@
 

@@ -27,10 +27,7 @@ export function kmain(bootInfoAddress: u32): void {
     shutdown(ExitStatus.Failure);
   }
   printMemoryReport();
-  if (selftestRequested()) {
-    runSelftest();
-    shutdown(ExitStatus.Failure);
-  }
+  if (selftestRequested()) shutdown(runSelftest());
   print("boot complete\n");
   shutdown(ExitStatus.Success);
 }

@@ -160,7 +160,7 @@ export function panicWithFrame(f: TrapFrame): void {
     printf("  abort: %s at %s:%d:%d\n",
       str(message ? message : "(no message)"), str(file ? file : "?"), f.errorCode, abortColumn);
   } else {
-    printf("  error code %x", f.errorCode);
+    printf("  error code 0x%x", f.errorCode);
     if (f.vector == VECTOR_PAGE_FAULT) {
       print(": ");
       printPageFaultErrorCode(f.errorCode);

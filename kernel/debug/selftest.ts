@@ -1,7 +1,12 @@
 // Deliberate kernel faults, chosen with the command line `selftest=<name>`,
 // each proving one path of the panic report. Every one of them must end in
 // a panic; returning means the fault did not happen.
-import { loadIdt, selftestDivide, selftestInvalidOpcode as selftestInvalidOpcodeNative } from "../arch/x86_64/cpu";
+import {
+  DIRECT_MAP, KERNEL_VMA, LayoutItem, layout, loadIdt, selftestCall, selftestDivide,
+  selftestInvalidOpcode as selftestInvalidOpcodeNative, selftestWrite,
+} from "../arch/x86_64/cpu";
+import { ExitStatus } from "../arch/x86_64/qemu_exit";
+import { benchMm, mmFill } from "./mm_selftest";
 import { argumentEquals, hasArgument } from "../boot/cmdline";
 import { print, printf } from "../console/console";
 
@@ -54,12 +59,27 @@ function selftestTripleFault(): u64 {
   return 0;
 }
 
+/** Kernel text is mapped read-only. */
+function selftestWriteText(): u64 {
+  selftestWrite(layout(LayoutItem.TextStart));
+  return 0;
+}
+
+/** The direct map is not executable, not even where it aliases kernel code. */
+function selftestExecDirectMap(): u64 {
+  selftestCall(DIRECT_MAP + (layout(LayoutItem.TextStart) - KERNEL_VMA));
+  return 0;
+}
+
 /**
- * Runs the selftest named on the command line. Returns only if it did not
- * fault. The test is called through a function reference so that the
- * optimizer cannot inline it, and the panic report names it.
+ * Runs the selftest named on the command line and says how the run should
+ * end. Fault tests end in a panic and return only if they did not fault;
+ * they are called through a function reference so that the optimizer
+ * cannot inline them, and the panic report names them.
  */
-export function runSelftest(): void {
+export function runSelftest(): ExitStatus {
+  if (argumentEquals("selftest", "mm-fill")) return mmFill() ? ExitStatus.Success : ExitStatus.Failure;
+  if (argumentEquals("selftest", "bench-mm")) return benchMm() ? ExitStatus.Success : ExitStatus.Failure;
   let test: (() => u64) | null = null;
   if (argumentEquals("selftest", "page-fault")) test = selftestPageFault;
   else if (argumentEquals("selftest", "divide-by-zero")) test = selftestDivideByZero;
@@ -68,11 +88,15 @@ export function runSelftest(): void {
   else if (argumentEquals("selftest", "bounds")) test = selftestBounds;
   else if (argumentEquals("selftest", "stack-overflow")) test = selftestStackOverflow;
   else if (argumentEquals("selftest", "triple-fault")) test = selftestTripleFault;
+  else if (argumentEquals("selftest", "write-text")) test = selftestWriteText;
+  else if (argumentEquals("selftest", "exec-direct-map")) test = selftestExecDirectMap;
   if (test == null) {
-    print("selftest: unknown name; try page-fault, divide-by-zero, invalid-opcode, unreachable, bounds, stack-overflow, triple-fault\n");
-    return;
+    print("selftest: unknown name; try page-fault, divide-by-zero, invalid-opcode, unreachable, bounds, ");
+    print("stack-overflow, triple-fault, write-text, exec-direct-map, mm-fill, bench-mm\n");
+    return ExitStatus.Failure;
   }
   printf("selftest: no fault happened (result %x)\n", test());
+  return ExitStatus.Failure;
 }
 
 export function selftestRequested(): bool {

@@ -25,7 +25,7 @@ describe.concurrent("panic reports", () => {
   it("page fault on an unmapped address", async () => {
     const report = await panicReport("page-fault");
     expect(report).toContain("KERNEL PANIC: page fault (#PF) (vector 14)");
-    expect(report).toContain("error code 0: not-present read kernel-mode");
+    expect(report).toContain("error code 0x0: not-present read kernel-mode");
     // linear address 0xfffff000 + 0x2000 lies past the 4 GiB direct map
     expect(report).toContain("CR2 0xffff800100001000");
     expect(report).toMatch(/RIP 0xffffffff8[0-9a-f]{7} in kernel\/debug\/selftest\/selftestPageFault\+0x/);

@@ -42,11 +42,15 @@
 @external("env", "arch_selftest_divide") export declare function selftestDivide(dividend: u32, divisor: u32): u32;
 @external("env", "arch_selftest_invalid_opcode") export declare function selftestInvalidOpcode(): void;
 @external("env", "arch_selftest_call") export declare function selftestCall(virtualAddress: u64): void;
+@external("env", "arch_selftest_write") export declare function selftestWrite(virtualAddress: u64): void;
 
-/** Fill the 4 KiB page at physical `page` with zeros (rep stosq). */
+/** Fill the 4 KiB page at physical `page` with zeros (page_ops.asm). */
 @external("env", "mm_zero_page") export declare function zeroPage(page: u32): void;
-/** Copy the 4 KiB page at physical `from` to `to` (rep movsq). */
+/** Copy the 4 KiB page at physical `from` to `to` (page_ops.asm). */
 @external("env", "mm_copy_page") export declare function copyPage(to: u32, from: u32): void;
+/** The same two with rep stosq / rep movsq, for comparison. */
+@external("env", "mm_zero_page_rep") export declare function zeroPageRep(page: u32): void;
+@external("env", "mm_copy_page_rep") export declare function copyPageRep(to: u32, from: u32): void;
 
 /** What the linker placed where (arch_layout in intrinsics.c). */
 export const enum LayoutItem {

@@ -103,14 +103,14 @@ IMPORT(void, cpu_reload_segments, u32 code, u32 data) {
       : : "r"((uint64_t)code), "r"(data) : "rax", "memory");
 }
 
-/* Page zeroing and copying: the hot path of demand paging and copy-on-write.
- * rep stosq / rep movsq measured fastest under QEMU TCG (selftest=bench-mm). */
-IMPORT(void, mm_zero_page, u32 page) {
+/* String-instruction page zero and copy, kept to compare against the
+ * unrolled versions in page_ops.asm (selftest=bench-mm). */
+IMPORT(void, mm_zero_page_rep, u32 page) {
   void *d = linear_pointer(page);
   uint64_t n = 4096 / 8;
   __asm__ volatile("rep stosq" : "+D"(d), "+c"(n) : "a"(0ull) : "memory");
 }
-IMPORT(void, mm_copy_page, u32 to, u32 from) {
+IMPORT(void, mm_copy_page_rep, u32 to, u32 from) {
   void *d = linear_pointer(to);
   const void *s = linear_pointer(from);
   uint64_t n = 4096 / 8;
@@ -157,3 +157,5 @@ IMPORT(u32, arch_selftest_divide, u32 dividend, u32 divisor) {
 IMPORT(void, arch_selftest_invalid_opcode) { __asm__ volatile("ud2"); }
 /* Calls `address` as code: for proving that data mappings are not executable. */
 IMPORT(void, arch_selftest_call, u64 address) { ((void (*)(void))address)(); }
+/* Writes to `address`: for proving that code mappings are read-only. */
+IMPORT(void, arch_selftest_write, u64 address) { *(volatile uint32_t *)address = 0; }
