@@ -3,6 +3,7 @@
 // be reused; values are looked up by key without allocating.
 
 const MAX_LENGTH: u32 = 1024;
+const U64_MAX: u64 = 0xffffffffffffffff;
 export const MAX_WORDS: u32 = 64;
 
 const text = memory.data(MAX_LENGTH);
@@ -121,6 +122,7 @@ export function argumentNumber(key: string, fallback: u64): u64 {
     if (c >= 0x30 && c <= 0x39) digit = c - 0x30;
     else if (base == 16 && (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66) digit = (c | 0x20) - 0x61 + 10;
     else return fallback;
+    if (value > (U64_MAX - digit) / base) return fallback; // too large
     value = value * base + digit;
   }
   return value;

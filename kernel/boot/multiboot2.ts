@@ -126,15 +126,16 @@ function parseMemoryMap(tag: u32, size: u32): BootInfoStatus {
   const entrySize = load<u32>(tag + 8);
   if (entrySize < REGION_SIZE) return BootInfoStatus.TagTooSmall;
   let status = BootInfoStatus.Ok;
-  for (let entry = tag + 16; entry + entrySize <= tag + size; entry += entrySize) {
+  // 64-bit arithmetic: an absurd entry size must not wrap around.
+  for (let entry: u64 = tag + 16; entry + entrySize <= <u64>tag + size; entry += entrySize) {
     if (bootInfo.regionCount == MAX_REGIONS) {
       status = BootInfoStatus.TooManyEntries;
       break;
     }
     const region = memoryRegion(bootInfo.regionCount++);
-    region.base = load<u64>(entry);
-    region.length = load<u64>(entry + 8);
-    region.type = load<u32>(entry + 16);
+    region.base = load<u64>(<usize>entry);
+    region.length = load<u64>(<usize>entry + 8);
+    region.type = load<u32>(<usize>entry + 16);
     region.unused = 0;
   }
   return status;

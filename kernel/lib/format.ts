@@ -60,8 +60,8 @@ const KIB: u64 = 1024;
 const MIB: u64 = KIB * 1024;
 const GIB: u64 = MIB * 1024;
 
-/** Whole units when exact, else one decimal: "640 KiB", "3.5 GiB". */
-function putSize(bytes: u64): void {
+/** Whole units when exact, else one decimal (truncated): "640 KiB", "3.5 GiB". */
+function putSize(bytes: u64, width: i32, leftAlign: bool): void {
   let unit: u64 = 1;
   let name = " B";
   if (bytes >= GIB) {
@@ -74,13 +74,16 @@ function putSize(bytes: u64): void {
     unit = KIB;
     name = " KiB";
   }
-  putNumber(bytes / unit, 10, false, 0, false, false);
   const tenths = (bytes % unit) * 10 / unit;
+  const size = digitCount(bytes / unit, 10) + (tenths != 0 ? 2 : 0) + name.length;
+  if (!leftAlign) for (let i = size; i < width; i++) put(0x20);
+  putNumber(bytes / unit, 10, false, 0, false, false);
   if (tenths != 0) {
     put(0x2e);
     put(0x30 + <u32>tenths);
   }
   putString(name, 0, false);
+  if (leftAlign) for (let i = size; i < width; i++) put(0x20);
 }
 
 /**
@@ -138,8 +141,8 @@ export function formatInto(
         break;
       case 0x63: put(<u32>arg & 0x7f); break; // c
       case 0x73: putString(changetype<string>(<usize>arg), width, leftAlign); break; // s
-      case 0x6d: putSize(arg); break; // m
-      default: // unknown: show it verbatim so the mistake is visible
+      case 0x6d: putSize(arg, width, leftAlign); break; // m
+      default: // unknown: show "%" and the letter so the mistake is visible
         put(0x25);
         put(spec);
         next--;

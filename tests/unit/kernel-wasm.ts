@@ -1,0 +1,145 @@
+// Loads build/unit/unit.wasm (tests/unit/harness.ts) for unit tests. A
+// WebAssembly.Memory stands in for physical RAM, the way the kernel sees it
+// after wasm2c; JS functions stand in for the CPU instructions the kernel
+// imports. loadKernel makes a fresh instance; tests take one each, so no
+// state leaks from one test into the next.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, renameSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const WASM = join(ROOT, "build/unit/unit.wasm");
+
+/** 16 MiB: the kernel's data sits at 1 MiB (memoryBase), tests use what is below and above. */
+const MEMORY_PAGES = 256;
+
+const COM1_DATA = 0x3f8;
+const COM1_LINE_STATUS = 0x3fd;
+const TRANSMIT_EMPTY = 0x20;
+/** String's class id in the AssemblyScript runtime, for __new. */
+const STRING_ID = 2;
+
+/** The harness's exports, as JS sees them: u64 is bigint (signed), u32 may come back negative. */
+export interface UnitExports {
+  format(into: number, size: number, fmt: number, a: bigint, b: bigint, c: bigint, d: bigint, e: bigint, f: bigint): number;
+  printf(fmt: number, a: bigint, b: bigint, c: bigint, d: bigint, e: bigint, f: bigint): void;
+  parseCmdline(address: number, length: number): void;
+  cmdlineHas(key: number): number;
+  cmdlineEquals(key: number, value: number): number;
+  cmdlineNumber(key: number, fallback: bigint): bigint;
+  cmdlineValueAddress(key: number): number;
+  cmdlineValueLength(key: number): number;
+  cmdlineCount(): number;
+  parseBootInfo(address: number): number;
+  bootInfoAddress(): number;
+  memoryRegionAddress(index: number): number;
+  bootModuleAddress(index: number): number;
+  __new(size: number, id: number): number;
+}
+
+export interface Kernel {
+  exports: UnitExports;
+  memory: WebAssembly.Memory;
+  /** Everything written to COM1 so far. */
+  serial(): string;
+  /** The address of an AssemblyScript string with this text, allocated once per instance. */
+  string(text: string): number;
+  write(address: number, bytes: Uint8Array): void;
+  read(address: number, length: number): Uint8Array;
+  /** A view of the whole memory; make a new one after anything may have grown it. */
+  view(): DataView;
+}
+
+function newestSource(): number {
+  const sources = [join(ROOT, "asconfig.json"), join(ROOT, "tests/unit/harness.ts")];
+  for (const entry of readdirSync(join(ROOT, "kernel"), { recursive: true, encoding: "utf8" })) {
+    if (entry.endsWith(".ts")) sources.push(join(ROOT, "kernel", entry));
+  }
+  return Math.max(...sources.map((path) => statSync(path).mtimeMs));
+}
+
+/** Builds the wasm when missing or stale, so `npx vitest run tests/unit` works without make. */
+function ensureBuilt(): void {
+  if (existsSync(WASM) && statSync(WASM).mtimeMs >= newestSource()) return;
+  // Test files run in parallel workers: build to a private file and rename
+  // it into place, so no worker ever reads a half-written module.
+  const temporary = join(ROOT, `build/unit/unit.${process.pid}.wasm`);
+  execFileSync(
+    join(ROOT, "node_modules/.bin/asc"),
+    ["tests/unit/harness.ts", "--target", "unit", "--outFile", temporary],
+    { cwd: ROOT, stdio: "pipe" },
+  );
+  renameSync(temporary, WASM);
+}
+
+// Built when this file is imported: a build can take longer than vitest's
+// hook timeout, and imports have none.
+ensureBuilt();
+const unitModule = new WebAssembly.Module(readFileSync(WASM));
+
+export function loadKernel(): Kernel {
+  const memory = new WebAssembly.Memory({ initial: MEMORY_PAGES });
+  let serial = "";
+  const known: Record<string, (...args: never[]) => unknown> = {
+    cpu_outb(port: number, value: number) {
+      if (port !== COM1_DATA) throw new Error(`unexpected cpu_outb(0x${port.toString(16)}, 0x${value.toString(16)})`);
+      serial += String.fromCharCode(value & 0xff);
+    },
+    cpu_inb(port: number) {
+      if (port !== COM1_LINE_STATUS) throw new Error(`unexpected cpu_inb(0x${port.toString(16)})`);
+      return TRANSMIT_EMPTY;
+    },
+    arch_raise(vector: bigint, code: bigint) {
+      throw new Error(`arch_raise(vector ${vector}, code ${code}): the kernel panicked`);
+    },
+  };
+  const env: Record<string, WebAssembly.ImportValue> = {};
+  for (const { module, name, kind } of WebAssembly.Module.imports(unitModule)) {
+    if (module !== "env") throw new Error(`unexpected import module ${module}.${name}`);
+    if (kind === "memory") {
+      env[name] = memory;
+    } else if (kind === "function") {
+      env[name] = known[name] ?? (() => {
+        throw new Error(`unexpected import call ${name}`);
+      });
+    } else {
+      throw new Error(`unexpected ${kind} import ${name}`);
+    }
+  }
+  const instance = new WebAssembly.Instance(unitModule, { env });
+  const exports = instance.exports as unknown as UnitExports;
+  const strings = new Map<string, number>();
+
+  return {
+    exports,
+    memory,
+    serial: () => serial,
+    string(text) {
+      let address = strings.get(text);
+      if (address === undefined) {
+        address = exports.__new(text.length * 2, STRING_ID) >>> 0;
+        const units = new Uint16Array(memory.buffer, address, text.length);
+        for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i);
+        strings.set(text, address);
+      }
+      return address;
+    },
+    write(address, bytes) {
+      new Uint8Array(memory.buffer).set(bytes, address);
+    },
+    read(address, length) {
+      return new Uint8Array(memory.buffer).slice(address, address + length);
+    },
+    view: () => new DataView(memory.buffer),
+  };
+}
+
+/** Bytes as text, one character per byte (the kernel's strings are ASCII). */
+export function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("latin1");
+}
+
+export function bytesOf(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
