@@ -33,6 +33,8 @@ NATIVE_ASM   := $(wildcard kernel/arch/x86_64/*.asm)
 BOOT_ASM     := $(wildcard boot/*.asm)
 NATIVE_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(NATIVE_C)) \
                 $(patsubst %.asm,$(BUILD)/%.o,$(NATIVE_ASM) $(BOOT_ASM))
+USER_PROGRAMS := $(patsubst user/%.c,$(BUILD)/user/bin/%,$(wildcard user/*.c))
+ROOTFS_FILES  := $(shell find user/rootfs -type f)
 
 .PHONY: all iso run debug test unit-wasm deps clean
 all: iso
@@ -78,7 +80,17 @@ $(BUILD)/kernel.sym: $(BUILD)/kernel.elf $(BUILD)/kernel.wasm scripts/gen-symbol
 	@echo "  SYMBOLS $@"
 	@node scripts/gen-symbols.mjs $(BUILD)/kernel.elf $(BUILD)/kernel.wasm $@
 
-$(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym iso/grub.cfg scripts/make-iso.sh
+# User programs: unmodified static Linux binaries, built with musl.
+$(BUILD)/user/bin/%: user/%.c
+	@mkdir -p $(@D)
+	@echo "  MUSL    $@"
+	@musl-gcc -static -O2 -Wall -o $@ $<
+
+$(BUILD)/initramfs.cpio: $(USER_PROGRAMS) $(ROOTFS_FILES) scripts/make-initramfs.mjs
+	@echo "  CPIO    $@"
+	@node scripts/make-initramfs.mjs $@ /=user/rootfs /bin=$(BUILD)/user/bin
+
+$(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(BUILD)/initramfs.cpio iso/grub.cfg scripts/make-iso.sh
 	@echo "  ISO     $@"
 	@scripts/make-iso.sh $@ "$(CMDLINE)"
 

@@ -8,11 +8,21 @@ import { printBanner } from "./boot/banner";
 import { bootInfo, parseBootInfo } from "./boot/multiboot2";
 import { serialInit } from "./console/serial";
 import { print } from "./console/console";
-import { handleTrap } from "./debug/panic";
 import { runSelftest, selftestRequested } from "./debug/selftest";
 import { loadSymbols } from "./debug/symbols";
 import { initMemory } from "./mm/init";
 import { printMemoryReport } from "./mm/meminfo";
+import { enableUserFeatures } from "./arch/x86_64/cpu_setup";
+import { initInterruptControllers } from "./arch/x86_64/pic";
+import { hasArgument } from "./boot/cmdline";
+import { printf } from "./console/console";
+import { mountInitramfs, initramfsFileCount } from "./fs/initramfs";
+import { cpioStatusName, CpioStatus } from "./fs/cpio";
+import { str } from "./lib/format";
+import { startInit } from "./proc/init";
+import { runScheduler } from "./proc/scheduler";
+import { initClock } from "./time/clock";
+import { dispatchTrap } from "./trap";
 
 export function kmain(bootInfoAddress: u32): void {
   serialInit();
@@ -28,10 +38,21 @@ export function kmain(bootInfoAddress: u32): void {
   }
   printMemoryReport();
   if (selftestRequested()) shutdown(runSelftest());
+  initClock();
+  enableUserFeatures();
+  initInterruptControllers();
+  const initramfs = mountInitramfs();
+  if (initramfs == CpioStatus.Ok) printf("initramfs: %d files\n", initramfsFileCount());
+  else printf("initramfs: %s (%d files usable)\n", str(cpioStatusName(initramfs)), initramfsFileCount());
   print("boot complete\n");
+  if (hasArgument("init")) {
+    if (!startInit()) shutdown(ExitStatus.Failure);
+    runScheduler();
+    print("kernel: no process left to run\n");
+  }
   shutdown(ExitStatus.Success);
 }
 
 export function trap(frameAddress: u32): void {
-  handleTrap(frameAddress);
+  dispatchTrap(frameAddress);
 }

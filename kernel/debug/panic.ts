@@ -2,7 +2,7 @@
 // console alone. Reached from CPU exceptions (traps.asm), wasm traps
 // (wasm_rt_trap) and AssemblyScript aborts, all as a TrapFrame.
 import {
-  KERNEL_VMA, LayoutItem, VECTOR_KERNEL_ABORT, VECTOR_WASM_TRAP, layout, linearAddressOf, raise, readCr2,
+  KERNEL_STACKS, KERNEL_VMA, LayoutItem, VECTOR_KERNEL_ABORT, VECTOR_WASM_TRAP, layout, linearAddressOf, raise, readCr2,
 } from "../arch/x86_64/cpu";
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { ExitStatus, shutdown } from "../arch/x86_64/qemu_exit";
@@ -97,7 +97,8 @@ function printGuardPageHit(address: u64): void {
 }
 
 /**
- * Frame-pointer walk, trusting only frames inside the kernel image whose
+ * Frame-pointer walk, trusting only frames inside the kernel image or the
+ * kernel-stack area whose
  * saved RBP moves up the stack (so a corrupt chain cannot loop). Runs of the
  * same return address (deep recursion) are printed once with a count.
  */
@@ -110,7 +111,8 @@ function printCallTrace(rbp: u64): void {
   let printed = 0;
   while (printed < MAX_TRACE_FRAMES) {
     const linear = linearAddressOf(rbp);
-    if ((rbp & 7) != 0 || linear < <i64>imageStart || linear + 16 > <i64>imageEnd) break;
+    const onStack = rbp >= KERNEL_STACKS && rbp < KERNEL_VMA;
+    if ((rbp & 7) != 0 || linear < 0 || (!onStack && (linear < <i64>imageStart || linear + 16 > <i64>imageEnd))) break;
     const returnAddress = load<u64>(<usize>linear + 8);
     const next = load<u64>(<usize>linear);
     if (returnAddress < KERNEL_VMA) break;

@@ -188,3 +188,31 @@ export function translate(root: u32, virtualAddress: u64): u64 {
   const offsetMask: u64 = (entry & PTE_HUGE) != 0 ? HUGE_PAGE_SIZE - 1 : 4095;
   return (entry & PTE_ADDRESS & ~offsetMask) | (virtualAddress & offsetMask);
 }
+
+/**
+ * The first address at or after `virtualAddress` that could be mapped: if
+ * a table on the way is missing, the start of the next range that table
+ * would cover. Lets range walks skip empty space in big steps.
+ */
+export function nextPossiblyMapped(root: u32, virtualAddress: u64): u64 {
+  let table = root;
+  for (let l: u32 = 4; l > 1; l--) {
+    const entry = load<u64>(entryAddress(table, virtualAddress, l));
+    if ((entry & PTE_PRESENT) == 0) {
+      const span: u64 = <u64>1 << (12 + 9 * (l - 1));
+      return (virtualAddress + span) & ~(span - 1);
+    }
+    if (entry & PTE_HUGE) return virtualAddress;
+    table = tableOf(entry);
+  }
+  return virtualAddress;
+}
+
+/** Replaces the frame and flags of an existing 4 KiB mapping; false if none. */
+export function remapPage(root: u32, virtualAddress: u64, physical: u64, flags: u64): bool {
+  const at = walk(root, virtualAddress, 1, false);
+  if (at <= BLOCKED_BY_HUGE_PAGE || (load<u64>(at) & PTE_PRESENT) == 0) return false;
+  store<u64>(at, ((physical & PTE_ADDRESS) | (flags & FLAG_BITS) | PTE_PRESENT) & flagMask);
+  flushIfActive(root, virtualAddress);
+  return true;
+}

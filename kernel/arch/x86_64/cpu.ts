@@ -33,6 +33,13 @@
 @external("env", "cpu_load_task_register") export declare function loadTaskRegister(selector: u32): void;
 @external("env", "cpu_reload_segments") export declare function reloadSegments(code: u32, data: u32): void;
 
+@external("env", "cpu_idle") export declare function idle(): void;
+@external("env", "cpu_fxsave") export declare function fxsave(area: u32): void;
+@external("env", "cpu_fxrstor") export declare function fxrstor(area: u32): void;
+/** Saves callee-saved registers and RSP at linear `saveSlot`, resumes the context at `nextRsp`. */
+@external("env", "arch_switch") export declare function switchContext(saveSlot: u32, nextRsp: u64): void;
+@external("env", "arch_set_syscall_stack") export declare function setSyscallStack(top: u64): void;
+
 /** Virtual address of the entry stub for exception `vector` (0..31). */
 @external("env", "arch_trap_stub") export declare function trapStub(vector: u32): u64;
 @external("env", "arch_layout") export declare function layout(item: LayoutItem): u64;
@@ -68,19 +75,29 @@ export const enum LayoutItem {
   RodataEnd = 11,
   DataStart = 12,
   KernelEnd = 13,
+  SyscallEntry = 14,
+  TrapReturn = 15,
 }
 
 export const KERNEL_VMA: u64 = 0xffffffff80000000;
+/** Kernel stacks: the 16 KiB stack at physical p is mapped at KERNEL_STACKS + 2p (arch.h). */
+export const KERNEL_STACKS: u64 = 0xffffff8000000000;
+export const KERNEL_STACK_SLOT: u64 = 0x8000;
 export const DIRECT_MAP: u64 = 0xffff800000000000;
 export const PAGE_SIZE: u32 = 4096;
 
 /** Pseudo-vectors for reports that do not come from the CPU (arch.h). */
 export const VECTOR_WASM_TRAP: u32 = 256;
 export const VECTOR_KERNEL_ABORT: u32 = 257;
+export const VECTOR_SYSCALL: u32 = 512;
 
 /** Linear-memory address of a kernel virtual address (image or direct map), or -1. */
 export function linearAddressOf(virtualAddress: u64): i64 {
   if (virtualAddress >= KERNEL_VMA) return <i64>(virtualAddress - KERNEL_VMA);
+  if (virtualAddress >= KERNEL_STACKS && virtualAddress - KERNEL_STACKS < <u64>0x200000000) {
+    const slot = (virtualAddress - KERNEL_STACKS) & ~(KERNEL_STACK_SLOT - 1);
+    return <i64>(slot / 2 + (virtualAddress - KERNEL_STACKS - slot));
+  }
   if (virtualAddress >= DIRECT_MAP && virtualAddress - DIRECT_MAP < 0xffff0000) {
     return <i64>(virtualAddress - DIRECT_MAP);
   }

@@ -1,12 +1,13 @@
-// The interrupt descriptor table: the 32 CPU exception vectors, each to its
-// stub in traps.asm, all of which end in the TypeScript trap handler.
+// The interrupt descriptor table: the 32 CPU exception vectors and the 16
+// PIC interrupts (32..47), each to its stub in traps.asm, all of which end
+// in the TypeScript trap handler.
 import { loadIdt, trapStub } from "./cpu";
 import { IST_DOUBLE_FAULT, IST_NMI, KERNEL_CODE } from "./gdt";
 
 const VECTORS: u32 = 256;
 const idt = memory.data(VECTORS * 16, 16);
 
-const EXCEPTION_COUNT: u32 = 32;
+const STUB_COUNT: u32 = 48;
 const VECTOR_NMI: u32 = 2;
 const VECTOR_DOUBLE_FAULT: u32 = 8;
 const INTERRUPT_GATE_DPL0: u64 = 0x8e;
@@ -26,7 +27,7 @@ function setGate(vector: u32, handler: u64, ist: u32): void {
 
 export function installIdt(): void {
   memory.fill(idt, 0, VECTORS * 16);
-  for (let v: u32 = 0; v < EXCEPTION_COUNT; v++) {
+  for (let v: u32 = 0; v < STUB_COUNT; v++) {
     const ist = v == VECTOR_DOUBLE_FAULT ? IST_DOUBLE_FAULT : v == VECTOR_NMI ? IST_NMI : 0;
     setGate(v, trapStub(v), ist);
   }

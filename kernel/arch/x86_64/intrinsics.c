@@ -118,6 +118,7 @@ IMPORT(void, mm_copy_page_rep, u32 to, u32 from) {
 }
 
 extern uint64_t trap_stub_table[];
+extern char syscall_entry[], trap_return[];
 extern char kernel_phys_start[], kernel_end[], kernel_text_start[], kernel_text_end[];
 extern char kernel_rodata_start[], kernel_rodata_end[], kernel_data_start[];
 extern char boot_stack_guard[], boot_stack_top[];
@@ -143,6 +144,8 @@ IMPORT(u64, arch_layout, u32 item) {
     case 11: return (uint64_t)kernel_rodata_end;
     case 12: return (uint64_t)kernel_data_start;
     case 13: return (uint64_t)kernel_end;
+    case 14: return (uint64_t)syscall_entry;
+    case 15: return (uint64_t)trap_return;
     default: return 0;
   }
 }

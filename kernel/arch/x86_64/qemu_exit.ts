@@ -5,6 +5,8 @@
 //   Success 0x10 -> 33   the kernel finished what it was asked to do
 //   Failure 0x11 -> 35   a check failed (e.g. a selftest did not fault)
 //   Panic   0x12 -> 37   a kernel panic was reported
+//   InitFailed 0x13 -> 39 init exited with a non-zero status or was killed
+//                        (the console says which: "init: exited with status N")
 //
 // A triple fault under -no-reboot exits 0 and a hang is killed by the test
 // harness, so neither can be mistaken for one of these. Only the kernel
@@ -16,6 +18,7 @@ export const enum ExitStatus {
   Success = 0x10,
   Failure = 0x11,
   Panic = 0x12,
+  InitFailed = 0x13,
 }
 
 const DEBUG_EXIT_PORT: u32 = 0xf4;

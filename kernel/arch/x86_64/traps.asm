@@ -1,4 +1,4 @@
-; Exception entry: one stub per vector pushes the vector (and a zero where
+; Exception and interrupt entry: one stub per vector pushes the vector (and a zero where
 ; the CPU pushes no error code), the common path saves every general
 ; register as a struct trap_frame (arch.h) and calls trap_dispatch.
 
@@ -7,6 +7,7 @@ default rel
 extern trap_dispatch
 
 VECTOR_WASM_TRAP    equ 256
+VECTORS             equ 48         ; 32 CPU exceptions, then the 16 PIC interrupts
 
 ; Vectors for which the CPU pushes an error code.
 %define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
@@ -23,7 +24,7 @@ trap_stub_%1:
 %endmacro
 
 %assign v 0
-%rep 32
+%rep VECTORS
     align 16
     TRAP_STUB v
 %assign v v + 1
@@ -52,6 +53,8 @@ trap_common:
     cld
     mov rdi, rsp
     call trap_dispatch
+global trap_return
+trap_return:
     pop r15
     pop r14
     pop r13
@@ -119,7 +122,7 @@ global trap_stub_table
 align 8
 trap_stub_table:
 %assign v 0
-%rep 32
+%rep VECTORS
     dq trap_stub_ %+ v
 %assign v v + 1
 %endrep

@@ -4,6 +4,10 @@
 
 #define KERNEL_VMA 0xffffffff80000000ull
 #define DIRECT_MAP 0xffff800000000000ull
+/* Kernel stacks: the 16 KiB stack at physical p is mapped at
+ * KERNEL_STACKS + 2p, so each has an unmapped 16 KiB guard below it. */
+#define KERNEL_STACKS 0xffffff8000000000ull
+#define KERNEL_STACK_SLOT 0x8000ull
 
 /* Saved by traps.asm on every exception; the TypeScript TrapFrame record
  * (kernel/arch/x86_64/trap_frame.ts) reads the same layout. */
@@ -22,7 +26,12 @@ struct trap_frame {
  * direct map, and the kernel image is reached through its physical address. */
 static inline uint32_t linear_address(const void *p) {
   uint64_t v = (uint64_t)p;
-  return (uint32_t)(v >= KERNEL_VMA ? v - KERNEL_VMA : v - DIRECT_MAP);
+  if (v >= KERNEL_VMA) return (uint32_t)(v - KERNEL_VMA);
+  if (v >= KERNEL_STACKS) {
+    uint64_t slot = (v - KERNEL_STACKS) & ~(KERNEL_STACK_SLOT - 1);
+    return (uint32_t)(slot / 2 + (v - KERNEL_STACKS - slot));
+  }
+  return (uint32_t)(v - DIRECT_MAP);
 }
 
 static inline void *linear_pointer(uint32_t address) {

@@ -1,0 +1,31 @@
+// The 8259 interrupt controllers and the PIT timer: the PICs are moved to
+// vectors 32..47 (away from the CPU exceptions) with only the timer line
+// open, and the PIT's channel 0 interrupts TIMER_HZ times a second.
+import { outb } from "./cpu";
+
+export const IRQ_BASE: u32 = 32;
+export const IRQ_TIMER: u32 = 0;
+export const TIMER_HZ: u32 = 250;
+const PIT_HZ: u32 = 1193182;
+
+export function initInterruptControllers(): void {
+  outb(0x20, 0x11); // ICW1: edge triggered, cascade, ICW4 follows
+  outb(0xa0, 0x11);
+  outb(0x21, IRQ_BASE); // ICW2: vector base
+  outb(0xa1, IRQ_BASE + 8);
+  outb(0x21, 0x04); // ICW3: slave on line 2
+  outb(0xa1, 0x02);
+  outb(0x21, 0x01); // ICW4: 8086 mode
+  outb(0xa1, 0x01);
+  outb(0x21, 0xfe); // only the timer
+  outb(0xa1, 0xff);
+  const divisor = PIT_HZ / TIMER_HZ;
+  outb(0x43, 0x34); // channel 0, low then high byte, rate generator
+  outb(0x40, divisor & 0xff);
+  outb(0x40, divisor >> 8);
+}
+
+export function endOfInterrupt(irq: u32): void {
+  if (irq >= 8) outb(0xa0, 0x20);
+  outb(0x20, 0x20);
+}

@@ -1,0 +1,108 @@
+// A user address space: a page-table root whose kernel half is shared with
+// every other address space, and the sorted set of its regions.
+import { allocPage, freePages } from "./buddy";
+import { Frame, FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
+import { kernelPageTableRoot } from "./kernel_map";
+import { PTE_ADDRESS, allocTable, nextPossiblyMapped, unmapPage } from "./page_table";
+import { REGION_SET_SIZE, RegionSet, clearRegions, removeRange } from "./region";
+import { kfree, kmalloc } from "./slab";
+
+export const USER_END: u64 = 0x0000800000000000;
+export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null pointers fault)
+
+/**
+ * One address space.
+ *
+ *   0 root  4 residentPages  8 regions (RegionSet, 12 bytes)
+ *  20 zeroPageMaps  24 demandZeroFaults  28 fileFaults  32 unused
+ *  40 brkStart(u64)  48 brkEnd(u64)
+ */
+@unmanaged export class AddressSpace {
+  root: u32;
+  residentPages: u32;
+  regionItems: u32;
+  regionCount: u32;
+  regionCapacity: u32;
+  zeroPageMaps: u32;
+  demandZeroFaults: u32;
+  fileFaults: u32;
+  unused: u32;
+  unused2: u32;
+  brkStart: u64;
+  brkEnd: u64;
+}
+const ADDRESS_SPACE_SIZE: u32 = 56;
+
+@inline export function regionsOf(space: AddressSpace): RegionSet {
+  return changetype<RegionSet>(changetype<u32>(space) + 8);
+}
+
+const KERNEL_HALF_FIRST: u32 = 256;
+
+/** A new, empty address space; null when out of memory. */
+export function createAddressSpace(): AddressSpace | null {
+  const address = kmalloc(ADDRESS_SPACE_SIZE);
+  if (address == 0) return null;
+  const root = allocTable();
+  if (root == 0) {
+    kfree(address);
+    return null;
+  }
+  const kernelRoot = kernelPageTableRoot();
+  memory.copy(root + KERNEL_HALF_FIRST * 8, kernelRoot + KERNEL_HALF_FIRST * 8, (512 - KERNEL_HALF_FIRST) * 8);
+  const space = changetype<AddressSpace>(address);
+  space.root = root;
+  return space;
+}
+
+// The one zero page every demand-zero read maps. It is never reference
+// counted or freed: its state, ZeroPage, is what marks it.
+let zeroPageAddress: u32 = 0;
+
+export function zeroPage(): u32 {
+  if (zeroPageAddress == 0) zeroPageAddress = allocPage(FrameState.ZeroPage, true);
+  return zeroPageAddress;
+}
+
+/** Drops one mapping's hold on a user frame; frees it when no holder is left. */
+export function releaseUserFrame(physical: u32): void {
+  const f: Frame = frame(frameNumber(physical));
+  if (f.state == FrameState.ZeroPage) return;
+  assert(f.refCount > 0 && f.mapCount > 0, "releaseUserFrame: frame has no holder");
+  f.mapCount--;
+  f.refCount--;
+  if (f.refCount == 0) freePages(physical);
+}
+
+/** Unmaps [start, end) in the page tables, releasing frames and empty tables. */
+export function unmapUserRange(space: AddressSpace, start: u64, end: u64): void {
+  let at = start;
+  while (at < end) {
+    const next = nextPossiblyMapped(space.root, at);
+    if (next != at) {
+      at = next;
+      continue;
+    }
+    const old = unmapPage(space.root, at);
+    if (old != 0) {
+      releaseUserFrame(<u32>(old & PTE_ADDRESS));
+      space.residentPages--;
+    }
+    at += PAGE_SIZE;
+  }
+}
+
+/** Removes regions and mappings in [start, end) (munmap). False if out of memory. */
+export function unmapRegions(space: AddressSpace, start: u64, end: u64): bool {
+  if (!removeRange(regionsOf(space), start, end)) return false;
+  unmapUserRange(space, start, end);
+  return true;
+}
+
+/** Frees everything the address space holds, then the record itself. */
+export function destroyAddressSpace(space: AddressSpace): void {
+  unmapUserRange(space, USER_START, USER_END);
+  clearRegions(regionsOf(space));
+  freePages(space.root);
+  kfree(changetype<u32>(space));
+}

@@ -1,0 +1,169 @@
+// Regions of a user address space (Linux: vm_area_struct), kept in an
+// array sorted by start address: lookup is a binary search, O(log n).
+// Regions never overlap; callers clear a range before inserting into it.
+import { kfree, kmalloc } from "./slab";
+
+export const PROT_READ: u32 = 1;
+export const PROT_WRITE: u32 = 2;
+export const PROT_EXEC: u32 = 4;
+
+/** Region.flags */
+export const REGION_SHARED: u32 = 1; // MAP_SHARED (else private)
+export const REGION_FILE: u32 = 2; // backed by an initramfs file (else anonymous)
+export const REGION_STACK: u32 = 4;
+export const REGION_HEAP: u32 = 8; // the brk area
+
+/**
+ * One region, [start, end), page aligned.
+ *
+ *   0 start(u64)  8 end(u64)  16 protection  20 flags  24 inode(i32)  28 unused
+ *  32 fileOffset(u64): file offset of `start`
+ *  40 fileBytes(u64): bytes from `start` that come from the file; the rest
+ *     of the region reads as zeros (an ELF segment's .bss)
+ */
+@unmanaged export class Region {
+  start: u64;
+  end: u64;
+  protection: u32;
+  flags: u32;
+  inode: i32;
+  unused: u32;
+  fileOffset: u64;
+  fileBytes: u64;
+}
+export const REGION_SIZE: u32 = 48;
+
+/**
+ * The sorted set itself.
+ *
+ *   0 items (address of a u32 array of Region addresses)  4 count  8 capacity
+ */
+@unmanaged export class RegionSet {
+  items: u32;
+  count: u32;
+  capacity: u32;
+}
+export const REGION_SET_SIZE: u32 = 12;
+
+@inline export function regionAt(set: RegionSet, index: u32): Region {
+  return changetype<Region>(load<u32>(set.items + index * 4));
+}
+
+export function newRegion(start: u64, end: u64, protection: u32, flags: u32): Region | null {
+  const address = kmalloc(REGION_SIZE);
+  if (address == 0) return null;
+  const region = changetype<Region>(address);
+  region.start = start;
+  region.end = end;
+  region.protection = protection;
+  region.flags = flags;
+  region.inode = -1;
+  return region;
+}
+
+/** Index of the first region whose end is above `address` (count if none). */
+export function firstEndingAbove(set: RegionSet, address: u64): u32 {
+  let low: u32 = 0;
+  let high = set.count;
+  while (low < high) {
+    const middle = low + (high - low) / 2;
+    if (regionAt(set, middle).end <= address) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** The region containing `address`, or null. */
+export function findRegion(set: RegionSet, address: u64): Region | null {
+  const i = firstEndingAbove(set, address);
+  if (i == set.count) return null;
+  const region = regionAt(set, i);
+  return region.start <= address ? region : null;
+}
+
+function grow(set: RegionSet): bool {
+  const capacity = set.capacity == 0 ? 16 : set.capacity * 2;
+  const items = kmalloc(capacity * 4);
+  if (items == 0) return false;
+  if (set.items != 0) {
+    memory.copy(items, set.items, set.count * 4);
+    kfree(set.items);
+  }
+  set.items = items;
+  set.capacity = capacity;
+  return true;
+}
+
+/** Inserts a region that overlaps none in the set. False if out of memory. */
+export function insertRegion(set: RegionSet, region: Region): bool {
+  if (set.count == set.capacity && !grow(set)) return false;
+  const i = firstEndingAbove(set, region.start);
+  assert(i == set.count || regionAt(set, i).start >= region.end, "insertRegion: overlapping region");
+  memory.copy(set.items + (i + 1) * 4, set.items + i * 4, (set.count - i) * 4);
+  store<u32>(set.items + i * 4, changetype<u32>(region));
+  set.count++;
+  return true;
+}
+
+function removeAt(set: RegionSet, i: u32): void {
+  kfree(changetype<u32>(regionAt(set, i)));
+  memory.copy(set.items + i * 4, set.items + (i + 1) * 4, (set.count - i - 1) * 4);
+  set.count--;
+}
+
+/** Moves a region's start up to `start`, keeping its file offset in step. */
+function trimFront(region: Region, start: u64): void {
+  const cut = start - region.start;
+  region.start = start;
+  region.fileOffset += cut;
+  region.fileBytes = region.fileBytes > cut ? region.fileBytes - cut : 0;
+}
+
+/**
+ * Makes `address` a region boundary: the region containing it (if any) is
+ * split in two. False if out of memory.
+ */
+export function splitAt(set: RegionSet, address: u64): bool {
+  const region = findRegion(set, address);
+  if (region == null || region.start == address) return true;
+  const upper = newRegion(address, region.end, region.protection, region.flags);
+  if (upper == null) return false;
+  upper.inode = region.inode;
+  upper.fileOffset = region.fileOffset;
+  upper.fileBytes = region.fileBytes;
+  upper.start = region.start;
+  trimFront(upper, address);
+  region.end = address;
+  region.fileBytes = min(region.fileBytes, address - region.start);
+  return insertRegion(set, upper);
+}
+
+/** Removes every part of every region within [start, end). False if out of memory (nothing removed). */
+export function removeRange(set: RegionSet, start: u64, end: u64): bool {
+  if (!splitAt(set, start) || !splitAt(set, end)) return false;
+  let i = firstEndingAbove(set, start);
+  while (i < set.count && regionAt(set, i).start < end) removeAt(set, i);
+  return true;
+}
+
+/** Frees every region and the array. */
+export function clearRegions(set: RegionSet): void {
+  while (set.count > 0) removeAt(set, set.count - 1);
+  if (set.items != 0) kfree(set.items);
+  set.items = 0;
+  set.capacity = 0;
+}
+
+/** Start of the highest free gap of `size` bytes inside [low, high) (mmap grows down); 0 if none. */
+export function findGapBelow(set: RegionSet, size: u64, low: u64, high: u64): u64 {
+  let top = high;
+  let i = <i32>set.count - 1;
+  while (i >= 0 && regionAt(set, <u32>i).start >= high) i--;
+  while (true) {
+    const bottom = i >= 0 ? max(regionAt(set, <u32>i).end, low) : low;
+    if (top >= bottom + size && top - size >= low) return top - size;
+    if (i < 0) return 0;
+    top = min(top, regionAt(set, <u32>i).start);
+    i--;
+  }
+}

@@ -1,0 +1,187 @@
+// execve: replace a process's program. The new address space is built
+// completely (regions for the ELF segments, the stack, the initial stack
+// contents) before the old one is dropped, so a failure leaves the caller
+// as it was. Nothing of the file is read here: segments are file-backed
+// regions that page faults fill in.
+import { TrapFrame } from "../arch/x86_64/trap_frame";
+import { USER_CODE, USER_DATA } from "../arch/x86_64/gdt";
+import { rdtsc, writeCr3 } from "../arch/x86_64/cpu";
+import { inodeData, inodeSize, isRegularFile } from "../fs/initramfs";
+import { AddressSpace, createAddressSpace, destroyAddressSpace, regionsOf } from "../mm/address_space";
+import { PAGE_SIZE } from "../mm/frame";
+import {
+  PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_STACK, insertRegion, newRegion,
+} from "../mm/region";
+import { copyToUser, putUser64 } from "../mm/user_copy";
+import { ElfCheck, checkElf, elfEntry, elfProgramHeaderCount, elfProgramHeaders, elfSegment, elfSegmentCount } from "./elf";
+import { Process, setProcessName, userFrame } from "./process";
+
+export const STACK_TOP: u64 = 0x00007ffffffff000;
+export const STACK_SIZE: u64 = 8 << 20; // like Linux's default RLIMIT_STACK
+export const STACK_GUARD_GAP: u64 = 1 << 20; // never mapped: an overflow faults
+export const MMAP_TOP: u64 = STACK_TOP - STACK_SIZE - STACK_GUARD_GAP;
+
+export const enum ExecResult {
+  Ok = 0,
+  NotFound = 1,
+  NotExecutable = 2, // ENOEXEC
+  NoMemory = 3,
+  TooBig = 4, // E2BIG: arguments do not fit
+}
+
+/** Why the last exec said NotExecutable (for the console). */
+export let lastElfCheck: ElfCheck = ElfCheck.Ok;
+
+const AT_NULL: u64 = 0;
+const AT_PHDR: u64 = 3;
+const AT_PHENT: u64 = 4;
+const AT_PHNUM: u64 = 5;
+const AT_PAGESZ: u64 = 6;
+const AT_ENTRY: u64 = 9;
+const AT_UID: u64 = 11;
+const AT_EUID: u64 = 12;
+const AT_GID: u64 = 13;
+const AT_EGID: u64 = 14;
+const AT_SECURE: u64 = 23;
+const AT_RANDOM: u64 = 25;
+const AT_EXECFN: u64 = 31;
+
+function protectionOf(elfFlags: u32): u32 {
+  return ((elfFlags & 4) != 0 ? PROT_READ : 0) | ((elfFlags & 2) != 0 ? PROT_WRITE : 0) | ((elfFlags & 1) != 0 ? PROT_EXEC : 0);
+}
+
+function mapSegments(space: AddressSpace, inode: i32): bool {
+  let brk: u64 = 0;
+  for (let i: u32 = 0; i < elfSegmentCount; i++) {
+    const s = elfSegment(i);
+    const start = s.address & ~(<u64>PAGE_SIZE - 1);
+    const end = (s.address + s.memorySize + PAGE_SIZE - 1) & ~(<u64>PAGE_SIZE - 1);
+    const region = newRegion(start, end, protectionOf(s.flags), REGION_FILE);
+    if (region == null) return false;
+    region.inode = inode;
+    region.fileOffset = s.offset & ~(<u64>PAGE_SIZE - 1);
+    region.fileBytes = (s.address - start) + s.fileSize;
+    if (!insertRegion(regionsOf(space), region)) return false;
+    brk = max(brk, end);
+  }
+  space.brkStart = brk; // the heap region appears with the first brk() that grows it
+  space.brkEnd = brk;
+  const stack = newRegion(STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE, REGION_STACK);
+  return stack != null && insertRegion(regionsOf(space), stack);
+}
+
+/**
+ * The arguments for a new program: argc strings, then envc strings, each
+ * NUL-terminated, packed at `strings` (linear) with `bytes` in all.
+ */
+@unmanaged export class ExecArguments {
+  strings: u32;
+  bytes: u32;
+  argc: u32;
+  envc: u32;
+}
+
+/**
+ * Lays out the initial stack as Linux does (from the top down): the
+ * strings, 16 random bytes, then, 16-byte aligned, argc, argv[], NULL,
+ * envp[], NULL, auxv pairs ending in AT_NULL. Returns the initial RSP, 0 on EFAULT.
+ */
+function buildStack(space: AddressSpace, args: ExecArguments): u64 {
+  let sp = STACK_TOP;
+  sp -= <u64>args.bytes;
+  const stringsAt = sp;
+  if (!copyToUser(space, stringsAt, args.strings, args.bytes)) return 0;
+  sp -= 16;
+  const randomAt = sp;
+  const random = memory.data(16, 8);
+  store<u64>(random, rdtsc() * 0x9e3779b97f4a7c15);
+  store<u64>(random + 8, rdtsc() ^ 0xd1b54a32d192ed03);
+  if (!copyToUser(space, randomAt, <u32>random, 16)) return 0;
+  const pointers = <u64>(1 + args.argc + 1 + args.envc + 1);
+  const auxvWords: u64 = 2 * 13;
+  sp = (sp - (pointers + auxvWords) * 8) & ~(<u64>15);
+  let at = sp;
+  if (!putUser64(space, at, args.argc)) return 0;
+  at += 8;
+  let string = stringsAt;
+  let scan = args.strings;
+  for (let i: u32 = 0; i < args.argc + args.envc; i++) {
+    if (i == args.argc) { // end of argv
+      if (!putUser64(space, at, 0)) return 0;
+      at += 8;
+    }
+    if (!putUser64(space, at, string)) return 0;
+    at += 8;
+    let length: u32 = 0;
+    while (load<u8>(scan + length) != 0) length++;
+    scan += length + 1;
+    string += length + 1;
+  }
+  if (args.envc == 0) { // argv's NULL was not written in the loop
+    if (!putUser64(space, at, 0)) return 0;
+    at += 8;
+  }
+  if (!putUser64(space, at, 0)) return 0; // end of envp
+  at += 8;
+  const auxv = memory.data(26 * 8, 8);
+  let pair: u32 = 0;
+  const put = (type: u64, value: u64, auxv: usize, pair: u32): u32 => {
+    store<u64>(auxv + pair * 16, type);
+    store<u64>(auxv + pair * 16 + 8, value);
+    return pair + 1;
+  };
+  pair = put(AT_PHDR, elfProgramHeaders, auxv, pair);
+  pair = put(AT_PHENT, 56, auxv, pair);
+  pair = put(AT_PHNUM, elfProgramHeaderCount, auxv, pair);
+  pair = put(AT_PAGESZ, PAGE_SIZE, auxv, pair);
+  pair = put(AT_ENTRY, elfEntry, auxv, pair);
+  pair = put(AT_UID, 0, auxv, pair);
+  pair = put(AT_EUID, 0, auxv, pair);
+  pair = put(AT_GID, 0, auxv, pair);
+  pair = put(AT_EGID, 0, auxv, pair);
+  pair = put(AT_SECURE, 0, auxv, pair);
+  pair = put(AT_RANDOM, randomAt, auxv, pair);
+  pair = put(AT_EXECFN, stringsAt, auxv, pair); // argv[0]'s string stands in for the file name
+  put(AT_NULL, 0, auxv, pair);
+  if (!copyToUser(space, at, <u32>auxv, 26 * 8)) return 0;
+  return sp;
+}
+
+/** Replaces `process`'s program with the ELF file `inode`. */
+export function exec(process: Process, inode: i32, args: ExecArguments): ExecResult {
+  if (!isRegularFile(inode)) return ExecResult.NotExecutable;
+  lastElfCheck = checkElf(inodeData(inode), inodeSize(inode));
+  if (lastElfCheck != ElfCheck.Ok) return ExecResult.NotExecutable;
+  const space = createAddressSpace();
+  if (space == null) return ExecResult.NoMemory;
+  if (!mapSegments(space, inode)) {
+    destroyAddressSpace(space);
+    return ExecResult.NoMemory;
+  }
+  const sp = buildStack(space, args);
+  if (sp == 0) {
+    destroyAddressSpace(space);
+    return ExecResult.NoMemory;
+  }
+  const old = process.space;
+  process.space = changetype<u32>(space);
+  writeCr3(space.root);
+  if (old != 0) destroyAddressSpace(changetype<AddressSpace>(old));
+  // The program's name: argv[0] without its directory, as Linux's comm.
+  let nameStart = args.strings;
+  let nameEnd = args.strings;
+  while (load<u8>(nameEnd) != 0) {
+    if (load<u8>(nameEnd) == 0x2f) nameStart = nameEnd + 1;
+    nameEnd++;
+  }
+  setProcessName(process, nameStart, nameEnd - nameStart);
+  const frame: TrapFrame = userFrame(process);
+  memory.fill(changetype<usize>(frame), 0, 176);
+  frame.rip = elfEntry;
+  frame.rsp = sp;
+  frame.cs = USER_CODE;
+  frame.ss = USER_DATA;
+  frame.rflags = 0x202; // interrupts on
+  process.fsBase = 0;
+  return ExecResult.Ok;
+}

@@ -1,0 +1,76 @@
+// How processes end: by exiting, or killed by the kernel with a one-line
+// report in the spirit of Linux's. When init ends, the machine does.
+import { writeCr3 } from "../arch/x86_64/cpu";
+import { ExitStatus, shutdown } from "../arch/x86_64/qemu_exit";
+import { argumentEquals } from "../boot/cmdline";
+import { printBytes, printf } from "../console/console";
+import { str } from "../lib/format";
+import { closeAll } from "../fs/file";
+import { kernelPageTableRoot } from "../mm/kernel_map";
+import { printMemoryReport } from "../mm/meminfo";
+import { NAME_OFFSET, Process, ProcessState, processNameLength, releaseAddressSpace, spaceOf } from "./process";
+import { currentProcess, exitToScheduler } from "./scheduler";
+
+export const SIGILL: u32 = 4;
+export const SIGTRAP: u32 = 5;
+export const SIGBUS: u32 = 7;
+export const SIGFPE: u32 = 8;
+export const SIGKILL: u32 = 9;
+export const SIGSEGV: u32 = 11;
+
+export function signalName(signal: u32): string {
+  switch (signal) {
+    case SIGILL: return "SIGILL";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGKILL: return "SIGKILL";
+    case SIGSEGV: return "SIGSEGV";
+    default: return "signal";
+  }
+}
+
+/** Prints "name[pid]" for messages about a process. */
+export function printProcess(process: Process): void {
+  printBytes(changetype<u32>(process) + NAME_OFFSET, processNameLength(process));
+  printf("[%d]", process.pid);
+}
+
+function printFaultCounts(process: Process): void {
+  if (process.space == 0) return;
+  const space = spaceOf(process);
+  printProcess(process);
+  printf(" faults: %d zero-page, %d demand-zero, %d file; %d pages resident\n",
+    space.zeroPageMaps, space.demandZeroFaults, space.fileFaults, space.residentPages);
+}
+
+/**
+ * Ends the current process with a Linux wait status (code << 8 for an
+ * exit, the signal number for a kill). Never returns.
+ */
+export function exitCurrent(waitStatus: u32): void {
+  const process = currentProcess();
+  if (argumentEquals("loglevel", "debug")) printFaultCounts(process);
+  closeAll(process.files);
+  writeCr3(kernelPageTableRoot());
+  releaseAddressSpace(process);
+  process.waitStatus = waitStatus;
+  process.state = ProcessState.Zombie;
+  if (process.pid == 1) endOfInit(waitStatus);
+  process.state = ProcessState.Dead; // no parent collects exit statuses yet
+  exitToScheduler();
+}
+
+/** init has ended: report how, and power off (exit QEMU). */
+function endOfInit(waitStatus: u32): void {
+  const signal = waitStatus & 0x7f;
+  if (signal == 0) printf("init: exited with status %d\n", waitStatus >> 8);
+  else printf("init: killed by signal %d (%s)\n", signal, str(signalName(signal)));
+  if (argumentEquals("loglevel", "debug")) printMemoryReport();
+  shutdown(waitStatus == 0 ? ExitStatus.Success : ExitStatus.InitFailed);
+}
+
+/** Kills the current process with `signal` (reported by the caller). */
+export function killCurrent(signal: u32): void {
+  exitCurrent(signal);
+}

@@ -1,0 +1,118 @@
+// Starting the first user process from the kernel command line:
+//   init=/bin/prog -- arg1 arg2      (argv[0] is the path)
+// or, when the initramfs has /etc/init-args, its NUL-separated arguments,
+// which may hold any bytes (scripts/run-program writes it).
+import { argumentValueAddress, argumentValueLength, commandLineLength, commandLineText } from "../boot/cmdline";
+import { print, printBytes, printf } from "../console/console";
+import { FileKind, installFile, newFile } from "../fs/file";
+import { NOT_FOUND, inodeData, inodeSize, lookupPath } from "../fs/initramfs";
+import { allocPages, freePages } from "../mm/buddy";
+import { FrameState } from "../mm/frame";
+import { str } from "../lib/format";
+import { ExecArguments, ExecResult, exec, lastElfCheck } from "./exec";
+import { elfCheckName } from "./elf";
+import { createProcess, destroyProcess } from "./process";
+import { makeRunnable } from "./scheduler";
+
+const ARGUMENT_ORDER: u32 = 5;
+const ARGUMENT_BYTES: u32 = 4096 << ARGUMENT_ORDER;
+
+function append(args: ExecArguments, from: usize, length: u32): bool {
+  if (args.bytes + length + 1 > ARGUMENT_BYTES) return false;
+  memory.copy(args.strings + args.bytes, from, length);
+  store<u8>(args.strings + args.bytes + length, 0);
+  args.bytes += length + 1;
+  return true;
+}
+
+function appendString(args: ExecArguments, s: string): void {
+  const scratch = memory.data(64);
+  for (let i = 0; i < s.length; i++) store<u8>(scratch + i, <u8>s.charCodeAt(i));
+  append(args, scratch, s.length);
+}
+
+/** argv from the command line: the init path, then the words after "--". */
+function commandLineArguments(args: ExecArguments, path: usize, pathLength: u32): void {
+  append(args, path, pathLength);
+  args.argc = 1;
+  const text = commandLineText();
+  const length = commandLineLength();
+  let i: u32 = 0;
+  let afterDashes = false;
+  while (i < length) {
+    while (i < length && load<u8>(text + i) == 0x20) i++;
+    const start = i;
+    while (i < length && load<u8>(text + i) != 0x20) i++;
+    if (i == start) break;
+    if (afterDashes) {
+      append(args, text + start, i - start);
+      args.argc++;
+    } else if (i - start == 2 && load<u16>(text + start) == 0x2d2d) {
+      afterDashes = true;
+    }
+  }
+}
+
+/** argv from /etc/init-args: NUL-separated, the first being argv[0]. */
+function fileArguments(args: ExecArguments, inode: i32): void {
+  const data = inodeData(inode);
+  const size = inodeSize(inode);
+  let start: u32 = 0;
+  for (let i: u32 = 0; i <= size; i++) {
+    if (i == size || load<u8>(data + i) == 0) {
+      if (i > start || i < size) {
+        append(args, data + start, i - start);
+        args.argc++;
+      }
+      start = i + 1;
+    }
+  }
+}
+
+/** Creates init (pid 1) and queues it. False, with a message, if it cannot run. */
+export function startInit(): bool {
+  const path = argumentValueAddress("init");
+  const pathLength = <u32>argumentValueLength("init");
+  const inode = lookupPath(<u32>path, pathLength);
+  if (inode == NOT_FOUND) {
+    print("init: ");
+    printBytes(path, pathLength);
+    print(": no such file in the initramfs\n");
+    return false;
+  }
+  const process = createProcess(0);
+  const strings = allocPages(ARGUMENT_ORDER, FrameState.KernelObject, false);
+  if (process == null || strings == 0) {
+    print("init: out of memory\n");
+    return false;
+  }
+  const args = changetype<ExecArguments>(memory.data(16, 8));
+  args.strings = strings;
+  args.bytes = 0;
+  args.argc = 0;
+  const argsFile = lookupPath(<u32>changetype<usize>(memory.data<u8>([0x65, 0x74, 0x63, 0x2f, 0x69, 0x6e, 0x69, 0x74, 0x2d, 0x61, 0x72, 0x67, 0x73])), 13);
+  if (argsFile != NOT_FOUND) fileArguments(args, argsFile);
+  else commandLineArguments(args, path, pathLength);
+  const before = args.bytes;
+  appendString(args, "HOME=/");
+  appendString(args, "PATH=/bin");
+  appendString(args, "TERM=linux");
+  args.envc = args.bytes > before ? 3 : 0;
+  // Standard input, output and error: the console.
+  for (let fd = 0; fd < 3; fd++) {
+    const console = newFile(FileKind.Console, -1, 0);
+    if (console != null) installFile(process.files, console);
+  }
+  const result = exec(process, inode, args);
+  freePages(strings);
+  if (result != ExecResult.Ok) {
+    print("init: cannot execute ");
+    printBytes(path, pathLength);
+    if (result == ExecResult.NotExecutable) printf(": %s (ENOEXEC)\n", str(elfCheckName(lastElfCheck)));
+    else print(": out of memory\n");
+    destroyProcess(process);
+    return false;
+  }
+  makeRunnable(process);
+  return true;
+}

@@ -1,0 +1,164 @@
+// Processes: the record, creation of an empty one, and final release.
+import { TrapFrame } from "../arch/x86_64/trap_frame";
+import { AddressSpace, createAddressSpace, destroyAddressSpace } from "../mm/address_space";
+import { kfree, kmalloc } from "../mm/slab";
+import { KERNEL_STACK_SIZE, allocKernelStack, freeKernelStack, kernelStackBase } from "./kernel_stack";
+import { LayoutItem, layout } from "../arch/x86_64/cpu";
+import { FILE_TABLE_SIZE } from "../fs/file";
+
+export const enum ProcessState {
+  Runnable = 0,
+  Running = 1,
+  Sleeping = 2,
+  Zombie = 3, // exited, waiting for its parent
+  Dead = 4, // exited and uncollectable: freed once the scheduler is off its stack
+}
+
+/**
+ * One process.
+ *
+ *   0 pid  4 parentPid  8 state  12 waitStatus (Linux wait encoding)
+ *  16 space (AddressSpace)  20 kernelStack (physical)  24 savedRsp(u64)
+ *  32 fpuState (512 bytes, 16-aligned)  36 files (FILE_TABLE_SIZE slots)
+ *  40 fsBase(u64)  48 clearChildTid(u64)  56 runNext  60 allNext
+ *  64 wakeAt(u64, TSC)  72 name (16 bytes, NUL-padded)
+ *  88 minorFaults  92 unused
+ */
+@unmanaged export class Process {
+  pid: u32;
+  parentPid: u32;
+  state: u32;
+  waitStatus: u32;
+  space: u32;
+  kernelStack: u32;
+  savedRsp: u64;
+  fpuState: u32;
+  files: u32;
+  fsBase: u64;
+  clearChildTid: u64;
+  runNext: u32;
+  allNext: u32;
+  wakeAt: u64;
+  name0: u64;
+  name1: u64;
+  minorFaults: u32;
+  unused: u32;
+}
+const PROCESS_SIZE: u32 = 96;
+export const NAME_OFFSET: u32 = 72;
+export const NAME_SIZE: u32 = 16;
+const FPU_STATE_SIZE: u32 = 512;
+const TRAP_FRAME_SIZE: u32 = 176;
+const SWITCH_FRAME_SIZE: u32 = 7 * 8; // six callee-saved registers and a return address
+
+let nextPid: u32 = 1;
+let allProcesses: u32 = 0;
+
+// A clean x87/SSE state (fninit defaults, MXCSR 0x1f80) for new processes.
+const INITIAL_FPU_STATE = memory.data(FPU_STATE_SIZE, 16);
+
+@inline export function spaceOf(process: Process): AddressSpace {
+  return changetype<AddressSpace>(process.space);
+}
+
+/** The user registers saved at the top of the process's kernel stack. */
+export function userFrame(process: Process): TrapFrame {
+  return changetype<TrapFrame>(process.kernelStack + KERNEL_STACK_SIZE - TRAP_FRAME_SIZE);
+}
+
+export function kernelStackTop(process: Process): u64 {
+  return kernelStackBase(process.kernelStack) + KERNEL_STACK_SIZE;
+}
+
+/** The first process record (0 if none); the list continues through Process.allNext. */
+export function processListHead(): u32 {
+  return allProcesses;
+}
+
+export function findProcess(pid: u32): Process | null {
+  for (let at = allProcesses; at != 0; at = changetype<Process>(at).allNext) {
+    if (changetype<Process>(at).pid == pid) return changetype<Process>(at);
+  }
+  return null;
+}
+
+/**
+ * A process with an empty address space, a kernel stack prepared so that
+ * the first switch to it enters user mode through its trap frame, and no
+ * open files. Null when out of memory.
+ */
+export function createProcess(parentPid: u32): Process | null {
+  const address = kmalloc(PROCESS_SIZE);
+  if (address == 0) return null;
+  const process = changetype<Process>(address);
+  const space = createAddressSpace();
+  const stack = allocKernelStack();
+  const fpu = kmalloc(FPU_STATE_SIZE);
+  const files = kmalloc(FILE_TABLE_SIZE * 4);
+  if (space == null || stack == 0 || fpu == 0 || files == 0) {
+    if (space != null) destroyAddressSpace(space);
+    if (stack != 0) freeKernelStack(stack);
+    if (fpu != 0) kfree(fpu);
+    if (files != 0) kfree(files);
+    kfree(address);
+    return null;
+  }
+  process.pid = nextPid++;
+  process.parentPid = parentPid;
+  process.state = ProcessState.Runnable;
+  process.space = changetype<u32>(space);
+  process.kernelStack = stack;
+  process.fpuState = fpu;
+  process.files = files;
+  if (load<u16>(INITIAL_FPU_STATE + 24) == 0) {
+    store<u16>(INITIAL_FPU_STATE, 0x37f); // x87 control word
+    store<u32>(INITIAL_FPU_STATE + 24, 0x1f80); // MXCSR
+  }
+  memory.copy(fpu, INITIAL_FPU_STATE, FPU_STATE_SIZE);
+  // Below the trap frame: the frame arch_switch pops, returning into trap_return.
+  const switchFrame = process.kernelStack + KERNEL_STACK_SIZE - TRAP_FRAME_SIZE - SWITCH_FRAME_SIZE;
+  memory.fill(switchFrame, 0, SWITCH_FRAME_SIZE + TRAP_FRAME_SIZE);
+  store<u64>(switchFrame + 6 * 8, layout(LayoutItem.TrapReturn));
+  process.savedRsp = kernelStackTop(process) - TRAP_FRAME_SIZE - SWITCH_FRAME_SIZE;
+  process.allNext = allProcesses;
+  allProcesses = address;
+  return process;
+}
+
+/** Frees the address space now (the process may still be running on its kernel stack). */
+export function releaseAddressSpace(process: Process): void {
+  if (process.space == 0) return;
+  destroyAddressSpace(spaceOf(process));
+  process.space = 0;
+}
+
+/** Frees everything left of a process that is no longer running. */
+export function destroyProcess(process: Process): void {
+  releaseAddressSpace(process);
+  freeKernelStack(process.kernelStack);
+  kfree(process.fpuState);
+  kfree(process.files);
+  let link = changetype<usize>(0);
+  for (let at = allProcesses; at != 0; at = changetype<Process>(at).allNext) {
+    if (at == changetype<u32>(process)) {
+      if (link == 0) allProcesses = process.allNext;
+      else changetype<Process>(link).allNext = process.allNext;
+      break;
+    }
+    link = at;
+  }
+  kfree(changetype<u32>(process));
+}
+
+export function setProcessName(process: Process, name: u32, length: u32): void {
+  const at = changetype<u32>(process) + NAME_OFFSET;
+  memory.fill(at, 0, NAME_SIZE);
+  memory.copy(at, name, min(length, NAME_SIZE - 1));
+}
+
+export function processNameLength(process: Process): u32 {
+  const at = changetype<u32>(process) + NAME_OFFSET;
+  let n: u32 = 0;
+  while (n < NAME_SIZE && load<u8>(at + n) != 0) n++;
+  return n;
+}

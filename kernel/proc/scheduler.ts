@@ -1,0 +1,121 @@
+// Round-robin scheduling. The scheduler runs on the boot stack: a process
+// gives up the CPU by switching to it (yieldToScheduler), and it switches
+// to the next runnable process. Interrupts are enabled only in user mode
+// and while idle, so the kernel itself is never preempted.
+import {
+  fxrstor, fxsave, idle, rdtsc, setSyscallStack, switchContext, wrmsr, writeCr3,
+} from "../arch/x86_64/cpu";
+import { setKernelStack } from "../arch/x86_64/gdt";
+import { kernelPageTableRoot } from "../mm/kernel_map";
+import { Process, ProcessState, destroyProcess, kernelStackTop, processListHead, spaceOf } from "./process";
+
+const MSR_FS_BASE: u32 = 0xc0000100;
+
+let runHead: u32 = 0;
+let runTail: u32 = 0;
+let current: u32 = 0;
+let schedulerRsp = memory.data(8, 8);
+let reapList: u32 = 0; // exited processes whose stacks can go once we are off them
+
+export function currentProcess(): Process {
+  return changetype<Process>(current);
+}
+
+export function hasCurrentProcess(): bool {
+  return current != 0;
+}
+
+export function makeRunnable(process: Process): void {
+  process.state = ProcessState.Runnable;
+  process.runNext = 0;
+  if (runTail == 0) runHead = changetype<u32>(process);
+  else changetype<Process>(runTail).runNext = changetype<u32>(process);
+  runTail = changetype<u32>(process);
+}
+
+function takeRunnable(): Process | null {
+  if (runHead == 0) return null;
+  const process = changetype<Process>(runHead);
+  runHead = process.runNext;
+  if (runHead == 0) runTail = 0;
+  return process;
+}
+
+/** Gives the CPU back to the scheduler; returns when this process is chosen again. */
+export function yieldToScheduler(): void {
+  const process = currentProcess();
+  switchContext(changetype<u32>(process) + 24, load<u64>(schedulerRsp));
+}
+
+/** The current process has exited: never runs again; its stack is freed later. */
+export function exitToScheduler(): void {
+  const process = currentProcess();
+  process.runNext = reapList;
+  reapList = changetype<u32>(process);
+  yieldToScheduler();
+}
+
+function run(process: Process): void {
+  current = changetype<u32>(process);
+  process.state = ProcessState.Running;
+  const top = kernelStackTop(process);
+  setKernelStack(top);
+  setSyscallStack(top);
+  wrmsr(MSR_FS_BASE, process.fsBase);
+  fxrstor(process.fpuState);
+  writeCr3(spaceOf(process).root);
+  switchContext(<u32>schedulerRsp, process.savedRsp);
+  fxsave(process.fpuState);
+  writeCr3(kernelPageTableRoot());
+  current = 0;
+}
+
+function reapExited(): void {
+  while (reapList != 0) {
+    const process = changetype<Process>(reapList);
+    reapList = process.runNext;
+    if (process.state == ProcessState.Zombie) continue; // its parent still has to collect it
+    destroyProcess(process);
+  }
+}
+
+/** Moves sleepers whose time has come to the run queue; true if any sleeper remains. */
+function wakeSleepers(): bool {
+  let sleeping = false;
+  const now = rdtsc();
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+    const p = changetype<Process>(at);
+    if (p.state != ProcessState.Sleeping || p.wakeAt == 0) continue;
+    if (now >= p.wakeAt) {
+      p.wakeAt = 0;
+      makeRunnable(p);
+    } else {
+      sleeping = true;
+    }
+  }
+  return sleeping;
+}
+
+/** Runs processes until none is left that could ever run again. */
+export function runScheduler(): void {
+  while (true) {
+    reapExited();
+    const anySleeping = wakeSleepers();
+    const next = takeRunnable();
+    if (next != null) {
+      run(next);
+      continue;
+    }
+    if (processListHead() == 0) return;
+    if (!anySleeping && !anyBlocked()) return;
+    idle();
+  }
+}
+
+/** Processes waiting for something other than time (a child, a pipe). */
+function anyBlocked(): bool {
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+    if (changetype<Process>(at).state == ProcessState.Sleeping) return true;
+  }
+  return false;
+}

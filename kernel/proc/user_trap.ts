@@ -1,0 +1,57 @@
+// CPU exceptions raised by user code: page faults go to the fault handlers;
+// anything they cannot resolve, and every other exception, kills the
+// process with a one-line report and the matching signal.
+import { readCr2 } from "../arch/x86_64/cpu";
+import { TrapFrame } from "../arch/x86_64/trap_frame";
+import { print, printf } from "../console/console";
+import { FaultResponse, handleUserFault } from "../mm/fault";
+import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP, killCurrent, printProcess } from "./exit";
+import { spaceOf } from "./process";
+import { currentProcess } from "./scheduler";
+import { str } from "../lib/format";
+
+const VECTOR_DIVIDE: u64 = 0;
+const VECTOR_BREAKPOINT: u64 = 3;
+const VECTOR_INVALID_OPCODE: u64 = 6;
+const VECTOR_GENERAL_PROTECTION: u64 = 13;
+const VECTOR_PAGE_FAULT: u64 = 14;
+const VECTOR_ALIGNMENT: u64 = 17;
+const VECTOR_SIMD: u64 = 19;
+
+function reportAndKill(frame: TrapFrame, what: string, signal: u32): void {
+  const process = currentProcess();
+  print("traps: ");
+  printProcess(process);
+  printf(" %s ip:%x sp:%x error:%x\n", str(what), frame.rip, frame.rsp, frame.errorCode);
+  killCurrent(signal);
+}
+
+function handlePageFault(frame: TrapFrame): void {
+  const process = currentProcess();
+  const address = readCr2();
+  const response = handleUserFault(spaceOf(process), address, <u32>frame.errorCode);
+  if (response == FaultResponse.Continue) {
+    process.minorFaults++;
+    return;
+  }
+  printProcess(process);
+  if (response == FaultResponse.OutOfMemory) {
+    printf(": out of memory at %x ip %x; killed (%d pages resident)\n", address, frame.rip, spaceOf(process).residentPages);
+    killCurrent(SIGKILL);
+  }
+  printf(": segfault at %x ip %x sp %x error %x\n", address, frame.rip, frame.rsp, frame.errorCode);
+  killCurrent(SIGSEGV);
+}
+
+export function handleUserException(frame: TrapFrame): void {
+  switch (frame.vector) {
+    case VECTOR_PAGE_FAULT: handlePageFault(frame); break;
+    case VECTOR_DIVIDE: reportAndKill(frame, "divide error", SIGFPE); break;
+    case VECTOR_SIMD: reportAndKill(frame, "SIMD floating-point error", SIGFPE); break;
+    case VECTOR_INVALID_OPCODE: reportAndKill(frame, "invalid opcode", SIGILL); break;
+    case VECTOR_BREAKPOINT: reportAndKill(frame, "breakpoint", SIGTRAP); break;
+    case VECTOR_ALIGNMENT: reportAndKill(frame, "alignment check", SIGBUS); break;
+    case VECTOR_GENERAL_PROTECTION: reportAndKill(frame, "general protection", SIGSEGV); break;
+    default: reportAndKill(frame, "exception", SIGSEGV);
+  }
+}

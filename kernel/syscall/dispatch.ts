@@ -1,0 +1,78 @@
+// System-call dispatch by Linux x86-64 number: arguments in RDI, RSI, RDX,
+// R10, R8, R9, the number in RAX, the result (or -errno) back in RAX.
+import { TrapFrame } from "../arch/x86_64/trap_frame";
+import { print, printf } from "../console/console";
+import { printProcess } from "../proc/exit";
+import { Process } from "../proc/process";
+import { currentProcess } from "../proc/scheduler";
+import { ENOSYS } from "./errno";
+import {
+  sysClose, sysFstat, sysIoctl, sysLseek, sysNewfstatat, sysOpenat, sysRead, sysWrite, sysWritev,
+} from "./files";
+import { sysBrk, sysMadvise, sysMmap, sysMprotect, sysMunmap } from "./memory";
+import {
+  sysArchPrctl, sysExecve, sysExit, sysGetrusage, sysNanosleep, sysSchedYield, sysSetTidAddress, sysUname,
+} from "./process";
+import { sysClockGettime, sysGettimeofday } from "./time";
+
+const AT_FDCWD: u64 = <u64>-100;
+const MAX_LOGGED: u32 = 512;
+const logged = memory.data(MAX_LOGGED / 8);
+
+function unknown(process: Process, number: u64): i64 {
+  const index = <u32>min(number, <u64>MAX_LOGGED - 1);
+  const bit = <u8>(<u32>1 << (index & 7));
+  if ((load<u8>(logged + index / 8) & bit) == 0) {
+    store<u8>(logged + index / 8, load<u8>(logged + index / 8) | bit);
+    print("kernel: ");
+    printProcess(process);
+    printf(" called unknown system call %d; returning ENOSYS\n", number);
+  }
+  return -ENOSYS;
+}
+
+function dispatch(process: Process, f: TrapFrame): i64 {
+  const a = f.rdi;
+  const b = f.rsi;
+  const c = f.rdx;
+  const d = f.r10;
+  switch (<u32>f.rax) {
+    case 0: return sysRead(process, a, b, c);
+    case 1: return sysWrite(process, a, b, c);
+    case 2: return sysOpenat(process, AT_FDCWD, a, b);
+    case 3: return sysClose(process, a);
+    case 5: return sysFstat(process, a, b);
+    case 8: return sysLseek(process, a, b, c);
+    case 9: return sysMmap(process, a, b, c, d, f.r8, f.r9);
+    case 10: return sysMprotect(process, a, b, c);
+    case 11: return sysMunmap(process, a, b);
+    case 12: return sysBrk(process, a);
+    case 13: return 0; // rt_sigaction: accepted, no signals are delivered yet
+    case 14: return 0; // rt_sigprocmask: likewise
+    case 16: return sysIoctl(process, a);
+    case 20: return sysWritev(process, a, b, c);
+    case 24: return sysSchedYield(process);
+    case 28: return sysMadvise();
+    case 35: return sysNanosleep(process, a);
+    case 39: return process.pid; // getpid
+    case 59: return sysExecve(process, a, b, c);
+    case 60: return sysExit(a); // exit
+    case 63: return sysUname(process, a);
+    case 96: return sysGettimeofday(process, a);
+    case 98: return sysGetrusage(process, a, b);
+    case 110: return process.parentPid; // getppid
+    case 158: return sysArchPrctl(process, a, b);
+    case 186: return process.pid; // gettid: one thread per process
+    case 218: return sysSetTidAddress(process, a);
+    case 228: return sysClockGettime(process, a, b);
+    case 231: return sysExit(a); // exit_group
+    case 257: return sysOpenat(process, a, b, c);
+    case 262: return sysNewfstatat(process, a, b, c, d);
+    default: return unknown(process, f.rax);
+  }
+}
+
+export function handleSyscall(frame: TrapFrame): void {
+  const process = currentProcess();
+  frame.rax = <u64>dispatch(process, frame);
+}

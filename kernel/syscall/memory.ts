@@ -1,0 +1,152 @@
+// Memory system calls: brk, mmap, munmap, mprotect, madvise. They only
+// change regions (and, for munmap and mprotect, existing mappings); pages
+// arrive later, on the first touch.
+import { FileKind, fileAt } from "../fs/file";
+import { inodeSize } from "../fs/initramfs";
+import { AddressSpace, USER_END, USER_START, regionsOf, unmapRegions } from "../mm/address_space";
+import { pageFlags } from "../mm/fault";
+import { FrameState, PAGE_SIZE, frame, frameNumber } from "../mm/frame";
+import { PTE_ADDRESS, PTE_PRESENT, leafEntry, nextPossiblyMapped, remapPage } from "../mm/page_table";
+import {
+  PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_HEAP, REGION_SHARED, Region, findGapBelow, findRegion,
+  firstEndingAbove, insertRegion, newRegion, regionAt, splitAt,
+} from "../mm/region";
+import { MMAP_TOP } from "../proc/exec";
+import { Process, spaceOf } from "../proc/process";
+import { EACCES, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM } from "./errno";
+
+const MAP_SHARED: u64 = 0x01;
+const MAP_PRIVATE: u64 = 0x02;
+const MAP_FIXED: u64 = 0x10;
+const MAP_ANONYMOUS: u64 = 0x20;
+const MAP_FIXED_NOREPLACE: u64 = 0x100000;
+const MMAP_BOTTOM: u64 = 0x10000000; // below: program and heap
+
+@inline function pageUp(x: u64): u64 {
+  return (x + PAGE_SIZE - 1) & ~(<u64>PAGE_SIZE - 1);
+}
+
+/** Whether any region overlaps [start, end). */
+function overlaps(space: AddressSpace, start: u64, end: u64): bool {
+  const set = regionsOf(space);
+  const i = firstEndingAbove(set, start);
+  return i < set.count && regionAt(set, i).start < end;
+}
+
+export function sysBrk(process: Process, requested: u64): i64 {
+  const space = spaceOf(process);
+  const current = space.brkEnd;
+  if (requested < space.brkStart || requested > MMAP_BOTTOM) return <i64>current;
+  const oldTop = pageUp(current);
+  const newTop = pageUp(requested);
+  if (newTop > oldTop) {
+    if (overlaps(space, oldTop, newTop)) return <i64>current;
+    const heap = oldTop > space.brkStart ? findRegion(regionsOf(space), oldTop - 1) : null;
+    if (heap != null && (heap.flags & REGION_HEAP) != 0) {
+      heap.end = newTop;
+    } else {
+      const region = newRegion(oldTop, newTop, PROT_READ | PROT_WRITE, REGION_HEAP);
+      if (region == null || !insertRegion(regionsOf(space), region)) return <i64>current;
+    }
+  } else if (newTop < oldTop && !unmapRegions(space, newTop, oldTop)) {
+    return <i64>current;
+  }
+  space.brkEnd = requested;
+  return <i64>requested;
+}
+
+export function sysMmap(process: Process, hint: u64, length: u64, protection: u64, flags: u64, fd: i64, offset: u64): i64 {
+  const space = spaceOf(process);
+  if (length == 0 || (offset & (PAGE_SIZE - 1)) != 0) return -EINVAL;
+  const size = pageUp(length);
+  if (size < length || size > USER_END) return -ENOMEM;
+  const sharing = flags & (MAP_SHARED | MAP_PRIVATE);
+  if (sharing == 0 || sharing == (MAP_SHARED | MAP_PRIVATE)) return -EINVAL;
+  let inode: i32 = -1;
+  if ((flags & MAP_ANONYMOUS) == 0) {
+    const file = fileAt(process.files, fd);
+    if (file == null) return -EBADF;
+    if (file.kind != FileKind.InitramfsFile) return -ENODEV;
+    if (sharing == MAP_SHARED && (protection & PROT_WRITE) != 0) return -EACCES; // read-only file system
+    inode = file.inode;
+  }
+  let start: u64;
+  if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0) {
+    start = hint;
+    if ((start & (PAGE_SIZE - 1)) != 0 || start < USER_START || start + size > USER_END || start + size < start) return -EINVAL;
+    if (overlaps(space, start, start + size)) {
+      if ((flags & MAP_FIXED_NOREPLACE) != 0) return -EEXIST;
+      if (!unmapRegions(space, start, start + size)) return -ENOMEM;
+    }
+  } else {
+    start = hint & ~(<u64>PAGE_SIZE - 1);
+    if (start < MMAP_BOTTOM || start + size > MMAP_TOP || overlaps(space, start, start + size)) {
+      start = findGapBelow(regionsOf(space), size, MMAP_BOTTOM, MMAP_TOP);
+      if (start == 0) return -ENOMEM;
+    }
+  }
+  const region = newRegion(start, start + size, <u32>protection & (PROT_READ | PROT_WRITE | PROT_EXEC),
+    (sharing == MAP_SHARED ? REGION_SHARED : 0) | (inode >= 0 ? REGION_FILE : 0));
+  if (region == null) return -ENOMEM;
+  if (inode >= 0) {
+    region.inode = inode;
+    region.fileOffset = offset;
+    const fileSize = <u64>inodeSize(inode);
+    region.fileBytes = offset < fileSize ? min(fileSize - offset, size) : 0;
+  }
+  if (!insertRegion(regionsOf(space), region)) return -ENOMEM;
+  return <i64>start;
+}
+
+export function sysMunmap(process: Process, start: u64, length: u64): i64 {
+  if ((start & (PAGE_SIZE - 1)) != 0 || length == 0) return -EINVAL;
+  const end = pageUp(start + length);
+  if (end < start || end > USER_END) return -EINVAL;
+  return unmapRegions(spaceOf(process), start, end) ? 0 : -ENOMEM;
+}
+
+export function sysMprotect(process: Process, start: u64, length: u64, protection: u64): i64 {
+  const space = spaceOf(process);
+  if ((start & (PAGE_SIZE - 1)) != 0) return -EINVAL;
+  if (length == 0) return 0;
+  const end = pageUp(start + length);
+  if (end < start || end > USER_END) return -ENOMEM;
+  // Every page must belong to some region.
+  let at = start;
+  while (at < end) {
+    const region = findRegion(regionsOf(space), at);
+    if (region == null) return -ENOMEM;
+    at = region.end;
+  }
+  if (!splitAt(regionsOf(space), start) || !splitAt(regionsOf(space), end)) return -ENOMEM;
+  const set = regionsOf(space);
+  for (let i = firstEndingAbove(set, start); i < set.count && regionAt(set, i).start < end; i++) {
+    const region = regionAt(set, i);
+    region.protection = <u32>protection & (PROT_READ | PROT_WRITE | PROT_EXEC);
+    reprotectPages(space, region);
+  }
+  return 0;
+}
+
+/** Brings the present pages of `region` in line with its protection. */
+function reprotectPages(space: AddressSpace, region: Region): void {
+  let at = region.start;
+  while (at < region.end) {
+    const next = nextPossiblyMapped(space.root, at);
+    if (next != at) {
+      at = next;
+      continue;
+    }
+    const entry = leafEntry(space.root, at);
+    if (entry & PTE_PRESENT) {
+      const physical = <u32>(entry & PTE_ADDRESS);
+      const writable = (region.protection & PROT_WRITE) != 0 && frame(frameNumber(physical)).state != FrameState.ZeroPage;
+      remapPage(space.root, at, physical, pageFlags(region, writable));
+    }
+    at += PAGE_SIZE;
+  }
+}
+
+export function sysMadvise(): i64 {
+  return 0; // advice is accepted and ignored
+}

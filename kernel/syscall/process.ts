@@ -1,0 +1,142 @@
+// Process system calls: exit, identity, execve, thread-area set-up,
+// yielding and sleeping, resource usage, and the signal calls accepted
+// for musl's sake (no signal is delivered yet).
+import { wrmsr } from "../arch/x86_64/cpu";
+import { NOT_FOUND, lookupPath } from "../fs/initramfs";
+import { allocPages, freePages } from "../mm/buddy";
+import { FrameState } from "../mm/frame";
+import { copyStringFromUser, copyToUser, getUser64 } from "../mm/user_copy";
+import { ExecArguments, ExecResult, exec } from "../proc/exec";
+import { exitCurrent } from "../proc/exit";
+import { Process, ProcessState, spaceOf } from "../proc/process";
+import { makeRunnable, yieldToScheduler } from "../proc/scheduler";
+import { tscAfter } from "../time/clock";
+import { E2BIG, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM } from "./errno";
+import { copyPath, pathBufferAddress } from "./files";
+
+const ARCH_SET_FS: u64 = 0x1002;
+const ARCH_GET_FS: u64 = 0x1003;
+const MSR_FS_BASE: u32 = 0xc0000100;
+const ARGUMENT_ORDER: u32 = 5; // 128 KiB for argv and envp strings, like Linux's per-string limit
+const ARGUMENT_BYTES: u32 = 4096 << ARGUMENT_ORDER;
+const MAX_POINTERS: u32 = 4096;
+
+export function sysExit(status: u64): i64 {
+  exitCurrent(<u32>(status & 0xff) << 8);
+  return 0;
+}
+
+export function sysArchPrctl(process: Process, code: u64, address: u64): i64 {
+  if (code == ARCH_SET_FS) {
+    if (address >= 0x0000800000000000) return -EINVAL;
+    process.fsBase = address;
+    wrmsr(MSR_FS_BASE, address);
+    return 0;
+  }
+  if (code == ARCH_GET_FS) {
+    const value = memory.data(8, 8);
+    store<u64>(value, process.fsBase);
+    return copyToUser(spaceOf(process), address, <u32>value, 8) ? 0 : -EFAULT;
+  }
+  return -EINVAL;
+}
+
+export function sysSetTidAddress(process: Process, address: u64): i64 {
+  process.clearChildTid = address;
+  return process.pid;
+}
+
+export function sysSchedYield(process: Process): i64 {
+  makeRunnable(process);
+  yieldToScheduler();
+  return 0;
+}
+
+export function sysNanosleep(process: Process, request: u64): i64 {
+  const timespec = memory.data(16, 8);
+  if (!getUser64(spaceOf(process), request, <u32>timespec) || !getUser64(spaceOf(process), request + 8, <u32>timespec + 8)) {
+    return -EFAULT;
+  }
+  const seconds = load<i64>(timespec);
+  const nanoseconds = load<i64>(timespec + 8);
+  if (seconds < 0 || nanoseconds < 0 || nanoseconds >= 1000000000) return -EINVAL;
+  process.wakeAt = tscAfter(<u64>seconds * 1000000000 + <u64>nanoseconds);
+  process.state = ProcessState.Sleeping;
+  yieldToScheduler();
+  return 0;
+}
+
+/** struct rusage: only ru_minflt (minor faults) is counted. */
+export function sysGetrusage(process: Process, who: i64, usage: u64): i64 {
+  if (who != 0 && who != -1) return -EINVAL;
+  const rusage = memory.data(144, 8);
+  memory.fill(rusage, 0, 144);
+  store<u64>(rusage + 64, process.minorFaults); // ru_minflt
+  return copyToUser(spaceOf(process), usage, <u32>rusage, 144) ? 0 : -EFAULT;
+}
+
+function putField(utsname: usize, index: u32, value: string): void {
+  for (let j = 0; j < value.length; j++) store<u8>(utsname + index * 65 + j, <u8>value.charCodeAt(j));
+}
+
+export function sysUname(process: Process, buffer: u64): i64 {
+  const utsname = memory.data(6 * 65, 8);
+  memory.fill(utsname, 0, 6 * 65);
+  putField(utsname, 0, "TSKernel"); // sysname
+  putField(utsname, 1, "tskernel"); // nodename
+  putField(utsname, 2, "0.1"); // release
+  putField(utsname, 3, "#1"); // version
+  putField(utsname, 4, "x86_64"); // machine
+  putField(utsname, 5, "(none)"); // domainname
+  return copyToUser(spaceOf(process), buffer, <u32>utsname, 6 * 65) ? 0 : -EFAULT;
+}
+
+/** Copies a NULL-terminated user array of strings onto the end of `args`; false with `error` set on failure. */
+let copyError: i64 = 0;
+function copyStrings(process: Process, array: u64, args: ExecArguments): u32 {
+  let count: u32 = 0;
+  if (array == 0) return 0;
+  const pointer = memory.data(8, 8);
+  while (true) {
+    if (count == MAX_POINTERS) {
+      copyError = -E2BIG;
+      return count;
+    }
+    if (!getUser64(spaceOf(process), array + <u64>count * 8, <u32>pointer)) {
+      copyError = -EFAULT;
+      return count;
+    }
+    const at = load<u64>(pointer);
+    if (at == 0) return count;
+    const length = copyStringFromUser(spaceOf(process), args.strings + args.bytes, at, ARGUMENT_BYTES - args.bytes);
+    if (length < 0) {
+      copyError = length == -1 ? -EFAULT : -E2BIG;
+      return count;
+    }
+    args.bytes += <u32>length + 1;
+    count++;
+  }
+}
+
+export function sysExecve(process: Process, path: u64, argv: u64, envp: u64): i64 {
+  const length = copyPath(spaceOf(process), path);
+  if (length < 0) return length;
+  const inode = lookupPath(pathBufferAddress(), <u32>length);
+  if (inode == NOT_FOUND) return -ENOENT;
+  const strings = allocPages(ARGUMENT_ORDER, FrameState.KernelObject, false);
+  if (strings == 0) return -ENOMEM;
+  const args = changetype<ExecArguments>(memory.data(16, 8));
+  args.strings = strings;
+  args.bytes = 0;
+  copyError = 0;
+  args.argc = copyStrings(process, argv, args);
+  if (copyError == 0) args.envc = copyStrings(process, envp, args);
+  let result: i64 = copyError;
+  if (result == 0) {
+    const outcome = exec(process, inode, args);
+    result = outcome == ExecResult.Ok ? 0 : outcome == ExecResult.NotExecutable ? -ENOEXEC
+      : outcome == ExecResult.NotFound ? -ENOENT : -ENOMEM;
+  }
+  freePages(strings);
+  return result;
+}

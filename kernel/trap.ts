@@ -1,0 +1,37 @@
+// Where every trap lands (kernel/arch/x86_64/traps.asm -> entry.c): system
+// calls, interrupts, user exceptions; anything else is a kernel bug.
+import { VECTOR_SYSCALL } from "./arch/x86_64/cpu";
+import { IRQ_BASE, IRQ_TIMER, endOfInterrupt } from "./arch/x86_64/pic";
+import { TrapFrame, fromUserMode } from "./arch/x86_64/trap_frame";
+import { panicWithFrame } from "./debug/panic";
+import { makeRunnable, currentProcess, hasCurrentProcess, yieldToScheduler } from "./proc/scheduler";
+import { handleUserException } from "./proc/user_trap";
+import { handleSyscall } from "./syscall/dispatch";
+
+export let timerTicks: u64 = 0;
+
+/** Timer: round robin, one tick per turn, but only for user code (the kernel is not preemptible). */
+function handleTimer(frame: TrapFrame): void {
+  timerTicks++;
+  endOfInterrupt(IRQ_TIMER);
+  if (fromUserMode(frame) && hasCurrentProcess()) {
+    makeRunnable(currentProcess());
+    yieldToScheduler();
+  }
+}
+
+export function dispatchTrap(frameAddress: u32): void {
+  const frame = changetype<TrapFrame>(frameAddress);
+  const vector = <u32>frame.vector;
+  if (vector == VECTOR_SYSCALL) {
+    handleSyscall(frame);
+  } else if (vector >= IRQ_BASE && vector < IRQ_BASE + 16) {
+    const irq = vector - IRQ_BASE;
+    if (irq == IRQ_TIMER) handleTimer(frame);
+    else endOfInterrupt(irq);
+  } else if (vector < IRQ_BASE && fromUserMode(frame) && hasCurrentProcess()) {
+    handleUserException(frame);
+  } else {
+    panicWithFrame(frame);
+  }
+}

@@ -1,0 +1,48 @@
+// make-initramfs.mjs OUT.cpio DEST=SOURCE...
+// Writes a cpio "newc" archive (the format Linux's initramfs uses). Each
+// argument puts SOURCE (a file, or a directory copied recursively) at DEST
+// inside the archive, e.g. `/=user/rootfs /bin/hello=build/user/bin/hello`.
+// Parent directories are added as needed; the output is deterministic.
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const [out, ...mappings] = process.argv.slice(2);
+const entries = new Map(); // archive path (no leading slash) -> { mode, data }
+
+function addDirectory(path) {
+  if (path === "" || entries.has(path)) return;
+  addDirectory(path.split("/").slice(0, -1).join("/"));
+  entries.set(path, { mode: 0o040755, data: Buffer.alloc(0) });
+}
+
+function add(dest, source) {
+  const path = dest.replace(/^\/+|\/+$/g, "");
+  const stat = statSync(source);
+  if (stat.isDirectory()) {
+    addDirectory(path);
+    for (const name of readdirSync(source).sort()) add(path ? `${path}/${name}` : name, join(source, name));
+    return;
+  }
+  addDirectory(path.split("/").slice(0, -1).join("/"));
+  entries.set(path, { mode: 0o100000 | (stat.mode & 0o111 ? 0o755 : 0o644), data: readFileSync(source) });
+}
+
+for (const mapping of mappings) {
+  const at = mapping.indexOf("=");
+  add(mapping.slice(0, at), mapping.slice(at + 1));
+}
+
+const hex = (n) => n.toString(16).padStart(8, "0");
+const pad4 = (n) => (4 - (n % 4)) % 4;
+const parts = [];
+let ino = 1;
+function record(name, mode, data) {
+  const nameBytes = Buffer.from(name + "\0");
+  const fields = [ino++, mode, 0, 0, mode & 0o040000 ? 2 : 1, 0, data.length, 0, 0, 0, 0, nameBytes.length, 0];
+  const header = Buffer.from("070701" + fields.map(hex).join(""), "ascii");
+  parts.push(header, nameBytes, Buffer.alloc(pad4(header.length + nameBytes.length)), data, Buffer.alloc(pad4(data.length)));
+}
+record(".", 0o040755, Buffer.alloc(0));
+for (const path of [...entries.keys()].sort()) record(path, entries.get(path).mode, entries.get(path).data);
+record("TRAILER!!!", 0, Buffer.alloc(0));
+writeFileSync(out, Buffer.concat(parts));
