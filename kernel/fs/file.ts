@@ -8,10 +8,12 @@ export const enum FileKind {
   Console = 1, // the serial console: standard input, output and error
   InitramfsFile = 2,
   Directory = 3,
+  Generated = 4, // text made at open (the /proc files), kept in `data`
 }
 
 /**
  *   0 kind  4 refCount  8 inode(i32)  12 flags (open flags)  16 offset(u64)
+ *  24 data  28 size   (Generated files: their text, kmalloc'd)
  */
 @unmanaged export class File {
   kind: u32;
@@ -19,8 +21,10 @@ export const enum FileKind {
   inode: i32;
   flags: u32;
   offset: u64;
+  data: u32;
+  size: u32;
 }
-const FILE_SIZE: u32 = 24;
+const FILE_SIZE: u32 = 32;
 
 export function newFile(kind: FileKind, inode: i32, flags: u32): File | null {
   const address = kmalloc(FILE_SIZE);
@@ -34,7 +38,9 @@ export function newFile(kind: FileKind, inode: i32, flags: u32): File | null {
 }
 
 export function releaseFile(file: File): void {
-  if (--file.refCount == 0) kfree(changetype<u32>(file));
+  if (--file.refCount != 0) return;
+  if (file.data != 0) kfree(file.data);
+  kfree(changetype<u32>(file));
 }
 
 /** The File behind descriptor `fd` in `table`, or null. */

@@ -81,6 +81,12 @@ function mapSegments(space: AddressSpace, inode: i32): bool {
   envc: u32;
 }
 
+function putAux(type: u64, value: u64, auxv: usize, pair: u32): u32 {
+  store<u64>(auxv + pair * 16, type);
+  store<u64>(auxv + pair * 16 + 8, value);
+  return pair + 1;
+}
+
 /**
  * Lays out the initial stack as Linux does (from the top down): the
  * strings, 16 random bytes, then, 16-byte aligned, argc, argv[], NULL,
@@ -125,24 +131,19 @@ function buildStack(space: AddressSpace, args: ExecArguments): u64 {
   at += 8;
   const auxv = memory.data(26 * 8, 8);
   let pair: u32 = 0;
-  const put = (type: u64, value: u64, auxv: usize, pair: u32): u32 => {
-    store<u64>(auxv + pair * 16, type);
-    store<u64>(auxv + pair * 16 + 8, value);
-    return pair + 1;
-  };
-  pair = put(AT_PHDR, elfProgramHeaders, auxv, pair);
-  pair = put(AT_PHENT, 56, auxv, pair);
-  pair = put(AT_PHNUM, elfProgramHeaderCount, auxv, pair);
-  pair = put(AT_PAGESZ, PAGE_SIZE, auxv, pair);
-  pair = put(AT_ENTRY, elfEntry, auxv, pair);
-  pair = put(AT_UID, 0, auxv, pair);
-  pair = put(AT_EUID, 0, auxv, pair);
-  pair = put(AT_GID, 0, auxv, pair);
-  pair = put(AT_EGID, 0, auxv, pair);
-  pair = put(AT_SECURE, 0, auxv, pair);
-  pair = put(AT_RANDOM, randomAt, auxv, pair);
-  pair = put(AT_EXECFN, stringsAt, auxv, pair); // argv[0]'s string stands in for the file name
-  put(AT_NULL, 0, auxv, pair);
+  pair = putAux(AT_PHDR, elfProgramHeaders, auxv, pair);
+  pair = putAux(AT_PHENT, 56, auxv, pair);
+  pair = putAux(AT_PHNUM, elfProgramHeaderCount, auxv, pair);
+  pair = putAux(AT_PAGESZ, PAGE_SIZE, auxv, pair);
+  pair = putAux(AT_ENTRY, elfEntry, auxv, pair);
+  pair = putAux(AT_UID, 0, auxv, pair);
+  pair = putAux(AT_EUID, 0, auxv, pair);
+  pair = putAux(AT_GID, 0, auxv, pair);
+  pair = putAux(AT_EGID, 0, auxv, pair);
+  pair = putAux(AT_SECURE, 0, auxv, pair);
+  pair = putAux(AT_RANDOM, randomAt, auxv, pair);
+  pair = putAux(AT_EXECFN, stringsAt, auxv, pair); // argv[0]'s string stands in for the file name
+  putAux(AT_NULL, 0, auxv, pair);
   if (!copyToUser(space, at, <u32>auxv, 26 * 8)) return 0;
   return sp;
 }

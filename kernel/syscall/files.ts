@@ -2,12 +2,13 @@
 import { printBytes } from "../console/console";
 import { File, FileKind, closeDescriptor, fileAt, installFile, newFile, releaseFile } from "../fs/file";
 import {
-  NOT_FOUND, inodeData, inodeMode, inodeNumber, inodeSize, isDirectory, lookupPath,
+  NOT_FOUND, S_IFREG, inodeData, inodeMode, inodeNumber, inodeSize, isDirectory, lookupPath,
 } from "../fs/initramfs";
 import { AddressSpace } from "../mm/address_space";
 import { copyFromUser, copyStringFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
-import { EBADF, EFAULT, EINVAL, EISDIR, EMFILE, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTTY, EROFS, ESPIPE } from "./errno";
+import { isProcPath, openProcFile } from "../fs/procfs";
+import { EACCES, EBADF, EFAULT, EINVAL, EISDIR, EMFILE, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTTY, EROFS, ESPIPE } from "./errno";
 
 const AT_FDCWD: i64 = -100;
 const AT_EMPTY_PATH: u64 = 0x1000;
@@ -37,10 +38,12 @@ export function sysRead(process: Process, fd: i64, buffer: u64, count: u64): i64
   if (file == null) return -EBADF;
   if (file.kind == FileKind.Console) return 0; // no console input yet: end of file
   if (file.kind == FileKind.Directory) return -EISDIR;
-  const size = <u64>inodeSize(file.inode);
+  const generated = file.kind == FileKind.Generated;
+  const size = generated ? <u64>file.size : <u64>inodeSize(file.inode);
   if (file.offset >= size) return 0;
   const n = min(count, size - file.offset);
-  if (!copyToUser(spaceOf(process), buffer, inodeData(file.inode) + <u32>file.offset, n)) return -EFAULT;
+  const from = (generated ? file.data : inodeData(file.inode)) + <u32>file.offset;
+  if (!copyToUser(spaceOf(process), buffer, from, n)) return -EFAULT;
   file.offset += n;
   return <i64>n;
 }
@@ -81,12 +84,22 @@ export function sysOpenat(process: Process, directory: i64, path: u64, flags: u6
     if (base == null) return -EBADF;
     if (base.kind != FileKind.Directory) return -ENOTDIR;
   }
+  if (isProcPath(<u32>pathBuffer, <u32>length)) {
+    if ((flags & O_ACCMODE) != 0) return -EACCES;
+    const generated = openProcFile(process, <u32>pathBuffer, <u32>length);
+    if (generated == null) return -ENOMEM;
+    return install(process, generated);
+  }
   const inode = lookupPath(<u32>pathBuffer, <u32>length);
   if (inode == NOT_FOUND) return (flags & O_CREAT) != 0 ? -EROFS : -ENOENT;
   if ((flags & O_ACCMODE) != 0) return isDirectory(inode) ? -EISDIR : -EROFS;
   if ((flags & O_DIRECTORY) != 0 && !isDirectory(inode)) return -ENOTDIR;
   const file = newFile(isDirectory(inode) ? FileKind.Directory : FileKind.InitramfsFile, inode, <u32>flags);
   if (file == null) return -ENOMEM;
+  return install(process, file);
+}
+
+function install(process: Process, file: File): i64 {
   const fd = installFile(process.files, file);
   if (fd < 0) {
     releaseFile(file);
@@ -105,7 +118,7 @@ export function sysLseek(process: Process, fd: i64, offset: i64, whence: i64): i
   if (file.kind == FileKind.Console) return -ESPIPE;
   let base: i64 = 0;
   if (whence == 1) base = <i64>file.offset;
-  else if (whence == 2) base = file.kind == FileKind.InitramfsFile ? <i64>inodeSize(file.inode) : 0;
+  else if (whence == 2) base = file.kind == FileKind.InitramfsFile ? <i64>inodeSize(file.inode) : <i64>file.size;
   else if (whence != 0) return -EINVAL;
   const position = base + offset;
   if (position < 0) return -EINVAL;
@@ -134,9 +147,20 @@ function writeStat(space: AddressSpace, buffer: u64, inode: i32, console: bool):
   return copyToUser(space, buffer, <u32>stat, 144) ? 0 : -EFAULT;
 }
 
+function writeGeneratedStat(space: AddressSpace, buffer: u64, size: u32): i64 {
+  const stat = memory.data(144, 8);
+  memory.fill(stat, 0, 144);
+  store<u64>(stat + 16, 1); // st_nlink
+  store<u32>(stat + 24, S_IFREG | 0o444);
+  store<u64>(stat + 48, size);
+  store<u64>(stat + 56, 4096);
+  return copyToUser(space, buffer, <u32>stat, 144) ? 0 : -EFAULT;
+}
+
 export function sysFstat(process: Process, fd: i64, buffer: u64): i64 {
   const file = fileAt(process.files, fd);
   if (file == null) return -EBADF;
+  if (file.kind == FileKind.Generated) return writeGeneratedStat(spaceOf(process), buffer, file.size);
   return writeStat(spaceOf(process), buffer, file.inode, file.kind == FileKind.Console);
 }
 

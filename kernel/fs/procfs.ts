@@ -1,0 +1,78 @@
+// /proc: a few files whose text is made when they are opened, so that
+// programs (tests, benchmarks) can read the kernel's counters:
+//   /proc/meminfo      memory totals, Linux's field names where they fit
+//   /proc/self/stat    Linux's format; pid, comm, state, ppid, minflt are real
+//   /proc/self/faults  this process's page-fault counts by kind
+import { freeFrameCount } from "../mm/buddy";
+import { FrameState, frameStateCount } from "../mm/frame";
+import { managedFrames } from "../mm/frame_database";
+import { demandZeroFaultsTotal, fileFaultsTotal, zeroPageMapsTotal } from "../mm/fault";
+import { kfree, kmalloc } from "../mm/slab";
+import { formatInto } from "../lib/format";
+import { NAME_OFFSET, Process, spaceOf } from "../proc/process";
+import { File, FileKind, newFile } from "./file";
+
+const TEXT_CAPACITY: u32 = 2048;
+
+@inline function kib(frames: u32): u64 {
+  return <u64>frames * 4;
+}
+
+function meminfo(into: u32): u32 {
+  let n = formatInto(into, TEXT_CAPACITY, "MemTotal:       %8d kB\nMemFree:        %8d kB\nAnonPages:      %8d kB\n",
+    kib(managedFrames), kib(freeFrameCount()), kib(frameStateCount(FrameState.Anonymous)));
+  n += formatInto(into + n, TEXT_CAPACITY - n, "FilePages:      %8d kB\nPageTables:     %8d kB\nKernelObjects:  %8d kB\n",
+    kib(frameStateCount(FrameState.FileCache)), kib(frameStateCount(FrameState.PageTable)),
+    kib(frameStateCount(FrameState.KernelObject)));
+  n += formatInto(into + n, TEXT_CAPACITY - n, "ZeroPageMaps:   %8d\nDemandZeroFaults: %6d\nFileFaults:     %8d\n",
+    zeroPageMapsTotal, demandZeroFaultsTotal, fileFaultsTotal);
+  return n;
+}
+
+function processStat(process: Process, into: u32): u32 {
+  const name = changetype<u32>(process) + NAME_OFFSET;
+  let n = formatInto(into, TEXT_CAPACITY, "%d (", process.pid);
+  for (let i: u32 = 0; i < 16 && load<u8>(name + i) != 0; i++) store<u8>(into + n++, load<u8>(name + i));
+  n += formatInto(into + n, TEXT_CAPACITY - n, ") R %d %d %d 0 -1 0 %d 0 0 0 ", process.parentPid, process.pid, process.pid,
+    process.minorFaults);
+  n += formatInto(into + n, TEXT_CAPACITY - n, "0 0 0 0 20 0 1 0 0 %d %d\n",
+    process.space != 0 ? <u64>spaceOf(process).residentPages * 4096 : 0,
+    process.space != 0 ? spaceOf(process).residentPages : 0);
+  return n;
+}
+
+function processFaults(process: Process, into: u32): u32 {
+  const space = spaceOf(process);
+  return formatInto(into, TEXT_CAPACITY, "zero_page_maps %d\ndemand_zero %d\nfile %d\nresident_pages %d\n",
+    space.zeroPageMaps, space.demandZeroFaults, space.fileFaults, space.residentPages);
+}
+
+function equalsAscii(address: u32, length: u32, s: string): bool {
+  if (length != <u32>s.length) return false;
+  for (let i: u32 = 0; i < length; i++) if (<u32>load<u8>(address + i) != <u32>s.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Whether `path` names a /proc file (then openProcFile makes it). */
+export function isProcPath(path: u32, length: u32): bool {
+  return equalsAscii(path, length, "/proc/meminfo") || equalsAscii(path, length, "/proc/self/stat") ||
+    equalsAscii(path, length, "/proc/self/faults");
+}
+
+/** A File holding the text of /proc file `path`, for `process`; null when out of memory. */
+export function openProcFile(process: Process, path: u32, length: u32): File | null {
+  const text = kmalloc(TEXT_CAPACITY);
+  if (text == 0) return null;
+  let size: u32;
+  if (equalsAscii(path, length, "/proc/meminfo")) size = meminfo(text);
+  else if (equalsAscii(path, length, "/proc/self/stat")) size = processStat(process, text);
+  else size = processFaults(process, text);
+  const file = newFile(FileKind.Generated, -1, 0);
+  if (file == null) {
+    kfree(text);
+    return null;
+  }
+  file.data = text;
+  file.size = min(size, TEXT_CAPACITY);
+  return file;
+}
