@@ -11,11 +11,12 @@ export const USER_END: u64 = 0x0000800000000000;
 export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null pointers fault)
 
 /**
- * One address space.
+ * One address space, with its page-fault counts.
  *
  *   0 root  4 residentPages  8 regions (RegionSet, 12 bytes)
- *  20 zeroPageMaps  24 demandZeroFaults  28 fileFaults  32 unused
- *  40 brkStart(u64)  48 brkEnd(u64)
+ *  20 zeroPageMaps  24 demandZeroFaults  28 fileFaults  32 cowCopies
+ *  36 cowReuses (write faults that found the frame theirs alone: no copy)
+ *  40 brkStart(u64)  48 brkEnd(u64)  56 sharedAtFork (pages shared with the parent)  60 unused
  */
 @unmanaged export class AddressSpace {
   root: u32;
@@ -26,12 +27,14 @@ export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null po
   zeroPageMaps: u32;
   demandZeroFaults: u32;
   fileFaults: u32;
-  unused: u32;
-  unused2: u32;
+  cowCopies: u32;
+  cowReuses: u32;
   brkStart: u64;
   brkEnd: u64;
+  sharedAtFork: u32;
+  unused: u32;
 }
-const ADDRESS_SPACE_SIZE: u32 = 56;
+const ADDRESS_SPACE_SIZE: u32 = 64;
 
 @inline export function regionsOf(space: AddressSpace): RegionSet {
   return changetype<RegionSet>(changetype<u32>(space) + 8);
@@ -64,12 +67,16 @@ export function zeroPage(): u32 {
   return zeroPageAddress;
 }
 
-/** Drops one mapping's hold on a user frame; frees it when no holder is left. */
-export function releaseUserFrame(physical: u32): void {
+/**
+ * Drops one hold on a user frame (a mapping's when `mapped`, else a bare
+ * reference); frees the frame when no holder is left. The zero page is
+ * never counted.
+ */
+export function releaseUserFrame(physical: u32, mapped: bool): void {
   const f: Frame = frame(frameNumber(physical));
   if (f.state == FrameState.ZeroPage) return;
-  assert(f.refCount > 0 && f.mapCount > 0, "releaseUserFrame: frame has no holder");
-  f.mapCount--;
+  assert(f.refCount > 0 && (!mapped || f.mapCount > 0), "releaseUserFrame: frame has no holder");
+  if (mapped) f.mapCount--;
   f.refCount--;
   if (f.refCount == 0) freePages(physical);
 }
@@ -85,8 +92,9 @@ export function unmapUserRange(space: AddressSpace, start: u64, end: u64): void 
     }
     const old = unmapPage(space.root, at);
     if (old != 0) {
-      releaseUserFrame(<u32>(old & PTE_ADDRESS));
-      space.residentPages--;
+      const physical = <u32>(old & PTE_ADDRESS);
+      if (frame(frameNumber(physical)).state != FrameState.ZeroPage) space.residentPages--;
+      releaseUserFrame(physical, true);
     }
     at += PAGE_SIZE;
   }

@@ -27,6 +27,14 @@ export function freeFrameCount(): u32 {
   return freeFrames;
 }
 
+// Called once when an allocation finds no block, to free memory that can be
+// dropped (the page cache's unmapped pages); returns the frames it freed.
+let reclaimHook: (() => u32) | null = null;
+
+export function setReclaimHook(hook: () => u32): void {
+  reclaimHook = hook;
+}
+
 function pushFree(pfn: u32, order: u32): void {
   const f = frame(pfn);
   const head = listHead(order);
@@ -84,7 +92,13 @@ export function allocPages(order: u32, state: FrameState, zeroed: bool): u32 {
   assert(state != FrameState.Free && state != FrameState.Hole, "allocPages: allocating into a free state");
   let found = order;
   while (found < ORDERS && listHead(found) == NO_FRAME) found++;
-  if (found == ORDERS) return 0;
+  if (found == ORDERS) {
+    const hook = reclaimHook;
+    if (hook == null || hook() == 0) return 0;
+    found = order;
+    while (found < ORDERS && listHead(found) == NO_FRAME) found++;
+    if (found == ORDERS) return 0;
+  }
   const pfn = listHead(found);
   removeFree(pfn, found);
   while (found > order) { // give back the upper halves

@@ -1,16 +1,17 @@
 // User page faults, one handler per kind (in the manner of SerenityOS's
-// Region.cpp): demand-zero, file-backed, and write-to-zero-page; each
+// Region.cpp): demand-zero, file-backed, and write to a read-only page
+// (zero page or copy-on-write); each
 // answers with a FaultResponse. Kernel writes into user memory come here
 // too (user_copy.ts), so they fault pages in exactly as the program would.
 import { copyPage, invlpg } from "../arch/x86_64/cpu";
-import { inodeData } from "../fs/initramfs";
-import { AddressSpace, regionsOf, zeroPage } from "./address_space";
+import { AddressSpace, regionsOf, releaseUserFrame, zeroPage } from "./address_space";
+import { getCachedPage } from "./page_cache";
 import { allocPage } from "./buddy";
 import { FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import {
   MapResult, PTE_ADDRESS, PTE_NO_EXECUTE, PTE_PRESENT, PTE_USER, PTE_WRITABLE, leafEntry, mapPage, remapPage,
 } from "./page_table";
-import { PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, Region, findRegion } from "./region";
+import { PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_SHARED, Region, findRegion } from "./region";
 
 export const enum FaultResponse {
   Continue = 0, // resolved: retry the access
@@ -28,6 +29,8 @@ export const FAULT_FETCH: u32 = 16;
 export let zeroPageMapsTotal: u64 = 0;
 export let demandZeroFaultsTotal: u64 = 0;
 export let fileFaultsTotal: u64 = 0;
+export let cowCopiesTotal: u64 = 0;
+export let cowReusesTotal: u64 = 0;
 
 /**
  * Page-table flags for a user page of `region`. A PROT_NONE page stays
@@ -70,40 +73,86 @@ function handleZeroFault(space: AddressSpace, region: Region, page: u64, write: 
   return mapNewFrame(space, region, page, physical, true);
 }
 
-/** A page of an initramfs file: copied into a new frame, zero past the file's bytes. */
+/**
+ * A page of a file mapping, through the page cache. Reads map the cached
+ * frame itself, read-only, shared with every other mapper; a write to a
+ * private mapping gets its own copy at once. The page where an ELF
+ * segment's file bytes end and its .bss begins is always a private copy
+ * with the tail zeroed: the cached page holds whatever follows in the file.
+ */
 function handleFileFault(space: AddressSpace, region: Region, page: u64, write: bool): FaultResponse {
-  const physical = allocPage(FrameState.Anonymous, false);
-  if (physical == 0) return FaultResponse.OutOfMemory;
   const offsetInRegion = page - region.start;
-  const bytes = <u32>min(<u64>PAGE_SIZE, region.fileBytes - offsetInRegion);
-  const source = inodeData(region.inode) + <u32>(region.fileOffset + offsetInRegion);
-  if (bytes == PAGE_SIZE && (source & (PAGE_SIZE - 1)) == 0) {
-    copyPage(physical, source);
-  } else {
-    memory.copy(physical, source, bytes);
-    memory.fill(physical + bytes, 0, PAGE_SIZE - bytes);
-  }
+  const index = <u32>((region.fileOffset + offsetInRegion) / PAGE_SIZE);
+  const cached = getCachedPage(region.inode, index);
+  if (cached == 0) return FaultResponse.OutOfMemory;
   space.fileFaults++;
   fileFaultsTotal++;
-  return mapNewFrame(space, region, page, physical, (region.protection & PROT_WRITE) != 0);
-}
-
-/** A write to a page mapped read-only although its region is writable. */
-function handleWriteToReadOnlyPage(space: AddressSpace, region: Region, page: u64, entry: u64): FaultResponse {
-  const physical = <u32>(entry & PTE_ADDRESS);
-  if (frame(frameNumber(physical)).state != FrameState.ZeroPage) {
-    // Ours alone (copy-on-write arrives with fork): just allow the write.
-    remapPage(space.root, page, physical, pageFlags(region, true));
+  const fileBytesHere = region.fileBytes - offsetInRegion;
+  const straddles = fileBytesHere < PAGE_SIZE;
+  const shared = (region.flags & REGION_SHARED) != 0;
+  if (!straddles && (shared || !write)) {
+    if (mapPage(space.root, page, cached, pageFlags(region, false)) != MapResult.Ok) {
+      releaseUserFrame(cached, false);
+      return FaultResponse.OutOfMemory;
+    }
+    frame(frameNumber(cached)).mapCount++;
+    space.residentPages++;
     return FaultResponse.Continue;
   }
-  const fresh = allocPage(FrameState.Anonymous, true);
-  if (fresh == 0) return FaultResponse.OutOfMemory;
-  remapPage(space.root, page, fresh, pageFlags(region, true));
-  frame(frameNumber(fresh)).mapCount = 1;
-  space.residentPages++;
-  space.demandZeroFaults++;
-  demandZeroFaultsTotal++;
+  const copy = allocPage(FrameState.Anonymous, false);
+  if (copy == 0) {
+    releaseUserFrame(cached, false);
+    return FaultResponse.OutOfMemory;
+  }
+  copyPage(copy, cached);
+  if (straddles) memory.fill(copy + <u32>fileBytesHere, 0, PAGE_SIZE - <u32>fileBytesHere);
+  releaseUserFrame(cached, false);
+  return mapNewFrame(space, region, page, copy, (region.protection & PROT_WRITE) != 0);
+}
+
+/**
+ * A write to a present read-only page of a writable region: the zero page
+ * (give a zeroed frame), or a page shared copy-on-write (after fork, or
+ * from the page cache). A frame with no other holder is simply made
+ * writable; otherwise the writer gets a copy and lets go of the original.
+ */
+function handleWriteToReadOnlyPage(space: AddressSpace, region: Region, page: u64, entry: u64): FaultResponse {
+  const physical = <u32>(entry & PTE_ADDRESS);
+  const f = frame(frameNumber(physical));
+  if (f.state == FrameState.ZeroPage) {
+    const fresh = allocPage(FrameState.Anonymous, true);
+    if (fresh == 0) return FaultResponse.OutOfMemory;
+    remapPage(space.root, page, fresh, pageFlags(region, true));
+    frame(frameNumber(fresh)).mapCount = 1;
+    space.residentPages++;
+    space.demandZeroFaults++;
+    demandZeroFaultsTotal++;
+    return FaultResponse.Continue;
+  }
+  if (shouldReuse(f.state, f.refCount)) {
+    remapPage(space.root, page, physical, pageFlags(region, true));
+    space.cowReuses++;
+    cowReusesTotal++;
+    return FaultResponse.Continue;
+  }
+  const copy = allocPage(FrameState.Anonymous, false);
+  if (copy == 0) return FaultResponse.OutOfMemory;
+  copyPage(copy, physical);
+  remapPage(space.root, page, copy, pageFlags(region, true));
+  frame(frameNumber(copy)).mapCount = 1;
+  releaseUserFrame(physical, true);
+  space.cowCopies++;
+  cowCopiesTotal++;
   return FaultResponse.Continue;
+}
+
+/**
+ * The copy-on-write decision: reuse the frame in place only when this
+ * mapping is its one holder. A page-cache frame never qualifies: the
+ * cache itself holds a reference, and the file's bytes must stay intact.
+ */
+export function shouldReuse(state: u32, refCount: u32): bool {
+  return state == FrameState.Anonymous && refCount == 1;
 }
 
 /** Resolves a fault at `address` for an access described by FAULT_* bits. */

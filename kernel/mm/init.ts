@@ -6,6 +6,8 @@ import { FrameState } from "./frame";
 import { clearReservedRanges, initFrameDatabase, reserveRange } from "./frame_database";
 import { installKernelPageTables } from "./kernel_map";
 import { resetSlab } from "./slab";
+import { setReclaimHook } from "./buddy";
+import { reclaimCachePages } from "./page_cache";
 
 /** Physical start of the TypeScript static data (asc --memoryBase, linker/kernel.ld). */
 const WASM_STATIC_BASE: u64 = 0x100000;
@@ -22,5 +24,6 @@ export function initMemory(bootInfoAddress: u32): bool {
   if (!initFrameDatabase()) return false;
   installKernelPageTables();
   resetSlab();
+  setReclaimHook(reclaimCachePages);
   return true;
 }
