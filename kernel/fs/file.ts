@@ -1,6 +1,7 @@
 // Open files and the per-process descriptor table. A File is shared by
 // every descriptor that refers to it (dup, fork) and counts them.
 import { kfree, kmalloc } from "../mm/slab";
+import { Pipe, closePipeEnd } from "./pipe";
 
 export const FILE_TABLE_SIZE: u32 = 64;
 
@@ -9,6 +10,8 @@ export const enum FileKind {
   InitramfsFile = 2,
   Directory = 3,
   Generated = 4, // text made at open (the /proc files), kept in `data`
+  PipeRead = 5, // `data` is the Pipe
+  PipeWrite = 6,
 }
 
 /**
@@ -39,7 +42,11 @@ export function newFile(kind: FileKind, inode: i32, flags: u32): File | null {
 
 export function releaseFile(file: File): void {
   if (--file.refCount != 0) return;
-  if (file.data != 0) kfree(file.data);
+  if (file.kind == FileKind.PipeRead || file.kind == FileKind.PipeWrite) {
+    closePipeEnd(changetype<Pipe>(file.data), file.kind == FileKind.PipeWrite);
+  } else if (file.data != 0) {
+    kfree(file.data);
+  }
   kfree(changetype<u32>(file));
 }
 
@@ -67,6 +74,25 @@ export function closeDescriptor(table: u32, fd: i64): bool {
   store<u32>(table + <u32>fd * 4, 0);
   releaseFile(file);
   return true;
+}
+
+/** Points descriptor `fd` at `file` (taking a reference), closing what was there. */
+export function replaceDescriptor(table: u32, fd: u32, file: File): void {
+  file.refCount++;
+  closeDescriptor(table, fd);
+  store<u32>(table + fd * 4, changetype<u32>(file));
+}
+
+/** Installs `file` (taking a reference) at the lowest free descriptor >= `lowest`; -1 if none. */
+export function duplicateFrom(table: u32, file: File, lowest: u32): i32 {
+  for (let fd = lowest; fd < FILE_TABLE_SIZE; fd++) {
+    if (load<u32>(table + fd * 4) == 0) {
+      store<u32>(table + fd * 4, changetype<u32>(file));
+      file.refCount++;
+      return <i32>fd;
+    }
+  }
+  return -1;
 }
 
 export function closeAll(table: u32): void {

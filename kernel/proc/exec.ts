@@ -14,6 +14,7 @@ import {
 } from "../mm/region";
 import { copyToUser, putUser64 } from "../mm/user_copy";
 import { ElfCheck, checkElf, elfEntry, elfProgramHeaderCount, elfProgramHeaders, elfSegment, elfSegmentCount } from "./elf";
+import { releaseVforkParent } from "./exit";
 import { Process, setProcessName, userFrame } from "./process";
 
 export const STACK_TOP: u64 = 0x00007ffffffff000;
@@ -184,5 +185,6 @@ export function exec(process: Process, inode: i32, args: ExecArguments): ExecRes
   frame.ss = USER_DATA;
   frame.rflags = 0x202; // interrupts on
   process.fsBase = 0;
+  releaseVforkParent(process);
   return ExecResult.Ok;
 }

@@ -8,8 +8,10 @@ import { str } from "../lib/format";
 import { closeAll } from "../fs/file";
 import { kernelPageTableRoot } from "../mm/kernel_map";
 import { printMemoryReport } from "../mm/meminfo";
-import { NAME_OFFSET, Process, ProcessState, processNameLength, releaseAddressSpace, spaceOf } from "./process";
-import { currentProcess, exitToScheduler } from "./scheduler";
+import {
+  NAME_OFFSET, Process, ProcessState, findProcess, processListHead, processNameLength, releaseAddressSpace, spaceOf,
+} from "./process";
+import { currentProcess, exitToScheduler, wakeUp } from "./scheduler";
 
 export const SIGILL: u32 = 4;
 export const SIGTRAP: u32 = 5;
@@ -44,9 +46,30 @@ function printFaultCounts(process: Process): void {
     space.zeroPageMaps, space.demandZeroFaults, space.fileFaults, space.residentPages);
 }
 
+/** Children of an exiting process go to init, which reaps them. */
+function reparentChildren(process: Process): void {
+  let zombie = false;
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+    const child = changetype<Process>(at);
+    if (child.parentPid != process.pid) continue;
+    child.parentPid = 1;
+    if (child.state == ProcessState.Zombie) zombie = true;
+  }
+  const init = findProcess(1);
+  if (zombie && init != null) wakeUp(changetype<u32>(init));
+}
+
+/** A vfork parent waits for its child to exec or exit. */
+export function releaseVforkParent(process: Process): void {
+  if (process.vforkParent == 0) return;
+  process.vforkParent = 0;
+  wakeUp(changetype<u32>(process));
+}
+
 /**
  * Ends the current process with a Linux wait status (code << 8 for an
- * exit, the signal number for a kill). Never returns.
+ * exit, the signal number for a kill). It stays a zombie until its parent
+ * collects the status with wait4. Never returns.
  */
 export function exitCurrent(waitStatus: u32): void {
   const process = currentProcess();
@@ -55,9 +78,16 @@ export function exitCurrent(waitStatus: u32): void {
   writeCr3(kernelPageTableRoot());
   releaseAddressSpace(process);
   process.waitStatus = waitStatus;
-  process.state = ProcessState.Zombie;
   if (process.pid == 1) endOfInit(waitStatus);
-  process.state = ProcessState.Dead; // no parent collects exit statuses yet
+  reparentChildren(process);
+  releaseVforkParent(process);
+  const parent = findProcess(process.parentPid);
+  if (parent != null) {
+    process.state = ProcessState.Zombie;
+    wakeUp(changetype<u32>(parent));
+  } else {
+    process.state = ProcessState.Dead;
+  }
   exitToScheduler();
 }
 

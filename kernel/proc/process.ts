@@ -22,7 +22,8 @@ export const enum ProcessState {
  *  32 fpuState (512 bytes, 16-aligned)  36 files (FILE_TABLE_SIZE slots)
  *  40 fsBase(u64)  48 clearChildTid(u64)  56 runNext  60 allNext
  *  64 wakeAt(u64, TSC)  72 name (16 bytes, NUL-padded)
- *  88 minorFaults  92 unused
+ *  88 minorFaults  92 waitChannel (what a Sleeping process waits for; 0 = a time)
+ *  96 vforkParent (pid to wake at exec or exit)  100 unused
  */
 @unmanaged export class Process {
   pid: u32;
@@ -42,9 +43,11 @@ export const enum ProcessState {
   name0: u64;
   name1: u64;
   minorFaults: u32;
+  waitChannel: u32;
+  vforkParent: u32;
   unused: u32;
 }
-const PROCESS_SIZE: u32 = 96;
+const PROCESS_SIZE: u32 = 104;
 export const NAME_OFFSET: u32 = 72;
 export const NAME_SIZE: u32 = 16;
 const FPU_STATE_SIZE: u32 = 512;

@@ -41,6 +41,29 @@ function takeRunnable(): Process | null {
   return process;
 }
 
+/**
+ * Sleeps until wakeUp(channel). Channels are addresses of whatever is
+ * awaited (a pipe, a parent waiting for children), as in xv6. The caller
+ * re-checks its condition after waking.
+ */
+export function sleepOn(channel: u32): void {
+  const process = currentProcess();
+  process.state = ProcessState.Sleeping;
+  process.waitChannel = channel;
+  process.wakeAt = 0;
+  yieldToScheduler();
+}
+
+export function wakeUp(channel: u32): void {
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+    const p = changetype<Process>(at);
+    if (p.state == ProcessState.Sleeping && p.waitChannel == channel) {
+      p.waitChannel = 0;
+      makeRunnable(p);
+    }
+  }
+}
+
 /** Gives the CPU back to the scheduler; returns when this process is chosen again. */
 export function yieldToScheduler(): void {
   const process = currentProcess();
@@ -85,7 +108,7 @@ function wakeSleepers(): bool {
   const now = rdtsc();
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
     const p = changetype<Process>(at);
-    if (p.state != ProcessState.Sleeping || p.wakeAt == 0) continue;
+    if (p.state != ProcessState.Sleeping || p.wakeAt == 0) continue; // not sleeping on time
     if (now >= p.wakeAt) {
       p.wakeAt = 0;
       makeRunnable(p);

@@ -10,8 +10,10 @@ import {
   sysClose, sysFstat, sysIoctl, sysLseek, sysNewfstatat, sysOpenat, sysRead, sysWrite, sysWritev,
 } from "./files";
 import { sysBrk, sysMadvise, sysMmap, sysMprotect, sysMunmap } from "./memory";
+import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
 import {
-  sysArchPrctl, sysExecve, sysExit, sysGetrusage, sysNanosleep, sysSchedYield, sysSetTidAddress, sysUname,
+  sysArchPrctl, sysClone, sysExecve, sysExit, sysFork, sysGetrusage, sysKill, sysNanosleep, sysSchedYield,
+  sysSetTidAddress, sysUname, sysWait4,
 } from "./process";
 import { sysClockGettime, sysGettimeofday } from "./time";
 
@@ -51,23 +53,35 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 14: return 0; // rt_sigprocmask: likewise
     case 16: return sysIoctl(process, a);
     case 20: return sysWritev(process, a, b, c);
+    case 22: return sysPipe2(process, a, 0);
     case 24: return sysSchedYield(process);
     case 28: return sysMadvise();
+    case 32: return sysDup(process, a);
+    case 33: return sysDup3(process, a, b, true);
     case 35: return sysNanosleep(process, a);
     case 39: return process.pid; // getpid
+    case 56: return sysClone(process, a, b);
+    case 57: return sysFork(process, false);
+    case 58: return sysFork(process, true); // vfork
     case 59: return sysExecve(process, a, b, c);
     case 60: return sysExit(a); // exit
+    case 61: return sysWait4(process, a, b, c);
+    case 62: return sysKill(process, a, b);
     case 63: return sysUname(process, a);
+    case 72: return sysFcntl(process, a, b, c);
     case 96: return sysGettimeofday(process, a);
     case 98: return sysGetrusage(process, a, b);
     case 110: return process.parentPid; // getppid
     case 158: return sysArchPrctl(process, a, b);
     case 186: return process.pid; // gettid: one thread per process
+    case 200: return sysKill(process, a, b); // tkill
     case 218: return sysSetTidAddress(process, a);
     case 228: return sysClockGettime(process, a, b);
     case 231: return sysExit(a); // exit_group
     case 257: return sysOpenat(process, a, b, c);
     case 262: return sysNewfstatat(process, a, b, c, d);
+    case 292: return sysDup3(process, a, b, false);
+    case 293: return sysPipe2(process, a, b);
     default: return unknown(process, f.rax);
   }
 }

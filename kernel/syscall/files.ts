@@ -8,7 +8,10 @@ import { AddressSpace } from "../mm/address_space";
 import { copyFromUser, copyStringFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { isProcPath, openProcFile } from "../fs/procfs";
-import { EACCES, EBADF, EFAULT, EINVAL, EISDIR, EMFILE, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTTY, EROFS, ESPIPE } from "./errno";
+import { PIPE_BROKEN, PIPE_FAULT, Pipe, readPipe, writePipe } from "../fs/pipe";
+import {
+  EACCES, EBADF, EFAULT, EINVAL, EISDIR, EMFILE, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTTY, EPIPE, EROFS, ESPIPE,
+} from "./errno";
 
 const AT_FDCWD: i64 = -100;
 const AT_EMPTY_PATH: u64 = 0x1000;
@@ -38,6 +41,11 @@ export function sysRead(process: Process, fd: i64, buffer: u64, count: u64): i64
   if (file == null) return -EBADF;
   if (file.kind == FileKind.Console) return 0; // no console input yet: end of file
   if (file.kind == FileKind.Directory) return -EISDIR;
+  if (file.kind == FileKind.PipeWrite) return -EBADF;
+  if (file.kind == FileKind.PipeRead) {
+    const result = readPipe(changetype<Pipe>(file.data), spaceOf(process), buffer, count);
+    return result == PIPE_FAULT ? -EFAULT : result;
+  }
   const generated = file.kind == FileKind.Generated;
   const size = generated ? <u64>file.size : <u64>inodeSize(file.inode);
   if (file.offset >= size) return 0;
@@ -50,6 +58,10 @@ export function sysRead(process: Process, fd: i64, buffer: u64, count: u64): i64
 
 export function sysWrite(process: Process, fd: i64, buffer: u64, count: u64): i64 {
   const file = fileAt(process.files, fd);
+  if (file != null && file.kind == FileKind.PipeWrite) {
+    const result = writePipe(changetype<Pipe>(file.data), spaceOf(process), buffer, count);
+    return result == PIPE_FAULT ? -EFAULT : result == PIPE_BROKEN ? -EPIPE : result;
+  }
   if (file == null || file.kind != FileKind.Console) return -EBADF;
   let done: u64 = 0;
   while (done < count) {
@@ -115,7 +127,7 @@ export function sysClose(process: Process, fd: i64): i64 {
 export function sysLseek(process: Process, fd: i64, offset: i64, whence: i64): i64 {
   const file = fileAt(process.files, fd);
   if (file == null) return -EBADF;
-  if (file.kind == FileKind.Console) return -ESPIPE;
+  if (file.kind == FileKind.Console || file.kind == FileKind.PipeRead || file.kind == FileKind.PipeWrite) return -ESPIPE;
   let base: i64 = 0;
   if (whence == 1) base = <i64>file.offset;
   else if (whence == 2) base = file.kind == FileKind.InitramfsFile ? <i64>inodeSize(file.inode) : <i64>file.size;

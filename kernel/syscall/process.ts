@@ -8,10 +8,12 @@ import { FrameState } from "../mm/frame";
 import { copyStringFromUser, copyToUser, getUser64 } from "../mm/user_copy";
 import { ExecArguments, ExecResult, exec } from "../proc/exec";
 import { exitCurrent } from "../proc/exit";
-import { Process, ProcessState, spaceOf } from "../proc/process";
+import { Process, ProcessState, findProcess, spaceOf } from "../proc/process";
+import { fork } from "../proc/fork";
+import { WAIT_FAULT, WAIT_NO_CHILD, waitForChild } from "../proc/wait";
 import { makeRunnable, yieldToScheduler } from "../proc/scheduler";
 import { tscAfter } from "../time/clock";
-import { E2BIG, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM } from "./errno";
+import { E2BIG, ECHILD, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH } from "./errno";
 import { copyPath, pathBufferAddress } from "./files";
 
 const ARCH_SET_FS: u64 = 0x1002;
@@ -23,6 +25,33 @@ const MAX_POINTERS: u32 = 4096;
 
 export function sysExit(status: u64): i64 {
   exitCurrent(<u32>(status & 0xff) << 8);
+  return 0;
+}
+
+const SIGCHLD: u64 = 17;
+
+export function sysFork(process: Process, vfork: bool): i64 {
+  const pid = fork(process, vfork);
+  return pid < 0 ? -ENOMEM : pid;
+}
+
+/** clone: only the fork-like use (flags = SIGCHLD, no new stack) is supported. */
+export function sysClone(process: Process, flags: u64, stack: u64): i64 {
+  if (flags != SIGCHLD || stack != 0) return -ENOSYS;
+  return sysFork(process, false);
+}
+
+export function sysWait4(process: Process, pid: i64, status: u64, options: u64): i64 {
+  const result = waitForChild(process, pid, status, options);
+  return result == WAIT_NO_CHILD ? -ECHILD : result == WAIT_FAULT ? -EFAULT : result;
+}
+
+/** kill and tkill: a signal to oneself ends the process with it (no handlers yet); others are not supported. */
+export function sysKill(process: Process, pid: i64, signal: i64): i64 {
+  if (signal < 0 || signal > 64) return -EINVAL;
+  if (pid != <i64>process.pid && pid != 0) return findProcess(<u32>pid) == null ? -ESRCH : -EPERM;
+  if (signal == 0) return 0;
+  exitCurrent(<u32>signal);
   return 0;
 }
 
