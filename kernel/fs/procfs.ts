@@ -2,12 +2,17 @@
 // programs (tests, benchmarks) can read the kernel's counters:
 //   /proc/meminfo      memory totals, Linux's field names where they fit
 //   /proc/self/stat    Linux's format; pid, comm, state, ppid, minflt are real
-//   /proc/self/faults  this process's page-fault counts by kind
+//   /proc/self/faults  this process's page-fault and copy-on-write counts
+//   /proc/memcheck     drops unmapped cache pages, audits every frame's
+//                      counts (problems are printed on the console), and
+//                      reports the free-frame count: the leak check
 import { freeFrameCount } from "../mm/buddy";
 import { FrameState, frameStateCount } from "../mm/frame";
 import { managedFrames } from "../mm/frame_database";
-import { demandZeroFaultsTotal, fileFaultsTotal, zeroPageMapsTotal } from "../mm/fault";
-import { kfree, kmalloc } from "../mm/slab";
+import { cowCopiesTotal, cowReusesTotal, demandZeroFaultsTotal, fileFaultsTotal, zeroPageMapsTotal } from "../mm/fault";
+import { kernelObjectsInUse, kfree, kmalloc } from "../mm/slab";
+import { cachedPageCount, reclaimCachePages } from "../mm/page_cache";
+import { auditFrames } from "../debug/frame_audit";
 import { formatInto } from "../lib/format";
 import { NAME_OFFSET, Process, spaceOf } from "../proc/process";
 import { File, FileKind, newFile } from "./file";
@@ -26,6 +31,8 @@ function meminfo(into: u32): u32 {
     kib(frameStateCount(FrameState.KernelObject)));
   n += formatInto(into + n, TEXT_CAPACITY - n, "ZeroPageMaps:   %8d\nDemandZeroFaults: %6d\nFileFaults:     %8d\n",
     zeroPageMapsTotal, demandZeroFaultsTotal, fileFaultsTotal);
+  n += formatInto(into + n, TEXT_CAPACITY - n, "CowCopies:      %8d\nCowReuses:      %8d\nCachedPages:    %8d\n",
+    cowCopiesTotal, cowReusesTotal, cachedPageCount());
   return n;
 }
 
@@ -43,8 +50,17 @@ function processStat(process: Process, into: u32): u32 {
 
 function processFaults(process: Process, into: u32): u32 {
   const space = spaceOf(process);
-  return formatInto(into, TEXT_CAPACITY, "zero_page_maps %d\ndemand_zero %d\nfile %d\nresident_pages %d\n",
+  const n = formatInto(into, TEXT_CAPACITY, "zero_page_maps %d\ndemand_zero %d\nfile %d\nresident_pages %d\n",
     space.zeroPageMaps, space.demandZeroFaults, space.fileFaults, space.residentPages);
+  return n + formatInto(into + n, TEXT_CAPACITY - n, "cow_copies %d\ncow_reuses %d\nshared_at_fork %d\n",
+    space.cowCopies, space.cowReuses, space.sharedAtFork);
+}
+
+function memcheck(into: u32): u32 {
+  reclaimCachePages();
+  const problems = auditFrames();
+  return formatInto(into, TEXT_CAPACITY, "problems %d\nfree_frames %d\ncached_pages %d\nkernel_objects %d\n",
+    problems, freeFrameCount(), cachedPageCount(), kernelObjectsInUse());
 }
 
 function equalsAscii(address: u32, length: u32, s: string): bool {
@@ -56,7 +72,7 @@ function equalsAscii(address: u32, length: u32, s: string): bool {
 /** Whether `path` names a /proc file (then openProcFile makes it). */
 export function isProcPath(path: u32, length: u32): bool {
   return equalsAscii(path, length, "/proc/meminfo") || equalsAscii(path, length, "/proc/self/stat") ||
-    equalsAscii(path, length, "/proc/self/faults");
+    equalsAscii(path, length, "/proc/self/faults") || equalsAscii(path, length, "/proc/memcheck");
 }
 
 /** A File holding the text of /proc file `path`, for `process`; null when out of memory. */
@@ -66,6 +82,7 @@ export function openProcFile(process: Process, path: u32, length: u32): File | n
   let size: u32;
   if (equalsAscii(path, length, "/proc/meminfo")) size = meminfo(text);
   else if (equalsAscii(path, length, "/proc/self/stat")) size = processStat(process, text);
+  else if (equalsAscii(path, length, "/proc/memcheck")) size = memcheck(text);
   else size = processFaults(process, text);
   const file = newFile(FileKind.Generated, -1, 0);
   if (file == null) {

@@ -32,9 +32,13 @@ export function signalName(signal: u32): string {
   }
 }
 
+export function printProcessName(process: Process): void {
+  printBytes(changetype<u32>(process) + NAME_OFFSET, processNameLength(process));
+}
+
 /** Prints "name[pid]" for messages about a process. */
 export function printProcess(process: Process): void {
-  printBytes(changetype<u32>(process) + NAME_OFFSET, processNameLength(process));
+  printProcessName(process);
   printf("[%d]", process.pid);
 }
 
@@ -44,6 +48,9 @@ function printFaultCounts(process: Process): void {
   printProcess(process);
   printf(" faults: %d zero-page, %d demand-zero, %d file; %d pages resident\n",
     space.zeroPageMaps, space.demandZeroFaults, space.fileFaults, space.residentPages);
+  printProcess(process);
+  printf(" copy-on-write: %d copies, %d reuses without copying, %d pages shared at fork\n",
+    space.cowCopies, space.cowReuses, space.sharedAtFork);
 }
 
 /** Children of an exiting process go to init, which reaps them. */

@@ -5,7 +5,7 @@ import { readCr2 } from "../arch/x86_64/cpu";
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { print, printf } from "../console/console";
 import { FaultResponse, handleUserFault } from "../mm/fault";
-import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP, killCurrent, printProcess } from "./exit";
+import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP, killCurrent, printProcess, printProcessName } from "./exit";
 import { spaceOf } from "./process";
 import { currentProcess } from "./scheduler";
 import { str } from "../lib/format";
@@ -34,11 +34,16 @@ function handlePageFault(frame: TrapFrame): void {
     process.minorFaults++;
     return;
   }
-  printProcess(process);
   if (response == FaultResponse.OutOfMemory) {
-    printf(": out of memory at %x ip %x; killed (%d pages resident)\n", address, frame.rip, spaceOf(process).residentPages);
+    // The faulting process is the one asking for memory that cannot be had,
+    // even after the page cache gave back what nobody maps: it goes.
+    printf("Out of memory: killed process %d (", process.pid);
+    printProcessName(process);
+    printf("), %d KiB resident, faulting at %x; no frame left after reclaiming the page cache\n",
+      <u64>spaceOf(process).residentPages * 4, address);
     killCurrent(SIGKILL);
   }
+  printProcess(process);
   printf(": segfault at %x ip %x sp %x error %x\n", address, frame.rip, frame.rsp, frame.errorCode);
   killCurrent(SIGSEGV);
 }
