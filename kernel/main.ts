@@ -14,7 +14,8 @@ import { initMemory } from "./mm/init";
 import { printMemoryReport } from "./mm/meminfo";
 import { enableUserFeatures } from "./arch/x86_64/cpu_setup";
 import { initInterruptControllers } from "./arch/x86_64/pic";
-import { hasArgument } from "./boot/cmdline";
+import { argumentNumber, hasArgument } from "./boot/cmdline";
+import { setFaultAround } from "./mm/fault";
 import { printf } from "./console/console";
 import { mountInitramfs, initramfsFileCount } from "./fs/initramfs";
 import { cpioStatusName, CpioStatus } from "./fs/cpio";
@@ -38,6 +39,7 @@ export function kmain(bootInfoAddress: u32): void {
   }
   printMemoryReport();
   if (selftestRequested()) shutdown(runSelftest());
+  setFaultAround(<u32>argumentNumber("faultaround", 16));
   initClock();
   enableUserFeatures();
   initInterruptControllers();

@@ -9,7 +9,9 @@
 import { freeFrameCount } from "../mm/buddy";
 import { FrameState, frameStateCount } from "../mm/frame";
 import { managedFrames } from "../mm/frame_database";
-import { cowCopiesTotal, cowReusesTotal, demandZeroFaultsTotal, fileFaultsTotal, zeroPageMapsTotal } from "../mm/fault";
+import {
+  cowCopiesTotal, cowReusesTotal, demandZeroFaultsTotal, faultAroundMapsTotal, fileFaultsTotal, zeroPageMapsTotal,
+} from "../mm/fault";
 import { kernelObjectsInUse, kfree, kmalloc } from "../mm/slab";
 import { cachedPageCount, reclaimCachePages } from "../mm/page_cache";
 import { auditFrames } from "../debug/frame_audit";
@@ -33,6 +35,7 @@ function meminfo(into: u32): u32 {
     zeroPageMapsTotal, demandZeroFaultsTotal, fileFaultsTotal);
   n += formatInto(into + n, TEXT_CAPACITY - n, "CowCopies:      %8d\nCowReuses:      %8d\nCachedPages:    %8d\n",
     cowCopiesTotal, cowReusesTotal, cachedPageCount());
+  n += formatInto(into + n, TEXT_CAPACITY - n, "FaultAroundMaps: %7d\n", faultAroundMapsTotal);
   return n;
 }
 

@@ -5,7 +5,7 @@
 // too (user_copy.ts), so they fault pages in exactly as the program would.
 import { copyPage, invlpg } from "../arch/x86_64/cpu";
 import { AddressSpace, regionsOf, releaseUserFrame, zeroPage } from "./address_space";
-import { getCachedPage } from "./page_cache";
+import { findCachedPage, getCachedPage } from "./page_cache";
 import { allocPage } from "./buddy";
 import { FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import {
@@ -97,6 +97,7 @@ function handleFileFault(space: AddressSpace, region: Region, page: u64, write: 
     }
     frame(frameNumber(cached)).mapCount++;
     space.residentPages++;
+    if (!write) faultAround(space, region, page);
     return FaultResponse.Continue;
   }
   const copy = allocPage(FrameState.Anonymous, false);
@@ -108,6 +109,40 @@ function handleFileFault(space: AddressSpace, region: Region, page: u64, write: 
   if (straddles) memory.fill(copy + <u32>fileBytesHere, 0, PAGE_SIZE - <u32>fileBytesHere);
   releaseUserFrame(cached, false);
   return mapNewFrame(space, region, page, copy, (region.protection & PROT_WRITE) != 0);
+}
+
+/** Pages mapped around a file read fault (kernel command line `faultaround=N`; 0 turns it off). */
+let faultAroundPages: u32 = 16;
+export let faultAroundMapsTotal: u64 = 0;
+
+export function setFaultAround(pages: u32): void {
+  faultAroundPages = pages;
+}
+
+/**
+ * Fault-around: after a read fault on a file page, also map (read-only)
+ * the neighbours in the same aligned window that are already in the page
+ * cache, so that a program whose pages another process brought in does not
+ * fault on each of them. Nothing is read from the file for this.
+ */
+function faultAround(space: AddressSpace, region: Region, page: u64): void {
+  if (faultAroundPages <= 1) return;
+  const window = <u64>faultAroundPages * PAGE_SIZE;
+  const start = max(region.start, page & ~(window - 1));
+  const end = min(region.end, (page & ~(window - 1)) + window);
+  for (let at = start; at < end; at += PAGE_SIZE) {
+    const offsetInRegion = at - region.start;
+    if (at == page || offsetInRegion + PAGE_SIZE > region.fileBytes) continue;
+    if (leafEntry(space.root, at) != 0) continue;
+    const cached = findCachedPage(region.inode, <u32>((region.fileOffset + offsetInRegion) / PAGE_SIZE));
+    if (cached == 0) continue;
+    if (mapPage(space.root, at, cached, pageFlags(region, false)) != MapResult.Ok) return;
+    const f = frame(frameNumber(cached));
+    f.refCount++;
+    f.mapCount++;
+    space.residentPages++;
+    faultAroundMapsTotal++;
+  }
 }
 
 /**
