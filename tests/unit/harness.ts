@@ -13,6 +13,27 @@ import {
   parseCommandLine,
 } from "../../kernel/boot/cmdline";
 import { bootInfo, bootModule, memoryRegion, parseBootInfo as kernelParseBootInfo } from "../../kernel/boot/multiboot2";
+import {
+  FrameState, SECTION_COUNT, frameExists as kernelFrameExists, frameStateCount as kernelFrameStateCount,
+  sectionRecords,
+} from "../../kernel/mm/frame";
+import {
+  clearReservedRanges as kernelClearReservedRanges, databaseBytes, databaseStart, framesAbove4G,
+  initFrameDatabase as kernelInitFrameDatabase, managedFrames, reserveRange as kernelReserveRange,
+} from "../../kernel/mm/frame_database";
+import {
+  allocPages as kernelAllocPages, checkFreeLists as kernelCheckFreeLists, freeFrameCount as kernelFreeFrameCount,
+  freeListLength as kernelFreeListLength, freePages as kernelFreePages,
+} from "../../kernel/mm/buddy";
+import {
+  allocTable as kernelAllocTable, leafEntry as kernelLeafEntry, mapHugePage as kernelMapHugePage,
+  mapPage as kernelMapPage, protectPage as kernelProtectPage, setNoExecuteSupported as kernelSetNoExecuteSupported,
+  tableEntriesInUse as kernelTableEntriesInUse, translate as kernelTranslate, unmapPage as kernelUnmapPage,
+} from "../../kernel/mm/page_table";
+import {
+  kernelObjectsInUse as kernelKernelObjectsInUse, kfree as kernelKfree, kmalloc as kernelKmalloc,
+  resetSlab as kernelResetSlab, slabPageCount as kernelSlabPageCount,
+} from "../../kernel/mm/slab";
 
 export function format(into: usize, size: u32, fmt: string, a: u64, b: u64, c: u64, d: u64, e: u64, f: u64): u32 {
   return formatInto(into, size, fmt, a, b, c, d, e, f);
@@ -64,4 +85,131 @@ export function memoryRegionAddress(index: u32): usize {
 
 export function bootModuleAddress(index: u32): usize {
   return changetype<usize>(bootModule(index));
+}
+
+// ---- memory management (tests/unit/mm-*.test.ts) --------------------------
+// The tests write the memory map straight into multiboot2.ts's region table
+// (memoryRegionAddress, bootInfoAddress) and read frame records through
+// memory with the layout drawn in frame.ts, so only what JS cannot reach by
+// itself is exported here.
+export function clearReservedRanges(): void {
+  kernelClearReservedRanges();
+}
+
+export function reserveRange(start: u64, end: u64, state: u32): void {
+  kernelReserveRange(start, end, <FrameState>state);
+}
+
+export function initFrameDatabase(): bool {
+  return kernelInitFrameDatabase();
+}
+
+export function getManagedFrames(): u32 {
+  return managedFrames;
+}
+
+export function getFramesAbove4G(): u64 {
+  return framesAbove4G;
+}
+
+export function getDatabaseStart(): u32 {
+  return databaseStart;
+}
+
+export function getDatabaseBytes(): u32 {
+  return databaseBytes;
+}
+
+/** Linear address of a section's records, 0 where the section has none. */
+export function sectionRecordsAddress(section: u32): u32 {
+  return section < SECTION_COUNT ? sectionRecords(section) : 0;
+}
+
+export function frameExists(pfn: u32): bool {
+  return kernelFrameExists(pfn);
+}
+
+export function frameStateCount(state: u32): u32 {
+  return kernelFrameStateCount(<FrameState>state);
+}
+
+export function allocPages(order: u32, state: u32, zeroed: bool): u32 {
+  return kernelAllocPages(order, <FrameState>state, zeroed);
+}
+
+export function freePages(address: u32): void {
+  kernelFreePages(address);
+}
+
+export function freeFrameCount(): u32 {
+  return kernelFreeFrameCount();
+}
+
+export function freeListLength(order: u32): u32 {
+  return kernelFreeListLength(order);
+}
+
+export function checkFreeLists(): bool {
+  return kernelCheckFreeLists();
+}
+
+export function allocTable(): u32 {
+  return kernelAllocTable();
+}
+
+export function mapPage(root: u32, virtualAddress: u64, physical: u64, flags: u64): u32 {
+  return kernelMapPage(root, virtualAddress, physical, flags);
+}
+
+export function mapHugePage(root: u32, virtualAddress: u64, physical: u64, flags: u64): u32 {
+  return kernelMapHugePage(root, virtualAddress, physical, flags);
+}
+
+export function unmapPage(root: u32, virtualAddress: u64): u64 {
+  return kernelUnmapPage(root, virtualAddress);
+}
+
+export function protectPage(root: u32, virtualAddress: u64, flags: u64): bool {
+  return kernelProtectPage(root, virtualAddress, flags);
+}
+
+export function leafEntry(root: u32, virtualAddress: u64): u64 {
+  return kernelLeafEntry(root, virtualAddress);
+}
+
+export function translate(root: u32, virtualAddress: u64): u64 {
+  return kernelTranslate(root, virtualAddress);
+}
+
+export function tableEntriesInUse(table: u32): u32 {
+  return kernelTableEntriesInUse(table);
+}
+
+export function setNoExecuteSupported(supported: bool): void {
+  kernelSetNoExecuteSupported(supported);
+}
+
+export function resetSlab(): void {
+  kernelResetSlab();
+}
+
+export function kmalloc(size: u32): u32 {
+  return kernelKmalloc(size);
+}
+
+export function kfree(object: u32): void {
+  kernelKfree(object);
+}
+
+export function kernelObjectsInUse(): u32 {
+  return kernelKernelObjectsInUse();
+}
+
+export function slabPageCount(): u32 {
+  return kernelSlabPageCount();
+}
+
+/** Where the runtime's heap starts: everything the kernel's statics need lies below. */
+export function heapBase(): usize {
+  return __heap_base;
 }

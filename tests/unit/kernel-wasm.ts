@@ -10,9 +10,12 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const WASM = join(ROOT, "build/unit/unit.wasm");
+/** The built module's path, for tests that must run it in a worker thread (a hang cannot be interrupted otherwise). */
+export const UNIT_WASM = WASM;
 
 /** 16 MiB: the kernel's data sits at 1 MiB (memoryBase), tests use what is below and above. */
 const MEMORY_PAGES = 256;
+const PAGE_SIZE = 4096;
 
 const COM1_DATA = 0x3f8;
 const COM1_LINE_STATUS = 0x3fd;
@@ -35,12 +38,59 @@ export interface UnitExports {
   bootInfoAddress(): number;
   memoryRegionAddress(index: number): number;
   bootModuleAddress(index: number): number;
+  // memory management
+  clearReservedRanges(): void;
+  reserveRange(start: bigint, end: bigint, state: number): void;
+  initFrameDatabase(): number;
+  getManagedFrames(): number;
+  getFramesAbove4G(): bigint;
+  getDatabaseStart(): number;
+  getDatabaseBytes(): number;
+  sectionRecordsAddress(section: number): number;
+  frameExists(pfn: number): number;
+  frameStateCount(state: number): number;
+  allocPages(order: number, state: number, zeroed: number): number;
+  freePages(address: number): void;
+  freeFrameCount(): number;
+  freeListLength(order: number): number;
+  checkFreeLists(): number;
+  allocTable(): number;
+  mapPage(root: number, virtualAddress: bigint, physical: bigint, flags: bigint): number;
+  mapHugePage(root: number, virtualAddress: bigint, physical: bigint, flags: bigint): number;
+  unmapPage(root: number, virtualAddress: bigint): bigint;
+  protectPage(root: number, virtualAddress: bigint, flags: bigint): number;
+  leafEntry(root: number, virtualAddress: bigint): bigint;
+  translate(root: number, virtualAddress: bigint): bigint;
+  tableEntriesInUse(table: number): number;
+  setNoExecuteSupported(supported: number): void;
+  resetSlab(): void;
+  kmalloc(size: number): number;
+  kfree(object: number): void;
+  kernelObjectsInUse(): number;
+  slabPageCount(): number;
+  heapBase(): number;
   __new(size: number, id: number): number;
+}
+
+/** What the JS stand-ins for CPU instructions saw, and what they answer. */
+export interface Cpu {
+  /** What cpu_read_cr3 returns; tests set it to make a page-table root active. */
+  cr3: bigint;
+  /** Every cpu_invlpg address, in order (as unsigned 64-bit). */
+  invlpg: bigint[];
+  /** Every page mm_zero_page cleared, in order. */
+  zeroedPages: number[];
+}
+
+export interface LoadOptions {
+  /** Size of the simulated physical memory in 64 KiB wasm pages (default 256 = 16 MiB). */
+  memoryPages?: number;
 }
 
 export interface Kernel {
   exports: UnitExports;
   memory: WebAssembly.Memory;
+  cpu: Cpu;
   /** Everything written to COM1 so far. */
   serial(): string;
   /** The address of an AssemblyScript string with this text, allocated once per instance. */
@@ -78,9 +128,10 @@ function ensureBuilt(): void {
 ensureBuilt();
 const unitModule = new WebAssembly.Module(readFileSync(WASM));
 
-export function loadKernel(): Kernel {
-  const memory = new WebAssembly.Memory({ initial: MEMORY_PAGES });
+export function loadKernel(options: LoadOptions = {}): Kernel {
+  const memory = new WebAssembly.Memory({ initial: options.memoryPages ?? MEMORY_PAGES });
   let serial = "";
+  const cpu: Cpu = { cr3: 0n, invlpg: [], zeroedPages: [] };
   const known: Record<string, (...args: never[]) => unknown> = {
     cpu_outb(port: number, value: number) {
       if (port !== COM1_DATA) throw new Error(`unexpected cpu_outb(0x${port.toString(16)}, 0x${value.toString(16)})`);
@@ -89,6 +140,20 @@ export function loadKernel(): Kernel {
     cpu_inb(port: number) {
       if (port !== COM1_LINE_STATUS) throw new Error(`unexpected cpu_inb(0x${port.toString(16)})`);
       return TRANSMIT_EMPTY;
+    },
+    cpu_read_cr3() {
+      return cpu.cr3;
+    },
+    cpu_invlpg(virtualAddress: bigint) {
+      cpu.invlpg.push(BigInt.asUintN(64, virtualAddress));
+    },
+    mm_zero_page(page: number) {
+      page >>>= 0;
+      if (page % PAGE_SIZE !== 0 || page + PAGE_SIZE > memory.buffer.byteLength) {
+        throw new Error(`mm_zero_page(0x${page.toString(16)}): not a page of memory`);
+      }
+      new Uint8Array(memory.buffer, page, PAGE_SIZE).fill(0);
+      cpu.zeroedPages.push(page);
     },
     arch_raise(vector: bigint, code: bigint) {
       throw new Error(`arch_raise(vector ${vector}, code ${code}): the kernel panicked`);
@@ -114,6 +179,7 @@ export function loadKernel(): Kernel {
   return {
     exports,
     memory,
+    cpu,
     serial: () => serial,
     string(text) {
       let address = strings.get(text);
