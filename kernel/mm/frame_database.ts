@@ -93,13 +93,14 @@ function betterRoom(candidate: u64, size: u64, best: u64): u64 {
 /**
  * Lowest page-aligned physical address with `size` bytes of usable RAM that
  * no reserved range touches, at or above 1 MiB; 0 if none. Candidates are
- * the starts of regions and the ends of reserved ranges.
+ * the starts of available regions and the ends of everything else.
  */
 function findRoom(size: u64): u64 {
   let best: u64 = 0;
   for (let i: u32 = 0; i < bootInfo.regionCount; i++) {
     const region = memoryRegion(i);
     if (region.type == MemoryType.Available) best = betterRoom(region.base, size, best);
+    else best = betterRoom(region.base + region.length, size, best); // just past a hole punched in RAM
   }
   for (let i: u32 = 0; i < reservedCount; i++) best = betterRoom(reservedRange(i).end, size, best);
   return best;
@@ -140,7 +141,7 @@ export function initFrameDatabase(): bool {
     if (region.type != MemoryType.Available) continue;
     const start = pageUp(region.base);
     const end = pageDown(region.base + region.length);
-    if (end > FOUR_GIB) framesAbove4G += (end - max(start, FOUR_GIB)) >> 12;
+    if (end > max(start, FOUR_GIB)) framesAbove4G += (end - max(start, FOUR_GIB)) >> 12;
     const limit = min(end, FOUR_GIB);
     for (let at = start; at < limit; at = (at / SECTION_BYTES + 1) * SECTION_BYTES) {
       const section = <u32>(at / SECTION_BYTES);

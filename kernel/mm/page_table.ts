@@ -79,6 +79,7 @@ const BLOCKED_BY_HUGE_PAGE: u32 = 1;
  */
 function walk(root: u32, virtualAddress: u64, level: u32, create: bool): u32 {
   let table = root;
+  let firstCreated: u32 = 0; // the highest table this walk made, undone if a lower one fails
   for (let l: u32 = 4; l > level; l--) {
     const at = entryAddress(table, virtualAddress, l);
     const entry = load<u64>(at);
@@ -89,14 +90,42 @@ function walk(root: u32, virtualAddress: u64, level: u32, create: bool): u32 {
     }
     if (!create) return 0;
     const child = allocTable();
-    if (child == 0) return 0;
+    if (child == 0) {
+      if (firstCreated != 0) unmakeTables(root, virtualAddress, firstCreated);
+      return 0;
+    }
     // Intermediate entries allow everything; the leaf decides.
     const flags = PTE_PRESENT | PTE_WRITABLE | (isKernelAddress(virtualAddress) ? 0 : PTE_USER);
     store<u64>(at, <u64>child | flags);
     adjustUsed(table, 1);
+    if (firstCreated == 0) firstCreated = child;
     table = child;
   }
   return entryAddress(table, virtualAddress, level);
+}
+
+/** Frees the chain of tables starting at `first` (each with at most one entry) and unlinks it. */
+function unmakeTables(root: u32, virtualAddress: u64, first: u32): void {
+  let table = root;
+  let l: u32 = 4;
+  while (true) {
+    const at = entryAddress(table, virtualAddress, l);
+    const child = tableOf(load<u64>(at));
+    if (child == first) {
+      store<u64>(at, 0);
+      adjustUsed(table, -1);
+      break;
+    }
+    table = child;
+    l--;
+  }
+  let doomed = first;
+  while (doomed != 0) {
+    l--;
+    const entry = l > 1 ? load<u64>(entryAddress(doomed, virtualAddress, l)) : 0;
+    freePages(doomed);
+    doomed = (entry & PTE_PRESENT) != 0 ? tableOf(entry) : 0;
+  }
 }
 
 @inline function flushIfActive(root: u32, virtualAddress: u64): void {
@@ -183,10 +212,16 @@ export function leafEntry(root: u32, virtualAddress: u64): u64 {
 
 /** The physical address `virtualAddress` maps to, or NOT_MAPPED. Never allocates. */
 export function translate(root: u32, virtualAddress: u64): u64 {
-  const entry = leafEntry(root, virtualAddress);
-  if (entry == 0) return NOT_MAPPED;
-  const offsetMask: u64 = (entry & PTE_HUGE) != 0 ? HUGE_PAGE_SIZE - 1 : 4095;
-  return (entry & PTE_ADDRESS & ~offsetMask) | (virtualAddress & offsetMask);
+  let table = root;
+  for (let l: u32 = 4; l >= 1; l--) {
+    const entry = load<u64>(entryAddress(table, virtualAddress, l));
+    if ((entry & PTE_PRESENT) == 0) return NOT_MAPPED;
+    // Bit 7 means a huge page only in a level-2 entry (in a 4 KiB leaf it is PAT).
+    if (l == 2 && (entry & PTE_HUGE) != 0) return (entry & PTE_ADDRESS & ~(HUGE_PAGE_SIZE - 1)) | (virtualAddress & (HUGE_PAGE_SIZE - 1));
+    if (l == 1) return (entry & PTE_ADDRESS) | (virtualAddress & 4095);
+    table = tableOf(entry);
+  }
+  return NOT_MAPPED;
 }
 
 /**

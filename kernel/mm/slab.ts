@@ -8,8 +8,8 @@
 //   Frame.next/prev links in its class's list of slabs with free objects
 //
 // Free objects are chained through their first four bytes.
-import { allocPage, allocPages, freePages } from "./buddy";
-import { FrameState, NO_FRAME, PAGE_SIZE, frame, frameAddress, frameNumber } from "./frame";
+import { MAX_ORDER, allocPage, allocPages, freePages } from "./buddy";
+import { FRAME_BLOCK_HEAD, Frame, FrameState, NO_FRAME, PAGE_SIZE, frame, frameAddress, frameNumber } from "./frame";
 
 const CLASS_COUNT: u32 = 8; // 16 << 0 .. 16 << 7 = 2048
 const MIN_SHIFT: u32 = 4;
@@ -96,13 +96,20 @@ export function kmalloc(size: u32): u32 {
 
 function largeAlloc(size: u32): u32 {
   let order: u32 = 0;
-  while ((PAGE_SIZE << order) < size) order++;
-  if (order > 10) return 0;
+  while (order <= MAX_ORDER && (<u64>PAGE_SIZE << order) < <u64>size) order++;
+  if (order > MAX_ORDER) return 0;
   const block = allocPages(order, FrameState.KernelObject, true);
   if (block == 0) return 0;
-  frame(frameNumber(block)).owner = LARGE;
+  // Every frame says LARGE, so that kfree can refuse an address inside the block.
+  for (let i: u32 = 0; i < (<u32>1 << order); i++) frame(frameNumber(block) + i).owner = LARGE;
   objectsInUse++;
   return block;
+}
+
+/** Whether `object` is on its slab page's free list already (a double free). */
+function isFree(f: Frame, object: u32): bool {
+  for (let at = f.data; at != 0; at = load<u32>(at)) if (at == object) return true;
+  return false;
 }
 
 /** Frees an object kmalloc returned. */
@@ -112,11 +119,13 @@ export function kfree(object: u32): void {
   assert(f.state == FrameState.KernelObject, "kfree: not a kernel object");
   objectsInUse--;
   if (f.owner == LARGE) {
+    assert((f.flags & FRAME_BLOCK_HEAD) != 0 && (object & (PAGE_SIZE - 1)) == 0, "kfree: pointer inside a multi-page object");
     freePages(object);
     return;
   }
   const sizeClass = f.owner;
   assert((object & (objectSize(sizeClass) - 1)) == 0, "kfree: pointer inside an object");
+  assert(!isFree(f, object), "kfree: object already free (double free)");
   if (f.data == 0) pushPartial(pfn, sizeClass); // was full
   store<u32>(object, f.data);
   f.data = object;

@@ -355,13 +355,7 @@ describe("frame database on hand-written memory maps", () => {
     expect(bootMemory(newKernel(), [available(0, 0x9f000)], [])).toBe(false);
   });
 
-  // KNOWN BUG (frame_database.ts findRoom, lines 98-106): the candidates for
-  // the database's start are the starts of available regions and the ends of
-  // reserved ranges, never the end of a non-available region. When a
-  // firmware-reserved entry overlaps the start of the free part of an
-  // available entry, the room after it is never tried: here [3 MiB, 64 MiB)
-  // is usable, yet initFrameDatabase returns false and the kernel cannot boot.
-  it.fails("finds room after a reserved entry that overlaps available RAM (KNOWN BUG)", () => {
+it("finds room after a reserved entry that overlaps available RAM", () => {
     const regions = [available(0, 0x9fc00), available(MIB, MEMORY_END - MIB), reservedRegion(2 * MIB, MIB)];
     const k = newKernel();
     expect(bootMemory(k, regions)).toBe(true);
@@ -369,12 +363,7 @@ describe("frame database on hand-written memory maps", () => {
     checkDatabase(k, regions, [KERNEL_STATICS]);
   });
 
-  // KNOWN BUG (frame_database.ts line 143): for an available entry above
-  // 4 GiB with no whole page in it (base 0x100001800, length 0x400), start =
-  // pageUp(base) = 0x100002000 lies above end = pageDown(base + length) =
-  // 0x100001000 > 4 GiB, and `(end - max(start, FOUR_GIB)) >> 12` wraps:
-  // framesAbove4G becomes 2^52 - 1 instead of 0.
-  it.fails("counts no frames for an available sliver above 4 GiB (KNOWN BUG)", () => {
+it("counts no frames for an available sliver above 4 GiB", () => {
     const regions = [...pcMemoryMap(MEMORY_END), available(FOUR_GIB + 0x1800n, 0x400)];
     const k = boot(regions);
     expect(BigInt.asUintN(64, k.exports.getFramesAbove4G())).toBe(0n);
