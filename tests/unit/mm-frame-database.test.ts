@@ -355,7 +355,7 @@ describe("frame database on hand-written memory maps", () => {
     expect(bootMemory(newKernel(), [available(0, 0x9f000)], [])).toBe(false);
   });
 
-it("finds room after a reserved entry that overlaps available RAM", () => {
+  it("finds room after a reserved entry that overlaps available RAM", () => {
     const regions = [available(0, 0x9fc00), available(MIB, MEMORY_END - MIB), reservedRegion(2 * MIB, MIB)];
     const k = newKernel();
     expect(bootMemory(k, regions)).toBe(true);
@@ -363,7 +363,7 @@ it("finds room after a reserved entry that overlaps available RAM", () => {
     checkDatabase(k, regions, [KERNEL_STATICS]);
   });
 
-it("counts no frames for an available sliver above 4 GiB", () => {
+  it("counts no frames for an available sliver above 4 GiB", () => {
     const regions = [...pcMemoryMap(MEMORY_END), available(FOUR_GIB + 0x1800n, 0x400)];
     const k = boot(regions);
     expect(BigInt.asUintN(64, k.exports.getFramesAbove4G())).toBe(0n);

@@ -455,7 +455,7 @@ describe("page tables", () => {
     expect(tables()).toBe(1);
   });
 
-it("gives back the tables a failed map made", () => {
+  it("gives back the tables a failed map made", () => {
     exhaust(k, State.Anonymous, 1);
     expect(map(va(7, 7, 7, 7), 0x1000n, 0n)).toBe(MapResult.OutOfMemory);
     expect(freeCount(k)).toBe(1);

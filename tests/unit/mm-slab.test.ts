@@ -230,12 +230,12 @@ describe("kmalloc and kfree", () => {
     expectAssertion(() => kfree(object), SLAB, "kfree: not a kernel object");
   });
 
-it("rejects kfree of the second page of a multi-page object", () => {
+  it("rejects kfree of the second page of a multi-page object", () => {
     const block = kmalloc(2 * PAGE);
     expect(() => kfree(block + PAGE)).toThrow("arch_raise");
   });
 
-it("rejects a double kfree while the slab page is still in use", () => {
+  it("rejects a double kfree while the slab page is still in use", () => {
     const a = kmalloc(32);
     const b = kmalloc(32);
     expect(Math.floor(a / PAGE)).toBe(Math.floor(b / PAGE));
