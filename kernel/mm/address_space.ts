@@ -52,7 +52,9 @@ export function createAddressSpace(): AddressSpace | null {
     return null;
   }
   const kernelRoot = kernelPageTableRoot();
-  memory.copy(root + KERNEL_HALF_FIRST * 8, kernelRoot + KERNEL_HALF_FIRST * 8, (512 - KERNEL_HALF_FIRST) * 8);
+  if (kernelRoot != 0) { // 0 only before the kernel's own tables exist (and in unit tests)
+    memory.copy(root + KERNEL_HALF_FIRST * 8, kernelRoot + KERNEL_HALF_FIRST * 8, (512 - KERNEL_HALF_FIRST) * 8);
+  }
   const space = changetype<AddressSpace>(address);
   space.root = root;
   return space;
