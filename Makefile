@@ -36,7 +36,7 @@ NATIVE_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(NATIVE_C)) \
 USER_PROGRAMS := $(patsubst user/%.c,$(BUILD)/user/bin/%,$(wildcard user/*.c))
 ROOTFS_FILES  := $(shell find user/rootfs -type f)
 
-.PHONY: all iso run debug test unit-wasm deps clean
+.PHONY: all iso run debug test bench unit-wasm deps clean
 all: iso
 iso: $(BUILD)/os.iso
 
@@ -113,6 +113,11 @@ $(BUILD)/unit/unit.wasm: $(TS_SOURCES) $(wildcard tests/unit/*.ts) asconfig.json
 test: deps
 	@$(MAKE) --no-print-directory iso unit-wasm
 	@node scripts/run-tests.mjs
+
+# Benchmarks against Linux on the same emulator (not part of `make test`).
+bench: deps
+	@$(MAKE) --no-print-directory iso
+	@node scripts/bench.mjs
 
 clean:
 	rm -rf $(BUILD)

@@ -22,10 +22,11 @@ import { cpioStatusName, CpioStatus } from "./fs/cpio";
 import { str } from "./lib/format";
 import { startInit } from "./proc/init";
 import { runScheduler } from "./proc/scheduler";
-import { initClock } from "./time/clock";
+import { initClock, markKernelStart } from "./time/clock";
 import { dispatchTrap } from "./trap";
 
 export function kmain(bootInfoAddress: u32): void {
+  markKernelStart();
   serialInit();
   parseBootInfo(bootInfoAddress);
   parseCommandLine(bootInfo.cmdline, bootInfo.cmdline != 0 ? bootInfo.cmdlineLength : 0);

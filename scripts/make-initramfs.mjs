@@ -1,8 +1,10 @@
 // make-initramfs.mjs OUT.cpio DEST=SOURCE...
 // Writes a cpio "newc" archive (the format Linux's initramfs uses). Each
 // argument puts SOURCE (a file, or a directory copied recursively) at DEST
-// inside the archive, e.g. `/=user/rootfs /bin/hello=build/user/bin/hello`.
-// Parent directories are added as needed; the output is deterministic.
+// inside the archive, e.g. `/=user/rootfs /bin/hello=build/user/bin/hello`;
+// SOURCE `char:MAJOR:MINOR` makes a character device node (Linux needs
+// /dev/console in an initramfs). Parent directories are added as needed;
+// the output is deterministic.
 import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -17,6 +19,12 @@ function addDirectory(path) {
 
 function add(dest, source) {
   const path = dest.replace(/^\/+|\/+$/g, "");
+  const device = source.match(/^char:(\d+):(\d+)$/);
+  if (device) {
+    addDirectory(path.split("/").slice(0, -1).join("/"));
+    entries.set(path, { mode: 0o020600, data: Buffer.alloc(0), rdev: [Number(device[1]), Number(device[2])] });
+    return;
+  }
   const stat = statSync(source);
   if (stat.isDirectory()) {
     addDirectory(path);
@@ -36,13 +44,16 @@ const hex = (n) => n.toString(16).padStart(8, "0");
 const pad4 = (n) => (4 - (n % 4)) % 4;
 const parts = [];
 let ino = 1;
-function record(name, mode, data) {
+function record(name, mode, data, rdev = [0, 0]) {
   const nameBytes = Buffer.from(name + "\0");
-  const fields = [ino++, mode, 0, 0, mode & 0o040000 ? 2 : 1, 0, data.length, 0, 0, 0, 0, nameBytes.length, 0];
+  const fields = [ino++, mode, 0, 0, mode & 0o040000 ? 2 : 1, 0, data.length, 0, 0, rdev[0], rdev[1], nameBytes.length, 0];
   const header = Buffer.from("070701" + fields.map(hex).join(""), "ascii");
   parts.push(header, nameBytes, Buffer.alloc(pad4(header.length + nameBytes.length)), data, Buffer.alloc(pad4(data.length)));
 }
 record(".", 0o040755, Buffer.alloc(0));
-for (const path of [...entries.keys()].sort()) record(path, entries.get(path).mode, entries.get(path).data);
+for (const path of [...entries.keys()].sort()) {
+  const entry = entries.get(path);
+  record(path, entry.mode, entry.data, entry.rdev);
+}
 record("TRAILER!!!", 0, Buffer.alloc(0));
 writeFileSync(out, Buffer.concat(parts));

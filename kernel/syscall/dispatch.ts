@@ -13,7 +13,7 @@ import { sysBrk, sysMadvise, sysMmap, sysMprotect, sysMunmap } from "./memory";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
 import {
   sysArchPrctl, sysClone, sysExecve, sysExit, sysFork, sysGetrusage, sysKill, sysNanosleep, sysSchedYield,
-  sysSetTidAddress, sysUname, sysWait4,
+  sysReboot, sysSetTidAddress, sysUname, sysWait4,
 } from "./process";
 import { sysClockGettime, sysGettimeofday } from "./time";
 
@@ -73,6 +73,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 98: return sysGetrusage(process, a, b);
     case 110: return process.parentPid; // getppid
     case 158: return sysArchPrctl(process, a, b);
+    case 169: return sysReboot(process, a, c);
     case 186: return process.pid; // gettid: one thread per process
     case 200: return sysKill(process, a, b); // tkill
     case 218: return sysSetTidAddress(process, a);

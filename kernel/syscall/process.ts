@@ -2,12 +2,14 @@
 // yielding and sleeping, resource usage, and the signal calls accepted
 // for musl's sake (no signal is delivered yet).
 import { wrmsr } from "../arch/x86_64/cpu";
+import { ExitStatus, shutdown } from "../arch/x86_64/qemu_exit";
+import { print } from "../console/console";
 import { NOT_FOUND, lookupPath } from "../fs/initramfs";
 import { allocPages, freePages } from "../mm/buddy";
 import { FrameState } from "../mm/frame";
 import { copyStringFromUser, copyToUser, getUser64 } from "../mm/user_copy";
 import { ExecArguments, ExecResult, exec } from "../proc/exec";
-import { exitCurrent } from "../proc/exit";
+import { exitCurrent, printProcess } from "../proc/exit";
 import { Process, ProcessState, findProcess, spaceOf } from "../proc/process";
 import { fork } from "../proc/fork";
 import { WAIT_FAULT, WAIT_NO_CHILD, waitForChild } from "../proc/wait";
@@ -52,6 +54,23 @@ export function sysKill(process: Process, pid: i64, signal: i64): i64 {
   if (pid != <i64>process.pid && pid != 0) return findProcess(<u32>pid) == null ? -ESRCH : -EPERM;
   if (signal == 0) return 0;
   exitCurrent(<u32>signal);
+  return 0;
+}
+
+const REBOOT_MAGIC1: u64 = 0xfee1dead;
+const REBOOT_POWER_OFF: u64 = 0x4321fedc;
+const REBOOT_RESTART: u64 = 0x01234567;
+const REBOOT_HALT: u64 = 0xcdef0123;
+
+/** reboot(2): power off, halt and restart all end the machine (under QEMU: exit). */
+export function sysReboot(process: Process, magic: u64, command: u64): i64 {
+  if ((magic & 0xffffffff) != REBOOT_MAGIC1) return -EINVAL;
+  const c = command & 0xffffffff;
+  if (c != REBOOT_POWER_OFF && c != REBOOT_RESTART && c != REBOOT_HALT) return -EINVAL;
+  print("kernel: power off requested by ");
+  printProcess(process);
+  print("\n");
+  shutdown(ExitStatus.Success);
   return 0;
 }
 

@@ -3,7 +3,7 @@
 import { inb, outb, rdtsc } from "../arch/x86_64/cpu";
 import { tscFrequency } from "./tsc";
 
-let bootTsc: u64 = 0;
+let bootTsc: u64 = 0; // the TSC when kmain began: time "since boot" counts from the kernel's start
 let bootEpochSeconds: u64 = 0;
 
 function cmos(register: u32): u32 {
@@ -25,6 +25,10 @@ function daysFromCivil(year: i64, month: i64, day: i64): i64 {
   return era * 146097 + dayOfEra - 719468;
 }
 
+export function markKernelStart(): void {
+  bootTsc = rdtsc();
+}
+
 export function initClock(): void {
   tscFrequency();
   while (cmos(0x0a) & 0x80) {} // wait out an update in progress
@@ -35,9 +39,10 @@ export function initClock(): void {
   const day = convert(cmos(0x07), binary);
   const month = convert(cmos(0x08), binary);
   const year = 2000 + convert(cmos(0x09), binary);
-  bootTsc = rdtsc();
   const days = daysFromCivil(year, month, day);
-  bootEpochSeconds = <u64>(days * 86400 + <i64>hour * 3600 + <i64>minute * 60 + <i64>second);
+  // The clock was read now, not at kernel start: take the difference off.
+  const sinceStart = monotonicNanoseconds() / 1000000000;
+  bootEpochSeconds = <u64>(days * 86400 + <i64>hour * 3600 + <i64>minute * 60 + <i64>second) - sinceStart;
 }
 
 /** Nanoseconds since boot. */

@@ -1,0 +1,161 @@
+// bench.mjs [--rounds N]
+// `make bench`: the same benchmark binary (user/bench/bench.c) as init on
+// TSKernel and on Debian's own Linux kernel, on the same QEMU TCG machine,
+// alternating kernels for N rounds (default 3). Prints a side-by-side table,
+// writes build/bench/results.json and a chart, build/bench/ratios.svg.
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const out = join(root, "build/bench");
+const args = process.argv.slice(2);
+const rounds = args[0] === "--rounds" ? Number(args[1]) : Number(process.env.BENCH_ROUNDS ?? 3);
+const MEMORY = "1G";
+const QEMU = ["-accel", "tcg", "-cpu", "max", "-m", MEMORY, "-no-reboot", "-display", "none", "-monitor", "none"];
+mkdirSync(out, { recursive: true });
+
+const run = (cmd, argv, options = {}) => execFileSync(cmd, argv, { stdio: ["ignore", "pipe", "inherit"], ...options });
+
+function buildPrograms() {
+  const bin = join(out, "bin");
+  mkdirSync(bin, { recursive: true });
+  for (const [name, source] of [["bench", "bench.c"], ["bench-small", "small.c"], ["bench-big", "big.c"]]) {
+    run("musl-gcc", ["-static", "-O2", "-Wall", "-o", join(bin, name), join(root, "user/bench", source)]);
+  }
+  const data = join(out, "data");
+  mkdirSync(data, { recursive: true });
+  const file = Buffer.alloc(32 << 20);
+  for (let i = 0; i < file.length; i += 4) file.writeUInt32LE((i * 2654435761) >>> 0, i);
+  writeFileSync(join(data, "file32m"), file);
+  return { bin, data };
+}
+
+function linuxKernel() {
+  const dir = join(out, "linux");
+  const existing = existsSync(dir) && readdirSync(join(dir, "boot"), { withFileTypes: true }).find((e) => e.name.startsWith("vmlinuz"));
+  if (existing) return join(dir, "boot", existing.name);
+  mkdirSync(dir, { recursive: true });
+  // linux-image-amd64 is a metapackage: download the image package it depends on.
+  const depends = run("apt-cache", ["depends", "linux-image-amd64"]).toString();
+  const image = depends.match(/Depends: (linux-image-[^\s]+)/)[1];
+  console.log(`bench: downloading ${image} (apt-get download; nothing is installed)`);
+  run("apt-get", ["download", image], { cwd: dir });
+  const deb = readdirSync(dir).find((name) => name.endsWith(".deb"));
+  run("dpkg-deb", ["-x", join(dir, deb), dir]);
+  const vmlinuz = readdirSync(join(dir, "boot")).find((name) => name.startsWith("vmlinuz"));
+  return join(dir, "boot", vmlinuz);
+}
+
+function boot(label, qemuArgs, timeoutMs = 900_000) {
+  return new Promise((resolvePromise) => {
+    const started = Date.now();
+    const qemu = spawn("qemu-system-x86_64", [...QEMU, "-serial", "stdio", ...qemuArgs], { stdio: ["ignore", "pipe", "inherit"] });
+    let text = "";
+    qemu.stdout.on("data", (chunk) => (text += chunk.toString("latin1")));
+    const timer = setTimeout(() => qemu.kill("SIGKILL"), timeoutMs);
+    qemu.on("close", () => {
+      clearTimeout(timer);
+      const metrics = {};
+      for (const line of text.split("\n")) {
+        const m = line.match(/^BENCH (\S+) (\S+) ns=([\d.]+) ticks=([\d.]+) faults=([\d.]+) reps=(\d+)/);
+        if (m) metrics[m[1]] = { unit: m[2], ns: Number(m[3]), ticks: Number(m[4]), faults: Number(m[5]), reps: Number(m[6]) };
+      }
+      const mm = text.match(/bench-mm (zero|copy) page: unrolled movs \(used\) +([\d.]+) ns/g) ?? [];
+      for (const line of mm) {
+        const [, kind, ns] = line.match(/bench-mm (zero|copy) page: unrolled movs \(used\) +([\d.]+) ns/);
+        metrics[`kernel-${kind}-page`] = { unit: "page", ns: Number(ns), ticks: 0, faults: 0, reps: 2048 };
+      }
+      const done = text.includes("BENCH done") || mm.length > 0;
+      console.log(`bench: ${label}: ${Object.keys(metrics).length} metrics in ${((Date.now() - started) / 1000).toFixed(1)} s${done ? "" : " (INCOMPLETE)"}`);
+      if (!done) console.log(text.split("\n").slice(-15).join("\n"));
+      resolvePromise(metrics);
+    });
+  });
+}
+
+const median = (values) => {
+  const v = [...values].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
+const { bin, data } = buildPrograms();
+execFileSync("make", ["--no-print-directory", "-s", "-C", root, "build/kernel.elf", "build/kernel.sym"], { stdio: "inherit" });
+const files = [`/bin/bench=${join(bin, "bench")}`, `/bin/bench-small=${join(bin, "bench-small")}`,
+  `/bin/bench-big=${join(bin, "bench-big")}`, `/data/file32m=${join(data, "file32m")}`];
+run("node", [join(root, "scripts/make-initramfs.mjs"), join(out, "ours.cpio"), ...files]);
+run("node", [join(root, "scripts/make-initramfs.mjs"), join(out, "linux.cpio"), ...files,
+  `/init=${join(bin, "bench")}`, "/dev/console=char:5:1"]);
+for (const [iso, cmdline] of [["ours.iso", "exit=qemu init=/bin/bench"], ["ours-nofa.iso", "exit=qemu init=/bin/bench faultaround=0"],
+  ["ours-mm.iso", "exit=qemu selftest=bench-mm"]]) {
+  run(join(root, "scripts/make-iso.sh"), [join(out, iso), cmdline, join(out, "ours.cpio")]);
+}
+const vmlinuz = linuxKernel();
+
+const samples = { ours: [], oursNoFaultAround: [], linux: [] };
+const iso = (name) => ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cdrom", join(out, name), "-boot", "d"];
+const kernelMm = await boot("TSKernel selftest=bench-mm", iso("ours-mm.iso"));
+for (let round = 1; round <= rounds; round++) {
+  samples.ours.push(await boot(`round ${round}: TSKernel`, iso("ours.iso")));
+  samples.linux.push(await boot(`round ${round}: Linux ${vmlinuz.split("vmlinuz-")[1]}`,
+    ["-kernel", vmlinuz, "-initrd", join(out, "linux.cpio"), "-append", "console=ttyS0 quiet panic=-1"]));
+  samples.oursNoFaultAround.push(await boot(`round ${round}: TSKernel faultaround=0`, iso("ours-nofa.iso")));
+}
+
+const names = Object.keys(samples.ours[0] ?? {});
+const value = (list, name, field) => {
+  const values = list.map((m) => m[name]?.[field]).filter((v) => v !== undefined);
+  return values.length ? median(values) : undefined;
+};
+const floor = value(samples.ours, "syscall-getppid", "ns");
+const rows = names.map((name) => ({
+  name, unit: samples.ours[0][name].unit,
+  ours: value(samples.ours, name, "ns"), linux: value(samples.linux, name, "ns"),
+  oursFaults: value(samples.ours, name, "faults"), linuxFaults: value(samples.linux, name, "faults"),
+}));
+const noFa = value(samples.oursNoFaultAround, "file-read-fault", "ns");
+if (noFa !== undefined) {
+  rows.push({ name: "file-read-fault-no-faultaround", unit: "page", ours: noFa, linux: undefined,
+    oursFaults: value(samples.oursNoFaultAround, "file-read-fault", "faults"), linuxFaults: undefined });
+}
+for (const kind of ["zero", "copy"]) {
+  const metric = kernelMm[`kernel-${kind}-page`];
+  if (metric) rows.push({ name: `kernel-${kind}-page`, unit: "page", ours: metric.ns, linux: undefined });
+}
+rows.push({ name: "frame-record-bytes", unit: "frame", ours: 32, linux: 64, raw: true });
+
+const fmt = (v) => (v === undefined ? "-" : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+const lines = [];
+lines.push(`TSKernel vs Linux ${vmlinuz.split("vmlinuz-")[1]} on qemu-system-x86_64 -accel tcg -cpu max -m ${MEMORY}, ${rounds} rounds (medians)`);
+lines.push("metric".padEnd(32) + "unit".padEnd(7) + "ours ns".padStart(12) + "Linux ns".padStart(12) + "ours/Linux".padStart(11) + "above floor".padStart(13) + "  faults/unit ours, Linux");
+for (const r of rows) {
+  const ratio = r.ours !== undefined && r.linux ? r.ours / r.linux : undefined;
+  r.ratio = ratio;
+  const above = !r.raw && floor !== undefined && r.ours !== undefined && /fault|write|read|cow/.test(r.name) ? r.ours - floor : undefined;
+  r.aboveFloor = above;
+  lines.push(r.name.padEnd(32) + r.unit.padEnd(7) + fmt(r.ours).padStart(12) + fmt(r.linux).padStart(12) +
+    (ratio === undefined ? "-" : ratio.toFixed(2)).padStart(11) + fmt(above).padStart(13) +
+    (r.oursFaults === undefined ? "" : `  ${r.oursFaults.toFixed(3)}, ${r.linuxFaults === undefined ? "-" : r.linuxFaults.toFixed(3)}`));
+}
+console.log("\n" + lines.join("\n"));
+writeFileSync(join(out, "results.json"), JSON.stringify({ date: new Date().toISOString(), rounds, memory: MEMORY,
+  linux: vmlinuz, rows, samples }, null, 2));
+writeFileSync(join(out, "table.txt"), lines.join("\n") + "\n");
+
+// The chart: one bar per metric, log scale, 1.0 (parity) in the middle.
+const charted = rows.filter((r) => r.ratio !== undefined);
+const width = 900, barHeight = 22, left = 260, height = charted.length * barHeight + 60;
+const x = (ratio) => left + (Math.log2(ratio) + 6) / 12 * (width - left - 20);
+let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="monospace" font-size="12">`;
+svg += `<text x="10" y="20">TSKernel time / Linux time (log scale; left of the line = TSKernel faster)</text>`;
+charted.forEach((r, i) => {
+  const y = 40 + i * barHeight;
+  const x0 = x(1), x1 = x(Math.min(Math.max(r.ratio, 1 / 64), 64));
+  svg += `<text x="10" y="${y + 15}">${r.name}</text>`;
+  svg += `<rect x="${Math.min(x0, x1)}" y="${y + 4}" width="${Math.abs(x1 - x0)}" height="${barHeight - 8}" fill="${r.ratio <= 1 ? "#3a7" : "#c54"}"/>`;
+  svg += `<text x="${Math.max(x0, x1) + 4}" y="${y + 15}">${r.ratio.toFixed(2)}</text>`;
+});
+svg += `<line x1="${x(1)}" y1="30" x2="${x(1)}" y2="${height - 10}" stroke="#000"/></svg>\n`;
+writeFileSync(join(out, "ratios.svg"), svg);
+console.log(`\nbench: wrote ${join(out, "results.json")}, ${join(out, "table.txt")} and ${join(out, "ratios.svg")}`);

@@ -1,0 +1,280 @@
+/* The benchmark: runs unchanged as init on TSKernel and on Linux, and prints
+ * one line per metric:
+ *   BENCH <name> <unit> ns=<median ns per unit> ticks=<median TSC ticks per unit>
+ *         faults=<minor faults per unit> reps=<repetitions>
+ * Each metric is measured `reps` times inside the run; the median is kept.
+ * At the end it powers the machine off (Linux) or exits (TSKernel, which
+ * then ends QEMU itself). Built by `make bench`, not by the test build. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/reboot.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE 4096UL
+#define MIB (1024UL * 1024UL)
+#define REPS 5
+
+static inline uint64_t rdtsc(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static uint64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+static long minor_faults(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_minflt;
+}
+
+/* One timed span: wall ns, TSC ticks and this process's minor faults. */
+struct span { uint64_t ns, ticks; long faults; };
+static struct span begin(void) { struct span s = { now_ns(), rdtsc(), minor_faults() }; return s; }
+static struct span end(struct span s) {
+    struct span e = { now_ns() - s.ns, rdtsc() - s.ticks, minor_faults() - s.faults };
+    return e;
+}
+
+static int compare(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+    qsort(v, n, sizeof *v, compare);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void report(const char *name, const char *unit, double *ns, double *ticks, double *faults, int reps) {
+    printf("BENCH %s %s ns=%.1f ticks=%.1f faults=%.3f reps=%d\n", name, unit, median(ns, reps), median(ticks, reps),
+           median(faults, reps), reps);
+    fflush(stdout);
+}
+
+/* Runs `body` REPS times; each call returns a span covering `units` units. */
+#define MEASURE(name, unit, units, body)                                        \
+    do {                                                                       \
+        double ns_[REPS], ticks_[REPS], faults_[REPS];                         \
+        for (int r_ = 0; r_ < REPS; r_++) {                                    \
+            struct span s_ = body;                                             \
+            ns_[r_] = (double)s_.ns / (units);                                 \
+            ticks_[r_] = (double)s_.ticks / (units);                           \
+            faults_[r_] = (double)s_.faults / (units);                         \
+        }                                                                      \
+        report(name, unit, ns_, ticks_, faults_, REPS);                        \
+    } while (0)
+
+static char *map_anon(size_t size) {
+    char *p = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) { perror("mmap"); exit(1); }
+    return p;
+}
+
+static void touch_write(char *p, size_t size) { for (size_t i = 0; i < size; i += PAGE) p[i] = 1; }
+static volatile char sink;
+static void touch_read(char *p, size_t size) { for (size_t i = 0; i < size; i += PAGE) sink = p[i]; }
+
+static struct span demand_zero_write(void) {
+    char *p = map_anon(64 * MIB);
+    struct span s = begin();
+    touch_write(p, 64 * MIB);
+    s = end(s);
+    munmap(p, 64 * MIB);
+    return s;
+}
+
+static struct span zero_page_read(void) {
+    char *p = map_anon(64 * MIB);
+    struct span s = begin();
+    touch_read(p, 64 * MIB);
+    s = end(s);
+    munmap(p, 64 * MIB);
+    return s;
+}
+
+static struct span write_after_read(void) {
+    char *p = map_anon(64 * MIB);
+    touch_read(p, 64 * MIB);
+    struct span s = begin();
+    touch_write(p, 64 * MIB);
+    s = end(s);
+    munmap(p, 64 * MIB);
+    return s;
+}
+
+static struct span munmap_populated(void) {
+    char *p = map_anon(64 * MIB);
+    touch_write(p, 64 * MIB);
+    struct span s = begin();
+    munmap(p, 64 * MIB);
+    return end(s);
+}
+
+/* The child times its own copy-on-write faults and sends the span back. */
+static struct span cow_in_child(void) {
+    char *p = map_anon(64 * MIB);
+    touch_write(p, 64 * MIB);
+    int fds[2];
+    pipe(fds);
+    if (fork() == 0) {
+        struct span s = begin();
+        touch_write(p, 64 * MIB);
+        s = end(s);
+        write(fds[1], &s, sizeof s);
+        _exit(0);
+    }
+    struct span s;
+    read(fds[0], &s, sizeof s);
+    wait(0);
+    close(fds[0]);
+    close(fds[1]);
+    munmap(p, 64 * MIB);
+    return s;
+}
+
+static size_t resident;
+static struct span fork_only(void) {
+    char *p = resident ? map_anon(resident) : 0;
+    if (p) touch_write(p, resident);
+    struct span s = begin();
+    pid_t pid = fork();
+    if (pid == 0) _exit(0);
+    s = end(s);
+    waitpid(pid, 0, 0);
+    if (p) munmap(p, resident);
+    return s;
+}
+
+static struct span fork_exit_wait(void) {
+    char *p = resident ? map_anon(resident) : 0;
+    if (p) touch_write(p, resident);
+    struct span s = begin();
+    pid_t pid = fork();
+    if (pid == 0) _exit(0);
+    waitpid(pid, 0, 0);
+    s = end(s);
+    if (p) munmap(p, resident);
+    return s;
+}
+
+static struct span fork_loop(void) {
+    struct span s = begin();
+    for (int i = 0; i < 1000; i++) {
+        pid_t pid = fork();
+        if (pid == 0) _exit(0);
+        waitpid(pid, 0, 0);
+    }
+    return end(s);
+}
+
+static const char *data_file = "/data/file32m";
+static size_t file_size;
+static struct span file_read_faults(void) {
+    int fd = open(data_file, O_RDONLY);
+    char *p = mmap(0, file_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) { perror("mmap file"); exit(1); }
+    struct span s = begin();
+    touch_read(p, file_size);
+    s = end(s);
+    munmap(p, file_size);
+    close(fd);
+    return s;
+}
+
+static struct span file_private_write(void) {
+    int fd = open(data_file, O_RDONLY);
+    char *p = mmap(0, file_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) { perror("mmap file"); exit(1); }
+    struct span s = begin();
+    touch_write(p, file_size);
+    s = end(s);
+    munmap(p, file_size);
+    close(fd);
+    return s;
+}
+
+static const char *exec_path;
+static struct span fork_exec_wait(void) {
+    struct span s = begin();
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *argv[] = { (char *)exec_path, 0 };
+        execve(exec_path, argv, (char *[]){ 0 });
+        _exit(127);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    s = end(s);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) { printf("exec of %s failed\n", exec_path); exit(1); }
+    return s;
+}
+
+static struct span syscall_floor(void) {
+    struct span s = begin();
+    for (int i = 0; i < 10000; i++) syscall(SYS_getppid);
+    return end(s);
+}
+
+static struct span clock_floor(void) {
+    struct timespec t;
+    struct span s = begin();
+    for (int i = 0; i < 10000; i++) clock_gettime(CLOCK_MONOTONIC, &t);
+    return end(s);
+}
+
+static struct span rdtsc_floor(void) {
+    struct span s = begin();
+    for (int i = 0; i < 10000; i++) sink = (char)rdtsc();
+    return end(s);
+}
+
+int main(void) {
+    struct timespec boot;
+    clock_gettime(CLOCK_BOOTTIME, &boot);
+    printf("BENCH boot-to-user boot ns=%.1f ticks=0 faults=0 reps=1\n", boot.tv_sec * 1e9 + boot.tv_nsec);
+    const uint64_t pages64 = 64 * MIB / PAGE;
+    MEASURE("demand-zero-write", "page", pages64, demand_zero_write());
+    MEASURE("zero-page-read", "page", pages64, zero_page_read());
+    MEASURE("write-after-read", "page", pages64, write_after_read());
+    MEASURE("munmap-populated", "page", pages64, munmap_populated());
+    MEASURE("cow-write-child", "page", pages64, cow_in_child());
+    const size_t sizes[] = { 0, 64 * MIB, 256 * MIB };
+    const char *fork_names[] = { "fork-0M", "fork-64M", "fork-256M" };
+    const char *few_names[] = { "fork-exit-wait-0M", "fork-exit-wait-64M", "fork-exit-wait-256M" };
+    for (int i = 0; i < 3; i++) {
+        resident = sizes[i];
+        MEASURE(fork_names[i], "fork", 1, fork_only());
+        MEASURE(few_names[i], "fork", 1, fork_exit_wait());
+    }
+    MEASURE("fork-exit-wait-loop", "fork", 1000, fork_loop());
+    int fd = open(data_file, O_RDONLY);
+    file_size = (size_t)lseek(fd, 0, SEEK_END);
+    close(fd);
+    MEASURE("file-read-fault", "page", file_size / PAGE, file_read_faults());
+    MEASURE("file-private-write", "page", file_size / PAGE, file_private_write());
+    exec_path = "/bin/bench-small";
+    MEASURE("exec-small", "exec", 1, fork_exec_wait());
+    exec_path = "/bin/bench-big";
+    MEASURE("exec-32M", "exec", 1, fork_exec_wait());
+    MEASURE("syscall-getppid", "call", 10000, syscall_floor());
+    MEASURE("clock-gettime", "call", 10000, clock_floor());
+    MEASURE("rdtsc", "call", 10000, rdtsc_floor());
+    printf("BENCH done\n");
+    fflush(stdout);
+    if (getpid() == 1) reboot(RB_POWER_OFF); /* Linux: power off; TSKernel: ENOSYS, then exit */
+    return 0;
+}
