@@ -5,8 +5,9 @@
 // takes the copy-on-write path (fault.ts).
 import { AddressSpace, regionsOf } from "./address_space";
 import { FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
+import { readCr3, writeCr3 } from "../arch/x86_64/cpu";
 import {
-  MapResult, PTE_ADDRESS, PTE_PRESENT, PTE_WRITABLE, leafEntry, mapPage, nextPossiblyMapped, protectPage,
+  HUGE_PAGE_SIZE, PTE_ADDRESS, PTE_PRESENT, PTE_WRITABLE, fillEmptyEntry, nextPossiblyMapped, pageTableFor, pageTableIndex,
 } from "./page_table";
 import { REGION_SHARED, Region, insertRegion, newRegion, regionAt } from "./region";
 
@@ -19,25 +20,38 @@ function copyRegion(from: Region): Region | null {
   return region;
 }
 
+/**
+ * Shares the present pages of `region` with the child, one page table
+ * (2 MiB) at a time: parent entries are read and rewritten in place and the
+ * child's page table is filled directly, without a walk per page. The
+ * caller flushes the parent's TLB once at the end.
+ */
 function sharePages(parent: AddressSpace, child: AddressSpace, region: Region): bool {
+  const makeReadOnly = (region.flags & REGION_SHARED) == 0;
   let at = region.start;
-  const shared = (region.flags & REGION_SHARED) != 0;
   while (at < region.end) {
     const next = nextPossiblyMapped(parent.root, at);
     if (next != at) {
       at = next;
       continue;
     }
-    const entry = leafEntry(parent.root, at);
-    if (entry & PTE_PRESENT) {
-      let flags = entry & ~PTE_ADDRESS;
-      const physical = <u32>(entry & PTE_ADDRESS);
-      if (!shared && (flags & PTE_WRITABLE) != 0) {
-        flags &= ~PTE_WRITABLE;
-        protectPage(parent.root, at, flags);
+    const chunkEnd = min(region.end, (at | (HUGE_PAGE_SIZE - 1)) + 1);
+    const parentTable = pageTableFor(parent.root, at, false);
+    let childTable: u32 = 0;
+    for (; parentTable != 0 && at < chunkEnd; at += PAGE_SIZE) {
+      const slot = parentTable + pageTableIndex(at) * 8;
+      let entry = load<u64>(slot);
+      if ((entry & PTE_PRESENT) == 0) continue;
+      if (childTable == 0) {
+        childTable = pageTableFor(child.root, at, true);
+        if (childTable == 0) return false;
       }
-      if (mapPage(child.root, at, physical, flags) != MapResult.Ok) return false;
-      const f = frame(frameNumber(physical));
+      if (makeReadOnly && (entry & PTE_WRITABLE) != 0) {
+        entry &= ~PTE_WRITABLE;
+        store<u64>(slot, entry);
+      }
+      fillEmptyEntry(childTable, at, entry);
+      const f = frame(frameNumber(<u32>(entry & PTE_ADDRESS)));
       if (f.state != FrameState.ZeroPage) {
         f.refCount++;
         f.mapCount++;
@@ -45,7 +59,7 @@ function sharePages(parent: AddressSpace, child: AddressSpace, region: Region): 
         child.sharedAtFork++;
       }
     }
-    at += PAGE_SIZE;
+    at = chunkEnd;
   }
   return true;
 }
@@ -55,10 +69,13 @@ export function copyAddressSpace(parent: AddressSpace, child: AddressSpace): boo
   child.brkStart = parent.brkStart;
   child.brkEnd = parent.brkEnd;
   const regions = regionsOf(parent);
-  for (let i: u32 = 0; i < regions.count; i++) {
+  let ok = true;
+  for (let i: u32 = 0; ok && i < regions.count; i++) {
     const region = copyRegion(regionAt(regions, i));
-    if (region == null || !insertRegion(regionsOf(child), region)) return false;
-    if (!sharePages(parent, child, region)) return false;
+    ok = region != null && insertRegion(regionsOf(child), region) && sharePages(parent, child, region);
   }
-  return true;
+  // Parent entries lost their write permission: one flush for all of them
+  // (kernel mappings are global and survive it).
+  writeCr3(readCr3());
+  return ok;
 }

@@ -251,3 +251,25 @@ export function remapPage(root: u32, virtualAddress: u64, physical: u64, flags: 
   flushIfActive(root, virtualAddress);
   return true;
 }
+
+/**
+ * The level-1 table (page table) covering `virtualAddress`, created with
+ * its parents when `create`; 0 if missing, blocked by a huge page, or out
+ * of memory. For walks that handle 512 entries at a time (fork).
+ */
+export function pageTableFor(root: u32, virtualAddress: u64, create: bool): u32 {
+  const at = walk(root, virtualAddress, 1, create);
+  return at <= BLOCKED_BY_HUGE_PAGE ? 0 : at & ~4095;
+}
+
+/** Stores a new present entry into an empty slot of `table` (a page table from pageTableFor). */
+export function fillEmptyEntry(table: u32, virtualAddress: u64, entry: u64): void {
+  const at = entryAddress(table, virtualAddress, 1);
+  assert((load<u64>(at) & PTE_PRESENT) == 0, "fillEmptyEntry: slot in use");
+  store<u64>(at, entry & flagMask);
+  adjustUsed(table, 1);
+}
+
+@inline export function pageTableIndex(virtualAddress: u64): u32 {
+  return index(virtualAddress, 1);
+}
