@@ -17,7 +17,8 @@ int main(int argc, char **argv) {
     printf("auxv: AT_PAGESZ=%lu AT_PHNUM=%lu AT_ENTRY=%#lx AT_PHDR=%#lx random=%s\n",
            getauxval(AT_PAGESZ), getauxval(AT_PHNUM), getauxval(AT_ENTRY), getauxval(AT_PHDR),
            getauxval(AT_RANDOM) ? "yes" : "no");
-    char *buffer = malloc(100000);
+    /* volatile: without it the compiler drops malloc, memset and free */
+    char *volatile buffer = malloc(100000);
     memset(buffer, 'x', 100000);
     printf("malloc'd and filled 100000 bytes: %s\n", buffer[99999] == 'x' ? "ok" : "BAD");
     free(buffer);

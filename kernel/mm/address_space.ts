@@ -4,10 +4,13 @@ import { allocPage, freePages } from "./buddy";
 import { Frame, FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import { kernelPageTableRoot } from "./kernel_map";
 import { PTE_ADDRESS, allocTable, nextPossiblyMapped, unmapPage } from "./page_table";
-import { REGION_SET_SIZE, RegionSet, clearRegions, removeRange } from "./region";
+import { RegionSet, clearRegions, removeRange, splitAt } from "./region";
 import { kfree, kmalloc } from "./slab";
 
-export const USER_END: u64 = 0x0000800000000000;
+// Linux's TASK_SIZE: the last page below the canonical hole stays unmapped,
+// so a syscall at its very end cannot return to a non-canonical address
+// (sysret/iret there faults in kernel mode on Intel CPUs).
+export const USER_END: u64 = 0x00007ffffffff000;
 export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null pointers fault)
 
 /**
@@ -104,9 +107,12 @@ export function unmapUserRange(space: AddressSpace, start: u64, end: u64): void 
 
 /** Removes regions and mappings in [start, end) (munmap). False if out of memory. */
 export function unmapRegions(space: AddressSpace, start: u64, end: u64): bool {
-  if (!removeRange(regionsOf(space), start, end)) return false;
+  // Split first (the only step that can fail), then drop the mappings before
+  // the regions: a shared object frees its pages when its last region goes.
+  const regions = regionsOf(space);
+  if (!splitAt(regions, start) || !splitAt(regions, end)) return false;
   unmapUserRange(space, start, end);
-  return true;
+  return removeRange(regions, start, end);
 }
 
 /** Frees everything the address space holds, then the record itself. */

@@ -91,7 +91,10 @@ function handleFileFault(space: AddressSpace, region: Region, page: u64, write: 
   const straddles = fileBytesHere < PAGE_SIZE;
   const shared = (region.flags & REGION_SHARED) != 0;
   if (!straddles && (shared || !write)) {
-    if (mapPage(space.root, page, cached, pageFlags(region, false)) != MapResult.Ok) {
+    // Shared mappings write the object itself (only shared anonymous memory
+    // can be writable: files are read-only).
+    const writable = shared && (region.protection & PROT_WRITE) != 0;
+    if (mapPage(space.root, page, cached, pageFlags(region, writable)) != MapResult.Ok) {
       releaseUserFrame(cached, false);
       return FaultResponse.OutOfMemory;
     }
@@ -162,6 +165,10 @@ function handleWriteToReadOnlyPage(space: AddressSpace, region: Region, page: u6
     space.residentPages++;
     space.demandZeroFaults++;
     demandZeroFaultsTotal++;
+    return FaultResponse.Continue;
+  }
+  if ((region.flags & REGION_SHARED) != 0) { // shared memory: everyone writes the one frame
+    remapPage(space.root, page, physical, pageFlags(region, true));
     return FaultResponse.Continue;
   }
   if (shouldReuse(f.state, f.refCount)) {

@@ -9,12 +9,14 @@ import { readCr3, writeCr3 } from "../arch/x86_64/cpu";
 import {
   HUGE_PAGE_SIZE, PTE_ADDRESS, PTE_PRESENT, PTE_WRITABLE, fillEmptyEntry, nextPossiblyMapped, pageTableFor, pageTableIndex,
 } from "./page_table";
+import { retainSharedObject } from "./shared_memory";
 import { REGION_SHARED, Region, insertRegion, newRegion, regionAt } from "./region";
 
 function copyRegion(from: Region): Region | null {
   const region = newRegion(from.start, from.end, from.protection, from.flags);
   if (region == null) return null;
   region.inode = from.inode;
+  retainSharedObject(from.inode);
   region.fileOffset = from.fileOffset;
   region.fileBytes = from.fileBytes;
   return region;

@@ -9,6 +9,7 @@
 // index in the file,  Frame.data = next frame number in its hash chain.
 import { copyPage } from "../arch/x86_64/cpu";
 import { inodeData, inodeSize } from "../fs/initramfs";
+import { isSharedObject } from "./shared_memory";
 import { allocPage, freePages } from "./buddy";
 import { Frame, FrameState, NO_FRAME, PAGE_SIZE, frame, frameAddress, frameNumber } from "./frame";
 
@@ -52,7 +53,7 @@ export function getCachedPage(inode: i32, index: u32): u32 {
     if (page == 0) return 0;
     cacheMisses++;
     const offset = <u64>index * PAGE_SIZE;
-    const size = <u64>inodeSize(inode);
+    const size = isSharedObject(inode) ? 0 : <u64>inodeSize(inode); // shared anonymous memory starts zeroed
     const bytes = offset < size ? <u32>min(<u64>PAGE_SIZE, size - offset) : 0;
     const source = inodeData(inode) + <u32>offset;
     if (bytes == PAGE_SIZE && (source & (PAGE_SIZE - 1)) == 0) {
@@ -88,7 +89,7 @@ export function reclaimCachePages(): u32 {
     while (pfn != NO_FRAME) {
       const f: Frame = frame(pfn);
       const next = f.data;
-      if (f.refCount == 1) {
+      if (f.refCount == 1 && !isSharedObject(<i32>f.owner - 1)) {
         store<u32>(link, next);
         f.data = 0;
         f.owner = 0;
@@ -102,6 +103,27 @@ export function reclaimCachePages(): u32 {
     }
   }
   return freed;
+}
+
+/** Frees the cached pages 0..pages-1 of `inode`, which nobody maps any more. */
+export function dropCachedPages(inode: i32, pages: u32): void {
+  for (let index: u32 = 0; index < pages; index++) {
+    const bucket = bucketOf(inode, index);
+    let link = bucket;
+    for (let pfn = load<u32>(link); pfn != NO_FRAME; pfn = load<u32>(link)) {
+      const f = frame(pfn);
+      if (f.owner == <u32>(inode + 1) && f.pageIndex == index) {
+        assert(f.refCount == 1, "dropCachedPages: page still mapped");
+        store<u32>(link, f.data);
+        f.data = 0;
+        f.owner = 0;
+        freePages(frameAddress(pfn));
+        cachedPages--;
+        break;
+      }
+      link = changetype<usize>(f) + 28; // Frame.data of this frame
+    }
+  }
 }
 
 /** Calls `visit(frame address)` for each cached page (the leak check counts the cache's references). */

@@ -2,6 +2,8 @@
 // array sorted by start address: lookup is a binary search, O(log n).
 // Regions never overlap; callers clear a range before inserting into it.
 import { kfree, kmalloc } from "./slab";
+import { dropCachedPages } from "./page_cache";
+import { releaseSharedObject, retainSharedObject } from "./shared_memory";
 
 export const PROT_READ: u32 = 1;
 export const PROT_WRITE: u32 = 2;
@@ -43,7 +45,6 @@ export const REGION_SIZE: u32 = 48;
   count: u32;
   capacity: u32;
 }
-export const REGION_SET_SIZE: u32 = 12;
 
 @inline export function regionAt(set: RegionSet, index: u32): Region {
   return changetype<Region>(load<u32>(set.items + index * 4));
@@ -106,7 +107,10 @@ export function insertRegion(set: RegionSet, region: Region): bool {
 }
 
 function removeAt(set: RegionSet, i: u32): void {
-  kfree(changetype<u32>(regionAt(set, i)));
+  const region = regionAt(set, i);
+  const pages = releaseSharedObject(region.inode);
+  if (pages != 0) dropCachedPages(region.inode, pages);
+  kfree(changetype<u32>(region));
   memory.copy(set.items + i * 4, set.items + (i + 1) * 4, (set.count - i - 1) * 4);
   set.count--;
 }
@@ -129,13 +133,19 @@ export function splitAt(set: RegionSet, address: u64): bool {
   const upper = newRegion(address, region.end, region.protection, region.flags);
   if (upper == null) return false;
   upper.inode = region.inode;
+  retainSharedObject(region.inode);
   upper.fileOffset = region.fileOffset;
   upper.fileBytes = region.fileBytes;
   upper.start = region.start;
   trimFront(upper, address);
   region.end = address;
   region.fileBytes = min(region.fileBytes, address - region.start);
-  return insertRegion(set, upper);
+  if (insertRegion(set, upper)) return true;
+  region.end = upper.end; // undo: the region stays whole
+  region.fileBytes = upper.fileBytes + (address - region.start);
+  releaseSharedObject(upper.inode);
+  kfree(changetype<u32>(upper));
+  return false;
 }
 
 /** Removes every part of every region within [start, end). False if out of memory (nothing removed). */

@@ -6,7 +6,7 @@
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { USER_CODE, USER_DATA } from "../arch/x86_64/gdt";
 import { rdtsc, writeCr3 } from "../arch/x86_64/cpu";
-import { inodeData, inodeSize, isRegularFile } from "../fs/initramfs";
+import { inodeData, inodeMode, inodeSize, isRegularFile } from "../fs/initramfs";
 import { AddressSpace, createAddressSpace, destroyAddressSpace, regionsOf } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
 import {
@@ -26,6 +26,7 @@ export const enum ExecResult {
   Ok = 0,
   NotFound = 1,
   NotExecutable = 2, // ENOEXEC
+  NoPermission = 5, // EACCES: a directory, or no execute bit
   NoMemory = 3,
   TooBig = 4, // E2BIG: arguments do not fit
 }
@@ -151,7 +152,7 @@ function buildStack(space: AddressSpace, args: ExecArguments): u64 {
 
 /** Replaces `process`'s program with the ELF file `inode`. */
 export function exec(process: Process, inode: i32, args: ExecArguments): ExecResult {
-  if (!isRegularFile(inode)) return ExecResult.NotExecutable;
+  if (!isRegularFile(inode) || (inodeMode(inode) & 0o111) == 0) return ExecResult.NoPermission;
   lastElfCheck = checkElf(inodeData(inode), inodeSize(inode));
   if (lastElfCheck != ElfCheck.Ok) return ExecResult.NotExecutable;
   const space = createAddressSpace();

@@ -109,6 +109,7 @@ export function startInit(): bool {
     print("init: cannot execute ");
     printBytes(path, pathLength);
     if (result == ExecResult.NotExecutable) printf(": %s (ENOEXEC)\n", str(elfCheckName(lastElfCheck)));
+    else if (result == ExecResult.NoPermission) print(": not an executable file (EACCES)\n");
     else print(": out of memory\n");
     destroyProcess(process);
     return false;

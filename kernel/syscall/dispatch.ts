@@ -18,17 +18,31 @@ import {
 import { sysClockGettime, sysGettimeofday } from "./time";
 
 const AT_FDCWD: u64 = <u64>-100;
+// Numbers already reported: a bit each below MAX_LOGGED, a short list above.
 const MAX_LOGGED: u32 = 512;
 const logged = memory.data(MAX_LOGGED / 8);
+const MAX_LOGGED_HIGH: u32 = 16;
+const loggedHigh = memory.data(MAX_LOGGED_HIGH * 8, 8);
+let loggedHighCount: u32 = 0;
+
+function firstReport(number: u64): bool {
+  if (number < <u64>MAX_LOGGED) {
+    const index = <u32>number;
+    const bit = <u8>(<u32>1 << (index & 7));
+    const seen = (load<u8>(logged + index / 8) & bit) != 0;
+    store<u8>(logged + index / 8, load<u8>(logged + index / 8) | bit);
+    return !seen;
+  }
+  for (let i: u32 = 0; i < loggedHighCount; i++) if (load<u64>(loggedHigh + i * 8) == number) return false;
+  if (loggedHighCount < MAX_LOGGED_HIGH) store<u64>(loggedHigh + loggedHighCount++ * 8, number);
+  return true;
+}
 
 function unknown(process: Process, number: u64): i64 {
-  const index = <u32>min(number, <u64>MAX_LOGGED - 1);
-  const bit = <u8>(<u32>1 << (index & 7));
-  if ((load<u8>(logged + index / 8) & bit) == 0) {
-    store<u8>(logged + index / 8, load<u8>(logged + index / 8) | bit);
+  if (firstReport(number)) {
     print("kernel: ");
     printProcess(process);
-    printf(" called unknown system call %d; returning ENOSYS\n", number);
+    printf(" called unknown system call %i; returning ENOSYS\n", number);
   }
   return -ENOSYS;
 }

@@ -4,8 +4,10 @@
 import { FileKind, fileAt } from "../fs/file";
 import { inodeSize } from "../fs/initramfs";
 import { AddressSpace, USER_END, USER_START, regionsOf, unmapRegions } from "../mm/address_space";
-import { pageFlags } from "../mm/fault";
-import { FrameState, PAGE_SIZE, frame, frameNumber } from "../mm/frame";
+import { pageFlags, shouldReuse } from "../mm/fault";
+import { isSharedObject, newSharedObject, releaseSharedObject } from "../mm/shared_memory";
+import { kfree } from "../mm/slab";
+import { PAGE_SIZE, frame, frameNumber } from "../mm/frame";
 import { PTE_ADDRESS, PTE_PRESENT, leafEntry, nextPossiblyMapped, remapPage } from "../mm/page_table";
 import {
   PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_HEAP, REGION_SHARED, Region, findGapBelow, findRegion,
@@ -63,7 +65,10 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
   const sharing = flags & (MAP_SHARED | MAP_PRIVATE);
   if (sharing == 0 || sharing == (MAP_SHARED | MAP_PRIVATE)) return -EINVAL;
   let inode: i32 = -1;
-  if ((flags & MAP_ANONYMOUS) == 0) {
+  if ((flags & MAP_ANONYMOUS) != 0 && sharing == MAP_SHARED) {
+    inode = newSharedObject(<u32>(size / PAGE_SIZE));
+    if (inode < 0) return -ENOMEM;
+  } else if ((flags & MAP_ANONYMOUS) == 0) {
     const file = fileAt(process.files, fd);
     if (file == null) return -EBADF;
     if (file.kind != FileKind.InitramfsFile) return -ENODEV;
@@ -73,7 +78,8 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
   let start: u64;
   if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0) {
     start = hint;
-    if ((start & (PAGE_SIZE - 1)) != 0 || start < USER_START || start + size > USER_END || start + size < start) return -EINVAL;
+    if ((start & (PAGE_SIZE - 1)) != 0) return -EINVAL;
+    if (start < USER_START || start + size > USER_END || start + size < start) return -ENOMEM;
     if (overlaps(space, start, start + size)) {
       if ((flags & MAP_FIXED_NOREPLACE) != 0) return -EEXIST;
       if (!unmapRegions(space, start, start + size)) return -ENOMEM;
@@ -87,14 +93,21 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
   }
   const region = newRegion(start, start + size, <u32>protection & (PROT_READ | PROT_WRITE | PROT_EXEC),
     (sharing == MAP_SHARED ? REGION_SHARED : 0) | (inode >= 0 ? REGION_FILE : 0));
-  if (region == null) return -ENOMEM;
+  if (region == null) {
+    releaseSharedObject(inode);
+    return -ENOMEM;
+  }
   if (inode >= 0) {
     region.inode = inode;
-    region.fileOffset = offset;
-    const fileSize = <u64>inodeSize(inode);
-    region.fileBytes = offset < fileSize ? min(fileSize - offset, size) : 0;
+    region.fileOffset = isSharedObject(inode) ? 0 : offset;
+    const fileSize = isSharedObject(inode) ? size : <u64>inodeSize(inode);
+    region.fileBytes = region.fileOffset < fileSize ? min(fileSize - region.fileOffset, size) : 0;
   }
-  if (!insertRegion(regionsOf(space), region)) return -ENOMEM;
+  if (!insertRegion(regionsOf(space), region)) {
+    releaseSharedObject(inode);
+    kfree(changetype<u32>(region));
+    return -ENOMEM;
+  }
   return <i64>start;
 }
 
@@ -111,11 +124,14 @@ export function sysMprotect(process: Process, start: u64, length: u64, protectio
   if (length == 0) return 0;
   const end = pageUp(start + length);
   if (end < start || end > USER_END) return -ENOMEM;
-  // Every page must belong to some region.
+  // Every page must belong to some region; a shared file mapping stays
+  // read-only (the files are).
   let at = start;
   while (at < end) {
     const region = findRegion(regionsOf(space), at);
     if (region == null) return -ENOMEM;
+    const sharedFile = (region.flags & REGION_SHARED) != 0 && !isSharedObject(region.inode);
+    if (sharedFile && (protection & PROT_WRITE) != 0) return -EACCES;
     at = region.end;
   }
   if (!splitAt(regionsOf(space), start) || !splitAt(regionsOf(space), end)) return -ENOMEM;
@@ -140,7 +156,11 @@ function reprotectPages(space: AddressSpace, region: Region): void {
     const entry = leafEntry(space.root, at);
     if (entry & PTE_PRESENT) {
       const physical = <u32>(entry & PTE_ADDRESS);
-      const writable = (region.protection & PROT_WRITE) != 0 && frame(frameNumber(physical)).state != FrameState.ZeroPage;
+      // Writable at once only where no copy is owed: shared memory, or a
+      // frame this mapping holds alone. Anything else takes the write fault.
+      const f = frame(frameNumber(physical));
+      const writable = (region.protection & PROT_WRITE) != 0 &&
+        ((region.flags & REGION_SHARED) != 0 || shouldReuse(f.state, f.refCount));
       remapPage(space.root, at, physical, pageFlags(region, writable));
     }
     at += PAGE_SIZE;

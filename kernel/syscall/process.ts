@@ -15,7 +15,7 @@ import { fork } from "../proc/fork";
 import { WAIT_FAULT, WAIT_NO_CHILD, waitForChild } from "../proc/wait";
 import { makeRunnable, yieldToScheduler } from "../proc/scheduler";
 import { tscAfter } from "../time/clock";
-import { E2BIG, ECHILD, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH } from "./errno";
+import { E2BIG, EACCES, ECHILD, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH } from "./errno";
 import { copyPath, pathBufferAddress } from "./files";
 
 const ARCH_SET_FS: u64 = 0x1002;
@@ -76,7 +76,7 @@ export function sysReboot(process: Process, magic: u64, command: u64): i64 {
 
 export function sysArchPrctl(process: Process, code: u64, address: u64): i64 {
   if (code == ARCH_SET_FS) {
-    if (address >= 0x0000800000000000) return -EINVAL;
+    if (address >= 0x0000800000000000) return -EPERM; // a kernel address, as Linux answers
     process.fsBase = address;
     wrmsr(MSR_FS_BASE, address);
     return 0;
@@ -183,6 +183,7 @@ export function sysExecve(process: Process, path: u64, argv: u64, envp: u64): i6
   if (result == 0) {
     const outcome = exec(process, inode, args);
     result = outcome == ExecResult.Ok ? 0 : outcome == ExecResult.NotExecutable ? -ENOEXEC
+      : outcome == ExecResult.NoPermission ? -EACCES
       : outcome == ExecResult.NotFound ? -ENOENT : -ENOMEM;
   }
   freePages(strings);

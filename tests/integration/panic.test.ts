@@ -83,7 +83,7 @@ describe.concurrent("the harness cannot be fooled", () => {
 
   it("a boot that never exits is killed and fails with its serial log", async () => {
     // Without exit=qemu the kernel halts after booting instead of exiting.
-    const result = await boot({ cmdline: "", timeoutMs: 4000 });
+    const result = await boot({ cmdline: "", timeoutMs: 15_000 });
     expect(result.timedOut).toBe(true);
     expect(() => expectExit(result, 33)).toThrow(/killed after the timeout[\s\S]*boot complete/);
   });

@@ -3,7 +3,7 @@
 // does not end by itself is killed after a timeout.
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,16 +29,24 @@ export interface BootOptions {
   timeoutMs?: number;
 }
 
-/** An ISO for this command line, built once per kernel build. */
+/**
+ * An ISO for this command line, built once per build of the kernel and the
+ * initramfs (both are in it). ISOs of older builds are deleted.
+ */
 function isoFor(cmdline: string): string {
   const kernel = join(ROOT, "build/kernel.elf");
-  if (!existsSync(kernel)) throw new Error("build/kernel.elf is missing: run `make test`, not vitest alone");
-  const key = createHash("sha256").update(cmdline).update(String(statSync(kernel).mtimeMs)).digest("hex");
-  const iso = join(ISO_DIR, `${key.slice(0, 16)}.iso`);
-  if (!existsSync(iso)) {
-    mkdirSync(ISO_DIR, { recursive: true });
-    execFileSync(join(ROOT, "scripts/make-iso.sh"), [iso, cmdline], { stdio: "pipe" });
+  const initramfs = join(ROOT, "build/initramfs.cpio");
+  if (!existsSync(kernel) || !existsSync(initramfs)) throw new Error("build/ is incomplete: run `make test`, not vitest alone");
+  const build = `b-${statSync(kernel).mtimeMs}-${statSync(initramfs).mtimeMs}`.replace(/\./g, "");
+  const dir = join(ISO_DIR, build);
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true });
+    for (const old of readdirSync(ISO_DIR)) {
+      if (old.startsWith("b-") && old !== build) rmSync(join(ISO_DIR, old), { recursive: true, force: true });
+    }
   }
+  const iso = join(dir, `${createHash("sha256").update(cmdline).digest("hex").slice(0, 16)}.iso`);
+  if (!existsSync(iso)) execFileSync(join(ROOT, "scripts/make-iso.sh"), [iso, cmdline], { stdio: "pipe" });
   return iso;
 }
 
