@@ -14,7 +14,7 @@ import { initMemory } from "./mm/init";
 import { printMemoryReport } from "./mm/meminfo";
 import { enableUserFeatures } from "./arch/x86_64/cpu_setup";
 import { initInterruptControllers } from "./arch/x86_64/pic";
-import { argumentNumber, hasArgument } from "./boot/cmdline";
+import { argumentNumber } from "./boot/cmdline";
 import { setFaultAround } from "./mm/fault";
 import { printf } from "./console/console";
 import { mountInitramfs, initramfsFileCount } from "./fs/initramfs";
@@ -48,7 +48,7 @@ export function kmain(bootInfoAddress: u32): void {
   if (initramfs == CpioStatus.Ok) printf("initramfs: %d files\n", initramfsFileCount());
   else printf("initramfs: %s (%d files usable)\n", str(cpioStatusName(initramfs)), initramfsFileCount());
   print("boot complete\n");
-  if (hasArgument("init")) {
+  if (!argumentEquals("init", "none")) {
     if (!startInit()) shutdown(ExitStatus.Failure);
     runScheduler();
     print("kernel: no process left to run\n");

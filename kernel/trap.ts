@@ -1,11 +1,14 @@
 // Where every trap lands (kernel/arch/x86_64/traps.asm -> entry.c): system
 // calls, interrupts, user exceptions; anything else is a kernel bug.
 import { VECTOR_SYSCALL } from "./arch/x86_64/cpu";
-import { IRQ_BASE, IRQ_TIMER, endOfInterrupt } from "./arch/x86_64/pic";
+import { IRQ_BASE, IRQ_KEYBOARD, IRQ_SERIAL, IRQ_TIMER, endOfInterrupt } from "./arch/x86_64/pic";
+import { handleKeyboardInterrupt } from "./console/keyboard";
+import { handleSerialInterrupt } from "./console/serial";
 import { TrapFrame, fromUserMode } from "./arch/x86_64/trap_frame";
 import { panicWithFrame } from "./debug/panic";
 import { makeRunnable, currentProcess, hasCurrentProcess, yieldToScheduler } from "./proc/scheduler";
 import { handleUserException } from "./proc/user_trap";
+import { exitCurrent } from "./proc/exit";
 import { handleSyscall } from "./syscall/dispatch";
 
 export let timerTicks: u64 = 0;
@@ -15,8 +18,10 @@ function handleTimer(frame: TrapFrame): void {
   timerTicks++;
   endOfInterrupt(IRQ_TIMER);
   if (fromUserMode(frame) && hasCurrentProcess()) {
-    makeRunnable(currentProcess());
+    const process = currentProcess();
+    makeRunnable(process);
     yieldToScheduler();
+    if (process.pendingSignal != 0) exitCurrent(process.pendingSignal);
   }
 }
 
@@ -27,8 +32,13 @@ export function dispatchTrap(frameAddress: u32): void {
     handleSyscall(frame);
   } else if (vector >= IRQ_BASE && vector < IRQ_BASE + 16) {
     const irq = vector - IRQ_BASE;
-    if (irq == IRQ_TIMER) handleTimer(frame);
-    else endOfInterrupt(irq);
+    if (irq == IRQ_TIMER) {
+      handleTimer(frame);
+    } else {
+      if (irq == IRQ_KEYBOARD) handleKeyboardInterrupt();
+      else if (irq == IRQ_SERIAL) handleSerialInterrupt();
+      endOfInterrupt(irq);
+    }
   } else if (vector < IRQ_BASE && fromUserMode(frame) && hasCurrentProcess()) {
     handleUserException(frame);
   } else {

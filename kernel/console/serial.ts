@@ -1,5 +1,6 @@
 // COM1, the 16550 UART every PC and QEMU has: 115200 baud, 8N1, polled.
 import { inb, outb } from "../arch/x86_64/cpu";
+import { ttyInput } from "./tty";
 
 const COM1: u32 = 0x3f8;
 const DATA: u32 = 0;
@@ -17,7 +18,15 @@ export function serialInit(): void {
   outb(COM1 + INTERRUPT_ENABLE, 0);
   outb(COM1 + LINE_CONTROL, 0x03); // 8 bits, no parity, one stop bit
   outb(COM1 + FIFO_CONTROL, 0xc7); // FIFOs on and cleared
-  outb(COM1 + MODEM_CONTROL, 0x03); // DTR, RTS
+  outb(COM1 + MODEM_CONTROL, 0x0b); // DTR, RTS, OUT2 (routes the UART's interrupt to the PIC)
+  outb(COM1 + INTERRUPT_ENABLE, 0x01); // interrupt when a byte arrives
+}
+
+const DATA_READY: u32 = 0x01;
+
+/** IRQ 4: every byte received goes to the console's line discipline. */
+export function handleSerialInterrupt(): void {
+  while (inb(COM1 + LINE_STATUS) & DATA_READY) ttyInput(inb(COM1 + DATA));
 }
 
 export function serialWrite(byte: u32): void {

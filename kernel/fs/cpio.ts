@@ -64,8 +64,9 @@ function isTrailer(name: u32, length: u32): bool {
   return true;
 }
 
-@inline function align4(x: u64): u64 {
-  return (x + 3) & ~(<u64>3);
+/** newc pads to 4 bytes from the start of the archive, wherever it lies. */
+@inline function align4(x: u64, start: u64): u64 {
+  return start + ((x - start + 3) & ~(<u64>3));
 }
 
 let parsedCount: u32 = 0;
@@ -96,7 +97,7 @@ export function parseCpio(start: u32, size: u32, table: u32, capacity: u32): Cpi
     const name = at + HEADER_SIZE;
     if (name + <u64>nameSize > end) return CpioStatus.Truncated;
     if (load<u8>(<usize>(name + <u64>nameSize - 1)) != 0) return CpioStatus.BadName;
-    const data = align4(name + <u64>nameSize);
+    const data = align4(name + <u64>nameSize, start);
     if (data + <u64>fileSize > end) return CpioStatus.Truncated;
     const nameLength = <u32>nameSize - 1;
     if (isTrailer(<u32>name, nameLength)) return CpioStatus.Ok;
@@ -113,7 +114,7 @@ export function parseCpio(start: u32, size: u32, table: u32, capacity: u32): Cpi
       }
       parsedCount++;
     }
-    at = align4(data + <u64>fileSize);
+    at = align4(data + <u64>fileSize, start);
   }
 }
 

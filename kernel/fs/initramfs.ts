@@ -110,6 +110,37 @@ export function isRegularFile(inode: i32): bool {
   return (inodeMode(inode) & S_IFMT) == S_IFREG;
 }
 
+/**
+ * The first child of directory `directory` at or after entry `cursor`, or
+ * NOT_FOUND: an entry whose name is the directory's name, a slash, and one
+ * more component (for "/", a name without a slash).
+ */
+export function nextChild(directory: i32, cursor: u32): i32 {
+  const prefix: u32 = directory == ROOT_INODE ? 0 : entry(directory).name;
+  const prefixLength: u32 = directory == ROOT_INODE ? 0 : entry(directory).nameLength + 1;
+  for (let inode = cursor; inode < count; inode++) {
+    const e = entry(<i32>inode);
+    if (e.nameLength <= prefixLength) continue;
+    if (prefixLength > 0 && (!memoryEquals(e.name, prefix, prefixLength - 1) || load<u8>(e.name + prefixLength - 1) != 0x2f)) continue;
+    let nested = false;
+    for (let i = prefixLength; i < e.nameLength; i++) if (load<u8>(e.name + i) == 0x2f) nested = true;
+    if (!nested) return <i32>inode;
+  }
+  return NOT_FOUND;
+}
+
+/** The last path component of an inode's name (address; see inodeBaseNameLength). */
+export function inodeBaseName(inode: i32): u32 {
+  const e = entry(inode);
+  let start = e.nameLength;
+  while (start > 0 && load<u8>(e.name + start - 1) != 0x2f) start--;
+  return e.name + start;
+}
+
+export function inodeBaseNameLength(inode: i32): u32 {
+  return entry(inode).name + entry(inode).nameLength - inodeBaseName(inode);
+}
+
 /** Inode number as user space sees it (st_ino): never 0. */
 export function inodeNumber(inode: i32): u64 {
   return inode == ROOT_INODE ? 1 : <u64>inode + 2;

@@ -8,7 +8,7 @@ import { AddressSpace } from "../mm/address_space";
 import { FrameState, PAGE_SIZE } from "../mm/frame";
 import { kfree, kmalloc } from "../mm/slab";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
-import { sleepOn, wakeUp } from "../proc/scheduler";
+import { signalPending, sleepOn, wakeUp } from "../proc/scheduler";
 
 /**
  *   0 buffer (one frame)  4 head (next byte to read)  8 count  12 readers  16 writers
@@ -24,6 +24,7 @@ const PIPE_SIZE: u32 = 20;
 export const PIPE_EOF: i64 = 0;
 export const PIPE_FAULT: i64 = -1; // EFAULT
 export const PIPE_BROKEN: i64 = -2; // EPIPE
+export const PIPE_INTERRUPTED: i64 = -3; // EINTR
 
 export function newPipe(): Pipe | null {
   const address = kmalloc(PIPE_SIZE);
@@ -55,6 +56,7 @@ export function readPipe(pipe: Pipe, space: AddressSpace, to: u64, count: u64): 
   if (count == 0) return 0;
   while (pipe.count == 0) {
     if (pipe.writers == 0) return PIPE_EOF;
+    if (signalPending()) return PIPE_INTERRUPTED;
     sleepOn(changetype<u32>(pipe));
   }
   const n = <u32>min(count, <u64>pipe.count);
@@ -72,6 +74,7 @@ export function writePipe(pipe: Pipe, space: AddressSpace, from: u64, count: u64
   while (done < count) {
     if (pipe.readers == 0) return done > 0 ? <i64>done : PIPE_BROKEN;
     if (pipe.count == PAGE_SIZE) {
+      if (signalPending()) return done > 0 ? <i64>done : PIPE_INTERRUPTED;
       sleepOn(changetype<u32>(pipe));
       continue;
     }

@@ -3,6 +3,7 @@
 //   /proc/meminfo      memory totals, Linux's field names where they fit
 //   /proc/self/stat    Linux's format; pid, comm, state, ppid, minflt are real
 //   /proc/self/faults  this process's page-fault and copy-on-write counts
+//   /proc/processes    one line per process: pid, parent, state, resident KiB, name
 //   /proc/memcheck     drops unmapped cache pages, audits every frame's
 //                      counts (problems are printed on the console), and
 //                      reports the free-frame count: the leak check
@@ -15,8 +16,8 @@ import {
 import { kernelObjectsInUse, kfree, kmalloc } from "../mm/slab";
 import { cachedPageCount, reclaimCachePages } from "../mm/page_cache";
 import { auditFrames } from "../debug/frame_audit";
-import { formatInto } from "../lib/format";
-import { NAME_OFFSET, Process, spaceOf } from "../proc/process";
+import { formatInto, str } from "../lib/format";
+import { NAME_OFFSET, Process, ProcessState, processListHead, spaceOf } from "../proc/process";
 import { File, FileKind, newFile } from "./file";
 
 const TEXT_CAPACITY: u32 = 2048;
@@ -66,6 +67,30 @@ function memcheck(into: u32): u32 {
     problems, freeFrameCount(), cachedPageCount(), kernelObjectsInUse());
 }
 
+function stateLetter(state: u32): string {
+  switch (state) {
+    case ProcessState.Runnable: return "R";
+    case ProcessState.Running: return "R";
+    case ProcessState.Sleeping: return "S";
+    case ProcessState.Zombie: return "Z";
+    default: return "X";
+  }
+}
+
+/** One line per process: PID PPID STATE RSS_KIB NAME. */
+function processes(into: u32): u32 {
+  let n = formatInto(into, TEXT_CAPACITY, "  PID  PPID S   RSS_KIB NAME\n");
+  for (let at = processListHead(); at != 0 && n + 64 < TEXT_CAPACITY; at = changetype<Process>(at).allNext) {
+    const p = changetype<Process>(at);
+    const rss = p.space != 0 ? <u64>spaceOf(p).residentPages * 4 : 0;
+    n += formatInto(into + n, TEXT_CAPACITY - n, "%5d %5d %s %9d ", p.pid, p.parentPid, str(stateLetter(p.state)), rss);
+    const name = changetype<u32>(p) + NAME_OFFSET;
+    for (let i: u32 = 0; i < 16 && load<u8>(name + i) != 0; i++) store<u8>(into + n++, load<u8>(name + i));
+    store<u8>(into + n++, 0x0a);
+  }
+  return n;
+}
+
 function equalsAscii(address: u32, length: u32, s: string): bool {
   if (length != <u32>s.length) return false;
   for (let i: u32 = 0; i < length; i++) if (<u32>load<u8>(address + i) != <u32>s.charCodeAt(i)) return false;
@@ -75,7 +100,8 @@ function equalsAscii(address: u32, length: u32, s: string): bool {
 /** Whether `path` names a /proc file (then openProcFile makes it). */
 export function isProcPath(path: u32, length: u32): bool {
   return equalsAscii(path, length, "/proc/meminfo") || equalsAscii(path, length, "/proc/self/stat") ||
-    equalsAscii(path, length, "/proc/self/faults") || equalsAscii(path, length, "/proc/memcheck");
+    equalsAscii(path, length, "/proc/self/faults") || equalsAscii(path, length, "/proc/memcheck") ||
+    equalsAscii(path, length, "/proc/processes");
 }
 
 /** A File holding the text of /proc file `path`, for `process`; null when out of memory. */
@@ -86,6 +112,7 @@ export function openProcFile(process: Process, path: u32, length: u32): File | n
   if (equalsAscii(path, length, "/proc/meminfo")) size = meminfo(text);
   else if (equalsAscii(path, length, "/proc/self/stat")) size = processStat(process, text);
   else if (equalsAscii(path, length, "/proc/memcheck")) size = memcheck(text);
+  else if (equalsAscii(path, length, "/proc/processes")) size = processes(text);
   else size = processFaults(process, text);
   const file = newFile(FileKind.Generated, -1, 0);
   if (file == null) {

@@ -121,7 +121,7 @@ export function dropCachedPages(inode: i32, pages: u32): void {
         cachedPages--;
         break;
       }
-      link = changetype<usize>(f) + 28; // Frame.data of this frame
+      link = changetype<u32>(f) + 28; // Frame.data of this frame
     }
   }
 }

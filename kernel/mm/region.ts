@@ -138,11 +138,12 @@ export function splitAt(set: RegionSet, address: u64): bool {
   upper.fileBytes = region.fileBytes;
   upper.start = region.start;
   trimFront(upper, address);
+  const fileBytes = region.fileBytes;
   region.end = address;
   region.fileBytes = min(region.fileBytes, address - region.start);
   if (insertRegion(set, upper)) return true;
   region.end = upper.end; // undo: the region stays whole
-  region.fileBytes = upper.fileBytes + (address - region.start);
+  region.fileBytes = fileBytes;
   releaseSharedObject(upper.inode);
   kfree(changetype<u32>(upper));
   return false;

@@ -13,6 +13,7 @@ import {
 } from "./process";
 import { currentProcess, exitToScheduler, wakeUp } from "./scheduler";
 
+export const SIGINT: u32 = 2;
 export const SIGILL: u32 = 4;
 export const SIGTRAP: u32 = 5;
 export const SIGBUS: u32 = 7;
@@ -22,6 +23,7 @@ export const SIGSEGV: u32 = 11;
 
 export function signalName(signal: u32): string {
   switch (signal) {
+    case SIGINT: return "SIGINT";
     case SIGILL: return "SIGILL";
     case SIGTRAP: return "SIGTRAP";
     case SIGBUS: return "SIGBUS";

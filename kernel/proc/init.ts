@@ -1,8 +1,11 @@
 // Starting the first user process from the kernel command line:
 //   init=/bin/prog -- arg1 arg2      (argv[0] is the path)
+//   (no init=: the shell, /bin/sh; init=none: no user space at all)
 // or, when the initramfs has /etc/init-args, its NUL-separated arguments,
 // which may hold any bytes (scripts/run-program writes it).
-import { argumentValueAddress, argumentValueLength, commandLineLength, commandLineText } from "../boot/cmdline";
+import {
+  argumentValueAddress, argumentValueLength, commandLineLength, commandLineText, hasArgument,
+} from "../boot/cmdline";
 import { print, printBytes, printf } from "../console/console";
 import { FileKind, installFile, newFile } from "../fs/file";
 import { NOT_FOUND, inodeData, inodeSize, lookupPath } from "../fs/initramfs";
@@ -15,6 +18,7 @@ import { createProcess, destroyProcess } from "./process";
 import { makeRunnable } from "./scheduler";
 
 const ARGUMENT_ORDER: u32 = 5;
+const DEFAULT_INIT = memory.data<u8>([0x2f, 0x62, 0x69, 0x6e, 0x2f, 0x73, 0x68]); // "/bin/sh"
 const ARGUMENT_BYTES: u32 = 4096 << ARGUMENT_ORDER;
 
 function append(args: ExecArguments, from: usize, length: u32): bool {
@@ -71,8 +75,12 @@ function fileArguments(args: ExecArguments, inode: i32): void {
 
 /** Creates init (pid 1) and queues it. False, with a message, if it cannot run. */
 export function startInit(): bool {
-  const path = argumentValueAddress("init");
-  const pathLength = <u32>argumentValueLength("init");
+  let path = argumentValueAddress("init");
+  let pathLength = <u32>argumentValueLength("init");
+  if (!hasArgument("init")) {
+    path = changetype<usize>(DEFAULT_INIT);
+    pathLength = 7;
+  }
   const inode = lookupPath(<u32>path, pathLength);
   if (inode == NOT_FOUND) {
     print("init: ");

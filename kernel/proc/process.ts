@@ -23,7 +23,8 @@ export const enum ProcessState {
  *  40 fsBase(u64)  48 clearChildTid(u64)  56 runNext  60 allNext
  *  64 wakeAt(u64, TSC)  72 name (16 bytes, NUL-padded)
  *  88 minorFaults  92 waitChannel (what a Sleeping process waits for; 0 = a time)
- *  96 vforkParent (pid to wake at exec or exit)  100 unused
+ *  96 vforkParent (pid to wake at exec or exit)
+ * 100 pendingSignal (set by Ctrl-C: the process ends with it at its next chance)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -45,7 +46,7 @@ export const enum ProcessState {
   minorFaults: u32;
   waitChannel: u32;
   vforkParent: u32;
-  unused: u32;
+  pendingSignal: u32;
 }
 const PROCESS_SIZE: u32 = 104;
 export const NAME_OFFSET: u32 = 72;

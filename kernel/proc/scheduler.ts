@@ -64,6 +64,22 @@ export function wakeUp(channel: u32): void {
   }
 }
 
+/** Whether the current process has a signal waiting: blocking calls then return EINTR. */
+export function signalPending(): bool {
+  return current != 0 && currentProcess().pendingSignal != 0;
+}
+
+/** Marks `process` to end with `signal`, waking it if it sleeps. */
+export function signalProcess(process: Process, signal: u32): void {
+  if (process.state == ProcessState.Zombie || process.state == ProcessState.Dead) return;
+  process.pendingSignal = signal;
+  if (process.state == ProcessState.Sleeping) {
+    process.waitChannel = 0;
+    process.wakeAt = 0;
+    makeRunnable(process);
+  }
+}
+
 /** Gives the CPU back to the scheduler; returns when this process is chosen again. */
 export function yieldToScheduler(): void {
   const process = currentProcess();

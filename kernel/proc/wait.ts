@@ -1,11 +1,12 @@
 // wait4: collect a child's exit status, reaping the zombie.
 import { copyToUser } from "../mm/user_copy";
 import { Process, ProcessState, destroyProcess, processListHead, spaceOf } from "./process";
-import { sleepOn } from "./scheduler";
+import { signalPending, sleepOn } from "./scheduler";
 
 const WNOHANG: u64 = 1;
 export const WAIT_NO_CHILD: i64 = -1; // ECHILD
 export const WAIT_FAULT: i64 = -2; // EFAULT
+export const WAIT_INTERRUPTED: i64 = -3; // EINTR
 
 function matches(child: Process, parent: Process, pid: i64): bool {
   return child.parentPid == parent.pid && (pid <= 0 || <i64>child.pid == pid);
@@ -34,6 +35,7 @@ export function waitForChild(parent: Process, pid: i64, status: u64, options: u6
     }
     if (!children) return WAIT_NO_CHILD;
     if (options & WNOHANG) return 0;
+    if (signalPending()) return WAIT_INTERRUPTED;
     sleepOn(changetype<u32>(parent));
   }
 }

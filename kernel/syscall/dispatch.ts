@@ -2,12 +2,12 @@
 // R10, R8, R9, the number in RAX, the result (or -errno) back in RAX.
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { print, printf } from "../console/console";
-import { printProcess } from "../proc/exit";
+import { exitCurrent, printProcess } from "../proc/exit";
 import { Process } from "../proc/process";
 import { currentProcess } from "../proc/scheduler";
 import { ENOSYS } from "./errno";
 import {
-  sysClose, sysFstat, sysIoctl, sysLseek, sysNewfstatat, sysOpenat, sysRead, sysWrite, sysWritev,
+  sysClose, sysFstat, sysGetdents64, sysIoctl, sysLseek, sysNewfstatat, sysOpenat, sysRead, sysWrite, sysWritev,
 } from "./files";
 import { sysBrk, sysMadvise, sysMmap, sysMprotect, sysMunmap } from "./memory";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
@@ -90,6 +90,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 169: return sysReboot(process, a, c);
     case 186: return process.pid; // gettid: one thread per process
     case 200: return sysKill(process, a, b); // tkill
+    case 217: return sysGetdents64(process, a, b, c);
     case 218: return sysSetTidAddress(process, a);
     case 228: return sysClockGettime(process, a, b);
     case 231: return sysExit(a); // exit_group
@@ -104,4 +105,5 @@ function dispatch(process: Process, f: TrapFrame): i64 {
 export function handleSyscall(frame: TrapFrame): void {
   const process = currentProcess();
   frame.rax = <u64>dispatch(process, frame);
+  if (process.pendingSignal != 0) exitCurrent(process.pendingSignal);
 }

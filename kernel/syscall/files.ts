@@ -2,15 +2,17 @@
 import { printBytes } from "../console/console";
 import { File, FileKind, closeDescriptor, fileAt, installFile, newFile, releaseFile } from "../fs/file";
 import {
-  NOT_FOUND, S_IFREG, inodeData, inodeMode, inodeNumber, inodeSize, isDirectory, lookupPath,
+  NOT_FOUND, S_IFREG, inodeBaseName, inodeBaseNameLength, inodeData, inodeMode, inodeNumber, inodeSize, isDirectory,
+  lookupPath, nextChild,
 } from "../fs/initramfs";
 import { AddressSpace } from "../mm/address_space";
 import { copyFromUser, copyStringFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { isProcPath, openProcFile } from "../fs/procfs";
-import { PIPE_BROKEN, PIPE_FAULT, Pipe, readPipe, writePipe } from "../fs/pipe";
+import { TTY_FAULT, TTY_INTERRUPTED, ttyRead } from "../console/tty";
+import { PIPE_BROKEN, PIPE_FAULT, PIPE_INTERRUPTED, Pipe, readPipe, writePipe } from "../fs/pipe";
 import {
-  EACCES, EBADF, EFAULT, EINVAL, EISDIR, EMFILE, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTTY, EPIPE, EROFS, ESPIPE,
+  EACCES, EBADF, EFAULT, EINTR, EINVAL, EISDIR, EMFILE, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTTY, EPIPE, EROFS, ESPIPE,
 } from "./errno";
 
 const AT_FDCWD: i64 = -100;
@@ -39,12 +41,15 @@ export function pathBufferAddress(): u32 {
 export function sysRead(process: Process, fd: i64, buffer: u64, count: u64): i64 {
   const file = fileAt(process.files, fd);
   if (file == null) return -EBADF;
-  if (file.kind == FileKind.Console) return 0; // no console input yet: end of file
+  if (file.kind == FileKind.Console) {
+    const result = ttyRead(spaceOf(process), buffer, count);
+    return result == TTY_FAULT ? -EFAULT : result == TTY_INTERRUPTED ? -EINTR : result;
+  }
   if (file.kind == FileKind.Directory) return -EISDIR;
   if (file.kind == FileKind.PipeWrite) return -EBADF;
   if (file.kind == FileKind.PipeRead) {
     const result = readPipe(changetype<Pipe>(file.data), spaceOf(process), buffer, count);
-    return result == PIPE_FAULT ? -EFAULT : result;
+    return result == PIPE_FAULT ? -EFAULT : result == PIPE_INTERRUPTED ? -EINTR : result;
   }
   const generated = file.kind == FileKind.Generated;
   const size = generated ? <u64>file.size : <u64>inodeSize(file.inode);
@@ -60,7 +65,7 @@ export function sysWrite(process: Process, fd: i64, buffer: u64, count: u64): i6
   const file = fileAt(process.files, fd);
   if (file != null && file.kind == FileKind.PipeWrite) {
     const result = writePipe(changetype<Pipe>(file.data), spaceOf(process), buffer, count);
-    return result == PIPE_FAULT ? -EFAULT : result == PIPE_BROKEN ? -EPIPE : result;
+    return result == PIPE_FAULT ? -EFAULT : result == PIPE_BROKEN ? -EPIPE : result == PIPE_INTERRUPTED ? -EINTR : result;
   }
   if (file == null || file.kind != FileKind.Console) return -EBADF;
   let done: u64 = 0;
@@ -186,6 +191,35 @@ export function sysNewfstatat(process: Process, directory: i64, path: u64, buffe
   const inode = lookupPath(<u32>pathBuffer, <u32>length);
   if (inode == NOT_FOUND) return -ENOENT;
   return writeStat(spaceOf(process), buffer, inode, false);
+}
+
+/** getdents64: struct linux_dirent64 records for the next children of a directory. */
+export function sysGetdents64(process: Process, fd: i64, buffer: u64, count: u64): i64 {
+  const file = fileAt(process.files, fd);
+  if (file == null) return -EBADF;
+  if (file.kind != FileKind.Directory) return -ENOTDIR;
+  const record = memory.data(280, 8);
+  let written: u64 = 0;
+  while (true) {
+    const child = nextChild(file.inode, <u32>file.offset);
+    if (child == NOT_FOUND) break;
+    const nameLength = inodeBaseNameLength(child);
+    const size = (19 + nameLength + 1 + 7) & ~7; // d_ino, d_off, d_reclen, d_type, name, NUL; 8-aligned
+    if (written + size > count) {
+      if (written == 0) return -EINVAL;
+      break;
+    }
+    memory.fill(record, 0, size);
+    store<u64>(record, inodeNumber(child));
+    store<u64>(record + 8, <u64>child + 1); // d_off: where the next read starts
+    store<u16>(record + 16, <u16>size);
+    store<u8>(record + 18, isDirectory(child) ? 4 : 8); // DT_DIR, DT_REG
+    memory.copy(record + 19, inodeBaseName(child), nameLength);
+    if (!copyToUser(spaceOf(process), buffer + written, <u32>record, size)) return -EFAULT;
+    written += size;
+    file.offset = <u64>child + 1;
+  }
+  return <i64>written;
 }
 
 export function sysIoctl(process: Process, fd: i64): i64 {

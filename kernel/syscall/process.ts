@@ -12,10 +12,10 @@ import { ExecArguments, ExecResult, exec } from "../proc/exec";
 import { exitCurrent, printProcess } from "../proc/exit";
 import { Process, ProcessState, findProcess, spaceOf } from "../proc/process";
 import { fork } from "../proc/fork";
-import { WAIT_FAULT, WAIT_NO_CHILD, waitForChild } from "../proc/wait";
+import { WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, waitForChild } from "../proc/wait";
 import { makeRunnable, yieldToScheduler } from "../proc/scheduler";
 import { tscAfter } from "../time/clock";
-import { E2BIG, EACCES, ECHILD, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH } from "./errno";
+import { E2BIG, EACCES, ECHILD, EINTR, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH } from "./errno";
 import { copyPath, pathBufferAddress } from "./files";
 
 const ARCH_SET_FS: u64 = 0x1002;
@@ -45,7 +45,7 @@ export function sysClone(process: Process, flags: u64, stack: u64): i64 {
 
 export function sysWait4(process: Process, pid: i64, status: u64, options: u64): i64 {
   const result = waitForChild(process, pid, status, options);
-  return result == WAIT_NO_CHILD ? -ECHILD : result == WAIT_FAULT ? -EFAULT : result;
+  return result == WAIT_NO_CHILD ? -ECHILD : result == WAIT_FAULT ? -EFAULT : result == WAIT_INTERRUPTED ? -EINTR : result;
 }
 
 /** kill and tkill: a signal to oneself ends the process with it (no handlers yet); others are not supported. */
@@ -111,7 +111,7 @@ export function sysNanosleep(process: Process, request: u64): i64 {
   process.wakeAt = tscAfter(<u64>seconds * 1000000000 + <u64>nanoseconds);
   process.state = ProcessState.Sleeping;
   yieldToScheduler();
-  return 0;
+  return process.pendingSignal != 0 ? -EINTR : 0;
 }
 
 /** struct rusage: only ru_minflt (minor faults) is counted. */

@@ -23,7 +23,7 @@ import {
 } from "../../kernel/mm/frame_database";
 import {
   allocPages as kernelAllocPages, checkFreeLists as kernelCheckFreeLists, freeFrameCount as kernelFreeFrameCount,
-  freeListLength as kernelFreeListLength, freePages as kernelFreePages,
+  freeListLength as kernelFreeListLength, freePages as kernelFreePages, setReclaimHook,
 } from "../../kernel/mm/buddy";
 import {
   allocTable as kernelAllocTable, leafEntry as kernelLeafEntry, mapHugePage as kernelMapHugePage,
@@ -34,6 +34,29 @@ import {
   kernelObjectsInUse as kernelKernelObjectsInUse, kfree as kernelKfree, kmalloc as kernelKmalloc,
   resetSlab as kernelResetSlab, slabPageCount as kernelSlabPageCount,
 } from "../../kernel/mm/slab";
+import {
+  checkElf as kernelCheckElf, elfEntry, elfProgramHeaderCount, elfProgramHeaders, elfSegment, elfSegmentCount,
+} from "../../kernel/proc/elf";
+import { cpioEntryCount as kernelCpioEntryCount, parseCpio as kernelParseCpio } from "../../kernel/fs/cpio";
+import {
+  initramfsFileCount as kernelInitramfsFileCount, inodeData as kernelInodeData, inodeMode as kernelInodeMode,
+  inodeSize as kernelInodeSize, lookupPath as kernelLookupPath, mountInitramfs as kernelMountInitramfs,
+} from "../../kernel/fs/initramfs";
+import {
+  RegionSet, Region, clearRegions as kernelClearRegions, findGapBelow as kernelFindGapBelow,
+  findRegion as kernelFindRegion, insertRegion as kernelInsertRegion, newRegion as kernelNewRegion,
+  regionAt as kernelRegionAt, removeRange as kernelRemoveRange, splitAt as kernelSplitAt,
+} from "../../kernel/mm/region";
+import {
+  AddressSpace, createAddressSpace as kernelCreateAddressSpace, destroyAddressSpace as kernelDestroyAddressSpace,
+  regionsOf, releaseUserFrame as kernelReleaseUserFrame, zeroPage as kernelZeroPage,
+} from "../../kernel/mm/address_space";
+import { copyAddressSpace as kernelCopyAddressSpace } from "../../kernel/mm/fork_copy";
+import { handleUserFault as kernelHandleUserFault, shouldReuse as kernelShouldReuse } from "../../kernel/mm/fault";
+import {
+  cacheHits, cacheMisses, cachedPageCount as kernelCachedPageCount, findCachedPage as kernelFindCachedPage,
+  forEachCachedPage, getCachedPage as kernelGetCachedPage, reclaimCachePages as kernelReclaimCachePages,
+} from "../../kernel/mm/page_cache";
 
 export function format(into: usize, size: u32, fmt: string, a: u64, b: u64, c: u64, d: u64, e: u64, f: u64): u32 {
   return formatInto(into, size, fmt, a, b, c, d, e, f);
@@ -212,4 +235,181 @@ export function slabPageCount(): u32 {
 /** Where the runtime's heap starts: everything the kernel's statics need lies below. */
 export function heapBase(): usize {
   return __heap_base;
+}
+
+// ---- ELF, cpio, initramfs (tests/unit/elf.test.ts, cpio.test.ts) ----------
+
+export function checkElf(image: u32, size: u32): u32 {
+  return kernelCheckElf(image, size);
+}
+
+export function getElfEntry(): u64 {
+  return elfEntry;
+}
+
+export function getElfProgramHeaders(): u64 {
+  return elfProgramHeaders;
+}
+
+export function getElfProgramHeaderCount(): u32 {
+  return elfProgramHeaderCount;
+}
+
+export function getElfSegmentCount(): u32 {
+  return elfSegmentCount;
+}
+
+/** Linear address of checked segment `i` (layout: Segment in elf.ts). */
+export function elfSegmentAddress(i: u32): u32 {
+  return changetype<u32>(elfSegment(i));
+}
+
+export function parseCpio(start: u32, size: u32, table: u32, capacity: u32): u32 {
+  return kernelParseCpio(start, size, table, capacity);
+}
+
+export function cpioEntryCount(): u32 {
+  return kernelCpioEntryCount();
+}
+
+export function mountInitramfs(): u32 {
+  return kernelMountInitramfs();
+}
+
+export function initramfsFileCount(): u32 {
+  return kernelInitramfsFileCount();
+}
+
+export function lookupPath(path: u32, length: u32): i32 {
+  return kernelLookupPath(path, length);
+}
+
+export function inodeMode(inode: i32): u32 {
+  return kernelInodeMode(inode);
+}
+
+export function inodeSize(inode: i32): u32 {
+  return kernelInodeSize(inode);
+}
+
+export function inodeData(inode: i32): u32 {
+  return kernelInodeData(inode);
+}
+
+// ---- regions, address spaces, faults, page cache (mm-region, mm-cow, mm-page-cache) ----
+
+/** A new, empty RegionSet (kmalloc'd, zeroed; 12 bytes, see region.ts); 0 when out of memory. */
+export function newRegionSet(): u32 {
+  return kmalloc(12);
+}
+
+export function newRegion(start: u64, end: u64, protection: u32, flags: u32): u32 {
+  return changetype<u32>(kernelNewRegion(start, end, protection, flags));
+}
+
+export function insertRegion(set: u32, region: u32): bool {
+  return kernelInsertRegion(changetype<RegionSet>(set), changetype<Region>(region));
+}
+
+export function removeRange(set: u32, start: u64, end: u64): bool {
+  return kernelRemoveRange(changetype<RegionSet>(set), start, end);
+}
+
+export function splitAt(set: u32, address: u64): bool {
+  return kernelSplitAt(changetype<RegionSet>(set), address);
+}
+
+export function findRegion(set: u32, address: u64): u32 {
+  return changetype<u32>(kernelFindRegion(changetype<RegionSet>(set), address));
+}
+
+export function findGapBelow(set: u32, size: u64, low: u64, high: u64): u64 {
+  return kernelFindGapBelow(changetype<RegionSet>(set), size, low, high);
+}
+
+export function regionAt(set: u32, index: u32): u32 {
+  return changetype<u32>(kernelRegionAt(changetype<RegionSet>(set), index));
+}
+
+export function clearRegions(set: u32): void {
+  kernelClearRegions(changetype<RegionSet>(set));
+}
+
+export function createAddressSpace(): u32 {
+  return changetype<u32>(kernelCreateAddressSpace());
+}
+
+export function destroyAddressSpace(space: u32): void {
+  kernelDestroyAddressSpace(changetype<AddressSpace>(space));
+}
+
+/** The RegionSet inside an address space. */
+export function addressSpaceRegions(space: u32): u32 {
+  return changetype<u32>(regionsOf(changetype<AddressSpace>(space)));
+}
+
+export function copyAddressSpace(parent: u32, child: u32): bool {
+  return kernelCopyAddressSpace(changetype<AddressSpace>(parent), changetype<AddressSpace>(child));
+}
+
+export function handleUserFault(space: u32, address: u64, access: u32): u32 {
+  return kernelHandleUserFault(changetype<AddressSpace>(space), address, access);
+}
+
+export function shouldReuse(state: u32, refCount: u32): bool {
+  return kernelShouldReuse(state, refCount);
+}
+
+export function zeroPage(): u32 {
+  return kernelZeroPage();
+}
+
+export function releaseUserFrame(physical: u32, mapped: bool): void {
+  kernelReleaseUserFrame(physical, mapped);
+}
+
+export function getCachedPage(inode: i32, index: u32): u32 {
+  return kernelGetCachedPage(inode, index);
+}
+
+export function findCachedPage(inode: i32, index: u32): u32 {
+  return kernelFindCachedPage(inode, index);
+}
+
+export function reclaimCachePages(): u32 {
+  return kernelReclaimCachePages();
+}
+
+/** What initMemory does: a failed allocation first reclaims unmapped page-cache pages. */
+export function installCacheReclaimHook(): void {
+  setReclaimHook(kernelReclaimCachePages);
+}
+
+export function cachedPageCount(): u32 {
+  return kernelCachedPageCount();
+}
+
+export function getCacheHits(): u64 {
+  return cacheHits;
+}
+
+export function getCacheMisses(): u64 {
+  return cacheMisses;
+}
+
+let visitedPages: u32 = 0;
+const visitedList = memory.data(4096 * 4, 4);
+
+/** Walks the cache's hash chains (forEachCachedPage); returns how many pages, their addresses at cachedPagesList(). */
+export function walkCachedPages(): u32 {
+  visitedPages = 0;
+  forEachCachedPage((page: u32): void => {
+    if (visitedPages < 4096) store<u32>(visitedList + visitedPages * 4, page);
+    visitedPages++;
+  });
+  return visitedPages;
+}
+
+export function cachedPagesList(): u32 {
+  return <u32>visitedList;
 }

@@ -69,6 +69,48 @@ export interface UnitExports {
   kernelObjectsInUse(): number;
   slabPageCount(): number;
   heapBase(): number;
+  // ELF, cpio, initramfs
+  checkElf(image: number, size: number): number;
+  getElfEntry(): bigint;
+  getElfProgramHeaders(): bigint;
+  getElfProgramHeaderCount(): number;
+  getElfSegmentCount(): number;
+  elfSegmentAddress(i: number): number;
+  parseCpio(start: number, size: number, table: number, capacity: number): number;
+  cpioEntryCount(): number;
+  mountInitramfs(): number;
+  initramfsFileCount(): number;
+  lookupPath(path: number, length: number): number;
+  inodeMode(inode: number): number;
+  inodeSize(inode: number): number;
+  inodeData(inode: number): number;
+  // regions, address spaces, faults, page cache
+  newRegionSet(): number;
+  newRegion(start: bigint, end: bigint, protection: number, flags: number): number;
+  insertRegion(set: number, region: number): number;
+  removeRange(set: number, start: bigint, end: bigint): number;
+  splitAt(set: number, address: bigint): number;
+  findRegion(set: number, address: bigint): number;
+  findGapBelow(set: number, size: bigint, low: bigint, high: bigint): bigint;
+  regionAt(set: number, index: number): number;
+  clearRegions(set: number): void;
+  createAddressSpace(): number;
+  destroyAddressSpace(space: number): void;
+  addressSpaceRegions(space: number): number;
+  copyAddressSpace(parent: number, child: number): number;
+  handleUserFault(space: number, address: bigint, access: number): number;
+  shouldReuse(state: number, refCount: number): number;
+  zeroPage(): number;
+  releaseUserFrame(physical: number, mapped: number): void;
+  getCachedPage(inode: number, index: number): number;
+  findCachedPage(inode: number, index: number): number;
+  reclaimCachePages(): number;
+  cachedPageCount(): number;
+  installCacheReclaimHook(): void;
+  getCacheHits(): bigint;
+  getCacheMisses(): bigint;
+  walkCachedPages(): number;
+  cachedPagesList(): number;
   __new(size: number, id: number): number;
 }
 
@@ -80,6 +122,10 @@ export interface Cpu {
   invlpg: bigint[];
   /** Every page mm_zero_page cleared, in order. */
   zeroedPages: number[];
+  /** Every mm_copy_page, in order, as [to, from]. */
+  copiedPages: [number, number][];
+  /** Every cpu_write_cr3 value, in order (each also becomes cr3: a full TLB flush). */
+  cr3Writes: bigint[];
 }
 
 export interface LoadOptions {
@@ -131,7 +177,7 @@ const unitModule = new WebAssembly.Module(readFileSync(WASM));
 export function loadKernel(options: LoadOptions = {}): Kernel {
   const memory = new WebAssembly.Memory({ initial: options.memoryPages ?? MEMORY_PAGES });
   let serial = "";
-  const cpu: Cpu = { cr3: 0n, invlpg: [], zeroedPages: [] };
+  const cpu: Cpu = { cr3: 0n, invlpg: [], zeroedPages: [], copiedPages: [], cr3Writes: [] };
   const known: Record<string, (...args: never[]) => unknown> = {
     cpu_outb(port: number, value: number) {
       if (port !== COM1_DATA) throw new Error(`unexpected cpu_outb(0x${port.toString(16)}, 0x${value.toString(16)})`);
@@ -144,6 +190,10 @@ export function loadKernel(options: LoadOptions = {}): Kernel {
     cpu_read_cr3() {
       return cpu.cr3;
     },
+    cpu_write_cr3(value: bigint) {
+      cpu.cr3 = BigInt.asUintN(64, value);
+      cpu.cr3Writes.push(cpu.cr3);
+    },
     cpu_invlpg(virtualAddress: bigint) {
       cpu.invlpg.push(BigInt.asUintN(64, virtualAddress));
     },
@@ -154,6 +204,16 @@ export function loadKernel(options: LoadOptions = {}): Kernel {
       }
       new Uint8Array(memory.buffer, page, PAGE_SIZE).fill(0);
       cpu.zeroedPages.push(page);
+    },
+    mm_copy_page(to: number, from: number) {
+      to >>>= 0;
+      from >>>= 0;
+      const size = memory.buffer.byteLength;
+      if (to % PAGE_SIZE !== 0 || from % PAGE_SIZE !== 0 || to + PAGE_SIZE > size || from + PAGE_SIZE > size) {
+        throw new Error(`mm_copy_page(0x${to.toString(16)}, 0x${from.toString(16)}): not pages of memory`);
+      }
+      new Uint8Array(memory.buffer).copyWithin(to, from, from + PAGE_SIZE);
+      cpu.copiedPages.push([to, from]);
     },
     arch_raise(vector: bigint, code: bigint) {
       throw new Error(`arch_raise(vector ${vector}, code ${code}): the kernel panicked`);

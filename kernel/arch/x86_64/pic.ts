@@ -1,10 +1,12 @@
 // The 8259 interrupt controllers and the PIT timer: the PICs are moved to
-// vectors 32..47 (away from the CPU exceptions) with only the timer line
-// open, and the PIT's channel 0 interrupts TIMER_HZ times a second.
+// vectors 32..47 (away from the CPU exceptions) with the timer, keyboard and
+// serial lines open, and the PIT's channel 0 interrupts TIMER_HZ times a second.
 import { outb } from "./cpu";
 
 export const IRQ_BASE: u32 = 32;
 export const IRQ_TIMER: u32 = 0;
+export const IRQ_KEYBOARD: u32 = 1;
+export const IRQ_SERIAL: u32 = 4;
 export const TIMER_HZ: u32 = 250;
 const PIT_HZ: u32 = 1193182;
 
@@ -17,7 +19,7 @@ export function initInterruptControllers(): void {
   outb(0xa1, 0x02);
   outb(0x21, 0x01); // ICW4: 8086 mode
   outb(0xa1, 0x01);
-  outb(0x21, 0xfe); // only the timer
+  outb(0x21, ~((1 << IRQ_TIMER) | (1 << IRQ_KEYBOARD) | (1 << IRQ_SERIAL)) & 0xff);
   outb(0xa1, 0xff);
   const divisor = PIT_HZ / TIMER_HZ;
   outb(0x43, 0x34); // channel 0, low then high byte, rate generator

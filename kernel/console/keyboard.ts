@@ -1,0 +1,48 @@
+// The PS/2 keyboard (IRQ 1): scancode set 1 as the i8042 controller
+// translates it, a US layout, Shift, Ctrl and Caps Lock. Keys go to the
+// console's line discipline.
+import { inb } from "../arch/x86_64/cpu";
+import { ttyInput } from "./tty";
+
+const DATA_PORT: u32 = 0x60;
+const STATUS_PORT: u32 = 0x64;
+const RELEASED: u32 = 0x80;
+
+// Indexed by scancode; "\0" where a key gives no character.
+const NORMAL = "\0\x1b1234567890-=\x7f\tqwertyuiop[]\n\0asdfghjkl;'`\0\\zxcvbnm,./\0*\0 ";
+const SHIFTED = "\0\x1b!@#$%^&*()_+\x7f\tQWERTYUIOP{}\n\0ASDFGHJKL:\"~\0|ZXCVBNM<>?\0*\0 ";
+
+let shift = false;
+let control = false;
+let capsLock = false;
+let extended = false;
+
+function key(scancode: u32): void {
+  const released = (scancode & RELEASED) != 0;
+  const code = scancode & ~RELEASED;
+  if (extended) { // E0-prefixed keys: only right Ctrl matters here
+    extended = false;
+    if (code == 0x1d) control = !released;
+    return;
+  }
+  switch (code) {
+    case 0x2a: case 0x36: shift = !released; return;
+    case 0x1d: control = !released; return;
+    case 0x3a: if (!released) capsLock = !capsLock; return;
+  }
+  if (released || code >= <u32>NORMAL.length) return;
+  let c = <u32>(shift ? SHIFTED : NORMAL).charCodeAt(<i32>code);
+  if (c == 0) return;
+  const letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
+  if (capsLock && letter) c ^= 0x20;
+  if (control && letter) c &= 0x1f;
+  ttyInput(c);
+}
+
+export function handleKeyboardInterrupt(): void {
+  while (inb(STATUS_PORT) & 1) {
+    const scancode = inb(DATA_PORT);
+    if (scancode == 0xe0) extended = true;
+    else key(scancode);
+  }
+}

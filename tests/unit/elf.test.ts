@@ -1,0 +1,647 @@
+// kernel/proc/elf.ts: checkElf, the gate every exec passes. Images are
+// built here byte by byte (ELF64 header, program header table, segment
+// bytes) and placed flush against the end of the simulated RAM, so that a
+// read past the image is a wasm trap rather than a silent success. Every
+// ElfCheck value is reached on purpose, and random mutations of valid
+// images are judged by a validator written here from the ELF
+// specification and the checks elf.ts documents.
+import fc from "fast-check";
+import { beforeEach, describe, expect, it } from "vitest";
+import { type Kernel, loadKernel } from "./kernel-wasm";
+
+/** ElfCheck in elf.ts. */
+const enum Check {
+  Ok = 0,
+  TooSmall,
+  BadMagic,
+  NotElf64,
+  NotLittleEndian,
+  BadVersion,
+  NotExecutable,
+  WrongMachine,
+  BadProgramHeaders,
+  TooManySegments,
+  NoSegments,
+  SegmentOutsideFile,
+  SegmentTooLarge,
+  MisalignedSegment,
+  OverlappingSegments,
+  EntryOutsideCode,
+  NeedsInterpreter,
+}
+const CHECK_COUNT = 17;
+const CHECK_NAMES = [
+  "Ok", "TooSmall", "BadMagic", "NotElf64", "NotLittleEndian", "BadVersion", "NotExecutable", "WrongMachine",
+  "BadProgramHeaders", "TooManySegments", "NoSegments", "SegmentOutsideFile", "SegmentTooLarge", "MisalignedSegment",
+  "OverlappingSegments", "EntryOutsideCode", "NeedsInterpreter",
+];
+
+const PT_NULL = 0;
+const PT_LOAD = 1;
+const PT_DYNAMIC = 2;
+const PT_INTERP = 3;
+const PT_NOTE = 4;
+const PT_PHDR = 6;
+const PT_GNU_STACK = 0x6474e551;
+const PF_X = 1;
+const PF_W = 2;
+const PF_R = 4;
+const ET_REL = 1;
+const ET_EXEC = 2;
+const ET_DYN = 3;
+const ET_CORE = 4;
+const EM_386 = 3;
+const EM_X86_64 = 62;
+const EM_AARCH64 = 183;
+
+const HEADER_SIZE = 64;
+const PHDR_SIZE = 56;
+const PAGE = 0x1000n;
+const USER_LIMIT = 0x00007f0000000000n;
+const MIN_ADDRESS = 0x10000n;
+const U64_MAX = 2n ** 64n - 1n;
+const SEGMENT_RECORD = 40;
+
+// ---- building images ----------------------------------------------------------
+
+interface Phdr {
+  type: number;
+  flags: number;
+  offset: bigint;
+  vaddr: bigint;
+  filesz: bigint;
+  memsz: bigint;
+  align?: bigint;
+}
+
+interface Image {
+  /** e_ident[4..6] and the rest of the header; defaults make a valid x86-64 executable. */
+  elfClass?: number;
+  data?: number;
+  identVersion?: number;
+  type?: number;
+  machine?: number;
+  version?: number;
+  entry: bigint;
+  phoff?: bigint;
+  phentsize?: number;
+  /** e_phnum; the table's length unless a test lies. */
+  phnum?: number;
+  phdrs: Phdr[];
+  /** The file's length; at least the header, the table and every segment's bytes unless given. */
+  size?: number;
+}
+
+const load = (offset: bigint, vaddr: bigint, filesz: bigint, memsz: bigint, flags = PF_R): Phdr => ({
+  type: PT_LOAD, flags, offset, vaddr, filesz, memsz, align: PAGE,
+});
+
+function build(image: Image): Uint8Array {
+  const phoff = image.phoff ?? BigInt(HEADER_SIZE);
+  let size = HEADER_SIZE;
+  if (phoff < 1n << 32n) size = Math.max(size, Number(phoff) + image.phdrs.length * PHDR_SIZE);
+  for (const p of image.phdrs) {
+    if (p.type === PT_LOAD && p.offset + p.filesz < 1n << 24n) size = Math.max(size, Number(p.offset + p.filesz));
+  }
+  const length = image.size ?? size;
+  const bytes = new Uint8Array(Math.max(length, size));
+  // Segment bytes first (something recognisable), then the headers over them.
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + 3) & 0xff;
+  const view = new DataView(bytes.buffer);
+  bytes.set([0x7f, 0x45, 0x4c, 0x46, image.elfClass ?? 2, image.data ?? 1, image.identVersion ?? 1, 0]);
+  bytes.fill(0, 8, 16);
+  view.setUint16(16, image.type ?? ET_EXEC, true);
+  view.setUint16(18, image.machine ?? EM_X86_64, true);
+  view.setUint32(20, image.version ?? 1, true);
+  view.setBigUint64(24, image.entry, true);
+  view.setBigUint64(32, phoff, true);
+  view.setBigUint64(40, 0n, true); // e_shoff: no sections
+  view.setUint32(48, 0, true);
+  view.setUint16(52, HEADER_SIZE, true);
+  view.setUint16(54, image.phentsize ?? PHDR_SIZE, true);
+  view.setUint16(56, image.phnum ?? image.phdrs.length, true);
+  view.setUint16(58, 64, true);
+  view.setUint16(60, 0, true);
+  view.setUint16(62, 0, true);
+  if (phoff < 1n << 32n) {
+    image.phdrs.forEach((p, i) => {
+      const at = Number(phoff) + i * PHDR_SIZE;
+      if (at + PHDR_SIZE > bytes.length) return;
+      view.setUint32(at, p.type, true);
+      view.setUint32(at + 4, p.flags, true);
+      view.setBigUint64(at + 8, p.offset, true);
+      view.setBigUint64(at + 16, p.vaddr, true);
+      view.setBigUint64(at + 24, p.vaddr, true); // p_paddr
+      view.setBigUint64(at + 32, p.filesz, true);
+      view.setBigUint64(at + 40, p.memsz, true);
+      view.setBigUint64(at + 48, p.align ?? PAGE, true);
+    });
+  }
+  return bytes.subarray(0, length);
+}
+
+/**
+ * A small static executable the way ld lays one out: text (headers
+ * included) at 0x400000, data plus .bss on the next pages, a PT_NOTE and
+ * PT_GNU_STACK that are not loaded.
+ */
+const TEXT = load(0n, 0x400000n, 0x1200n, 0x1200n, PF_R | PF_X);
+const DATA = load(0x1200n, 0x402200n, 0x100n, 0x3000n, PF_R | PF_W);
+const minimal = (overrides: Partial<Image> = {}): Image => ({
+  entry: 0x400100n,
+  phdrs: [
+    TEXT,
+    DATA,
+    { type: PT_NOTE, flags: PF_R, offset: 0x200n, vaddr: 0x400200n, filesz: 0x20n, memsz: 0x20n, align: 4n },
+    { type: PT_GNU_STACK, flags: PF_R | PF_W, offset: 0n, vaddr: 0n, filesz: 0n, memsz: 0n, align: 16n },
+  ],
+  size: 0x1300,
+  ...overrides,
+});
+
+// ---- an independent validator -----------------------------------------------------
+
+interface Verdict {
+  check: Check;
+  entry?: bigint;
+  programHeaders?: bigint;
+  programHeaderCount?: number;
+  segments?: { address: bigint; memorySize: bigint; offset: bigint; fileSize: bigint; flags: number }[];
+}
+
+const pageDown = (x: bigint) => x & ~(PAGE - 1n);
+const pageUp = (x: bigint) => pageDown(x + PAGE - 1n);
+
+/**
+ * What checkElf should answer, from the ELF64 layout and the checks its
+ * header comments promise, in the order they are listed: the file header,
+ * then each program header in table order (PT_INTERP refused outright,
+ * PT_LOAD checked for count, file range, size and address range, then
+ * alignment), then the loaded segments as a whole (overlap, then entry).
+ */
+function validate(bytes: Uint8Array): Verdict {
+  const size = BigInt(bytes.length);
+  if (bytes.length < HEADER_SIZE) return { check: Check.TooSmall };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) return { check: Check.BadMagic };
+  if (bytes[4] !== 2) return { check: Check.NotElf64 };
+  if (bytes[5] !== 1) return { check: Check.NotLittleEndian };
+  if (bytes[6] !== 1 || view.getUint32(20, true) !== 1) return { check: Check.BadVersion };
+  if (view.getUint16(16, true) !== ET_EXEC) return { check: Check.NotExecutable };
+  if (view.getUint16(18, true) !== EM_X86_64) return { check: Check.WrongMachine };
+  const entry = view.getBigUint64(24, true);
+  const phoff = view.getBigUint64(32, true);
+  const phentsize = view.getUint16(54, true);
+  const phnum = view.getUint16(56, true);
+  if (phentsize !== PHDR_SIZE || phnum === 0 || phnum > 256) return { check: Check.BadProgramHeaders };
+  if (phoff + BigInt(phnum * PHDR_SIZE) > size) return { check: Check.BadProgramHeaders };
+
+  const segments: NonNullable<Verdict["segments"]> = [];
+  let programHeaders = 0n;
+  for (let i = 0; i < phnum; i++) {
+    const at = Number(phoff) + i * PHDR_SIZE;
+    const type = view.getUint32(at, true);
+    if (type === PT_INTERP) return { check: Check.NeedsInterpreter };
+    if (type !== PT_LOAD) continue;
+    if (segments.length === 16) return { check: Check.TooManySegments };
+    const offset = view.getBigUint64(at + 8, true);
+    const address = view.getBigUint64(at + 16, true);
+    const fileSize = view.getBigUint64(at + 32, true);
+    const memorySize = view.getBigUint64(at + 40, true);
+    if (offset + fileSize > size) return { check: Check.SegmentOutsideFile };
+    if (fileSize > memorySize || address < MIN_ADDRESS || address + memorySize > USER_LIMIT) return { check: Check.SegmentTooLarge };
+    if (address % PAGE !== offset % PAGE) return { check: Check.MisalignedSegment };
+    segments.push({ address, memorySize, offset, fileSize, flags: view.getUint32(at + 4, true) });
+    if (phoff >= offset && phoff + BigInt(phnum * PHDR_SIZE) <= offset + fileSize) programHeaders = address + phoff - offset;
+  }
+  if (segments.length === 0) return { check: Check.NoSegments };
+  for (let i = 0; i < segments.length; i++) {
+    for (let j = i + 1; j < segments.length; j++) {
+      const a = segments[i];
+      const b = segments[j];
+      const aPages = [pageDown(a.address), pageUp(a.address + a.memorySize)];
+      const bPages = [pageDown(b.address), pageUp(b.address + b.memorySize)];
+      if (aPages[0] < bPages[1] && bPages[0] < aPages[1]) return { check: Check.OverlappingSegments };
+    }
+  }
+  const inCode = segments.some((s) => (s.flags & PF_X) !== 0 && entry >= s.address && entry < s.address + s.memorySize);
+  if (!inCode) return { check: Check.EntryOutsideCode };
+  return { check: Check.Ok, entry, programHeaders, programHeaderCount: phnum, segments };
+}
+
+// ---- running checkElf -----------------------------------------------------------
+
+let k: Kernel;
+beforeEach(() => {
+  k = loadKernel();
+});
+
+/** Places `bytes` so that its last byte is the last byte of memory. */
+function placeFlush(bytes: Uint8Array): number {
+  const at = k.memory.buffer.byteLength - bytes.length;
+  k.write(at, bytes);
+  return at;
+}
+
+function check(bytes: Uint8Array): Check {
+  return k.exports.checkElf(placeFlush(bytes), bytes.length) >>> 0;
+}
+
+function checked(): Verdict {
+  const view = k.view();
+  const segments = Array.from({ length: k.exports.getElfSegmentCount() >>> 0 }, (_, i) => {
+    const at = k.exports.elfSegmentAddress(i) >>> 0;
+    return {
+      address: view.getBigUint64(at, true),
+      memorySize: view.getBigUint64(at + 8, true),
+      offset: view.getBigUint64(at + 16, true),
+      fileSize: view.getBigUint64(at + 24, true),
+      flags: view.getUint32(at + 32, true),
+    };
+  });
+  return {
+    check: Check.Ok,
+    entry: BigInt.asUintN(64, k.exports.getElfEntry()),
+    programHeaders: BigInt.asUintN(64, k.exports.getElfProgramHeaders()),
+    programHeaderCount: k.exports.getElfProgramHeaderCount() >>> 0,
+    segments,
+  };
+}
+
+const named = (c: number) => CHECK_NAMES[c] ?? `ElfCheck ${c}`;
+
+function expectCheck(image: Image | Uint8Array, expected: Check): void {
+  const bytes = image instanceof Uint8Array ? image : build(image);
+  expect(named(validate(bytes).check), "the validator agrees with the test").toBe(named(expected));
+  expect(named(check(bytes))).toBe(named(expected));
+}
+
+/** The minimal image with one program header replaced. */
+const withPhdr = (index: number, phdr: Partial<Phdr>, overrides: Partial<Image> = {}): Image => {
+  const base = minimal(overrides);
+  return { ...base, phdrs: base.phdrs.map((p, i) => (i === index ? { ...p, ...phdr } : p)) };
+};
+
+describe("checkElf on a valid static executable", () => {
+  it("accepts it and records entry, program headers and the loadable segments", () => {
+    const bytes = build(minimal());
+    expect(check(bytes)).toBe(Check.Ok);
+    const got = checked();
+    expect(got).toEqual(validate(bytes));
+    expect(got.entry).toBe(0x400100n);
+    expect(got.programHeaders, "the table lies in the text segment, at 0x400000 + e_phoff").toBe(0x400040n);
+    expect(got.programHeaderCount).toBe(4);
+    expect(got.segments).toEqual([
+      { address: 0x400000n, memorySize: 0x1200n, offset: 0n, fileSize: 0x1200n, flags: PF_R | PF_X },
+      { address: 0x402200n, memorySize: 0x3000n, offset: 0x1200n, fileSize: 0x100n, flags: PF_R | PF_W },
+    ]);
+  });
+
+  it("reports no loaded program header table when no segment holds it", () => {
+    const image: Image = {
+      entry: 0x401010n,
+      phdrs: [load(0x1000n, 0x401000n, 0x100n, 0x100n, PF_R | PF_X)],
+      size: 0x1100,
+    };
+    expect(check(build(image))).toBe(Check.Ok);
+    expect(checked().programHeaders).toBe(0n);
+    expect(checked().segments).toHaveLength(1);
+  });
+
+  it("accepts a table that ends exactly at the end of the file, and a segment ending there", () => {
+    const phoff = 0x1000n - BigInt(PHDR_SIZE);
+    const image: Image = { entry: 0x400000n, phoff, phdrs: [load(0n, 0x400000n, 0x1000n, 0x1000n, PF_R | PF_X)], size: 0x1000 };
+    expectCheck(image, Check.Ok);
+    expect(checked().programHeaders).toBe(0x400000n + phoff);
+  });
+
+  it("accepts exactly 16 loadable segments, among other program headers", () => {
+    const phdrs: Phdr[] = [];
+    for (let i = 0; i < 16; i++) {
+      phdrs.push(load(BigInt(i) * 0x1000n, 0x400000n + BigInt(i) * 0x2000n, 0x1000n, 0x1000n, i === 0 ? PF_R | PF_X : PF_R));
+      phdrs.push({ type: PT_NOTE, flags: 0, offset: 0n, vaddr: 0n, filesz: 0n, memsz: 0n });
+    }
+    expectCheck({ entry: 0x400800n, phdrs }, Check.Ok);
+    expect(checked().segments).toHaveLength(16);
+  });
+
+  it("accepts segments on neighbouring pages, a .bss-only segment and a segment ending at the user limit", () => {
+    const image: Image = {
+      entry: 0x400000n,
+      phdrs: [
+        load(0n, 0x400000n, 0x1000n, 0x1000n, PF_R | PF_X),
+        load(0x1000n, 0x401000n, 0x800n, 0x800n, PF_R | PF_W),
+        load(0x1800n, 0x402800n, 0n, 0x10000n, PF_R | PF_W),
+        load(0x1800n, USER_LIMIT - 0x1000n + 0x800n, 0x100n, 0x800n, PF_R),
+      ],
+      size: 0x1900,
+    };
+    expectCheck(image, Check.Ok);
+  });
+
+  it("accepts the lowest allowed address, 0x10000", () => {
+    expectCheck({ entry: 0x10000n, phdrs: [load(0n, MIN_ADDRESS, 0x100n, 0x100n, PF_R | PF_X)] }, Check.Ok);
+  });
+
+  it("skips program headers it does not load (PT_NULL, PT_NOTE, PT_PHDR, PT_DYNAMIC, PT_GNU_STACK)", () => {
+    const base = minimal();
+    const skipped = [PT_NULL, PT_NOTE, PT_PHDR, PT_DYNAMIC, PT_GNU_STACK].map((type) => ({
+      type, flags: PF_R, offset: U64_MAX, vaddr: 0n, filesz: U64_MAX, memsz: 0n, // nonsense that must not matter
+    }));
+    expectCheck({ ...base, phdrs: [...skipped, ...base.phdrs] }, Check.Ok);
+  });
+});
+
+describe("checkElf refuses", () => {
+  it("files smaller than an ELF header (TooSmall)", () => {
+    const bytes = build(minimal());
+    for (const size of [0, 1, 4, 16, 63]) expectCheck(bytes.slice(0, size), Check.TooSmall);
+  });
+
+  it("anything without the \\x7fELF magic (BadMagic)", () => {
+    for (let i = 0; i < 4; i++) {
+      const bytes = build(minimal());
+      bytes[i] ^= 0x20;
+      expectCheck(bytes, Check.BadMagic);
+    }
+    expectCheck(new Uint8Array(64), Check.BadMagic);
+    expectCheck(Uint8Array.from("#!/bin/sh\n# a script, not a program: long enough to be checked past the header size\nexit 0\n", (c) => c.charCodeAt(0)), Check.BadMagic);
+  });
+
+  it("32-bit ELF and unknown classes (NotElf64)", () => {
+    for (const elfClass of [0, 1, 3, 0xff]) expectCheck(minimal({ elfClass }), Check.NotElf64);
+  });
+
+  it("big-endian and unknown encodings (NotLittleEndian)", () => {
+    for (const data of [0, 2, 3]) expectCheck(minimal({ data }), Check.NotLittleEndian);
+  });
+
+  it("unknown versions in e_ident or e_version (BadVersion)", () => {
+    for (const identVersion of [0, 2, 0xff]) expectCheck(minimal({ identVersion }), Check.BadVersion);
+    for (const version of [0, 2, 0x100, 0xffffffff]) expectCheck(minimal({ version }), Check.BadVersion);
+  });
+
+  it("shared objects, relocatable and core files (NotExecutable)", () => {
+    for (const type of [0, ET_REL, ET_DYN, ET_CORE, 0xfe00, 0x0102]) expectCheck(minimal({ type }), Check.NotExecutable);
+  });
+
+  it("programs for other machines (WrongMachine)", () => {
+    for (const machine of [0, EM_386, EM_AARCH64, 0x3e00]) expectCheck(minimal({ machine }), Check.WrongMachine);
+  });
+
+  it("a program header table with the wrong entry size, no or too many entries, or outside the file (BadProgramHeaders)", () => {
+    for (const phentsize of [0, 32, 55, 57, 64]) expectCheck(minimal({ phentsize }), Check.BadProgramHeaders);
+    expectCheck(minimal({ phnum: 0 }), Check.BadProgramHeaders);
+    // 257 headers would fit in the file, but are more than any program has.
+    expectCheck(minimal({ phnum: 257, size: 64 + 257 * PHDR_SIZE }), Check.BadProgramHeaders);
+    expectCheck(minimal({ phnum: 0xffff, size: 0x1300 }), Check.BadProgramHeaders);
+    // The table starts or ends past the end of the file.
+    expectCheck(minimal({ phoff: 0x1300n }), Check.BadProgramHeaders);
+    expectCheck(minimal({ phoff: 0x1301n }), Check.BadProgramHeaders);
+    expectCheck(minimal({ phoff: 0x1300n - 4n * BigInt(PHDR_SIZE) + 1n }), Check.BadProgramHeaders);
+    expectCheck(minimal({ phnum: 5 }), Check.Ok); // a fifth, PT_NULL-looking entry still inside the file
+    expectCheck(minimal({ phnum: Math.floor((0x1300 - 64) / PHDR_SIZE) + 1 }), Check.BadProgramHeaders);
+    // Offsets that wrap around when added to the table's size.
+    for (const phoff of [U64_MAX, U64_MAX - 55n, 2n ** 63n, 2n ** 32n + 64n]) expectCheck(minimal({ phoff }), Check.BadProgramHeaders);
+  });
+
+  it("more than 16 loadable segments (TooManySegments)", () => {
+    const phdrs = Array.from({ length: 17 }, (_, i) =>
+      load(BigInt(i) * 0x1000n, 0x400000n + BigInt(i) * 0x2000n, 0x1000n, 0x1000n, PF_R | PF_X));
+    expectCheck({ entry: 0x400000n, phdrs }, Check.TooManySegments);
+  });
+
+  it("a file without loadable segments (NoSegments)", () => {
+    expectCheck(
+      { entry: 0x400000n, phdrs: [{ type: PT_NOTE, flags: PF_R, offset: 0n, vaddr: 0x400000n, filesz: 0x10n, memsz: 0x10n }] },
+      Check.NoSegments,
+    );
+    expectCheck({ entry: 0x400000n, phdrs: [{ type: PT_NULL, flags: 0, offset: 0n, vaddr: 0n, filesz: 0n, memsz: 0n }] }, Check.NoSegments);
+  });
+
+  it("segment bytes outside the file (SegmentOutsideFile)", () => {
+    expectCheck(withPhdr(1, { offset: 0x1301n, filesz: 0n, vaddr: 0x402301n }), Check.SegmentOutsideFile);
+    expectCheck(withPhdr(1, { filesz: 0x101n }), Check.SegmentOutsideFile);
+    expectCheck(withPhdr(0, { filesz: 0x1301n, memsz: 0x2000n }), Check.SegmentOutsideFile);
+    // Sizes and offsets that wrap around 2^64.
+    expectCheck(withPhdr(1, { filesz: U64_MAX, memsz: U64_MAX }), Check.SegmentOutsideFile);
+    expectCheck(withPhdr(1, { offset: U64_MAX - 0xdffn }), Check.SegmentOutsideFile); // ...f200, in step with the address
+    expectCheck(withPhdr(1, { filesz: U64_MAX - 0x100n, memsz: U64_MAX }), Check.SegmentOutsideFile); // offset + size wraps to 0xff
+    expectCheck(withPhdr(1, { offset: 2n ** 63n + 0x200n }), Check.SegmentOutsideFile);
+    // Up to the very end is fine.
+    expectCheck(withPhdr(1, { offset: 0x1300n, filesz: 0n, vaddr: 0x402300n }), Check.Ok);
+  });
+
+  it("file size above memory size, addresses below 0x10000 or beyond user space, sizes that wrap (SegmentTooLarge)", () => {
+    expectCheck(withPhdr(1, { memsz: 0xffn }), Check.SegmentTooLarge);
+    expectCheck(withPhdr(0, { vaddr: 0n, offset: 0n }, { entry: 0x100n }), Check.SegmentTooLarge);
+    expectCheck(withPhdr(0, { vaddr: 0xf000n }, { entry: 0xf100n }), Check.SegmentTooLarge);
+    expectCheck(withPhdr(1, { vaddr: USER_LIMIT + 0x200n }), Check.SegmentTooLarge);
+    expectCheck(withPhdr(1, { vaddr: 0xffffffff80000200n }), Check.SegmentTooLarge); // the kernel's half
+    expectCheck(withPhdr(1, { vaddr: USER_LIMIT - 0x2e00n }), Check.SegmentTooLarge); // 0x3000 bytes reach past the limit
+    expectCheck(withPhdr(1, { vaddr: USER_LIMIT - 0x2e00n, memsz: 0x2e00n }), Check.Ok); // ...0x2e00 end exactly there
+    expectCheck(withPhdr(1, { memsz: U64_MAX }), Check.SegmentTooLarge);
+    expectCheck(withPhdr(1, { memsz: U64_MAX - 0x402200n + 1n }), Check.SegmentTooLarge); // address + size == 2^64
+    expectCheck(withPhdr(1, { memsz: USER_LIMIT }), Check.SegmentTooLarge);
+  });
+
+  it("segments whose address and offset disagree within a page (MisalignedSegment)", () => {
+    expectCheck(withPhdr(1, { vaddr: 0x402201n }), Check.MisalignedSegment);
+    expectCheck(withPhdr(1, { vaddr: 0x402000n }), Check.MisalignedSegment);
+    expectCheck(withPhdr(0, { vaddr: 0x400800n }, { entry: 0x400900n }), Check.MisalignedSegment);
+  });
+
+  it("segments that share a page, or overlap outright (OverlappingSegments)", () => {
+    // Data starting on the page where text ends.
+    expectCheck(withPhdr(1, { vaddr: 0x401200n }), Check.OverlappingSegments);
+    // .bss reaching into a later segment's page.
+    const base = minimal();
+    expectCheck({ ...base, phdrs: [...base.phdrs, load(0x1000n, 0x405000n, 0x100n, 0x100n)] }, Check.OverlappingSegments);
+    expectCheck({ ...base, phdrs: [...base.phdrs, load(0x1000n, 0x405000n - 0x1000n, 0x100n, 0x100n)] }, Check.OverlappingSegments);
+    expectCheck({ ...base, phdrs: [...base.phdrs, load(0x1000n, 0x405000n + 0x1000n, 0x100n, 0x100n)] }, Check.Ok);
+    // The same segment twice; one segment inside another.
+    expectCheck({ ...base, phdrs: [TEXT, TEXT] }, Check.OverlappingSegments);
+    expectCheck({ ...base, phdrs: [DATA, load(0x1000n, 0x401000n, 0x10n, 0x10n, PF_R | PF_X), load(0n, 0x3ff000n, 0n, 0x10000n)] }, Check.OverlappingSegments);
+  });
+
+  it("an entry point outside every executable segment (EntryOutsideCode)", () => {
+    expectCheck(minimal({ entry: 0x402200n }), Check.EntryOutsideCode); // in data
+    expectCheck(minimal({ entry: 0x401200n }), Check.EntryOutsideCode); // one past the end of text
+    expectCheck(minimal({ entry: 0x3fffffn }), Check.EntryOutsideCode);
+    expectCheck(minimal({ entry: 0n }), Check.EntryOutsideCode);
+    expectCheck(minimal({ entry: U64_MAX }), Check.EntryOutsideCode);
+    expectCheck(withPhdr(0, { flags: PF_R | PF_W }), Check.EntryOutsideCode); // no executable segment at all
+    expectCheck(minimal({ entry: 0x4011ffn }), Check.Ok); // the last byte of text
+  });
+
+  it("dynamically linked programs (NeedsInterpreter), wherever PT_INTERP appears", () => {
+    const interp: Phdr = { type: PT_INTERP, flags: PF_R, offset: 0x200n, vaddr: 0x400200n, filesz: 0x1cn, memsz: 0x1cn };
+    const base = minimal();
+    expectCheck({ ...base, phdrs: [interp, ...base.phdrs] }, Check.NeedsInterpreter);
+    expectCheck({ ...base, phdrs: [...base.phdrs, interp] }, Check.NeedsInterpreter);
+    // Even when the segments after it would be refused.
+    expectCheck({ ...base, phdrs: [interp, load(0n, 0n, U64_MAX, 0n)] }, Check.NeedsInterpreter);
+  });
+
+  it("every ElfCheck value, one representative each", () => {
+    const interp: Phdr = { type: PT_INTERP, flags: PF_R, offset: 0x200n, vaddr: 0x400200n, filesz: 0x1cn, memsz: 0x1cn };
+    const representatives: [Image | Uint8Array, Check][] = [
+      [minimal(), Check.Ok],
+      [build(minimal()).slice(0, 63), Check.TooSmall],
+      [new Uint8Array(64), Check.BadMagic],
+      [minimal({ elfClass: 1 }), Check.NotElf64],
+      [minimal({ data: 2 }), Check.NotLittleEndian],
+      [minimal({ version: 0 }), Check.BadVersion],
+      [minimal({ type: ET_DYN }), Check.NotExecutable],
+      [minimal({ machine: EM_386 }), Check.WrongMachine],
+      [minimal({ phentsize: 64 }), Check.BadProgramHeaders],
+      [{ entry: 0x400000n, phdrs: Array.from({ length: 17 }, (_, i) => load(BigInt(i) * 0x1000n, 0x400000n + BigInt(i) * 0x2000n, 0x10n, 0x10n, PF_R | PF_X)) }, Check.TooManySegments],
+      [{ entry: 0x400000n, phdrs: [{ type: PT_NOTE, flags: 0, offset: 0n, vaddr: 0n, filesz: 0n, memsz: 0n }] }, Check.NoSegments],
+      [withPhdr(1, { filesz: 0x101n }), Check.SegmentOutsideFile],
+      [withPhdr(1, { memsz: 0xffn }), Check.SegmentTooLarge],
+      [withPhdr(1, { vaddr: 0x402201n }), Check.MisalignedSegment],
+      [withPhdr(1, { vaddr: 0x401200n }), Check.OverlappingSegments],
+      [minimal({ entry: 0x402200n }), Check.EntryOutsideCode],
+      [{ ...minimal(), phdrs: [interp, ...minimal().phdrs] }, Check.NeedsInterpreter],
+    ];
+    for (const [image, expected] of representatives) expectCheck(image, expected);
+    expect(new Set(representatives.map(([, c]) => c)).size).toBe(CHECK_COUNT);
+  });
+});
+
+// ---- properties -------------------------------------------------------------------
+
+/**
+ * Random valid executables: 1..16 loadable segments on disjoint pages with
+ * consistent offsets, other program headers mixed in, the entry in an
+ * executable one.
+ */
+const validImage: fc.Arbitrary<Image> = fc
+  .record({
+    segments: fc.array(
+      fc.record({
+        gapPages: fc.integer({ min: 0, max: 4 }),
+        pageOffset: fc.integer({ min: 0, max: 0xfff }),
+        fileBytes: fc.integer({ min: 0, max: 0x1800 }),
+        extraBytes: fc.integer({ min: 0, max: 0x3000 }),
+        flags: fc.constantFrom(PF_R, PF_R | PF_W, PF_R | PF_X, PF_R | PF_W | PF_X),
+      }),
+      { minLength: 1, maxLength: 16 },
+    ),
+    others: fc.array(fc.constantFrom(PT_NULL, PT_NOTE, PT_PHDR, PT_GNU_STACK, PT_DYNAMIC), { maxLength: 4 }),
+    base: fc.integer({ min: 0x10, max: 0x7f0000000 - 0x100 }).map((page) => BigInt(page) * PAGE),
+    codeIndex: fc.nat(),
+    entryFraction: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+    mixSeed: fc.nat(),
+  })
+  .map(({ segments, others, base, codeIndex, entryFraction, mixSeed }) => {
+    const code = codeIndex % segments.length;
+    let address = base;
+    let fileEnd = BigInt(HEADER_SIZE + (segments.length + others.length) * PHDR_SIZE);
+    const phdrs: Phdr[] = segments.map((s, i) => {
+      const vaddr = address + BigInt(s.gapPages) * PAGE + BigInt(s.pageOffset);
+      const offset = pageUp(fileEnd) + BigInt(s.pageOffset);
+      const filesz = BigInt(s.fileBytes);
+      const memsz = filesz + BigInt(s.extraBytes) + (i === code ? 1n : 0n);
+      address = pageUp(vaddr + memsz);
+      fileEnd = offset + filesz;
+      return load(offset, vaddr, filesz, memsz, i === code ? s.flags | PF_X : s.flags);
+    });
+    const c = phdrs[code];
+    const entry = c.vaddr + BigInt(Math.floor(entryFraction * Number(c.memsz)));
+    const all = [...phdrs];
+    others.forEach((type, i) => {
+      all.splice((mixSeed + i * 7) % (all.length + 1), 0, { type, flags: PF_R, offset: 0n, vaddr: 0n, filesz: 0n, memsz: 0n });
+    });
+    return { entry, phdrs: all };
+  });
+
+/** A mutation of an image: overwrite bytes in its headers, or cut it short. */
+type Mutation =
+  | { kind: "byte"; position: number; value: number }
+  | { kind: "word"; position: number; value: bigint }
+  | { kind: "truncate"; length: number };
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  { arbitrary: fc.record({ kind: fc.constant("byte" as const), position: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), weight: 4 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant("word" as const),
+      position: fc.nat(),
+      value: fc.oneof(fc.bigInt({ min: 0n, max: U64_MAX }), fc.constantFrom(0n, 1n, 0x10000n, USER_LIMIT, U64_MAX, 2n ** 63n, 0x1000n)),
+    }),
+    weight: 2,
+  },
+  { arbitrary: fc.record({ kind: fc.constant("truncate" as const), length: fc.nat() }), weight: 1 },
+);
+
+function mutate(bytes: Uint8Array, mutations: Mutation[]): Uint8Array {
+  let out = bytes.slice();
+  for (const m of mutations) {
+    // Mutations aim at the header and the program header table, where every decision is made.
+    const headers = Math.min(out.length, HEADER_SIZE + 20 * PHDR_SIZE);
+    if (m.kind === "truncate") {
+      out = out.slice(0, m.length % (out.length + 1));
+    } else if (headers > 0 && m.kind === "byte") {
+      out[m.position % headers] = m.value;
+    } else if (headers >= 8 && m.kind === "word") {
+      new DataView(out.buffer).setBigUint64(m.position % (headers - 7), m.value, true);
+    }
+  }
+  return out;
+}
+
+describe("checkElf properties", () => {
+  it("accepts random valid executables, recording exactly their loadable segments", () => {
+    fc.assert(
+      fc.property(validImage, (image) => {
+        const bytes = build(image);
+        const expected = validate(bytes);
+        expect(named(expected.check)).toBe("Ok");
+        expect(named(check(bytes))).toBe("Ok");
+        expect(checked()).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("traps on a read past the end of memory, which is what makes placing images flush meaningful", () => {
+    const end = k.memory.buffer.byteLength;
+    const bytes = build(minimal()).slice(0, 64);
+    k.write(end - 32, bytes.subarray(0, 32));
+    expect(() => k.exports.checkElf(end - 32, 64)).toThrow(WebAssembly.RuntimeError);
+  });
+
+  it("never reads past the image and agrees with the validator on mutated images (flipped header bytes, truncation)", () => {
+    const seen = new Map<string, number>();
+    fc.assert(
+      fc.property(validImage, fc.array(mutation, { minLength: 1, maxLength: 6 }), (image, mutations) => {
+        const bytes = mutate(build(image), mutations);
+        const expected = validate(bytes);
+        // Flush against the end of memory: a read past the image traps and fails the property.
+        const got = check(bytes);
+        expect(got).toBeGreaterThanOrEqual(0);
+        expect(got).toBeLessThan(CHECK_COUNT);
+        expect(named(got)).toBe(named(expected.check));
+        if (got === Check.Ok) expect(checked()).toEqual(expected);
+        seen.set(named(got), (seen.get(named(got)) ?? 0) + 1);
+      }),
+      { numRuns: 2000 },
+    );
+    // The mutations reach deep into the checks, not just the magic number.
+    expect(seen.size, JSON.stringify(Object.fromEntries(seen))).toBeGreaterThanOrEqual(12);
+    expect(seen.get("Ok") ?? 0).toBeGreaterThan(50);
+  });
+
+  it("never reads past arbitrary bytes that start like an ELF header", () => {
+    const header = build(minimal()).slice(0, 24);
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 600 }), fc.nat({ max: 24 }), (tail, keep) => {
+        const bytes = new Uint8Array(keep + tail.length);
+        bytes.set(header.subarray(0, keep));
+        bytes.set(tail, keep);
+        expect(named(check(bytes))).toBe(named(validate(bytes).check));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
