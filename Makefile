@@ -90,7 +90,14 @@ $(BUILD)/initramfs.cpio: $(USER_PROGRAMS) $(ROOTFS_FILES) scripts/make-initramfs
 	@echo "  CPIO    $@"
 	@node scripts/make-initramfs.mjs $@ /=user/rootfs /bin=$(BUILD)/user/bin
 
-$(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(BUILD)/initramfs.cpio iso/grub.cfg scripts/make-iso.sh
+# The console font: a Debian console font (console-setup-linux), converted.
+CONSOLE_FONT := /usr/share/consolefonts/Lat15-VGA16.psf.gz
+$(BUILD)/font.bin: $(CONSOLE_FONT) scripts/make-font.mjs
+	@mkdir -p $(@D)
+	@echo "  FONT    $@"
+	@node scripts/make-font.mjs $< $@
+
+$(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(BUILD)/initramfs.cpio $(BUILD)/font.bin iso/grub.cfg scripts/make-iso.sh
 	@echo "  ISO     $@"
 	@scripts/make-iso.sh $@ "$(CMDLINE)"
 

@@ -19,6 +19,12 @@ mb2_header:
     dd MB2_ARCH_I386
     dd mb2_header_end - mb2_header
     dd 0x100000000 - (MB2_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
+    ; framebuffer request (optional): 1024x768, 32 bits per pixel
+    align 8
+    dw 5, 1
+    dd 20
+    dd 1024, 768, 32
+    align 8
     ; end tag
     dw 0, 0
     dd 8

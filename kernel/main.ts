@@ -23,17 +23,23 @@ import { str } from "./lib/format";
 import { startInit } from "./proc/init";
 import { runScheduler } from "./proc/scheduler";
 import { initClock, markKernelStart } from "./time/clock";
+import { framebufferColumns, initFramebufferConsole } from "./console/framebuffer";
 import { dispatchTrap } from "./trap";
 
 export function kmain(bootInfoAddress: u32): void {
   markKernelStart();
   serialInit();
   parseBootInfo(bootInfoAddress);
+  // The boot stub maps the first 4 GiB, framebuffers included: the screen
+  // can show the banner already.
+  const screen = initFramebufferConsole();
   parseCommandLine(bootInfo.cmdline, bootInfo.cmdline != 0 ? bootInfo.cmdlineLength : 0);
   if (argumentEquals("exit", "qemu")) enableQemuExit();
   installGdt();
   installIdt();
   printBanner(loadSymbols());
+  if (screen) printf("framebuffer console: %dx%d pixels, %d columns\n", bootInfo.framebufferWidth, bootInfo.framebufferHeight,
+    framebufferColumns());
   if (bootInfo.regionCount == 0 || !initMemory(bootInfoAddress)) {
     print("no usable memory map from the bootloader; cannot continue\n");
     shutdown(ExitStatus.Failure);

@@ -81,7 +81,7 @@ const median = (values) => {
 };
 
 const { bin, data } = buildPrograms();
-execFileSync("make", ["--no-print-directory", "-s", "-C", root, "build/kernel.elf", "build/kernel.sym"], { stdio: "inherit" });
+execFileSync("make", ["--no-print-directory", "-s", "-C", root, "build/kernel.elf", "build/kernel.sym", "build/font.bin"], { stdio: "inherit" });
 const files = [`/bin/bench=${join(bin, "bench")}`, `/bin/bench-small=${join(bin, "bench-small")}`,
   `/bin/bench-big=${join(bin, "bench-big")}`, `/data/file32m=${join(data, "file32m")}`];
 run("node", [join(root, "scripts/make-initramfs.mjs"), join(out, "ours.cpio"), ...files]);

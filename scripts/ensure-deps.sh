@@ -17,6 +17,11 @@ for cmd in "${!needs[@]}"; do
 done
 # grub-mkrescue needs the BIOS GRUB modules to make a bootable image.
 [ -d /usr/lib/grub/i386-pc ] || missing+=(grub-pc-bin)
+# ...and the UEFI ones, so the same ISO boots both ways; OVMF to test that.
+[ -d /usr/lib/grub/x86_64-efi ] || missing+=(grub-efi-amd64-bin)
+[ -f /usr/share/OVMF/OVMF_CODE.fd ] || missing+=(ovmf)
+# The console font.
+[ -f /usr/share/consolefonts/Lat15-VGA16.psf.gz ] || missing+=(console-setup-linux)
 
 if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

@@ -13,6 +13,7 @@ trap 'rm -rf "$tree"' EXIT
 mkdir -p "$tree/boot/grub"
 cp "$build/kernel.elf" "$build/kernel.sym" "$tree/boot/"
 cp "$initramfs" "$tree/boot/initramfs.cpio"
+cp "$build/font.bin" "$tree/boot/font.bin"
 template=$(cat "$(dirname "$0")/../iso/grub.cfg")
 printf '%s\n' "${template//@CMDLINE@/$cmdline}" > "$tree/boot/grub/grub.cfg"
 if ! grub-mkrescue -o "$out.tmp" "$tree" >"$tree.log" 2>&1; then

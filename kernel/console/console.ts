@@ -1,6 +1,7 @@
-// The kernel's output: everything printed goes to every console device
-// (the serial port now; the framebuffer later). Nothing here allocates.
+// The kernel's output: everything printed goes to every console device,
+// the serial port and the framebuffer. Nothing here allocates.
 import { serialWrite } from "./serial";
+import { TextColor, framebufferPut, setTextColor } from "./framebuffer";
 import { formatInto } from "../lib/format";
 
 const SCRATCH_SIZE: u32 = 512;
@@ -9,6 +10,14 @@ const scratch = memory.data(SCRATCH_SIZE);
 export function putByte(byte: u32): void {
   if (byte == 0x0a) serialWrite(0x0d);
   serialWrite(byte);
+  framebufferPut(byte);
+}
+
+/** Output from a program (shown in its own colour on the screen). */
+export function printProgramBytes(address: usize, count: u32): void {
+  setTextColor(TextColor.Program);
+  printBytes(address, count);
+  setTextColor(TextColor.Kernel);
 }
 
 export function printBytes(address: usize, count: u32): void {

@@ -9,6 +9,7 @@ import { copyToUser } from "../mm/user_copy";
 import { Process, processListHead } from "../proc/process";
 import { currentProcess, signalPending, signalProcess, sleepOn, wakeUp } from "../proc/scheduler";
 import { print, putByte } from "./console";
+import { TextColor, setTextColor } from "./framebuffer";
 
 const SIGINT: u32 = 2;
 const LINE_MAX: u32 = 1024;
@@ -66,7 +67,9 @@ export function ttyInput(byte: u32): void {
   } else if ((byte >= 0x20 && byte < 0x7f) || byte == 0x09) {
     if (lineLength < LINE_MAX - 1) {
       store<u8>(line + lineLength++, <u8>byte);
+      setTextColor(TextColor.Input);
       putByte(byte);
+      setTextColor(TextColor.Kernel);
     }
   }
 }

@@ -8,6 +8,7 @@ import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { ExitStatus, shutdown } from "../arch/x86_64/qemu_exit";
 import { print, printBytes, printf } from "../console/console";
 import { str } from "../lib/format";
+import { TextColor, setTextColor } from "../console/framebuffer";
 import { findSymbol, symbolAddress, symbolName, symbolNameLength } from "./symbols";
 
 const VECTOR_PAGE_FAULT: u64 = 14;
@@ -152,6 +153,7 @@ export function panicWithFrame(f: TrapFrame): void {
     shutdown(ExitStatus.Panic);
   }
   panicking = true;
+  setTextColor(TextColor.Panic);
   const cr2 = readCr2();
   printf("\nKERNEL PANIC: %s (vector %d)\n", str(exceptionName(f.vector)), f.vector);
   if (f.vector == VECTOR_WASM_TRAP) {

@@ -8,8 +8,9 @@ import {
 } from "../arch/x86_64/cpu";
 import { MemoryType, bootInfo, memoryRegion } from "../boot/multiboot2";
 import { PAGE_SIZE } from "./frame";
+import { framebufferBytes } from "../console/framebuffer";
 import {
-  HUGE_PAGE_SIZE, MapResult, PTE_GLOBAL, PTE_NO_EXECUTE, PTE_WRITABLE, allocTable, mapHugePage, mapPage,
+  HUGE_PAGE_SIZE, MapResult, PTE_GLOBAL, PTE_NO_EXECUTE, PTE_WRITABLE, PTE_WRITE_THROUGH, allocTable, mapHugePage, mapPage,
   setNoExecuteSupported,
 } from "./page_table";
 
@@ -98,12 +99,28 @@ function mapImage(root: u32, start: u64, end: u64, flags: u64): void {
   }
 }
 
+/**
+ * The framebuffer is device memory, not RAM: mapped write-through so that
+ * pixels reach the screen without waiting for a cache flush.
+ */
+function mapFramebuffer(root: u32): void {
+  const bytes = framebufferBytes();
+  if (bytes == 0) return;
+  const start = bootInfo.framebufferAddress & ~(<u64>PAGE_SIZE - 1);
+  const end = bootInfo.framebufferAddress + bytes;
+  for (let page = start; page < end; page += PAGE_SIZE) {
+    const result = mapPage(root, DIRECT_MAP + page, page, PTE_NO_EXECUTE | PTE_GLOBAL | PTE_WRITABLE | PTE_WRITE_THROUGH);
+    assert(result == MapResult.Ok || result == MapResult.AlreadyMapped, "kernel page tables: cannot map the framebuffer");
+  }
+}
+
 /** Builds the kernel's page tables and switches to them. */
 export function installKernelPageTables(): void {
   setNoExecuteSupported(hasNoExecute());
   const root = allocTable();
   assert(root != 0, "kernel page tables: no frame for the root");
   mapDirect(root);
+  mapFramebuffer(root);
   mapImage(root, layout(LayoutItem.TextStart), layout(LayoutItem.TextEnd), 0);
   mapImage(root, layout(LayoutItem.RodataStart), layout(LayoutItem.RodataEnd), PTE_NO_EXECUTE);
   mapImage(root, layout(LayoutItem.DataStart), layout(LayoutItem.KernelEnd), PTE_NO_EXECUTE | PTE_WRITABLE);

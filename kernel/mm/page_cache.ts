@@ -26,7 +26,7 @@ function init(): void {
 }
 
 @inline function bucketOf(inode: i32, index: u32): u32 {
-  return buckets + (((<u32>inode * 0x9e3779b1) ^ (index * 0x85ebca6b)) >> 22) * 4;
+  return <u32>buckets + (((<u32>inode * 0x9e3779b1) ^ (index * 0x85ebca6b)) >> 22) * 4;
 }
 
 /** The cached frame for page `index` of `inode`, or 0. Takes no reference. */

@@ -1,5 +1,5 @@
 // File system calls over the initramfs and the console.
-import { printBytes } from "../console/console";
+import { printProgramBytes } from "../console/console";
 import { File, FileKind, closeDescriptor, fileAt, installFile, newFile, releaseFile } from "../fs/file";
 import {
   NOT_FOUND, S_IFREG, inodeBaseName, inodeBaseNameLength, inodeData, inodeMode, inodeNumber, inodeSize, isDirectory,
@@ -72,7 +72,7 @@ export function sysWrite(process: Process, fd: i64, buffer: u64, count: u64): i6
   while (done < count) {
     const n = <u32>min(count - done, <u64>512);
     if (!copyFromUser(spaceOf(process), <u32>chunk, buffer + done, n)) return done > 0 ? <i64>done : -EFAULT;
-    printBytes(chunk, n);
+    printProgramBytes(chunk, n);
     done += n;
   }
   return <i64>done;

@@ -14,12 +14,12 @@ function usableBytes(serial: string): number {
 describe.concurrent("boot", () => {
   for (const [memory, megabytes] of [["64M", 64], ["512M", 512], ["3G", 3072]] as const) {
     it(`reaches the banner and reports the memory map with -m ${memory}`, async () => {
-      const result = await boot({ cmdline: "exit=qemu", memory });
+      const result = await boot({ cmdline: "exit=qemu init=none", memory });
       expectExit(result, EXIT_SUCCESS);
       const serial = result.serial;
       expect(serial).toContain("TSKernel");
       expect(serial).toMatch(/bootloader: GRUB/);
-      expect(serial).toContain("command line: exit=qemu");
+      expect(serial).toContain("command line: exit=qemu init=none");
       expect(serial).toMatch(/kernel symbols: [1-9]\d*/);
       // Conventional memory below 640 KiB, then RAM from 1 MiB up to the
       // top of -m, less what the firmware keeps for ACPI (at most 1 MiB).

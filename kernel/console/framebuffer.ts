@@ -1,0 +1,132 @@
+// The framebuffer console: text drawn with an 8x16 bitmap font (the boot
+// module "font", made by scripts/make-font.mjs) into the linear framebuffer
+// GRUB set up (multiboot2 framebuffer tag, 32 bits per pixel, RGB). It
+// scrolls, shows a cursor, and colours text by who wrote it.
+import { bootInfo, bootModule } from "../boot/multiboot2";
+
+const GLYPH_WIDTH: u32 = 8;
+const GLYPH_HEIGHT: u32 = 16;
+const FONT_SIZE: u32 = 256 * GLYPH_HEIGHT;
+const FRAMEBUFFER_RGB: u32 = 1;
+const BACKGROUND: u32 = 0x101820;
+// Scrolling moves the whole screen; doing it a quarter screen at a time keeps
+// long output from costing a full-screen copy per line.
+const SCROLL_FRACTION: u32 = 4;
+
+export const enum TextColor {
+  Kernel = 0xa8b4c0, // kernel messages
+  Program = 0xffffff, // what programs write
+  Input = 0x7fd8ff, // echoed keys
+  Panic = 0xff5050,
+}
+
+let enabled = false;
+let font: u32 = 0;
+let base: u32 = 0; // linear address of the pixels
+let pitch: u32 = 0;
+let columns: u32 = 0;
+let rows: u32 = 0;
+let column: u32 = 0;
+let row: u32 = 0;
+let color: u32 = TextColor.Kernel;
+
+function findFont(): u32 {
+  const name = "font";
+  for (let i: u32 = 0; i < bootInfo.moduleCount; i++) {
+    const module = bootModule(i);
+    if (module.cmdlineLength != <u32>name.length || module.end - module.start < FONT_SIZE) continue;
+    let same = true;
+    for (let j = 0; j < name.length; j++) if (<u32>load<u8>(module.cmdline + j) != <u32>name.charCodeAt(j)) same = false;
+    if (same) return module.start;
+  }
+  return 0;
+}
+
+/** The framebuffer's physical range, for the kernel's page tables (0 size if none is usable). */
+export function framebufferBytes(): u64 {
+  const usable = bootInfo.framebufferType == FRAMEBUFFER_RGB && bootInfo.framebufferBpp == 32 &&
+    bootInfo.framebufferAddress != 0 && bootInfo.framebufferAddress + <u64>bootInfo.framebufferPitch * bootInfo.framebufferHeight <= 0x100000000;
+  return usable ? <u64>bootInfo.framebufferPitch * bootInfo.framebufferHeight : 0;
+}
+
+/** Starts drawing, once the framebuffer is mapped. False if there is no usable framebuffer or font. */
+export function initFramebufferConsole(): bool {
+  font = findFont();
+  if (font == 0 || framebufferBytes() == 0) return false;
+  base = <u32>bootInfo.framebufferAddress;
+  pitch = bootInfo.framebufferPitch;
+  columns = bootInfo.framebufferWidth / GLYPH_WIDTH;
+  rows = bootInfo.framebufferHeight / GLYPH_HEIGHT;
+  for (let y: u32 = 0; y < bootInfo.framebufferHeight; y++) fillRow(y);
+  enabled = true;
+  drawCursor(true);
+  return true;
+}
+
+export function framebufferColumns(): u32 {
+  return enabled ? columns : 0;
+}
+
+export function setTextColor(newColor: TextColor): void {
+  color = newColor;
+}
+
+function fillRow(y: u32): void {
+  const line = base + y * pitch;
+  for (let x: u32 = 0; x < bootInfo.framebufferWidth; x++) store<u32>(line + x * 4, BACKGROUND);
+}
+
+function drawGlyph(c: u32, atColumn: u32, atRow: u32, foreground: u32): void {
+  const glyph = font + (c & 0xff) * GLYPH_HEIGHT;
+  let pixel = base + atRow * GLYPH_HEIGHT * pitch + atColumn * GLYPH_WIDTH * 4;
+  for (let y: u32 = 0; y < GLYPH_HEIGHT; y++) {
+    const bits = <u32>load<u8>(glyph + y);
+    for (let x: u32 = 0; x < GLYPH_WIDTH; x++) {
+      store<u32>(pixel + x * 4, (bits & (0x80 >> x)) != 0 ? foreground : BACKGROUND);
+    }
+    pixel += pitch;
+  }
+}
+
+/** An underline in the cell where the next character goes. */
+function drawCursor(visible: bool): void {
+  const pixel = base + (row * GLYPH_HEIGHT + GLYPH_HEIGHT - 2) * pitch + column * GLYPH_WIDTH * 4;
+  for (let y: u32 = 0; y < 2; y++) {
+    for (let x: u32 = 0; x < GLYPH_WIDTH; x++) store<u32>(pixel + y * pitch + x * 4, visible ? TextColor.Program : BACKGROUND);
+  }
+}
+
+function scroll(): void {
+  const lines = max(rows / SCROLL_FRACTION, 1);
+  const keep = (rows - lines) * GLYPH_HEIGHT;
+  memory.copy(base, base + lines * GLYPH_HEIGHT * pitch, keep * pitch);
+  for (let y = keep; y < rows * GLYPH_HEIGHT; y++) fillRow(y);
+  row -= lines;
+}
+
+function newLine(): void {
+  column = 0;
+  row++;
+  if (row == rows) scroll();
+}
+
+/** One byte of console output. */
+export function framebufferPut(c: u32): void {
+  if (!enabled) return;
+  drawCursor(false);
+  if (c == 0x0a) {
+    newLine();
+  } else if (c == 0x0d) {
+    column = 0;
+  } else if (c == 0x08) {
+    if (column > 0) column--;
+  } else if (c == 0x09) {
+    column = (column + 8) & ~7;
+    if (column >= columns) newLine();
+  } else if (c >= 0x20) {
+    drawGlyph(c, column, row, color);
+    column++;
+    if (column == columns) newLine();
+  }
+  drawCursor(true);
+}
