@@ -7,10 +7,11 @@ import { PTE_ADDRESS, allocTable, nextPossiblyMapped, unmapPage } from "./page_t
 import { RegionSet, clearRegions, removeRange, splitAt } from "./region";
 import { kfree, kmalloc } from "./slab";
 
-// Linux's TASK_SIZE: the last page below the canonical hole stays unmapped,
-// so a syscall at its very end cannot return to a non-canonical address
-// (sysret/iret there faults in kernel mode on Intel CPUs).
-export const USER_END: u64 = 0x00007ffffffff000;
+export const USER_END: u64 = 0x0000800000000000; // the end of the canonical user half
+// Linux's TASK_SIZE: no region reaches the last page below the canonical
+// hole, so a syscall at its very end cannot return to a non-canonical
+// address (sysret/iret there faults in kernel mode on Intel CPUs).
+export const USER_MAP_END: u64 = 0x00007ffffffff000;
 export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null pointers fault)
 
 /**

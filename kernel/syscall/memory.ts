@@ -3,7 +3,7 @@
 // arrive later, on the first touch.
 import { FileKind, fileAt } from "../fs/file";
 import { inodeSize } from "../fs/initramfs";
-import { AddressSpace, USER_END, USER_START, regionsOf, unmapRegions } from "../mm/address_space";
+import { AddressSpace, USER_MAP_END, USER_START, regionsOf, unmapRegions } from "../mm/address_space";
 import { pageFlags, shouldReuse } from "../mm/fault";
 import { isSharedObject, newSharedObject, releaseSharedObject } from "../mm/shared_memory";
 import { kfree } from "../mm/slab";
@@ -61,7 +61,7 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
   const space = spaceOf(process);
   if (length == 0 || (offset & (PAGE_SIZE - 1)) != 0) return -EINVAL;
   const size = pageUp(length);
-  if (size < length || size > USER_END) return -ENOMEM;
+  if (size < length || size > USER_MAP_END) return -ENOMEM;
   const sharing = flags & (MAP_SHARED | MAP_PRIVATE);
   if (sharing == 0 || sharing == (MAP_SHARED | MAP_PRIVATE)) return -EINVAL;
   let inode: i32 = -1;
@@ -79,7 +79,7 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
   if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0) {
     start = hint;
     if ((start & (PAGE_SIZE - 1)) != 0) return -EINVAL;
-    if (start < USER_START || start + size > USER_END || start + size < start) return -ENOMEM;
+    if (start < USER_START || start + size > USER_MAP_END || start + size < start) return -ENOMEM;
     if (overlaps(space, start, start + size)) {
       if ((flags & MAP_FIXED_NOREPLACE) != 0) return -EEXIST;
       if (!unmapRegions(space, start, start + size)) return -ENOMEM;
@@ -114,7 +114,7 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
 export function sysMunmap(process: Process, start: u64, length: u64): i64 {
   if ((start & (PAGE_SIZE - 1)) != 0 || length == 0) return -EINVAL;
   const end = pageUp(start + length);
-  if (end < start || end > USER_END) return -EINVAL;
+  if (end < start || end > USER_MAP_END) return -EINVAL;
   return unmapRegions(spaceOf(process), start, end) ? 0 : -ENOMEM;
 }
 
@@ -123,7 +123,7 @@ export function sysMprotect(process: Process, start: u64, length: u64, protectio
   if ((start & (PAGE_SIZE - 1)) != 0) return -EINVAL;
   if (length == 0) return 0;
   const end = pageUp(start + length);
-  if (end < start || end > USER_END) return -ENOMEM;
+  if (end < start || end > USER_MAP_END) return -ENOMEM;
   // Every page must belong to some region; a shared file mapping stays
   // read-only (the files are).
   let at = start;
