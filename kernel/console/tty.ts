@@ -22,6 +22,7 @@ let readyHead: u32 = 0;
 let readyCount: u32 = 0;
 let endOfFile = false;
 let interruptInit = false;
+let initReading = false; // init sleeps in ttyRead: only then does Ctrl-C interrupt it
 const channel = memory.data(4, 4); // what readers sleep on
 
 export const TTY_INTERRUPTED: i64 = -1;
@@ -41,7 +42,7 @@ function interruptForeground(): void {
     const process = changetype<Process>(at);
     if (process.pid != 1) signalProcess(process, SIGINT);
   }
-  interruptInit = true;
+  if (initReading) interruptInit = true;
   wakeUp(<u32>channel);
 }
 
@@ -101,8 +102,10 @@ export function ttyRead(space: AddressSpace, to: u64, count: u64): i64 {
       interruptInit = false;
       return TTY_INTERRUPTED;
     }
-    interruptInit = false;
+    const init = currentProcess().pid == 1;
+    if (init) initReading = true;
     sleepOn(<u32>channel);
+    if (init) initReading = false;
   }
   return 0; // not reached: the loop returns
 }
