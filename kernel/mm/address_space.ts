@@ -3,7 +3,8 @@
 import { allocPage, freePages } from "./buddy";
 import { Frame, FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import { kernelPageTableRoot } from "./kernel_map";
-import { PTE_ADDRESS, allocTable, nextPossiblyMapped, unmapPage } from "./page_table";
+import { HUGE_PAGE_SIZE, PTE_ADDRESS, allocTable, nextPossiblyMapped, unmapChunk } from "./page_table";
+import { readCr3, writeCr3 } from "../arch/x86_64/cpu";
 import { RegionSet, clearRegions, removeRange, splitAt } from "./region";
 import { kfree, kmalloc } from "./slab";
 
@@ -87,23 +88,33 @@ export function releaseUserFrame(physical: u32, mapped: bool): void {
   if (f.refCount == 0) freePages(physical);
 }
 
-/** Unmaps [start, end) in the page tables, releasing frames and empty tables. */
+const unmapped = memory.data(512 * 8, 8); // the entries one page table gave up
+
+/**
+ * Unmaps [start, end) in the page tables a page table (2 MiB) at a time,
+ * releasing frames and empty tables, with one TLB flush at the end.
+ */
 export function unmapUserRange(space: AddressSpace, start: u64, end: u64): void {
   let at = start;
+  let any = false;
   while (at < end) {
     const next = nextPossiblyMapped(space.root, at);
     if (next != at) {
       at = next;
       continue;
     }
-    const old = unmapPage(space.root, at);
-    if (old != 0) {
-      const physical = <u32>(old & PTE_ADDRESS);
+    const chunkEnd = min(end, (at | (HUGE_PAGE_SIZE - 1)) + 1);
+    const n = unmapChunk(space.root, at, chunkEnd, <u32>unmapped);
+    for (let i: u32 = 0; i < n; i++) {
+      const physical = <u32>(load<u64>(unmapped + i * 8) & PTE_ADDRESS);
       if (frame(frameNumber(physical)).state != FrameState.ZeroPage) space.residentPages--;
       releaseUserFrame(physical, true);
     }
-    at += PAGE_SIZE;
+    any = any || n != 0;
+    at = chunkEnd;
   }
+  // Inactive address spaces have no user entries in the TLB (no PCIDs).
+  if (any && <u32>(readCr3() & PTE_ADDRESS) == space.root) writeCr3(readCr3());
 }
 
 /** Removes regions and mappings in [start, end) (munmap). False if out of memory. */

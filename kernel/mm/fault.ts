@@ -56,6 +56,25 @@ function mapNewFrame(space: AddressSpace, region: Region, page: u64, physical: u
   return FaultResponse.Continue;
 }
 
+/**
+ * Zero-page fault-around: a read of untouched anonymous memory also maps
+ * the zero page over its untouched neighbours in the same aligned window
+ * (the faultaround= size), so a scan of fresh memory takes one fault per
+ * window instead of one per page. It costs nothing: the zero page is never
+ * counted, and a later write faults exactly as it would have.
+ */
+function zeroFaultAround(space: AddressSpace, region: Region, page: u64, zero: u32): void {
+  if (faultAroundPages <= 1 || (region.flags & (REGION_FILE | REGION_SHARED)) != 0) return;
+  const window = <u64>faultAroundPages * PAGE_SIZE;
+  const start = max(region.start, page & ~(window - 1));
+  const end = min(region.end, (page & ~(window - 1)) + window);
+  for (let at = start; at < end; at += PAGE_SIZE) {
+    if (at == page || leafEntry(space.root, at) != 0) continue;
+    if (mapPage(space.root, at, zero, pageFlags(region, false)) != MapResult.Ok) return;
+    faultAroundMapsTotal++;
+  }
+}
+
 /** Anonymous memory never touched: reads share the zero page, writes get a zeroed frame. */
 function handleZeroFault(space: AddressSpace, region: Region, page: u64, write: bool): FaultResponse {
   if (!write) {
@@ -64,6 +83,7 @@ function handleZeroFault(space: AddressSpace, region: Region, page: u64, write: 
     if (mapPage(space.root, page, zero, pageFlags(region, false)) != MapResult.Ok) return FaultResponse.OutOfMemory;
     space.zeroPageMaps++;
     zeroPageMapsTotal++;
+    zeroFaultAround(space, region, page, zero);
     return FaultResponse.Continue;
   }
   const physical = allocPage(FrameState.Anonymous, true);

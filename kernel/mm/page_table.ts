@@ -21,6 +21,7 @@ const FLAG_BITS: u64 = PTE_NO_EXECUTE | 0xfff;
 
 export const NOT_MAPPED: u64 = 0xffffffffffffffff;
 export const HUGE_PAGE_SIZE: u64 = 2 << 20;
+const PAGE: u64 = 4096;
 const USER_HALF_END: u64 = 0x0000800000000000;
 
 export const enum MapResult {
@@ -153,38 +154,81 @@ export function mapHugePage(root: u32, virtualAddress: u64, physical: u64, flags
   return mapAt(root, virtualAddress, physical, flags | PTE_HUGE, 2);
 }
 
+// tables[l - 1] = the table at level l on the path to an address (pathTo).
+const path = memory.data(4 * 4, 4);
+
+/** Records the tables down to level 1 for `virtualAddress` in `path`; false if one is missing or a huge page is in the way. */
+function pathTo(root: u32, virtualAddress: u64): bool {
+  let table = root;
+  for (let l: u32 = 4; l >= 1; l--) {
+    store<u32>(path + (l - 1) * 4, table);
+    if (l == 1) return true;
+    const entry = load<u64>(entryAddress(table, virtualAddress, l));
+    if ((entry & PTE_PRESENT) == 0 || (entry & PTE_HUGE) != 0) return false;
+    table = tableOf(entry);
+  }
+  return true;
+}
+
 /**
- * Removes the 4 KiB mapping at `virtualAddress` and returns its old entry
- * (0 if nothing was mapped). Tables left empty are freed, up to but not
+ * After entries were removed from the page table in `path`: frees it if it
+ * is empty now, and each table above that empties in turn, up to but not
  * including the root; the kernel half's level-3 tables are kept, because
  * every address space shares them.
  */
-export function unmapPage(root: u32, virtualAddress: u64): u64 {
-  const tables = memory.data(4 * 4, 4); // tables[l - 1] = table at level l on the path
-  let table = root;
-  for (let l: u32 = 4; l >= 1; l--) {
-    store<u32>(tables + (l - 1) * 4, table);
-    if (l == 1) break;
-    const entry = load<u64>(entryAddress(table, virtualAddress, l));
-    if ((entry & PTE_PRESENT) == 0 || (entry & PTE_HUGE) != 0) return 0;
-    table = tableOf(entry);
+function freeEmptyTables(root: u32, virtualAddress: u64): void {
+  let level: u32 = 1;
+  while (level < 4 && tableEntriesInUse(load<u32>(path + (level - 1) * 4)) == 0) {
+    if (level == 3 && isKernelAddress(virtualAddress)) break;
+    const parent = load<u32>(path + level * 4);
+    freePages(load<u32>(path + (level - 1) * 4));
+    store<u64>(entryAddress(parent, virtualAddress, level + 1), 0);
+    adjustUsed(parent, -1);
+    flushIfActive(root, virtualAddress);
+    level++;
   }
+}
+
+/**
+ * Removes the 4 KiB mapping at `virtualAddress` and returns its old entry
+ * (0 if nothing was mapped). Tables left empty are freed (freeEmptyTables).
+ */
+export function unmapPage(root: u32, virtualAddress: u64): u64 {
+  if (!pathTo(root, virtualAddress)) return 0;
+  const table = load<u32>(path);
   const at = entryAddress(table, virtualAddress, 1);
   const old = load<u64>(at);
   if ((old & PTE_PRESENT) == 0) return 0;
   store<u64>(at, 0);
   flushIfActive(root, virtualAddress);
-  let level: u32 = 1;
-  while (adjustUsed(load<u32>(tables + (level - 1) * 4), -1) == 0 && level < 4) {
-    if (level == 3 && isKernelAddress(virtualAddress)) break;
-    const empty = load<u32>(tables + (level - 1) * 4);
-    const parent = load<u32>(tables + level * 4);
-    freePages(empty);
-    store<u64>(entryAddress(parent, virtualAddress, level + 1), 0);
-    flushIfActive(root, virtualAddress);
-    level++;
-  }
+  adjustUsed(table, -1);
+  freeEmptyTables(root, virtualAddress);
   return old;
+}
+
+/**
+ * Removes every user mapping in [start, end), which must lie within one
+ * page table (2 MiB), writing the old entries to `out` (room for 512) and
+ * returning how many. Frees tables left empty. The TLB is not flushed: the
+ * caller flushes once for a whole range.
+ */
+export function unmapChunk(root: u32, start: u64, end: u64, out: u32): u32 {
+  if (!pathTo(root, start)) return 0;
+  const table = load<u32>(path);
+  let n: u32 = 0;
+  for (let at = start; at < end; at += PAGE) {
+    const slot = entryAddress(table, at, 1);
+    const entry = load<u64>(slot);
+    if ((entry & PTE_PRESENT) == 0) continue;
+    store<u64>(slot, 0);
+    store<u64>(out + n * 8, entry);
+    n++;
+  }
+  if (n != 0) {
+    adjustUsed(table, -<i32>n);
+    freeEmptyTables(root, start);
+  }
+  return n;
 }
 
 /** Replaces the flags of an existing 4 KiB mapping; false if none. */
