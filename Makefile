@@ -101,10 +101,14 @@ $(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(BUILD)/initramfs.cpio
 	@echo "  ISO     $@"
 	@scripts/make-iso.sh $@ "$(CMDLINE)"
 
+# With a display, QEMU's window shows the framebuffer and takes keys; the
+# serial console is on this terminal either way.
+RUN_OUTPUT := $(if $(DISPLAY),-serial mon:stdio,-nographic)
+
 run: deps
 	@$(MAKE) --no-print-directory iso
 	@echo "  QEMU    $(BUILD)/os.iso (serial console here; quit with Ctrl-A X)"
-	@$(QEMU) $(QEMU_FLAGS) -cdrom $(BUILD)/os.iso -boot d -nographic
+	@$(QEMU) $(QEMU_FLAGS) -cdrom $(BUILD)/os.iso -boot d $(RUN_OUTPUT)
 
 debug: deps
 	@$(MAKE) --no-print-directory iso
