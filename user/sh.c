@@ -43,6 +43,7 @@ static const char help_text[] =
     "  hello [fail]      argv, environment and auxiliary vector as the kernel passed them;\n"
     "                    with \"fail\" it exits 3\n"
     "  demandzero        64 MiB mmap + 16 MiB .bss touched sparsely: untouched pages cost nothing\n"
+    "  spin              loops forever: stop it with Ctrl-C\n"
     "  lazy              reads 3 bytes of a big array in its ELF file: pages load on first touch\n"
     "  badinput          bad pointers, paths and arguments to system calls: errors, never crashes\n"
     "  crash KIND        one bad memory access: the kernel reports it and kills only the program\n"
