@@ -67,7 +67,7 @@ $(BUILD)/kernel/arch/x86_64/%.o: kernel/arch/x86_64/%.c $(BUILD)/kernel.c $(wild
 	@echo "  CC      $@"
 	@$(CLANG) $(CFLAGS) $(WARNINGS) -c $< -o $@
 
-$(BUILD)/%.o: %.asm
+$(BUILD)/%.o: %.asm $(wildcard kernel/arch/x86_64/*.inc)
 	@mkdir -p $(@D)
 	@echo "  NASM    $@"
 	@$(NASM) -f elf64 -g -F dwarf -o $@ $<

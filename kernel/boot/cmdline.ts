@@ -1,6 +1,7 @@
 // The kernel command line: words separated by spaces, each `key=value` or a
 // bare `key`. It is copied out of the boot information so that memory can
 // be reused; values are looked up by key without allocating.
+import { equalsAscii } from "../lib/ascii";
 
 const MAX_LENGTH: u32 = 1024;
 const U64_MAX: u64 = 0xffffffffffffffff;
@@ -60,14 +61,6 @@ export function parseCommandLine(address: usize, length: u32): void {
       w.valueLength = <u16>(i - equals - 1);
     }
   }
-}
-
-function equalsAscii(address: usize, length: u32, s: string): bool {
-  if (<u32>s.length != length) return false;
-  for (let i: u32 = 0; i < length; i++) {
-    if (<u32>load<u8>(address + i) != <u32>s.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 /** Index of the last word with this key (later words override), or -1. */

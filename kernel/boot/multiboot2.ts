@@ -3,6 +3,8 @@
 // the block and be large enough for what is read from it, and the first
 // violation stops parsing with a status that says what was wrong.
 
+import { equalsAscii } from "../lib/ascii";
+
 export const enum BootInfoStatus {
   Ok = 0,
   Misaligned = 1, // info block not 8-byte aligned
@@ -108,6 +110,15 @@ export const bootInfo = changetype<BootInfo>(bootInfoStorage);
 
 @inline export function bootModule(index: u32): BootModule {
   return changetype<BootModule>(moduleStorage + index * MODULE_SIZE);
+}
+
+/** The boot module GRUB loaded with this command line (`module2 FILE name`), or null. */
+export function findModule(name: string): BootModule | null {
+  for (let i: u32 = 0; i < bootInfo.moduleCount; i++) {
+    const module = bootModule(i);
+    if (equalsAscii(module.cmdline, module.cmdlineLength, name)) return module;
+  }
+  return null;
 }
 
 /** Length of the NUL-terminated string at `address`, looking at most `limit` bytes. */

@@ -2,7 +2,7 @@
 // module "font", made by scripts/make-font.mjs) into the linear framebuffer
 // GRUB set up (multiboot2 framebuffer tag, 32 bits per pixel, RGB). It
 // scrolls, shows a cursor, and colours text by who wrote it.
-import { bootInfo, bootModule } from "../boot/multiboot2";
+import { bootInfo, findModule } from "../boot/multiboot2";
 
 const GLYPH_WIDTH: u32 = 8;
 const GLYPH_HEIGHT: u32 = 16;
@@ -31,15 +31,8 @@ let row: u32 = 0;
 let color: u32 = TextColor.Kernel;
 
 function findFont(): u32 {
-  const name = "font";
-  for (let i: u32 = 0; i < bootInfo.moduleCount; i++) {
-    const module = bootModule(i);
-    if (module.cmdlineLength != <u32>name.length || module.end - module.start < FONT_SIZE) continue;
-    let same = true;
-    for (let j = 0; j < name.length; j++) if (<u32>load<u8>(module.cmdline + j) != <u32>name.charCodeAt(j)) same = false;
-    if (same) return module.start;
-  }
-  return 0;
+  const module = findModule("font");
+  return module != null && module.end - module.start >= FONT_SIZE ? module.start : 0;
 }
 
 /** The framebuffer's physical range, for the kernel's page tables (0 size if none is usable). */

@@ -6,7 +6,7 @@
 //  16 entries[count], sorted by address:
 //       0 address(u64)  8 nameOffset(u32)  12 nameLength(u32)
 //  16 + count * 16: the names, ASCII, back to back
-import { BootModule, bootInfo, bootModule } from "../boot/multiboot2";
+import { findModule } from "../boot/multiboot2";
 
 const MAGIC: u32 = 0x4d59534b;
 const HEADER_SIZE: u32 = 16;
@@ -16,31 +16,19 @@ let table: u32 = 0;
 let count: u32 = 0;
 let strings: u32 = 0;
 
-function isSymbolsModule(module: BootModule): bool {
-  const s = "symbols";
-  if (module.cmdlineLength != <u32>s.length) return false;
-  for (let i = 0; i < s.length; i++) {
-    if (<u32>load<u8>(module.cmdline + i) != <u32>s.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
 /** Finds and checks the symbols module; returns the number of symbols (0 if none). */
 export function loadSymbols(): u32 {
-  for (let i: u32 = 0; i < bootInfo.moduleCount; i++) {
-    const module = bootModule(i);
-    if (!isSymbolsModule(module) || module.end < module.start + HEADER_SIZE) continue;
-    const size = module.end - module.start;
-    const n = load<u32>(module.start + 4);
-    const stringsSize = load<u32>(module.start + 12);
-    if (load<u32>(module.start) != MAGIC) continue;
-    if (<u64>HEADER_SIZE + <u64>n * ENTRY_SIZE + stringsSize > <u64>size) continue;
-    table = module.start + HEADER_SIZE;
-    count = n;
-    strings = table + n * ENTRY_SIZE;
-    return n;
-  }
-  return 0;
+  const module = findModule("symbols");
+  if (module == null || module.end < module.start + HEADER_SIZE) return 0;
+  const size = module.end - module.start;
+  const n = load<u32>(module.start + 4);
+  const stringsSize = load<u32>(module.start + 12);
+  if (load<u32>(module.start) != MAGIC) return 0;
+  if (<u64>HEADER_SIZE + <u64>n * ENTRY_SIZE + stringsSize > <u64>size) return 0;
+  table = module.start + HEADER_SIZE;
+  count = n;
+  strings = table + n * ENTRY_SIZE;
+  return n;
 }
 
 @inline function entryAddress(i: u32): u64 {

@@ -1,7 +1,7 @@
 // The initramfs: the cpio archive GRUB loads as the module named
 // "initramfs", served in place as a read-only file system. A file is known
 // by its index in the entry table (its inode number, in effect).
-import { BootModule, bootInfo, bootModule } from "../boot/multiboot2";
+import { findModule } from "../boot/multiboot2";
 import { kmalloc } from "../mm/slab";
 import { CPIO_ENTRY_SIZE, CpioEntry, CpioStatus, cpioEntryCount, parseCpio } from "./cpio";
 
@@ -14,24 +14,10 @@ export const NOT_FOUND: i32 = -1;
 let table: u32 = 0;
 let count: u32 = 0;
 
-function moduleNamed(name: string): i32 {
-  for (let i: u32 = 0; i < bootInfo.moduleCount; i++) {
-    const module: BootModule = bootModule(i);
-    if (module.cmdlineLength != <u32>name.length) continue;
-    let same = true;
-    for (let j = 0; j < name.length; j++) {
-      if (<u32>load<u8>(module.cmdline + j) != <u32>name.charCodeAt(j)) same = false;
-    }
-    if (same) return <i32>i;
-  }
-  return -1;
-}
-
 /** Finds and indexes the initramfs module. Returns its status (Truncated if absent). */
 export function mountInitramfs(): CpioStatus {
-  const index = moduleNamed("initramfs");
-  if (index < 0) return CpioStatus.Truncated;
-  const module = bootModule(<u32>index);
+  const module = findModule("initramfs");
+  if (module == null) return CpioStatus.Truncated;
   const size = module.end - module.start;
   parseCpio(module.start, size, 0, 0);
   const capacity = cpioEntryCount();

@@ -19,6 +19,7 @@ import { auditFrames } from "../debug/frame_audit";
 import { formatInto, str } from "../lib/format";
 import { NAME_OFFSET, Process, ProcessState, processListHead, spaceOf } from "../proc/process";
 import { File, FileKind, newFile } from "./file";
+import { equalsAscii } from "../lib/ascii";
 
 const TEXT_CAPACITY: u32 = 2048;
 
@@ -89,12 +90,6 @@ function processes(into: u32): u32 {
     store<u8>(into + n++, 0x0a);
   }
   return n;
-}
-
-function equalsAscii(address: u32, length: u32, s: string): bool {
-  if (length != <u32>s.length) return false;
-  for (let i: u32 = 0; i < length; i++) if (<u32>load<u8>(address + i) != <u32>s.charCodeAt(i)) return false;
-  return true;
 }
 
 /** Whether `path` names a /proc file (then openProcFile makes it). */

@@ -5,6 +5,7 @@ bits 64
 default rel
 extern trap_dispatch
 extern trap_return
+%include "kernel/arch/x86_64/trap_frame.inc"
 
 DIRECT_MAP       equ 0xffff800000000000
 VECTOR_SYSCALL   equ 512
@@ -32,21 +33,7 @@ syscall_entry:
     push rcx
     push 0                         ; error code
     push VECTOR_SYSCALL
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    SAVE_REGISTERS
     cld
     mov rdi, rsp
     call trap_dispatch

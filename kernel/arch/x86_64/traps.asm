@@ -30,23 +30,7 @@ trap_stub_%1:
 %assign v v + 1
 %endrep
 
-%macro SAVE_REGISTERS 0
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
-%endmacro
+%include "kernel/arch/x86_64/trap_frame.inc"
 
 trap_common:
     SAVE_REGISTERS
