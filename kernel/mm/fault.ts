@@ -9,7 +9,8 @@ import { findCachedPage, getCachedPage } from "./page_cache";
 import { allocPage } from "./buddy";
 import { FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import {
-  MapResult, PTE_ADDRESS, PTE_NO_EXECUTE, PTE_PRESENT, PTE_USER, PTE_WRITABLE, leafEntry, mapPage, remapPage,
+  MapResult, PTE_ADDRESS, PTE_NO_EXECUTE, PTE_PRESENT, PTE_USER, PTE_WRITABLE, fillEmptyEntry, leafEntry, mapPage,
+  pageTableFor, pageTableIndex, remapPage,
 } from "./page_table";
 import { PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_SHARED, Region, findRegion } from "./region";
 
@@ -64,13 +65,11 @@ function mapNewFrame(space: AddressSpace, region: Region, page: u64, physical: u
  * counted, and a later write faults exactly as it would have.
  */
 function zeroFaultAround(space: AddressSpace, region: Region, page: u64, zero: u32): void {
-  if (faultAroundPages <= 1 || (region.flags & (REGION_FILE | REGION_SHARED)) != 0) return;
-  const window = <u64>faultAroundPages * PAGE_SIZE;
-  const start = max(region.start, page & ~(window - 1));
-  const end = min(region.end, (page & ~(window - 1)) + window);
-  for (let at = start; at < end; at += PAGE_SIZE) {
-    if (at == page || leafEntry(space.root, at) != 0) continue;
-    if (mapPage(space.root, at, zero, pageFlags(region, false)) != MapResult.Ok) return;
+  if ((region.flags & (REGION_FILE | REGION_SHARED)) != 0 || !aroundWindow(space, region, page)) return;
+  const flags = pageFlags(region, false) | PTE_PRESENT;
+  for (let at = aroundStart; at < aroundEnd; at += PAGE_SIZE) {
+    if (load<u64>(aroundTable + pageTableIndex(at) * 8) != 0) continue;
+    fillEmptyEntry(aroundTable, at, <u64>zero | flags);
     faultAroundMapsTotal++;
   }
 }
@@ -139,7 +138,7 @@ let faultAroundPages: u32 = 16;
 export let faultAroundMapsTotal: u64 = 0;
 
 export function setFaultAround(pages: u32): void {
-  faultAroundPages = pages;
+  faultAroundPages = min(pages, 512);
 }
 
 /**
@@ -149,23 +148,38 @@ export function setFaultAround(pages: u32): void {
  * fault on each of them. Nothing is read from the file for this.
  */
 function faultAround(space: AddressSpace, region: Region, page: u64): void {
-  if (faultAroundPages <= 1) return;
-  const window = <u64>faultAroundPages * PAGE_SIZE;
-  const start = max(region.start, page & ~(window - 1));
-  const end = min(region.end, (page & ~(window - 1)) + window);
-  for (let at = start; at < end; at += PAGE_SIZE) {
+  if (!aroundWindow(space, region, page)) return;
+  const flags = pageFlags(region, false) | PTE_PRESENT;
+  for (let at = aroundStart; at < aroundEnd; at += PAGE_SIZE) {
     const offsetInRegion = at - region.start;
-    if (at == page || offsetInRegion + PAGE_SIZE > region.fileBytes) continue;
-    if (leafEntry(space.root, at) != 0) continue;
+    if (offsetInRegion + PAGE_SIZE > region.fileBytes) continue;
+    if (load<u64>(aroundTable + pageTableIndex(at) * 8) != 0) continue;
     const cached = findCachedPage(region.inode, <u32>((region.fileOffset + offsetInRegion) / PAGE_SIZE));
     if (cached == 0) continue;
-    if (mapPage(space.root, at, cached, pageFlags(region, false)) != MapResult.Ok) return;
+    fillEmptyEntry(aroundTable, at, <u64>cached | flags);
     const f = frame(frameNumber(cached));
     f.refCount++;
     f.mapCount++;
     space.residentPages++;
     faultAroundMapsTotal++;
   }
+}
+
+// The window fault-around fills: the aligned block of faultAroundPages pages
+// around the faulting page, inside its region, and the page table holding it
+// (the faulting page was just mapped, so it exists; a window never crosses a
+// page table, as setFaultAround keeps it at most 512 pages).
+let aroundStart: u64 = 0;
+let aroundEnd: u64 = 0;
+let aroundTable: u32 = 0;
+
+function aroundWindow(space: AddressSpace, region: Region, page: u64): bool {
+  if (faultAroundPages <= 1) return false;
+  const window = <u64>faultAroundPages * PAGE_SIZE;
+  aroundStart = max(region.start, page & ~(window - 1));
+  aroundEnd = min(region.end, (page & ~(window - 1)) + window);
+  aroundTable = pageTableFor(space.root, page, false);
+  return aroundTable != 0;
 }
 
 /**
