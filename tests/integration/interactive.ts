@@ -9,19 +9,15 @@
 // busy reader has not taken yet when it exits. Input is typed with
 // sendkey, which is what the tests are about anyway.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import {
-  copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync,
-} from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { ROOT } from "./qemu";
+import { isoFor } from "./qemu";
 import { type Image, isCompletePpm, readPpm } from "./screen";
 
 const run = promisify(execFile);
-const ISO_DIR = join(ROOT, "build/test-isos/interactive");
 export const OVMF_CODE = "/usr/share/OVMF/OVMF_CODE.fd";
 export const OVMF_VARS = "/usr/share/OVMF/OVMF_VARS.fd";
 
@@ -37,39 +33,6 @@ export interface MachineOptions {
   timeoutMs?: number;
   /** Each wait (for serial text, a screen, the exit) unless told otherwise. Default 60 s. */
   waitMs?: number;
-}
-
-// -------------------------------------------------------------- the ISO
-
-function buildStamp(): string {
-  const inputs = ["build/kernel.elf", "build/kernel.sym", "build/initramfs.cpio", "build/font.bin", "iso/grub.cfg"]
-    .map((f) => join(ROOT, f));
-  for (const f of inputs) if (!existsSync(f)) throw new Error(`${f} is missing: run \`make iso\` (or \`make test\`) first`);
-  const hash = createHash("sha256");
-  for (const f of inputs) hash.update(`${f}:${statSync(f).size}:${statSync(f).mtimeMs}\n`);
-  return hash.digest("hex").slice(0, 12);
-}
-
-const isoBuilds = new Map<string, Promise<string>>();
-
-/** An ISO of the current build with this command line, made once per build (ISOs of older builds are deleted). */
-export function isoFor(cmdline: string): Promise<string> {
-  const stamp = buildStamp();
-  const iso = join(ISO_DIR, `${stamp}-${createHash("sha256").update(cmdline).digest("hex").slice(0, 16)}.iso`);
-  let build = isoBuilds.get(iso);
-  if (!build) {
-    build = (async () => {
-      if (existsSync(iso)) return iso;
-      mkdirSync(ISO_DIR, { recursive: true });
-      for (const old of readdirSync(ISO_DIR)) if (!old.startsWith(stamp)) rmSync(join(ISO_DIR, old), { force: true });
-      const temporary = `${iso}.${process.pid}.tmp`;
-      await run(join(ROOT, "scripts/make-iso.sh"), [temporary, cmdline]);
-      renameSync(temporary, iso);
-      return iso;
-    })();
-    isoBuilds.set(iso, build);
-  }
-  return build;
 }
 
 // ------------------------------------------------------------- sendkey

@@ -2,58 +2,19 @@
 // binary) as init with a chosen kernel command line and initramfs, run
 // scripts/run-program, compile C with musl-gcc, and make malformed ELF
 // files from a valid one.
-//
-// Why not qemu.ts's boot(): it caches one ISO per command line and kernel
-// build, so a changed initramfs (a user program edited, a file added)
-// would silently boot the old one. Here the ISO key includes the
-// initramfs contents.
 import { execFile, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import {
-  existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync,
-} from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { BootResult, ROOT } from "./qemu";
+import { BootResult, ROOT, boot } from "./qemu";
 
 const run = promisify(execFile);
-const ISO_DIR = join(ROOT, "build/test-isos/userspace");
 export const USER_BIN = join(ROOT, "build/user/bin");
 
 /** The build this test run boots: kernel, symbols, default initramfs (with every user/*.c program). */
 export async function buildOnce(): Promise<void> {
   await run("make", ["--no-print-directory", "-s", "-C", ROOT, "build/kernel.elf", "build/kernel.sym", "build/initramfs.cpio"]);
-}
-
-function kernelStamp(): string {
-  const files = ["build/kernel.elf", "build/kernel.sym"].map((f) => join(ROOT, f));
-  for (const f of files) if (!existsSync(f)) throw new Error(`${f} is missing: run \`make test\`, not vitest alone`);
-  return createHash("sha256").update(files.map((f) => `${f}:${statSync(f).mtimeMs}`).join()).digest("hex").slice(0, 12);
-}
-
-const isoBuilds = new Map<string, Promise<string>>();
-
-/** An ISO for this command line and initramfs, cached by both and the kernel build. */
-function isoFor(cmdline: string, initramfs: string): Promise<string> {
-  const stamp = kernelStamp();
-  const key = createHash("sha256").update(cmdline).update("\0").update(readFileSync(initramfs)).digest("hex").slice(0, 16);
-  const iso = join(ISO_DIR, `${stamp}-${key}.iso`);
-  let build = isoBuilds.get(iso);
-  if (!build) {
-    build = (async () => {
-      if (existsSync(iso)) return iso;
-      mkdirSync(ISO_DIR, { recursive: true });
-      // ISOs of earlier kernel builds are never used again.
-      for (const old of readdirSync(ISO_DIR)) if (!old.startsWith(stamp)) rmSync(join(ISO_DIR, old), { force: true });
-      const temporary = `${iso}.${process.pid}.tmp`;
-      await run(join(ROOT, "scripts/make-iso.sh"), [temporary, cmdline, initramfs]);
-      renameSync(temporary, iso);
-      return iso;
-    })();
-    isoBuilds.set(iso, build);
-  }
-  return build;
 }
 
 /** A temporary directory, removed when the test process exits. */
@@ -96,35 +57,8 @@ export function initCommandLine(o: InitOptions): string {
 }
 
 /** Boots with `/bin/PROGRAM` as init; resolves when QEMU ends (or is killed after the timeout). */
-export async function bootInit(o: InitOptions): Promise<BootResult> {
-  const iso = await isoFor(initCommandLine(o), o.initramfs ?? join(ROOT, "build/initramfs.cpio"));
-  const logDir = mkdtempSync(join(tmpdir(), "tskernel-serial-"));
-  const log = join(logDir, "serial.log");
-  const started = Date.now();
-  return new Promise((resolvePromise, reject) => {
-    const qemu = spawn("qemu-system-x86_64", [
-      "-accel", "tcg", "-cpu", "max", "-m", o.memory ?? "128M",
-      "-no-reboot", "-display", "none", "-serial", `file:${log}`, "-monitor", "none",
-      "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cdrom", iso, "-boot", "d",
-    ], { stdio: ["ignore", "pipe", "pipe"] });
-    let messages = "";
-    let timedOut = false;
-    qemu.stdout.on("data", (chunk) => (messages += chunk.toString("latin1")));
-    qemu.stderr.on("data", (chunk) => (messages += chunk.toString("latin1")));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      qemu.kill("SIGKILL");
-    }, o.timeoutMs ?? 60_000);
-    qemu.on("error", reject);
-    qemu.on("close", (status) => {
-      clearTimeout(timer);
-      const serial = existsSync(log) ? readFileSync(log, "latin1") : "";
-      rmSync(logDir, { recursive: true, force: true });
-      resolvePromise({
-        status, timedOut, serial: (serial + messages).replace(/\r\n/g, "\n"), milliseconds: Date.now() - started,
-      });
-    });
-  });
+export function bootInit(o: InitOptions): Promise<BootResult> {
+  return boot({ cmdline: initCommandLine(o), memory: o.memory, timeoutMs: o.timeoutMs ?? 60_000, initramfs: o.initramfs });
 }
 
 /** What the program printed: the console after "boot complete". */

@@ -1,12 +1,15 @@
 // Boots the kernel in QEMU (TCG) with a given command line and memory size,
 // collects the serial console, and reports how QEMU ended. A boot that
 // does not end by itself is killed after a timeout.
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const ISO_DIR = join(ROOT, "build/test-isos");
@@ -27,31 +30,50 @@ export interface BootOptions {
   cmdline: string;
   memory?: string;
   timeoutMs?: number;
+  /** Initramfs to boot; default build/initramfs.cpio. */
+  initramfs?: string;
 }
+
+/** What an ISO is made of, besides the command line and the initramfs. */
+function buildStamp(): string {
+  const inputs = ["build/kernel.elf", "build/kernel.sym", "build/font.bin", "iso/grub.cfg", "scripts/make-iso.sh"]
+    .map((f) => join(ROOT, f));
+  for (const f of inputs) if (!existsSync(f)) throw new Error(`${f} is missing: run \`make test\`, not vitest alone`);
+  const hash = createHash("sha256");
+  for (const f of inputs) hash.update(`${f}:${statSync(f).size}:${statSync(f).mtimeMs}\n`);
+  return hash.digest("hex").slice(0, 12);
+}
+
+const isoBuilds = new Map<string, Promise<string>>();
 
 /**
- * An ISO for this command line, built once per build of the kernel and the
- * initramfs (both are in it). ISOs of older builds are deleted.
+ * An ISO for this command line and initramfs (by contents), made once per
+ * build; ISOs of older builds are deleted. Concurrent tests asking for the
+ * same ISO share one build.
  */
-function isoFor(cmdline: string): string {
-  const kernel = join(ROOT, "build/kernel.elf");
-  const initramfs = join(ROOT, "build/initramfs.cpio");
-  if (!existsSync(kernel) || !existsSync(initramfs)) throw new Error("build/ is incomplete: run `make test`, not vitest alone");
-  const build = `b-${statSync(kernel).mtimeMs}-${statSync(initramfs).mtimeMs}`.replace(/\./g, "");
-  const dir = join(ISO_DIR, build);
-  if (!existsSync(dir)) {
-    mkdirSync(dir, { recursive: true });
-    for (const old of readdirSync(ISO_DIR)) {
-      if (old.startsWith("b-") && old !== build) rmSync(join(ISO_DIR, old), { recursive: true, force: true });
-    }
+export function isoFor(cmdline: string, initramfs = join(ROOT, "build/initramfs.cpio")): Promise<string> {
+  const stamp = buildStamp();
+  if (!existsSync(initramfs)) throw new Error(`${initramfs} is missing: run \`make test\`, not vitest alone`);
+  const key = createHash("sha256").update(cmdline).update("\0").update(readFileSync(initramfs)).digest("hex").slice(0, 16);
+  const iso = join(ISO_DIR, `${stamp}-${key}.iso`);
+  let build = isoBuilds.get(iso);
+  if (!build) {
+    build = (async () => {
+      if (existsSync(iso)) return iso;
+      mkdirSync(ISO_DIR, { recursive: true });
+      for (const old of readdirSync(ISO_DIR)) if (!old.startsWith(stamp)) rmSync(join(ISO_DIR, old), { recursive: true, force: true });
+      const temporary = `${iso}.${process.pid}.tmp`;
+      await run(join(ROOT, "scripts/make-iso.sh"), [temporary, cmdline, initramfs]);
+      renameSync(temporary, iso);
+      return iso;
+    })();
+    isoBuilds.set(iso, build);
   }
-  const iso = join(dir, `${createHash("sha256").update(cmdline).digest("hex").slice(0, 16)}.iso`);
-  if (!existsSync(iso)) execFileSync(join(ROOT, "scripts/make-iso.sh"), [iso, cmdline], { stdio: "pipe" });
-  return iso;
+  return build;
 }
 
-export function boot(options: BootOptions): Promise<BootResult> {
-  const iso = isoFor(options.cmdline);
+export async function boot(options: BootOptions): Promise<BootResult> {
+  const iso = await isoFor(options.cmdline, options.initramfs);
   // A file, not a pipe: QEMU may drop serial output a busy reader has not
   // taken yet when it exits.
   const logDir = mkdtempSync(join(tmpdir(), "tskernel-serial-"));
