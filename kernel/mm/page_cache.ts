@@ -126,7 +126,7 @@ export function dropCachedPages(inode: i32, pages: u32): void {
   }
 }
 
-/** Calls `visit(frame address)` for each cached page (the leak check counts the cache's references). */
+/** Calls `visit(frame address)` for each cached page, for inspection (the unit tests walk the chains with it). */
 export function forEachCachedPage(visit: (page: u32) => void): void {
   if (!initialized) return;
   for (let b: u32 = 0; b < BUCKETS; b++) {

@@ -62,7 +62,7 @@ export function copyFromUser(space: AddressSpace, to: u32, from: u64, length: u6
   return copyToUser(space, to, <u32>scratch, 8);
 }
 
-/** Reads a u64 from user memory into *ok-style result: returns false on EFAULT. */
+/** Copies a u64 from user memory to linear `into`; false (EFAULT) if the address is bad. */
 export function getUser64(space: AddressSpace, from: u64, into: u32): bool {
   return copyFromUser(space, into, from, 8);
 }

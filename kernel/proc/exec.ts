@@ -24,7 +24,6 @@ export const MMAP_TOP: u64 = STACK_TOP - STACK_SIZE - STACK_GUARD_GAP;
 
 export const enum ExecResult {
   Ok = 0,
-  NotFound = 1,
   NotExecutable = 2, // ENOEXEC
   NoPermission = 5, // EACCES: a directory, or no execute bit
   NoMemory = 3,

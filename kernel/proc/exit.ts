@@ -108,8 +108,3 @@ function endOfInit(waitStatus: u32): void {
   if (argumentEquals("loglevel", "debug")) printMemoryReport();
   shutdown(waitStatus == 0 ? ExitStatus.Success : ExitStatus.InitFailed);
 }
-
-/** Kills the current process with `signal` (reported by the caller). */
-export function killCurrent(signal: u32): void {
-  exitCurrent(signal);
-}

@@ -118,9 +118,8 @@ function reapExited(): void {
   }
 }
 
-/** Moves sleepers whose time has come to the run queue; true if any sleeper remains. */
-function wakeSleepers(): bool {
-  let sleeping = false;
+/** Moves sleepers whose time has come to the run queue. */
+function wakeSleepers(): void {
   const now = rdtsc();
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
     const p = changetype<Process>(at);
@@ -128,30 +127,27 @@ function wakeSleepers(): bool {
     if (now >= p.wakeAt) {
       p.wakeAt = 0;
       makeRunnable(p);
-    } else {
-      sleeping = true;
     }
   }
-  return sleeping;
 }
 
 /** Runs processes until none is left that could ever run again. */
 export function runScheduler(): void {
   while (true) {
     reapExited();
-    const anySleeping = wakeSleepers();
+    wakeSleepers();
     const next = takeRunnable();
     if (next != null) {
       run(next);
       continue;
     }
     if (processListHead() == 0) return;
-    if (!anySleeping && !anyBlocked()) return;
+    if (!anyBlocked()) return; // everyone left waits for nothing that can come
     idle();
   }
 }
 
-/** Processes waiting for something other than time (a child, a pipe). */
+/** Whether any process sleeps (on a time, a child, a pipe, the console). */
 function anyBlocked(): bool {
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
     if (changetype<Process>(at).state == ProcessState.Sleeping) return true;

@@ -5,7 +5,7 @@ import { readCr2 } from "../arch/x86_64/cpu";
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { print, printf } from "../console/console";
 import { FaultResponse, handleUserFault } from "../mm/fault";
-import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP, killCurrent, printProcess, printProcessName } from "./exit";
+import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP, exitCurrent, printProcess, printProcessName } from "./exit";
 import { spaceOf } from "./process";
 import { currentProcess } from "./scheduler";
 import { str } from "../lib/format";
@@ -23,7 +23,7 @@ function reportAndKill(frame: TrapFrame, what: string, signal: u32): void {
   print("traps: ");
   printProcess(process);
   printf(" %s ip:%x sp:%x error:%x\n", str(what), frame.rip, frame.rsp, frame.errorCode);
-  killCurrent(signal);
+  exitCurrent(signal);
 }
 
 function handlePageFault(frame: TrapFrame): void {
@@ -41,11 +41,11 @@ function handlePageFault(frame: TrapFrame): void {
     printProcessName(process);
     printf("), %d KiB resident, faulting at %x; no frame left after reclaiming the page cache\n",
       <u64>spaceOf(process).residentPages * 4, address);
-    killCurrent(SIGKILL);
+    exitCurrent(SIGKILL);
   }
   printProcess(process);
   printf(": segfault at %x ip %x sp %x error %x\n", address, frame.rip, frame.rsp, frame.errorCode);
-  killCurrent(SIGSEGV);
+  exitCurrent(SIGSEGV);
 }
 
 export function handleUserException(frame: TrapFrame): void {

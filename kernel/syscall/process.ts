@@ -183,8 +183,7 @@ export function sysExecve(process: Process, path: u64, argv: u64, envp: u64): i6
   if (result == 0) {
     const outcome = exec(process, inode, args);
     result = outcome == ExecResult.Ok ? 0 : outcome == ExecResult.NotExecutable ? -ENOEXEC
-      : outcome == ExecResult.NoPermission ? -EACCES
-      : outcome == ExecResult.NotFound ? -ENOENT : -ENOMEM;
+      : outcome == ExecResult.NoPermission ? -EACCES : -ENOMEM;
   }
   freePages(strings);
   return result;
