@@ -67,6 +67,20 @@ $(BUILD)/kernel/arch/x86_64/%.o: kernel/arch/x86_64/%.c $(BUILD)/kernel.c $(wild
 	@echo "  CC      $@"
 	@$(CLANG) $(CFLAGS) $(WARNINGS) -c $< -o $@
 
+# The vDSO: user code the kernel maps into every process (clock reads
+# without a system call), embedded in the kernel by vdso_image.asm.
+VDSO_CFLAGS := --target=x86_64-unknown-linux-gnu -O2 -fPIC -ffreestanding -nostdlib \
+               -fno-stack-protector -fno-asynchronous-unwind-tables -mno-red-zone
+
+$(BUILD)/vdso.so: kernel/arch/x86_64/vdso/vdso.c linker/vdso.ld
+	@mkdir -p $(@D)
+	@echo "  VDSO    $@"
+	@$(CLANG) $(VDSO_CFLAGS) $(WARNINGS) -c $< -o $(BUILD)/vdso.o
+	@$(LD) -shared -T linker/vdso.ld --hash-style=sysv -soname linux-vdso.so.1 -z max-page-size=4096 \
+	  --no-undefined -o $@ $(BUILD)/vdso.o
+
+$(BUILD)/kernel/arch/x86_64/vdso_image.o: $(BUILD)/vdso.so
+
 $(BUILD)/%.o: %.asm $(wildcard kernel/arch/x86_64/*.inc)
 	@mkdir -p $(@D)
 	@echo "  NASM    $@"

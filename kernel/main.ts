@@ -23,6 +23,7 @@ import { str } from "./lib/format";
 import { startInit } from "./proc/init";
 import { runScheduler } from "./proc/scheduler";
 import { initClock, markKernelStart } from "./time/clock";
+import { initVdso } from "./mm/vdso";
 import { framebufferColumns, initFramebufferConsole } from "./console/framebuffer";
 import { dispatchTrap } from "./trap";
 
@@ -48,6 +49,7 @@ export function kmain(bootInfoAddress: u32): void {
   if (selftestRequested()) shutdown(runSelftest());
   setFaultAround(<u32>argumentNumber("faultaround", 16));
   initClock();
+  initVdso();
   enableUserFeatures();
   initInterruptControllers();
   const initramfs = mountInitramfs();

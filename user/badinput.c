@@ -112,6 +112,14 @@ static void buffers(void) {
     char first[8] = {0};
     long got = raw(SYS_read, fd, (long)first, 1);
     expect_true("read-after-efault-still-works", got == 1 && readonly[0] == 0, got);
+    expect_errno("readv-null-vector", raw(SYS_readv, fd, 0, 1), EFAULT);
+    expect_errno("readv-into-readonly-mapping", raw(SYS_readv, fd, (long)&(struct iovec){readonly, 16}, 1), EFAULT);
+    /* readv fills its buffers in order with what read would give. */
+    char a[3] = {0}, b[4] = {0}, whole[7] = {0};
+    got = raw(SYS_readv, fd, (long)(struct iovec[]){{a, 3}, {b, 4}}, 2);
+    raw(SYS_lseek, fd, 1, SEEK_SET);
+    long again = raw(SYS_read, fd, (long)whole, 7);
+    expect_true("readv-fills-in-order", got == 7 && again == 7 && memcmp(a, whole, 3) == 0 && memcmp(b, whole + 3, 4) == 0, got);
     close(fd);
 }
 

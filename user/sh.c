@@ -50,6 +50,7 @@ static const char help_text[] =
     "                    KIND: null write-text exec-data exec-stack kernel-read noncanonical\n"
     "                    stack-overflow use-after-munmap write-after-mprotect exec-after-mprotect\n"
     "                    prot-none ud2 (SIGILL)\n"
+    "  vdso              clock reads through the vDSO: same time as the system call, no system call\n"
     "  cowtest SCENARIO  fork, copy-on-write and paging, each with its own checks:\n"
     "    twothirds       writes 2/3 of memory, forks: the fork copies nothing, the child's\n"
     "                    16 writes copy 16 pages\n"

@@ -2,7 +2,7 @@
 // programs (tests, benchmarks) can read the kernel's counters:
 //   /proc/meminfo      memory totals, Linux's field names where they fit
 //   /proc/self/stat    Linux's format; pid, comm, state, ppid, minflt are real
-//   /proc/self/faults  this process's page-fault and copy-on-write counts
+//   /proc/self/faults  this process's page-fault, copy-on-write and system-call counts
 //   /proc/processes    one line per process: pid, parent, state, resident KiB, name
 //   /proc/memcheck     drops unmapped cache pages, audits every frame's
 //                      counts (problems are printed on the console), and
@@ -57,8 +57,8 @@ function processFaults(process: Process, into: u32): u32 {
   const space = spaceOf(process);
   const n = formatInto(into, TEXT_CAPACITY, "zero_page_maps %d\ndemand_zero %d\nfile %d\nresident_pages %d\n",
     space.zeroPageMaps, space.demandZeroFaults, space.fileFaults, space.residentPages);
-  return n + formatInto(into + n, TEXT_CAPACITY - n, "cow_copies %d\ncow_reuses %d\nshared_at_fork %d\n",
-    space.cowCopies, space.cowReuses, space.sharedAtFork);
+  return n + formatInto(into + n, TEXT_CAPACITY - n, "cow_copies %d\ncow_reuses %d\nshared_at_fork %d\nsystem_calls %d\n",
+    space.cowCopies, space.cowReuses, space.sharedAtFork, process.systemCalls);
 }
 
 function memcheck(into: u32): u32 {

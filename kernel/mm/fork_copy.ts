@@ -10,10 +10,10 @@ import {
   HUGE_PAGE_SIZE, PTE_ADDRESS, PTE_PRESENT, PTE_WRITABLE, fillEmptyEntry, nextPossiblyMapped, pageTableFor, pageTableIndex,
 } from "./page_table";
 import { retainSharedObject } from "./shared_memory";
-import { REGION_SHARED, Region, insertRegion, newRegion, regionAt } from "./region";
+import { REGION_SHARED, Region, addRegion, regionAt } from "./region";
 
-function copyRegion(from: Region): Region | null {
-  const region = newRegion(from.start, from.end, from.protection, from.flags);
+function copyRegion(into: AddressSpace, from: Region): Region | null {
+  const region = addRegion(regionsOf(into), from.start, from.end, from.protection, from.flags);
   if (region == null) return null;
   region.inode = from.inode;
   retainSharedObject(from.inode);
@@ -73,8 +73,8 @@ export function copyAddressSpace(parent: AddressSpace, child: AddressSpace): boo
   const regions = regionsOf(parent);
   let ok = true;
   for (let i: u32 = 0; ok && i < regions.count; i++) {
-    const region = copyRegion(regionAt(regions, i));
-    ok = region != null && insertRegion(regionsOf(child), region) && sharePages(parent, child, region);
+    const region = copyRegion(child, regionAt(regions, i));
+    ok = region != null && sharePages(parent, child, region);
   }
   // Parent entries lost their write permission: one flush for all of them
   // (kernel mappings are global and survive it).

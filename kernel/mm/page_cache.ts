@@ -10,6 +10,7 @@
 import { copyPage } from "../arch/x86_64/cpu";
 import { inodeData, inodeSize } from "../fs/initramfs";
 import { isSharedObject } from "./shared_memory";
+import { isVdso, vdsoBytes, vdsoPage } from "./vdso";
 import { allocPage, freePages } from "./buddy";
 import { Frame, FrameState, NO_FRAME, PAGE_SIZE, frame, frameAddress, frameNumber } from "./frame";
 
@@ -29,6 +30,17 @@ function init(): void {
   return <u32>buckets + (((<u32>inode * 0x9e3779b1) ^ (index * 0x85ebca6b)) >> 22) * 4;
 }
 
+// Where cached pages are read from: the initramfs archive, or the kernel's
+// vDSO; shared anonymous memory has no source and starts zeroed.
+function sourceBytes(inode: i32): u64 {
+  if (isSharedObject(inode)) return 0;
+  return isVdso(inode) ? vdsoBytes() : inodeSize(inode);
+}
+
+function sourcePage(inode: i32, index: u32): u32 {
+  return isVdso(inode) ? vdsoPage(index) : inodeData(inode) + index * PAGE_SIZE;
+}
+
 /** The cached frame for page `index` of `inode`, or 0. Takes no reference. */
 export function findCachedPage(inode: i32, index: u32): u32 {
   if (!initialized) init();
@@ -40,7 +52,7 @@ export function findCachedPage(inode: i32, index: u32): u32 {
 }
 
 /**
- * The frame holding page `index` of `inode`, read in from the initramfs if
+ * The frame holding page `index` of `inode`, read in from its source if
  * it is not cached yet (bytes past the end of the file are zero). The
  * caller gets one new reference. Returns 0 when no frame can be had.
  */
@@ -53,9 +65,9 @@ export function getCachedPage(inode: i32, index: u32): u32 {
     if (page == 0) return 0;
     cacheMisses++;
     const offset = <u64>index * PAGE_SIZE;
-    const size = isSharedObject(inode) ? 0 : <u64>inodeSize(inode); // shared anonymous memory starts zeroed
+    const size = sourceBytes(inode);
     const bytes = offset < size ? <u32>min(<u64>PAGE_SIZE, size - offset) : 0;
-    const source = inodeData(inode) + <u32>offset;
+    const source = bytes != 0 ? sourcePage(inode, index) : 0;
     if (bytes == PAGE_SIZE && (source & (PAGE_SIZE - 1)) == 0) {
       copyPage(page, source);
     } else {

@@ -62,6 +62,15 @@ export function newRegion(start: u64, end: u64, protection: u32, flags: u32): Re
   return region;
 }
 
+/** A new region inserted into `set` (where it must overlap none); null, with nothing allocated, when out of memory. */
+export function addRegion(set: RegionSet, start: u64, end: u64, protection: u32, flags: u32): Region | null {
+  const region = newRegion(start, end, protection, flags);
+  if (region == null) return null;
+  if (insertRegion(set, region)) return region;
+  kfree(changetype<u32>(region));
+  return null;
+}
+
 /** Index of the first region whose end is above `address` (count if none). */
 export function firstEndingAbove(set: RegionSet, address: u64): u32 {
   let low: u32 = 0;

@@ -10,9 +10,10 @@ import { inodeData, inodeMode, inodeSize, isRegularFile } from "../fs/initramfs"
 import { AddressSpace, createAddressSpace, destroyAddressSpace, regionsOf } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
 import {
-  PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_STACK, insertRegion, newRegion,
+  PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_STACK, addRegion,
 } from "../mm/region";
 import { copyToUser, putUser64 } from "../mm/user_copy";
+import { mapVdso } from "../mm/vdso";
 import { ElfCheck, checkElf, elfEntry, elfProgramHeaderCount, elfProgramHeaders, elfSegment, elfSegmentCount } from "./elf";
 import { releaseVforkParent } from "./exit";
 import { Process, setProcessName, userFrame } from "./process";
@@ -46,6 +47,8 @@ const AT_EGID: u64 = 14;
 const AT_SECURE: u64 = 23;
 const AT_RANDOM: u64 = 25;
 const AT_EXECFN: u64 = 31;
+const AT_SYSINFO_EHDR: u64 = 33;
+const AUX_PAIRS: u32 = 14;
 
 function protectionOf(elfFlags: u32): u32 {
   return ((elfFlags & 4) != 0 ? PROT_READ : 0) | ((elfFlags & 2) != 0 ? PROT_WRITE : 0) | ((elfFlags & 1) != 0 ? PROT_EXEC : 0);
@@ -57,18 +60,16 @@ function mapSegments(space: AddressSpace, inode: i32): bool {
     const s = elfSegment(i);
     const start = s.address & ~(<u64>PAGE_SIZE - 1);
     const end = (s.address + s.memorySize + PAGE_SIZE - 1) & ~(<u64>PAGE_SIZE - 1);
-    const region = newRegion(start, end, protectionOf(s.flags), REGION_FILE);
+    const region = addRegion(regionsOf(space), start, end, protectionOf(s.flags), REGION_FILE);
     if (region == null) return false;
     region.inode = inode;
     region.fileOffset = s.offset & ~(<u64>PAGE_SIZE - 1);
     region.fileBytes = (s.address - start) + s.fileSize;
-    if (!insertRegion(regionsOf(space), region)) return false;
     brk = max(brk, end);
   }
   space.brkStart = brk; // the heap region appears with the first brk() that grows it
   space.brkEnd = brk;
-  const stack = newRegion(STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE, REGION_STACK);
-  return stack != null && insertRegion(regionsOf(space), stack);
+  return addRegion(regionsOf(space), STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE, REGION_STACK) != null;
 }
 
 /**
@@ -93,7 +94,7 @@ function putAux(type: u64, value: u64, auxv: usize, pair: u32): u32 {
  * strings, 16 random bytes, then, 16-byte aligned, argc, argv[], NULL,
  * envp[], NULL, auxv pairs ending in AT_NULL. Returns the initial RSP, 0 on EFAULT.
  */
-function buildStack(space: AddressSpace, args: ExecArguments): u64 {
+function buildStack(space: AddressSpace, args: ExecArguments, vdso: u64): u64 {
   let sp = STACK_TOP;
   sp -= <u64>args.bytes;
   const stringsAt = sp;
@@ -105,7 +106,7 @@ function buildStack(space: AddressSpace, args: ExecArguments): u64 {
   store<u64>(random + 8, rdtsc() ^ 0xd1b54a32d192ed03);
   if (!copyToUser(space, randomAt, <u32>random, 16)) return 0;
   const pointers = <u64>(1 + args.argc + 1 + args.envc + 1);
-  const auxvWords: u64 = 2 * 13;
+  const auxvWords: u64 = 2 * AUX_PAIRS;
   sp = (sp - (pointers + auxvWords) * 8) & ~(<u64>15);
   let at = sp;
   if (!putUser64(space, at, args.argc)) return 0;
@@ -130,7 +131,7 @@ function buildStack(space: AddressSpace, args: ExecArguments): u64 {
   }
   if (!putUser64(space, at, 0)) return 0; // end of envp
   at += 8;
-  const auxv = memory.data(26 * 8, 8);
+  const auxv = memory.data(AUX_PAIRS * 16, 8);
   let pair: u32 = 0;
   pair = putAux(AT_PHDR, elfProgramHeaders, auxv, pair);
   pair = putAux(AT_PHENT, 56, auxv, pair);
@@ -144,8 +145,10 @@ function buildStack(space: AddressSpace, args: ExecArguments): u64 {
   pair = putAux(AT_SECURE, 0, auxv, pair);
   pair = putAux(AT_RANDOM, randomAt, auxv, pair);
   pair = putAux(AT_EXECFN, stringsAt, auxv, pair); // argv[0]'s string stands in for the file name
-  putAux(AT_NULL, 0, auxv, pair);
-  if (!copyToUser(space, at, <u32>auxv, 26 * 8)) return 0;
+  pair = putAux(AT_SYSINFO_EHDR, vdso, auxv, pair);
+  pair = putAux(AT_NULL, 0, auxv, pair);
+  assert(pair == AUX_PAIRS, "buildStack: auxv count out of step");
+  if (!copyToUser(space, at, <u32>auxv, AUX_PAIRS * 16)) return 0;
   return sp;
 }
 
@@ -156,11 +159,12 @@ export function exec(process: Process, inode: i32, args: ExecArguments): ExecRes
   if (lastElfCheck != ElfCheck.Ok) return ExecResult.NotExecutable;
   const space = createAddressSpace();
   if (space == null) return ExecResult.NoMemory;
-  if (!mapSegments(space, inode)) {
+  const vdso = mapSegments(space, inode) ? mapVdso(space, MMAP_TOP) : 0;
+  if (vdso == 0) {
     destroyAddressSpace(space);
     return ExecResult.NoMemory;
   }
-  const sp = buildStack(space, args);
+  const sp = buildStack(space, args, vdso);
   if (sp == 0) {
     destroyAddressSpace(space);
     return ExecResult.NoMemory;

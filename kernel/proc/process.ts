@@ -25,6 +25,7 @@ export const enum ProcessState {
  *  88 minorFaults  92 waitChannel (what a Sleeping process waits for; 0 = a time)
  *  96 vforkParent (pid to wake at exec or exit)
  * 100 pendingSignal (set by Ctrl-C: the process ends with it at its next chance)
+ * 104 systemCalls (how many this process made: the vDSO's clock reads are not among them)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -47,8 +48,9 @@ export const enum ProcessState {
   waitChannel: u32;
   vforkParent: u32;
   pendingSignal: u32;
+  systemCalls: u32;
 }
-const PROCESS_SIZE: u32 = 104;
+const PROCESS_SIZE: u32 = 108;
 export const NAME_OFFSET: u32 = 72;
 export const NAME_SIZE: u32 = 16;
 const FPU_STATE_SIZE: u32 = 512;

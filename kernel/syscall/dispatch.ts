@@ -7,7 +7,7 @@ import { Process } from "../proc/process";
 import { currentProcess } from "../proc/scheduler";
 import { ENOSYS } from "./errno";
 import {
-  sysClose, sysFstat, sysGetdents64, sysIoctl, sysLseek, sysNewfstatat, sysOpenat, sysRead, sysWrite, sysWritev,
+  sysClose, sysFstat, sysGetdents64, sysIoctl, sysLseek, sysNewfstatat, sysOpenat, sysRead, sysWrite, sysReadv, sysWritev,
 } from "./files";
 import { sysBrk, sysMadvise, sysMmap, sysMprotect, sysMunmap } from "./memory";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
@@ -66,6 +66,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 13: return 0; // rt_sigaction: accepted, no signals are delivered yet
     case 14: return 0; // rt_sigprocmask: likewise
     case 16: return sysIoctl(process, a);
+    case 19: return sysReadv(process, a, b, c);
     case 20: return sysWritev(process, a, b, c);
     case 22: return sysPipe2(process, a, 0);
     case 24: return sysSchedYield(process);
@@ -104,6 +105,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
 
 export function handleSyscall(frame: TrapFrame): void {
   const process = currentProcess();
+  process.systemCalls++;
   frame.rax = <u64>dispatch(process, frame);
   if (process.pendingSignal != 0) exitCurrent(process.pendingSignal);
 }

@@ -78,7 +78,13 @@ export function sysWrite(process: Process, fd: i64, buffer: u64, count: u64): i6
   return <i64>done;
 }
 
-export function sysWritev(process: Process, fd: i64, vector: u64, count: i64): i64 {
+/**
+ * readv and writev: one read or write per iovec, in order, stopping at the
+ * first that moves fewer bytes than asked (end of file, an empty pipe or
+ * console line) as Linux does; an error after some bytes moved is
+ * reported as the count so far.
+ */
+function transferVector(process: Process, fd: i64, vector: u64, count: i64, reading: bool): i64 {
   if (count < 0 || count > 1024) return -EINVAL;
   const iovec = memory.data(16, 8);
   let total: i64 = 0;
@@ -86,11 +92,20 @@ export function sysWritev(process: Process, fd: i64, vector: u64, count: i64): i
     if (!copyFromUser(spaceOf(process), <u32>iovec, vector + <u64>i * 16, 16)) return total > 0 ? total : -EFAULT;
     const length = load<u64>(iovec + 8);
     if (length == 0) continue;
-    const written = sysWrite(process, fd, load<u64>(iovec), length);
-    if (written < 0) return total > 0 ? total : written;
-    total += written;
+    const moved = reading ? sysRead(process, fd, load<u64>(iovec), length) : sysWrite(process, fd, load<u64>(iovec), length);
+    if (moved < 0) return total > 0 ? total : moved;
+    total += moved;
+    if (<u64>moved < length) break;
   }
   return total;
+}
+
+export function sysReadv(process: Process, fd: i64, vector: u64, count: i64): i64 {
+  return transferVector(process, fd, vector, count, true);
+}
+
+export function sysWritev(process: Process, fd: i64, vector: u64, count: i64): i64 {
+  return transferVector(process, fd, vector, count, false);
 }
 
 export function sysOpenat(process: Process, directory: i64, path: u64, flags: u64): i64 {

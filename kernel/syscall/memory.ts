@@ -6,12 +6,11 @@ import { inodeSize } from "../fs/initramfs";
 import { AddressSpace, USER_MAP_END, USER_START, regionsOf, unmapRegions } from "../mm/address_space";
 import { pageFlags, shouldReuse } from "../mm/fault";
 import { isSharedObject, newSharedObject, releaseSharedObject } from "../mm/shared_memory";
-import { kfree } from "../mm/slab";
 import { PAGE_SIZE, frame, frameNumber } from "../mm/frame";
 import { PTE_ADDRESS, PTE_PRESENT, leafEntry, nextPossiblyMapped, remapPage } from "../mm/page_table";
 import {
   PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_HEAP, REGION_SHARED, Region, findGapBelow, findRegion,
-  firstEndingAbove, insertRegion, newRegion, regionAt, splitAt,
+  addRegion, firstEndingAbove, regionAt, splitAt,
 } from "../mm/region";
 import { MMAP_TOP } from "../proc/exec";
 import { Process, spaceOf } from "../proc/process";
@@ -47,8 +46,7 @@ export function sysBrk(process: Process, requested: u64): i64 {
     if (heap != null && (heap.flags & REGION_HEAP) != 0) {
       heap.end = newTop;
     } else {
-      const region = newRegion(oldTop, newTop, PROT_READ | PROT_WRITE, REGION_HEAP);
-      if (region == null || !insertRegion(regionsOf(space), region)) return <i64>current;
+      if (addRegion(regionsOf(space), oldTop, newTop, PROT_READ | PROT_WRITE, REGION_HEAP) == null) return <i64>current;
     }
   } else if (newTop < oldTop && !unmapRegions(space, newTop, oldTop)) {
     return <i64>current;
@@ -91,7 +89,7 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
       if (start == 0) return -ENOMEM;
     }
   }
-  const region = newRegion(start, start + size, <u32>protection & (PROT_READ | PROT_WRITE | PROT_EXEC),
+  const region = addRegion(regionsOf(space), start, start + size, <u32>protection & (PROT_READ | PROT_WRITE | PROT_EXEC),
     (sharing == MAP_SHARED ? REGION_SHARED : 0) | (inode >= 0 ? REGION_FILE : 0));
   if (region == null) {
     releaseSharedObject(inode);
@@ -102,11 +100,6 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
     region.fileOffset = isSharedObject(inode) ? 0 : offset;
     const fileSize = isSharedObject(inode) ? size : <u64>inodeSize(inode);
     region.fileBytes = region.fileOffset < fileSize ? min(fileSize - region.fileOffset, size) : 0;
-  }
-  if (!insertRegion(regionsOf(space), region)) {
-    releaseSharedObject(inode);
-    kfree(changetype<u32>(region));
-    return -ENOMEM;
   }
   return <i64>start;
 }

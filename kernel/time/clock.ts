@@ -1,10 +1,14 @@
 // Time since boot from the TSC, and wall-clock time from the CMOS real-time
-// clock read once at boot.
+// clock read once at boot. Ticks become nanoseconds through a fixed-point
+// factor, the same computation the vDSO (kernel/arch/x86_64/vdso/vdso.c)
+// makes in user space from the parameters publishClock writes, so the
+// system call and the vDSO give the same time for the same TSC value.
 import { inb, outb, rdtsc } from "../arch/x86_64/cpu";
 import { tscFrequency } from "./tsc";
 
 let bootTsc: u64 = 0; // the TSC when kmain began: time "since boot" counts from the kernel's start
 let bootEpochSeconds: u64 = 0;
+let nsPerTickQ32: u64 = 0; // nanoseconds per TSC tick, 32 fraction bits
 
 function cmos(register: u32): u32 {
   outb(0x70, register);
@@ -45,11 +49,33 @@ export function initClock(): void {
   bootEpochSeconds = <u64>(days * 86400 + <i64>hour * 3600 + <i64>minute * 60 + <i64>second) - sinceStart;
 }
 
+/** (a * b) >> 32, keeping the low 64 bits, from the full 128-bit product (wasm has no wide multiply). */
+export function mulShift32(a: u64, b: u64): u64 {
+  const aLow = a & 0xffffffff;
+  const aHigh = a >> 32;
+  const bLow = b & 0xffffffff;
+  const bHigh = b >> 32;
+  return ((aHigh * bHigh) << 32) + aHigh * bLow + aLow * bHigh + ((aLow * bLow) >> 32);
+}
+
+function tickScale(): u64 {
+  if (nsPerTickQ32 == 0) nsPerTickQ32 = (<u64>1000000000 << 32) / tscFrequency();
+  return nsPerTickQ32;
+}
+
 /** Nanoseconds since boot. */
 export function monotonicNanoseconds(): u64 {
-  const ticks = rdtsc() - bootTsc;
-  const hz = tscFrequency();
-  return (ticks / hz) * 1000000000 + (ticks % hz) * 1000000000 / hz;
+  return mulShift32(rdtsc() - bootTsc, tickScale());
+}
+
+/**
+ * Writes the clock's parameters for the vDSO at `vvar` (layout in vdso.c):
+ * the TSC at time zero, nanoseconds per tick, CLOCK_REALTIME at time zero.
+ */
+export function publishClock(vvar: usize): void {
+  store<u64>(vvar, bootTsc);
+  store<u64>(vvar, tickScale(), 8);
+  store<u64>(vvar, bootEpochSeconds * 1000000000, 16);
 }
 
 export function realtimeNanoseconds(): u64 {

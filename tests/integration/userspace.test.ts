@@ -235,6 +235,27 @@ describe.concurrent("user programs: memory arrives on first touch", () => {
   }, TEST_TIMEOUT);
 });
 
+describe.concurrent("user programs: the vDSO", () => {
+  it("vdso: clock reads through the kernel's shared object agree with the system call and make none", async () => {
+    const result = await bootInit({ program: "vdso" });
+    expectExit(result, EXIT_INIT_OK);
+    const out = programOutput(result.serial);
+    expect(out.match(/^FAIL .*/gm), result.serial).toBeNull();
+    for (const check of [
+      "auxv-sysinfo-ehdr", "elf-header", "symbols", "monotonic", "realtime", "boottime", "cputime-falls-back",
+      "bad-clock-einval", "gettimeofday", "time", "libc-uses-vdso", "vvar-read-only", "text-read-only", "child-after-fork",
+    ]) expect(out, result.serial).toContain(`ok ${check}\n`);
+    expect(out, result.serial).toContain("vdso: 0 failed\n");
+    // The two writes are killed with the usual report: a write (error 7:
+    // present, write, user) to the page below the ELF header and into it.
+    const faults = [...out.matchAll(/vdso\[\d+\]: segfault at ([0-9a-f]+) ip [0-9a-f]+ sp [0-9a-f]+ error 7\n/g)]
+      .map((m) => BigInt(`0x${m[1]}`));
+    expect(faults.length, out).toBe(2);
+    expect(faults[1] - faults[0], out).toBe(0x1100n);
+    expect(faults[0] % 4096n, out).toBe(0n);
+  }, TEST_TIMEOUT);
+});
+
 describe.concurrent("user programs: system calls with bad input", () => {
   // One run serves every test here: the malformed ELFs (made from hello)
   // go into the initramfs under /badelf/, their names on badinput's

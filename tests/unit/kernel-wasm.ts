@@ -71,6 +71,7 @@ export interface UnitExports {
   heapBase(): number;
   // ELF, cpio, initramfs
   checkElf(image: number, size: number): number;
+  mulShift32(a: bigint, b: bigint): bigint;
   getElfEntry(): bigint;
   getElfProgramHeaders(): bigint;
   getElfProgramHeaderCount(): number;

@@ -77,6 +77,8 @@ export const enum LayoutItem {
   KernelEnd = 13,
   SyscallEntry = 14,
   TrapReturn = 15,
+  VdsoImageStart = 16, // physical, page-aligned
+  VdsoImageEnd = 17, // physical
 }
 
 export const KERNEL_VMA: u64 = 0xffffffff80000000;

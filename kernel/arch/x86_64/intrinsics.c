@@ -124,6 +124,7 @@ extern char kernel_rodata_start[], kernel_rodata_end[], kernel_data_start[];
 extern char boot_stack_guard[], boot_stack_top[];
 extern char double_fault_stack_guard[], double_fault_stack_top[];
 extern char nmi_stack_guard[], nmi_stack_top[];
+extern char vdso_image_start[], vdso_image_end[];
 
 IMPORT(u64, arch_trap_stub, u32 vector) { return trap_stub_table[vector]; }
 
@@ -146,6 +147,8 @@ IMPORT(u64, arch_layout, u32 item) {
     case 13: return (uint64_t)kernel_end;
     case 14: return (uint64_t)syscall_entry;
     case 15: return (uint64_t)trap_return;
+    case 16: return (uint64_t)vdso_image_start - KERNEL_VMA;
+    case 17: return (uint64_t)vdso_image_end - KERNEL_VMA;
     default: return 0;
   }
 }
