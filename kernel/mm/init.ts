@@ -8,6 +8,7 @@ import { installKernelPageTables } from "./kernel_map";
 import { resetSlab } from "./slab";
 import { setReclaimHook } from "./buddy";
 import { reclaimCachePages } from "./page_cache";
+import { zeroPage } from "./address_space";
 
 /** Physical start of the TypeScript static data (asc --memoryBase, linker/kernel.ld). */
 const WASM_STATIC_BASE: u64 = 0x100000;
@@ -25,5 +26,7 @@ export function initMemory(bootInfoAddress: u32): bool {
   installKernelPageTables();
   resetSlab();
   setReclaimHook(reclaimCachePages);
-  return true;
+  // The shared zero page now rather than at the first demand-zero read, so
+  // that no program run leaves a frame behind it.
+  return zeroPage() != 0;
 }

@@ -3,7 +3,9 @@
 // factor, the same computation the vDSO (kernel/arch/x86_64/vdso/vdso.c)
 // makes in user space from the parameters publishClock writes, so the
 // system call and the vDSO give the same time for the same TSC value.
-import { inb, outb, rdtsc } from "../arch/x86_64/cpu";
+import { cpuid, inb, outb, rdtsc } from "../arch/x86_64/cpu";
+import { printf } from "../console/console";
+import { str } from "../lib/format";
 import { tscFrequency } from "./tsc";
 
 let bootTsc: u64 = 0; // the TSC when kmain began: time "since boot" counts from the kernel's start
@@ -47,6 +49,19 @@ export function initClock(): void {
   // The clock was read now, not at kernel start: take the difference off.
   const sinceStart = monotonicNanoseconds() / 1000000000;
   bootEpochSeconds = <u64>(days * 86400 + <i64>hour * 3600 + <i64>minute * 60 + <i64>second) - sinceStart;
+  const kHz = tscFrequency() / 1000;
+  printf("clock: TSC at %d.%03d MHz, %s; ", kHz / 1000, kHz % 1000,
+    str(tscIsInvariant() ? "invariant" : "not invariant (time may drift if the CPU changes speed)"));
+  printf("CMOS clock %04d-%02d-%02d %02d:%02d:%02d\n", year, month, day, hour, minute, second);
+}
+
+/** Whether the TSC ticks at a constant rate in every power state (CPUID 0x80000007, EDX bit 8). */
+function tscIsInvariant(): bool {
+  const out = memory.data(16, 4);
+  cpuid(0x80000000, 0, <u32>out);
+  if (load<u32>(out) < 0x80000007) return false;
+  cpuid(0x80000007, 0, <u32>out);
+  return (load<u32>(out + 12) & (1 << 8)) != 0;
 }
 
 /** (a * b) >> 32, keeping the low 64 bits, from the full 128-bit product (wasm has no wide multiply). */
