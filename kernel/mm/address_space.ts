@@ -1,6 +1,6 @@
 // A user address space: a page-table root whose kernel half is shared with
 // every other address space, and the sorted set of its regions.
-import { allocPage, freePages } from "./buddy";
+import { allocPage, freeFrameRun, freePages } from "./buddy";
 import { Frame, FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import { kernelPageTableRoot } from "./kernel_map";
 import { HUGE_PAGE_SIZE, PTE_ADDRESS, allocTable, nextPossiblyMapped, unmapChunk } from "./page_table";
@@ -91,6 +91,35 @@ export function releaseUserFrame(physical: u32, mapped: bool): void {
 const unmapped = memory.data(512 * 8, 8); // the entries one page table gave up
 
 /**
+ * Drops the mappings of the `n` entries in `unmapped`. Frames left with no
+ * holder are freed together, a run of consecutive frames at a time:
+ * anonymous memory touched in order usually sits in such runs.
+ */
+function releaseUnmapped(space: AddressSpace, n: u32): void {
+  let runStart: u32 = 0;
+  let runLength: u32 = 0;
+  let released: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const pfn = frameNumber(<u32>(load<u64>(unmapped + i * 8) & PTE_ADDRESS));
+    const f: Frame = frame(pfn);
+    if (f.state == FrameState.ZeroPage) continue;
+    released++;
+    assert(f.refCount > 0 && f.mapCount > 0, "releaseUnmapped: frame has no holder");
+    f.mapCount--;
+    if (--f.refCount != 0) continue;
+    if (runLength != 0 && pfn == runStart + runLength) {
+      runLength++;
+      continue;
+    }
+    if (runLength != 0) freeFrameRun(runStart, runLength);
+    runStart = pfn;
+    runLength = 1;
+  }
+  if (runLength != 0) freeFrameRun(runStart, runLength);
+  space.residentPages -= released;
+}
+
+/**
  * Unmaps [start, end) in the page tables a page table (2 MiB) at a time,
  * releasing frames and empty tables, with one TLB flush at the end.
  */
@@ -105,11 +134,7 @@ export function unmapUserRange(space: AddressSpace, start: u64, end: u64): void 
     }
     const chunkEnd = min(end, (at | (HUGE_PAGE_SIZE - 1)) + 1);
     const n = unmapChunk(space.root, at, chunkEnd, <u32>unmapped);
-    for (let i: u32 = 0; i < n; i++) {
-      const physical = <u32>(load<u64>(unmapped + i * 8) & PTE_ADDRESS);
-      if (frame(frameNumber(physical)).state != FrameState.ZeroPage) space.residentPages--;
-      releaseUserFrame(physical, true);
-    }
+    releaseUnmapped(space, n);
     any = any || n != 0;
     at = chunkEnd;
   }

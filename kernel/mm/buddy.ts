@@ -126,21 +126,51 @@ export function allocPages(order: u32, state: FrameState, zeroed: bool): u32 {
   return allocPages(0, state, zeroed);
 }
 
+@inline function markFree(f: Frame): void {
+  setFrameState(f, FrameState.Free);
+  f.refCount = 0;
+  f.mapCount = 0;
+  f.flags = 0;
+}
+
 /** Returns the block allocated at physical `address` to the free lists, merging buddies. */
 export function freePages(address: u32): void {
-  let pfn = frameNumber(address);
+  const pfn = frameNumber(address);
   const head = frame(pfn);
   assert((head.flags & FRAME_BLOCK_HEAD) != 0, "freePages: not the start of an allocated block (double free?)");
-  let order = <u32>head.order;
+  const order = <u32>head.order;
   const count: u32 = 1 << order;
+  for (let i: u32 = 0; i < count; i++) markFree(frame(pfn + i));
+  freeFrames += count;
+  mergeAndPush(pfn, order);
+}
+
+/**
+ * Frees `count` single-frame blocks at consecutive frames from `first`
+ * (what unmapping a range of anonymous memory usually gives back) as the
+ * largest aligned blocks that fit, so the free lists see one operation per
+ * block instead of a merge cascade per frame. The lists end up as if each
+ * frame had been freed alone: every free block is merged as far as it goes.
+ */
+export function freeFrameRun(first: u32, count: u32): void {
   for (let i: u32 = 0; i < count; i++) {
-    const f = frame(pfn + i);
-    setFrameState(f, FrameState.Free);
-    f.refCount = 0;
-    f.mapCount = 0;
-    f.flags = 0;
+    const f = frame(first + i);
+    assert((f.flags & FRAME_BLOCK_HEAD) != 0 && f.order == 0, "freeFrameRun: not a single-frame allocated block (double free?)");
+    markFree(f);
   }
   freeFrames += count;
+  let pfn = first;
+  const end = first + count;
+  while (pfn < end) {
+    let order = MAX_ORDER;
+    while (order > 0 && ((pfn & ((1 << order) - 1)) != 0 || pfn + (1 << order) > end)) order--;
+    mergeAndPush(pfn, order);
+    pfn += 1 << order;
+  }
+}
+
+/** Puts the free block of 2^order frames at `pfn` on a list, merged with its free buddies first. */
+function mergeAndPush(pfn: u32, order: u32): void {
   while (order < MAX_ORDER) {
     const buddy = pfn ^ (1 << order);
     if (!frameExists(buddy)) break;

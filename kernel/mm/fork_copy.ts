@@ -4,11 +4,9 @@
 // reference and map counts raised. The first write on either side then
 // takes the copy-on-write path (fault.ts).
 import { AddressSpace, regionsOf } from "./address_space";
-import { FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
+import { FrameState, frame, frameNumber } from "./frame";
 import { readCr3, writeCr3 } from "../arch/x86_64/cpu";
-import {
-  HUGE_PAGE_SIZE, PTE_ADDRESS, PTE_PRESENT, PTE_WRITABLE, fillEmptyEntry, nextPossiblyMapped, pageTableFor, pageTableIndex,
-} from "./page_table";
+import { HUGE_PAGE_SIZE, PTE_ADDRESS, PTE_WRITABLE, nextPossiblyMapped, shareChunk } from "./page_table";
 import { retainSharedObject } from "./shared_memory";
 import { REGION_SHARED, Region, addRegion, regionAt } from "./region";
 
@@ -22,14 +20,15 @@ function copyRegion(into: AddressSpace, from: Region): Region | null {
   return region;
 }
 
+const shared = memory.data(512 * 8, 8); // the entries one page table shared
+
 /**
  * Shares the present pages of `region` with the child, one page table
- * (2 MiB) at a time: parent entries are read and rewritten in place and the
- * child's page table is filled directly, without a walk per page. The
- * caller flushes the parent's TLB once at the end.
+ * (2 MiB) at a time (shareChunk), then raises the reference and map counts
+ * of their frames. The caller flushes the parent's TLB once at the end.
  */
 function sharePages(parent: AddressSpace, child: AddressSpace, region: Region): bool {
-  const makeReadOnly = (region.flags & REGION_SHARED) == 0;
+  const clearBits = (region.flags & REGION_SHARED) == 0 ? PTE_WRITABLE : 0;
   let at = region.start;
   while (at < region.end) {
     const next = nextPossiblyMapped(parent.root, at);
@@ -38,29 +37,18 @@ function sharePages(parent: AddressSpace, child: AddressSpace, region: Region): 
       continue;
     }
     const chunkEnd = min(region.end, (at | (HUGE_PAGE_SIZE - 1)) + 1);
-    const parentTable = pageTableFor(parent.root, at, false);
-    let childTable: u32 = 0;
-    for (; parentTable != 0 && at < chunkEnd; at += PAGE_SIZE) {
-      const slot = parentTable + pageTableIndex(at) * 8;
-      let entry = load<u64>(slot);
-      if ((entry & PTE_PRESENT) == 0) continue;
-      if (childTable == 0) {
-        childTable = pageTableFor(child.root, at, true);
-        if (childTable == 0) return false;
-      }
-      if (makeReadOnly && (entry & PTE_WRITABLE) != 0) {
-        entry &= ~PTE_WRITABLE;
-        store<u64>(slot, entry);
-      }
-      fillEmptyEntry(childTable, at, entry);
-      const f = frame(frameNumber(<u32>(entry & PTE_ADDRESS)));
-      if (f.state != FrameState.ZeroPage) {
-        f.refCount++;
-        f.mapCount++;
-        child.residentPages++;
-        child.sharedAtFork++;
-      }
+    const n = shareChunk(parent.root, child.root, at, chunkEnd, clearBits, <u32>shared);
+    if (n < 0) return false;
+    let counted: u32 = 0;
+    for (let i: u32 = 0; i < <u32>n; i++) {
+      const f = frame(frameNumber(<u32>(load<u64>(shared + i * 8) & PTE_ADDRESS)));
+      if (f.state == FrameState.ZeroPage) continue;
+      f.refCount++;
+      f.mapCount++;
+      counted++;
     }
+    child.residentPages += counted;
+    child.sharedAtFork += counted;
     at = chunkEnd;
   }
   return true;

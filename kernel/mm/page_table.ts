@@ -231,6 +231,41 @@ export function unmapChunk(root: u32, start: u64, end: u64, out: u32): u32 {
   return n;
 }
 
+/**
+ * Fork's copy of one page table's worth: the present entries for
+ * [start, end) (within one page table) of `fromRoot` are stored into the
+ * same slots of `toRoot`, with `clearBits` (the writable bit, for
+ * copy-on-write) cleared on both sides. The slots in `toRoot` must be empty
+ * (its regions are copies of the source's, which never overlap); its page
+ * table is made at the first present entry. The copied entries go to `out`
+ * (room for 512). Returns how many, or -1 when no frame was left for the
+ * table. No TLB flush: the caller flushes once for the whole copy.
+ */
+export function shareChunk(fromRoot: u32, toRoot: u32, start: u64, end: u64, clearBits: u64, out: u32): i32 {
+  const from = pageTableFor(fromRoot, start, false);
+  if (from == 0) return 0;
+  let to: u32 = 0;
+  let n: u32 = 0;
+  const last = index(start, 1) + <u32>((end - start) / PAGE);
+  for (let slot = index(start, 1); slot < last; slot++) {
+    let entry = load<u64>(from + slot * 8);
+    if ((entry & PTE_PRESENT) == 0) continue;
+    if (to == 0) {
+      to = pageTableFor(toRoot, start, true);
+      if (to == 0) return -1;
+    }
+    if ((entry & clearBits) != 0) {
+      entry &= ~clearBits;
+      store<u64>(from + slot * 8, entry);
+    }
+    store<u64>(to + slot * 8, entry);
+    store<u64>(out + n * 8, entry);
+    n++;
+  }
+  if (n != 0) assert(adjustUsed(to, <i32>n) <= 512, "shareChunk: target slots were not empty");
+  return <i32>n;
+}
+
 /** Replaces the flags of an existing 4 KiB mapping; false if none. */
 export function protectPage(root: u32, virtualAddress: u64, flags: u64): bool {
   const at = walk(root, virtualAddress, 1, false);

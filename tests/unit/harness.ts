@@ -23,7 +23,7 @@ import {
 } from "../../kernel/mm/frame_database";
 import {
   allocPages as kernelAllocPages, checkFreeLists as kernelCheckFreeLists, freeFrameCount as kernelFreeFrameCount,
-  freeListLength as kernelFreeListLength, freePages as kernelFreePages, setReclaimHook,
+  freeFrameRun as kernelFreeFrameRun, freeListLength as kernelFreeListLength, freePages as kernelFreePages, setReclaimHook,
 } from "../../kernel/mm/buddy";
 import {
   allocTable as kernelAllocTable, leafEntry as kernelLeafEntry, mapHugePage as kernelMapHugePage,
@@ -163,6 +163,10 @@ export function allocPages(order: u32, state: u32, zeroed: bool): u32 {
 
 export function freePages(address: u32): void {
   kernelFreePages(address);
+}
+
+export function freeFrameRun(first: u32, count: u32): void {
+  kernelFreeFrameRun(first, count);
 }
 
 export function freeFrameCount(): u32 {

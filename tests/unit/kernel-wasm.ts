@@ -51,6 +51,7 @@ export interface UnitExports {
   frameStateCount(state: number): number;
   allocPages(order: number, state: number, zeroed: number): number;
   freePages(address: number): void;
+  freeFrameRun(firstPfn: number, count: number): void;
   freeFrameCount(): number;
   freeListLength(order: number): number;
   checkFreeLists(): number;

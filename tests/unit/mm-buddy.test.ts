@@ -217,6 +217,60 @@ describe("buddy allocator under random operations", () => {
   });
 });
 
+/** Allocates every free frame as its own block; their addresses in ascending order. */
+function allSingleFrames(k: Kernel): number[] {
+  const held: number[] = [];
+  for (let address = alloc(k, 0); address !== 0; address = alloc(k, 0)) held.push(address);
+  return held.sort((a, b) => a - b);
+}
+
+describe("freeFrameRun: freeing runs of single frames at once", () => {
+  it("leaves the free lists exactly as freeing the same frames one by one, in any order", () => {
+    // Every frame held as a single-frame block; a random subset is given
+    // back, as runs of consecutive frames (cut at random) on one kernel and
+    // frame by frame in a random order on its twin.
+    const scenario = fc.record({
+      picks: fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }),
+      cuts: fc.array(fc.nat({ max: 40 }), { maxLength: 8 }),
+      seed: fc.nat(),
+    });
+    fc.assert(fc.property(scenario, ({ picks, cuts, seed }) => {
+      const runs = boot(pcMemoryMap(8 * MIB));
+      const single = boot(pcMemoryMap(8 * MIB));
+      const held = allSingleFrames(runs);
+      expect(allSingleFrames(single)).toEqual(held);
+      // Frames come back in stretches where `picks` (repeated) says so.
+      const chosen = held.map((address) => address / PAGE).filter((pfn, i) => picks[i % picks.length] || i % 97 === 0);
+      const cutAt = new Set(cuts.map((c) => c * 17));
+      let start = 0;
+      for (let i = 1; i <= chosen.length; i++) {
+        if (i < chosen.length && chosen[i] === chosen[i - 1] + 1 && !cutAt.has(i)) continue;
+        runs.exports.freeFrameRun(chosen[start], i - start);
+        start = i;
+      }
+      const shuffled = [...chosen];
+      for (let i = shuffled.length - 1, r = seed; i > 0; i--, r = (r * 1103515245 + 12345) >>> 0) {
+        const j = r % (i + 1);
+        [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+      }
+      for (const pfn of shuffled) single.exports.freePages(pfn * PAGE);
+      expect(runs.exports.checkFreeLists()).toBe(1);
+      expect(freeCount(runs)).toBe(chosen.length);
+      expect(freeBlocks(runs).sort()).toEqual(freeBlocks(single).sort());
+      for (const pfn of chosen) expect(frameRecord(runs, pfn).state).toBe(State.Free);
+    }), { numRuns: 60 });
+  });
+
+  it("rejects a run that holds a free frame or a frame of a larger block", () => {
+    const k = boot(pcMemoryMap(16 * MIB));
+    const a = alloc(k, 0) / PAGE;
+    k.exports.freePages(a * PAGE);
+    expectAssertion(() => k.exports.freeFrameRun(a, 1), BUDDY, "freeFrameRun: not a single-frame allocated block");
+    const block = alloc(k, 1) / PAGE;
+    expectAssertion(() => k.exports.freeFrameRun(block, 2), BUDDY, "freeFrameRun: not a single-frame allocated block");
+  });
+});
+
 // ---- hand-picked cases ------------------------------------------------------------
 
 describe("buddy allocator", () => {
