@@ -71,13 +71,18 @@ export function resetBuddy(): void {
  * boot, as the largest aligned blocks that fit.
  */
 export function addFreeRun(first: u32, count: u32): void {
+  freeFrames += count;
+  pushRun(first, count);
+}
+
+/** Lists the free frames [first, first + count) as the largest aligned blocks, each merged with its free buddies. */
+function pushRun(first: u32, count: u32): void {
   let pfn = first;
   const end = first + count;
   while (pfn < end) {
     let order = MAX_ORDER;
     while (order > 0 && ((pfn & ((1 << order) - 1)) != 0 || pfn + (1 << order) > end)) order--;
-    pushFree(pfn, order);
-    freeFrames += 1 << order;
+    mergeAndPush(pfn, order);
     pfn += 1 << order;
   }
 }
@@ -159,14 +164,7 @@ export function freeFrameRun(first: u32, count: u32): void {
     markFree(f);
   }
   freeFrames += count;
-  let pfn = first;
-  const end = first + count;
-  while (pfn < end) {
-    let order = MAX_ORDER;
-    while (order > 0 && ((pfn & ((1 << order) - 1)) != 0 || pfn + (1 << order) > end)) order--;
-    mergeAndPush(pfn, order);
-    pfn += 1 << order;
-  }
+  pushRun(first, count);
 }
 
 /** Puts the free block of 2^order frames at `pfn` on a list, merged with its free buddies first. */

@@ -16,7 +16,7 @@ export const SECTION_RECORDS_SIZE: u32 = FRAMES_PER_SECTION * FRAME_RECORD_SIZE;
 export const enum FrameState {
   Hole = 0, // inside a section, but not RAM
   Free = 1,
-  FirmwareReserved = 2, // the memory map says reserved (also: frame 0)
+  FirmwareReserved = 2, // the memory map says reserved (also: the first MiB, frame 0 included)
   KernelImage = 3, // kernel code and data, and the TypeScript static data
   BootData = 4, // boot modules and the multiboot2 information
   FrameDatabase = 5, // these records
