@@ -54,9 +54,10 @@ $(BUILD)/kernel.wasm: $(TS_SOURCES) asconfig.json node_modules/.package-lock.jso
 	@echo "  CHECK   no managed allocation in $@"
 	@node scripts/check-no-gc-alloc.mjs $@ || (rm -f $@; exit 1)
 
-$(BUILD)/kernel.c: $(BUILD)/kernel.wasm
+$(BUILD)/kernel.c: $(BUILD)/kernel.wasm scripts/constant-memory-base.mjs
 	@echo "  WASM2C  $@"
 	@$(WASM2C) $< -n kernel -o $@
+	@node scripts/constant-memory-base.mjs $@ $@ || (rm -f $@; exit 1)
 
 $(BUILD)/kernel.o: $(BUILD)/kernel.c
 	@echo "  CC      $@"
