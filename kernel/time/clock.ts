@@ -21,6 +21,18 @@ function cmos(register: u32): u32 {
   return binary ? value : (value & 0x0f) + (value >> 4) * 10;
 }
 
+/**
+ * The hour (0..23) from the CMOS hour register and status register B,
+ * which says whether values are binary or BCD (bit 2) and whether the clock
+ * runs in 24-hour mode (bit 1); in 12-hour mode bit 7 means PM and 12 AM
+ * is midnight.
+ */
+export function cmosHour(hourByte: u32, status: u32): u32 {
+  const hour = convert(hourByte & 0x7f, (status & 0x04) != 0);
+  if ((status & 0x02) != 0) return hour;
+  return hour % 12 + ((hourByte & 0x80) != 0 ? 12 : 0);
+}
+
 /** Days from 1970-01-01 to year-month-day (proleptic Gregorian). */
 function daysFromCivil(year: i64, month: i64, day: i64): i64 {
   const y = month <= 2 ? year - 1 : year;
@@ -38,10 +50,11 @@ export function markKernelStart(): void {
 export function initClock(): void {
   tscFrequency();
   while (cmos(0x0a) & 0x80) {} // wait out an update in progress
-  const binary = (cmos(0x0b) & 0x04) != 0;
+  const status = cmos(0x0b);
+  const binary = (status & 0x04) != 0;
   const second = convert(cmos(0x00), binary);
   const minute = convert(cmos(0x02), binary);
-  const hour = convert(cmos(0x04) & 0x7f, binary);
+  const hour = cmosHour(cmos(0x04), status);
   const day = convert(cmos(0x07), binary);
   const month = convert(cmos(0x08), binary);
   const year = 2000 + convert(cmos(0x09), binary);

@@ -1,7 +1,8 @@
 // kernel/time/clock.ts: mulShift32, the fixed-point step that turns TSC
-// ticks into nanoseconds. The vDSO computes the same thing with a 128-bit
+// ticks into nanoseconds (the vDSO computes the same thing with a 128-bit
 // multiply; the two must agree bit for bit, or a clock read through the
-// vDSO could disagree with the system call.
+// vDSO could disagree with the system call), and the CMOS hour in every
+// format a PC's real-time clock may use.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Kernel, loadKernel } from "./kernel-wasm";
@@ -34,5 +35,22 @@ describe("mulShift32", () => {
     const ns = asUnsigned(k.exports.mulShift32(day * hz, scale));
     expect(day * 1_000_000_000n - ns).toBeGreaterThanOrEqual(0n);
     expect(day * 1_000_000_000n - ns).toBeLessThanOrEqual(day);
+  });
+});
+
+describe("cmosHour", () => {
+  const BINARY = 0x04;
+  const HOURS_24 = 0x02;
+  const bcd = (n: number) => ((n / 10) << 4) | n % 10;
+
+  it("reads every hour of the day in the four formats", () => {
+    for (let hour = 0; hour < 24; hour++) {
+      const twelve = hour % 12 === 0 ? 12 : hour % 12;
+      const pm = hour >= 12 ? 0x80 : 0;
+      expect(k.exports.cmosHour(bcd(hour), HOURS_24), `24-hour BCD ${hour}`).toBe(hour);
+      expect(k.exports.cmosHour(hour, HOURS_24 | BINARY), `24-hour binary ${hour}`).toBe(hour);
+      expect(k.exports.cmosHour(bcd(twelve) | pm, 0), `12-hour BCD ${hour}`).toBe(hour);
+      expect(k.exports.cmosHour(twelve | pm, BINARY), `12-hour binary ${hour}`).toBe(hour);
+    }
   });
 });

@@ -57,7 +57,7 @@ import {
   cacheHits, cacheMisses, cachedPageCount as kernelCachedPageCount, findCachedPage as kernelFindCachedPage,
   forEachCachedPage, getCachedPage as kernelGetCachedPage, reclaimCachePages as kernelReclaimCachePages,
 } from "../../kernel/mm/page_cache";
-import { mulShift32 as kernelMulShift32 } from "../../kernel/time/clock";
+import { cmosHour as kernelCmosHour, mulShift32 as kernelMulShift32 } from "../../kernel/time/clock";
 
 export function format(into: usize, size: u32, fmt: string, a: u64, b: u64, c: u64, d: u64, e: u64, f: u64): u32 {
   return formatInto(into, size, fmt, a, b, c, d, e, f);
@@ -421,4 +421,8 @@ export function cachedPagesList(): u32 {
 
 export function mulShift32(a: u64, b: u64): u64 {
   return kernelMulShift32(a, b);
+}
+
+export function cmosHour(hourByte: u32, status: u32): u32 {
+  return kernelCmosHour(hourByte, status);
 }

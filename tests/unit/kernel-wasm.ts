@@ -73,6 +73,7 @@ export interface UnitExports {
   // ELF, cpio, initramfs
   checkElf(image: number, size: number): number;
   mulShift32(a: bigint, b: bigint): bigint;
+  cmosHour(hourByte: number, status: number): number;
   getElfEntry(): bigint;
   getElfProgramHeaders(): bigint;
   getElfProgramHeaderCount(): number;
