@@ -2,7 +2,7 @@
 // allocator exists: choose the sections that hold RAM, find room for their
 // records, then give every frame its state and the free runs to the buddy
 // allocator.
-import { MemoryType, bootInfo, memoryRegion } from "../boot/multiboot2";
+import { MAX_REGIONS, MemoryRegion, MemoryType, bootInfo, memoryRegion } from "../boot/multiboot2";
 import {
   FRAMES_PER_SECTION, FrameState, PAGE_SIZE, SECTION_COUNT, SECTION_RECORDS_SIZE, clearSections,
   frame, frameStateCount, resetStateCounts, sectionRecords, setFrameState, setSectionRecords,
@@ -122,6 +122,64 @@ function markFrames(start: u64, end: u64, state: FrameState, fromMask: u32): voi
   }
 }
 
+// Page-rounded edges of an entry as the states below 4 GiB take them:
+// available RAM counts whole pages only, any other type claims every page
+// it touches.
+@inline function entryStart(region: MemoryRegion): u64 {
+  return region.type == MemoryType.Available ? pageUp(region.base) : pageDown(region.base);
+}
+
+@inline function entryEnd(region: MemoryRegion): u64 {
+  const end = region.base + region.length;
+  return region.type == MemoryType.Available ? pageDown(end) : pageUp(end);
+}
+
+const edges = memory.data(MAX_REGIONS * 2 * 8 + 8, 8);
+
+/**
+ * Frames of RAM above 4 GiB (reported, not managed), counted as the
+ * database would count them below: each page once however many available
+ * entries list it, and not at all where another entry claims it.
+ */
+function countFramesAbove4G(): u64 {
+  // The entries' edges above 4 GiB, sorted, cut that space into pieces each
+  // wholly inside or wholly outside every entry.
+  let n: u32 = 0;
+  store<u64>(edges, FOUR_GIB);
+  n++;
+  for (let i: u32 = 0; i < bootInfo.regionCount; i++) {
+    const region = memoryRegion(i);
+    const start = entryStart(region);
+    const end = entryEnd(region);
+    if (end <= max(start, FOUR_GIB)) continue;
+    store<u64>(edges + n * 8, max(start, FOUR_GIB));
+    store<u64>(edges + n * 8 + 8, end);
+    n += 2;
+  }
+  for (let i: u32 = 1; i < n; i++) { // insertion sort: at most 257 edges
+    const edge = load<u64>(edges + i * 8);
+    let j = i;
+    for (; j > 0 && load<u64>(edges + (j - 1) * 8) > edge; j--) store<u64>(edges + j * 8, load<u64>(edges + (j - 1) * 8));
+    store<u64>(edges + j * 8, edge);
+  }
+  let frames: u64 = 0;
+  for (let k: u32 = 0; k + 1 < n; k++) {
+    const at = load<u64>(edges + k * 8);
+    const next = load<u64>(edges + k * 8 + 8);
+    if (next == at) continue;
+    let ram = false;
+    let claimed = false;
+    for (let i: u32 = 0; i < bootInfo.regionCount; i++) {
+      const region = memoryRegion(i);
+      if (entryStart(region) > at || entryEnd(region) <= at) continue;
+      if (region.type == MemoryType.Available) ram = true;
+      else claimed = true;
+    }
+    if (ram && !claimed) frames += (next - at) >> 12;
+  }
+  return frames;
+}
+
 /**
  * Builds the database from bootInfo's memory map and the reserved ranges,
  * then fills the buddy allocator. Returns false if no room was found.
@@ -141,7 +199,6 @@ export function initFrameDatabase(): bool {
     if (region.type != MemoryType.Available) continue;
     const start = pageUp(region.base);
     const end = pageDown(region.base + region.length);
-    if (end > max(start, FOUR_GIB)) framesAbove4G += (end - max(start, FOUR_GIB)) >> 12;
     const limit = min(end, FOUR_GIB);
     for (let at = start; at < limit; at = (at / SECTION_BYTES + 1) * SECTION_BYTES) {
       const section = <u32>(at / SECTION_BYTES);
@@ -149,6 +206,8 @@ export function initFrameDatabase(): bool {
       store<u8>(present + section, 1);
     }
   }
+
+  framesAbove4G = countFramesAbove4G();
 
   const size = <u64>sectionCount * SECTION_RECORDS_SIZE;
   const room = findRoom(size);

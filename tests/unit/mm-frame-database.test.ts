@@ -79,21 +79,35 @@ function model(regions: Region[], reserved: Reserved[]): Model {
   mark(0n, PAGE_N, State.FirmwareReserved, [State.Free]);
   for (const r of reserved) mark(pageDown(r.start), pageUp(r.end), r.state, [State.Free]);
 
-  // Above 4 GiB: the union of whole available pages, so an overlap counts once.
-  const spans = regions
-    .filter((r) => r.type === MemoryType.Available)
-    .map(availablePages)
-    .map(({ start, end }) => ({ start: maxBig(start, FOUR_GIB), end }))
-    .filter(({ start, end }) => start < end)
-    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  // Above 4 GiB: whole available pages, each once, less the pages another
+  // entry touches (as below 4 GiB, where such an entry wins).
+  const clip = ({ start, end }: { start: bigint; end: bigint }) => ({ start: maxBig(start, FOUR_GIB), end });
+  const ram = union(regions.filter((r) => r.type === MemoryType.Available).map(availablePages).map(clip));
+  const claimed = union(regions.filter((r) => r.type !== MemoryType.Available)
+    .map((r) => ({ start: pageDown(r.base), end: pageUp(r.base + r.length) })).map(clip));
   let above4G = 0n;
-  let covered = FOUR_GIB;
-  for (const { start, end } of spans) {
-    const from = maxBig(start, covered);
-    if (end > from) above4G += (end - from) / PAGE_N;
-    covered = maxBig(covered, end);
+  for (const a of ram) {
+    let pages = (a.end - a.start) / PAGE_N;
+    for (const c of claimed) {
+      const overlap = minBig(a.end, c.end) - maxBig(a.start, c.start);
+      if (overlap > 0n) pages -= overlap / PAGE_N;
+    }
+    above4G += pages;
   }
   return { sections: modelSections(regions), states, above4G };
+}
+
+/** The union of spans as sorted, disjoint spans (empty ones dropped). */
+function union(spans: { start: bigint; end: bigint }[]): { start: bigint; end: bigint }[] {
+  const sorted = spans.filter(({ start, end }) => start < end)
+    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  const out: { start: bigint; end: bigint }[] = [];
+  for (const span of sorted) {
+    const last = out[out.length - 1];
+    if (last && span.start <= last.end) last.end = maxBig(last.end, span.end);
+    else out.push({ ...span });
+  }
+  return out;
 }
 
 /** The buddy free lists boot must produce: each maximal run of free frames cut into the largest aligned blocks. */
@@ -369,11 +383,7 @@ describe("frame database on hand-written memory maps", () => {
     expect(BigInt.asUintN(64, k.exports.getFramesAbove4G())).toBe(0n);
   });
 
-  // KNOWN BUG (frame_database.ts line 143, minor: only the boot report reads
-  // framesAbove4G): available entries above 4 GiB are summed, so RAM listed
-  // twice (overlapping or duplicate entries, which the code below 4 GiB
-  // handles) is counted twice: 2 GiB listed twice reports 4 GiB.
-  it.fails("counts RAM above 4 GiB once when entries overlap (KNOWN BUG)", () => {
+  it("counts RAM above 4 GiB once when entries overlap, and not where a reserved entry claims it", () => {
     const regions = [
       ...pcMemoryMap(MEMORY_END),
       available(8n * BigInt(GIB), 2n * BigInt(GIB)),
@@ -381,6 +391,8 @@ describe("frame database on hand-written memory maps", () => {
     ];
     const k = boot(regions);
     expect(BigInt.asUintN(64, k.exports.getFramesAbove4G())).toBe((2n * BigInt(GIB)) / PAGE_N);
+    const claimed = boot([...regions, reservedRegion(9n * BigInt(GIB), BigInt(MIB) + 1n)]);
+    expect(BigInt.asUintN(64, claimed.exports.getFramesAbove4G())).toBe((2n * BigInt(GIB) - BigInt(MIB)) / PAGE_N - 1n);
   });
 });
 
@@ -391,8 +403,7 @@ describe("frame database on hand-written memory maps", () => {
  * guarantees room for the records (never more than a few sections' worth);
  * random entries of every type, with ragged edges, overlap each other below
  * and above it inside the simulated RAM, far below 4 GiB (records only:
- * nothing there is touched), straddling 4 GiB, and above 4 GiB (disjoint
- * there, see the known bug on overlaps above).
+ * nothing there is touched), straddling 4 GiB, and above 4 GiB.
  */
 const CLEAN = available(32 * MIB, 16 * MIB);
 
@@ -417,14 +428,10 @@ const nearRegion = fc.oneof(regionIn(0n, 32n * BigInt(MIB)), regionIn(48n * BigI
 const farRegion = regionIn(BigInt(MEMORY_END), FOUR_GIB);
 const straddling = fc.tuple(ragged(8192), ragged(8192), regionType)
   .map(([below, above, type]) => ({ base: FOUR_GIB - below - 1n, length: below + 1n + above, type }));
-/**
- * Disjoint entries above 4 GiB: the i-th one lives in its own 8 GiB slot,
- * clear of the straddling one, and holds at least one whole page (see the
- * known bug on slivers above).
- */
-const highRegions = fc.array(fc.tuple(ragged(1 << 20), ragged(1 << 20), regionType), { maxLength: 3 })
-  .map((entries) => entries.map(([offset, length, type], i) => ({
-    base: 8n * BigInt(GIB) * BigInt(i + 1) + offset,
+/** Entries above 4 GiB, clear of the straddling one, overlapping each other at will. */
+const highRegions = fc.array(fc.tuple(ragged(1 << 20), ragged(1 << 20), regionType), { maxLength: 4 })
+  .map((entries) => entries.map(([offset, length, type]) => ({
+    base: 8n * BigInt(GIB) + offset,
     length: length + 2n * PAGE_N,
     type,
   })));
