@@ -24,6 +24,7 @@ import { startInit } from "./proc/init";
 import { runScheduler } from "./proc/scheduler";
 import { initClock, markKernelStart } from "./time/clock";
 import { initVdso } from "./mm/vdso";
+import { initUsbKeyboard } from "./drivers/usb_keyboard";
 import { framebufferColumns, initFramebufferConsole } from "./console/framebuffer";
 import { dispatchTrap } from "./trap";
 
@@ -52,6 +53,7 @@ export function kmain(bootInfoAddress: u32): void {
   initVdso();
   enableUserFeatures();
   initInterruptControllers();
+  initUsbKeyboard();
   const initramfs = mountInitramfs();
   if (initramfs == CpioStatus.Ok) printf("initramfs: %d files\n", initramfsFileCount());
   else printf("initramfs: %s (%d files usable)\n", str(cpioStatusName(initramfs)), initramfsFileCount());

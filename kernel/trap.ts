@@ -3,6 +3,7 @@
 import { VECTOR_SYSCALL } from "./arch/x86_64/cpu";
 import { IRQ_BASE, IRQ_KEYBOARD, IRQ_SERIAL, IRQ_TIMER, endOfInterrupt } from "./arch/x86_64/pic";
 import { handleKeyboardInterrupt } from "./console/keyboard";
+import { pollUsbKeyboard } from "./drivers/usb_keyboard";
 import { handleSerialInterrupt } from "./console/serial";
 import { TrapFrame, fromUserMode } from "./arch/x86_64/trap_frame";
 import { panicWithFrame } from "./debug/panic";
@@ -17,6 +18,7 @@ export let timerTicks: u64 = 0;
 function handleTimer(frame: TrapFrame): void {
   timerTicks++;
   endOfInterrupt(IRQ_TIMER);
+  pollUsbKeyboard();
   if (fromUserMode(frame) && hasCurrentProcess()) {
     const process = currentProcess();
     makeRunnable(process);

@@ -31,7 +31,14 @@ function key(scancode: u32): void {
     case 0x3a: if (!released) capsLock = !capsLock; return;
   }
   if (released || code >= <u32>NORMAL.length) return;
-  let c = <u32>(shift ? SHIFTED : NORMAL).charCodeAt(<i32>code);
+  typeCharacter(<u32>(shift ? SHIFTED : NORMAL).charCodeAt(<i32>code), capsLock, control);
+}
+
+/**
+ * Gives a key's character (0: none) to the line discipline, after Caps
+ * Lock and Ctrl: the part every keyboard driver shares.
+ */
+export function typeCharacter(c: u32, capsLock: bool, control: bool): void {
   if (c == 0) return;
   const letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
   if (capsLock && letter) c ^= 0x20;

@@ -10,7 +10,8 @@ import { MemoryType, bootInfo, memoryRegion } from "../boot/multiboot2";
 import { PAGE_SIZE } from "./frame";
 import { framebufferBytes } from "../console/framebuffer";
 import {
-  HUGE_PAGE_SIZE, MapResult, PTE_GLOBAL, PTE_NO_EXECUTE, PTE_WRITABLE, PTE_WRITE_THROUGH, allocTable, mapHugePage, mapPage,
+  HUGE_PAGE_SIZE, MapResult, PTE_CACHE_DISABLE, PTE_GLOBAL, PTE_NO_EXECUTE, PTE_WRITABLE, PTE_WRITE_THROUGH, allocTable,
+  mapHugePage, mapPage,
   setNoExecuteSupported,
 } from "./page_table";
 
@@ -112,6 +113,21 @@ function mapFramebuffer(root: u32): void {
     const result = mapPage(root, DIRECT_MAP + page, page, PTE_NO_EXECUTE | PTE_GLOBAL | PTE_WRITABLE | PTE_WRITE_THROUGH);
     assert(result == MapResult.Ok || result == MapResult.AlreadyMapped, "kernel page tables: cannot map the framebuffer");
   }
+}
+
+/**
+ * Maps a device's registers at DIRECT_MAP + physical, uncached, so that
+ * the kernel reaches them at linear address == physical address like RAM.
+ * False if a table could not be allocated.
+ */
+export function mapDeviceMemory(physical: u64, bytes: u64): bool {
+  const end = physical + bytes;
+  for (let page = physical & ~(<u64>PAGE_SIZE - 1); page < end; page += PAGE_SIZE) {
+    const result = mapPage(kernelRoot, DIRECT_MAP + page, page,
+      PTE_NO_EXECUTE | PTE_GLOBAL | PTE_WRITABLE | PTE_CACHE_DISABLE | PTE_WRITE_THROUGH);
+    if (result == MapResult.OutOfMemory) return false;
+  }
+  return true;
 }
 
 /** Builds the kernel's page tables and switches to them. */

@@ -2,7 +2,8 @@
 // (UEFI) to the shell, the framebuffer console checked pixel by pixel
 // against the font, and the shell driven from the emulated PS/2 keyboard
 // (QEMU's sendkey): typing, Shift, Ctrl-C killing a program without losing
-// memory, Ctrl-D ending the shell. Writes build/screenshot.png.
+// memory, Ctrl-D ending the shell; the same from a USB keyboard on a UEFI
+// machine without PS/2. Writes build/screenshot.png.
 import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -80,6 +81,19 @@ describe.concurrent("firmware: one ISO, BIOS and UEFI", () => {
         expect(rowsWithText(image, font, PROMPT, 0, TextColor.Program)).toHaveLength(1);
       });
       await exitShell(machine);
+    });
+  });
+});
+
+describe.concurrent("a USB keyboard (xHCI), on a machine without PS/2", () => {
+  it("under OVMF (UEFI), takes typed commands with Shift, and Ctrl-D ends the shell", { timeout: TEST_TIMEOUT }, async () => {
+    await withMachine({ ...MACHINE, firmware: "uefi", usbKeyboardOnly: true }, async (machine) => {
+      await bootToPrompt(machine);
+      expect(machine.serial()).toMatch(/usb: keyboard on port \d+ of the xHCI controller/);
+      await machine.type("echo Typed on USB: a-z [ok]!\n");
+      await machine.expect("\nTyped on USB: a-z [ok]!\n");
+      await machine.sendKey("ctrl-d");
+      expect(await machine.waitExit()).toBe(EXIT_INIT_OK);
     });
   });
 });

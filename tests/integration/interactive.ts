@@ -29,6 +29,8 @@ export interface MachineOptions {
   /** "bios": SeaBIOS, QEMU's default; "uefi": OVMF from /usr/share/OVMF. */
   firmware?: Firmware;
   memory?: string;
+  /** The keyboard is a USB one on an xHCI controller, and the machine has no PS/2 controller at all. */
+  usbKeyboardOnly?: boolean;
   /** The whole run: QEMU is killed after this long. Default 120 s. */
   timeoutMs?: number;
   /** Each wait (for serial text, a screen, the exit) unless told otherwise. Default 60 s. */
@@ -109,6 +111,7 @@ export class Machine {
       "-display", "none", "-serial", `file:${this.serialPath}`, "-monitor", `unix:${this.monitorPath},server,nowait`,
       "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cdrom", iso, "-boot", "d",
     ];
+    if (this.options.usbKeyboardOnly) args.push("-machine", "pc,i8042=off", "-device", "qemu-xhci", "-device", "usb-kbd");
     if (this.options.firmware === "uefi") {
       for (const f of [OVMF_CODE, OVMF_VARS]) if (!existsSync(f)) throw new Error(`${f} is missing (Debian package ovmf)`);
       const vars = join(this.dir, "OVMF_VARS.fd"); // OVMF writes its variables: a private copy

@@ -27,6 +27,11 @@
 @external("env", "cpu_disable_interrupts") export declare function disableInterrupts(): void;
 @external("env", "cpu_enable_interrupts") export declare function enableInterrupts(): void;
 @external("env", "cpu_read_flags") export declare function readFlags(): u64;
+/** A 32-bit device register at a physical address (mapped with mapDeviceMemory), which may lie above 4 GiB. */
+@external("env", "mmio_read32") export declare function mmioRead32(physical: u64): u32;
+@external("env", "mmio_write32") export declare function mmioWrite32(physical: u64, value: u32): void;
+/** A full fence (mfence) that the compiler does not move memory accesses across: before telling a device to read what was written. */
+@external("env", "cpu_memory_barrier") export declare function memoryBarrier(): void;
 
 @external("env", "cpu_load_gdt") export declare function loadGdt(table: u32, limit: u32): void;
 @external("env", "cpu_load_idt") export declare function loadIdt(table: u32, limit: u32): void;

@@ -68,6 +68,14 @@ IMPORT(void, cpu_cpuid, u32 leaf, u32 subleaf, u32 out) {
 IMPORT(void, cpu_halt) { __asm__ volatile("hlt"); }
 IMPORT(void, cpu_disable_interrupts) { __asm__ volatile("cli" : : : "memory"); }
 IMPORT(void, cpu_enable_interrupts) { __asm__ volatile("sti" : : : "memory"); }
+/* Device registers anywhere in the physical address space, through the
+ * direct map: a 64-bit BAR may lie above 4 GiB, beyond linear memory. */
+IMPORT(u32, mmio_read32, u64 physical) { return *(volatile uint32_t *)(DIRECT_MAP + physical); }
+IMPORT(void, mmio_write32, u64 physical, u32 value) { *(volatile uint32_t *)(DIRECT_MAP + physical) = value; }
+
+/* Orders memory accesses for devices that read memory by DMA, and keeps
+ * the compiler from moving loads and stores of generated code across it. */
+IMPORT(void, cpu_memory_barrier) { __asm__ volatile("mfence" : : : "memory"); }
 IMPORT(u64, cpu_read_flags) {
   uint64_t flags;
   __asm__ volatile("pushfq; popq %0" : "=r"(flags));
