@@ -9,7 +9,7 @@ import { typeCharacter } from "../console/keyboard";
 import { allocPage } from "../mm/buddy";
 import { FrameState } from "../mm/frame";
 import {
-  Ring, addressDevice, configureInterruptEndpoint, controlTransfer, nextCompletedTransfer, queueTransferIn, resetPort,
+  Ring, addressDevice, configureInterruptEndpoint, controlTransfer, nextCompletedTransfer, portSpeed, queueTransferIn, resetPort,
   setupPacket, startXhci, transferSucceeded, updateMaxPacket, xhciProblem,
 } from "./xhci";
 
@@ -66,9 +66,10 @@ function setUpKeyboard(port: u32): bool {
     } else if (type == 5 && inKeyboard && (load<u8>(scratch + at + 2) & 0x80) != 0 && (load<u8>(scratch + at + 3) & 3) == 3) {
       const address = <u32>load<u8>(scratch + at + 2) & 0xf;
       const maxPacket = <u32>load<u16>(scratch + at + 4) & 0x7ff;
+      // xHCI wants the polling interval as n for 2^n * 125 us. A full- or
+      // low-speed device gives bInterval in ms; a faster one gives n + 1.
       const interval = max(<u32>load<u8>(scratch + at + 6), 1);
-      // xHCI counts intervals in 2^n * 125 us frames; a full- or low-speed device's bInterval is in ms.
-      const exponent = 31 - clz(interval) + 3;
+      const exponent = portSpeed(port) >= 3 ? min(interval, 16) - 1 : min(31 - clz(interval) + 3, 10);
       endpoint = address * 2 + 1;
       if (!request(0x00, 9, configuration, 0)) return false; // SET_CONFIGURATION
       if (!request(0x21, 0x0b, 0, <u32>keyboardInterface)) return false; // SET_PROTOCOL: boot

@@ -246,8 +246,7 @@ export function setupPacket(requestType: u32, request: u32, value: u32, index: u
 
 /** Enables a slot and addresses the device on `port` (1-based) through `ep0`; returns the slot, 0 on failure. */
 export function addressDevice(port: u32, ep0: Ring): u32 {
-  const portsc = mmioRead32(operational + PORTSC + (port - 1) * 0x10);
-  const speed = (portsc >> 10) & 0xf;
+  const speed = portSpeed(port);
   if (!command(0, TRB_ENABLE_SLOT << 10)) return 0;
   const slot = eventControl >> 24;
   if (slot == 0 || slot > MAX_SLOTS_USED) return 0;
@@ -259,7 +258,7 @@ export function addressDevice(port: u32, ep0: Ring): u32 {
   const slotContext = contextAt(input, 1);
   store<u32>(slotContext, (1 << 27) | (speed << 20)); // one context entry
   store<u32>(slotContext + 4, port << 16);
-  const maxPacket: u32 = speed == 4 ? 512 : speed == 3 ? 64 : 8; // SuperSpeed, high speed, else full/low speed
+  const maxPacket: u32 = speed >= 4 ? 512 : speed == 3 ? 64 : 8; // SuperSpeed, high speed, else full/low speed
   writeEndpointContext(contextAt(input, 2), 4, maxPacket, 0, ep0.base, 8);
   if (!command(input, (TRB_ADDRESS_DEVICE << 10) | (slot << 24))) return 0;
   return slot;
@@ -360,6 +359,11 @@ export function startXhci(): u32 {
   const settled = tscAfter(100000000);
   while (rdtsc() < settled) {}
   return portCount;
+}
+
+/** The speed of the device on `port` (1-based): 1 full, 2 low, 3 high, 4 and up SuperSpeed. */
+export function portSpeed(port: u32): u32 {
+  return (mmioRead32(operational + PORTSC + (port - 1) * 0x10) >> 10) & 0xf;
 }
 
 /** Resets port `port` (1-based) if a device is connected to it; true when it is then enabled. */
