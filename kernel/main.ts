@@ -25,6 +25,7 @@ import { runScheduler } from "./proc/scheduler";
 import { initClock, markKernelStart } from "./time/clock";
 import { initVdso } from "./mm/vdso";
 import { initUsbKeyboard } from "./drivers/usb_keyboard";
+import { initAcpi } from "./drivers/acpi";
 import { framebufferColumns, initFramebufferConsole } from "./console/framebuffer";
 import { dispatchTrap } from "./trap";
 
@@ -54,6 +55,7 @@ export function kmain(bootInfoAddress: u32): void {
   enableUserFeatures();
   initInterruptControllers();
   initUsbKeyboard();
+  initAcpi();
   const initramfs = mountInitramfs();
   if (initramfs == CpioStatus.Ok) printf("initramfs: %d files\n", initramfsFileCount());
   else printf("initramfs: %s (%d files usable)\n", str(cpioStatusName(initramfs)), initramfsFileCount());

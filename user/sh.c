@@ -38,7 +38,7 @@ static const char help_text[] =
     "  meminfo, free     /proc/meminfo: memory by use, page-fault totals\n"
     "  ps                /proc/processes: PID PPID STATE RSS_KIB NAME\n"
     "  memcheck          /proc/memcheck: free frames, kernel objects, consistency problems\n"
-    "  exit [N]          end the shell with status N (as init, the machine powers off)\n"
+    "  exit [N]          end the shell with status N (as init: with 0 the machine powers off)\n"
     "Any other word runs /bin/WORD (or a path with a '/'). The programs in /bin:\n"
     "  hello [fail]      argv, environment and auxiliary vector as the kernel passed them;\n"
     "                    with \"fail\" it exits 3\n"

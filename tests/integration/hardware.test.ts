@@ -98,6 +98,22 @@ describe.concurrent("a USB keyboard (xHCI), on a machine without PS/2", () => {
   });
 });
 
+describe.concurrent("power off through ACPI, as on a PC without QEMU's exit port", () => {
+  for (const firmware of ["bios", "uefi"] as const) {
+    it(`under ${firmware === "bios" ? "SeaBIOS" : "OVMF"}: init exiting with 0 turns the machine off`, { timeout: TEST_TIMEOUT }, async () => {
+      await withMachine({ ...MACHINE, firmware, cmdline: "init=/bin/hello" }, async (machine) => {
+        // QEMU ends with status 0 only because the guest powered off: no
+        // exit port here, and a kernel that only halted would be killed at the timeout.
+        expect(await machine.waitExit()).toBe(0);
+        const serial = machine.serial();
+        expect(serial).toMatch(/acpi: power off through port [0-9a-f]+ \(S5 sleep type \d+\)/);
+        expect(serial).toContain("init: exited with status 0\nkernel: powering off\n");
+        expect(serial).not.toContain("did not power off");
+      });
+    });
+  }
+});
+
 describe.concurrent("screen and keyboard (SeaBIOS)", () => {
   it("shows the boot console pixel for pixel as the serial port got it; saves build/screenshot.png", { timeout: TEST_TIMEOUT }, async () => {
     await withMachine({ ...MACHINE, firmware: "bios" }, async (machine) => {

@@ -11,7 +11,9 @@
 // A triple fault under -no-reboot exits 0 and a hang is killed by the test
 // harness, so neither can be mistaken for one of these. Only the kernel
 // command line `exit=qemu` enables the port: on a real PC, port 0xf4 may
-// belong to something else, and the kernel halts instead.
+// belong to something else. There a successful end powers the machine off
+// through ACPI, and anything else halts with its report on the screen.
+import { acpiPowerOff } from "../../drivers/acpi";
 import { disableInterrupts, halt, outb } from "./cpu";
 
 export const enum ExitStatus {
@@ -31,5 +33,6 @@ export function enableQemuExit(): void {
 export function shutdown(status: ExitStatus): void {
   disableInterrupts();
   if (exitPortEnabled) outb(DEBUG_EXIT_PORT, status);
+  else if (status == ExitStatus.Success) acpiPowerOff();
   while (true) halt();
 }
