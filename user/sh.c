@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +40,7 @@ static const char help_text[] =
     "  ps                /proc/processes: PID PPID STATE RSS_KIB NAME\n"
     "  memcheck          /proc/memcheck: free frames, kernel objects, consistency problems\n"
     "  exit [N]          end the shell with status N (as init: with 0 the machine powers off)\n"
+    "  poweroff, reboot  turn the machine off, or restart it\n"
     "Any other word runs /bin/WORD (or a path with a '/'). The programs in /bin:\n"
     "  hello [fail]      argv, environment and auxiliary vector as the kernel passed them;\n"
     "                    with \"fail\" it exits 3\n"
@@ -163,6 +165,10 @@ static int builtin(int count, char **words) {
     } else if (!strcmp(name, "exit")) {
         fflush(stdout);
         exit(count > 1 ? atoi(words[1]) : 0);
+    } else if (!strcmp(name, "poweroff") || !strcmp(name, "reboot")) {
+        fflush(stdout);
+        reboot(!strcmp(name, "reboot") ? RB_AUTOBOOT : RB_POWER_OFF); /* returns only on failure */
+        printf("%s: %s\n", name, strerror(errno));
     } else {
         return 0;
     }

@@ -1,6 +1,6 @@
-// Power off through ACPI: what `exit` in the shell (init ending with
-// status 0) or reboot(RB_POWER_OFF) does on a real PC, where QEMU's exit
-// port does not exist. The recipe every small kernel uses: find the FADT
+// Power off and reset through ACPI: what `exit` in the shell (init ending
+// with status 0), `poweroff` and `reboot` do on a real PC, where QEMU's
+// exit port does not exist. The recipe every small kernel uses: find the FADT
 // through the RSDP that GRUB hands over (multiboot2 tag), read the PM1
 // control ports from it, find the \_S5 package in the DSDT's AML for the
 // sleep type values, then write SLP_TYP | SLP_EN.
@@ -24,6 +24,8 @@ let sleepTypeA: u32 = 0;
 let sleepTypeB: u32 = 0;
 let smiCommand: u32 = 0;
 let acpiEnable: u32 = 0;
+let resetPort: u32 = 0; // the FADT's reset register, when it is an I/O port; 0 = none
+let resetValue: u32 = 0;
 
 /** Maps a table's header, then the whole table; its linear address, or 0 if it cannot be read. */
 function mapTable(physical: u64): u32 {
@@ -96,6 +98,11 @@ export function initAcpi(): void {
     return;
   }
   const length = load<u32>(fadt + 4);
+  // Reset register (ACPI 2+): supported (flags bit 10), and in I/O space (address space 1).
+  if (length >= 129 && (load<u32>(fadt + 112) & (1 << 10)) != 0 && load<u8>(fadt + 116) == 1) {
+    resetPort = <u32>load<u64>(fadt + 120);
+    resetValue = load<u8>(fadt + 128);
+  }
   const dsdt = mapTable(length >= 148 && load<u64>(fadt + 140) != 0 ? load<u64>(fadt + 140) : <u64>load<u32>(fadt + 40));
   if (dsdt == 0 || !findSleepTypes(dsdt)) {
     printf("acpi: no \\_S5 sleep type in the DSDT; at the end the machine halts instead of powering off\n");
@@ -122,4 +129,12 @@ export function acpiPowerOff(): void {
   const patience = tscAfter(1000000000); // the chipset takes a moment to cut the power
   while (rdtsc() < patience) {}
   printf("kernel: the machine did not power off\n");
+}
+
+/** Resets the machine through the FADT's reset register, if it has one; returns only if that did not work. */
+export function acpiReset(): void {
+  if (resetPort == 0) return;
+  outb(resetPort, resetValue);
+  const patience = tscAfter(1000000000);
+  while (rdtsc() < patience) {}
 }

@@ -2,7 +2,7 @@
 // yielding and sleeping, resource usage, and the signal calls accepted
 // for musl's sake (no signal is delivered yet).
 import { wrmsr } from "../arch/x86_64/cpu";
-import { ExitStatus, shutdown } from "../arch/x86_64/qemu_exit";
+import { ExitStatus, restart, shutdown, stop } from "../arch/x86_64/qemu_exit";
 import { print } from "../console/console";
 import { NOT_FOUND, lookupPath } from "../fs/initramfs";
 import { allocPages, freePages } from "../mm/buddy";
@@ -62,14 +62,16 @@ const REBOOT_POWER_OFF: u64 = 0x4321fedc;
 const REBOOT_RESTART: u64 = 0x01234567;
 const REBOOT_HALT: u64 = 0xcdef0123;
 
-/** reboot(2): power off, halt and restart all end the machine (under QEMU: exit). */
+/** reboot(2): power off, restart, or halt (under QEMU with exit=qemu, each ends the run as a success). */
 export function sysReboot(process: Process, magic: u64, command: u64): i64 {
   if ((magic & 0xffffffff) != REBOOT_MAGIC1) return -EINVAL;
   const c = command & 0xffffffff;
   if (c != REBOOT_POWER_OFF && c != REBOOT_RESTART && c != REBOOT_HALT) return -EINVAL;
-  print("kernel: power off requested by ");
+  print(c == REBOOT_RESTART ? "kernel: restart requested by " : c == REBOOT_HALT ? "kernel: halt requested by " : "kernel: power off requested by ");
   printProcess(process);
   print("\n");
+  if (c == REBOOT_RESTART) restart();
+  if (c == REBOOT_HALT) stop();
   shutdown(ExitStatus.Success);
   return 0;
 }

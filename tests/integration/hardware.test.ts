@@ -98,7 +98,7 @@ describe.concurrent("a USB keyboard (xHCI), on a machine without PS/2", () => {
   });
 });
 
-describe.concurrent("power off through ACPI, as on a PC without QEMU's exit port", () => {
+describe.concurrent("power off and restart, as on a PC without QEMU's exit port", () => {
   for (const firmware of ["bios", "uefi"] as const) {
     it(`under ${firmware === "bios" ? "SeaBIOS" : "OVMF"}: init exiting with 0 turns the machine off`, { timeout: TEST_TIMEOUT }, async () => {
       await withMachine({ ...MACHINE, firmware, cmdline: "init=/bin/hello" }, async (machine) => {
@@ -112,6 +112,17 @@ describe.concurrent("power off through ACPI, as on a PC without QEMU's exit port
       });
     });
   }
+
+  it("the shell's `reboot` restarts the machine (QEMU's -no-reboot turns the reset into an exit)", { timeout: TEST_TIMEOUT }, async () => {
+    await withMachine({ ...MACHINE, firmware: "bios", cmdline: "" }, async (machine) => {
+      await bootToPrompt(machine);
+      await machine.type("reboot\n");
+      expect(await machine.waitExit()).toBe(0);
+      const serial = machine.serial();
+      expect(serial).toContain("kernel: restart requested by sh[1]\n");
+      expect(serial).not.toContain("powering off");
+    });
+  });
 });
 
 describe.concurrent("screen and keyboard (SeaBIOS)", () => {

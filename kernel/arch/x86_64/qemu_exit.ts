@@ -13,7 +13,7 @@
 // command line `exit=qemu` enables the port: on a real PC, port 0xf4 may
 // belong to something else. There a successful end powers the machine off
 // through ACPI, and anything else halts with its report on the screen.
-import { acpiPowerOff } from "../../drivers/acpi";
+import { acpiPowerOff, acpiReset } from "../../drivers/acpi";
 import { disableInterrupts, halt, outb } from "./cpu";
 
 export const enum ExitStatus {
@@ -28,6 +28,28 @@ let exitPortEnabled = false;
 
 export function enableQemuExit(): void {
   exitPortEnabled = true;
+}
+
+const KEYBOARD_CONTROLLER: u32 = 0x64;
+const PULSE_RESET_LINE: u32 = 0xfe;
+
+/**
+ * Restarts the machine: the FADT's reset register, else the keyboard
+ * controller's reset line (with exit=qemu: the exit port, as a success).
+ */
+export function restart(): void {
+  disableInterrupts();
+  if (exitPortEnabled) outb(DEBUG_EXIT_PORT, ExitStatus.Success);
+  acpiReset();
+  outb(KEYBOARD_CONTROLLER, PULSE_RESET_LINE);
+  while (true) halt();
+}
+
+/** Stops the machine without powering it off (with exit=qemu: ends the run as a success). */
+export function stop(): void {
+  disableInterrupts();
+  if (exitPortEnabled) outb(DEBUG_EXIT_PORT, ExitStatus.Success);
+  while (true) halt();
 }
 
 export function shutdown(status: ExitStatus): void {
