@@ -70,11 +70,14 @@ function setUpKeyboard(port: u32): bool {
       // low-speed device gives bInterval in ms; a faster one gives n + 1.
       const interval = max(<u32>load<u8>(scratch + at + 6), 1);
       const exponent = portSpeed(port) >= 3 ? min(interval, 16) - 1 : min(31 - clz(interval) + 3, 10);
-      endpoint = address * 2 + 1;
+      const dci = address * 2 + 1;
       if (!request(0x00, 9, configuration, 0)) return false; // SET_CONFIGURATION
       if (!request(0x21, 0x0b, 0, <u32>keyboardInterface)) return false; // SET_PROTOCOL: boot
       request(0x21, 0x0a, 0, <u32>keyboardInterface); // SET_IDLE: report only on change (optional for the device)
-      return configureInterruptEndpoint(slot, port, endpoint, maxPacket, exponent, reportRing);
+      if (!configureInterruptEndpoint(slot, port, dci, maxPacket, exponent, reportRing)) return false;
+      // Only now may the timer's polling take events: until here they were the setup's.
+      endpoint = dci;
+      return true;
     }
   }
   return false;
