@@ -92,12 +92,13 @@ const unmapped = memory.data(512 * 8, 8); // the entries one page table gave up
 
 /**
  * Drops the mappings of the `n` entries in `unmapped`. Frames left with no
- * holder are freed together, a run of consecutive frames at a time:
- * anonymous memory touched in order usually sits in such runs.
+ * holder are freed together, a run of consecutive frames of one state at a
+ * time: anonymous memory touched in order usually sits in such runs.
  */
 function releaseUnmapped(space: AddressSpace, n: u32): void {
   let runStart: u32 = 0;
   let runLength: u32 = 0;
+  let runState: u8 = 0;
   let released: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const pfn = frameNumber(<u32>(load<u64>(unmapped + i * 8) & PTE_ADDRESS));
@@ -107,12 +108,13 @@ function releaseUnmapped(space: AddressSpace, n: u32): void {
     assert(f.refCount > 0 && f.mapCount > 0, "releaseUnmapped: frame has no holder");
     f.mapCount--;
     if (--f.refCount != 0) continue;
-    if (runLength != 0 && pfn == runStart + runLength) {
+    if (runLength != 0 && pfn == runStart + runLength && f.state == runState) {
       runLength++;
       continue;
     }
     if (runLength != 0) freeFrameRun(runStart, runLength);
     runStart = pfn;
+    runState = f.state;
     runLength = 1;
   }
   if (runLength != 0) freeFrameRun(runStart, runLength);

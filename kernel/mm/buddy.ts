@@ -3,8 +3,8 @@
 // through the free memory itself, so a free frame is never written.
 import { zeroPage } from "../arch/x86_64/cpu";
 import {
-  FRAME_BLOCK_HEAD, FRAME_BUDDY_HEAD, Frame, FrameState, NO_FRAME, frame, frameAddress, frameExists, frameNumber,
-  setFrameState,
+  FRAMES_PER_SECTION, FRAME_BLOCK_HEAD, FRAME_BUDDY_HEAD, FRAME_RECORD_SIZE, Frame, FrameState, NO_FRAME, frame,
+  frameAddress, frameExists, frameNumber, moveStateCounts, setFrameState,
 } from "./frame";
 
 export const MAX_ORDER: u32 = 10;
@@ -151,18 +151,26 @@ export function freePages(address: u32): void {
 }
 
 /**
- * Frees `count` single-frame blocks at consecutive frames from `first`
- * (what unmapping a range of anonymous memory usually gives back) as the
- * largest aligned blocks that fit, so the free lists see one operation per
- * block instead of a merge cascade per frame. The lists end up as if each
- * frame had been freed alone: every free block is merged as far as it goes.
+ * Frees `count` single-frame blocks at consecutive frames from `first`,
+ * all in one state (what unmapping a range of
+ * anonymous memory usually gives back), as the largest aligned blocks that
+ * fit, so the free lists see one operation per block instead of a merge
+ * cascade per frame. The lists end up as if each frame had been freed
+ * alone: every free block is merged as far as it goes.
  */
 export function freeFrameRun(first: u32, count: u32): void {
+  const state = frame(first).state;
+  let f = frame(first);
   for (let i: u32 = 0; i < count; i++) {
-    const f = frame(first + i);
-    assert((f.flags & FRAME_BLOCK_HEAD) != 0 && f.order == 0, "freeFrameRun: not a single-frame allocated block (double free?)");
-    markFree(f);
+    if (i != 0) f = ((first + i) & (FRAMES_PER_SECTION - 1)) == 0 ? frame(first + i) : changetype<Frame>(changetype<u32>(f) + FRAME_RECORD_SIZE);
+    const singleFrameOfRunState = (f.flags & FRAME_BLOCK_HEAD) != 0 && f.order == 0 && f.state == state;
+    assert(singleFrameOfRunState, "freeFrameRun: not a single-frame allocated block of the run's state (double free?)");
+    f.state = <u8>FrameState.Free;
+    f.refCount = 0;
+    f.mapCount = 0;
+    f.flags = 0;
   }
+  moveStateCounts(state, FrameState.Free, count);
   freeFrames += count;
   pushRun(first, count);
 }

@@ -123,6 +123,12 @@ export function resetStateCounts(holes: u32): void {
 }
 
 /** Moves one frame to `state`; the only writer of Frame.state after boot. */
+/** Moves `count` frames' worth of the per-state counts from `from` to `to`; the caller changes their records. */
+export function moveStateCounts(from: FrameState, to: FrameState, count: u32): void {
+  store<u32>(stateCounts + <u32>from * 4, load<u32>(stateCounts + <u32>from * 4) - count);
+  store<u32>(stateCounts + <u32>to * 4, load<u32>(stateCounts + <u32>to * 4) + count);
+}
+
 @inline export function setFrameState(f: Frame, state: FrameState): void {
   const from = stateCounts + <u32>f.state * 4;
   store<u32>(from, load<u32>(from) - 1);

@@ -261,13 +261,19 @@ describe("freeFrameRun: freeing runs of single frames at once", () => {
     }), { numRuns: 60 });
   });
 
-  it("rejects a run that holds a free frame or a frame of a larger block", () => {
+  it("rejects a run that holds a free frame, a frame of a larger block, or frames of two states", () => {
     const k = boot(pcMemoryMap(16 * MIB));
     const a = alloc(k, 0) / PAGE;
     k.exports.freePages(a * PAGE);
-    expectAssertion(() => k.exports.freeFrameRun(a, 1), BUDDY, "freeFrameRun: not a single-frame allocated block");
+    expectAssertion(() => k.exports.freeFrameRun(a, 1), BUDDY, "freeFrameRun: not a single-frame allocated block of the run's state");
     const block = alloc(k, 1) / PAGE;
-    expectAssertion(() => k.exports.freeFrameRun(block, 2), BUDDY, "freeFrameRun: not a single-frame allocated block");
+    expectAssertion(() => k.exports.freeFrameRun(block, 2), BUDDY, "freeFrameRun: not a single-frame allocated block of the run's state");
+    const held = allSingleFrames(k);
+    const pair = held.findIndex((address, i) => held[i + 1] === address + PAGE);
+    const first = held[pair] / PAGE;
+    k.exports.freePages((first + 1) * PAGE);
+    expect(alloc(k, 0, State.PageTable)).toBe((first + 1) * PAGE); // the same frame again, in another state
+    expectAssertion(() => k.exports.freeFrameRun(first, 2), BUDDY, "freeFrameRun: not a single-frame allocated block of the run's state");
   });
 });
 
