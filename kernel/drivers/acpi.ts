@@ -14,6 +14,7 @@ import { mapDeviceMemory } from "../mm/kernel_map";
 import { tscAfter } from "../time/clock";
 
 const SLP_EN: u32 = 1 << 13;
+const SLP_TYP_MASK: u32 = 7 << 10;
 const SCI_EN: u32 = 1;
 const TABLE_HEADER: u32 = 36;
 const FOUR_GIB: u64 = 1 << 32;
@@ -43,8 +44,10 @@ function mapTable(physical: u64): u32 {
 function findTable(signature: u32): u32 {
   const rsdp = bootInfo.rsdp;
   if (rsdp == 0) return 0;
-  const extended = load<u8>(rsdp + 15) >= 2 && bootInfo.rsdpLength >= 32;
-  const root = mapTable(extended ? load<u64>(rsdp + 24) : <u64>load<u32>(rsdp + 16));
+  // The XSDT (64-bit entries) when there is a usable one, else the RSDT.
+  let root = load<u8>(rsdp + 15) >= 2 && bootInfo.rsdpLength >= 32 ? mapTable(load<u64>(rsdp + 24)) : 0;
+  const extended = root != 0;
+  if (!extended) root = mapTable(<u64>load<u32>(rsdp + 16));
   if (root == 0) return 0;
   const entrySize: u32 = extended ? 8 : 4;
   const count = (load<u32>(root + 4) - TABLE_HEADER) / entrySize;
@@ -56,18 +59,21 @@ function findTable(signature: u32): u32 {
   return 0;
 }
 
-/** An AML integer constant at `at` (ZeroOp, OneOp, BytePrefix n, or a bare small value); -1 if something else. */
-function amlSmallInteger(at: u32): i32 {
+/** An AML integer constant at `at` (ZeroOp, OneOp, Byte/Word/DWordPrefix n), low bits only; -1 if something else. */
+function amlInteger(at: u32): i32 {
   const op = load<u8>(at);
   if (op == 0x00) return 0;
   if (op == 0x01) return 1;
   if (op == 0x0a) return load<u8>(at + 1);
+  if (op == 0x0b) return load<u16>(at + 1);
+  if (op == 0x0c) return <i32>(load<u32>(at + 1) & 0xffff);
   return -1;
 }
 
-/** Length in bytes of the AML element at `at` when it is a small integer (for stepping to the next one). */
-@inline function amlSmallIntegerSize(at: u32): u32 {
-  return load<u8>(at) == 0x0a ? 2 : 1;
+/** Length in bytes of the AML integer at `at` (for stepping to the next element). */
+function amlIntegerSize(at: u32): u32 {
+  const op = load<u8>(at);
+  return op == 0x0a ? 2 : op == 0x0b ? 3 : op == 0x0c ? 5 : 1;
 }
 
 /** Finds Name(\_S5, Package() { SLP_TYPa, SLP_TYPb, ... }) in the DSDT's AML. */
@@ -79,12 +85,13 @@ function findSleepTypes(dsdt: u32): bool {
     if (!nameOp || load<u8>(at + 4) != 0x12) continue; // NameOp ... PackageOp
     let element = at + 5;
     element += 1 + (<u32>load<u8>(element) >> 6); // PkgLength: the top two bits count the bytes that follow
-    element += 1; // NumElements
-    const a = amlSmallInteger(element);
-    if (a < 0) return false;
-    const b = amlSmallInteger(element + amlSmallIntegerSize(element));
-    sleepTypeA = <u32>a;
-    sleepTypeB = b < 0 ? 0 : <u32>b;
+    const count = load<u8>(element); // NumElements
+    element += 1;
+    const a = amlInteger(element);
+    if (count == 0 || a < 0) return false;
+    const b = count >= 2 ? amlInteger(element + amlIntegerSize(element)) : 0;
+    sleepTypeA = <u32>a & 7;
+    sleepTypeB = b < 0 ? 0 : <u32>b & 7;
     return true;
   }
   return false;
@@ -112,7 +119,16 @@ export function initAcpi(): void {
   acpiEnable = load<u8>(fadt + 52);
   pm1aControl = load<u32>(fadt + 64);
   pm1bControl = load<u32>(fadt + 68);
+  // ACPI 2+ may give the ports only as generic addresses (I/O space is 1).
+  if (pm1aControl == 0 && length >= 184 && load<u8>(fadt + 172) == 1) pm1aControl = <u32>load<u64>(fadt + 176);
+  if (pm1bControl == 0 && length >= 196 && load<u8>(fadt + 184) == 1) pm1bControl = <u32>load<u64>(fadt + 188);
   printf("acpi: power off through port %x (S5 sleep type %d)\n", pm1aControl, sleepTypeA);
+}
+
+function enterSleepState(port: u32, type: u32): void {
+  const value = (inw(port) & ~(SLP_TYP_MASK | SLP_EN)) | (type << 10);
+  outw(port, value);
+  outw(port, value | SLP_EN);
 }
 
 /** Powers the machine off if ACPI allows; returns only if it did not work. */
@@ -124,8 +140,9 @@ export function acpiPowerOff(): void {
     const deadline = tscAfter(1000000000);
     while ((inw(pm1aControl) & SCI_EN) == 0 && rdtsc() < deadline) {}
   }
-  outw(pm1aControl, (sleepTypeA << 10) | SLP_EN);
-  if (pm1bControl != 0) outw(pm1bControl, (sleepTypeB << 10) | SLP_EN);
+  // The sleep type first, then SLP_EN, keeping the register's other bits (SCI_EN among them), as ACPICA does.
+  enterSleepState(pm1aControl, sleepTypeA);
+  if (pm1bControl != 0) enterSleepState(pm1bControl, sleepTypeB);
   const patience = tscAfter(1000000000); // the chipset takes a moment to cut the power
   while (rdtsc() < patience) {}
   printf("kernel: the machine did not power off\n");

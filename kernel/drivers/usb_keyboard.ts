@@ -49,8 +49,11 @@ function setUpKeyboard(port: u32): bool {
   if (slot == 0) return false;
   const scratch = buffers + REPORTS_QUEUED * REPORT_BYTES;
   if (!getDescriptor(1, 8, scratch)) return false; // device descriptor: the first 8 bytes hold endpoint 0's packet size
-  const maxPacket0 = <u32>load<u8>(scratch + 7);
-  if (maxPacket0 != 8 && !updateMaxPacket(slot, maxPacket0, ep0)) return false;
+  // SuperSpeed devices give the size as a power of two; the controller was told 512, 64 or 8 by speed.
+  const superSpeed = portSpeed(port) >= 4;
+  const maxPacket0: u32 = superSpeed ? 1 << min(<u32>load<u8>(scratch + 7), 9) : load<u8>(scratch + 7);
+  const assumed: u32 = superSpeed ? 512 : portSpeed(port) == 3 ? 64 : 8;
+  if (maxPacket0 != assumed && !updateMaxPacket(slot, maxPacket0, ep0)) return false;
   if (!getDescriptor(2, 9, scratch)) return false; // configuration descriptor header
   const total = min(<u32>load<u16>(scratch + 2), 1024);
   const configuration = <u32>load<u8>(scratch + 5);
@@ -71,10 +74,11 @@ function setUpKeyboard(port: u32): bool {
       const interval = max(<u32>load<u8>(scratch + at + 6), 1);
       const exponent = portSpeed(port) >= 3 ? min(interval, 16) - 1 : min(31 - clz(interval) + 3, 10);
       const dci = address * 2 + 1;
+      // The controller learns of the endpoint before the device is configured (xHCI 4.3.5).
+      if (!configureInterruptEndpoint(slot, port, dci, maxPacket, exponent, reportRing)) return false;
       if (!request(0x00, 9, configuration, 0)) return false; // SET_CONFIGURATION
       if (!request(0x21, 0x0b, 0, <u32>keyboardInterface)) return false; // SET_PROTOCOL: boot
       request(0x21, 0x0a, 0, <u32>keyboardInterface); // SET_IDLE: report only on change (optional for the device)
-      if (!configureInterruptEndpoint(slot, port, dci, maxPacket, exponent, reportRing)) return false;
       // Only now may the timer's polling take events: until here they were the setup's.
       endpoint = dci;
       return true;
@@ -105,11 +109,14 @@ function queueReport(buffer: u32): void {
   queueTransferIn(reportRing, slot, endpoint, buffer, REPORT_BYTES);
 }
 
+const ROLLOVER: u8 = 0x01; // every key slot says "too many keys": the report holds no state
+
 function typeReport(report: u32): void {
+  if (load<u8>(report + 2) == ROLLOVER) return;
   const modifiers = <u32>load<u8>(report);
   for (let i: u32 = 2; i < REPORT_BYTES; i++) {
     const usage = <u32>load<u8>(report + i);
-    if (usage < FIRST_USAGE) continue; // none, or a rollover error
+    if (usage < FIRST_USAGE) continue; // no key
     let held = false;
     for (let j: u32 = 2; j < REPORT_BYTES; j++) if (load<u8>(previous + j) == usage) held = true;
     if (held) continue;
@@ -128,7 +135,7 @@ function typeReport(report: u32): void {
 /** Called on every timer tick: types the keys of any reports that arrived, and queues their buffers again. */
 export function pollUsbKeyboard(): void {
   if (endpoint == 0) return;
-  for (let buffer = nextCompletedTransfer(slot); buffer != 0; buffer = nextCompletedTransfer(slot)) {
+  for (let buffer = nextCompletedTransfer(slot, endpoint); buffer != 0; buffer = nextCompletedTransfer(slot, endpoint)) {
     if (transferSucceeded) typeReport(buffer);
     queueReport(buffer);
   }

@@ -11,7 +11,7 @@
 // A TRB (transfer request block), 16 bytes:
 //   0 parameter(u64)  8 status(u32)  12 control(u32): bit 0 cycle, 10..15 type
 import { memoryBarrier, mmioRead32, mmioWrite32, rdtsc } from "../arch/x86_64/cpu";
-import { allocPage } from "../mm/buddy";
+import { allocPage, allocPages } from "../mm/buddy";
 import { FrameState, PAGE_SIZE } from "../mm/frame";
 import { mapDeviceMemory } from "../mm/kernel_map";
 import { tscAfter } from "../time/clock";
@@ -54,6 +54,7 @@ const STS_NOT_READY: u32 = 1 << 11;
 const PORT_CONNECTED: u32 = 1 << 0;
 const PORT_ENABLED: u32 = 1 << 1;
 const PORT_RESET: u32 = 1 << 4;
+const PORT_POWER: u32 = 1 << 9;
 const PORT_RESET_CHANGE: u32 = 1 << 21;
 const PORT_CHANGE_BITS: u32 = 0x7f << 17; // write-1-to-clear status changes
 const MAX_SLOTS_USED: u32 = 8;
@@ -141,17 +142,20 @@ function consumeEvent(): void {
   write64(interrupter + 0x18, <u64>(eventRing + eventIndex * 16) | 8); // ERDP, clearing Event Handler Busy
 }
 
-/** Waits for an event of `type`, dropping others (port changes); false on timeout. */
-function waitEvent(type: u32): bool {
+/**
+ * Waits for the event of `type` about the TRB at `trb`, dropping others
+ * (port changes, late answers to requests that timed out); false on timeout.
+ */
+function waitEvent(type: u32, trb: u32): bool {
   const deadline = tscAfter(TIMEOUT_NS);
   while (rdtsc() < deadline) {
-    const trb = peekEvent();
-    if (trb == 0) continue;
-    eventParameter = load<u64>(trb);
-    eventStatus = load<u32>(trb + 8);
-    eventControl = load<u32>(trb + 12);
+    const event = peekEvent();
+    if (event == 0) continue;
+    eventParameter = load<u64>(event);
+    eventStatus = load<u32>(event + 8);
+    eventControl = load<u32>(event + 12);
     consumeEvent();
-    if ((eventControl >> 10 & 0x3f) == type) return true;
+    if ((eventControl >> 10 & 0x3f) == type && eventParameter == <u64>trb) return true;
   }
   return false;
 }
@@ -162,9 +166,14 @@ function waitEvent(type: u32): bool {
 
 /** Runs one command; true when it completed successfully (the slot it names is then in eventControl's top byte). */
 function command(parameter: u64, control: u32): bool {
-  enqueue(commandRing, parameter, 0, control);
+  const trb = enqueue(commandRing, parameter, 0, control);
   ringDoorbell(0, 0);
-  return waitEvent(TRB_COMMAND_COMPLETION) && completionCode() == COMPLETION_SUCCESS;
+  return waitEvent(TRB_COMMAND_COMPLETION, trb) && completionCode() == COMPLETION_SUCCESS;
+}
+
+function pause(nanoseconds: u64): void {
+  const until = tscAfter(nanoseconds);
+  while (rdtsc() < until) {}
 }
 
 /** Waits until (register & mask) == value; false on timeout. */
@@ -176,14 +185,28 @@ function waitRegister(register: u64, mask: u32, value: u32): bool {
   return true;
 }
 
-/** Asks the firmware to let go of the controller (USB legacy support capability), if it holds it. */
-function takeFromFirmware(capabilities: u64, extended: u32): void {
+const BIOS_OWNED: u32 = 1 << 16;
+const OS_OWNED: u32 = 1 << 24;
+// USB legacy support control: keep the reserved bits, drop the SMI enables, clear the SMI events (write 1).
+const LEGACY_KEEP: u32 = (0x7 << 1) | (0xff << 5) | (0x7 << 17);
+const LEGACY_SMI_EVENTS: u32 = 0x7 << 29;
+
+/**
+ * Takes the controller from the firmware (USB legacy support capability),
+ * if it holds it: asks, waits, and if the firmware does not answer, takes
+ * it anyway and stops its SMIs, as Linux does.
+ */
+function takeFromFirmware(capabilities: u64, extended: u32, size: u64): void {
   let at = extended;
-  while (at != 0) {
+  while (at != 0 && <u64>at + 8 <= size) {
     const header = mmioRead32(capabilities + at);
     if ((header & 0xff) == 1) {
-      mmioWrite32(capabilities + at, header | (1 << 24)); // OS owned
-      waitRegister(capabilities + at, 1 << 16, 0); // BIOS owned clears
+      mmioWrite32(capabilities + at, header | OS_OWNED);
+      if (!waitRegister(capabilities + at, BIOS_OWNED, 0)) {
+        mmioWrite32(capabilities + at, (mmioRead32(capabilities + at) & ~BIOS_OWNED) | OS_OWNED);
+      }
+      const control = capabilities + at + 4;
+      mmioWrite32(control, (mmioRead32(control) & LEGACY_KEEP) | LEGACY_SMI_EVENTS);
       return;
     }
     const next = (header >> 8) & 0xff;
@@ -208,9 +231,9 @@ export function controlTransfer(ring: Ring, slot: u32, setup: u64, length: u32, 
   const transferType: u32 = length == 0 ? 0 : 3; // no data, or IN
   enqueue(ring, setup, 8, (TRB_SETUP << 10) | IMMEDIATE | (transferType << 16));
   if (length != 0) enqueue(ring, buffer, length, (TRB_DATA << 10) | DIRECTION_IN);
-  enqueue(ring, 0, 0, (TRB_STATUS << 10) | IOC | (length == 0 ? DIRECTION_IN : 0));
+  const status = enqueue(ring, 0, 0, (TRB_STATUS << 10) | IOC | (length == 0 ? DIRECTION_IN : 0));
   ringDoorbell(slot, 1);
-  return waitEvent(TRB_TRANSFER_EVENT) && completionCode() == COMPLETION_SUCCESS;
+  return waitEvent(TRB_TRANSFER_EVENT, status) && completionCode() == COMPLETION_SUCCESS;
 }
 
 /** Queues a transfer IN of up to `length` bytes into `buffer` on `slot`'s endpoint `dci`; its completion comes back through nextCompletedTransfer. */
@@ -222,17 +245,17 @@ export function queueTransferIn(ring: Ring, slot: u32, dci: u32, buffer: u32, le
 export let transferSucceeded = false;
 
 /**
- * The buffer of the next transfer that completed on `slot` (0 when none
+ * The buffer of the next transfer that completed on `slot`'s endpoint `dci` (0 when none
  * is waiting), dropping other events. transferSucceeded says whether data
  * arrived (a short packet counts: a report may be shorter than asked).
  */
-export function nextCompletedTransfer(slot: u32): u32 {
+export function nextCompletedTransfer(slot: u32, dci: u32): u32 {
   for (let trb = peekEvent(); trb != 0; trb = peekEvent()) {
     const control = load<u32>(trb + 12);
     const code = load<u32>(trb + 8) >> 24;
     const request = <u32>load<u64>(trb); // the TRB that completed: its parameter is the buffer
     consumeEvent();
-    if ((control >> 10 & 0x3f) != TRB_TRANSFER_EVENT || control >> 24 != slot) continue;
+    if ((control >> 10 & 0x3f) != TRB_TRANSFER_EVENT || control >> 24 != slot || (control >> 16 & 0x1f) != dci) continue;
     transferSucceeded = code == COMPLETION_SUCCESS || code == COMPLETION_SHORT_PACKET;
     return <u32>load<u64>(request);
   }
@@ -261,6 +284,7 @@ export function addressDevice(port: u32, ep0: Ring): u32 {
   const maxPacket: u32 = speed >= 4 ? 512 : speed == 3 ? 64 : 8; // SuperSpeed, high speed, else full/low speed
   writeEndpointContext(contextAt(input, 2), 4, maxPacket, 0, ep0.base, 8);
   if (!command(input, (TRB_ADDRESS_DEVICE << 10) | (slot << 24))) return 0;
+  pause(2000000); // SET_ADDRESS recovery (USB 2 9.2.6.3)
   return slot;
 }
 
@@ -298,10 +322,10 @@ export function configureInterruptEndpoint(slot: u32, port: u32, dci: u32, maxPa
 
 // ---- the controller ---------------------------------------------------------
 
-/** Finds, resets and starts the first xHCI controller. Returns its port count, 0 if there is none or it failed. */
 /** Why startXhci found no controller to use (null: there is none). */
 export let xhciProblem: string | null = null;
 
+/** Finds, resets and starts the first xHCI controller. Returns its port count, 0 if there is none or it failed. */
 export function startXhci(): u32 {
   const location = findPciFunction(0x0c, 0x03, 0x30);
   if (location == NO_DEVICE) return 0;
@@ -314,6 +338,10 @@ export function startXhci(): u32 {
   if (!mapDeviceMemory(base, size)) return 0;
   pciEnableMemoryAndDma(location);
   const capabilities = base;
+  if (mmioRead32(capabilities) == 0xffffffff) { // powered down (D3) or gone: every register reads as ones
+    xhciProblem = "the xHCI controller does not answer; not used";
+    return 0;
+  }
   operational = capabilities + (mmioRead32(capabilities) & 0xff);
   doorbells = capabilities + (mmioRead32(capabilities + 0x14) & ~3);
   interrupter = capabilities + (mmioRead32(capabilities + 0x18) & ~0x1f) + 0x20;
@@ -322,7 +350,7 @@ export function startXhci(): u32 {
   const features = mmioRead32(capabilities + 0x10);
   contextSize = (features & 4) != 0 ? 64 : 32;
   portCount = structural1 >> 24;
-  takeFromFirmware(capabilities, (features >> 16) << 2);
+  takeFromFirmware(capabilities, (features >> 16) << 2, size);
 
   mmioWrite32(operational + USBCMD, mmioRead32(operational + USBCMD) & ~CMD_RUN);
   if (!waitRegister(operational + USBSTS, STS_HALTED, STS_HALTED)) return 0;
@@ -337,7 +365,7 @@ export function startXhci(): u32 {
   if (deviceContexts == 0 || eventRing == 0 || input == 0 || segmentTable == 0 || !newRing(commandRing)) return 0;
   const scratchpads = ((structural2 >> 21) & 0x1f) << 5 | (structural2 >> 27);
   if (scratchpads != 0) { // pages the controller keeps for itself, listed in an array that slot 0 points to
-    const array = newPage();
+    const array = allocPages(scratchpads > 512 ? 1 : 0, FrameState.KernelObject, true); // up to 1023 pointers
     if (array == 0) return 0;
     for (let i: u32 = 0; i < scratchpads; i++) {
       const page = newPage();
@@ -355,9 +383,7 @@ export function startXhci(): u32 {
   write64(interrupter + 0x10, segmentTable); // ERSTBA last: it starts the event ring
   mmioWrite32(operational + USBCMD, CMD_RUN);
   if (!waitRegister(operational + USBSTS, STS_HALTED, 0)) return 0;
-  // Ports report their devices only after power-on settles (USB 2 asks 100 ms at most).
-  const settled = tscAfter(100000000);
-  while (rdtsc() < settled) {}
+  pause(100000000); // ports report their devices only after power-on settles (USB 2 asks 100 ms at most)
   return portCount;
 }
 
@@ -369,13 +395,20 @@ export function portSpeed(port: u32): u32 {
 /** Resets port `port` (1-based) if a device is connected to it; true when it is then enabled. */
 export function resetPort(port: u32): bool {
   const register = operational + PORTSC + (port - 1) * 0x10;
-  const status = mmioRead32(register);
+  let status = mmioRead32(register);
+  if ((status & PORT_POWER) == 0) { // ports under power control start unpowered
+    mmioWrite32(register, (status & ~(PORT_ENABLED | PORT_CHANGE_BITS)) | PORT_POWER);
+    pause(20000000);
+    status = mmioRead32(register);
+  }
   if ((status & PORT_CONNECTED) == 0) return false;
   if ((status & PORT_ENABLED) != 0) return true; // USB 3 ports enable themselves
   // Preserve the port's settings, clear no change bit by accident, and never write PORT_ENABLED (writing 1 disables).
   mmioWrite32(register, (status & ~(PORT_ENABLED | PORT_CHANGE_BITS)) | PORT_RESET);
   if (!waitRegister(register, PORT_RESET_CHANGE, PORT_RESET_CHANGE)) return false;
   mmioWrite32(register, (mmioRead32(register) & ~(PORT_ENABLED | PORT_CHANGE_BITS)) | PORT_RESET_CHANGE);
-  return waitRegister(register, PORT_ENABLED, PORT_ENABLED);
+  if (!waitRegister(register, PORT_ENABLED, PORT_ENABLED)) return false;
+  pause(10000000); // reset recovery before the first request (USB 2 7.1.7.5)
+  return true;
 }
 

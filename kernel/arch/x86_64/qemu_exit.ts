@@ -14,7 +14,7 @@
 // belong to something else. There a successful end powers the machine off
 // through ACPI, and anything else halts with its report on the screen.
 import { acpiPowerOff, acpiReset } from "../../drivers/acpi";
-import { disableInterrupts, halt, outb } from "./cpu";
+import { disableInterrupts, halt, inb, outb } from "./cpu";
 
 export const enum ExitStatus {
   Success = 0x10,
@@ -31,17 +31,24 @@ export function enableQemuExit(): void {
 }
 
 const KEYBOARD_CONTROLLER: u32 = 0x64;
+const INPUT_BUFFER_FULL: u32 = 1 << 1;
 const PULSE_RESET_LINE: u32 = 0xfe;
+const RESET_CONTROL: u32 = 0xcf9; // PIIX and ICH chipsets
+const FULL_RESET: u32 = 0x06;
 
 /**
  * Restarts the machine: the FADT's reset register, else the keyboard
- * controller's reset line (with exit=qemu: the exit port, as a success).
+ * controller's reset line, else the chipset's reset control register
+ * (with exit=qemu: the exit port, as a success).
  */
 export function restart(): void {
   disableInterrupts();
   if (exitPortEnabled) outb(DEBUG_EXIT_PORT, ExitStatus.Success);
   acpiReset();
+  for (let tries = 0; tries < 100000 && (inb(KEYBOARD_CONTROLLER) & INPUT_BUFFER_FULL) != 0; tries++) {}
   outb(KEYBOARD_CONTROLLER, PULSE_RESET_LINE);
+  for (let tries = 0; tries < 1000000; tries++) inb(KEYBOARD_CONTROLLER); // give the line time to act
+  outb(RESET_CONTROL, FULL_RESET);
   while (true) halt();
 }
 
