@@ -54,12 +54,19 @@ export function findPciFunction(classCode: u32, subclass: u32, programming: u32,
   return NO_DEVICE;
 }
 
-/** Size in bytes of memory BAR 0, found by writing all ones and reading back (decoding must be off). */
+/**
+ * Size in bytes of memory BAR 0, found by writing all ones and reading
+ * back, with memory decoding off meanwhile so that nothing (firmware SMM
+ * code still driving the device, say) reaches the BAR while it moves.
+ */
 export function pciMemoryBar0Size(location: u32): u64 {
+  const command = pciRead32(location, 4) & 0xffff;
+  pciWrite32(location, 4, command & ~COMMAND_MEMORY);
   const saved = pciRead32(location, 0x10);
   pciWrite32(location, 0x10, 0xffffffff);
   const mask = pciRead32(location, 0x10) & 0xfffffff0;
   pciWrite32(location, 0x10, saved);
+  pciWrite32(location, 4, command);
   return mask == 0 ? 0 : <u64>(~mask) + 1;
 }
 
