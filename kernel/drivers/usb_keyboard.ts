@@ -1,13 +1,15 @@
 // A USB keyboard on the xHCI controller, in the HID boot protocol every
 // keyboard speaks (8-byte reports: modifier bits, a reserved byte, up to
 // six usage codes of keys held down). A key is typed when its code appears
-// in a report that did not hold it; Caps Lock, Ctrl and the US layout are
-// the PS/2 driver's (typeCharacter).
+// in a report that did not hold it, and repeats while held; Caps Lock, Ctrl
+// and the US layout are the PS/2 driver's (typeCharacter).
+import { rdtsc } from "../arch/x86_64/cpu";
 import { printf } from "../console/console";
 import { str } from "../lib/format";
 import { typeCharacter } from "../console/keyboard";
 import { allocPage } from "../mm/buddy";
 import { FrameState } from "../mm/frame";
+import { tscAfter } from "../time/clock";
 import {
   Ring, addressDevice, configureInterruptEndpoint, controlTransfer, nextCompletedTransfer, portSpeed, queueTransferIn, resetPort,
   setupPacket, startXhci, transferSucceeded, updateMaxPacket, xhciProblem,
@@ -110,13 +112,28 @@ function queueReport(buffer: u32): void {
 }
 
 const ROLLOVER: u8 = 0x01; // every key slot says "too many keys": the report holds no state
+// Typematic repeat, which a USB keyboard leaves to the host (a PS/2 one repeats by itself).
+const REPEAT_DELAY_NS: u64 = 500000000;
+const REPEAT_INTERVAL_NS: u64 = 33000000; // about 30 characters a second
+let repeatUsage: u32 = 0; // the last key pressed, while it is held
+let repeatAt: u64 = 0; // TSC value of its next repeat
+let heldModifiers: u32 = 0;
+
+function typeUsage(usage: u32): void {
+  const index = <i32>(usage - FIRST_USAGE);
+  if (index >= NORMAL.length) return;
+  const c = <u32>((heldModifiers & SHIFT_BITS) != 0 ? SHIFTED : NORMAL).charCodeAt(index);
+  typeCharacter(c, capsLock, (heldModifiers & CONTROL_BITS) != 0);
+}
 
 function typeReport(report: u32): void {
   if (load<u8>(report + 2) == ROLLOVER) return;
-  const modifiers = <u32>load<u8>(report);
+  heldModifiers = <u32>load<u8>(report);
+  let stillHeld = false;
   for (let i: u32 = 2; i < REPORT_BYTES; i++) {
     const usage = <u32>load<u8>(report + i);
     if (usage < FIRST_USAGE) continue; // no key
+    if (usage == repeatUsage) stillHeld = true;
     let held = false;
     for (let j: u32 = 2; j < REPORT_BYTES; j++) if (load<u8>(previous + j) == usage) held = true;
     if (held) continue;
@@ -124,19 +141,27 @@ function typeReport(report: u32): void {
       capsLock = !capsLock;
       continue;
     }
-    const index = <i32>(usage - FIRST_USAGE);
-    if (index >= NORMAL.length) continue;
-    const c = <u32>((modifiers & SHIFT_BITS) != 0 ? SHIFTED : NORMAL).charCodeAt(index);
-    typeCharacter(c, capsLock, (modifiers & CONTROL_BITS) != 0);
+    typeUsage(usage);
+    repeatUsage = usage;
+    repeatAt = tscAfter(REPEAT_DELAY_NS);
+    stillHeld = true;
   }
+  if (!stillHeld) repeatUsage = 0;
   memory.copy(previous, report, REPORT_BYTES);
 }
 
-/** Called on every timer tick: types the keys of any reports that arrived, and queues their buffers again. */
+/**
+ * Called on every timer tick: types the keys of any reports that arrived
+ * (queueing their buffers again), and repeats a key held long enough.
+ */
 export function pollUsbKeyboard(): void {
   if (endpoint == 0) return;
   for (let buffer = nextCompletedTransfer(slot, endpoint); buffer != 0; buffer = nextCompletedTransfer(slot, endpoint)) {
     if (transferSucceeded) typeReport(buffer);
     queueReport(buffer);
+  }
+  if (repeatUsage != 0 && rdtsc() >= repeatAt) {
+    typeUsage(repeatUsage);
+    repeatAt = tscAfter(REPEAT_INTERVAL_NS);
   }
 }

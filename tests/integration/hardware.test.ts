@@ -89,12 +89,18 @@ describe.concurrent("a USB keyboard (xHCI), on a machine without PS/2", () => {
   // Both firmwares drive the controller themselves before the kernel takes it over.
   for (const firmware of ["uefi", "bios"] as const) {
     const name = firmware === "uefi" ? "OVMF (UEFI)" : "SeaBIOS";
-    it(`under ${name}, takes typed commands with Shift, and Ctrl-D ends the shell`, { timeout: TEST_TIMEOUT }, async () => {
+    it(`under ${name}, takes typed commands with Shift, repeats a held key, and Ctrl-D ends the shell`, { timeout: TEST_TIMEOUT }, async () => {
       await withMachine({ ...MACHINE, firmware, usbKeyboardOnly: true }, async (machine) => {
         await bootToPrompt(machine);
         expect(machine.serial()).toMatch(/usb: keyboard on port \d+ of the xHCI controller/);
         await machine.type("echo Typed on USB: a-z [ok]!\n");
         await machine.expect("\nTyped on USB: a-z [ok]!\n");
+        // A held key repeats (the host's job with USB): held 2 s, it must come out many times.
+        await machine.type("echo ");
+        await machine.sendKey("z", 2000);
+        await machine.type("!\n");
+        const [line] = await machine.expect(/\n(z+)!\n/);
+        expect(line.trim().length - 1, line).toBeGreaterThanOrEqual(8);
         await machine.sendKey("ctrl-d");
         expect(await machine.waitExit()).toBe(EXIT_INIT_OK);
       });

@@ -227,9 +227,9 @@ export class Machine {
     return result;
   }
 
-  /** Presses and releases one key: a sendkey name such as "h", "ret", "shift-a", "ctrl-c". */
-  async sendKey(name: string): Promise<void> {
-    const output = await this.command(`sendkey ${name}`);
+  /** Presses and releases one key: a sendkey name such as "h", "ret", "shift-a", "ctrl-c"; held for `holdMs` if given. */
+  async sendKey(name: string, holdMs?: number): Promise<void> {
+    const output = await this.command(`sendkey ${name}${holdMs === undefined ? "" : ` ${holdMs}`}`);
     if (output) throw new Error(`sendkey ${name}: ${output}`);
   }
 
