@@ -208,6 +208,7 @@ static void check_child(void) {
 }
 
 int main(void) {
+    setvbuf(stdout, 0, _IOLBF, 0); /* results in order with the kernel's reports of the children it kills */
     check_header();
     check_clocks();
     check_libc_uses_vdso();
