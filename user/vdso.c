@@ -4,8 +4,9 @@
  * gettimeofday and time; their results lie between two real system calls
  * made just before and just after; libc uses it (its clock reads add no
  * system call to this process's count in /proc/self/faults); clocks it
- * does not handle fall back to the system call; its pages are read-only;
- * and a child after fork reads the clock through it too.
+ * does not handle fall back to the system call; its pages are read-only
+ * and /proc/self/maps shows them; and a child after fork reads the clock
+ * through it too.
  *
  * Prints "ok NAME" or "FAIL NAME: ..." per check, then "vdso: N failed";
  * exits 0 only if all pass. */
@@ -191,6 +192,31 @@ static void check_read_only(const char *name, volatile char *address) {
     check(name, WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, detail);
 }
 
+/* /proc/self/maps, in Linux's format, shows the two pages where the auxiliary vector says. */
+static void check_maps(void) {
+    char text[2048];
+    int fd = open("/proc/self/maps", O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
+    if (fd >= 0) close(fd);
+    if (n <= 0) {
+        check("maps", 0, "cannot read /proc/self/maps");
+        return;
+    }
+    text[n] = 0;
+    uintptr_t ehdr = (uintptr_t)vdso_header();
+    char vvar[64], vdso[64];
+    snprintf(vvar, sizeof vvar, "%08lx-%08lx r--p 00000000 00:00 0 [vvar]\n", ehdr - 4096, ehdr);
+    snprintf(vdso, sizeof vdso, "%08lx-%08lx r-xp 00001000 00:00 0 [vdso]\n", ehdr, ehdr + 4096);
+    int text_mapped = 0; /* a line for this program's code: executable, named by its path */
+    for (char *line = text, *end; (end = strchr(line, '\n')) != 0; line = end + 1) {
+        *end = 0;
+        if (strstr(line, " r-xp ") && strstr(line, " /bin/vdso")) text_mapped = 1;
+        *end = '\n';
+    }
+    check("maps-vvar-vdso", strstr(text, vvar) && strstr(text, vdso), text);
+    check("maps-stack-and-text", strstr(text, " [stack]\n") && text_mapped, text);
+}
+
 static void check_child(void) {
     pid_t child = fork();
     if (child == 0) {
@@ -214,6 +240,7 @@ int main(void) {
     check_libc_uses_vdso();
     check_read_only("vvar-read-only", (volatile char *)vdso_header() - 4096);
     check_read_only("text-read-only", (volatile char *)vdso_header() + 0x100);
+    check_maps();
     check_child();
     printf("vdso: %d failed\n", failures);
     return failures == 0 ? 0 : 1;

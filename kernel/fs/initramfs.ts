@@ -115,6 +115,15 @@ export function nextChild(directory: i32, cursor: u32): i32 {
   return NOT_FOUND;
 }
 
+/** An inode's path without the leading slash (address; see inodeNameLength). */
+export function inodeName(inode: i32): u32 {
+  return entry(inode).name;
+}
+
+export function inodeNameLength(inode: i32): u32 {
+  return entry(inode).nameLength;
+}
+
 /** The last path component of an inode's name (address; see inodeBaseNameLength). */
 export function inodeBaseName(inode: i32): u32 {
   const e = entry(inode);

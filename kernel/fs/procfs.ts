@@ -3,6 +3,7 @@
 //   /proc/meminfo      memory totals, Linux's field names where they fit
 //   /proc/self/stat    Linux's format; pid, comm, state, ppid, minflt are real
 //   /proc/self/faults  this process's page-fault, copy-on-write and system-call counts
+//   /proc/self/maps    its regions, in Linux's format (proc_maps.ts)
 //   /proc/processes    one line per process: pid, parent, state, resident KiB, name
 //   /proc/memcheck     drops unmapped cache pages, audits every frame's
 //                      counts (problems are printed on the console), and
@@ -20,6 +21,7 @@ import { formatInto, str } from "../lib/format";
 import { NAME_OFFSET, Process, ProcessState, processListHead, spaceOf } from "../proc/process";
 import { File, FileKind, newFile } from "./file";
 import { equalsAscii } from "../lib/ascii";
+import { formatMaps } from "./proc_maps";
 
 const TEXT_CAPACITY: u32 = 2048;
 
@@ -96,7 +98,7 @@ function processes(into: u32): u32 {
 export function isProcPath(path: u32, length: u32): bool {
   return equalsAscii(path, length, "/proc/meminfo") || equalsAscii(path, length, "/proc/self/stat") ||
     equalsAscii(path, length, "/proc/self/faults") || equalsAscii(path, length, "/proc/memcheck") ||
-    equalsAscii(path, length, "/proc/processes");
+    equalsAscii(path, length, "/proc/processes") || equalsAscii(path, length, "/proc/self/maps");
 }
 
 /** A File holding the text of /proc file `path`, for `process`; null when out of memory. */
@@ -108,6 +110,7 @@ export function openProcFile(process: Process, path: u32, length: u32): File | n
   else if (equalsAscii(path, length, "/proc/self/stat")) size = processStat(process, text);
   else if (equalsAscii(path, length, "/proc/memcheck")) size = memcheck(text);
   else if (equalsAscii(path, length, "/proc/processes")) size = processes(text);
+  else if (equalsAscii(path, length, "/proc/self/maps")) size = formatMaps(spaceOf(process), text, TEXT_CAPACITY);
   else size = processFaults(process, text);
   const file = newFile(FileKind.Generated, -1, 0);
   if (file == null) {

@@ -243,7 +243,8 @@ describe.concurrent("user programs: the vDSO", () => {
     expect(out.match(/^FAIL .*/gm), result.serial).toBeNull();
     for (const check of [
       "auxv-sysinfo-ehdr", "elf-header", "symbols", "monotonic", "realtime", "boottime", "cputime-falls-back",
-      "bad-clock-einval", "gettimeofday", "time", "libc-uses-vdso", "vvar-read-only", "text-read-only", "child-after-fork",
+      "bad-clock-einval", "gettimeofday", "time", "libc-uses-vdso", "vvar-read-only", "text-read-only", "maps-vvar-vdso",
+      "maps-stack-and-text", "child-after-fork",
     ]) expect(out, result.serial).toContain(`ok ${check}\n`);
     expect(out, result.serial).toContain("vdso: 0 failed\n");
     // The two writes are killed with the usual report: a write (error 7:
