@@ -1,7 +1,9 @@
 // The PS/2 keyboard (IRQ 1): scancode set 1 as the i8042 controller
-// translates it, a US layout, Shift, Ctrl and Caps Lock. Keys go to the
-// console's line discipline.
+// translates it, a US layout, Shift, Ctrl, Alt and Caps Lock; Ctrl-Alt-Del
+// restarts. Keys go to the console's line discipline.
 import { inb } from "../arch/x86_64/cpu";
+import { restart } from "../arch/x86_64/qemu_exit";
+import { print } from "./console";
 import { ttyInput } from "./tty";
 
 const DATA_PORT: u32 = 0x60;
@@ -12,26 +14,41 @@ const RELEASED: u32 = 0x80;
 const NORMAL = "\0\x1b1234567890-=\x7f\tqwertyuiop[]\n\0asdfghjkl;'`\0\\zxcvbnm,./\0*\0 ";
 const SHIFTED = "\0\x1b!@#$%^&*()_+\x7f\tQWERTYUIOP{}\n\0ASDFGHJKL:\"~\0|ZXCVBNM<>?\0*\0 ";
 
+const ALT: u32 = 0x38;
+const DELETE: u32 = 0x53; // E0-prefixed; without the prefix, the keypad's Del
+
 let shift = false;
 let control = false;
+let alt = false;
 let capsLock = false;
 let extended = false;
 
 function key(scancode: u32): void {
   const released = (scancode & RELEASED) != 0;
   const code = scancode & ~RELEASED;
-  if (extended) { // E0-prefixed keys: only right Ctrl matters here
+  if (extended) { // E0-prefixed keys: right Ctrl, right Alt and Delete matter here
     extended = false;
     if (code == 0x1d) control = !released;
+    else if (code == ALT) alt = !released;
+    else if (code == DELETE && !released) pressDelete(control, alt);
     return;
   }
   switch (code) {
     case 0x2a: case 0x36: shift = !released; return;
     case 0x1d: control = !released; return;
+    case ALT: alt = !released; return;
     case 0x3a: if (!released) capsLock = !capsLock; return;
+    case DELETE: if (!released) pressDelete(control, alt); return;
   }
   if (released || code >= <u32>NORMAL.length) return;
   typeCharacter(<u32>(shift ? SHIFTED : NORMAL).charCodeAt(<i32>code), capsLock, control);
+}
+
+/** Delete: with Ctrl and Alt held, the PC's old salute restarts the machine; alone it types nothing. */
+export function pressDelete(control: bool, alt: bool): void {
+  if (!control || !alt) return;
+  print("\nkernel: Ctrl-Alt-Del: restarting\n");
+  restart();
 }
 
 /**

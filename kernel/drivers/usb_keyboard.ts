@@ -6,7 +6,7 @@
 import { rdtsc } from "../arch/x86_64/cpu";
 import { printf } from "../console/console";
 import { str } from "../lib/format";
-import { typeCharacter } from "../console/keyboard";
+import { pressDelete, typeCharacter } from "../console/keyboard";
 import { allocPage } from "../mm/buddy";
 import { FrameState } from "../mm/frame";
 import { tscAfter } from "../time/clock";
@@ -20,7 +20,9 @@ const NORMAL = "abcdefghijklmnopqrstuvwxyz1234567890\n\x1b\x7f\t -=[]\\\0;'`,./"
 const SHIFTED = "ABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()\n\x1b\x7f\t _+{}|\0:\"~<>?";
 const FIRST_USAGE: u32 = 0x04;
 const CAPS_LOCK: u32 = 0x39;
+const DELETE: u32 = 0x4c;
 const CONTROL_BITS: u32 = 0x11; // left and right Ctrl
+const ALT_BITS: u32 = 0x44;
 const SHIFT_BITS: u32 = 0x22;
 const REPORT_BYTES: u32 = 8;
 const REPORTS_QUEUED: u32 = 8;
@@ -139,6 +141,10 @@ function typeReport(report: u32): void {
     if (held) continue;
     if (usage == CAPS_LOCK) {
       capsLock = !capsLock;
+      continue;
+    }
+    if (usage == DELETE) {
+      pressDelete((heldModifiers & CONTROL_BITS) != 0, (heldModifiers & ALT_BITS) != 0);
       continue;
     }
     typeUsage(usage);

@@ -89,7 +89,7 @@ describe.concurrent("a USB keyboard (xHCI), on a machine without PS/2", () => {
   // Both firmwares drive the controller themselves before the kernel takes it over.
   for (const firmware of ["uefi", "bios"] as const) {
     const name = firmware === "uefi" ? "OVMF (UEFI)" : "SeaBIOS";
-    it(`under ${name}, takes typed commands with Shift, repeats a held key, and Ctrl-D ends the shell`, { timeout: TEST_TIMEOUT }, async () => {
+    it(`under ${name}, takes typed commands with Shift, repeats a held key, and ${firmware === "uefi" ? "Ctrl-D ends the shell" : "Ctrl-Alt-Del restarts"}`, { timeout: TEST_TIMEOUT }, async () => {
       await withMachine({ ...MACHINE, firmware, usbKeyboardOnly: true }, async (machine) => {
         await bootToPrompt(machine);
         expect(machine.serial()).toMatch(/usb: keyboard on port \d+ of the xHCI controller/);
@@ -101,7 +101,12 @@ describe.concurrent("a USB keyboard (xHCI), on a machine without PS/2", () => {
         await machine.type("!\n");
         const [line] = await machine.expect(/\n(z+)!\n/);
         expect(line.trim().length - 1, line).toBeGreaterThanOrEqual(8);
-        await machine.sendKey("ctrl-d");
+        if (firmware === "uefi") {
+          await machine.sendKey("ctrl-d");
+        } else { // restarts; with exit=qemu the restart ends the run as a success
+          await machine.sendKey("ctrl-alt-delete");
+          await machine.expect("kernel: Ctrl-Alt-Del: restarting\n");
+        }
         expect(await machine.waitExit()).toBe(EXIT_INIT_OK);
       });
     });
@@ -122,6 +127,15 @@ describe.concurrent("power off and restart, as on a PC without QEMU's exit port"
       });
     });
   }
+
+  it("Ctrl-Alt-Del on the PS/2 keyboard restarts the machine", { timeout: TEST_TIMEOUT }, async () => {
+    await withMachine({ ...MACHINE, firmware: "bios", cmdline: "" }, async (machine) => {
+      await bootToPrompt(machine);
+      await machine.sendKey("ctrl-alt-delete");
+      expect(await machine.waitExit()).toBe(0); // the reset, under -no-reboot; a halted kernel would time out
+      expect(machine.serial()).toContain("kernel: Ctrl-Alt-Del: restarting\n");
+    });
+  });
 
   it("the shell's `reboot` restarts the machine (QEMU's -no-reboot turns the reset into an exit)", { timeout: TEST_TIMEOUT }, async () => {
     await withMachine({ ...MACHINE, firmware: "bios", cmdline: "" }, async (machine) => {
