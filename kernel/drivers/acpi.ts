@@ -76,25 +76,31 @@ function amlIntegerSize(at: u32): u32 {
   return op == 0x0a ? 2 : op == 0x0b ? 3 : op == 0x0c ? 5 : 1;
 }
 
-/** Finds Name(\_S5, Package() { SLP_TYPa, SLP_TYPb, ... }) in the DSDT's AML. */
-function findSleepTypes(dsdt: u32): bool {
+/**
+ * The sleep types of Name(\_S5, Package() { SLP_TYPa, SLP_TYPb, ... }) in
+ * the DSDT at `dsdt`: SLP_TYPa | SLP_TYPb << 8 (each 3 bits; b is 0 when
+ * the package holds one value), or -1 if there is no such package.
+ */
+export function sleepTypesIn(dsdt: u32): i32 {
   const end = dsdt + load<u32>(dsdt + 4);
-  for (let at = dsdt + TABLE_HEADER; at + 8 < end; at++) {
+  // "_S5_", PackageOp, PkgLength, NumElements: 7 bytes before the first value.
+  for (let at = dsdt + TABLE_HEADER; at + 7 < end; at++) {
     if (load<u32>(at) != 0x5f35535f) continue; // "_S5_"
     const nameOp = load<u8>(at - 1) == 0x08 || (load<u8>(at - 1) == 0x5c && load<u8>(at - 2) == 0x08);
     if (!nameOp || load<u8>(at + 4) != 0x12) continue; // NameOp ... PackageOp
     let element = at + 5;
     element += 1 + (<u32>load<u8>(element) >> 6); // PkgLength: the top two bits count the bytes that follow
+    if (element + 2 > end) return -1;
     const count = load<u8>(element); // NumElements
     element += 1;
+    if (count == 0 || element + amlIntegerSize(element) > end) return -1;
     const a = amlInteger(element);
-    if (count == 0 || a < 0) return false;
-    const b = count >= 2 ? amlInteger(element + amlIntegerSize(element)) : 0;
-    sleepTypeA = <u32>a & 7;
-    sleepTypeB = b < 0 ? 0 : <u32>b & 7;
-    return true;
+    if (a < 0) return -1;
+    element += amlIntegerSize(element);
+    const b = count >= 2 && element < end && element + amlIntegerSize(element) <= end ? amlInteger(element) : 0;
+    return (a & 7) | ((b < 0 ? 0 : b & 7) << 8);
   }
-  return false;
+  return -1;
 }
 
 /** Reads what powering off needs; says at boot whether the machine can be powered off. */
@@ -111,10 +117,13 @@ export function initAcpi(): void {
     resetValue = load<u8>(fadt + 128);
   }
   const dsdt = mapTable(length >= 148 && load<u64>(fadt + 140) != 0 ? load<u64>(fadt + 140) : <u64>load<u32>(fadt + 40));
-  if (dsdt == 0 || !findSleepTypes(dsdt)) {
+  const types = dsdt == 0 ? -1 : sleepTypesIn(dsdt);
+  if (types < 0) {
     printf("acpi: no \\_S5 sleep type in the DSDT; at the end the machine halts instead of powering off\n");
     return;
   }
+  sleepTypeA = <u32>types & 7;
+  sleepTypeB = <u32>types >> 8;
   smiCommand = load<u32>(fadt + 48);
   acpiEnable = load<u8>(fadt + 52);
   pm1aControl = load<u32>(fadt + 64);

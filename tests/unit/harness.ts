@@ -58,6 +58,7 @@ import {
   forEachCachedPage, getCachedPage as kernelGetCachedPage, reclaimCachePages as kernelReclaimCachePages,
 } from "../../kernel/mm/page_cache";
 import { cmosHour as kernelCmosHour, mulShift32 as kernelMulShift32 } from "../../kernel/time/clock";
+import { sleepTypesIn as kernelSleepTypesIn } from "../../kernel/drivers/acpi";
 
 export function format(into: usize, size: u32, fmt: string, a: u64, b: u64, c: u64, d: u64, e: u64, f: u64): u32 {
   return formatInto(into, size, fmt, a, b, c, d, e, f);
@@ -425,4 +426,8 @@ export function mulShift32(a: u64, b: u64): u64 {
 
 export function cmosHour(hourByte: u32, status: u32): u32 {
   return kernelCmosHour(hourByte, status);
+}
+
+export function sleepTypesIn(dsdt: u32): i32 {
+  return kernelSleepTypesIn(dsdt);
 }

@@ -74,6 +74,7 @@ export interface UnitExports {
   checkElf(image: number, size: number): number;
   mulShift32(a: bigint, b: bigint): bigint;
   cmosHour(hourByte: number, status: number): number;
+  sleepTypesIn(dsdt: number): number;
   getElfEntry(): bigint;
   getElfProgramHeaders(): bigint;
   getElfProgramHeaderCount(): number;
