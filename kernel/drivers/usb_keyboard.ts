@@ -11,8 +11,8 @@ import { allocPage } from "../mm/buddy";
 import { FrameState } from "../mm/frame";
 import { tscAfter } from "../time/clock";
 import {
-  Ring, addressDevice, configureInterruptEndpoint, controlTransfer, nextCompletedTransfer, portSpeed, queueTransferIn, resetPort,
-  setupPacket, startXhci, transferSucceeded, updateMaxPacket, xhciProblem,
+  Ring, addressDevice, configureInterruptEndpoint, controlTransfer, initialMaxPacket0, nextCompletedTransfer, portSpeed,
+  queueTransferIn, resetPort, setupPacket, startXhci, transferSucceeded, updateMaxPacket, xhciProblem,
 } from "./xhci";
 
 // Usage codes 0x04..0x38 (letters, digits, Enter, Esc, Backspace, Tab, space, punctuation); "\0": no character.
@@ -53,11 +53,10 @@ function setUpKeyboard(port: u32): bool {
   if (slot == 0) return false;
   const scratch = buffers + REPORTS_QUEUED * REPORT_BYTES;
   if (!getDescriptor(1, 8, scratch)) return false; // device descriptor: the first 8 bytes hold endpoint 0's packet size
-  // SuperSpeed devices give the size as a power of two; the controller was told 512, 64 or 8 by speed.
-  const superSpeed = portSpeed(port) >= 4;
-  const maxPacket0: u32 = superSpeed ? 1 << min(<u32>load<u8>(scratch + 7), 9) : load<u8>(scratch + 7);
-  const assumed: u32 = superSpeed ? 512 : portSpeed(port) == 3 ? 64 : 8;
-  if (maxPacket0 != assumed && !updateMaxPacket(slot, maxPacket0, ep0)) return false;
+  // SuperSpeed devices give the size as a power of two.
+  const speed = portSpeed(port);
+  const maxPacket0: u32 = speed >= 4 ? 1 << min(<u32>load<u8>(scratch + 7), 9) : load<u8>(scratch + 7);
+  if (maxPacket0 != initialMaxPacket0(speed) && !updateMaxPacket(slot, maxPacket0, ep0)) return false;
   if (!getDescriptor(2, 9, scratch)) return false; // configuration descriptor header
   const total = min(<u32>load<u16>(scratch + 2), 1024);
   const configuration = <u32>load<u8>(scratch + 5);
@@ -76,7 +75,7 @@ function setUpKeyboard(port: u32): bool {
       // xHCI wants the polling interval as n for 2^n * 125 us. A full- or
       // low-speed device gives bInterval in ms; a faster one gives n + 1.
       const interval = max(<u32>load<u8>(scratch + at + 6), 1);
-      const exponent = portSpeed(port) >= 3 ? min(interval, 16) - 1 : min(31 - clz(interval) + 3, 10);
+      const exponent = speed >= 3 ? min(interval, 16) - 1 : min(31 - clz(interval) + 3, 10);
       const dci = address * 2 + 1;
       // The controller learns of the endpoint before the device is configured (xHCI 4.3.5).
       if (!configureInterruptEndpoint(slot, port, dci, maxPacket, exponent, reportRing)) return false;

@@ -267,6 +267,11 @@ export function setupPacket(requestType: u32, request: u32, value: u32, index: u
   return <u64>requestType | (<u64>request << 8) | (<u64>value << 16) | (<u64>index << 32) | (<u64>length << 48);
 }
 
+/** Endpoint 0's packet size before the device descriptor is read: SuperSpeed 512, high speed 64, else 8. */
+export function initialMaxPacket0(speed: u32): u32 {
+  return speed >= 4 ? 512 : speed == 3 ? 64 : 8;
+}
+
 /** Enables a slot and addresses the device on `port` (1-based) through `ep0`; returns the slot, 0 on failure. */
 export function addressDevice(port: u32, ep0: Ring): u32 {
   const speed = portSpeed(port);
@@ -281,8 +286,7 @@ export function addressDevice(port: u32, ep0: Ring): u32 {
   const slotContext = contextAt(input, 1);
   store<u32>(slotContext, (1 << 27) | (speed << 20)); // one context entry
   store<u32>(slotContext + 4, port << 16);
-  const maxPacket: u32 = speed >= 4 ? 512 : speed == 3 ? 64 : 8; // SuperSpeed, high speed, else full/low speed
-  writeEndpointContext(contextAt(input, 2), 4, maxPacket, 0, ep0.base, 8);
+  writeEndpointContext(contextAt(input, 2), 4, initialMaxPacket0(speed), 0, ep0.base, 8);
   if (!command(input, (TRB_ADDRESS_DEVICE << 10) | (slot << 24))) return 0;
   pause(2000000); // SET_ADDRESS recovery (USB 2 9.2.6.3)
   return slot;

@@ -131,11 +131,17 @@ export function allocPages(order: u32, state: FrameState, zeroed: bool): u32 {
   return allocPages(0, state, zeroed);
 }
 
-@inline function markFree(f: Frame): void {
-  setFrameState(f, FrameState.Free);
+/** A freed frame's record, its state count already moved: Free, no holders, no flags. */
+@inline function clearFreedRecord(f: Frame): void {
+  f.state = <u8>FrameState.Free;
   f.refCount = 0;
   f.mapCount = 0;
   f.flags = 0;
+}
+
+@inline function markFree(f: Frame): void {
+  moveStateCounts(<FrameState>f.state, FrameState.Free, 1);
+  clearFreedRecord(f);
 }
 
 /** Returns the block allocated at physical `address` to the free lists, merging buddies. */
@@ -152,9 +158,8 @@ export function freePages(address: u32): void {
 
 /**
  * Frees `count` single-frame blocks at consecutive frames from `first`,
- * all in one state (what unmapping a range of
- * anonymous memory usually gives back), as the largest aligned blocks that
- * fit, so the free lists see one operation per block instead of a merge
+ * all in one state (what unmapping a range of anonymous memory usually
+ * gives back), as the largest aligned blocks that fit, so the free lists see one operation per block instead of a merge
  * cascade per frame. The lists end up as if each frame had been freed
  * alone: every free block is merged as far as it goes.
  */
@@ -165,10 +170,7 @@ export function freeFrameRun(first: u32, count: u32): void {
     if (i != 0) f = ((first + i) & (FRAMES_PER_SECTION - 1)) == 0 ? frame(first + i) : changetype<Frame>(changetype<u32>(f) + FRAME_RECORD_SIZE);
     const singleFrameOfRunState = (f.flags & FRAME_BLOCK_HEAD) != 0 && f.order == 0 && f.state == state;
     assert(singleFrameOfRunState, "freeFrameRun: not a single-frame allocated block of the run's state (double free?)");
-    f.state = <u8>FrameState.Free;
-    f.refCount = 0;
-    f.mapCount = 0;
-    f.flags = 0;
+    clearFreedRecord(f);
   }
   moveStateCounts(state, FrameState.Free, count);
   freeFrames += count;

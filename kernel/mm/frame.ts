@@ -109,7 +109,7 @@ export function frameStateName(state: u32): string {
   }
 }
 
-// Frames per state, kept current by every state change (setFrameState).
+// Frames per state, kept current by every state change (setFrameState, moveStateCounts).
 const stateCounts = memory.data(FRAME_STATE_COUNT * 4, 8);
 
 /** Starts the counts with every recorded frame a hole. */
@@ -122,17 +122,17 @@ export function resetStateCounts(holes: u32): void {
   return load<u32>(stateCounts + <u32>state * 4);
 }
 
-/** Moves one frame to `state`; the only writer of Frame.state after boot. */
-/** Moves `count` frames' worth of the per-state counts from `from` to `to`; the caller changes their records. */
-export function moveStateCounts(from: FrameState, to: FrameState, count: u32): void {
+/**
+ * Moves `count` frames' worth of the per-state counts from `from` to `to`;
+ * the caller changes their records (freeFrameRun does a run at a time).
+ */
+@inline export function moveStateCounts(from: FrameState, to: FrameState, count: u32): void {
   store<u32>(stateCounts + <u32>from * 4, load<u32>(stateCounts + <u32>from * 4) - count);
   store<u32>(stateCounts + <u32>to * 4, load<u32>(stateCounts + <u32>to * 4) + count);
 }
 
+/** Moves one frame to `state`, keeping the counts current. */
 @inline export function setFrameState(f: Frame, state: FrameState): void {
-  const from = stateCounts + <u32>f.state * 4;
-  store<u32>(from, load<u32>(from) - 1);
-  const to = stateCounts + <u32>state * 4;
-  store<u32>(to, load<u32>(to) + 1);
+  moveStateCounts(<FrameState>f.state, state, 1);
   f.state = <u8>state;
 }

@@ -122,7 +122,7 @@ function markFrames(start: u64, end: u64, state: FrameState, fromMask: u32): voi
   }
 }
 
-// Page-rounded edges of an entry as the states below 4 GiB take them:
+// Page-rounded edges of an entry as the frame states take them:
 // available RAM counts whole pages only, any other type claims every page
 // it touches.
 @inline function entryStart(region: MemoryRegion): u64 {
@@ -197,9 +197,8 @@ export function initFrameDatabase(): bool {
   for (let i: u32 = 0; i < bootInfo.regionCount; i++) {
     const region = memoryRegion(i);
     if (region.type != MemoryType.Available) continue;
-    const start = pageUp(region.base);
-    const end = pageDown(region.base + region.length);
-    const limit = min(end, FOUR_GIB);
+    const start = entryStart(region);
+    const limit = min(entryEnd(region), FOUR_GIB);
     for (let at = start; at < limit; at = (at / SECTION_BYTES + 1) * SECTION_BYTES) {
       const section = <u32>(at / SECTION_BYTES);
       if (load<u8>(present + section) == 0) sectionCount++;
@@ -236,14 +235,12 @@ const FREE: u32 = 1 << FrameState.Free;
 function populateStates(): void {
   for (let i: u32 = 0; i < bootInfo.regionCount; i++) {
     const region = memoryRegion(i);
-    if (region.type == MemoryType.Available) {
-      markFrames(pageUp(region.base), pageDown(region.base + region.length), FrameState.Free, HOLE);
-    }
+    if (region.type == MemoryType.Available) markFrames(entryStart(region), entryEnd(region), FrameState.Free, HOLE);
   }
   for (let i: u32 = 0; i < bootInfo.regionCount; i++) {
     const region = memoryRegion(i);
     if (region.type != MemoryType.Available) {
-      markFrames(pageDown(region.base), pageUp(region.base + region.length), FrameState.FirmwareReserved, HOLE | FREE);
+      markFrames(entryStart(region), entryEnd(region), FrameState.FirmwareReserved, HOLE | FREE);
     }
   }
   // Frame 0 stays out of use: address 0 is the null pointer, and physical

@@ -11,8 +11,7 @@ import { PAGE_SIZE } from "./frame";
 import { framebufferBytes } from "../console/framebuffer";
 import {
   HUGE_PAGE_SIZE, MapResult, PTE_CACHE_DISABLE, PTE_GLOBAL, PTE_NO_EXECUTE, PTE_WRITABLE, PTE_WRITE_THROUGH, allocTable,
-  mapHugePage, mapPage,
-  setNoExecuteSupported,
+  mapHugePage, mapPage, setNoExecuteSupported,
 } from "./page_table";
 
 const FOUR_GIB: u64 = 1 << 32;

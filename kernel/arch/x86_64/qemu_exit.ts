@@ -42,8 +42,7 @@ const FULL_RESET: u32 = 0x06;
  * (with exit=qemu: the exit port, as a success).
  */
 export function restart(): void {
-  disableInterrupts();
-  if (exitPortEnabled) outb(DEBUG_EXIT_PORT, ExitStatus.Success);
+  endRun(ExitStatus.Success);
   acpiReset();
   for (let tries = 0; tries < 100000 && (inb(KEYBOARD_CONTROLLER) & INPUT_BUFFER_FULL) != 0; tries++) {}
   outb(KEYBOARD_CONTROLLER, PULSE_RESET_LINE);
@@ -54,14 +53,18 @@ export function restart(): void {
 
 /** Stops the machine without powering it off (with exit=qemu: ends the run as a success). */
 export function stop(): void {
-  disableInterrupts();
-  if (exitPortEnabled) outb(DEBUG_EXIT_PORT, ExitStatus.Success);
+  endRun(ExitStatus.Success);
   while (true) halt();
 }
 
 export function shutdown(status: ExitStatus): void {
+  endRun(status);
+  if (status == ExitStatus.Success) acpiPowerOff();
+  while (true) halt();
+}
+
+/** The common start of every ending: no more interrupts, and under QEMU with exit=qemu, the exit itself. */
+function endRun(status: ExitStatus): void {
   disableInterrupts();
   if (exitPortEnabled) outb(DEBUG_EXIT_PORT, status);
-  else if (status == ExitStatus.Success) acpiPowerOff();
-  while (true) halt();
 }
