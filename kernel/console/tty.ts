@@ -27,6 +27,7 @@ const channel = memory.data(4, 4); // what readers sleep on
 
 export const TTY_INTERRUPTED: i64 = -1;
 export const TTY_FAULT: i64 = -2;
+export const TTY_WOULD_BLOCK: i64 = -3; // EAGAIN: no line yet, and the reader does not wait
 
 function commitLine(): void {
   for (let i: u32 = 0; i < lineLength && readyCount < READY_SIZE; i++) {
@@ -75,8 +76,8 @@ export function ttyInput(byte: u32): void {
   }
 }
 
-/** read() on the console: at most one line; 0 at end of input. */
-export function ttyRead(space: AddressSpace, to: u64, count: u64): i64 {
+/** read() on the console: at most one line; 0 at end of input. Waits for a line unless `nonblocking`. */
+export function ttyRead(space: AddressSpace, to: u64, count: u64, nonblocking: bool): i64 {
   if (count == 0) return 0;
   while (true) {
     if (readyCount > 0) {
@@ -97,6 +98,7 @@ export function ttyRead(space: AddressSpace, to: u64, count: u64): i64 {
       endOfFile = false;
       return 0;
     }
+    if (nonblocking) return TTY_WOULD_BLOCK;
     if (signalPending()) return TTY_INTERRUPTED;
     if (currentProcess().pid == 1 && interruptInit) {
       interruptInit = false;

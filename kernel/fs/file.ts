@@ -1,9 +1,27 @@
-// Open files and the per-process descriptor table. A File is shared by
-// every descriptor that refers to it (dup, fork) and counts them.
+// Open files and the per-process descriptor table. A File (Linux's struct
+// file) is shared by every descriptor that refers to it (dup, fork) and
+// counts them; it holds the access mode and the status flags (O_NONBLOCK,
+// O_APPEND), which fcntl(F_SETFL) changes for every such descriptor at
+// once. Close-on-exec belongs to the descriptor, not the File: it lives in
+// bit 0 of the descriptor's table slot (Files are slab objects, at least
+// 16-byte aligned).
 import { kfree, kmalloc } from "../mm/slab";
 import { Pipe, closePipeEnd } from "./pipe";
 
 export const FILE_TABLE_SIZE: u32 = 64;
+
+export const O_ACCMODE: u32 = 3;
+export const O_WRONLY: u32 = 1;
+export const O_RDWR: u32 = 2;
+export const O_APPEND: u32 = 0o2000;
+export const O_NONBLOCK: u32 = 0o4000;
+export const O_NOATIME: u32 = 0o1000000;
+export const O_CLOEXEC: u32 = 0o2000000;
+/** The status flags a File keeps and F_SETFL may change (O_ASYNC and O_DIRECT are refused). */
+export const STATUS_FLAGS: u32 = O_APPEND | O_NONBLOCK | O_NOATIME;
+
+/** Descriptor flag (fcntl F_GETFD/F_SETFD). */
+export const FD_CLOEXEC: u32 = 1;
 
 export const enum FileKind {
   Console = 1, // the serial console: standard input, output and error
@@ -15,7 +33,7 @@ export const enum FileKind {
 }
 
 /**
- *   0 kind  4 refCount  8 inode(i32)  12 flags (open flags)  16 offset(u64)
+ *   0 kind  4 refCount  8 inode(i32)  12 flags (access mode | status flags)  16 offset(u64)
  *  24 data  28 size   (Generated files: their text, kmalloc'd)
  */
 @unmanaged export class File {
@@ -29,6 +47,7 @@ export const enum FileKind {
 }
 const FILE_SIZE: u32 = 32;
 
+/** A new File with one reference; `flags` are open flags (only the access mode and status flags are kept). */
 export function newFile(kind: FileKind, inode: i32, flags: u32): File | null {
   const address = kmalloc(FILE_SIZE);
   if (address == 0) return null;
@@ -36,8 +55,17 @@ export function newFile(kind: FileKind, inode: i32, flags: u32): File | null {
   file.kind = kind;
   file.refCount = 1;
   file.inode = inode;
-  file.flags = flags;
+  file.flags = flags & (O_ACCMODE | STATUS_FLAGS);
   return file;
+}
+
+/** An O_PATH descriptor: it names a file and can neither read nor write it. */
+@inline export function isPathOnly(file: File): bool {
+  return (file.flags & O_ACCMODE) == O_ACCMODE;
+}
+
+@inline export function isNonBlocking(file: File): bool {
+  return (file.flags & O_NONBLOCK) != 0;
 }
 
 export function releaseFile(file: File): void {
@@ -50,49 +78,93 @@ export function releaseFile(file: File): void {
   kfree(changetype<u32>(file));
 }
 
+@inline function slot(table: u32, fd: u32): u32 {
+  return table + fd * 4;
+}
+
+@inline function fileIn(entry: u32): u32 {
+  return entry & ~FD_CLOEXEC;
+}
+
 /** The File behind descriptor `fd` in `table`, or null. */
 export function fileAt(table: u32, fd: i64): File | null {
   if (fd < 0 || fd >= <i64>FILE_TABLE_SIZE) return null;
-  const file = load<u32>(table + <u32>fd * 4);
+  const file = fileIn(load<u32>(slot(table, <u32>fd)));
   return file == 0 ? null : changetype<File>(file);
 }
 
-/** Installs `file` at the lowest free descriptor; -1 if the table is full. */
-export function installFile(table: u32, file: File): i32 {
-  for (let fd: u32 = 0; fd < FILE_TABLE_SIZE; fd++) {
-    if (load<u32>(table + fd * 4) == 0) {
-      store<u32>(table + fd * 4, changetype<u32>(file));
+/** Descriptor flags (FD_CLOEXEC) of an open descriptor. */
+export function descriptorFlags(table: u32, fd: u32): u32 {
+  return load<u32>(slot(table, fd)) & FD_CLOEXEC;
+}
+
+export function setDescriptorFlags(table: u32, fd: u32, flags: u32): void {
+  const at = slot(table, fd);
+  store<u32>(at, fileIn(load<u32>(at)) | (flags & FD_CLOEXEC));
+}
+
+/**
+ * Installs `file` (taking over the caller's reference) at the lowest free
+ * descriptor >= `lowest`, with descriptor flags `fdFlags`; -1 if none is free.
+ */
+export function installFileFrom(table: u32, file: File, lowest: u32, fdFlags: u32): i32 {
+  assert((changetype<u32>(file) & FD_CLOEXEC) == 0, "installFileFrom: File not aligned, the flag bit would corrupt it");
+  for (let fd = lowest; fd < FILE_TABLE_SIZE; fd++) {
+    if (load<u32>(slot(table, fd)) == 0) {
+      store<u32>(slot(table, fd), changetype<u32>(file) | (fdFlags & FD_CLOEXEC));
       return <i32>fd;
     }
   }
   return -1;
+}
+
+/** Installs `file` (taking over the caller's reference) at the lowest free descriptor; -1 if the table is full. */
+export function installFile(table: u32, file: File, fdFlags: u32 = 0): i32 {
+  return installFileFrom(table, file, 0, fdFlags);
+}
+
+/** Empties descriptor `fd` without releasing its File (undoing an install whose reference the caller still holds). */
+export function forgetDescriptor(table: u32, fd: u32): void {
+  store<u32>(slot(table, fd), 0);
 }
 
 export function closeDescriptor(table: u32, fd: i64): bool {
   const file = fileAt(table, fd);
   if (file == null) return false;
-  store<u32>(table + <u32>fd * 4, 0);
+  store<u32>(slot(table, <u32>fd), 0);
   releaseFile(file);
   return true;
 }
 
-/** Points descriptor `fd` at `file` (taking a reference), closing what was there. */
-export function replaceDescriptor(table: u32, fd: u32, file: File): void {
+/** Points descriptor `fd` at `file` (taking a reference) with descriptor flags `fdFlags`, closing what was there. */
+export function replaceDescriptor(table: u32, fd: u32, file: File, fdFlags: u32): void {
   file.refCount++;
   closeDescriptor(table, fd);
-  store<u32>(table + fd * 4, changetype<u32>(file));
+  store<u32>(slot(table, fd), changetype<u32>(file) | (fdFlags & FD_CLOEXEC));
 }
 
 /** Installs `file` (taking a reference) at the lowest free descriptor >= `lowest`; -1 if none. */
-export function duplicateFrom(table: u32, file: File, lowest: u32): i32 {
-  for (let fd = lowest; fd < FILE_TABLE_SIZE; fd++) {
-    if (load<u32>(table + fd * 4) == 0) {
-      store<u32>(table + fd * 4, changetype<u32>(file));
-      file.refCount++;
-      return <i32>fd;
-    }
+export function duplicateFrom(table: u32, file: File, lowest: u32, fdFlags: u32): i32 {
+  const fd = installFileFrom(table, file, lowest, fdFlags);
+  if (fd >= 0) file.refCount++;
+  return fd;
+}
+
+/** fork: the child's table refers to the same Files, with the same descriptor flags. */
+export function copyDescriptors(into: u32, from: u32): void {
+  for (let fd: u32 = 0; fd < FILE_TABLE_SIZE; fd++) {
+    const entry = load<u32>(slot(from, fd));
+    if (entry == 0) continue;
+    store<u32>(slot(into, fd), entry);
+    changetype<File>(fileIn(entry)).refCount++;
   }
-  return -1;
+}
+
+/** execve: closes the descriptors marked close-on-exec. */
+export function closeOnExec(table: u32): void {
+  for (let fd: u32 = 0; fd < FILE_TABLE_SIZE; fd++) {
+    if ((load<u32>(slot(table, fd)) & FD_CLOEXEC) != 0) closeDescriptor(table, fd);
+  }
 }
 
 export function closeAll(table: u32): void {

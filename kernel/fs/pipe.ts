@@ -1,7 +1,10 @@
-// Pipes: a one-page ring buffer between a read end and a write end.
-// Readers sleep while it is empty (end of file once no writer is left),
-// writers while it is full (EPIPE once no reader is left). Data moves
-// straight between the ring and user memory, so a read into a
+// Pipes: a 64 KiB ring buffer (Linux's default capacity) between a read
+// end and a write end, in pages taken as data arrives and given back when
+// the pipe drains. Readers sleep while it is empty (end of file once no
+// writer is left), writers while it is full (EPIPE once no reader is left);
+// a non-blocking end gets EAGAIN instead of sleeping. A write of at most
+// PIPE_BUF bytes goes in whole or waits, never interleaved with another.
+// Data moves straight between the ring and user memory, so a read into a
 // copy-on-write page faults it like any other kernel write.
 import { allocPage, freePages } from "../mm/buddy";
 import { AddressSpace } from "../mm/address_space";
@@ -10,35 +13,52 @@ import { kfree, kmalloc } from "../mm/slab";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { signalPending, sleepOn, wakeUp } from "../proc/scheduler";
 
+const PIPE_PAGES: u32 = 16;
+export const PIPE_CAPACITY: u32 = PIPE_PAGES * PAGE_SIZE;
+export const PIPE_BUF: u64 = 4096; // writes up to this size are atomic (POSIX)
+
 /**
- *   0 buffer (one frame)  4 head (next byte to read)  8 count  12 readers  16 writers
+ *   0 head (ring offset of the next byte to read)  4 count (bytes held)
+ *   8 readers  12 writers  16 pages: PIPE_PAGES frame addresses, 0 where none is held
  */
 @unmanaged export class Pipe {
-  buffer: u32;
   head: u32;
   count: u32;
   readers: u32;
   writers: u32;
 }
-const PIPE_SIZE: u32 = 20;
+const PAGES_OFFSET: u32 = 16;
+const PIPE_SIZE: u32 = PAGES_OFFSET + PIPE_PAGES * 4;
+
 export const PIPE_EOF: i64 = 0;
 export const PIPE_FAULT: i64 = -1; // EFAULT
 export const PIPE_BROKEN: i64 = -2; // EPIPE
 export const PIPE_INTERRUPTED: i64 = -3; // EINTR
+export const PIPE_WOULD_BLOCK: i64 = -4; // EAGAIN
+export const PIPE_NO_MEMORY: i64 = -5; // ENOMEM: no page for the data
+
+@inline function pageSlot(pipe: Pipe, index: u32): u32 {
+  return changetype<u32>(pipe) + PAGES_OFFSET + index * 4;
+}
 
 export function newPipe(): Pipe | null {
   const address = kmalloc(PIPE_SIZE);
   if (address == 0) return null;
-  const buffer = allocPage(FrameState.KernelObject, false);
-  if (buffer == 0) {
-    kfree(address);
-    return null;
-  }
+  memory.fill(address, 0, PIPE_SIZE);
   const pipe = changetype<Pipe>(address);
-  pipe.buffer = buffer;
   pipe.readers = 1;
   pipe.writers = 1;
   return pipe;
+}
+
+/** Gives back every page of an empty pipe: an idle pipe holds no memory. */
+function releasePages(pipe: Pipe): void {
+  for (let i: u32 = 0; i < PIPE_PAGES; i++) {
+    const page = load<u32>(pageSlot(pipe, i));
+    if (page != 0) freePages(page);
+    store<u32>(pageSlot(pipe, i), 0);
+  }
+  pipe.head = 0;
 }
 
 /** One end closed for good (its File freed); the pipe goes when both have. */
@@ -47,42 +67,72 @@ export function closePipeEnd(pipe: Pipe, writer: bool): void {
   else pipe.readers--;
   wakeUp(changetype<u32>(pipe));
   if (pipe.readers == 0 && pipe.writers == 0) {
-    freePages(pipe.buffer);
+    releasePages(pipe);
     kfree(changetype<u32>(pipe));
   }
 }
 
-export function readPipe(pipe: Pipe, space: AddressSpace, to: u64, count: u64): i64 {
+/** Reads what the pipe holds, up to `count` bytes, sleeping (unless `nonblocking`) while it is empty. */
+export function readPipe(pipe: Pipe, space: AddressSpace, to: u64, count: u64, nonblocking: bool): i64 {
   if (count == 0) return 0;
   while (pipe.count == 0) {
     if (pipe.writers == 0) return PIPE_EOF;
+    if (nonblocking) return PIPE_WOULD_BLOCK;
     if (signalPending()) return PIPE_INTERRUPTED;
     sleepOn(changetype<u32>(pipe));
   }
   const n = <u32>min(count, <u64>pipe.count);
-  const first = min(n, PAGE_SIZE - pipe.head);
-  if (!copyToUser(space, to, pipe.buffer + pipe.head, first)) return PIPE_FAULT;
-  if (n > first && !copyToUser(space, to + first, pipe.buffer, n - first)) return PIPE_FAULT;
-  pipe.head = (pipe.head + n) % PAGE_SIZE;
-  pipe.count -= n;
+  let done: u32 = 0;
+  while (done < n) {
+    const at = (pipe.head + done) % PIPE_CAPACITY;
+    const inPage = at % PAGE_SIZE;
+    const chunk = min(n - done, PAGE_SIZE - inPage);
+    if (!copyToUser(space, to + done, load<u32>(pageSlot(pipe, at / PAGE_SIZE)) + inPage, chunk)) break;
+    done += chunk;
+  }
+  if (done == 0) return PIPE_FAULT;
+  pipe.head = (pipe.head + done) % PIPE_CAPACITY;
+  pipe.count -= done;
+  if (pipe.count == 0) releasePages(pipe);
   wakeUp(changetype<u32>(pipe));
-  return n;
+  return done;
 }
 
-export function writePipe(pipe: Pipe, space: AddressSpace, from: u64, count: u64): i64 {
+/** The page holding ring offset `at`, taken now if the pipe has none there; 0 when out of memory. */
+function pageFor(pipe: Pipe, at: u32): u32 {
+  const slot = pageSlot(pipe, at / PAGE_SIZE);
+  let page = load<u32>(slot);
+  if (page == 0) {
+    page = allocPage(FrameState.KernelObject, false);
+    store<u32>(slot, page);
+  }
+  return page;
+}
+
+/** Writes `count` bytes, sleeping (unless `nonblocking`) while the pipe is full. */
+export function writePipe(pipe: Pipe, space: AddressSpace, from: u64, count: u64, nonblocking: bool): i64 {
+  if (count == 0) return 0;
+  const atomic = count <= PIPE_BUF;
   let done: u64 = 0;
   while (done < count) {
     if (pipe.readers == 0) return done > 0 ? <i64>done : PIPE_BROKEN;
-    if (pipe.count == PAGE_SIZE) {
+    const room = PIPE_CAPACITY - pipe.count;
+    if (room == 0 || (atomic && <u64>room < count)) {
+      if (nonblocking) return done > 0 ? <i64>done : PIPE_WOULD_BLOCK;
       if (signalPending()) return done > 0 ? <i64>done : PIPE_INTERRUPTED;
       sleepOn(changetype<u32>(pipe));
       continue;
     }
-    const tail = (pipe.head + pipe.count) % PAGE_SIZE;
-    const n = <u32>min(count - done, <u64>min(PAGE_SIZE - pipe.count, PAGE_SIZE - tail));
-    if (!copyFromUser(space, pipe.buffer + tail, from + done, n)) return done > 0 ? <i64>done : PIPE_FAULT;
-    pipe.count += n;
-    done += n;
+    const at = (pipe.head + pipe.count) % PIPE_CAPACITY;
+    const chunk = <u32>min(count - done, <u64>min(room, PAGE_SIZE - at % PAGE_SIZE));
+    const page = pageFor(pipe, at);
+    if (page == 0) return done > 0 ? <i64>done : PIPE_NO_MEMORY;
+    if (!copyFromUser(space, page + at % PAGE_SIZE, from + done, chunk)) {
+      if (pipe.count == 0) releasePages(pipe);
+      return done > 0 ? <i64>done : PIPE_FAULT;
+    }
+    pipe.count += chunk;
+    done += chunk;
     wakeUp(changetype<u32>(pipe));
   }
   return <i64>done;

@@ -102,7 +102,7 @@ export function isProcPath(path: u32, length: u32): bool {
 }
 
 /** A File holding the text of /proc file `path`, for `process`; null when out of memory. */
-export function openProcFile(process: Process, path: u32, length: u32): File | null {
+export function openProcFile(process: Process, path: u32, length: u32, flags: u32): File | null {
   const text = kmalloc(TEXT_CAPACITY);
   if (text == 0) return null;
   let size: u32;
@@ -112,7 +112,7 @@ export function openProcFile(process: Process, path: u32, length: u32): File | n
   else if (equalsAscii(path, length, "/proc/processes")) size = processes(text);
   else if (equalsAscii(path, length, "/proc/self/maps")) size = formatMaps(spaceOf(process), text, TEXT_CAPACITY);
   else size = processFaults(process, text);
-  const file = newFile(FileKind.Generated, -1, 0);
+  const file = newFile(FileKind.Generated, -1, flags);
   if (file == null) {
     kfree(text);
     return null;

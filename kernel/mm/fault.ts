@@ -49,9 +49,17 @@ function permits(region: Region, access: u32): bool {
   return (region.protection & (PROT_READ | PROT_WRITE | PROT_EXEC)) != 0;
 }
 
-/** Maps a frame the caller just allocated (reference count 1) as this mapping's. */
+/**
+ * Maps a frame the caller just allocated (reference count 1) as this
+ * mapping's. The mapping may need page tables of its own; when there is no
+ * frame left for them, the new frame is given back, so a fault that fails
+ * half-way holds nothing.
+ */
 function mapNewFrame(space: AddressSpace, region: Region, page: u64, physical: u32, writable: bool): FaultResponse {
-  if (mapPage(space.root, page, physical, pageFlags(region, writable)) != MapResult.Ok) return FaultResponse.OutOfMemory;
+  if (mapPage(space.root, page, physical, pageFlags(region, writable)) != MapResult.Ok) {
+    releaseUserFrame(physical, false);
+    return FaultResponse.OutOfMemory;
+  }
   frame(frameNumber(physical)).mapCount = 1;
   space.residentPages++;
   return FaultResponse.Continue;
@@ -87,9 +95,12 @@ function handleZeroFault(space: AddressSpace, region: Region, page: u64, write: 
   }
   const physical = allocPage(FrameState.Anonymous, true);
   if (physical == 0) return FaultResponse.OutOfMemory;
-  space.demandZeroFaults++;
-  demandZeroFaultsTotal++;
-  return mapNewFrame(space, region, page, physical, true);
+  const response = mapNewFrame(space, region, page, physical, true);
+  if (response == FaultResponse.Continue) {
+    space.demandZeroFaults++;
+    demandZeroFaultsTotal++;
+  }
+  return response;
 }
 
 /**
@@ -104,8 +115,6 @@ function handleFileFault(space: AddressSpace, region: Region, page: u64, write: 
   const index = <u32>((region.fileOffset + offsetInRegion) / PAGE_SIZE);
   const cached = getCachedPage(region.inode, index);
   if (cached == 0) return FaultResponse.OutOfMemory;
-  space.fileFaults++;
-  fileFaultsTotal++;
   const fileBytesHere = region.fileBytes - offsetInRegion;
   const straddles = fileBytesHere < PAGE_SIZE;
   const shared = (region.flags & REGION_SHARED) != 0;
@@ -119,6 +128,7 @@ function handleFileFault(space: AddressSpace, region: Region, page: u64, write: 
     }
     frame(frameNumber(cached)).mapCount++;
     space.residentPages++;
+    countFileFault(space);
     if (!write) faultAround(space, region, page);
     return FaultResponse.Continue;
   }
@@ -130,7 +140,14 @@ function handleFileFault(space: AddressSpace, region: Region, page: u64, write: 
   copyPage(copy, cached);
   if (straddles) memory.fill(copy + <u32>fileBytesHere, 0, PAGE_SIZE - <u32>fileBytesHere);
   releaseUserFrame(cached, false);
-  return mapNewFrame(space, region, page, copy, (region.protection & PROT_WRITE) != 0);
+  const response = mapNewFrame(space, region, page, copy, (region.protection & PROT_WRITE) != 0);
+  if (response == FaultResponse.Continue) countFileFault(space);
+  return response;
+}
+
+@inline function countFileFault(space: AddressSpace): void {
+  space.fileFaults++;
+  fileFaultsTotal++;
 }
 
 /** Pages mapped around a file read fault (kernel command line `faultaround=N`; 0 turns it off). */

@@ -117,23 +117,31 @@ export function reclaimCachePages(): u32 {
   return freed;
 }
 
-/** Frees the cached pages 0..pages-1 of `inode`, which nobody maps any more. */
-export function dropCachedPages(inode: i32, pages: u32): void {
-  for (let index: u32 = 0; index < pages; index++) {
-    const bucket = bucketOf(inode, index);
-    let link = bucket;
-    for (let pfn = load<u32>(link); pfn != NO_FRAME; pfn = load<u32>(link)) {
-      const f = frame(pfn);
-      if (f.owner == <u32>(inode + 1) && f.pageIndex == index) {
+/**
+ * Frees every cached page of `inode`, which nobody maps any more (the last
+ * region of a shared anonymous object is gone). It sweeps every chain
+ * rather than asking for each page index: an object may span far more
+ * pages than were ever touched.
+ */
+export function dropCachedPages(inode: i32): void {
+  if (!initialized) return;
+  for (let b: u32 = 0; b < BUCKETS; b++) {
+    let link = buckets + b * 4;
+    let pfn = load<u32>(link);
+    while (pfn != NO_FRAME) {
+      const f: Frame = frame(pfn);
+      const next = f.data;
+      if (f.owner == <u32>(inode + 1)) {
         assert(f.refCount == 1, "dropCachedPages: page still mapped");
-        store<u32>(link, f.data);
+        store<u32>(link, next);
         f.data = 0;
         f.owner = 0;
         freePages(frameAddress(pfn));
         cachedPages--;
-        break;
+      } else {
+        link = changetype<usize>(f) + 28; // Frame.data of this frame
       }
-      link = changetype<u32>(f) + 28; // Frame.data of this frame
+      pfn = next;
     }
   }
 }

@@ -117,8 +117,7 @@ export function insertRegion(set: RegionSet, region: Region): bool {
 
 function removeAt(set: RegionSet, i: u32): void {
   const region = regionAt(set, i);
-  const pages = releaseSharedObject(region.inode);
-  if (pages != 0) dropCachedPages(region.inode, pages);
+  if (releaseSharedObject(region.inode)) dropCachedPages(region.inode);
   kfree(changetype<u32>(region));
   memory.copy(set.items + i * 4, set.items + (i + 1) * 4, (set.count - i - 1) * 4);
   set.count--;

@@ -11,18 +11,16 @@ const MAX_OBJECTS: u32 = 1024;
 
 // Regions mapping each object; 0 = slot free.
 const regionCounts = memory.data(MAX_OBJECTS * 4, 4);
-const objectPages = memory.data(MAX_OBJECTS * 4, 4);
 
 @inline export function isSharedObject(inode: i32): bool {
   return inode >= SHARED_INODE_BASE;
 }
 
-/** A new object of `pages` pages mapped by one region; -1 if the table is full. */
-export function newSharedObject(pages: u32): i32 {
+/** A new object mapped by one region; -1 if the table is full. */
+export function newSharedObject(): i32 {
   for (let i: u32 = 0; i < MAX_OBJECTS; i++) {
     if (load<u32>(regionCounts + i * 4) != 0) continue;
     store<u32>(regionCounts + i * 4, 1);
-    store<u32>(objectPages + i * 4, pages);
     return SHARED_INODE_BASE + <i32>i;
   }
   return -1;
@@ -36,14 +34,13 @@ export function retainSharedObject(inode: i32): void {
 }
 
 /**
- * One region less maps `inode`. Returns the object's page count when that
- * was the last (the caller then drops its pages from the page cache), else 0.
+ * One region less maps `inode`. True when that was the last (the caller
+ * then drops the object's pages from the page cache).
  */
-export function releaseSharedObject(inode: i32): u32 {
-  if (!isSharedObject(inode)) return 0;
-  const slot = <u32>(inode - SHARED_INODE_BASE);
-  const at = regionCounts + slot * 4;
+export function releaseSharedObject(inode: i32): bool {
+  if (!isSharedObject(inode)) return false;
+  const at = regionCounts + <u32>(inode - SHARED_INODE_BASE) * 4;
   assert(load<u32>(at) > 0, "releaseSharedObject: object not in use");
   store<u32>(at, load<u32>(at) - 1);
-  return load<u32>(at) == 0 ? load<u32>(objectPages + slot * 4) : 0;
+  return load<u32>(at) == 0;
 }

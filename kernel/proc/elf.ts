@@ -31,7 +31,6 @@ const EM_X86_64: u16 = 62;
 const HEADER_SIZE: u32 = 64;
 const PROGRAM_HEADER_SIZE: u32 = 56;
 export const MAX_SEGMENTS: u32 = 16;
-const MAX_PROGRAM_HEADERS: u32 = 256;
 const USER_LIMIT: u64 = 0x00007f0000000000; // segments stay well below the stack
 
 /**
@@ -81,7 +80,8 @@ export function checkElf(image: u32, size: u32): ElfCheck {
   const tableOffset = load<u64>(image + 32);
   const entrySize = <u32>load<u16>(image + 54);
   const count = <u32>load<u16>(image + 56);
-  if (entrySize != PROGRAM_HEADER_SIZE || count == 0 || count > MAX_PROGRAM_HEADERS) return ElfCheck.BadProgramHeaders;
+  // Linux reads the table in one piece of at most a page (load_elf_phdrs).
+  if (entrySize != PROGRAM_HEADER_SIZE || count == 0 || count * PROGRAM_HEADER_SIZE > PAGE_SIZE) return ElfCheck.BadProgramHeaders;
   if (tableOffset > <u64>size || <u64>count * PROGRAM_HEADER_SIZE > <u64>size - tableOffset) return ElfCheck.BadProgramHeaders;
 
   let programHeaders: u64 = 0;
@@ -106,9 +106,10 @@ export function checkElf(image: u32, size: u32): ElfCheck {
     s.offset = offset;
     s.fileSize = fileSize;
     s.flags = load<u32>(header + 4);
-    if (tableOffset >= offset && tableOffset + <u64>count * PROGRAM_HEADER_SIZE <= offset + fileSize) {
-      programHeaders = address + (tableOffset - offset);
-    }
+    // The segment whose file bytes hold the table's first byte maps it (as
+    // Linux finds AT_PHDR), even if a count larger than the real table
+    // reaches past that segment's end.
+    if (tableOffset >= offset && tableOffset - offset < fileSize) programHeaders = address + (tableOffset - offset);
   }
   if (elfSegmentCount == 0) return ElfCheck.NoSegments;
   // Page-granular overlap would put two segments in one region.

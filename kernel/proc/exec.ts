@@ -15,6 +15,7 @@ import {
 import { copyToUser, putUser64 } from "../mm/user_copy";
 import { mapVdso } from "../mm/vdso";
 import { ElfCheck, checkElf, elfEntry, elfProgramHeaderCount, elfProgramHeaders, elfSegment, elfSegmentCount } from "./elf";
+import { closeOnExec } from "../fs/file";
 import { releaseVforkParent } from "./exit";
 import { Process, setProcessName, userFrame } from "./process";
 
@@ -173,6 +174,7 @@ export function exec(process: Process, inode: i32, args: ExecArguments): ExecRes
   process.space = changetype<u32>(space);
   writeCr3(space.root);
   if (old != 0) destroyAddressSpace(changetype<AddressSpace>(old));
+  closeOnExec(process.files);
   // The program's name: argv[0] without its directory, as Linux's comm.
   let nameStart = args.strings;
   let nameEnd = args.strings;

@@ -1,10 +1,10 @@
 // fork, vfork and clone(SIGCHLD): a new process sharing everything
 // copy-on-write with its parent, returning 0 in the child.
 import { fxsave } from "../arch/x86_64/cpu";
-import { FILE_TABLE_SIZE, fileAt } from "../fs/file";
+import { copyDescriptors } from "../fs/file";
 import { copyAddressSpace } from "../mm/fork_copy";
 import { NAME_OFFSET, NAME_SIZE, Process, createProcess, destroyProcess, spaceOf, userFrame } from "./process";
-import { makeRunnable, sleepOn } from "./scheduler";
+import { makeRunnable, signalPending, sleepOn } from "./scheduler";
 
 const TRAP_FRAME_SIZE: u32 = 176;
 
@@ -20,20 +20,16 @@ export function fork(parent: Process, vfork: bool): i64 {
   memory.copy(child.fpuState, parent.fpuState, 512);
   child.fsBase = parent.fsBase;
   memory.copy(changetype<u32>(child) + NAME_OFFSET, changetype<u32>(parent) + NAME_OFFSET, NAME_SIZE);
-  for (let fd: u32 = 0; fd < FILE_TABLE_SIZE; fd++) {
-    const file = fileAt(parent.files, fd);
-    if (file == null) continue;
-    store<u32>(child.files + fd * 4, changetype<u32>(file));
-    file.refCount++;
-  }
+  copyDescriptors(child.files, parent.files);
   memory.copy(changetype<u32>(userFrame(child)), changetype<u32>(userFrame(parent)), TRAP_FRAME_SIZE);
   userFrame(child).rax = 0;
   const pid = child.pid;
   makeRunnable(child);
   if (vfork) {
-    // As vfork promises: the parent waits until the child execs or exits.
+    // As vfork promises: the parent waits until the child execs or exits,
+    // or until the parent itself is killed (Linux's wait is killable too).
     child.vforkParent = parent.pid;
-    while (child.vforkParent != 0) sleepOn(changetype<u32>(child));
+    while (child.vforkParent != 0 && !signalPending()) sleepOn(changetype<u32>(child));
   }
   return pid;
 }

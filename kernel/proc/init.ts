@@ -7,7 +7,7 @@ import {
   argumentValueAddress, argumentValueLength, commandLineLength, commandLineText, hasArgument,
 } from "../boot/cmdline";
 import { print, printBytes, printf } from "../console/console";
-import { FileKind, installFile, newFile } from "../fs/file";
+import { FileKind, O_RDWR, installFile, newFile } from "../fs/file";
 import { NOT_FOUND, inodeData, inodeSize, lookupPath } from "../fs/initramfs";
 import { allocPages, freePages } from "../mm/buddy";
 import { FrameState } from "../mm/frame";
@@ -108,7 +108,7 @@ export function startInit(): bool {
   args.envc = args.bytes > before ? 3 : 0;
   // Standard input, output and error: the console.
   for (let fd = 0; fd < 3; fd++) {
-    const console = newFile(FileKind.Console, -1, 0);
+    const console = newFile(FileKind.Console, -1, O_RDWR);
     if (console != null) installFile(process.files, console);
   }
   const result = exec(process, inode, args);

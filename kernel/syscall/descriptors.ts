@@ -1,6 +1,8 @@
 // Descriptor system calls: pipe, pipe2, dup, dup2, dup3, fcntl.
 import {
-  FILE_TABLE_SIZE, File, FileKind, duplicateFrom, fileAt, installFile, newFile, releaseFile, replaceDescriptor,
+  FD_CLOEXEC, FILE_TABLE_SIZE, File, FileKind, O_CLOEXEC, O_NONBLOCK, O_WRONLY, STATUS_FLAGS, descriptorFlags,
+  duplicateFrom, fileAt, forgetDescriptor, installFile, isPathOnly, newFile, releaseFile, replaceDescriptor,
+  setDescriptorFlags,
 } from "../fs/file";
 import { newPipe } from "../fs/pipe";
 import { copyToUser } from "../mm/user_copy";
@@ -13,13 +15,17 @@ const F_SETFD: i64 = 2;
 const F_GETFL: i64 = 3;
 const F_SETFL: i64 = 4;
 const F_DUPFD_CLOEXEC: i64 = 1030;
+const O_ASYNC: u32 = 0o20000;
+const O_DIRECT: u32 = 0o40000;
 
 export function sysPipe2(process: Process, fds: u64, flags: u64): i64 {
-  if ((flags & ~(<u64>0o2004000)) != 0) return -EINVAL; // only O_CLOEXEC and O_NONBLOCK are known
+  if ((flags & ~<u64>(O_CLOEXEC | O_NONBLOCK)) != 0) return -EINVAL; // O_DIRECT (packet pipes) is not supported
+  const fdFlags = (flags & <u64>O_CLOEXEC) != 0 ? FD_CLOEXEC : 0;
+  const status = <u32>flags & O_NONBLOCK;
   const pipe = newPipe();
   if (pipe == null) return -ENOMEM;
-  const reader = newFile(FileKind.PipeRead, -1, 0);
-  const writer = newFile(FileKind.PipeWrite, -1, 1);
+  const reader = newFile(FileKind.PipeRead, -1, status);
+  const writer = newFile(FileKind.PipeWrite, -1, O_WRONLY | status);
   if (reader == null || writer == null) {
     // Each end's File owns its side of the pipe; without a File, close the side by hand.
     if (reader != null) {
@@ -34,10 +40,10 @@ export function sysPipe2(process: Process, fds: u64, flags: u64): i64 {
   }
   reader.data = changetype<u32>(pipe);
   writer.data = changetype<u32>(pipe);
-  const readFd = installFile(process.files, reader);
-  const writeFd = readFd < 0 ? -1 : installFile(process.files, writer);
+  const readFd = installFile(process.files, reader, fdFlags);
+  const writeFd = readFd < 0 ? -1 : installFile(process.files, writer, fdFlags);
   if (writeFd < 0) {
-    if (readFd >= 0) store<u32>(process.files + <u32>readFd * 4, 0);
+    if (readFd >= 0) forgetDescriptor(process.files, <u32>readFd);
     releaseFile(reader);
     releaseFile(writer);
     return -EMFILE;
@@ -46,8 +52,8 @@ export function sysPipe2(process: Process, fds: u64, flags: u64): i64 {
   store<i32>(pair, readFd);
   store<i32>(pair + 4, writeFd);
   if (!copyToUser(spaceOf(process), fds, <u32>pair, 8)) {
-    store<u32>(process.files + <u32>readFd * 4, 0);
-    store<u32>(process.files + <u32>writeFd * 4, 0);
+    forgetDescriptor(process.files, <u32>readFd);
+    forgetDescriptor(process.files, <u32>writeFd);
     releaseFile(reader);
     releaseFile(writer);
     return -EFAULT;
@@ -58,16 +64,18 @@ export function sysPipe2(process: Process, fds: u64, flags: u64): i64 {
 export function sysDup(process: Process, fd: i64): i64 {
   const file = fileAt(process.files, fd);
   if (file == null) return -EBADF;
-  const copy = duplicateFrom(process.files, file, 0);
+  const copy = duplicateFrom(process.files, file, 0, 0);
   return copy < 0 ? -EMFILE : copy;
 }
 
-export function sysDup3(process: Process, fd: i64, target: i64, dup2: bool): i64 {
+/** dup2 (`dup2` true) and dup3: the copy never inherits close-on-exec; dup3 may set it. */
+export function sysDup3(process: Process, fd: i64, target: i64, flags: u64, dup2: bool): i64 {
+  if (!dup2 && (flags & ~<u64>O_CLOEXEC) != 0) return -EINVAL;
   const file: File | null = fileAt(process.files, fd);
   if (file == null) return -EBADF;
   if (target < 0 || target >= <i64>FILE_TABLE_SIZE) return -EBADF;
   if (fd == target) return dup2 ? target : -EINVAL;
-  replaceDescriptor(process.files, <u32>target, file);
+  replaceDescriptor(process.files, <u32>target, file, (flags & <u64>O_CLOEXEC) != 0 ? FD_CLOEXEC : 0);
   return target;
 }
 
@@ -76,11 +84,21 @@ export function sysFcntl(process: Process, fd: i64, command: i64, argument: u64)
   if (file == null) return -EBADF;
   if (command == F_DUPFD || command == F_DUPFD_CLOEXEC) {
     if (argument >= <u64>FILE_TABLE_SIZE) return -EINVAL;
-    const copy = duplicateFrom(process.files, file, <u32>argument);
+    const copy = duplicateFrom(process.files, file, <u32>argument, command == F_DUPFD_CLOEXEC ? FD_CLOEXEC : 0);
     return copy < 0 ? -EMFILE : copy;
   }
-  if (command == F_GETFL) return file.kind == FileKind.PipeWrite ? 1 : 0;
-  // Close-on-exec and status flags are accepted; there is nothing for them to change yet.
-  if (command == F_GETFD || command == F_SETFD || command == F_SETFL) return 0;
+  if (command == F_GETFD) return descriptorFlags(process.files, <u32>fd);
+  if (command == F_SETFD) {
+    setDescriptorFlags(process.files, <u32>fd, <u32>argument & FD_CLOEXEC);
+    return 0;
+  }
+  if (command == F_GETFL) return file.flags;
+  if (isPathOnly(file)) return -EBADF;
+  if (command == F_SETFL) {
+    // As on Linux, the access mode and creation flags in the argument are ignored.
+    if ((argument & <u64>(O_ASYNC | O_DIRECT)) != 0) return -EINVAL; // no SIGIO, no direct I/O
+    file.flags = (file.flags & ~STATUS_FLAGS) | (<u32>argument & STATUS_FLAGS);
+    return 0;
+  }
   return -EINVAL;
 }

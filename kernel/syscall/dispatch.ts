@@ -70,9 +70,9 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 20: return sysWritev(process, a, b, c);
     case 22: return sysPipe2(process, a, 0);
     case 24: return sysSchedYield(process);
-    case 28: return sysMadvise();
+    case 28: return sysMadvise(process, a, b, c);
     case 32: return sysDup(process, a);
-    case 33: return sysDup3(process, a, b, true);
+    case 33: return sysDup3(process, a, b, 0, true); // dup2
     case 35: return sysNanosleep(process, a);
     case 39: return process.pid; // getpid
     case 56: return sysClone(process, a, b);
@@ -97,7 +97,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 231: return sysExit(a); // exit_group
     case 257: return sysOpenat(process, a, b, c);
     case 262: return sysNewfstatat(process, a, b, c, d);
-    case 292: return sysDup3(process, a, b, false);
+    case 292: return sysDup3(process, a, b, c, false);
     case 293: return sysPipe2(process, a, b);
     default: return unknown(process, f.rax);
   }

@@ -1,25 +1,32 @@
 // File system calls over the initramfs and the console.
 import { printProgramBytes } from "../console/console";
-import { File, FileKind, closeDescriptor, fileAt, installFile, newFile, releaseFile } from "../fs/file";
+import {
+  File, FileKind, O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY, FD_CLOEXEC, isPathOnly, closeDescriptor, fileAt, installFile, isNonBlocking, newFile,
+  releaseFile,
+} from "../fs/file";
 import {
   NOT_FOUND, S_IFREG, inodeBaseName, inodeBaseNameLength, inodeData, inodeMode, inodeNumber, inodeSize, isDirectory,
   lookupPath, nextChild,
 } from "../fs/initramfs";
-import { AddressSpace } from "../mm/address_space";
+import { AddressSpace, USER_MAP_END } from "../mm/address_space";
+import { kfree, kmalloc } from "../mm/slab";
 import { copyFromUser, copyStringFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { isProcPath, openProcFile } from "../fs/procfs";
-import { TTY_FAULT, TTY_INTERRUPTED, ttyRead } from "../console/tty";
-import { PIPE_BROKEN, PIPE_FAULT, PIPE_INTERRUPTED, Pipe, readPipe, writePipe } from "../fs/pipe";
+import { TTY_FAULT, TTY_INTERRUPTED, TTY_WOULD_BLOCK, ttyRead } from "../console/tty";
 import {
-  EACCES, EBADF, EFAULT, EINTR, EINVAL, EISDIR, EMFILE, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTTY, EPIPE, EROFS, ESPIPE,
+  PIPE_BROKEN, PIPE_FAULT, PIPE_INTERRUPTED, PIPE_NO_MEMORY, PIPE_WOULD_BLOCK, Pipe, readPipe, writePipe,
+} from "../fs/pipe";
+import {
+  EACCES, EAGAIN, EBADF, EFAULT, EINTR, EINVAL, EISDIR, EMFILE, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTTY, EPIPE, EROFS, ESPIPE,
 } from "./errno";
 
 const AT_FDCWD: i64 = -100;
 const AT_EMPTY_PATH: u64 = 0x1000;
-const O_ACCMODE: u64 = 3;
 const O_CREAT: u64 = 0o100;
 const O_DIRECTORY: u64 = 0o200000;
+const O_TRUNC: u64 = 0o1000;
+const O_PATH: u64 = 0o10000000;
 const PATH_MAX: u32 = 4096;
 const S_IFCHR: u32 = 0o020000;
 
@@ -38,18 +45,39 @@ export function pathBufferAddress(): u32 {
   return <u32>pathBuffer;
 }
 
-export function sysRead(process: Process, fd: i64, buffer: u64, count: u64): i64 {
-  const file = fileAt(process.files, fd);
-  if (file == null) return -EBADF;
+// Linux's MAX_RW_COUNT: one read or write moves at most this much.
+const MAX_RW_COUNT: u64 = 0x7ffff000;
+const IOV_MAX: i64 = 1024;
+const IOVEC_SIZE: u32 = 16;
+
+/** Linux's access_ok: the whole range lies in user space (checked before anything moves). */
+@inline function userRange(address: u64, length: u64): bool {
+  return address <= USER_MAP_END && length <= USER_MAP_END - address;
+}
+
+@inline function readable(file: File): bool {
+  const mode = file.flags & O_ACCMODE;
+  return mode == 0 || mode == O_RDWR;
+}
+
+@inline function writable(file: File): bool {
+  const mode = file.flags & O_ACCMODE;
+  return mode == O_WRONLY || mode == O_RDWR;
+}
+
+/**
+ * Reads from an open file into user memory. Sleeps for data only when
+ * `wait` (a blocking descriptor that has moved nothing yet in this call).
+ */
+function readFrom(process: Process, file: File, buffer: u64, count: u64, wait: bool): i64 {
   if (file.kind == FileKind.Console) {
-    const result = ttyRead(spaceOf(process), buffer, count);
-    return result == TTY_FAULT ? -EFAULT : result == TTY_INTERRUPTED ? -EINTR : result;
+    const result = ttyRead(spaceOf(process), buffer, count, !wait);
+    return result == TTY_FAULT ? -EFAULT : result == TTY_INTERRUPTED ? -EINTR : result == TTY_WOULD_BLOCK ? -EAGAIN : result;
   }
   if (file.kind == FileKind.Directory) return -EISDIR;
-  if (file.kind == FileKind.PipeWrite) return -EBADF;
   if (file.kind == FileKind.PipeRead) {
-    const result = readPipe(changetype<Pipe>(file.data), spaceOf(process), buffer, count);
-    return result == PIPE_FAULT ? -EFAULT : result == PIPE_INTERRUPTED ? -EINTR : result;
+    const result = readPipe(changetype<Pipe>(file.data), spaceOf(process), buffer, count, !wait);
+    return result == PIPE_FAULT ? -EFAULT : result == PIPE_INTERRUPTED ? -EINTR : result == PIPE_WOULD_BLOCK ? -EAGAIN : result;
   }
   const generated = file.kind == FileKind.Generated;
   const size = generated ? <u64>file.size : <u64>inodeSize(file.inode);
@@ -61,13 +89,14 @@ export function sysRead(process: Process, fd: i64, buffer: u64, count: u64): i64
   return <i64>n;
 }
 
-export function sysWrite(process: Process, fd: i64, buffer: u64, count: u64): i64 {
-  const file = fileAt(process.files, fd);
-  if (file != null && file.kind == FileKind.PipeWrite) {
-    const result = writePipe(changetype<Pipe>(file.data), spaceOf(process), buffer, count);
-    return result == PIPE_FAULT ? -EFAULT : result == PIPE_BROKEN ? -EPIPE : result == PIPE_INTERRUPTED ? -EINTR : result;
+/** Writes user memory to an open file (the console or a pipe: nothing else is writable). */
+function writeTo(process: Process, file: File, buffer: u64, count: u64): i64 {
+  if (file.kind == FileKind.PipeWrite) {
+    const result = writePipe(changetype<Pipe>(file.data), spaceOf(process), buffer, count, isNonBlocking(file));
+    return result == PIPE_FAULT ? -EFAULT : result == PIPE_BROKEN ? -EPIPE : result == PIPE_INTERRUPTED ? -EINTR
+      : result == PIPE_WOULD_BLOCK ? -EAGAIN : result == PIPE_NO_MEMORY ? -ENOMEM : result;
   }
-  if (file == null || file.kind != FileKind.Console) return -EBADF;
+  if (file.kind != FileKind.Console) return -EBADF;
   let done: u64 = 0;
   while (done < count) {
     const n = <u32>min(count - done, <u64>512);
@@ -78,26 +107,69 @@ export function sysWrite(process: Process, fd: i64, buffer: u64, count: u64): i6
   return <i64>done;
 }
 
+export function sysRead(process: Process, fd: i64, buffer: u64, count: u64): i64 {
+  const file = fileAt(process.files, fd);
+  if (file == null || !readable(file)) return -EBADF;
+  if (!userRange(buffer, count)) return -EFAULT;
+  return readFrom(process, file, buffer, min(count, MAX_RW_COUNT), !isNonBlocking(file));
+}
+
+export function sysWrite(process: Process, fd: i64, buffer: u64, count: u64): i64 {
+  const file = fileAt(process.files, fd);
+  if (file == null || !writable(file)) return -EBADF;
+  if (!userRange(buffer, count)) return -EFAULT;
+  return writeTo(process, file, buffer, min(count, MAX_RW_COUNT));
+}
+
 /**
- * readv and writev: one read or write per iovec, in order, stopping at the
- * first that moves fewer bytes than asked (end of file, an empty pipe or
- * console line) as Linux does; an error after some bytes moved is
+ * readv and writev, in Linux's order: the whole iovec array is copied into
+ * the kernel and checked (at most IOV_MAX entries, no length negative as
+ * ssize_t: EINVAL; every range in user space, the array readable: EFAULT;
+ * the total capped at MAX_RW_COUNT) before any byte moves or the caller
+ * sleeps, so data landing on the array cannot change what is done. Then
+ * one transfer per entry, stopping at the first short one; a read waits
+ * only while nothing has arrived, and an error after some bytes moved is
  * reported as the count so far.
  */
 function transferVector(process: Process, fd: i64, vector: u64, count: i64, reading: bool): i64 {
-  if (count < 0 || count > 1024) return -EINVAL;
-  const iovec = memory.data(16, 8);
-  let total: i64 = 0;
-  for (let i: i64 = 0; i < count; i++) {
-    if (!copyFromUser(spaceOf(process), <u32>iovec, vector + <u64>i * 16, 16)) return total > 0 ? total : -EFAULT;
-    const length = load<u64>(iovec + 8);
-    if (length == 0) continue;
-    const moved = reading ? sysRead(process, fd, load<u64>(iovec), length) : sysWrite(process, fd, load<u64>(iovec), length);
-    if (moved < 0) return total > 0 ? total : moved;
-    total += moved;
-    if (<u64>moved < length) break;
+  const file = fileAt(process.files, fd);
+  if (file == null || !(reading ? readable(file) : writable(file))) return -EBADF;
+  if (<u64>count > <u64>IOV_MAX) return -EINVAL;
+  if (count == 0) return 0;
+  // This request's own copy (at most 16 KiB): the call may sleep, so no shared scratch buffer.
+  const iovecs = kmalloc(<u32>count * IOVEC_SIZE);
+  if (iovecs == 0) return -ENOMEM;
+  const result = checkedTransfer(process, file, iovecs, vector, <u32>count, reading);
+  kfree(iovecs);
+  return result;
+}
+
+function checkedTransfer(process: Process, file: File, iovecs: u32, vector: u64, count: u32, reading: bool): i64 {
+  if (!copyFromUser(spaceOf(process), iovecs, vector, <u64>count * IOVEC_SIZE)) return -EFAULT;
+  let total: u64 = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    const entry = iovecs + i * IOVEC_SIZE;
+    let length = load<u64>(entry + 8);
+    if (<i64>length < 0) return -EINVAL;
+    if (!userRange(load<u64>(entry), length)) return -EFAULT;
+    if (length > MAX_RW_COUNT - total) {
+      length = MAX_RW_COUNT - total;
+      store<u64>(entry + 8, length);
+    }
+    total += length;
   }
-  return total;
+  let moved: i64 = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    const entry = iovecs + i * IOVEC_SIZE;
+    const length = load<u64>(entry + 8);
+    if (length == 0) continue;
+    const wait = moved == 0 && !isNonBlocking(file);
+    const n = reading ? readFrom(process, file, load<u64>(entry), length, wait) : writeTo(process, file, load<u64>(entry), length);
+    if (n < 0) return moved > 0 ? moved : n;
+    moved += n;
+    if (<u64>n < length) break;
+  }
+  return moved;
 }
 
 export function sysReadv(process: Process, fd: i64, vector: u64, count: i64): i64 {
@@ -116,23 +188,31 @@ export function sysOpenat(process: Process, directory: i64, path: u64, flags: u6
     if (base == null) return -EBADF;
     if (base.kind != FileKind.Directory) return -ENOTDIR;
   }
+  const pathOnly = (flags & O_PATH) != 0;
+  // An O_PATH descriptor names the file and reads or writes nothing (access mode 3, as Linux keeps it).
+  const fileFlags = pathOnly ? O_ACCMODE : <u32>flags;
+  const fdFlags = (flags & <u64>O_CLOEXEC) != 0 ? FD_CLOEXEC : 0;
+  const accessMode = <u32>flags & O_ACCMODE;
   if (isProcPath(<u32>pathBuffer, <u32>length)) {
-    if ((flags & O_ACCMODE) != 0) return -EACCES;
-    const generated = openProcFile(process, <u32>pathBuffer, <u32>length);
+    if (!pathOnly && accessMode != 0) return -EACCES;
+    const generated = openProcFile(process, <u32>pathBuffer, <u32>length, fileFlags);
     if (generated == null) return -ENOMEM;
-    return install(process, generated);
+    return install(process, generated, fdFlags);
   }
   const inode = lookupPath(<u32>pathBuffer, <u32>length);
-  if (inode == NOT_FOUND) return (flags & O_CREAT) != 0 ? -EROFS : -ENOENT;
-  if ((flags & O_ACCMODE) != 0) return isDirectory(inode) ? -EISDIR : -EROFS;
+  if (inode == NOT_FOUND) return (flags & O_CREAT) != 0 && !pathOnly ? -EROFS : -ENOENT;
   if ((flags & O_DIRECTORY) != 0 && !isDirectory(inode)) return -ENOTDIR;
-  const file = newFile(isDirectory(inode) ? FileKind.Directory : FileKind.InitramfsFile, inode, <u32>flags);
+  if (!pathOnly) {
+    if (accessMode != 0) return isDirectory(inode) ? -EISDIR : -EROFS;
+    if ((flags & O_TRUNC) != 0 && !isDirectory(inode)) return -EROFS; // truncation writes, and the archive is read-only
+  }
+  const file = newFile(isDirectory(inode) ? FileKind.Directory : FileKind.InitramfsFile, inode, fileFlags);
   if (file == null) return -ENOMEM;
-  return install(process, file);
+  return install(process, file, fdFlags);
 }
 
-function install(process: Process, file: File): i64 {
-  const fd = installFile(process.files, file);
+function install(process: Process, file: File, fdFlags: u32): i64 {
+  const fd = installFile(process.files, file, fdFlags);
   if (fd < 0) {
     releaseFile(file);
     return -EMFILE;
@@ -146,7 +226,7 @@ export function sysClose(process: Process, fd: i64): i64 {
 
 export function sysLseek(process: Process, fd: i64, offset: i64, whence: i64): i64 {
   const file = fileAt(process.files, fd);
-  if (file == null) return -EBADF;
+  if (file == null || isPathOnly(file)) return -EBADF;
   if (file.kind == FileKind.Console || file.kind == FileKind.PipeRead || file.kind == FileKind.PipeWrite) return -ESPIPE;
   let base: i64 = 0;
   if (whence == 1) base = <i64>file.offset;
@@ -211,7 +291,7 @@ export function sysNewfstatat(process: Process, directory: i64, path: u64, buffe
 /** getdents64: struct linux_dirent64 records for the next children of a directory. */
 export function sysGetdents64(process: Process, fd: i64, buffer: u64, count: u64): i64 {
   const file = fileAt(process.files, fd);
-  if (file == null) return -EBADF;
+  if (file == null || isPathOnly(file)) return -EBADF;
   if (file.kind != FileKind.Directory) return -ENOTDIR;
   const record = memory.data(280, 8);
   let written: u64 = 0;
@@ -239,6 +319,6 @@ export function sysGetdents64(process: Process, fd: i64, buffer: u64, count: u64
 
 export function sysIoctl(process: Process, fd: i64): i64 {
   const file: File | null = fileAt(process.files, fd);
-  if (file == null) return -EBADF;
+  if (file == null || isPathOnly(file)) return -EBADF;
   return -ENOTTY; // no terminal control yet (TIOCGWINSZ and the rest)
 }

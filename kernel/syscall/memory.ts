@@ -1,9 +1,9 @@
 // Memory system calls: brk, mmap, munmap, mprotect, madvise. They only
 // change regions (and, for munmap and mprotect, existing mappings); pages
 // arrive later, on the first touch.
-import { FileKind, fileAt } from "../fs/file";
+import { FileKind, fileAt, isPathOnly } from "../fs/file";
 import { inodeSize } from "../fs/initramfs";
-import { AddressSpace, USER_MAP_END, USER_START, regionsOf, unmapRegions } from "../mm/address_space";
+import { AddressSpace, USER_MAP_END, USER_START, regionsOf, unmapRegions, unmapUserRange } from "../mm/address_space";
 import { pageFlags, shouldReuse } from "../mm/fault";
 import { isSharedObject, newSharedObject, releaseSharedObject } from "../mm/shared_memory";
 import { PAGE_SIZE, frame, frameNumber } from "../mm/frame";
@@ -64,11 +64,13 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
   if (sharing == 0 || sharing == (MAP_SHARED | MAP_PRIVATE)) return -EINVAL;
   let inode: i32 = -1;
   if ((flags & MAP_ANONYMOUS) != 0 && sharing == MAP_SHARED) {
-    inode = newSharedObject(<u32>(size / PAGE_SIZE));
+    // Its pages are cached by a 32-bit page index: 16 TiB, far beyond any RAM here.
+    if (size > (<u64>U32.MAX_VALUE) * PAGE_SIZE) return -ENOMEM;
+    inode = newSharedObject();
     if (inode < 0) return -ENOMEM;
   } else if ((flags & MAP_ANONYMOUS) == 0) {
     const file = fileAt(process.files, fd);
-    if (file == null) return -EBADF;
+    if (file == null || isPathOnly(file)) return -EBADF;
     if (file.kind != FileKind.InitramfsFile) return -ENODEV;
     if (sharing == MAP_SHARED && (protection & PROT_WRITE) != 0) return -EACCES; // read-only file system
     inode = file.inode;
@@ -160,6 +162,47 @@ function reprotectPages(space: AddressSpace, region: Region): void {
   }
 }
 
-export function sysMadvise(): i64 {
-  return 0; // advice is accepted and ignored
+const MADV_NORMAL: u64 = 0;
+const MADV_RANDOM: u64 = 1;
+const MADV_SEQUENTIAL: u64 = 2;
+const MADV_WILLNEED: u64 = 3;
+const MADV_DONTNEED: u64 = 4;
+const MADV_FREE: u64 = 8;
+const MADV_DONTDUMP: u64 = 16;
+const MADV_DODUMP: u64 = 17;
+const MADV_COLD: u64 = 20;
+const MADV_PAGEOUT: u64 = 21;
+
+/**
+ * madvise. MADV_DONTNEED (and MADV_FREE, on private anonymous memory)
+ * drop the pages at once: the next touch reads zeros, or the file again.
+ * Advice about read-ahead, reclaim and core dumps changes nothing we do
+ * (there is no read-ahead, no anonymous reclaim, no core dump), so taking
+ * it is honest; advice that would change behaviour we lack (fork
+ * inheritance, huge pages, merging, hole punching, populating) is refused
+ * with EINVAL, as a Linux kernel built without that feature answers.
+ * As on Linux, a range with unmapped gaps is ENOMEM.
+ */
+export function sysMadvise(process: Process, start: u64, length: u64, advice: u64): i64 {
+  const known = advice == MADV_NORMAL || advice == MADV_RANDOM || advice == MADV_SEQUENTIAL || advice == MADV_WILLNEED ||
+    advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_DONTDUMP || advice == MADV_DODUMP ||
+    advice == MADV_COLD || advice == MADV_PAGEOUT;
+  if (!known || (start & (PAGE_SIZE - 1)) != 0) return -EINVAL;
+  const end = pageUp(start + length);
+  if (end < start || (length != 0 && end == start)) return -EINVAL;
+  if (end == start) return 0;
+  const space = spaceOf(process);
+  const set = regionsOf(space);
+  let covered = start;
+  let gap = false;
+  for (let i = firstEndingAbove(set, start); i < set.count && regionAt(set, i).start < end; i++) {
+    const region = regionAt(set, i);
+    if (region.start > covered) gap = true;
+    const from = max(region.start, start);
+    const to = min(region.end, end);
+    if (advice == MADV_FREE && (region.flags & (REGION_SHARED | REGION_FILE)) != 0) return -EINVAL;
+    if (advice == MADV_DONTNEED || advice == MADV_FREE) unmapUserRange(space, from, to);
+    covered = to;
+  }
+  return gap || covered < end ? -ENOMEM : 0;
 }

@@ -10,7 +10,8 @@ import { FrameState } from "../mm/frame";
 import { copyStringFromUser, copyToUser, getUser64 } from "../mm/user_copy";
 import { ExecArguments, ExecResult, exec } from "../proc/exec";
 import { exitCurrent, printProcess } from "../proc/exit";
-import { Process, ProcessState, findProcess, spaceOf } from "../proc/process";
+import { Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
+import { MAX_SIGNAL, SignalAction, defaultAction, sendSignal } from "../proc/signal";
 import { fork } from "../proc/fork";
 import { WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, waitForChild } from "../proc/wait";
 import { makeRunnable, yieldToScheduler } from "../proc/scheduler";
@@ -48,12 +49,29 @@ export function sysWait4(process: Process, pid: i64, status: u64, options: u64):
   return result == WAIT_NO_CHILD ? -ECHILD : result == WAIT_FAULT ? -EFAULT : result == WAIT_INTERRUPTED ? -EINTR : result;
 }
 
-/** kill and tkill: a signal to oneself ends the process with it (no handlers yet); others are not supported. */
+/**
+ * kill and tkill, with each signal's default action (signal.ts): to one
+ * process, to oneself (pid 0 as well: there are no process groups yet, so
+ * the caller's group is the caller), or to every process but init and the
+ * caller (pid -1). Signal 0 only checks that the target exists; a zombie
+ * still does.
+ */
 export function sysKill(process: Process, pid: i64, signal: i64): i64 {
-  if (signal < 0 || signal > 64) return -EINVAL;
-  if (pid != <i64>process.pid && pid != 0) return findProcess(<u32>pid) == null ? -ESRCH : -EPERM;
-  if (signal == 0) return 0;
-  exitCurrent(<u32>signal);
+  if (signal < 0 || signal > <i64>MAX_SIGNAL) return -EINVAL;
+  if (signal != 0 && defaultAction(<u32>signal) == SignalAction.Stop) return -EINVAL; // no job control yet
+  if (pid == -1) {
+    let found = false;
+    for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+      const target = changetype<Process>(at);
+      if (target.pid == 1 || target == process || target.state == ProcessState.Dead) continue;
+      found = true;
+      if (signal != 0) sendSignal(target, <u32>signal);
+    }
+    return found ? 0 : -ESRCH;
+  }
+  const target = pid == 0 ? process : pid > 0 && pid <= <i64>U32.MAX_VALUE ? findProcess(<u32>pid) : null;
+  if (target == null || target.state == ProcessState.Dead) return -ESRCH;
+  if (signal != 0) sendSignal(target, <u32>signal);
   return 0;
 }
 

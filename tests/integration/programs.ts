@@ -201,6 +201,8 @@ const MALFORMED: [string, Patch][] = [
   ["phnum-65535", (e) => void e.writeUInt16LE(0xffff, 56)],
   ["phoff-past-end", (e, l) => void e.writeBigUInt64LE(l.size - 56n, 32)], // one header fits, not six
   ["phoff-wraps", (e) => void e.writeBigUInt64LE(0xfffffffffffffff0n, 32)],
+  // 256 entries fit in the file but not in one page, which is all Linux reads.
+  ["phnum-256", (e) => void e.writeUInt16LE(256, 56)],
   // Segment file ranges.
   ["segment-offset-past-end", (e, l) => setField(e, l, l.code, "offset", ((l.size + 0xfffn) & ~0xfffn) | (l.code.vaddr & 0xfffn))],
   ["segment-filesz-past-end", (e, l) => {
@@ -257,4 +259,18 @@ export function writeMalformedElfs(base: Buffer, dir: string): void {
   mkdirSync(join(dir, "badelf"), { recursive: true });
   for (const [name, data] of malformedElfs(base)) writeFileSync(join(dir, "badelf", name), data, { mode: 0o755 });
   writeFileSync(join(dir, "badelf", "valid"), base, { mode: 0o755 });
+}
+
+/**
+ * Odd but valid variants that Linux runs: e_phnum larger than the real
+ * table (the extra "entries" are the bytes after it), written into
+ * DIR/oddelf/phnum-N. AT_PHDR must still point at the table.
+ */
+export function writeOddElfs(base: Buffer, dir: string): void {
+  mkdirSync(join(dir, "oddelf"), { recursive: true });
+  for (const count of [7, 17]) {
+    const copy = Buffer.from(base);
+    copy.writeUInt16LE(count, 56);
+    writeFileSync(join(dir, "oddelf", `phnum-${count}`), copy, { mode: 0o755 });
+  }
 }

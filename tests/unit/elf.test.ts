@@ -193,7 +193,7 @@ function validate(bytes: Uint8Array): Verdict {
   const phoff = view.getBigUint64(32, true);
   const phentsize = view.getUint16(54, true);
   const phnum = view.getUint16(56, true);
-  if (phentsize !== PHDR_SIZE || phnum === 0 || phnum > 256) return { check: Check.BadProgramHeaders };
+  if (phentsize !== PHDR_SIZE || phnum === 0 || phnum * PHDR_SIZE > 4096) return { check: Check.BadProgramHeaders };
   if (phoff + BigInt(phnum * PHDR_SIZE) > size) return { check: Check.BadProgramHeaders };
 
   const segments: NonNullable<Verdict["segments"]> = [];
@@ -212,7 +212,7 @@ function validate(bytes: Uint8Array): Verdict {
     if (fileSize > memorySize || address < MIN_ADDRESS || address + memorySize > USER_LIMIT) return { check: Check.SegmentTooLarge };
     if (address % PAGE !== offset % PAGE) return { check: Check.MisalignedSegment };
     segments.push({ address, memorySize, offset, fileSize, flags: view.getUint32(at + 4, true) });
-    if (phoff >= offset && phoff + BigInt(phnum * PHDR_SIZE) <= offset + fileSize) programHeaders = address + phoff - offset;
+    if (phoff >= offset && phoff < offset + fileSize) programHeaders = address + phoff - offset;
   }
   if (segments.length === 0) return { check: Check.NoSegments };
   for (let i = 0; i < segments.length; i++) {
@@ -308,6 +308,21 @@ describe("checkElf on a valid static executable", () => {
     expect(checked().segments).toHaveLength(1);
   });
 
+  it("maps the table from the segment holding its first byte, as Linux does, even when e_phnum overstates it", () => {
+    // A 4-entry table announced as 7 or 17: the extra entries are whatever
+    // bytes follow (PT_NULL here), and AT_PHDR must still be the table's address.
+    for (const phnum of [7, 17]) {
+      expectCheck(minimal({ phnum }), Check.Ok);
+      expect(checked().programHeaders).toBe(0x400040n);
+      expect(checked().programHeaderCount).toBe(phnum);
+    }
+    // The text segment's file bytes hold the start of the table but not its end.
+    const phoff = 0x1000n - 2n * BigInt(PHDR_SIZE);
+    const image: Image = { entry: 0x400000n, phoff, phdrs: [load(0n, 0x400000n, 0x1000n - 56n, 0x1000n, PF_R | PF_X)], size: 0x1000 };
+    expectCheck(image, Check.Ok);
+    expect(checked().programHeaders).toBe(0x400000n + phoff);
+  });
+
   it("accepts a table that ends exactly at the end of the file, and a segment ending there", () => {
     const phoff = 0x1000n - BigInt(PHDR_SIZE);
     const image: Image = { entry: 0x400000n, phoff, phdrs: [load(0n, 0x400000n, 0x1000n, 0x1000n, PF_R | PF_X)], size: 0x1000 };
@@ -392,8 +407,11 @@ describe("checkElf refuses", () => {
   it("a program header table with the wrong entry size, no or too many entries, or outside the file (BadProgramHeaders)", () => {
     for (const phentsize of [0, 32, 55, 57, 64]) expectCheck(minimal({ phentsize }), Check.BadProgramHeaders);
     expectCheck(minimal({ phnum: 0 }), Check.BadProgramHeaders);
-    // 257 headers would fit in the file, but are more than any program has.
-    expectCheck(minimal({ phnum: 257, size: 64 + 257 * PHDR_SIZE }), Check.BadProgramHeaders);
+    // As on Linux, the table may take at most one page: 73 entries, not 74
+    // or 256, even when the file holds them.
+    expectCheck(minimal({ phnum: 256, size: 64 + 256 * PHDR_SIZE }), Check.BadProgramHeaders);
+    expectCheck(minimal({ phnum: 74 }), Check.BadProgramHeaders);
+    expectCheck(minimal({ phnum: 73 }), Check.Ok);
     expectCheck(minimal({ phnum: 0xffff, size: 0x1300 }), Check.BadProgramHeaders);
     // The table starts or ends past the end of the file.
     expectCheck(minimal({ phoff: 0x1300n }), Check.BadProgramHeaders);
