@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -322,6 +323,63 @@ static void path_only(const char *self) {
     close(fd);
 }
 
+static void at_calls(void) {
+    int bin = open("/bin", O_RDONLY | O_DIRECTORY);
+    int fd = openat(bin, "robust", O_RDONLY);
+    expect_value("openat-relative-to-directory", fd >= 0, 1);
+    struct stat st;
+    expect_value("newfstatat-relative-to-directory", fstatat(bin, "robust", &st, 0) == 0 && S_ISREG(st.st_mode), 1);
+    long bad = syscall(SYS_newfstatat, bin, "robust", &st, 0x4);
+    expect_errno("newfstatat-unknown-flag-einval", bad == -1 ? -errno : bad, EINVAL);
+    expect_errno("openat-file-as-directory", raw(SYS_openat, fd, (long)"x", O_RDONLY), ENOTDIR);
+    close(fd);
+    close(bin);
+}
+
+static void waits(void) {
+    int status;
+    expect_errno("wait4-unknown-option", raw(SYS_wait4, -1, (long)&status, 0x100), EINVAL);
+    pid_t child = fork();
+    if (child == 0) {
+        char *p = mmap(0, 64 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        for (int i = 0; i < 64; i++) p[i * PAGE] = 1;
+        _exit(0);
+    }
+    struct rusage usage;
+    memset(&usage, 0xff, sizeof usage);
+    long got = syscall(SYS_wait4, child, &status, 0, &usage);
+    expect_value("wait4-rusage-of-child", got == child && usage.ru_minflt >= 64 && usage.ru_minflt < 1000000, 1);
+    struct rusage children;
+    getrusage(RUSAGE_CHILDREN, &children);
+    expect_value("getrusage-children-counts-reaped", children.ru_minflt >= usage.ru_minflt, 1);
+}
+
+static void mappings(const char *self) {
+    char *p = mmap(0, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    expect_errno("mprotect-unknown-bit", raw(SYS_mprotect, (long)p, PAGE, PROT_READ | 0x10), EINVAL);
+    expect_errno("mprotect-growsdown-on-plain-mapping", raw(SYS_mprotect, (long)p, PAGE, PROT_READ | PROT_GROWSDOWN), EINVAL);
+    munmap(p, PAGE);
+    long bad = (long)mmap(0, PAGE, PROT_READ, MAP_SHARED_VALIDATE | MAP_ANONYMOUS, -1, 0);
+    expect_errno("mmap-shared-validate-anonymous", bad == -1 ? -errno : bad, EINVAL);
+    int fd = open(self, O_RDONLY);
+    p = mmap(0, PAGE, PROT_READ, MAP_SHARED_VALIDATE, fd, 0);
+    expect_value("mmap-shared-validate-file", p != MAP_FAILED && memcmp(p, "\177ELF", 4) == 0, 1);
+    if (p != MAP_FAILED) munmap(p, PAGE);
+    bad = (long)mmap(0, PAGE, PROT_READ, MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
+    expect_errno("mmap-shared-validate-map-sync", bad == -1 ? -errno : bad, EOPNOTSUPP);
+    close(fd);
+    p = mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    expect_value("mmap-32bit-below-2g", p != MAP_FAILED && (unsigned long)p + PAGE <= 0x80000000ul, 1);
+    if (p != MAP_FAILED) munmap(p, PAGE);
+    struct rusage before, after;
+    p = mmap(0, 32 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    getrusage(RUSAGE_SELF, &before);
+    for (int i = 0; i < 32; i++) p[i * PAGE] = 1;
+    getrusage(RUSAGE_SELF, &after);
+    expect_value("mmap-populate-faults-in-advance", after.ru_minflt - before.ru_minflt, 0);
+    munmap(p, 32 * PAGE);
+}
+
 static void odd_elf(const char *dir) {
     const char *names[] = {"phnum-7", "phnum-17"};
     for (int i = 0; i < 2; i++) {
@@ -349,6 +407,9 @@ int main(int argc, char **argv) {
     close_on_exec(argv[0]);
     advice();
     path_only(argv[0]);
+    if (access("/bin/robust", X_OK) == 0) at_calls(); /* it needs to find itself in /bin */
+    waits();
+    mappings(argv[0]);
     if (argc == 3 && strcmp(argv[1], "--odd-elf") == 0) odd_elf(argv[2]);
     printf("robust: %d failed\n", failures);
     return failures == 0 ? 0 : 1;

@@ -26,6 +26,7 @@ export const enum ProcessState {
  *  96 vforkParent (pid to wake at exec or exit)
  * 100 pendingSignal (set by Ctrl-C: the process ends with it at its next chance)
  * 104 systemCalls (how many this process made: the vDSO's clock reads are not among them)
+ * 108 childMinorFaults (of the children it has reaped, and theirs: getrusage RUSAGE_CHILDREN)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -49,8 +50,9 @@ export const enum ProcessState {
   vforkParent: u32;
   pendingSignal: u32;
   systemCalls: u32;
+  childMinorFaults: u32;
 }
-const PROCESS_SIZE: u32 = 108;
+const PROCESS_SIZE: u32 = 112;
 export const NAME_OFFSET: u32 = 72;
 export const NAME_SIZE: u32 = 16;
 const FPU_STATE_SIZE: u32 = 512;

@@ -4,19 +4,42 @@ import { Process, ProcessState, destroyProcess, processListHead, spaceOf } from 
 import { signalPending, sleepOn } from "./scheduler";
 
 const WNOHANG: u64 = 1;
+// No process stops or continues yet, so asking to hear of it changes nothing.
+const WUNTRACED: u64 = 2;
+const WCONTINUED: u64 = 8;
+// One thread per process: these thread-selection options change nothing either.
+const WNOTHREAD: u64 = 0x20000000;
+const WALL: u64 = 0x40000000;
+const WCLONE: u64 = 0x80000000;
+const KNOWN_OPTIONS: u64 = WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE;
+const RUSAGE_SIZE: u32 = 144;
+const RU_MINFLT: u32 = 64;
+
 export const WAIT_NO_CHILD: i64 = -1; // ECHILD
 export const WAIT_FAULT: i64 = -2; // EFAULT
 export const WAIT_INTERRUPTED: i64 = -3; // EINTR
+export const WAIT_BAD_OPTIONS: i64 = -4; // EINVAL
 
 function matches(child: Process, parent: Process, pid: i64): bool {
   return child.parentPid == parent.pid && (pid <= 0 || <i64>child.pid == pid);
 }
 
+/** Fills a struct rusage for a reaped child: only the minor faults are counted. */
+function childUsage(parent: Process, child: Process, usage: u64): bool {
+  const rusage = memory.data(RUSAGE_SIZE, 8);
+  memory.fill(rusage, 0, RUSAGE_SIZE);
+  store<u64>(rusage + RU_MINFLT, <u64>child.minorFaults + child.childMinorFaults);
+  return copyToUser(spaceOf(parent), usage, <u32>rusage, RUSAGE_SIZE);
+}
+
 /**
  * Waits for a child (`pid` > 0: that one; otherwise any) to exit. Returns
- * its pid, 0 with WNOHANG when none has exited yet, WAIT_NO_CHILD or WAIT_FAULT.
+ * its pid, 0 with WNOHANG when none has exited yet, WAIT_NO_CHILD,
+ * WAIT_FAULT or WAIT_BAD_OPTIONS. Its status goes to `status` and its
+ * resource usage to `usage` (either may be 0).
  */
-export function waitForChild(parent: Process, pid: i64, status: u64, options: u64): i64 {
+export function waitForChild(parent: Process, pid: i64, status: u64, options: u64, usage: u64): i64 {
+  if ((options & ~KNOWN_OPTIONS) != 0) return WAIT_BAD_OPTIONS;
   while (true) {
     let children = false;
     for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
@@ -29,6 +52,8 @@ export function waitForChild(parent: Process, pid: i64, status: u64, options: u6
         store<u32>(value, child.waitStatus);
         if (!copyToUser(spaceOf(parent), status, <u32>value, 4)) return WAIT_FAULT;
       }
+      if (usage != 0 && !childUsage(parent, child, usage)) return WAIT_FAULT;
+      parent.childMinorFaults += child.minorFaults + child.childMinorFaults;
       const childPid = child.pid;
       destroyProcess(child);
       return childPid;

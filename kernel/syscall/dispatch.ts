@@ -7,7 +7,7 @@ import { Process } from "../proc/process";
 import { currentProcess } from "../proc/scheduler";
 import { ENOSYS } from "./errno";
 import {
-  sysClose, sysFstat, sysGetdents64, sysIoctl, sysLseek, sysNewfstatat, sysOpenat, sysRead, sysWrite, sysReadv, sysWritev,
+  sysClose, sysFaccessat, sysFstat, sysGetdents64, sysIoctl, sysLseek, sysNewfstatat, sysOpenat, sysRead, sysWrite, sysReadv, sysWritev,
 } from "./files";
 import { sysBrk, sysMadvise, sysMmap, sysMprotect, sysMunmap } from "./memory";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
@@ -68,6 +68,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 16: return sysIoctl(process, a);
     case 19: return sysReadv(process, a, b, c);
     case 20: return sysWritev(process, a, b, c);
+    case 21: return sysFaccessat(process, AT_FDCWD, a, b, 0); // access
     case 22: return sysPipe2(process, a, 0);
     case 24: return sysSchedYield(process);
     case 28: return sysMadvise(process, a, b, c);
@@ -80,7 +81,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 58: return sysFork(process, true); // vfork
     case 59: return sysExecve(process, a, b, c);
     case 60: return sysExit(a); // exit
-    case 61: return sysWait4(process, a, b, c);
+    case 61: return sysWait4(process, a, b, c, d);
     case 62: return sysKill(process, a, b);
     case 63: return sysUname(process, a);
     case 72: return sysFcntl(process, a, b, c);
@@ -97,8 +98,10 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 231: return sysExit(a); // exit_group
     case 257: return sysOpenat(process, a, b, c);
     case 262: return sysNewfstatat(process, a, b, c, d);
+    case 269: return sysFaccessat(process, a, b, c, 0); // faccessat: no flags argument
     case 292: return sysDup3(process, a, b, c, false);
     case 293: return sysPipe2(process, a, b);
+    case 439: return sysFaccessat(process, a, b, c, d); // faccessat2
     default: return unknown(process, f.rax);
   }
 }

@@ -25,3 +25,4 @@ export const EPIPE: i64 = 32;
 export const ERANGE: i64 = 34;
 export const ENAMETOOLONG: i64 = 36;
 export const ENOSYS: i64 = 38;
+export const EOPNOTSUPP: i64 = 95;

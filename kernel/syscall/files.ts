@@ -5,8 +5,8 @@ import {
   releaseFile,
 } from "../fs/file";
 import {
-  NOT_FOUND, S_IFREG, inodeBaseName, inodeBaseNameLength, inodeData, inodeMode, inodeNumber, inodeSize, isDirectory,
-  lookupPath, nextChild,
+  NOT_FOUND, ROOT_INODE, S_IFREG, inodeBaseName, inodeBaseNameLength, inodeData, inodeMode, inodeName, inodeNameLength,
+  inodeNumber, inodeSize, isDirectory, lookupPath, nextChild,
 } from "../fs/initramfs";
 import { AddressSpace, USER_MAP_END } from "../mm/address_space";
 import { kfree, kmalloc } from "../mm/slab";
@@ -22,6 +22,8 @@ import {
 } from "./errno";
 
 const AT_FDCWD: i64 = -100;
+const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
+const AT_NO_AUTOMOUNT: u64 = 0x800;
 const AT_EMPTY_PATH: u64 = 0x1000;
 const O_CREAT: u64 = 0o100;
 const O_DIRECTORY: u64 = 0o200000;
@@ -180,14 +182,31 @@ export function sysWritev(process: Process, fd: i64, vector: u64, count: i64): i
   return transferVector(process, fd, vector, count, false);
 }
 
+/**
+ * Makes the path in pathBuffer (`length` bytes) absolute when it is
+ * relative to a directory descriptor, by putting the directory's own path
+ * in front (the working directory is always "/"). Returns the new length,
+ * or a negative errno for a bad descriptor.
+ */
+function resolveAt(process: Process, directory: i64, length: i64): i64 {
+  if (directory == AT_FDCWD || load<u8>(pathBuffer) == 0x2f) return length;
+  const base = fileAt(process.files, directory);
+  if (base == null) return -EBADF;
+  if (base.kind != FileKind.Directory) return -ENOTDIR;
+  if (base.inode == ROOT_INODE) return length;
+  const prefix = <i64>inodeNameLength(base.inode) + 1;
+  if (prefix + length >= <i64>PATH_MAX) return -ENAMETOOLONG;
+  memory.copy(<u32>pathBuffer + <u32>prefix, <u32>pathBuffer, <u32>length + 1);
+  memory.copy(<u32>pathBuffer, inodeName(base.inode), <u32>prefix - 1);
+  store<u8>(<u32>pathBuffer + <u32>prefix - 1, 0x2f);
+  return prefix + length;
+}
+
 export function sysOpenat(process: Process, directory: i64, path: u64, flags: u64): i64 {
-  const length = copyPath(spaceOf(process), path);
+  const copied = copyPath(spaceOf(process), path);
+  if (copied < 0) return copied;
+  const length = resolveAt(process, directory, copied);
   if (length < 0) return length;
-  if (directory != AT_FDCWD && load<u8>(pathBuffer) != 0x2f) {
-    const base = fileAt(process.files, directory);
-    if (base == null) return -EBADF;
-    if (base.kind != FileKind.Directory) return -ENOTDIR;
-  }
   const pathOnly = (flags & O_PATH) != 0;
   // An O_PATH descriptor names the file and reads or writes nothing (access mode 3, as Linux keeps it).
   const fileFlags = pathOnly ? O_ACCMODE : <u32>flags;
@@ -277,15 +296,55 @@ export function sysFstat(process: Process, fd: i64, buffer: u64): i64 {
 }
 
 export function sysNewfstatat(process: Process, directory: i64, path: u64, buffer: u64, flags: u64): i64 {
-  const length = copyPath(spaceOf(process), path);
-  if (length < 0) return length;
-  if (length == 0) {
+  // No symbolic links or automounts exist, so those two flags change nothing.
+  if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH)) != 0) return -EINVAL;
+  const copied = copyPath(spaceOf(process), path);
+  if (copied < 0) return copied;
+  if (copied == 0) {
     if ((flags & AT_EMPTY_PATH) == 0) return -ENOENT;
     return sysFstat(process, directory, buffer);
   }
+  const length = resolveAt(process, directory, copied);
+  if (length < 0) return length;
   const inode = lookupPath(<u32>pathBuffer, <u32>length);
   if (inode == NOT_FOUND) return -ENOENT;
   return writeStat(spaceOf(process), buffer, inode, false);
+}
+
+const F_OK: u64 = 0;
+const X_OK: u64 = 1;
+const W_OK: u64 = 2;
+const R_OK: u64 = 4;
+const AT_EACCESS: u64 = 0x200;
+
+/**
+ * access, faccessat and faccessat2 for the one user, root: reading is
+ * always allowed, writing never (the archive is read-only: EROFS), and
+ * execution when any execute bit is set (or for a directory).
+ */
+export function sysFaccessat(process: Process, directory: i64, path: u64, mode: u64, flags: u64): i64 {
+  if ((mode & ~(X_OK | W_OK | R_OK)) != 0) return -EINVAL;
+  // Real and effective ids are one and the same, and there are no symbolic links.
+  if ((flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) != 0) return -EINVAL;
+  const copied = copyPath(spaceOf(process), path);
+  if (copied < 0) return copied;
+  let inode: i32;
+  if (copied == 0) {
+    if ((flags & AT_EMPTY_PATH) == 0) return -ENOENT;
+    const file = fileAt(process.files, directory);
+    if (file == null) return -EBADF;
+    if (file.kind != FileKind.InitramfsFile && file.kind != FileKind.Directory) return mode == F_OK || mode == R_OK ? 0 : -EACCES;
+    inode = file.inode;
+  } else {
+    const length = resolveAt(process, directory, copied);
+    if (length < 0) return length;
+    if (isProcPath(<u32>pathBuffer, <u32>length)) return (mode & (W_OK | X_OK)) != 0 ? -EACCES : 0;
+    inode = lookupPath(<u32>pathBuffer, <u32>length);
+    if (inode == NOT_FOUND) return -ENOENT;
+  }
+  if ((mode & W_OK) != 0) return -EROFS;
+  if ((mode & X_OK) != 0 && !isDirectory(inode) && (inodeMode(inode) & 0o111) == 0) return -EACCES;
+  return 0;
 }
 
 /** getdents64: struct linux_dirent64 records for the next children of a directory. */

@@ -4,7 +4,7 @@
 import { FileKind, fileAt, isPathOnly } from "../fs/file";
 import { inodeSize } from "../fs/initramfs";
 import { AddressSpace, USER_MAP_END, USER_START, regionsOf, unmapRegions, unmapUserRange } from "../mm/address_space";
-import { pageFlags, shouldReuse } from "../mm/fault";
+import { FAULT_WRITE, FaultResponse, handleUserFault, pageFlags, shouldReuse } from "../mm/fault";
 import { isSharedObject, newSharedObject, releaseSharedObject } from "../mm/shared_memory";
 import { PAGE_SIZE, frame, frameNumber } from "../mm/frame";
 import { PTE_ADDRESS, PTE_PRESENT, leafEntry, nextPossiblyMapped, remapPage } from "../mm/page_table";
@@ -14,13 +14,26 @@ import {
 } from "../mm/region";
 import { MMAP_TOP } from "../proc/exec";
 import { Process, spaceOf } from "../proc/process";
-import { EACCES, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM } from "./errno";
+import { EACCES, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, ENOSYS, EOPNOTSUPP } from "./errno";
 
 const MAP_SHARED: u64 = 0x01;
 const MAP_PRIVATE: u64 = 0x02;
 const MAP_FIXED: u64 = 0x10;
 const MAP_ANONYMOUS: u64 = 0x20;
+const MAP_SHARED_VALIDATE: u64 = 0x03;
+const MAP_32BIT: u64 = 0x40;
+const MAP_GROWSDOWN: u64 = 0x100;
+const MAP_LOCKED: u64 = 0x2000;
+const MAP_POPULATE: u64 = 0x8000;
+const MAP_HUGETLB: u64 = 0x40000;
 const MAP_FIXED_NOREPLACE: u64 = 0x100000;
+// What MAP_SHARED_VALIDATE accepts: Linux's legacy flags (which it never
+// checked), the huge-page size bits, MAP_FIXED_NOREPLACE; not MAP_SYNC.
+const VALIDATED_FLAGS: u64 = 0xff7f | 0xfc000000 | MAP_FIXED_NOREPLACE;
+// Linux places MAP_32BIT mappings in the second gigabyte.
+const LOW_2G_BOTTOM: u64 = 0x40000000;
+const LOW_2G_TOP: u64 = 0x80000000;
+const PROT_SEM: u64 = 0x8;
 const MMAP_BOTTOM: u64 = 0x10000000; // below: program and heap
 
 @inline function pageUp(x: u64): u64 {
@@ -60,8 +73,17 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
   if (length == 0 || (offset & (PAGE_SIZE - 1)) != 0) return -EINVAL;
   const size = pageUp(length);
   if (size < length || size > USER_MAP_END) return -ENOMEM;
-  const sharing = flags & (MAP_SHARED | MAP_PRIVATE);
-  if (sharing == 0 || sharing == (MAP_SHARED | MAP_PRIVATE)) return -EINVAL;
+  let sharing = flags & (MAP_SHARED | MAP_PRIVATE);
+  if (sharing == 0) return -EINVAL;
+  if (sharing == MAP_SHARED_VALIDATE) {
+    if ((flags & MAP_ANONYMOUS) != 0) return -EINVAL; // Linux validates only file mappings
+    if ((flags & ~VALIDATED_FLAGS) != 0) return -EOPNOTSUPP;
+    sharing = MAP_SHARED;
+  }
+  // A stack that grows by faulting below it is not supported, nor are huge
+  // pages (Linux without hugetlbfs answers ENOSYS).
+  if ((flags & MAP_GROWSDOWN) != 0) return -EINVAL;
+  if ((flags & MAP_HUGETLB) != 0) return -ENOSYS;
   let inode: i32 = -1;
   if ((flags & MAP_ANONYMOUS) != 0 && sharing == MAP_SHARED) {
     // Its pages are cached by a 32-bit page index: 16 TiB, far beyond any RAM here.
@@ -85,9 +107,11 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
       if (!unmapRegions(space, start, start + size)) return -ENOMEM;
     }
   } else {
+    const bottom = (flags & MAP_32BIT) != 0 ? LOW_2G_BOTTOM : MMAP_BOTTOM;
+    const top = (flags & MAP_32BIT) != 0 ? LOW_2G_TOP : MMAP_TOP;
     start = hint & ~(<u64>PAGE_SIZE - 1);
-    if (start < MMAP_BOTTOM || start + size > MMAP_TOP || overlaps(space, start, start + size)) {
-      start = findGapBelow(regionsOf(space), size, MMAP_BOTTOM, MMAP_TOP);
+    if (start < bottom || start + size > top || overlaps(space, start, start + size)) {
+      start = findGapBelow(regionsOf(space), size, bottom, top);
       if (start == 0) return -ENOMEM;
     }
   }
@@ -103,7 +127,20 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
     const fileSize = isSharedObject(inode) ? size : <u64>inodeSize(inode);
     region.fileBytes = region.fileOffset < fileSize ? min(fileSize - region.fileOffset, size) : 0;
   }
+  if ((flags & (MAP_POPULATE | MAP_LOCKED)) != 0) populate(space, region);
   return <i64>start;
+}
+
+/**
+ * MAP_POPULATE and MAP_LOCKED: fault every page in now, as a write where
+ * the mapping is writable (so no copy is owed later). As on
+ * Linux, running out of memory part-way is not an error of the mmap.
+ */
+function populate(space: AddressSpace, region: Region): void {
+  const write = (region.protection & PROT_WRITE) != 0;
+  for (let at = region.start; at < region.end; at += PAGE_SIZE) {
+    if (handleUserFault(space, at, write ? FAULT_WRITE : 0) != FaultResponse.Continue) return;
+  }
 }
 
 export function sysMunmap(process: Process, start: u64, length: u64): i64 {
@@ -115,7 +152,10 @@ export function sysMunmap(process: Process, start: u64, length: u64): i64 {
 
 export function sysMprotect(process: Process, start: u64, length: u64, protection: u64): i64 {
   const space = spaceOf(process);
-  if ((start & (PAGE_SIZE - 1)) != 0) return -EINVAL;
+  // PROT_SEM means nothing on x86; PROT_GROWSDOWN/UP need a growing stack region, which does not exist.
+  if ((start & (PAGE_SIZE - 1)) != 0 || (protection & ~(<u64>(PROT_READ | PROT_WRITE | PROT_EXEC) | PROT_SEM)) != 0) {
+    return -EINVAL;
+  }
   if (length == 0) return 0;
   const end = pageUp(start + length);
   if (end < start || end > USER_MAP_END) return -ENOMEM;

@@ -13,7 +13,7 @@ import { exitCurrent, printProcess } from "../proc/exit";
 import { Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
 import { MAX_SIGNAL, SignalAction, defaultAction, sendSignal } from "../proc/signal";
 import { fork } from "../proc/fork";
-import { WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, waitForChild } from "../proc/wait";
+import { WAIT_BAD_OPTIONS, WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, waitForChild } from "../proc/wait";
 import { makeRunnable, yieldToScheduler } from "../proc/scheduler";
 import { tscAfter } from "../time/clock";
 import { E2BIG, EACCES, ECHILD, EINTR, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH } from "./errno";
@@ -44,9 +44,10 @@ export function sysClone(process: Process, flags: u64, stack: u64): i64 {
   return sysFork(process, false);
 }
 
-export function sysWait4(process: Process, pid: i64, status: u64, options: u64): i64 {
-  const result = waitForChild(process, pid, status, options);
-  return result == WAIT_NO_CHILD ? -ECHILD : result == WAIT_FAULT ? -EFAULT : result == WAIT_INTERRUPTED ? -EINTR : result;
+export function sysWait4(process: Process, pid: i64, status: u64, options: u64, usage: u64): i64 {
+  const result = waitForChild(process, pid, status, options, usage);
+  return result == WAIT_NO_CHILD ? -ECHILD : result == WAIT_FAULT ? -EFAULT : result == WAIT_INTERRUPTED ? -EINTR
+    : result == WAIT_BAD_OPTIONS ? -EINVAL : result;
 }
 
 /**
@@ -134,12 +135,16 @@ export function sysNanosleep(process: Process, request: u64): i64 {
   return process.pendingSignal != 0 ? -EINTR : 0;
 }
 
-/** struct rusage: only ru_minflt (minor faults) is counted. */
+const RUSAGE_SELF: i64 = 0;
+const RUSAGE_CHILDREN: i64 = -1;
+const RUSAGE_THREAD: i64 = 1;
+
+/** struct rusage: only ru_minflt (minor faults) is counted; the calling thread is the process. */
 export function sysGetrusage(process: Process, who: i64, usage: u64): i64 {
-  if (who != 0 && who != -1) return -EINVAL;
+  if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD) return -EINVAL;
   const rusage = memory.data(144, 8);
   memory.fill(rusage, 0, 144);
-  store<u64>(rusage + 64, process.minorFaults); // ru_minflt
+  store<u64>(rusage + 64, who == RUSAGE_CHILDREN ? process.childMinorFaults : process.minorFaults); // ru_minflt
   return copyToUser(spaceOf(process), usage, <u32>rusage, 144) ? 0 : -EFAULT;
 }
 

@@ -223,6 +223,23 @@ static struct span fork_exec_wait(void) {
     return s;
 }
 
+/* 4 KiB through a pipe and back out, in one process: the copy in, the copy
+ * out, and (on ours) taking and giving back the ring's page each time. */
+static struct span pipe_round_trip(void) {
+    static char block[PAGE];
+    int fds[2];
+    pipe(fds);
+    struct span s = begin();
+    for (int i = 0; i < 1000; i++) {
+        write(fds[1], block, sizeof block);
+        read(fds[0], block, sizeof block);
+    }
+    s = end(s);
+    close(fds[0]);
+    close(fds[1]);
+    return s;
+}
+
 static struct span syscall_floor(void) {
     struct span s = begin();
     for (int i = 0; i < 10000; i++) syscall(SYS_getppid);
@@ -270,6 +287,7 @@ int main(void) {
     MEASURE("exec-small", "exec", 1, fork_exec_wait());
     exec_path = "/bin/bench-big";
     MEASURE("exec-32M", "exec", 1, fork_exec_wait());
+    MEASURE("pipe-4k-write-read", "4KiB", 1000, pipe_round_trip());
     MEASURE("syscall-getppid", "call", 10000, syscall_floor());
     MEASURE("clock-gettime", "call", 10000, clock_floor());
     MEASURE("rdtsc", "call", 10000, rdtsc_floor());
