@@ -16,12 +16,14 @@ export const enum CpioStatus {
 const HEADER_SIZE: u32 = 110;
 const FIELD_MODE: u32 = 1;
 const FIELD_FILESIZE: u32 = 6;
+const FIELD_RDEVMAJOR: u32 = 9;
+const FIELD_RDEVMINOR: u32 = 10;
 const FIELD_NAMESIZE: u32 = 11;
 
 /**
  * One archive member, pointing into the archive.
  *
- *   0 name  4 nameLength  8 data  12 size  16 mode  20 unused
+ *   0 name  4 nameLength  8 data  12 size  16 mode  20 rdev (a device node's number, Linux's encoding)
  */
 @unmanaged export class CpioEntry {
   name: u32;
@@ -29,7 +31,7 @@ const FIELD_NAMESIZE: u32 = 11;
   data: u32;
   size: u32;
   mode: u32;
-  unused: u32;
+  rdev: u32;
 }
 export const CPIO_ENTRY_SIZE: u32 = 24;
 
@@ -111,11 +113,17 @@ export function parseCpio(start: u32, size: u32, table: u32, capacity: u32): Cpi
         entry.data = <u32>data;
         entry.size = <u32>fileSize;
         entry.mode = <u32>mode;
+        entry.rdev = deviceNumber(<u32>max(field(header, FIELD_RDEVMAJOR), 0), <u32>max(field(header, FIELD_RDEVMINOR), 0));
       }
       parsedCount++;
     }
     at = align4(data + <u64>fileSize, start);
   }
+}
+
+/** Linux's dev_t encoding of (major, minor), as st_rdev shows it. */
+export function deviceNumber(major: u32, minor: u32): u32 {
+  return ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & 0xfff00) << 12);
 }
 
 export function cpioStatusName(status: CpioStatus): string {

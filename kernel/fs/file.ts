@@ -6,6 +6,7 @@
 // bit 0 of the descriptor's table slot (Files are slab objects, at least
 // 16-byte aligned).
 import { kfree, kmalloc } from "../mm/slab";
+import { Inode, releaseInode } from "./inode";
 import { Pipe, closePipeEnd } from "./pipe";
 
 export const FILE_TABLE_SIZE: u32 = 64;
@@ -25,21 +26,24 @@ export const FD_CLOEXEC: u32 = 1;
 
 export const enum FileKind {
   Console = 1, // the serial console: standard input, output and error
-  InitramfsFile = 2,
+  Regular = 2, // a file whose bytes are its inode's memory object
   Directory = 3,
   Generated = 4, // text made at open (the /proc files), kept in `data`
   PipeRead = 5, // `data` is the Pipe
   PipeWrite = 6,
+  Device = 7, // a character device: its inode's rdev says which
+  PathOnly = 8, // O_PATH: names its inode, reads and writes nothing
 }
 
 /**
- *   0 kind  4 refCount  8 inode(i32)  12 flags (access mode | status flags)  16 offset(u64)
+ *   0 kind  4 refCount  8 inode (held; 0 for pipes and the console)
+ *  12 flags (access mode | status flags)  16 offset(u64)
  *  24 data  28 size   (Generated files: their text, kmalloc'd)
  */
 @unmanaged export class File {
   kind: u32;
   refCount: u32;
-  inode: i32;
+  inode: Inode | null;
   flags: u32;
   offset: u64;
   data: u32;
@@ -47,8 +51,8 @@ export const enum FileKind {
 }
 const FILE_SIZE: u32 = 32;
 
-/** A new File with one reference; `flags` are open flags (only the access mode and status flags are kept). */
-export function newFile(kind: FileKind, inode: i32, flags: u32): File | null {
+/** A new File with one reference; it takes over the caller's hold on `inode`. `flags` are open flags (only the access mode and status flags are kept). */
+export function newFile(kind: FileKind, inode: Inode | null, flags: u32): File | null {
   const address = kmalloc(FILE_SIZE);
   if (address == 0) return null;
   const file = changetype<File>(address);
@@ -61,7 +65,7 @@ export function newFile(kind: FileKind, inode: i32, flags: u32): File | null {
 
 /** An O_PATH descriptor: it names a file and can neither read nor write it. */
 @inline export function isPathOnly(file: File): bool {
-  return (file.flags & O_ACCMODE) == O_ACCMODE;
+  return file.kind == FileKind.PathOnly;
 }
 
 @inline export function isNonBlocking(file: File): bool {
@@ -75,6 +79,7 @@ export function releaseFile(file: File): void {
   } else if (file.data != 0) {
     kfree(file.data);
   }
+  releaseInode(file.inode);
   kfree(changetype<u32>(file));
 }
 

@@ -3,14 +3,14 @@
 // perms are r, w, x and p (private) or s (shared); the name is the file's
 // path, or [heap], [stack], [vvar], [vdso], or Linux's "/dev/zero
 // (deleted)" for shared anonymous memory.
-import { inodeName, inodeNameLength, inodeNumber } from "./initramfs";
 import { formatInto, str } from "../lib/format";
 import { AddressSpace, regionsOf } from "../mm/address_space";
 import {
   PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_HEAP, REGION_SHARED, REGION_STACK, Region, regionAt,
 } from "../mm/region";
-import { isSharedObject } from "../mm/shared_memory";
-import { isVdso } from "../mm/vdso";
+import { isVdsoObject } from "../mm/vdso";
+import { Inode } from "./inode";
+import { pathOfInode } from "./names";
 
 const LINE_MAX: u32 = 160; // a line never needs more (names are bounded by what is left)
 
@@ -29,24 +29,24 @@ export function formatMaps(space: AddressSpace, into: u32, capacity: u32): u32 {
   for (let i: u32 = 0; i < regions.count && n + LINE_MAX <= capacity; i++) {
     const region = regionAt(regions, i);
     const file = (region.flags & REGION_FILE) != 0;
-    const inode = file && !isSharedObject(region.inode) && !isVdso(region.inode) ? inodeNumber(region.inode) : 0;
+    const object = region.object;
+    const vdso = isVdsoObject(object);
+    const owner = object != null && !vdso && object.owner != 0 ? changetype<Inode>(object.owner) : null;
     n += formatInto(into + n, capacity - n, "%08x-%08x ", region.start, region.end);
     writePermissions(region, into + n);
     n += 4;
-    n += formatInto(into + n, capacity - n, " %08x 00:00 %d", file ? region.fileOffset : 0, inode);
+    n += formatInto(into + n, capacity - n, " %08x 00:%02x %d", file ? region.fileOffset : 0,
+      owner != null ? owner.device : 0, owner != null ? owner.ino : 0);
     let name = "";
-    if (isVdso(region.inode)) name = region.fileOffset == 0 ? "[vvar]" : "[vdso]";
-    else if (isSharedObject(region.inode)) name = "/dev/zero (deleted)";
+    if (vdso) name = region.fileOffset == 0 ? "[vvar]" : "[vdso]";
+    else if (object != null && owner == null) name = "/dev/zero (deleted)";
     else if ((region.flags & REGION_HEAP) != 0) name = "[heap]";
     else if ((region.flags & REGION_STACK) != 0) name = "[stack]";
     if (name.length != 0) {
       n += formatInto(into + n, capacity - n, " %s", str(name));
-    } else if (inode != 0) {
-      const length = min(inodeNameLength(region.inode), capacity - n - 3); // room for " /" and the newline
+    } else if (owner != null) {
       store<u8>(into + n++, 0x20);
-      store<u8>(into + n++, 0x2f);
-      memory.copy(into + n, inodeName(region.inode), length);
-      n += length;
+      n += pathOfInode(owner, into + n, capacity - n - 1); // room for the newline
     }
     store<u8>(into + n++, 0x0a);
   }

@@ -1,13 +1,17 @@
-// /proc: a few files whose text is made when they are opened, so that
-// programs (tests, benchmarks) can read the kernel's counters:
+// /proc, a file system whose files' text is made when they are opened, so
+// that programs (tests, benchmarks, LTP) can read the kernel's counters:
 //   /proc/meminfo      memory totals, Linux's field names where they fit
-//   /proc/self/stat    Linux's format; pid, comm, state, ppid, minflt are real
-//   /proc/self/faults  this process's page-fault, copy-on-write and system-call counts
-//   /proc/self/maps    its regions, in Linux's format (proc_maps.ts)
+//   /proc/PID/stat     Linux's format; pid, comm, state, ppid, minflt are real
+//   /proc/PID/faults   the process's page-fault, copy-on-write and system-call counts
+//   /proc/PID/maps     its regions, in Linux's format (proc_maps.ts)
+//   /proc/self         a symbolic link to the caller's PID directory
+//   /proc/mounts       the mount table, in Linux's format
 //   /proc/processes    one line per process: pid, parent, state, resident KiB, name
 //   /proc/memcheck     drops unmapped cache pages, audits every frame's
 //                      counts (problems are printed on the console), and
 //                      reports the free-frame count: the leak check
+// Its inodes are made on lookup and freed when let go (they have no names
+// to keep them); their numbers are fixed by what they show.
 import { freeFrameCount } from "../mm/buddy";
 import { FrameState, frameStateCount } from "../mm/frame";
 import { managedFrames } from "../mm/frame_database";
@@ -15,13 +19,19 @@ import {
   cowCopiesTotal, cowReusesTotal, demandZeroFaultsTotal, faultAroundMapsTotal, fileFaultsTotal, zeroPageMapsTotal,
 } from "../mm/fault";
 import { kernelObjectsInUse, kfree, kmalloc } from "../mm/slab";
-import { cachedPageCount, reclaimCachePages } from "../mm/page_cache";
+import { cachedPageCount, dirtyPageCount, reclaimCachePages } from "../mm/page_cache";
 import { auditFrames } from "../debug/frame_audit";
 import { formatInto, str } from "../lib/format";
-import { NAME_OFFSET, Process, ProcessState, processListHead, spaceOf } from "../proc/process";
+import { NAME_OFFSET, Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
+import { currentProcess } from "../proc/scheduler";
 import { File, FileKind, newFile } from "./file";
 import { equalsAscii } from "../lib/ascii";
 import { formatMaps } from "./proc_maps";
+import {
+  EmitEntry, INODE_OPS_SIZE, Inode, InodeOps, S_IFDIR, S_IFLNK, S_IFREG, newInode, setInodeName,
+} from "./inode";
+import { mountAt } from "./mount";
+import { pathOfInode } from "./names";
 
 const TEXT_CAPACITY: u32 = 2048;
 
@@ -30,8 +40,13 @@ const TEXT_CAPACITY: u32 = 2048;
 }
 
 function meminfo(into: u32): u32 {
-  let n = formatInto(into, TEXT_CAPACITY, "MemTotal:       %8d kB\nMemFree:        %8d kB\nAnonPages:      %8d kB\n",
-    kib(managedFrames), kib(freeFrameCount()), kib(frameStateCount(FrameState.Anonymous)));
+  const cached = frameStateCount(FrameState.FileCache);
+  // Available: free, plus cached pages that could be read again (the dirty ones are the only copy).
+  const available = freeFrameCount() + cached - min(cached, dirtyPageCount());
+  let n = formatInto(into, TEXT_CAPACITY, "MemTotal:       %8d kB\nMemFree:        %8d kB\nMemAvailable:   %8d kB\n",
+    kib(managedFrames), kib(freeFrameCount()), kib(available));
+  n += formatInto(into + n, TEXT_CAPACITY - n, "Cached:         %8d kB\nShmem:          %8d kB\nAnonPages:      %8d kB\n",
+    kib(cached), kib(dirtyPageCount()), kib(frameStateCount(FrameState.Anonymous)));
   n += formatInto(into + n, TEXT_CAPACITY - n, "FilePages:      %8d kB\nPageTables:     %8d kB\nKernelObjects:  %8d kB\n",
     kib(frameStateCount(FrameState.FileCache)), kib(frameStateCount(FrameState.PageTable)),
     kib(frameStateCount(FrameState.KernelObject)));
@@ -94,25 +109,196 @@ function processes(into: u32): u32 {
   return n;
 }
 
-/** Whether `path` names a /proc file (then openProcFile makes it). */
-export function isProcPath(path: u32, length: u32): bool {
-  return equalsAscii(path, length, "/proc/meminfo") || equalsAscii(path, length, "/proc/self/stat") ||
-    equalsAscii(path, length, "/proc/self/faults") || equalsAscii(path, length, "/proc/memcheck") ||
-    equalsAscii(path, length, "/proc/processes") || equalsAscii(path, length, "/proc/self/maps");
+function mounts(into: u32): u32 {
+  let n: u32 = 0;
+  for (let i: u32 = 0; ; i++) {
+    const mount = mountAt(i);
+    if (mount == null || n + 128 > TEXT_CAPACITY) break;
+    n += formatInto(into + n, TEXT_CAPACITY - n, "%s ", str(changetype<string>(mount.source)));
+    n += pathOfInode(mount.root, into + n, TEXT_CAPACITY - n);
+    n += formatInto(into + n, TEXT_CAPACITY - n, " %s rw 0 0\n", str(changetype<string>(mount.type)));
+  }
+  return n;
 }
 
-/** A File holding the text of /proc file `path`, for `process`; null when out of memory. */
-export function openProcFile(process: Process, path: u32, length: u32, flags: u32): File | null {
+// ---- the file system ---------------------------------------------------------
+
+/** What a procfs inode is (Inode.kind); its process, for the PID ones, is Inode.data. */
+const enum Node {
+  Root = 1,
+  Self = 2,
+  ProcessDirectory = 3,
+  Meminfo = 10,
+  Memcheck = 11,
+  Processes = 12,
+  Mounts = 13,
+  Stat = 20,
+  Faults = 21,
+  Maps = 22,
+}
+
+const procOps = changetype<InodeOps>(memory.data(INODE_OPS_SIZE, 4));
+let procDevice: u32 = 0;
+
+function nodeName(node: Node): string {
+  switch (node) {
+    case Node.Self: return "self";
+    case Node.Meminfo: return "meminfo";
+    case Node.Memcheck: return "memcheck";
+    case Node.Processes: return "processes";
+    case Node.Mounts: return "mounts";
+    case Node.Stat: return "stat";
+    case Node.Faults: return "faults";
+    case Node.Maps: return "maps";
+    default: return "";
+  }
+}
+
+function nodeIs(name: u32, length: u32, node: Node): bool {
+  return equalsAscii(name, length, nodeName(node));
+}
+
+/** An inode for `node` (of process `pid` for the per-process ones), with a reference for the caller. */
+function makeNode(node: Node, pid: u32, parent: Inode): i64 {
+  const directory = node == Node.ProcessDirectory;
+  const mode = directory ? S_IFDIR | 0o555 : node == Node.Self ? S_IFLNK | 0o777 : S_IFREG | 0o444;
+  const inode = newInode(procOps, mode, procDevice);
+  if (inode == null) return -12; // ENOMEM
+  inode.kind = node;
+  inode.data = pid;
+  inode.ino = (<u64>pid << 8) | <u64>node;
+  inode.nlink = 0;
+  inode.parent = parent;
+  if (directory) {
+    const digits = memory.data(12);
+    const length = formatInto(<u32>digits, 12, "%d", pid);
+    if (!setInodeName(inode, parent, <u32>digits, length)) return -12;
+  }
+  return <i64>changetype<u32>(inode);
+}
+
+function parsePid(name: u32, length: u32): u32 {
+  if (length == 0 || length > 9) return 0;
+  let pid: u32 = 0;
+  for (let i: u32 = 0; i < length; i++) {
+    const c = <u32>load<u8>(name + i);
+    if (c < 0x30 || c > 0x39) return 0;
+    pid = pid * 10 + c - 0x30;
+  }
+  return pid;
+}
+
+function lookup(dir: Inode, name: u32, length: u32): i64 {
+  if (dir.kind == Node.Root) {
+    for (let node = Node.Meminfo; node <= Node.Mounts; node++) if (nodeIs(name, length, node)) return makeNode(node, 0, dir);
+    if (nodeIs(name, length, Node.Self)) return makeNode(Node.Self, 0, dir);
+    const pid = parsePid(name, length);
+    if (pid == 0 || findProcess(pid) == null) return 0;
+    return makeNode(Node.ProcessDirectory, pid, dir);
+  }
+  for (let node = Node.Stat; node <= Node.Maps; node++) if (nodeIs(name, length, node)) return makeNode(node, dir.data, dir);
+  return 0;
+}
+
+function emitName(emit: EmitEntry, node: Node, ino: u64, type: u32, next: u64): bool {
+  const scratch = memory.data(16);
+  const name = nodeName(node);
+  for (let i = 0; i < name.length; i++) store<u8>(scratch + i, <u8>name.charCodeAt(i));
+  return emit(ino, type, <u32>scratch, name.length, next);
+}
+
+/**
+ * Positions: 0 ".", 1 "..", then the fixed names, then (in the root) one
+ * per process, the cursor being 100 + its pid.
+ */
+function readdir(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
+  let next = cursor;
+  const dots = memory.data<u8>([0x2e, 0x2e]);
+  if (next == 0) {
+    if (!emit(dir.ino, S_IFDIR, changetype<u32>(dots), 1, 1)) return <i64>next;
+    next = 1;
+  }
+  if (next == 1) {
+    const parent = dir.parent != null ? changetype<Inode>(dir.parent) : dir;
+    if (!emit(parent.ino, S_IFDIR, changetype<u32>(dots), 2, 2)) return <i64>next;
+    next = 2;
+  }
+  const first: Node = dir.kind == Node.Root ? Node.Meminfo : Node.Stat;
+  const last: Node = dir.kind == Node.Root ? Node.Mounts : Node.Maps;
+  for (let node = first; node <= last; node++) {
+    const position = <u64>(2 + node - first);
+    if (next > position) continue;
+    if (!emitName(emit, node, (<u64>dir.data << 8) | <u64>node, S_IFREG, position + 1)) return <i64>next;
+    next = position + 1;
+  }
+  if (dir.kind != Node.Root) return <i64>next;
+  const selfPosition = <u64>(3 + last - first);
+  if (next <= selfPosition) {
+    if (!emitName(emit, Node.Self, <u64>Node.Self, S_IFLNK, selfPosition + 1)) return <i64>next;
+    next = selfPosition + 1;
+  }
+  if (next < 100) next = 100;
+  // Processes in pid order, from the cursor on: the list is newest first, so pick the smallest above each time.
+  while (true) {
+    let best: u32 = 0;
+    for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+      const pid = changetype<Process>(at).pid;
+      if (<u64>pid + 100 >= next && (best == 0 || pid < best)) best = pid;
+    }
+    if (best == 0) return <i64>next;
+    const digits = memory.data(12);
+    const length = formatInto(<u32>digits, 12, "%d", best);
+    if (!emit((<u64>best << 8) | <u64>Node.ProcessDirectory, S_IFDIR, <u32>digits, length, <u64>best + 101)) return <i64>next;
+    next = <u64>best + 101;
+  }
+  return <i64>next; // not reached
+}
+
+function readlink(inode: Inode, into: u32): i64 {
+  return formatInto(into, 12, "%d", currentProcess().pid);
+}
+
+/** Mounts nothing itself: makes the root (one holder, for the mount). */
+export function newProcfs(device: u32): Inode | null {
+  if (procOps.lookup == 0) {
+    procOps.lookup = changetype<u32>(lookup);
+    procOps.readdir = changetype<u32>(readdir);
+    procOps.readlink = changetype<u32>(readlink);
+  }
+  procDevice = device;
+  const root = newInode(procOps, S_IFDIR | 0o555, device);
+  if (root == null) return null;
+  root.kind = Node.Root;
+  root.nlink = 2;
+  root.ino = 1;
+  return root;
+}
+
+export function isProcInode(inode: Inode): bool {
+  return inode.ops == procOps;
+}
+
+/** A File holding the text of procfs file `inode` (the caller's hold on it passes to the File); null when out of memory or its process is gone. */
+export function openProcFile(inode: Inode, flags: u32): File | null {
   const text = kmalloc(TEXT_CAPACITY);
   if (text == 0) return null;
-  let size: u32;
-  if (equalsAscii(path, length, "/proc/meminfo")) size = meminfo(text);
-  else if (equalsAscii(path, length, "/proc/self/stat")) size = processStat(process, text);
-  else if (equalsAscii(path, length, "/proc/memcheck")) size = memcheck(text);
-  else if (equalsAscii(path, length, "/proc/processes")) size = processes(text);
-  else if (equalsAscii(path, length, "/proc/self/maps")) size = formatMaps(spaceOf(process), text, TEXT_CAPACITY);
-  else size = processFaults(process, text);
-  const file = newFile(FileKind.Generated, -1, flags);
+  let size: u32 = 0;
+  const node = inode.kind;
+  if (node == Node.Meminfo) size = meminfo(text);
+  else if (node == Node.Memcheck) size = memcheck(text);
+  else if (node == Node.Processes) size = processes(text);
+  else if (node == Node.Mounts) size = mounts(text);
+  else {
+    const process = findProcess(inode.data);
+    if (process == null || process.space == 0) {
+      kfree(text);
+      return null;
+    }
+    if (node == Node.Stat) size = processStat(process, text);
+    else if (node == Node.Faults) size = processFaults(process, text);
+    else size = formatMaps(spaceOf(process), text, TEXT_CAPACITY);
+  }
+  const file = newFile(FileKind.Generated, inode, flags);
   if (file == null) {
     kfree(text);
     return null;

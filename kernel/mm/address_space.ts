@@ -5,7 +5,8 @@ import { Frame, FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import { kernelPageTableRoot } from "./kernel_map";
 import { HUGE_PAGE_SIZE, PTE_ADDRESS, allocTable, nextPossiblyMapped, unmapChunk } from "./page_table";
 import { readCr3, writeCr3 } from "../arch/x86_64/cpu";
-import { RegionSet, clearRegions, removeRange, splitAt } from "./region";
+import { Region, RegionSet, clearRegions, removeRange, splitAt } from "./region";
+import { MemoryObject } from "./memory_object";
 import { kfree, kmalloc } from "./slab";
 
 export const USER_END: u64 = 0x0000800000000000; // the end of the canonical user half
@@ -142,6 +143,21 @@ export function unmapUserRange(space: AddressSpace, start: u64, end: u64): void 
   }
   // Inactive address spaces have no user entries in the TLB (no PCIDs).
   if (any && <u32>(readCr3() & PTE_ADDRESS) == space.root) writeCr3(readCr3());
+}
+
+/**
+ * Truncation: unmaps, from every address space, the pages of `object` at
+ * offsets from `offset` (page-aligned) on, private copies included, as
+ * Linux does; touching them again is then a bus error.
+ */
+export function unmapObjectFrom(object: MemoryObject, offset: u64): void {
+  for (let at = object.mappings; at != 0; at = changetype<Region>(at).nextMapping) {
+    const region = changetype<Region>(at);
+    const regionEnd = region.fileOffset + (region.end - region.start);
+    if (offset >= regionEnd) continue;
+    const start = offset > region.fileOffset ? region.start + (offset - region.fileOffset) : region.start;
+    unmapUserRange(changetype<AddressSpace>(region.space), start, region.end);
+  }
 }
 
 /** Removes regions and mappings in [start, end) (munmap). False if out of memory. */

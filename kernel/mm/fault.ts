@@ -5,19 +5,21 @@
 // too (user_copy.ts), so they fault pages in exactly as the program would.
 import { copyPage, invlpg } from "../arch/x86_64/cpu";
 import { AddressSpace, regionsOf, releaseUserFrame, zeroPage } from "./address_space";
-import { findCachedPage, getCachedPage } from "./page_cache";
+import { findCachedPage, getCachedPage, markPageDirty } from "./page_cache";
 import { allocPage } from "./buddy";
 import { FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import {
   MapResult, PTE_ADDRESS, PTE_NO_EXECUTE, PTE_PRESENT, PTE_USER, PTE_WRITABLE, fillEmptyEntry, leafEntry, mapPage,
   pageTableFor, pageTableIndex, remapPage,
 } from "./page_table";
+import { MemoryObject } from "./memory_object";
 import { PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_SHARED, Region, findRegion } from "./region";
 
 export const enum FaultResponse {
   Continue = 0, // resolved: retry the access
   Kill = 1, // no region, or the region forbids this access: SIGSEGV
   OutOfMemory = 2, // no frame for the page
+  BusError = 3, // a page of a mapped object past its end (a file truncated or shorter than the mapping): SIGBUS
 }
 
 /** What a page fault asks for (x86 page-fault error code bits). */
@@ -104,28 +106,34 @@ function handleZeroFault(space: AddressSpace, region: Region, page: u64, write: 
 }
 
 /**
- * A page of a file mapping, through the page cache. Reads map the cached
- * frame itself, read-only, shared with every other mapper; a write to a
- * private mapping gets its own copy at once. The page where an ELF
- * segment's file bytes end and its .bss begins is always a private copy
- * with the tail zeroed: the cached page holds whatever follows in the file.
+ * A page of a file mapping (or any memory object), through the page cache.
+ * Reads map the cached frame itself, shared with every other mapper; a
+ * write to a private mapping gets its own copy at once, and a write to a
+ * shared one writes the object (whose page is then dirty). The page where
+ * an ELF segment's file bytes end and its .bss begins is always a private
+ * copy with the tail zeroed: the cached page holds whatever follows in the
+ * file. A page wholly past the object's end is a bus error, as on Linux.
  */
 function handleFileFault(space: AddressSpace, region: Region, page: u64, write: bool): FaultResponse {
+  const object = changetype<MemoryObject>(region.object);
   const offsetInRegion = page - region.start;
-  const index = <u32>((region.fileOffset + offsetInRegion) / PAGE_SIZE);
-  const cached = getCachedPage(region.inode, index);
+  const offset = region.fileOffset + offsetInRegion;
+  if (offset >= object.size) return FaultResponse.BusError;
+  const index = <u32>(offset / PAGE_SIZE);
+  const cached = getCachedPage(object, index);
   if (cached == 0) return FaultResponse.OutOfMemory;
   const fileBytesHere = region.fileBytes - offsetInRegion;
   const straddles = fileBytesHere < PAGE_SIZE;
   const shared = (region.flags & REGION_SHARED) != 0;
   if (!straddles && (shared || !write)) {
-    // Shared mappings write the object itself (only shared anonymous memory
-    // can be writable: files are read-only).
-    const writable = shared && (region.protection & PROT_WRITE) != 0;
+    // Shared mappings write the object itself. A read maps the page
+    // read-only even there, so that the first write faults and marks it dirty.
+    const writable = shared && write;
     if (mapPage(space.root, page, cached, pageFlags(region, writable)) != MapResult.Ok) {
       releaseUserFrame(cached, false);
       return FaultResponse.OutOfMemory;
     }
+    if (writable) markPageDirty(cached);
     frame(frameNumber(cached)).mapCount++;
     space.residentPages++;
     countFileFault(space);
@@ -171,7 +179,9 @@ function faultAround(space: AddressSpace, region: Region, page: u64): void {
     const offsetInRegion = at - region.start;
     if (offsetInRegion + PAGE_SIZE > region.fileBytes) continue;
     if (load<u64>(aroundTable + pageTableIndex(at) * 8) != 0) continue;
-    const cached = findCachedPage(region.inode, <u32>((region.fileOffset + offsetInRegion) / PAGE_SIZE));
+    const offset = region.fileOffset + offsetInRegion;
+    if (offset >= changetype<MemoryObject>(region.object).size) continue;
+    const cached = findCachedPage(changetype<MemoryObject>(region.object), <u32>(offset / PAGE_SIZE));
     if (cached == 0) continue;
     fillEmptyEntry(aroundTable, at, <u64>cached | flags);
     const f = frame(frameNumber(cached));
@@ -220,6 +230,7 @@ function handleWriteToReadOnlyPage(space: AddressSpace, region: Region, page: u6
   }
   if ((region.flags & REGION_SHARED) != 0) { // shared memory: everyone writes the one frame
     remapPage(space.root, page, physical, pageFlags(region, true));
+    if (f.state == FrameState.FileCache) markPageDirty(physical);
     return FaultResponse.Continue;
   }
   if (shouldReuse(f.state, f.refCount)) {

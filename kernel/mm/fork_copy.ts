@@ -7,14 +7,13 @@ import { AddressSpace, regionsOf } from "./address_space";
 import { FrameState, frame, frameNumber } from "./frame";
 import { readCr3, writeCr3 } from "../arch/x86_64/cpu";
 import { HUGE_PAGE_SIZE, PTE_ADDRESS, PTE_WRITABLE, nextPossiblyMapped, shareChunk } from "./page_table";
-import { retainSharedObject } from "./shared_memory";
-import { REGION_SHARED, Region, addRegion, regionAt } from "./region";
+import { MemoryObject } from "./memory_object";
+import { REGION_SHARED, Region, addRegion, attachObject, regionAt } from "./region";
 
 function copyRegion(into: AddressSpace, from: Region): Region | null {
   const region = addRegion(regionsOf(into), from.start, from.end, from.protection, from.flags);
   if (region == null) return null;
-  region.inode = from.inode;
-  retainSharedObject(from.inode);
+  if (from.object != null) attachObject(region, changetype<MemoryObject>(from.object), changetype<u32>(into));
   region.fileOffset = from.fileOffset;
   region.fileBytes = from.fileBytes;
   return region;

@@ -57,6 +57,7 @@ export const FRAME_STATE_COUNT: u32 = 11;
 /** Frame.flags */
 export const FRAME_BUDDY_HEAD: u16 = 1; // first frame of a free buddy block
 export const FRAME_BLOCK_HEAD: u16 = 2; // first frame of an allocated block
+export const FRAME_DIRTY: u16 = 4; // a cache page whose bytes its object could not read again
 
 /** Linear address of each section's records; 0 where a section has no RAM. */
 const sections = memory.data(SECTION_COUNT * 4, 8);

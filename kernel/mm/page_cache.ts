@@ -1,23 +1,25 @@
-// The page cache: file pages kept by (inode, page index) and shared by every
-// process that maps them. A cached frame (state FileCache) holds one
-// reference for the cache itself plus one per mapping, so a frame with a
-// reference count of 1 is mapped by nobody and can be dropped at any time:
-// that is the reclaim policy. Pages stay cached while memory lasts; when an
-// allocation fails, every such page is freed and the allocation retried.
+// The page cache: pages of memory objects (files, shared anonymous memory,
+// the vDSO) kept by (object, page index) and shared by every process that
+// maps them. A cached frame (state FileCache) holds one reference for the
+// cache itself plus one per mapping or in-flight use, so a frame with a
+// reference count of 1 is used by nobody. A clean such frame can be dropped
+// at any time and read again from its object: that is the reclaim policy
+// (when an allocation fails, every one is freed and the allocation
+// retried). A dirty frame is the only copy of its bytes and stays until its
+// object drops it.
 //
-// For a FileCache frame:  Frame.owner = inode + 1,  Frame.pageIndex = page
-// index in the file,  Frame.data = next frame number in its hash chain.
-import { copyPage } from "../arch/x86_64/cpu";
-import { inodeData, inodeSize } from "../fs/initramfs";
-import { isSharedObject } from "./shared_memory";
-import { isVdso, vdsoBytes, vdsoPage } from "./vdso";
+// For a FileCache frame:  Frame.owner = the MemoryObject,  Frame.pageIndex =
+// page index in it,  Frame.data = next frame number in its hash chain,
+// FRAME_DIRTY in Frame.flags when the bytes differ from the object's source.
 import { allocPage, freePages } from "./buddy";
-import { Frame, FrameState, NO_FRAME, PAGE_SIZE, frame, frameAddress, frameNumber } from "./frame";
+import { FRAME_DIRTY, Frame, FrameState, NO_FRAME, frame, frameAddress, frameNumber } from "./frame";
+import { MemoryObject, OBJECT_NO_SOURCE, readObjectPage } from "./memory_object";
 
 const BUCKETS: u32 = 1024;
 const buckets = memory.data(BUCKETS * 4, 4);
 let initialized = false;
 let cachedPages: u32 = 0;
+let dirtyPages: u32 = 0;
 export let cacheHits: u64 = 0;
 export let cacheMisses: u64 = 0;
 
@@ -26,72 +28,76 @@ function init(): void {
   initialized = true;
 }
 
-@inline function bucketOf(inode: i32, index: u32): u32 {
-  return <u32>buckets + (((<u32>inode * 0x9e3779b1) ^ (index * 0x85ebca6b)) >> 22) * 4;
+@inline function bucketOf(object: MemoryObject, index: u32): u32 {
+  return <u32>buckets + (((changetype<u32>(object) * 0x9e3779b1) ^ (index * 0x85ebca6b)) >> 22) * 4;
 }
 
-// Where cached pages are read from: the initramfs archive, or the kernel's
-// vDSO; shared anonymous memory has no source and starts zeroed.
-function sourceBytes(inode: i32): u64 {
-  if (isSharedObject(inode)) return 0;
-  return isVdso(inode) ? vdsoBytes() : inodeSize(inode);
-}
-
-function sourcePage(inode: i32, index: u32): u32 {
-  return isVdso(inode) ? vdsoPage(index) : inodeData(inode) + index * PAGE_SIZE;
-}
-
-/** The cached frame for page `index` of `inode`, or 0. Takes no reference. */
-export function findCachedPage(inode: i32, index: u32): u32 {
+/** The cached frame for page `index` of `object`, or 0. Takes no reference. */
+export function findCachedPage(object: MemoryObject, index: u32): u32 {
   if (!initialized) init();
-  for (let pfn = load<u32>(bucketOf(inode, index)); pfn != NO_FRAME; pfn = frame(pfn).data) {
+  for (let pfn = load<u32>(bucketOf(object, index)); pfn != NO_FRAME; pfn = frame(pfn).data) {
     const f = frame(pfn);
-    if (f.owner == <u32>(inode + 1) && f.pageIndex == index) return frameAddress(pfn);
+    if (f.owner == changetype<u32>(object) && f.pageIndex == index) return frameAddress(pfn);
   }
   return 0;
 }
 
 /**
- * The frame holding page `index` of `inode`, read in from its source if
- * it is not cached yet (bytes past the end of the file are zero). The
- * caller gets one new reference. Returns 0 when no frame can be had.
+ * The frame holding page `index` of `object`, read in by the object if it
+ * is not cached yet. The caller gets one new reference. Returns 0 when no
+ * frame can be had.
  */
-export function getCachedPage(inode: i32, index: u32): u32 {
-  let page = findCachedPage(inode, index);
+export function getCachedPage(object: MemoryObject, index: u32): u32 {
+  let page = findCachedPage(object, index);
   if (page != 0) {
     cacheHits++;
   } else {
     page = allocPage(FrameState.FileCache, false);
     if (page == 0) return 0;
     cacheMisses++;
-    const offset = <u64>index * PAGE_SIZE;
-    const size = sourceBytes(inode);
-    const bytes = offset < size ? <u32>min(<u64>PAGE_SIZE, size - offset) : 0;
-    const source = bytes != 0 ? sourcePage(inode, index) : 0;
-    if (bytes == PAGE_SIZE && (source & (PAGE_SIZE - 1)) == 0) {
-      copyPage(page, source);
-    } else {
-      memory.copy(page, source, bytes);
-      memory.fill(page + bytes, 0, PAGE_SIZE - bytes);
-    }
+    readObjectPage(object, index, page);
     const pfn = frameNumber(page);
     const f = frame(pfn);
-    f.owner = <u32>(inode + 1);
+    f.owner = changetype<u32>(object);
     f.pageIndex = index;
-    const bucket = bucketOf(inode, index);
+    const bucket = bucketOf(object, index);
     f.data = load<u32>(bucket);
     store<u32>(bucket, pfn);
     cachedPages++;
+    if ((object.flags & OBJECT_NO_SOURCE) != 0) markPageDirty(page);
   }
   frame(frameNumber(page)).refCount++;
   return page;
+}
+
+/** The page's bytes now differ from its object's source: it may not be dropped while the object lives. */
+export function markPageDirty(page: u32): void {
+  const f = frame(frameNumber(page));
+  if ((f.flags & FRAME_DIRTY) != 0) return;
+  f.flags |= FRAME_DIRTY;
+  dirtyPages++;
 }
 
 export function cachedPageCount(): u32 {
   return cachedPages;
 }
 
-/** Frees every cached page that no process maps. Returns how many were freed. */
+/** Cached pages that are the only copy of their bytes (tmpfs data, shared memory): /proc/meminfo's Shmem. */
+export function dirtyPageCount(): u32 {
+  return dirtyPages;
+}
+
+function unlink(link: u32, f: Frame, pfn: u32): void {
+  store<u32>(link, f.data);
+  if ((f.flags & FRAME_DIRTY) != 0) dirtyPages--;
+  f.flags &= ~FRAME_DIRTY;
+  f.data = 0;
+  f.owner = 0;
+  freePages(frameAddress(pfn));
+  cachedPages--;
+}
+
+/** Frees every clean cached page that nobody uses. Returns how many were freed. */
 export function reclaimCachePages(): u32 {
   if (!initialized) return 0;
   let freed: u32 = 0;
@@ -101,12 +107,8 @@ export function reclaimCachePages(): u32 {
     while (pfn != NO_FRAME) {
       const f: Frame = frame(pfn);
       const next = f.data;
-      if (f.refCount == 1 && !isSharedObject(<i32>f.owner - 1)) {
-        store<u32>(link, next);
-        f.data = 0;
-        f.owner = 0;
-        freePages(frameAddress(pfn));
-        cachedPages--;
+      if (f.refCount == 1 && (f.flags & FRAME_DIRTY) == 0) {
+        unlink(link, f, pfn);
         freed++;
       } else {
         link = changetype<usize>(f) + 28; // Frame.data of this frame
@@ -118,12 +120,12 @@ export function reclaimCachePages(): u32 {
 }
 
 /**
- * Frees every cached page of `inode`, which nobody maps any more (the last
- * region of a shared anonymous object is gone). It sweeps every chain
- * rather than asking for each page index: an object may span far more
- * pages than were ever touched.
+ * Frees the cached pages of `object` from page `first` on, which nobody
+ * maps any more (the object is going, or a file was truncated). It sweeps
+ * every chain rather than asking for each page index: an object may span
+ * far more pages than were ever touched.
  */
-export function dropCachedPages(inode: i32): void {
+export function dropCachedPages(object: MemoryObject, first: u32): void {
   if (!initialized) return;
   for (let b: u32 = 0; b < BUCKETS; b++) {
     let link = buckets + b * 4;
@@ -131,13 +133,9 @@ export function dropCachedPages(inode: i32): void {
     while (pfn != NO_FRAME) {
       const f: Frame = frame(pfn);
       const next = f.data;
-      if (f.owner == <u32>(inode + 1)) {
-        assert(f.refCount == 1, "dropCachedPages: page still mapped");
-        store<u32>(link, next);
-        f.data = 0;
-        f.owner = 0;
-        freePages(frameAddress(pfn));
-        cachedPages--;
+      if (f.owner == changetype<u32>(object) && f.pageIndex >= first) {
+        assert(f.refCount == 1, "dropCachedPages: page still in use");
+        unlink(link, f, pfn);
       } else {
         link = changetype<usize>(f) + 28; // Frame.data of this frame
       }

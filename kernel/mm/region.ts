@@ -2,8 +2,9 @@
 // array sorted by start address: lookup is a binary search, O(log n).
 // Regions never overlap; callers clear a range before inserting into it.
 import { kfree, kmalloc } from "./slab";
-import { dropCachedPages } from "./page_cache";
-import { releaseSharedObject, retainSharedObject } from "./shared_memory";
+import { MemoryObject, releaseObject, retainObject } from "./memory_object";
+
+// A region's pages come from its object; the object lists the regions that map it.
 
 export const PROT_READ: u32 = 1;
 export const PROT_WRITE: u32 = 2;
@@ -11,29 +12,37 @@ export const PROT_EXEC: u32 = 4;
 
 /** Region.flags */
 export const REGION_SHARED: u32 = 1; // MAP_SHARED (else private)
-export const REGION_FILE: u32 = 2; // backed by an initramfs file (else anonymous)
+export const REGION_FILE: u32 = 2; // backed by a memory object: a file, shared memory, the vDSO (else anonymous)
 export const REGION_STACK: u32 = 4;
 export const REGION_HEAP: u32 = 8; // the brk area
+export const REGION_NEVER_WRITABLE: u32 = 16; // a shared mapping of a file opened read-only: mprotect may not add PROT_WRITE
 
 /**
  * One region, [start, end), page aligned.
  *
- *   0 start(u64)  8 end(u64)  16 protection  20 flags  24 inode(i32)  28 unused
- *  32 fileOffset(u64): file offset of `start`
- *  40 fileBytes(u64): bytes from `start` that come from the file; the rest
+ *   0 start(u64)  8 end(u64)  16 protection  20 flags
+ *  24 object (MemoryObject, 0 for anonymous memory; the region holds it)
+ *  28 space (the AddressSpace the region belongs to, for walks from the object)
+ *  32 fileOffset(u64): offset in the object of `start`
+ *  40 fileBytes(u64): bytes from `start` that come from the object; the rest
  *     of the region reads as zeros (an ELF segment's .bss)
+ *  48 nextMapping  52 previousMapping: the other regions mapping the same object
+ *  56 unused(u64)
  */
 @unmanaged export class Region {
   start: u64;
   end: u64;
   protection: u32;
   flags: u32;
-  inode: i32;
-  unused: u32;
+  object: MemoryObject | null;
+  space: u32;
   fileOffset: u64;
   fileBytes: u64;
+  nextMapping: u32;
+  previousMapping: u32;
+  unused: u64;
 }
-export const REGION_SIZE: u32 = 48;
+export const REGION_SIZE: u32 = 64;
 
 /**
  * The sorted set itself.
@@ -58,7 +67,6 @@ export function newRegion(start: u64, end: u64, protection: u32, flags: u32): Re
   region.end = end;
   region.protection = protection;
   region.flags = flags;
-  region.inode = -1;
   return region;
 }
 
@@ -115,9 +123,33 @@ export function insertRegion(set: RegionSet, region: Region): bool {
   return true;
 }
 
+/**
+ * Makes `region` (of address space `space`) map `object`, holding it and
+ * joining the object's list of mappings.
+ */
+export function attachObject(region: Region, object: MemoryObject, space: u32): void {
+  retainObject(object);
+  region.object = object;
+  region.space = space;
+  region.previousMapping = 0;
+  region.nextMapping = object.mappings;
+  if (object.mappings != 0) changetype<Region>(object.mappings).previousMapping = changetype<u32>(region);
+  object.mappings = changetype<u32>(region);
+}
+
+function detachObject(region: Region): void {
+  const object = region.object;
+  if (object == null) return;
+  if (region.previousMapping != 0) changetype<Region>(region.previousMapping).nextMapping = region.nextMapping;
+  else object.mappings = region.nextMapping;
+  if (region.nextMapping != 0) changetype<Region>(region.nextMapping).previousMapping = region.previousMapping;
+  region.object = null;
+  releaseObject(object);
+}
+
 function removeAt(set: RegionSet, i: u32): void {
   const region = regionAt(set, i);
-  if (releaseSharedObject(region.inode)) dropCachedPages(region.inode);
+  detachObject(region);
   kfree(changetype<u32>(region));
   memory.copy(set.items + i * 4, set.items + (i + 1) * 4, (set.count - i - 1) * 4);
   set.count--;
@@ -140,8 +172,8 @@ export function splitAt(set: RegionSet, address: u64): bool {
   if (region == null || region.start == address) return true;
   const upper = newRegion(address, region.end, region.protection, region.flags);
   if (upper == null) return false;
-  upper.inode = region.inode;
-  retainSharedObject(region.inode);
+  upper.space = region.space;
+  if (region.object != null) attachObject(upper, changetype<MemoryObject>(region.object), region.space);
   upper.fileOffset = region.fileOffset;
   upper.fileBytes = region.fileBytes;
   upper.start = region.start;
@@ -152,7 +184,7 @@ export function splitAt(set: RegionSet, address: u64): bool {
   if (insertRegion(set, upper)) return true;
   region.end = upper.end; // undo: the region stays whole
   region.fileBytes = fileBytes;
-  releaseSharedObject(upper.inode);
+  detachObject(upper);
   kfree(changetype<u32>(upper));
   return false;
 }

@@ -3,7 +3,7 @@
 // (kernel/arch/x86_64/vdso/vdso.c) whose ELF header address the program
 // gets as AT_SYSINFO_EHDR. libc then reads the clock without a system call.
 //
-// Both are served as one pseudo-file through the page cache, like the pages
+// Both are one memory object served through the page cache, like the pages
 // of a program: page 0 is the vvar page, pages 1.. are the image. Mappings,
 // fork, exit, reclaim and the frame audit need nothing of their own, and
 // all processes share the same frames.
@@ -11,10 +11,11 @@ import { LayoutItem, layout } from "../arch/x86_64/cpu";
 import { publishClock } from "../time/clock";
 import { AddressSpace, regionsOf } from "./address_space";
 import { PAGE_SIZE } from "./frame";
-import { PROT_EXEC, PROT_READ, REGION_FILE, Region, addRegion } from "./region";
+import { MEMORY_OBJECT_SIZE, MemoryObject, initMemoryObject } from "./memory_object";
+import { PROT_EXEC, PROT_READ, REGION_FILE, Region, addRegion, attachObject } from "./region";
 
-/** The page-cache pseudo-inode of the vDSO: above every initramfs file, below the shared anonymous objects. */
-export const VDSO_INODE: i32 = 0x3fffffff;
+// Held by the kernel for good, so it is never released.
+const vdsoObject = changetype<MemoryObject>(memory.data(MEMORY_OBJECT_SIZE, 8));
 
 const vvarPage = memory.data(PAGE_SIZE, PAGE_SIZE);
 let imageStart: u32 = 0;
@@ -27,27 +28,30 @@ export function initVdso(): void {
   assert(imageBytes >= 64 && load<u32>(imageStart) == 0x464c457f, "initVdso: the embedded vDSO is not an ELF file");
   assert((imageStart & (PAGE_SIZE - 1)) == 0, "initVdso: the embedded vDSO is not page-aligned");
   publishClock(vvarPage);
+  initMemoryObject(vdsoObject, readVdsoPage, null, vdsoBytes(), 0);
 }
 
-@inline export function isVdso(inode: i32): bool {
-  return inode == VDSO_INODE;
-}
-
-/** Size of the pseudo-file: the vvar page and the image. */
-export function vdsoBytes(): u32 {
+/** Size of the object: the vvar page and the image. */
+function vdsoBytes(): u32 {
   return PAGE_SIZE + imageBytes;
 }
 
-/** Physical address of page `index` of the pseudo-file. */
-export function vdsoPage(index: u32): u32 {
-  return index == 0 ? <u32>vvarPage : imageStart + (index - 1) * PAGE_SIZE;
+function readVdsoPage(object: MemoryObject, index: u32, page: u32): void {
+  const from = index == 0 ? <u32>vvarPage : imageStart + (index - 1) * PAGE_SIZE;
+  const bytes = index == 0 ? PAGE_SIZE : min(PAGE_SIZE, imageBytes - (index - 1) * PAGE_SIZE);
+  memory.copy(page, from, bytes);
+  memory.fill(page + bytes, 0, PAGE_SIZE - bytes);
+}
+
+export function isVdsoObject(object: MemoryObject | null): bool {
+  return object == vdsoObject;
 }
 
 function mapPart(space: AddressSpace, start: u64, offset: u64, bytes: u64, protection: u32): bool {
   const end = start + ((bytes + PAGE_SIZE - 1) & ~(<u64>PAGE_SIZE - 1));
   const region: Region | null = addRegion(regionsOf(space), start, end, protection, REGION_FILE);
   if (region == null) return false;
-  region.inode = VDSO_INODE;
+  attachObject(region, vdsoObject, changetype<u32>(space));
   region.fileOffset = offset;
   region.fileBytes = bytes;
   return true;

@@ -68,6 +68,21 @@ export let elfSegmentCount: u32 = 0;
 
 /** Checks the ELF image of `size` bytes at linear address `image`. */
 export function checkElf(image: u32, size: u32): ElfCheck {
+  const header = checkElfHeader(image, size);
+  if (header != ElfCheck.Ok) return header;
+  return checkElfSegments(image, image + <u32>elfTableOffset, size);
+}
+
+/** Where the program header table is and how long (after checkElfHeader). */
+export let elfTableOffset: u64 = 0;
+export let elfTableBytes: u32 = 0;
+
+/**
+ * Checks the file header (its first 64 bytes at `image`) of a file of
+ * `size` bytes, and that its program header table lies in the file
+ * (elfTableOffset, elfTableBytes say where, for the caller to read it).
+ */
+export function checkElfHeader(image: u32, size: u64): ElfCheck {
   elfSegmentCount = 0;
   if (size < HEADER_SIZE) return ElfCheck.TooSmall;
   if (load<u32>(image) != 0x464c457f) return ElfCheck.BadMagic; // "\x7fELF"
@@ -76,17 +91,25 @@ export function checkElf(image: u32, size: u32): ElfCheck {
   if (load<u8>(image + 6) != 1 || load<u32>(image + 20) != 1) return ElfCheck.BadVersion;
   if (load<u16>(image + 16) != ET_EXEC) return ElfCheck.NotExecutable;
   if (load<u16>(image + 18) != EM_X86_64) return ElfCheck.WrongMachine;
-  const entry = load<u64>(image + 24);
   const tableOffset = load<u64>(image + 32);
   const entrySize = <u32>load<u16>(image + 54);
   const count = <u32>load<u16>(image + 56);
   // Linux reads the table in one piece of at most a page (load_elf_phdrs).
   if (entrySize != PROGRAM_HEADER_SIZE || count == 0 || count * PROGRAM_HEADER_SIZE > PAGE_SIZE) return ElfCheck.BadProgramHeaders;
-  if (tableOffset > <u64>size || <u64>count * PROGRAM_HEADER_SIZE > <u64>size - tableOffset) return ElfCheck.BadProgramHeaders;
+  if (tableOffset > size || <u64>count * PROGRAM_HEADER_SIZE > size - tableOffset) return ElfCheck.BadProgramHeaders;
+  elfTableOffset = tableOffset;
+  elfTableBytes = count * PROGRAM_HEADER_SIZE;
+  return ElfCheck.Ok;
+}
 
+/** Checks the program headers (the table at `table`) of a file whose header checkElfHeader accepted. */
+export function checkElfSegments(image: u32, table: u32, size: u64): ElfCheck {
+  const entry = load<u64>(image + 24);
+  const tableOffset = load<u64>(image + 32);
+  const count = <u32>load<u16>(image + 56);
   let programHeaders: u64 = 0;
   for (let i: u32 = 0; i < count; i++) {
-    const header = image + <u32>tableOffset + i * PROGRAM_HEADER_SIZE;
+    const header = table + i * PROGRAM_HEADER_SIZE;
     const type = load<u32>(header);
     if (type == PT_INTERP) return ElfCheck.NeedsInterpreter;
     if (type != PT_LOAD) continue;
@@ -95,7 +118,7 @@ export function checkElf(image: u32, size: u32): ElfCheck {
     const address = load<u64>(header + 16);
     const fileSize = load<u64>(header + 32);
     const memorySize = load<u64>(header + 40);
-    if (offset > <u64>size || fileSize > <u64>size - offset) return ElfCheck.SegmentOutsideFile;
+    if (offset > size || fileSize > size - offset) return ElfCheck.SegmentOutsideFile;
     if (fileSize > memorySize || address < 0x10000 || address > USER_LIMIT || memorySize > USER_LIMIT - address) {
       return ElfCheck.SegmentTooLarge;
     }

@@ -6,15 +6,20 @@
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { USER_CODE, USER_DATA } from "../arch/x86_64/gdt";
 import { rdtsc, writeCr3 } from "../arch/x86_64/cpu";
-import { inodeData, inodeMode, inodeSize, isRegularFile } from "../fs/initramfs";
+import { readInodeToKernel } from "../fs/file_io";
+import { Inode, inodeSize, isRegularInode } from "../fs/inode";
 import { AddressSpace, createAddressSpace, destroyAddressSpace, regionsOf } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
+import { MemoryObject } from "../mm/memory_object";
 import {
-  PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_STACK, addRegion,
+  PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_STACK, addRegion, attachObject,
 } from "../mm/region";
 import { copyToUser, putUser64 } from "../mm/user_copy";
 import { mapVdso } from "../mm/vdso";
-import { ElfCheck, checkElf, elfEntry, elfProgramHeaderCount, elfProgramHeaders, elfSegment, elfSegmentCount } from "./elf";
+import {
+  ElfCheck, checkElfHeader, checkElfSegments, elfEntry, elfProgramHeaderCount, elfProgramHeaders, elfSegment,
+  elfSegmentCount, elfTableBytes, elfTableOffset,
+} from "./elf";
 import { closeOnExec } from "../fs/file";
 import { releaseVforkParent } from "./exit";
 import { Process, setProcessName, userFrame } from "./process";
@@ -55,7 +60,7 @@ function protectionOf(elfFlags: u32): u32 {
   return ((elfFlags & 4) != 0 ? PROT_READ : 0) | ((elfFlags & 2) != 0 ? PROT_WRITE : 0) | ((elfFlags & 1) != 0 ? PROT_EXEC : 0);
 }
 
-function mapSegments(space: AddressSpace, inode: i32): bool {
+function mapSegments(space: AddressSpace, object: MemoryObject): bool {
   let brk: u64 = 0;
   for (let i: u32 = 0; i < elfSegmentCount; i++) {
     const s = elfSegment(i);
@@ -63,7 +68,7 @@ function mapSegments(space: AddressSpace, inode: i32): bool {
     const end = (s.address + s.memorySize + PAGE_SIZE - 1) & ~(<u64>PAGE_SIZE - 1);
     const region = addRegion(regionsOf(space), start, end, protectionOf(s.flags), REGION_FILE);
     if (region == null) return false;
-    region.inode = inode;
+    attachObject(region, object, changetype<u32>(space));
     region.fileOffset = s.offset & ~(<u64>PAGE_SIZE - 1);
     region.fileBytes = (s.address - start) + s.fileSize;
     brk = max(brk, end);
@@ -153,14 +158,29 @@ function buildStack(space: AddressSpace, args: ExecArguments, vdso: u64): u64 {
   return sp;
 }
 
+// The ELF file header, then the program header table (at most a page), read from the file.
+const headers = memory.data(64 + 4096, 8);
+
+/** Reads and checks the ELF headers of `inode` (through the page cache: nothing else of the file is read). */
+function checkExecutable(inode: Inode): ElfCheck {
+  const size = inodeSize(inode);
+  const header = readInodeToKernel(inode, <u32>headers, 64, 0);
+  if (header < 0) return ElfCheck.TooSmall;
+  if (header < 64) return checkElfHeader(<u32>headers, <u64>header);
+  const check = checkElfHeader(<u32>headers, size);
+  if (check != ElfCheck.Ok) return check;
+  if (readInodeToKernel(inode, <u32>headers + 64, elfTableBytes, elfTableOffset) != <i64>elfTableBytes) return ElfCheck.BadProgramHeaders;
+  return checkElfSegments(<u32>headers, <u32>headers + 64, size);
+}
+
 /** Replaces `process`'s program with the ELF file `inode`. */
-export function exec(process: Process, inode: i32, args: ExecArguments): ExecResult {
-  if (!isRegularFile(inode) || (inodeMode(inode) & 0o111) == 0) return ExecResult.NoPermission;
-  lastElfCheck = checkElf(inodeData(inode), inodeSize(inode));
+export function exec(process: Process, inode: Inode, args: ExecArguments): ExecResult {
+  if (!isRegularInode(inode) || (inode.mode & 0o111) == 0) return ExecResult.NoPermission;
+  lastElfCheck = checkExecutable(inode);
   if (lastElfCheck != ElfCheck.Ok) return ExecResult.NotExecutable;
   const space = createAddressSpace();
   if (space == null) return ExecResult.NoMemory;
-  const vdso = mapSegments(space, inode) ? mapVdso(space, MMAP_TOP) : 0;
+  const vdso = mapSegments(space, changetype<MemoryObject>(inode.object)) ? mapVdso(space, MMAP_TOP) : 0;
   if (vdso == 0) {
     destroyAddressSpace(space);
     return ExecResult.NoMemory;

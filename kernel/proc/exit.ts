@@ -6,6 +6,7 @@ import { argumentEquals } from "../boot/cmdline";
 import { printBytes, printf } from "../console/console";
 import { str } from "../lib/format";
 import { closeAll } from "../fs/file";
+import { releaseInode } from "../fs/inode";
 import { kernelPageTableRoot } from "../mm/kernel_map";
 import { printMemoryReport } from "../mm/meminfo";
 import {
@@ -84,6 +85,8 @@ export function exitCurrent(waitStatus: u32): void {
   const process = currentProcess();
   if (argumentEquals("loglevel", "debug")) printFaultCounts(process);
   closeAll(process.files);
+  releaseInode(process.cwd);
+  process.cwd = null;
   writeCr3(kernelPageTableRoot());
   releaseAddressSpace(process);
   process.waitStatus = waitStatus;

@@ -2,6 +2,7 @@
 // copy-on-write with its parent, returning 0 in the child.
 import { fxsave } from "../arch/x86_64/cpu";
 import { copyDescriptors } from "../fs/file";
+import { Inode, retainInode } from "../fs/inode";
 import { copyAddressSpace } from "../mm/fork_copy";
 import { NAME_OFFSET, NAME_SIZE, Process, createProcess, destroyProcess, spaceOf, userFrame } from "./process";
 import { makeRunnable, signalPending, sleepOn } from "./scheduler";
@@ -21,6 +22,8 @@ export function fork(parent: Process, vfork: bool): i64 {
   child.fsBase = parent.fsBase;
   memory.copy(changetype<u32>(child) + NAME_OFFSET, changetype<u32>(parent) + NAME_OFFSET, NAME_SIZE);
   copyDescriptors(child.files, parent.files);
+  child.cwd = parent.cwd != null ? retainInode(changetype<Inode>(parent.cwd)) : null;
+  child.umask = parent.umask;
   memory.copy(changetype<u32>(userFrame(child)), changetype<u32>(userFrame(parent)), TRAP_FRAME_SIZE);
   userFrame(child).rax = 0;
   const pid = child.pid;

@@ -8,7 +8,10 @@ import {
 } from "../boot/cmdline";
 import { print, printBytes, printf } from "../console/console";
 import { FileKind, O_RDWR, installFile, newFile } from "../fs/file";
-import { NOT_FOUND, inodeData, inodeSize, lookupPath } from "../fs/initramfs";
+import { readInodeToKernel } from "../fs/file_io";
+import { Inode, inodeSize, isRegularInode, releaseInode, retainInode } from "../fs/inode";
+import { fileSystemRoot } from "../fs/mount";
+import { resolvePath } from "../fs/path";
 import { allocPages, freePages } from "../mm/buddy";
 import { FrameState } from "../mm/frame";
 import { str } from "../lib/format";
@@ -57,10 +60,13 @@ function commandLineArguments(args: ExecArguments, path: usize, pathLength: u32)
   }
 }
 
-/** argv from /etc/init-args: NUL-separated, the first being argv[0]. */
-function fileArguments(args: ExecArguments, inode: i32): void {
-  const data = inodeData(inode);
-  const size = inodeSize(inode);
+/** argv from /etc/init-args: NUL-separated, the first being argv[0]. False if it is too long. */
+function fileArguments(args: ExecArguments, inode: Inode): bool {
+  const size = <u32>min(inodeSize(inode), <u64>ARGUMENT_BYTES);
+  if (inodeSize(inode) > <u64>ARGUMENT_BYTES) return false;
+  // Read to the end of the strings area, then split in place (each argument moves down or stays).
+  const data = args.strings + ARGUMENT_BYTES - size;
+  if (readInodeToKernel(inode, data, size, 0) != <i64>size) return false;
   let start: u32 = 0;
   for (let i: u32 = 0; i <= size; i++) {
     if (i == size || load<u8>(data + i) == 0) {
@@ -71,6 +77,7 @@ function fileArguments(args: ExecArguments, inode: i32): void {
       start = i + 1;
     }
   }
+  return true;
 }
 
 /** Creates init (pid 1) and queues it. False, with a message, if it cannot run. */
@@ -81,26 +88,33 @@ export function startInit(): bool {
     path = changetype<usize>(DEFAULT_INIT);
     pathLength = 7;
   }
-  const inode = lookupPath(<u32>path, pathLength);
-  if (inode == NOT_FOUND) {
+  const root = fileSystemRoot();
+  const found = resolvePath(root, <u32>path, pathLength, true);
+  if (found <= 0) {
     print("init: ");
     printBytes(path, pathLength);
     print(": no such file in the initramfs\n");
     return false;
   }
+  const inode = changetype<Inode>(<u32>found);
   const process = createProcess(0);
   const strings = allocPages(ARGUMENT_ORDER, FrameState.KernelObject, false);
   if (process == null || strings == 0) {
     print("init: out of memory\n");
+    releaseInode(inode);
     return false;
   }
+  process.cwd = retainInode(root);
+  process.umask = 0o022;
   const args = changetype<ExecArguments>(memory.data(16, 8));
   args.strings = strings;
   args.bytes = 0;
   args.argc = 0;
-  const argsFile = lookupPath(<u32>changetype<usize>(memory.data<u8>([0x65, 0x74, 0x63, 0x2f, 0x69, 0x6e, 0x69, 0x74, 0x2d, 0x61, 0x72, 0x67, 0x73])), 13);
-  if (argsFile != NOT_FOUND) fileArguments(args, argsFile);
+  const argsPath = memory.data<u8>([0x65, 0x74, 0x63, 0x2f, 0x69, 0x6e, 0x69, 0x74, 0x2d, 0x61, 0x72, 0x67, 0x73]); // etc/init-args
+  const argsFile = resolvePath(root, <u32>changetype<usize>(argsPath), 13, true);
+  if (argsFile > 0 && isRegularInode(changetype<Inode>(<u32>argsFile))) fileArguments(args, changetype<Inode>(<u32>argsFile));
   else commandLineArguments(args, path, pathLength);
+  if (argsFile > 0) releaseInode(changetype<Inode>(<u32>argsFile));
   const before = args.bytes;
   appendString(args, "HOME=/");
   appendString(args, "PATH=/bin");
@@ -108,11 +122,12 @@ export function startInit(): bool {
   args.envc = args.bytes > before ? 3 : 0;
   // Standard input, output and error: the console.
   for (let fd = 0; fd < 3; fd++) {
-    const console = newFile(FileKind.Console, -1, O_RDWR);
+    const console = newFile(FileKind.Console, null, O_RDWR);
     if (console != null) installFile(process.files, console);
   }
   const result = exec(process, inode, args);
   freePages(strings);
+  releaseInode(inode);
   if (result != ExecResult.Ok) {
     print("init: cannot execute ");
     printBytes(path, pathLength);

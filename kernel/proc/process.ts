@@ -5,6 +5,7 @@ import { kfree, kmalloc } from "../mm/slab";
 import { KERNEL_STACK_SIZE, allocKernelStack, freeKernelStack, kernelStackBase } from "./kernel_stack";
 import { LayoutItem, layout } from "../arch/x86_64/cpu";
 import { FILE_TABLE_SIZE } from "../fs/file";
+import { Inode, releaseInode } from "../fs/inode";
 
 export const enum ProcessState {
   Runnable = 0,
@@ -27,6 +28,7 @@ export const enum ProcessState {
  * 100 pendingSignal (set by Ctrl-C: the process ends with it at its next chance)
  * 104 systemCalls (how many this process made: the vDSO's clock reads are not among them)
  * 108 childMinorFaults (of the children it has reaped, and theirs: getrusage RUSAGE_CHILDREN)
+ * 112 cwd (the working directory's inode, held)  116 umask
  */
 @unmanaged export class Process {
   pid: u32;
@@ -51,8 +53,10 @@ export const enum ProcessState {
   pendingSignal: u32;
   systemCalls: u32;
   childMinorFaults: u32;
+  cwd: Inode | null;
+  umask: u32;
 }
-const PROCESS_SIZE: u32 = 112;
+const PROCESS_SIZE: u32 = 120;
 export const NAME_OFFSET: u32 = 72;
 export const NAME_SIZE: u32 = 16;
 const FPU_STATE_SIZE: u32 = 512;
@@ -143,6 +147,8 @@ export function releaseAddressSpace(process: Process): void {
 /** Frees everything left of a process that is no longer running. */
 export function destroyProcess(process: Process): void {
   releaseAddressSpace(process);
+  releaseInode(process.cwd);
+  process.cwd = null;
   freeKernelStack(process.kernelStack);
   kfree(process.fpuState);
   kfree(process.files);

@@ -24,8 +24,8 @@ export function sysPipe2(process: Process, fds: u64, flags: u64): i64 {
   const status = <u32>flags & O_NONBLOCK;
   const pipe = newPipe();
   if (pipe == null) return -ENOMEM;
-  const reader = newFile(FileKind.PipeRead, -1, status);
-  const writer = newFile(FileKind.PipeWrite, -1, O_WRONLY | status);
+  const reader = newFile(FileKind.PipeRead, null, status);
+  const writer = newFile(FileKind.PipeWrite, null, O_WRONLY | status);
   if (reader == null || writer == null) {
     // Each end's File owns its side of the pipe; without a File, close the side by hand.
     if (reader != null) {

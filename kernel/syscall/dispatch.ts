@@ -7,8 +7,14 @@ import { Process } from "../proc/process";
 import { currentProcess } from "../proc/scheduler";
 import { ENOSYS } from "./errno";
 import {
-  sysClose, sysFaccessat, sysFstat, sysGetdents64, sysIoctl, sysLseek, sysNewfstatat, sysOpenat, sysRead, sysWrite, sysReadv, sysWritev,
-} from "./files";
+  sysFaccessat, sysFchmod, sysFchmodat, sysFchown, sysFchownat, sysFstat, sysFstatfs, sysFsync, sysFtruncate,
+  sysNewfstatat, sysStat, sysStatfs, sysStatx, sysSyncfs, sysTruncate, sysUmask, sysUtimensat,
+} from "./attributes";
+import { sysChdir, sysFchdir, sysGetcwd, sysGetdents64 } from "./directories";
+import { sysIoctl } from "./ioctl";
+import { sysLinkat, sysMkdirat, sysMknodat, sysReadlinkat, sysRename, sysRenameat2, sysSymlinkat, sysUnlinkat } from "./names";
+import { sysClose, sysCreat, sysOpen, sysOpenat } from "./open";
+import { sysLseek, sysPread, sysRead, sysTransferVector, sysWrite } from "./read_write";
 import { sysBrk, sysMadvise, sysMmap, sysMprotect, sysMunmap } from "./memory";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
 import {
@@ -17,7 +23,9 @@ import {
 } from "./process";
 import { sysClockGettime, sysGettimeofday } from "./time";
 
-const AT_FDCWD: u64 = <u64>-100;
+const AT_FDCWD: i64 = -100;
+const AT_REMOVEDIR: u64 = 0x200;
+const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
 // Numbers already reported: a bit each below MAX_LOGGED, a short list above.
 const MAX_LOGGED: u32 = 512;
 const logged = memory.data(MAX_LOGGED / 8);
@@ -52,12 +60,15 @@ function dispatch(process: Process, f: TrapFrame): i64 {
   const b = f.rsi;
   const c = f.rdx;
   const d = f.r10;
+  const e = f.r8;
   switch (<u32>f.rax) {
     case 0: return sysRead(process, a, b, c);
     case 1: return sysWrite(process, a, b, c);
-    case 2: return sysOpenat(process, AT_FDCWD, a, b);
+    case 2: return sysOpen(process, a, b, c);
     case 3: return sysClose(process, a);
+    case 4: return sysStat(process, a, b, true);
     case 5: return sysFstat(process, a, b);
+    case 6: return sysStat(process, a, b, false); // lstat
     case 8: return sysLseek(process, a, b, c);
     case 9: return sysMmap(process, a, b, c, d, f.r8, f.r9);
     case 10: return sysMprotect(process, a, b, c);
@@ -66,8 +77,10 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 13: return 0; // rt_sigaction: accepted, no signals are delivered yet
     case 14: return 0; // rt_sigprocmask: likewise
     case 16: return sysIoctl(process, a);
-    case 19: return sysReadv(process, a, b, c);
-    case 20: return sysWritev(process, a, b, c);
+    case 17: return sysPread(process, a, b, c, d, true); // pread64
+    case 18: return sysPread(process, a, b, c, d, false); // pwrite64
+    case 19: return sysTransferVector(process, a, b, c, -1, true); // readv
+    case 20: return sysTransferVector(process, a, b, c, -1, false); // writev
     case 21: return sysFaccessat(process, AT_FDCWD, a, b, 0); // access
     case 22: return sysPipe2(process, a, 0);
     case 24: return sysSchedYield(process);
@@ -85,10 +98,35 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 62: return sysKill(process, a, b);
     case 63: return sysUname(process, a);
     case 72: return sysFcntl(process, a, b, c);
+    case 74: return sysFsync(process, a); // fsync
+    case 75: return sysFsync(process, a); // fdatasync
+    case 76: return sysTruncate(process, a, b);
+    case 77: return sysFtruncate(process, a, b);
+    case 79: return sysGetcwd(process, a, b);
+    case 80: return sysChdir(process, a);
+    case 81: return sysFchdir(process, a);
+    case 82: return sysRename(process, a, b);
+    case 83: return sysMkdirat(process, AT_FDCWD, a, b); // mkdir
+    case 84: return sysUnlinkat(process, AT_FDCWD, a, AT_REMOVEDIR); // rmdir
+    case 85: return sysCreat(process, a, b);
+    case 86: return sysLinkat(process, AT_FDCWD, a, AT_FDCWD, b, 0); // link
+    case 87: return sysUnlinkat(process, AT_FDCWD, a, 0); // unlink
+    case 88: return sysSymlinkat(process, a, AT_FDCWD, b); // symlink
+    case 89: return sysReadlinkat(process, AT_FDCWD, a, b, c); // readlink
+    case 90: return sysFchmodat(process, AT_FDCWD, a, b, 0); // chmod
+    case 91: return sysFchmod(process, a, b);
+    case 92: return sysFchownat(process, AT_FDCWD, a, b, c, 0); // chown
+    case 93: return sysFchown(process, a, b, c);
+    case 94: return sysFchownat(process, AT_FDCWD, a, b, c, AT_SYMLINK_NOFOLLOW); // lchown
+    case 95: return sysUmask(process, a);
     case 96: return sysGettimeofday(process, a);
     case 98: return sysGetrusage(process, a, b);
     case 110: return process.parentPid; // getppid
+    case 133: return sysMknodat(process, AT_FDCWD, a, b, c); // mknod
+    case 137: return sysStatfs(process, a, b);
+    case 138: return sysFstatfs(process, a, b);
     case 158: return sysArchPrctl(process, a, b);
+    case 162: return 0; // sync: tmpfs has nothing to write back
     case 169: return sysReboot(process, a, c);
     case 186: return process.pid; // gettid: one thread per process
     case 200: return sysKill(process, a, b); // tkill
@@ -96,12 +134,28 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 218: return sysSetTidAddress(process, a);
     case 228: return sysClockGettime(process, a, b);
     case 231: return sysExit(a); // exit_group
-    case 257: return sysOpenat(process, a, b, c);
+    case 257: return sysOpenat(process, a, b, c, d);
+    case 258: return sysMkdirat(process, a, b, c);
+    case 259: return sysMknodat(process, a, b, c, d);
+    case 260: return sysFchownat(process, a, b, c, d, e);
     case 262: return sysNewfstatat(process, a, b, c, d);
+    case 263: return sysUnlinkat(process, a, b, c);
+    case 264: return sysRenameat2(process, a, b, c, d, 0); // renameat
+    case 265: return sysLinkat(process, a, b, c, d, e);
+    case 266: return sysSymlinkat(process, a, b, c);
+    case 267: return sysReadlinkat(process, a, b, c, d);
+    case 268: return sysFchmodat(process, a, b, c, 0); // fchmodat: no flags argument
     case 269: return sysFaccessat(process, a, b, c, 0); // faccessat: no flags argument
+    case 280: return sysUtimensat(process, a, b, c, d);
     case 292: return sysDup3(process, a, b, c, false);
     case 293: return sysPipe2(process, a, b);
+    case 295: return sysTransferVector(process, a, b, c, <i64>d, true); // preadv
+    case 296: return sysTransferVector(process, a, b, c, <i64>d, false); // pwritev
+    case 306: return sysSyncfs(process, a);
+    case 316: return sysRenameat2(process, a, b, c, d, e);
+    case 332: return sysStatx(process, a, b, c, d, e);
     case 439: return sysFaccessat(process, a, b, c, d); // faccessat2
+    case 452: return sysFchmodat(process, a, b, c, d); // fchmodat2
     default: return unknown(process, f.rax);
   }
 }

@@ -1,20 +1,24 @@
 // Memory system calls: brk, mmap, munmap, mprotect, madvise. They only
 // change regions (and, for munmap and mprotect, existing mappings); pages
 // arrive later, on the first touch.
-import { FileKind, fileAt, isPathOnly } from "../fs/file";
-import { inodeSize } from "../fs/initramfs";
+import { FileKind, O_ACCMODE, O_RDWR, O_WRONLY, fileAt, isPathOnly } from "../fs/file";
 import { AddressSpace, USER_MAP_END, USER_START, regionsOf, unmapRegions, unmapUserRange } from "../mm/address_space";
 import { FAULT_WRITE, FaultResponse, handleUserFault, pageFlags, shouldReuse } from "../mm/fault";
-import { isSharedObject, newSharedObject, releaseSharedObject } from "../mm/shared_memory";
-import { PAGE_SIZE, frame, frameNumber } from "../mm/frame";
+import { newSharedMemory } from "../mm/shared_memory";
+import { MemoryObject, releaseObject } from "../mm/memory_object";
+import { Inode } from "../fs/inode";
+import { MAX_FILE_SIZE } from "../fs/file_io";
+import { DEV_ZERO } from "./devices";
+import { FRAME_DIRTY, PAGE_SIZE, frame, frameNumber } from "../mm/frame";
 import { PTE_ADDRESS, PTE_PRESENT, leafEntry, nextPossiblyMapped, remapPage } from "../mm/page_table";
 import {
-  PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_HEAP, REGION_SHARED, Region, findGapBelow, findRegion,
+  PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_HEAP, REGION_NEVER_WRITABLE, REGION_SHARED, Region, attachObject,
+  findGapBelow, findRegion,
   addRegion, firstEndingAbove, regionAt, splitAt,
 } from "../mm/region";
 import { MMAP_TOP } from "../proc/exec";
 import { Process, spaceOf } from "../proc/process";
-import { EACCES, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, ENOSYS, EOPNOTSUPP } from "./errno";
+import { EACCES, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, ENOSYS, EOPNOTSUPP, EOVERFLOW } from "./errno";
 
 const MAP_SHARED: u64 = 0x01;
 const MAP_PRIVATE: u64 = 0x02;
@@ -84,19 +88,27 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
   // pages (Linux without hugetlbfs answers ENOSYS).
   if ((flags & MAP_GROWSDOWN) != 0) return -EINVAL;
   if ((flags & MAP_HUGETLB) != 0) return -ENOSYS;
-  let inode: i32 = -1;
-  if ((flags & MAP_ANONYMOUS) != 0 && sharing == MAP_SHARED) {
-    // Its pages are cached by a 32-bit page index: 16 TiB, far beyond any RAM here.
-    if (size > (<u64>U32.MAX_VALUE) * PAGE_SIZE) return -ENOMEM;
-    inode = newSharedObject();
-    if (inode < 0) return -ENOMEM;
-  } else if ((flags & MAP_ANONYMOUS) == 0) {
+  let anonymous = (flags & MAP_ANONYMOUS) != 0;
+  let object: MemoryObject | null = null;
+  let mayWrite = true;
+  if (!anonymous) {
     const file = fileAt(process.files, fd);
     if (file == null || isPathOnly(file)) return -EBADF;
-    if (file.kind != FileKind.InitramfsFile) return -ENODEV;
-    if (sharing == MAP_SHARED && (protection & PROT_WRITE) != 0) return -EACCES; // read-only file system
-    inode = file.inode;
+    const accessMode = file.flags & O_ACCMODE;
+    if (file.kind == FileKind.Device && changetype<Inode>(file.inode).rdev == DEV_ZERO) {
+      anonymous = true; // /dev/zero: anonymous memory, private or shared
+    } else if (file.kind != FileKind.Regular) {
+      return -ENODEV;
+    } else {
+      if (accessMode == O_WRONLY) return -EACCES; // a mapping reads the file
+      mayWrite = sharing != MAP_SHARED || accessMode == O_RDWR;
+      if (!mayWrite && (protection & PROT_WRITE) != 0) return -EACCES;
+      object = changetype<Inode>(file.inode).object;
+      if (<u64>offset + size > MAX_FILE_SIZE) return -EOVERFLOW;
+    }
   }
+  // Its pages are cached by a 32-bit page index: 16 TiB, far beyond any RAM here.
+  if (anonymous && sharing == MAP_SHARED && size > (<u64>U32.MAX_VALUE) * PAGE_SIZE) return -ENOMEM;
   let start: u64;
   if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0) {
     start = hint;
@@ -115,18 +127,22 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
       if (start == 0) return -ENOMEM;
     }
   }
+  let sharedMemory: MemoryObject | null = null;
+  if (anonymous && sharing == MAP_SHARED) {
+    sharedMemory = newSharedMemory(size);
+    if (sharedMemory == null) return -ENOMEM;
+    object = sharedMemory;
+  }
   const region = addRegion(regionsOf(space), start, start + size, <u32>protection & (PROT_READ | PROT_WRITE | PROT_EXEC),
-    (sharing == MAP_SHARED ? REGION_SHARED : 0) | (inode >= 0 ? REGION_FILE : 0));
-  if (region == null) {
-    releaseSharedObject(inode);
-    return -ENOMEM;
+    (sharing == MAP_SHARED ? REGION_SHARED : 0) | (object != null ? REGION_FILE : 0) | (mayWrite ? 0 : REGION_NEVER_WRITABLE));
+  // The region holds the object now (a new shared memory object starts with the creator's hold).
+  if (region != null && object != null) {
+    attachObject(region, object, changetype<u32>(space));
+    region.fileOffset = sharedMemory != null ? 0 : offset;
+    region.fileBytes = size; // every page comes from the object; past its end is a bus error
   }
-  if (inode >= 0) {
-    region.inode = inode;
-    region.fileOffset = isSharedObject(inode) ? 0 : offset;
-    const fileSize = isSharedObject(inode) ? size : <u64>inodeSize(inode);
-    region.fileBytes = region.fileOffset < fileSize ? min(fileSize - region.fileOffset, size) : 0;
-  }
+  releaseObject(sharedMemory);
+  if (region == null) return -ENOMEM;
   if ((flags & (MAP_POPULATE | MAP_LOCKED)) != 0) populate(space, region);
   return <i64>start;
 }
@@ -165,8 +181,7 @@ export function sysMprotect(process: Process, start: u64, length: u64, protectio
   while (at < end) {
     const region = findRegion(regionsOf(space), at);
     if (region == null) return -ENOMEM;
-    const sharedFile = (region.flags & REGION_SHARED) != 0 && !isSharedObject(region.inode);
-    if (sharedFile && (protection & PROT_WRITE) != 0) return -EACCES;
+    if ((region.flags & REGION_NEVER_WRITABLE) != 0 && (protection & PROT_WRITE) != 0) return -EACCES;
     at = region.end;
   }
   if (!splitAt(regionsOf(space), start) || !splitAt(regionsOf(space), end)) return -ENOMEM;
@@ -191,11 +206,13 @@ function reprotectPages(space: AddressSpace, region: Region): void {
     const entry = leafEntry(space.root, at);
     if (entry & PTE_PRESENT) {
       const physical = <u32>(entry & PTE_ADDRESS);
-      // Writable at once only where no copy is owed: shared memory, or a
+      // Writable at once only where no copy is owed and nothing is to be
+      // learnt from the first write: a shared page already dirty, or a
       // frame this mapping holds alone. Anything else takes the write fault.
       const f = frame(frameNumber(physical));
+      const shared = (region.flags & REGION_SHARED) != 0;
       const writable = (region.protection & PROT_WRITE) != 0 &&
-        ((region.flags & REGION_SHARED) != 0 || shouldReuse(f.state, f.refCount));
+        (shared ? (f.flags & FRAME_DIRTY) != 0 : shouldReuse(f.state, f.refCount));
       remapPage(space.root, at, physical, pageFlags(region, writable));
     }
     at += PAGE_SIZE;

@@ -4,7 +4,7 @@
 import { wrmsr } from "../arch/x86_64/cpu";
 import { ExitStatus, restart, shutdown, stop } from "../arch/x86_64/qemu_exit";
 import { print } from "../console/console";
-import { NOT_FOUND, lookupPath } from "../fs/initramfs";
+import { Inode, releaseInode } from "../fs/inode";
 import { allocPages, freePages } from "../mm/buddy";
 import { FrameState } from "../mm/frame";
 import { copyStringFromUser, copyToUser, getUser64 } from "../mm/user_copy";
@@ -17,7 +17,7 @@ import { WAIT_BAD_OPTIONS, WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, waitForC
 import { makeRunnable, yieldToScheduler } from "../proc/scheduler";
 import { tscAfter } from "../time/clock";
 import { E2BIG, EACCES, ECHILD, EINTR, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH } from "./errno";
-import { copyPath, pathBufferAddress } from "./files";
+import { AT_FDCWD, lookupAt } from "./paths";
 
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
@@ -192,12 +192,14 @@ function copyStrings(process: Process, array: u64, args: ExecArguments): u32 {
 }
 
 export function sysExecve(process: Process, path: u64, argv: u64, envp: u64): i64 {
-  const length = copyPath(spaceOf(process), path);
-  if (length < 0) return length;
-  const inode = lookupPath(pathBufferAddress(), <u32>length);
-  if (inode == NOT_FOUND) return -ENOENT;
+  const found = lookupAt(process, AT_FDCWD, path, true, false);
+  if (found < 0) return found;
+  const inode = changetype<Inode>(<u32>found);
   const strings = allocPages(ARGUMENT_ORDER, FrameState.KernelObject, false);
-  if (strings == 0) return -ENOMEM;
+  if (strings == 0) {
+    releaseInode(inode);
+    return -ENOMEM;
+  }
   const args = changetype<ExecArguments>(memory.data(16, 8));
   args.strings = strings;
   args.bytes = 0;
@@ -211,5 +213,6 @@ export function sysExecve(process: Process, path: u64, argv: u64, envp: u64): i6
       : outcome == ExecResult.NoPermission ? -EACCES : -ENOMEM;
   }
   freePages(strings);
+  releaseInode(inode);
   return result;
 }

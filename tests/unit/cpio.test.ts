@@ -2,8 +2,9 @@
 // scripts/make-initramfs.mjs writes them), whole, spoiled and cut short.
 // Archives sit flush against the end of the simulated RAM, so that any
 // read past the archive traps. Then kernel/fs/initramfs.ts: an archive
-// handed over as the multiboot2 module "initramfs", mounted, and its paths
-// looked up against a model of the normalization lookupPath promises.
+// handed over as the multiboot2 module "initramfs", unpacked into the root
+// tmpfs, and its paths walked (kernel/fs/path.ts) against a model of Linux's
+// rules.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,7 +15,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { type Kernel, bytesOf, latin1, loadKernel } from "./kernel-wasm";
 import {
   ARCHIVE_ADDRESS, CPIO_ENTRY_SIZE, CPIO_HEADER_SIZE, CPIO_STATUS_NAMES, type Entry, type Member,
-  NOT_FOUND, ROOT_INODE, S_IFDIR, S_IFREG, type Written, archive, bootWithInitramfs, contents, directory, expectedEntries,
+  S_IFDIR, S_IFREG, type Written, archive, bootWithInitramfs, contents, directory, expectedEntries,
   file, lookup, readEntries,
 } from "./initramfs";
 
@@ -272,7 +273,15 @@ describe("parseCpio properties", () => {
   });
 });
 
-// ---- the mounted initramfs -------------------------------------------------------
+// ---- the initramfs unpacked into tmpfs, and the path walk ------------------------
+
+const S_IFLNK = 0o120000;
+const ENOENT = -2;
+const ENOTDIR = -20;
+const ENAMETOOLONG = -36;
+const ELOOP = -40;
+
+const symlink = (name: string, target: string): Member => ({ name, mode: S_IFLNK | 0o777, data: bytesOf(target) });
 
 const TREE: Member[] = [
   directory("bin"),
@@ -287,28 +296,59 @@ const TREE: Member[] = [
   file("...", contents(3, 4)),
   file("with space", contents(5, 5)),
   file("empty", new Uint8Array()),
+  symlink("lib", "bin"), // relative
+  symlink("a/b/up", "../../etc"), // relative, through ".."
+  symlink("abs", "/a/b/c"), // absolute
+  symlink("loop", "loop"),
+  symlink("dangling", "nowhere"),
 ];
 
-/** The entry index lookupPath must give, from the normalization it documents. */
-function expectedLookup(path: string, members: Member[]): number {
-  const parts: string[] = [];
-  let length = 0;
-  for (const component of path.split("/")) {
-    if (component === "" || component === ".") continue;
-    if (component === "..") {
-      const dropped = parts.pop();
-      if (dropped !== undefined) length -= dropped.length + (parts.length > 0 ? 1 : 0);
+/**
+ * What the walk must find, by Linux's rules: "." stays, ".." goes up (not
+ * above the root), links are followed (40 at most: ELOOP), every component
+ * but the last must be a directory (ENOTDIR), a trailing slash asks for a
+ * directory, a component over 255 bytes is ENAMETOOLONG. The answer is a
+ * member's name ("" for the root) or an errno.
+ */
+function expectedWalk(path: string, members: Member[], follow = true): string | number {
+  if (path.length === 0) return ENOENT;
+  if (path.length >= 4096) return ENAMETOOLONG;
+  const byName = new Map(members.map((m) => [m.name, m]));
+  const isDir = (at: string) => at === "" || (byName.get(at)?.mode ?? 0) >> 12 === 0o04;
+  let at: string[] = [];
+  let pending = path.split("/");
+  const trailing = path.endsWith("/");
+  let links = 0;
+  if (path.startsWith("/")) pending = pending.slice(1);
+  while (pending.length > 0) {
+    const name = pending.shift()!;
+    if (name === "") continue;
+    if (name.length > 255) return ENAMETOOLONG;
+    if (!isDir(at.join("/"))) return ENOTDIR;
+    const last = pending.every((p) => p === "");
+    if (name === ".") continue;
+    if (name === "..") {
+      at.pop();
       continue;
     }
-    if (length + component.length + 1 > 4096) return NOT_FOUND; // the scratch buffer's limit
-    length += component.length + (parts.length > 0 ? 1 : 0);
-    parts.push(component);
+    const next = [...at, name].join("/");
+    const member = byName.get(next);
+    if (!member) return ENOENT;
+    if (member.mode >> 12 === 0o12 && (!last || follow || trailing)) {
+      if (++links > 40) return ELOOP;
+      const target = latin1(member.data);
+      if (target.startsWith("/")) at = [];
+      pending = [...target.split("/"), ...pending];
+      continue;
+    }
+    at = next.split("/");
   }
-  if (parts.length === 0) return ROOT_INODE;
-  return members.findIndex((m) => m.name === parts.join("/"));
+  const result = at.join("/");
+  if (trailing && !isDir(result)) return ENOTDIR;
+  return result;
 }
 
-describe("the initramfs", () => {
+describe("the initramfs, unpacked into the root tmpfs, and the path walk", () => {
   function mountTree(members = TREE): Written {
     k = loadKernel({ memoryPages: 512 });
     const written = archive(members);
@@ -316,23 +356,57 @@ describe("the initramfs", () => {
     return written;
   }
 
-  it("mounts the module named \"initramfs\", with every member an inode", () => {
+  /** The member name a lookup found, "" for the root, or the errno. */
+  function walked(path: string, follow = true): string | number {
+    const inode = lookup(k, path, follow);
+    if (inode < 0) return inode;
+    if (inode === k.exports.rootInode()) return "";
+    const index = inodeIndex.get(inode);
+    return index === undefined ? `unknown inode ${inode}` : index;
+  }
+
+  let inodeIndex = new Map<number, string>();
+  function indexTree(members: Member[]): void {
+    inodeIndex = new Map(members.map((m) => [lookup(k, `/${m.name}`, false), m.name]));
+  }
+
+  it("unpacks every member, without copying file bytes: a file reads its pages from the archive", () => {
     const written = mountTree();
     expect(k.exports.initramfsFileCount() >>> 0).toBe(TREE.length);
-    TREE.forEach((m, inode) => {
+    TREE.forEach((m, index) => {
+      const inode = lookup(k, `/${m.name}`, false);
+      expect(inode, m.name).toBeGreaterThan(0);
       expect(k.exports.inodeMode(inode) >>> 0, m.name).toBe(m.mode);
-      expect(k.exports.inodeSize(inode) >>> 0, m.name).toBe(m.data.length);
-      expect(k.exports.inodeData(inode) >>> 0, m.name).toBe(ARCHIVE_ADDRESS + written.offsets[inode].data);
-      expect(lookup(k, `/${m.name}`), m.name).toBe(inode);
+      expect(Number(k.exports.inodeSize(inode)), m.name).toBe(m.mode >> 12 === 0o04 ? Number(k.exports.inodeSize(inode)) : m.data.length);
+      if (m.mode >> 12 === 0o10) {
+        expect(k.exports.inodeData(inode) >>> 0, m.name).toBe(ARCHIVE_ADDRESS + written.offsets[index].data);
+        expect(k.exports.inodeLinks(inode), m.name).toBe(1);
+      }
     });
-    expect(k.exports.inodeMode(ROOT_INODE) >>> 0).toBe(S_IFDIR | 0o755);
-    expect(k.exports.inodeSize(ROOT_INODE)).toBe(0);
+    const root = k.exports.rootInode();
+    expect(k.exports.inodeMode(root) >>> 0).toBe(S_IFDIR | 0o755);
+    // "." and ".." of the root, bin, etc, a, and the mount points proc, dev and the directory tmp.
+    expect(k.exports.inodeLinks(root)).toBe(2 + 6);
+    expect(k.exports.inodeLinks(lookup(k, "/a"))).toBe(3);
+    expect(k.exports.cachedPageCount(), "nothing read yet").toBe(0);
+  });
+
+  it("adds /proc, /dev (with its devices) and /tmp", () => {
+    mountTree();
+    for (const path of ["/proc", "/dev", "/tmp", "/dev/shm"]) expect(k.exports.inodeMode(lookup(k, path)) >> 12, path).toBe(0o04);
+    expect(k.exports.inodeMode(lookup(k, "/tmp")) & 0o7777).toBe(0o1777);
+    for (const device of ["null", "zero", "full", "random", "urandom", "tty", "console"]) {
+      expect(k.exports.inodeMode(lookup(k, `/dev/${device}`)) >> 12, device).toBe(0o02);
+    }
+    expect(lookup(k, "/proc/meminfo")).toBeGreaterThan(0);
+    expect(lookup(k, "/proc/nonexistent")).toBe(ENOENT);
   });
 
   it("is not there without a module of that name", () => {
     k = loadKernel({ memoryPages: 512 });
     expect(statusName(bootWithInitramfs(k, archive(TREE).bytes, { cmdline: "initrd" }))).toBe("Truncated");
     expect(k.exports.initramfsFileCount()).toBe(0);
+    expect(lookup(k, "/bin")).toBe(ENOENT);
     k = loadKernel({ memoryPages: 512 });
     expect(statusName(bootWithInitramfs(k, archive(TREE).bytes, { cmdline: "initramfs2" }))).toBe("Truncated");
   });
@@ -342,56 +416,42 @@ describe("the initramfs", () => {
     const written = archive(TREE, { spoil: (i) => (i === 4 ? { magic: "070707" } : undefined) });
     expect(statusName(bootWithInitramfs(k, written.bytes))).toBe("BadMagic");
     expect(k.exports.initramfsFileCount() >>> 0).toBe(4);
-    expect(lookup(k, "/bin/sh")).toBe(2);
-    expect(lookup(k, "/etc/motd")).toBe(NOT_FOUND);
+    expect(lookup(k, "/bin/sh")).toBeGreaterThan(0);
+    expect(lookup(k, "/etc/motd")).toBe(ENOENT);
   });
 
-  it("normalizes paths: slashes, \".\", \"..\" (which stops at the root)", () => {
+  it("walks dots, repeated slashes, links and trailing slashes as Linux does", () => {
     mountTree();
-    const cases: [string, number][] = [
-      ["/", ROOT_INODE], ["", ROOT_INODE], [".", ROOT_INODE], ["..", ROOT_INODE], ["/../..", ROOT_INODE], ["//./", ROOT_INODE],
-      ["bin/hello", 1], ["/bin/hello", 1], ["//bin///hello/", 1], ["/bin/./hello", 1], ["/etc/../bin/hello", 1],
-      ["/../../bin/hello", 1], ["bin/hello/.", 1], ["bin/hello/..", 0], ["/a/b/c/../../b/c/d.txt", 8], ["a/b/c/d.txt/", 8],
-      ["/a/./b/../b/./c/d.txt", 8], ["/...", 9], ["/with space", 10], ["/empty", 11], ["/etc", 3],
-      ["/nonexistent", NOT_FOUND], ["/bin/hell", NOT_FOUND], ["/bin/hello2", NOT_FOUND], ["/BIN/hello", NOT_FOUND],
-      ["/bin/hello/x", NOT_FOUND], ["bin\0/hello", NOT_FOUND], ["/a/b/c/d", NOT_FOUND], ["./.../", 9], ["/..../", NOT_FOUND],
+    indexTree(TREE);
+    const cases: [string, string | number][] = [
+      ["/", ""], ["", ENOENT], [".", ""], ["..", ""], ["/../..", ""], ["//./", ""],
+      ["bin/hello", "bin/hello"], ["//bin///hello", "bin/hello"], ["/bin/./hello", "bin/hello"], ["/etc/../bin/hello", "bin/hello"],
+      ["/../../bin/hello", "bin/hello"], ["bin/hello/", ENOTDIR], ["bin/hello/.", ENOTDIR], ["bin/hello/..", ENOTDIR],
+      ["/a/b/c/../../b/c/d.txt", "a/b/c/d.txt"], ["a/b/c/d.txt/", ENOTDIR], ["/...", "..."], ["/with space", "with space"],
+      ["/nonexistent", ENOENT], ["/bin/hell", ENOENT], ["/BIN/hello", ENOENT], ["/bin/hello/x", ENOTDIR], ["/a/b/c/d", ENOENT],
+      ["/lib/sh", "bin/sh"], ["/lib", "bin"], ["/lib/", "bin"], ["/a/b/up/motd", "etc/motd"], ["/abs/d.txt", "a/b/c/d.txt"],
+      ["/abs/../c/d.txt", "a/b/c/d.txt"], ["/loop", ELOOP], ["/loop/x", ELOOP], ["/dangling", ENOENT], ["/dangling/", ENOENT],
+      [`/${"x".repeat(256)}`, ENAMETOOLONG], [`/${"x".repeat(255)}`, ENOENT], [`/${"a/".repeat(2048)}`, ENAMETOOLONG],
     ];
-    for (const [path, inode] of cases) {
-      expect(expectedLookup(path, TREE), `model: ${JSON.stringify(path)}`).toBe(inode);
-      expect(lookup(k, path), JSON.stringify(path)).toBe(inode);
+    for (const [path, expected] of cases) {
+      expect(expectedWalk(path, TREE), `model: ${JSON.stringify(path)}`).toBe(expected);
+      expect(walked(path), JSON.stringify(path)).toBe(expected);
     }
-  });
-
-  it("refuses paths whose normal form exceeds its 4096-byte buffer, but not long paths that normalize short", () => {
-    const long = "x".repeat(3000);
-    const names = [
-      `${long}/${"y".repeat(1095)}`, // 4096 bytes: fills the buffer exactly
-      `${long}/${"z".repeat(1096)}`, // 4097
-      "s".repeat(4095),
-      "t".repeat(4096), // one component is checked with room for a separator after it
-      long,
-    ];
-    const members = [...TREE, ...names.map((name, i) => file(name, contents(1, i)))];
-    mountTree(members);
-    const expected = [TREE.length, NOT_FOUND, TREE.length + 2, NOT_FOUND, TREE.length + 4];
-    names.forEach((name, i) => {
-      expect(expectedLookup(`/${name}`, members), `model: name ${i}`).toBe(expected[i]);
-      expect(lookup(k, `/${name}`), `name ${i}`).toBe(expected[i]);
-    });
-    expect(lookup(k, `/${"y".repeat(5000)}`)).toBe(NOT_FOUND);
-    expect(lookup(k, `${"up/../".repeat(2000)}bin/hello`)).toBe(1);
-    expect(lookup(k, `/${long}/../${long}/../bin/./sh`)).toBe(2);
-    expect(lookup(k, `/${long}/${long}/../../${long}`)).toBe(NOT_FOUND); // 6001 bytes on the way
-    expect(expectedLookup(`/${long}/${long}/../../${long}`, members)).toBe(NOT_FOUND);
+    // Without following the last component, a link is itself.
+    expect(walked("/lib", false)).toBe("lib");
+    expect(walked("/loop", false)).toBe("loop");
+    expect(walked("/lib/", false), "a trailing slash follows it anyway").toBe("bin");
   });
 
   it("agrees with the model on random paths", () => {
     mountTree();
-    const component = fc.constantFrom("bin", "hello", "sh", "etc", "motd", "a", "b", "c", "d.txt", ".", "..", "", "...", "x");
+    indexTree(TREE);
+    const component = fc.constantFrom("bin", "hello", "sh", "etc", "motd", "a", "b", "c", "d.txt", ".", "..", "", "...", "x",
+      "lib", "up", "abs", "loop", "dangling");
     fc.assert(
-      fc.property(fc.array(component, { maxLength: 10 }), fc.boolean(), (components, absolute) => {
+      fc.property(fc.array(component, { maxLength: 10 }), fc.boolean(), fc.boolean(), (components, absolute, follow) => {
         const path = (absolute ? "/" : "") + components.join("/");
-        expect(lookup(k, path), JSON.stringify(path)).toBe(expectedLookup(path, TREE));
+        expect(walked(path, follow), JSON.stringify(path)).toBe(expectedWalk(path, TREE, follow));
       }),
       { numRuns: 1000 },
     );

@@ -38,14 +38,16 @@ import {
   checkElf as kernelCheckElf, elfEntry, elfProgramHeaderCount, elfProgramHeaders, elfSegment, elfSegmentCount,
 } from "../../kernel/proc/elf";
 import { cpioEntryCount as kernelCpioEntryCount, parseCpio as kernelParseCpio } from "../../kernel/fs/cpio";
-import {
-  initramfsFileCount as kernelInitramfsFileCount, inodeData as kernelInodeData, inodeMode as kernelInodeMode,
-  inodeSize as kernelInodeSize, lookupPath as kernelLookupPath, mountInitramfs as kernelMountInitramfs,
-} from "../../kernel/fs/initramfs";
+import { initramfsFileCount as kernelInitramfsFileCount } from "../../kernel/fs/initramfs";
+import { mountFileSystems as kernelMountFileSystems } from "../../kernel/fs/boot";
+import { Inode, inodeSize as kernelInodeSize } from "../../kernel/fs/inode";
+import { fileSystemRoot } from "../../kernel/fs/mount";
+import { resolvePath as kernelResolvePath } from "../../kernel/fs/path";
+import { MEMORY_OBJECT_SIZE, MemoryObject, initMemoryObject, readZeroes } from "../../kernel/mm/memory_object";
 import {
   RegionSet, Region, clearRegions as kernelClearRegions, findGapBelow as kernelFindGapBelow,
   findRegion as kernelFindRegion, insertRegion as kernelInsertRegion, newRegion as kernelNewRegion,
-  regionAt as kernelRegionAt, removeRange as kernelRemoveRange, splitAt as kernelSplitAt,
+  regionAt as kernelRegionAt, removeRange as kernelRemoveRange, splitAt as kernelSplitAt, attachObject as kernelAttachObject,
 } from "../../kernel/mm/region";
 import {
   AddressSpace, createAddressSpace as kernelCreateAddressSpace, destroyAddressSpace as kernelDestroyAddressSpace,
@@ -278,28 +280,54 @@ export function cpioEntryCount(): u32 {
   return kernelCpioEntryCount();
 }
 
+/** Builds the boot tree (root tmpfs with the initramfs unpacked, /proc, /dev, /tmp); the unpacking status. */
 export function mountInitramfs(): u32 {
-  return kernelMountInitramfs();
+  return kernelMountFileSystems();
 }
 
 export function initramfsFileCount(): u32 {
   return kernelInitramfsFileCount();
 }
 
-export function lookupPath(path: u32, length: u32): i32 {
-  return kernelLookupPath(path, length);
+/** The inode a path names from the root (following links), or -errno; the walk's reference is given back at once. */
+export function lookupPath(path: u32, length: u32): i64 {
+  const found = kernelResolvePath(fileSystemRoot(), path, length, true);
+  if (found > 0) changetype<Inode>(<u32>found).refCount--;
+  return found;
 }
 
-export function inodeMode(inode: i32): u32 {
-  return kernelInodeMode(inode);
+/** As lookupPath, without following a link in the last component. */
+export function lookupLink(path: u32, length: u32): i64 {
+  const found = kernelResolvePath(fileSystemRoot(), path, length, false);
+  if (found > 0) changetype<Inode>(<u32>found).refCount--;
+  return found;
 }
 
-export function inodeSize(inode: i32): u32 {
-  return kernelInodeSize(inode);
+export function rootInode(): u32 {
+  return changetype<u32>(fileSystemRoot());
 }
 
-export function inodeData(inode: i32): u32 {
-  return kernelInodeData(inode);
+export function inodeMode(inode: u32): u32 {
+  return changetype<Inode>(inode).mode;
+}
+
+export function inodeLinks(inode: u32): u32 {
+  return changetype<Inode>(inode).nlink;
+}
+
+export function inodeSize(inode: u32): u64 {
+  return kernelInodeSize(changetype<Inode>(inode));
+}
+
+/** Where a file unpacked from the archive reads its bytes (its memory object's source), 0 for others. */
+export function inodeData(inode: u32): u32 {
+  const object = changetype<Inode>(inode).object;
+  return object == null ? 0 : object.source;
+}
+
+/** A file's memory object (0 if it has none), for the page-cache tests. */
+export function inodeObject(inode: u32): u32 {
+  return changetype<u32>(changetype<Inode>(inode).object);
 }
 
 // ---- regions, address spaces, faults, page cache (mm-region, mm-cow, mm-page-cache) ----
@@ -311,6 +339,27 @@ export function newRegionSet(): u32 {
 
 export function newRegion(start: u64, end: u64, protection: u32, flags: u32): u32 {
   return changetype<u32>(kernelNewRegion(start, end, protection, flags));
+}
+
+// Memory objects for the region tests: placed statically (not in the slab,
+// whose counts the tests check), each held by the pool for good.
+const TEST_OBJECTS: u32 = 64;
+const testObjects = memory.data(TEST_OBJECTS * MEMORY_OBJECT_SIZE, 8);
+
+/** Test object `id` (0..63): an object nobody reads from, whose holders the tests can count. */
+export function testObject(id: u32): u32 {
+  const object = changetype<MemoryObject>(testObjects + id * MEMORY_OBJECT_SIZE);
+  if (object.readPage == 0) initMemoryObject(object, readZeroes, null, 1 << 40, 0);
+  return changetype<u32>(object);
+}
+
+export function objectHolders(object: u32): u32 {
+  return changetype<MemoryObject>(object).refCount;
+}
+
+/** Makes `region` map `object` (a Region of address space `space`, or 0 outside one). */
+export function attachObject(region: u32, object: u32, space: u32): void {
+  kernelAttachObject(changetype<Region>(region), changetype<MemoryObject>(object), space);
 }
 
 export function insertRegion(set: u32, region: u32): bool {
@@ -374,12 +423,12 @@ export function releaseUserFrame(physical: u32, mapped: bool): void {
   kernelReleaseUserFrame(physical, mapped);
 }
 
-export function getCachedPage(inode: i32, index: u32): u32 {
-  return kernelGetCachedPage(inode, index);
+export function getCachedPage(object: u32, index: u32): u32 {
+  return kernelGetCachedPage(changetype<MemoryObject>(object), index);
 }
 
-export function findCachedPage(inode: i32, index: u32): u32 {
-  return kernelFindCachedPage(inode, index);
+export function findCachedPage(object: u32, index: u32): u32 {
+  return kernelFindCachedPage(changetype<MemoryObject>(object), index);
 }
 
 export function reclaimCachePages(): u32 {

@@ -250,10 +250,13 @@ export function bootWithInitramfs(k: Kernel, bytes: Uint8Array, options: BootOpt
   return k.exports.mountInitramfs() >>> 0;
 }
 
-/** Writes `path` where the kernel can read it (reserved memory below 1 MiB) and looks it up. */
-export function lookup(k: Kernel, path: string): number {
+/**
+ * Writes `path` where the kernel can read it (reserved memory below 1 MiB)
+ * and walks it from the root: the inode's address, or -errno.
+ */
+export function lookup(k: Kernel, path: string, follow = true): number {
   const bytes = bytesOf(path);
   expect(bytes.length).toBeLessThanOrEqual(LOW_RESERVED_END - PATH_SCRATCH);
   k.write(PATH_SCRATCH, bytes);
-  return k.exports.lookupPath(PATH_SCRATCH, bytes.length);
+  return Number(follow ? k.exports.lookupPath(PATH_SCRATCH, bytes.length) : k.exports.lookupLink(PATH_SCRATCH, bytes.length));
 }

@@ -84,10 +84,14 @@ export interface UnitExports {
   cpioEntryCount(): number;
   mountInitramfs(): number;
   initramfsFileCount(): number;
-  lookupPath(path: number, length: number): number;
+  lookupPath(path: number, length: number): bigint;
+  lookupLink(path: number, length: number): bigint;
+  rootInode(): number;
   inodeMode(inode: number): number;
-  inodeSize(inode: number): number;
+  inodeLinks(inode: number): number;
+  inodeSize(inode: number): bigint;
   inodeData(inode: number): number;
+  inodeObject(inode: number): number;
   // regions, address spaces, faults, page cache
   newRegionSet(): number;
   newRegion(start: bigint, end: bigint, protection: number, flags: number): number;
@@ -106,8 +110,11 @@ export interface UnitExports {
   shouldReuse(state: number, refCount: number): number;
   zeroPage(): number;
   releaseUserFrame(physical: number, mapped: number): void;
-  getCachedPage(inode: number, index: number): number;
-  findCachedPage(inode: number, index: number): number;
+  testObject(id: number): number;
+  objectHolders(object: number): number;
+  attachObject(region: number, object: number, space: number): void;
+  getCachedPage(object: number, index: number): number;
+  findCachedPage(object: number, index: number): number;
   reclaimCachePages(): number;
   cachedPageCount(): number;
   installCacheReclaimHook(): void;
@@ -120,6 +127,8 @@ export interface UnitExports {
 
 /** What the JS stand-ins for CPU instructions saw, and what they answer. */
 export interface Cpu {
+  /** The time-stamp counter cpu_rdtsc returns (it advances on each read). */
+  tsc: bigint;
   /** What cpu_read_cr3 returns; tests set it to make a page-table root active. */
   cr3: bigint;
   /** Every cpu_invlpg address, in order (as unsigned 64-bit). */
@@ -181,7 +190,7 @@ const unitModule = new WebAssembly.Module(readFileSync(WASM));
 export function loadKernel(options: LoadOptions = {}): Kernel {
   const memory = new WebAssembly.Memory({ initial: options.memoryPages ?? MEMORY_PAGES });
   let serial = "";
-  const cpu: Cpu = { cr3: 0n, invlpg: [], zeroedPages: [], copiedPages: [], cr3Writes: [] };
+  const cpu: Cpu = { tsc: 0n, cr3: 0n, invlpg: [], zeroedPages: [], copiedPages: [], cr3Writes: [] };
   const known: Record<string, (...args: never[]) => unknown> = {
     cpu_outb(port: number, value: number) {
       if (port !== COM1_DATA) throw new Error(`unexpected cpu_outb(0x${port.toString(16)}, 0x${value.toString(16)})`);
@@ -218,6 +227,11 @@ export function loadKernel(options: LoadOptions = {}): Kernel {
       }
       new Uint8Array(memory.buffer).copyWithin(to, from, from + PAGE_SIZE);
       cpu.copiedPages.push([to, from]);
+    },
+    // A clock that ticks once per read: file times only need to move forward.
+    cpu_rdtsc() {
+      cpu.tsc += 1000n;
+      return cpu.tsc;
     },
     arch_raise(vector: bigint, code: bigint) {
       throw new Error(`arch_raise(vector ${vector}, code ${code}): the kernel panicked`);

@@ -9,7 +9,7 @@
 import { describe, expect, it } from "vitest";
 import { type Kernel, loadKernel } from "./kernel-wasm";
 import { PAGE, State, exhaust, freeCount } from "./mm";
-import { archive, bootWithInitramfs, contents, file } from "./initramfs";
+import { archive, bootWithInitramfs, contents, file, lookup } from "./initramfs";
 
 const MEMORY_PAGES = 512; // 32 MiB
 const PROT_READ = 1;
@@ -23,7 +23,7 @@ const enum Fault {
   OutOfMemory = 2,
 }
 /** Region fields (region.ts) that file regions need set. */
-const REGION = { inode: 24, fileOffset: 32, fileBytes: 40 };
+const REGION = { fileOffset: 32, fileBytes: 40 };
 /** AddressSpace counters (address_space.ts). */
 const AS = { root: 0, residentPages: 4, zeroPageMaps: 20, demandZeroFaults: 24, fileFaults: 28, cowCopies: 32 };
 
@@ -47,13 +47,16 @@ function boot(): Machine {
   return { k, space };
 }
 
-function addRegion(m: Machine, start: bigint, pages: number, protection: number, inode = -1): void {
+/** A region of `pages` pages at `start`; `file`: mapping /data from its start. */
+function addRegion(m: Machine, start: bigint, pages: number, protection: number, file = false): void {
   const { k } = m;
-  const region = k.exports.newRegion(start, start + BigInt(pages * PAGE), protection, inode >= 0 ? REGION_FILE : 0) >>> 0;
+  const region = k.exports.newRegion(start, start + BigInt(pages * PAGE), protection, file ? REGION_FILE : 0) >>> 0;
   expect(region).not.toBe(0);
-  if (inode >= 0) {
+  if (file) {
+    const inode = lookup(k, "/data");
+    expect(inode).toBeGreaterThan(0);
+    k.exports.attachObject(region, k.exports.inodeObject(inode), m.space);
     const view = k.view();
-    view.setInt32(region + REGION.inode, inode, true);
     view.setBigUint64(region + REGION.fileOffset, 0n, true);
     view.setBigUint64(region + REGION.fileBytes, BigInt(pages * PAGE), true);
   }
@@ -91,12 +94,12 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: "file read: page-cache page + 3 tables",
-    setup: (m) => addRegion(m, FAR, 4, PROT_READ, 0),
+    setup: (m) => addRegion(m, FAR, 4, PROT_READ, true),
     address: FAR + BigInt(PAGE), access: FAULT_USER, needs: 4,
   },
   {
     name: "private file write: page-cache page + copy + 3 tables",
-    setup: (m) => addRegion(m, FAR, 4, PROT_READ | PROT_WRITE, 0),
+    setup: (m) => addRegion(m, FAR, 4, PROT_READ | PROT_WRITE, true),
     address: FAR + 2n * BigInt(PAGE), access: FAULT_WRITE | FAULT_USER, needs: 5,
   },
   {

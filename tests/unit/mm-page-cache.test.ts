@@ -9,13 +9,21 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type Kernel, loadKernel } from "./kernel-wasm";
 import { PAGE, State, exhaust, frameReader, freeCount, stateCount } from "./mm";
-import { ARCHIVE_ADDRESS, type Member, type Written, archive, bootWithInitramfs, contents, file } from "./initramfs";
+import { ARCHIVE_ADDRESS, type Member, type Written, archive, bootWithInitramfs, contents, file, lookup } from "./initramfs";
 
 const MEMORY_PAGES = 512; // 32 MiB
 const POISON = 0xa5;
 
-/** The page cache's bucket for (inode, index), as page_cache.ts computes it. */
-const bucketOf = (inode: number, index: number) => ((Math.imul(inode, 0x9e3779b1) ^ Math.imul(index, 0x85ebca6b)) >>> 0) >>> 22;
+// Files are known here by their index in the archive ("inode" below); the
+// page cache knows them by their memory objects, found at mount.
+let inodes: number[] = [];
+let objects: number[] = [];
+const getPage = (k: Kernel, inode: number, index: number) => k.exports.getCachedPage(objects[inode], index);
+const findPage = (k: Kernel, inode: number, index: number) => k.exports.findCachedPage(objects[inode], index);
+
+/** The page cache's bucket for (file, index), as page_cache.ts computes it from the file's object. */
+const bucketOf = (inode: number, index: number) =>
+  ((Math.imul(objects[inode], 0x9e3779b1) ^ Math.imul(index, 0x85ebca6b)) >>> 0) >>> 22;
 
 /**
  * The files: "aligned" has its data page aligned in memory (so full pages
@@ -60,7 +68,10 @@ function mount(): Cache {
   const written = archive(files);
   expect(bootWithInitramfs(k, written.bytes, { poison: POISON })).toBe(0);
   expect(k.exports.initramfsFileCount()).toBe(files.length);
-  expect(k.exports.inodeData(INODE.aligned) % PAGE).toBe(0);
+  inodes = files.map((f) => lookup(k, `/${f.name}`));
+  objects = inodes.map((inode) => k.exports.inodeObject(inode));
+  for (const object of objects) expect(object).not.toBe(0);
+  expect(k.exports.inodeData(inodes[INODE.aligned]) % PAGE).toBe(0);
   expect(k.exports.cachedPageCount()).toBe(0);
   return { k, files, written, base: { free: freeCount(k), fileCache: stateCount(k, State.FileCache) } };
 }
@@ -109,8 +120,8 @@ describe("getCachedPage and findCachedPage", () => {
       for (let index = 0; index <= pages + 1; index++) {
         const before = counters(k);
         const copies = k.cpu.copiedPages.length;
-        expect(k.exports.findCachedPage(inode, index), `${name} page ${index} not cached yet`).toBe(0);
-        const page = k.exports.getCachedPage(inode, index) >>> 0;
+        expect(findPage(k, inode, index), `${name} page ${index} not cached yet`).toBe(0);
+        const page = getPage(k, inode, index) >>> 0;
         expect(page).not.toBe(0);
         expect(page % PAGE).toBe(0);
         cached++;
@@ -118,9 +129,9 @@ describe("getCachedPage and findCachedPage", () => {
         expect(k.exports.cachedPageCount()).toBe(cached);
         if (!Buffer.from(k.read(page, PAGE)).equals(expectedPage(c, inode, index))) expect.fail(`${name} page ${index} contents`);
         const f = record(page / PAGE);
-        expect([f.state, f.refCount, f.mapCount, f.owner, f.pageIndex], `${name} page ${index} record`).toEqual([State.FileCache, 2, 0, inode + 1, index]);
+        expect([f.state, f.refCount, f.mapCount, f.owner, f.pageIndex], `${name} page ${index} record`).toEqual([State.FileCache, 2, 0, objects[inode], index]);
         // Whole pages of page-aligned data are copied with mm_copy_page; others byte by byte.
-        const source = k.exports.inodeData(inode) + index * PAGE;
+        const source = k.exports.inodeData(inodes[inode]) + index * PAGE;
         const whole = inode === INODE.aligned && (index + 1) * PAGE <= c.files[inode].data.length;
         expect(k.cpu.copiedPages.slice(copies)).toEqual(whole ? [[page, source]] : []);
       }
@@ -133,30 +144,30 @@ describe("getCachedPage and findCachedPage", () => {
     const c = mount();
     const { k } = c;
     const record = frameReader(k);
-    const page = k.exports.getCachedPage(INODE.big, 7) >>> 0;
+    const page = getPage(k, INODE.big, 7) >>> 0;
     for (let n = 3; n < 8; n++) {
       const before = counters(k);
-      expect(k.exports.getCachedPage(INODE.big, 7) >>> 0).toBe(page);
+      expect(getPage(k, INODE.big, 7) >>> 0).toBe(page);
       expect(counters(k)).toEqual({ hits: before.hits + 1, misses: before.misses });
       expect(record(page / PAGE).refCount).toBe(n);
-      expect(k.exports.findCachedPage(INODE.big, 7) >>> 0).toBe(page);
+      expect(findPage(k, INODE.big, 7) >>> 0).toBe(page);
       expect(record(page / PAGE).refCount).toBe(n);
     }
     expect(k.exports.cachedPageCount()).toBe(1);
     // The same index of another file, and a neighbouring index, are other pages.
-    expect(k.exports.findCachedPage(INODE.exact, 7)).toBe(0);
-    expect(k.exports.findCachedPage(INODE.big, 6)).toBe(0);
-    expect(k.exports.findCachedPage(INODE.big, 8)).toBe(0);
+    expect(findPage(k, INODE.exact, 7)).toBe(0);
+    expect(findPage(k, INODE.big, 6)).toBe(0);
+    expect(findPage(k, INODE.big, 8)).toBe(0);
   });
 
   it("keep pages apart that share a hash bucket", () => {
     const c = mount();
     const { k } = c;
     const indices = collidingIndices(INODE.big, 6);
-    const pages = indices.map((index) => k.exports.getCachedPage(INODE.big, index) >>> 0);
+    const pages = indices.map((index) => getPage(k, INODE.big, index) >>> 0);
     expect(new Set(pages).size).toBe(pages.length);
     indices.forEach((index, i) => {
-      expect(k.exports.findCachedPage(INODE.big, index) >>> 0).toBe(pages[i]);
+      expect(findPage(k, INODE.big, index) >>> 0).toBe(pages[i]);
       if (!Buffer.from(k.read(pages[i], PAGE)).equals(expectedPage(c, INODE.big, index))) expect.fail(`page ${index}`);
     });
     // One chain, newest first: the walk shows the bucket function mirrored here is the kernel's.
@@ -172,7 +183,7 @@ describe("reclaimCachePages", () => {
     const chain = collidingIndices(INODE.big, 7);
     const other = collidingIndices(INODE.exact, 3, [bucketOf(INODE.big, chain[0])]);
     const keys: [number, number][] = [...chain.map((i): [number, number] => [INODE.big, i]), ...other.map((i): [number, number] => [INODE.exact, i])];
-    const pages = keys.map(([inode, index]) => k.exports.getCachedPage(inode, index) >>> 0);
+    const pages = keys.map(([inode, index]) => getPage(k, inode, index) >>> 0);
     // Let go of the head, a middle member and the tail of the long chain, and all of the short one.
     const drop = new Set([0, 3, 6, 7, 8, 9].map((i) => pages[i]));
     for (const page of drop) k.exports.releaseUserFrame(page, 0);
@@ -180,7 +191,7 @@ describe("reclaimCachePages", () => {
     expect(k.exports.cachedPageCount()).toBe(pages.length - drop.size);
     keys.forEach(([inode, index], i) => {
       const kept = !drop.has(pages[i]);
-      expect(k.exports.findCachedPage(inode, index) >>> 0, `${inode}:${index}`).toBe(kept ? pages[i] : 0);
+      expect(findPage(k, inode, index) >>> 0, `${inode}:${index}`).toBe(kept ? pages[i] : 0);
       const f = record(pages[i] / PAGE);
       expect(f.state).toBe(kept ? State.FileCache : State.Free);
       if (kept) expect(f.refCount).toBe(2);
@@ -195,25 +206,25 @@ describe("reclaimCachePages", () => {
     expect(walk(k)).toEqual([]);
     expect(freeCount(k)).toBe(c.base.free);
     // A page read in again after reclaim has its contents again.
-    const again = k.exports.getCachedPage(INODE.big, chain[0]) >>> 0;
+    const again = getPage(k, INODE.big, chain[0]) >>> 0;
     if (!Buffer.from(k.read(again, PAGE)).equals(expectedPage(c, INODE.big, chain[0]))) expect.fail("page read in again");
   });
 
   it("runs when memory runs out, so that reading a file never fails while unmapped pages are cached", () => {
     const c = mount();
     const { k } = c;
-    const unmapped = [0, 1, 2].map((index) => k.exports.getCachedPage(INODE.big, index) >>> 0);
+    const unmapped = [0, 1, 2].map((index) => getPage(k, INODE.big, index) >>> 0);
     for (const page of unmapped) k.exports.releaseUserFrame(page, 0);
-    const mapped = k.exports.getCachedPage(INODE.big, 3) >>> 0;
+    const mapped = getPage(k, INODE.big, 3) >>> 0;
     exhaust(k);
-    expect(k.exports.getCachedPage(INODE.small, 0), "no memory, and no hook yet").toBe(0);
+    expect(getPage(k, INODE.small, 0), "no memory, and no hook yet").toBe(0);
     k.exports.installCacheReclaimHook();
-    const page = k.exports.getCachedPage(INODE.small, 0) >>> 0;
+    const page = getPage(k, INODE.small, 0) >>> 0;
     expect(page, "the allocation was retried after reclaiming").not.toBe(0);
     expect(unmapped).toContain(page);
     if (!Buffer.from(k.read(page, PAGE)).equals(expectedPage(c, INODE.small, 0))) expect.fail("contents");
-    expect(k.exports.findCachedPage(INODE.big, 3) >>> 0).toBe(mapped);
-    for (const index of [0, 1, 2]) expect(k.exports.findCachedPage(INODE.big, index)).toBe(0);
+    expect(findPage(k, INODE.big, 3) >>> 0).toBe(mapped);
+    for (const index of [0, 1, 2]) expect(findPage(k, INODE.big, index)).toBe(0);
     expect(k.exports.cachedPageCount()).toBe(2);
   });
 });
@@ -250,7 +261,7 @@ describe("the page cache under random use", () => {
         for (const o of ops) {
           if (o.kind === "get") {
             const [inode, index] = keys[o.key];
-            const page = k.exports.getCachedPage(inode, index) >>> 0;
+            const page = getPage(k, inode, index) >>> 0;
             expect(page).not.toBe(0);
             const known = model.get(o.key);
             if (known) {
@@ -275,10 +286,10 @@ describe("the page cache under random use", () => {
           expect(counters(k)).toEqual({ hits: start.hits + hits, misses: start.misses + misses });
           keys.forEach(([inode, index], key) => {
             const known = model.get(key);
-            expect(k.exports.findCachedPage(inode, index) >>> 0).toBe(known?.page ?? 0);
+            expect(findPage(k, inode, index) >>> 0).toBe(known?.page ?? 0);
             if (!known) return;
             const f = record(known.page / PAGE);
-            if (f.state !== State.FileCache || f.refCount !== 1 + known.holders || f.owner !== inode + 1 || f.pageIndex !== index) {
+            if (f.state !== State.FileCache || f.refCount !== 1 + known.holders || f.owner !== objects[inode] || f.pageIndex !== index) {
               expect.fail(`${inode}:${index}: state ${f.state}, refCount ${f.refCount}, owner ${f.owner}, pageIndex ${f.pageIndex}`);
             }
             if (!Buffer.from(k.read(known.page, PAGE)).equals(expectedPage(c, inode, index))) expect.fail(`${inode}:${index} contents`);

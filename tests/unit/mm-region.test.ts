@@ -28,7 +28,8 @@ interface R {
   end: bigint;
   protection: number;
   flags: number;
-  inode: number;
+  /** The memory object mapped (a test object's address), 0 for anonymous memory. */
+  object: number;
   fileOffset: bigint;
   fileBytes: bigint;
 }
@@ -58,7 +59,7 @@ function readSet(k: Kernel, set: number) {
   return { items: view.getUint32(set, true), count: view.getUint32(set + 4, true), capacity: view.getUint32(set + 8, true) };
 }
 
-/** Region: 0 start  8 end  16 protection  20 flags  24 inode  32 fileOffset  40 fileBytes. */
+/** Region: 0 start  8 end  16 protection  20 flags  24 object  32 fileOffset  40 fileBytes. */
 function readRegion(k: Kernel, at: number): R {
   const view = k.view();
   return {
@@ -66,7 +67,7 @@ function readRegion(k: Kernel, at: number): R {
     end: view.getBigUint64(at + 8, true),
     protection: view.getUint32(at + 16, true),
     flags: view.getUint32(at + 20, true),
-    inode: view.getInt32(at + 24, true),
+    object: view.getUint32(at + 24, true),
     fileOffset: view.getBigUint64(at + 32, true),
     fileBytes: view.getBigUint64(at + 40, true),
   };
@@ -84,9 +85,9 @@ function insert(f: Fixture, r: R): boolean {
   const at = f.k.exports.newRegion(r.start, r.end, r.protection, r.flags) >>> 0;
   expect(at).not.toBe(0);
   const fresh = readRegion(f.k, at);
-  expect(fresh).toEqual({ ...r, inode: -1, fileOffset: 0n, fileBytes: 0n });
+  expect(fresh).toEqual({ ...r, object: 0, fileOffset: 0n, fileBytes: 0n });
   const view = f.k.view();
-  view.setInt32(at + 24, r.inode, true);
+  if (r.object !== 0) f.k.exports.attachObject(at, r.object, 0);
   view.setBigUint64(at + 32, r.fileOffset, true);
   view.setBigUint64(at + 40, r.fileBytes, true);
   return f.k.exports.insertRegion(f.set, at) !== 0;
@@ -214,7 +215,7 @@ function run(f: Fixture, ops: Op[], extraProbes: bigint[]): R[] {
       // A file window as mmap and exec make them: up to the region's size, any byte count.
       const fileBytes = file ? BigInt(Math.floor(o.fileFraction * Number(end - start))) : 0n;
       const r: R = {
-        start, end, protection: o.protection, flags: o.flags, inode: file ? o.inode : -1,
+        start, end, protection: o.protection, flags: o.flags, object: file ? f.k.exports.testObject(o.inode) : 0,
         fileOffset: file ? BigInt(o.offsetPages) * P : 0n, fileBytes,
       };
       expect(insert(f, r)).toBe(true);
@@ -268,7 +269,7 @@ describe("the region set", () => {
 
   it("keeps file windows in step when a munmap cuts a region in three", () => {
     const f = fixture();
-    const r: R = { start: 0x400000n, end: 0x40a000n, protection: PROT_READ | PROT_EXEC, flags: REGION_FILE, inode: 7, fileOffset: 0x3000n, fileBytes: 0x6800n };
+    const r: R = { start: 0x400000n, end: 0x40a000n, protection: PROT_READ | PROT_EXEC, flags: REGION_FILE, object: f.k.exports.testObject(7), fileOffset: 0x3000n, fileBytes: 0x6800n };
     expect(insert(f, r)).toBe(true);
     expect(f.k.exports.removeRange(f.set, 0x402000n, 0x404000n)).toBe(1);
     const expected: R[] = [
@@ -284,7 +285,7 @@ describe("the region set", () => {
 
   it("treats region ends as exclusive and starts as inclusive", () => {
     const f = fixture();
-    const a: R = { start: 0x10000n, end: 0x12000n, protection: PROT_READ, flags: 0, inode: -1, fileOffset: 0n, fileBytes: 0n };
+    const a: R = { start: 0x10000n, end: 0x12000n, protection: PROT_READ, flags: 0, object: 0, fileOffset: 0n, fileBytes: 0n };
     const b: R = { ...a, start: 0x12000n, end: 0x13000n, protection: PROT_WRITE };
     expect(insert(f, b)).toBe(true);
     expect(insert(f, a)).toBe(true);
@@ -300,7 +301,7 @@ describe("the region set", () => {
     const order = fc.sample(fc.shuffledSubarray(Array.from({ length: 300 }, (_, i) => i), { minLength: 300 }), { numRuns: 1, seed: 42 })[0];
     const model: R[] = [];
     for (const i of order) {
-      const r: R = { start: BigInt(0x100 + 2 * i) * P, end: BigInt(0x101 + 2 * i) * P, protection: i % 8, flags: 0, inode: -1, fileOffset: 0n, fileBytes: 0n };
+      const r: R = { start: BigInt(0x100 + 2 * i) * P, end: BigInt(0x101 + 2 * i) * P, protection: i % 8, flags: 0, object: 0, fileOffset: 0n, fileBytes: 0n };
       expect(insert(f, r)).toBe(true);
       model.push(r);
     }
@@ -314,7 +315,7 @@ describe("the region set", () => {
 
   it("finds gaps below `high` only, and never below `low`", () => {
     const f = fixture();
-    const r = (s: number, e: number): R => ({ start: BigInt(s) * P, end: BigInt(e) * P, protection: PROT_READ, flags: 0, inode: -1, fileOffset: 0n, fileBytes: 0n });
+    const r = (s: number, e: number): R => ({ start: BigInt(s) * P, end: BigInt(e) * P, protection: PROT_READ, flags: 0, object: 0, fileOffset: 0n, fileBytes: 0n });
     const model = [r(0x20, 0x30), r(0x32, 0x40), r(0x48, 0x50)];
     for (const m of model) expect(insert(f, m)).toBe(true);
     const gap = (pages: number, low: number, high: number) => BigInt.asUintN(64, f.k.exports.findGapBelow(f.set, BigInt(pages) * P, BigInt(low) * P, BigInt(high) * P)) / P;
@@ -332,7 +333,7 @@ describe("the region set", () => {
 
   it("asserts when asked to insert an overlapping region", () => {
     const f = fixture();
-    const a: R = { start: 0x10000n, end: 0x14000n, protection: PROT_READ, flags: 0, inode: -1, fileOffset: 0n, fileBytes: 0n };
+    const a: R = { start: 0x10000n, end: 0x14000n, protection: PROT_READ, flags: 0, object: 0, fileOffset: 0n, fileBytes: 0n };
     expect(insert(f, a)).toBe(true);
     const b = f.k.exports.newRegion(0x13000n, 0x15000n, PROT_READ, 0) >>> 0;
     expectAssertion(() => f.k.exports.insertRegion(f.set, b), REGION, "insertRegion: overlapping region");
@@ -345,7 +346,7 @@ describe("the region set out of memory", () => {
     const f = fixture();
     const model = Array.from({ length: 16 }, (_, i): R => ({
       start: BigInt(0x100 + 0x10 * i) * P, end: BigInt(0x108 + 0x10 * i) * P, protection: PROT_READ | PROT_WRITE,
-      flags: REGION_FILE, inode: i, fileOffset: BigInt(i) * 0x10000n, fileBytes: 0x5000n,
+      flags: REGION_FILE, object: f.k.exports.testObject(i), fileOffset: BigInt(i) * 0x10000n, fileBytes: 0x5000n,
     }));
     for (const r of model) expect(insert(f, r)).toBe(true);
     expect(readSet(f.k, f.set)).toMatchObject({ count: 16, capacity: 16 });

@@ -1,0 +1,66 @@
+// The file system tree at boot, as a Linux initramfs system sees it: a
+// tmpfs root with the initramfs unpacked into it, /proc (procfs), /dev (a
+// tmpfs of its own holding the device nodes, devtmpfs-like, with /dev/shm),
+// and /tmp.
+import { CpioStatus, deviceNumber } from "./cpio";
+import { Inode, S_IFCHR, S_IFDIR, isDirectoryInode, lookupIn, releaseInode } from "./inode";
+import { unpackInitramfs } from "./initramfs";
+import { mountOver, mountRoot } from "./mount";
+import { newProcfs } from "./procfs";
+import { newTmpfs, tmpfsCreate } from "./tmpfs";
+
+// Anonymous device numbers (major 0), as Linux gives in-memory file systems.
+const ROOT_DEVICE: u32 = deviceNumber(0, 1);
+const PROC_DEVICE: u32 = deviceNumber(0, 3);
+const DEV_DEVICE: u32 = deviceNumber(0, 5);
+
+function ascii(s: string): u32 {
+  const scratch = memory.data(32);
+  for (let i = 0; i < s.length; i++) store<u8>(scratch + i, <u8>s.charCodeAt(i));
+  return <u32>scratch;
+}
+
+/** The directory `name` in `dir` (made with `mode` if missing), with a reference; null if there is a non-directory there. */
+function directory(dir: Inode, name: string, mode: u32): Inode | null {
+  const found = lookupIn(dir, ascii(name), name.length);
+  if (found > 0) {
+    const inode = changetype<Inode>(<u32>found);
+    if (isDirectoryInode(inode)) return inode;
+    releaseInode(inode);
+    return null;
+  }
+  const made = tmpfsCreate(dir, ascii(name), name.length, S_IFDIR | mode, 0);
+  return made > 0 ? changetype<Inode>(<u32>made) : null;
+}
+
+function device(dir: Inode, name: string, mode: u32, major: u32, minor: u32): void {
+  const made = tmpfsCreate(dir, ascii(name), name.length, S_IFCHR | mode, deviceNumber(major, minor));
+  if (made > 0) releaseInode(changetype<Inode>(<u32>made));
+}
+
+/** Builds the tree; returns the initramfs's unpacking status. Panics only if memory is too short for the root itself. */
+export function mountFileSystems(): CpioStatus {
+  const root = newTmpfs(ROOT_DEVICE);
+  assert(root != null && mountRoot(changetype<Inode>(root), "rootfs", ROOT_DEVICE), "mountFileSystems: no memory for the root");
+  const top = changetype<Inode>(root);
+  const status = unpackInitramfs(top);
+  const tmp = directory(top, "tmp", 0o1777);
+  if (tmp != null) releaseInode(tmp);
+  const procPoint = directory(top, "proc", 0o555);
+  const proc = newProcfs(PROC_DEVICE);
+  if (procPoint != null && proc != null) mountOver(procPoint, proc, "proc", "proc", PROC_DEVICE);
+  const devPoint = directory(top, "dev", 0o755);
+  const dev = newTmpfs(DEV_DEVICE);
+  if (devPoint != null && dev != null && mountOver(devPoint, dev, "devtmpfs", "devtmpfs", DEV_DEVICE)) {
+    device(dev, "null", 0o666, 1, 3);
+    device(dev, "zero", 0o666, 1, 5);
+    device(dev, "full", 0o666, 1, 7);
+    device(dev, "random", 0o666, 1, 8);
+    device(dev, "urandom", 0o666, 1, 9);
+    device(dev, "tty", 0o666, 5, 0);
+    device(dev, "console", 0o600, 5, 1);
+    const shm = directory(dev, "shm", 0o1777);
+    if (shm != null) releaseInode(shm);
+  }
+  return status;
+}

@@ -1,0 +1,84 @@
+// read and write of a regular file: through the page cache, a page at a
+// time, straight between the cached frame and user memory (so a read into
+// a copy-on-write page faults it, and a write is seen at once by every
+// process that maps the file shared). A written page is marked dirty: for
+// tmpfs it is then the only copy of its bytes.
+import { AddressSpace, releaseUserFrame } from "../mm/address_space";
+import { PAGE_SIZE } from "../mm/frame";
+import { MemoryObject } from "../mm/memory_object";
+import { getCachedPage, markPageDirty } from "../mm/page_cache";
+import { copyFromUser, copyToUser } from "../mm/user_copy";
+import { Inode, fileTimeNow, touchModified } from "./inode";
+
+const EFAULT: i64 = 14;
+const ENOMEM: i64 = 12;
+const EFBIG: i64 = 27;
+// Page indices are 32-bit: files stop just short of 16 TiB (Linux's tmpfs limit is larger; nothing here comes near).
+export const MAX_FILE_SIZE: u64 = <u64>U32.MAX_VALUE * PAGE_SIZE;
+
+/** Reads up to `count` bytes at `offset`; the count read (0 at or past the end), or -errno if nothing was. */
+export function readInode(inode: Inode, space: AddressSpace, to: u64, count: u64, offset: u64): i64 {
+  const object = changetype<MemoryObject>(inode.object);
+  if (offset >= object.size) return 0;
+  const total = min(count, object.size - offset);
+  let done: u64 = 0;
+  while (done < total) {
+    const at = offset + done;
+    const inPage = <u32>(at % PAGE_SIZE);
+    const chunk = <u32>min(<u64>(PAGE_SIZE - inPage), total - done);
+    const page = getCachedPage(object, <u32>(at / PAGE_SIZE));
+    if (page == 0) return done > 0 ? <i64>done : -ENOMEM;
+    const ok = copyToUser(space, to + done, page + inPage, chunk);
+    releaseUserFrame(page, false);
+    if (!ok) return done > 0 ? <i64>done : -EFAULT;
+    done += chunk;
+  }
+  inode.atime = fileTimeNow();
+  return <i64>done;
+}
+
+/** Reads up to `count` bytes at `offset` into kernel memory at `into` (exec reads an ELF's headers so); the count read. */
+export function readInodeToKernel(inode: Inode, into: u32, count: u32, offset: u64): i64 {
+  const object = changetype<MemoryObject>(inode.object);
+  if (offset >= object.size) return 0;
+  const total = <u32>min(<u64>count, object.size - offset);
+  let done: u32 = 0;
+  while (done < total) {
+    const at = offset + done;
+    const inPage = <u32>(at % PAGE_SIZE);
+    const chunk = min(PAGE_SIZE - inPage, total - done);
+    const page = getCachedPage(object, <u32>(at / PAGE_SIZE));
+    if (page == 0) return -ENOMEM;
+    memory.copy(into + done, page + inPage, chunk);
+    releaseUserFrame(page, false);
+    done += chunk;
+  }
+  return <i64>done;
+}
+
+/** Writes `count` bytes at `offset`, growing the file; the count written, or -errno if nothing was. */
+export function writeInode(inode: Inode, space: AddressSpace, from: u64, count: u64, offset: u64): i64 {
+  const object = changetype<MemoryObject>(inode.object);
+  if (offset >= MAX_FILE_SIZE) return count == 0 ? 0 : -EFBIG;
+  const total = min(count, MAX_FILE_SIZE - offset);
+  let done: u64 = 0;
+  while (done < total) {
+    const at = offset + done;
+    const inPage = <u32>(at % PAGE_SIZE);
+    const chunk = <u32>min(<u64>(PAGE_SIZE - inPage), total - done);
+    const page = getCachedPage(object, <u32>(at / PAGE_SIZE));
+    if (page == 0) break;
+    const ok = copyFromUser(space, page + inPage, from + done, chunk);
+    if (ok) markPageDirty(page);
+    releaseUserFrame(page, false);
+    if (!ok) {
+      if (done == 0) return -EFAULT;
+      break;
+    }
+    done += chunk;
+    if (at + chunk > object.size) object.size = at + chunk;
+  }
+  if (done == 0 && total != 0) return -ENOMEM;
+  if (done != 0) touchModified(inode);
+  return <i64>done;
+}

@@ -1,0 +1,69 @@
+// Mounts: a file system's root inode placed over a directory. A walk that
+// reaches the directory continues in the mounted root (Inode.mounted), and
+// ".." from the mounted root leads to the directory's parent, because the
+// root takes the directory's place (its parent and name). The table keeps
+// what /proc/mounts shows.
+import { kmalloc } from "../mm/slab";
+import { Inode, setInodeName } from "./inode";
+
+const MAX_MOUNTS: u32 = 16;
+
+/**
+ *   0 point (the directory mounted over; 0 for the root file system)  4 root
+ *   8 type (a string's address: "tmpfs", "proc")  12 source  16 device
+ */
+@unmanaged export class Mount {
+  point: Inode | null;
+  root: Inode;
+  type: u32;
+  source: u32;
+  device: u32;
+}
+const MOUNT_SIZE: u32 = 20;
+
+const mounts = memory.data(MAX_MOUNTS * 4, 4);
+let mountCount: u32 = 0;
+let rootInode: Inode | null = null;
+
+/** The root of the whole tree ("/"). */
+export function fileSystemRoot(): Inode {
+  return changetype<Inode>(rootInode);
+}
+
+export function mountAt(index: u32): Mount | null {
+  return index < mountCount ? changetype<Mount>(load<u32>(mounts + index * 4)) : null;
+}
+
+function record(point: Inode | null, root: Inode, type: string, source: string, device: u32): bool {
+  if (mountCount == MAX_MOUNTS) return false;
+  const address = kmalloc(MOUNT_SIZE);
+  if (address == 0) return false;
+  const mount = changetype<Mount>(address);
+  mount.point = point;
+  mount.root = root;
+  mount.type = changetype<u32>(type);
+  mount.source = changetype<u32>(source);
+  mount.device = device;
+  store<u32>(mounts + mountCount++ * 4, address);
+  return true;
+}
+
+/** Makes `root` (its holder passes to the mount) the root of everything. */
+export function mountRoot(root: Inode, type: string, device: u32): bool {
+  if (!record(null, root, type, "rootfs", device)) return false;
+  rootInode = root;
+  return true;
+}
+
+/**
+ * Mounts `root` (its holder passes to the mount) over directory `point`
+ * (the caller's holder on it passes too). False when out of room.
+ */
+export function mountOver(point: Inode, root: Inode, type: string, source: string, device: u32): bool {
+  if (point.mounted != null) return false;
+  const parent = point.parent != null ? changetype<Inode>(point.parent) : point;
+  if (!setInodeName(root, parent, point.name, point.nameLength)) return false;
+  if (!record(point, root, type, source, device)) return false;
+  point.mounted = root;
+  return true;
+}

@@ -1,0 +1,100 @@
+// Memory objects: what a page of the page cache belongs to (Linux's
+// address_space, SerenityOS's VMObject). A file of tmpfs, a shared
+// anonymous mapping and the vDSO are each one; mm knows an object only by
+// the two operations its creator gave it, so the page cache never asks what
+// kind of thing a page belongs to.
+//
+// An object counts its holders: the file system's inode for a file, every
+// region that maps it, the page cache never. When the last holder lets go,
+// `release` runs (which normally drops the object's pages from the cache).
+import { copyPage } from "../arch/x86_64/cpu";
+import { PAGE_SIZE } from "./frame";
+import { kfree, kmalloc } from "./slab";
+
+/** Fills frame `page` (linear address) with page `index` of the object: its bytes, zeros past them. */
+export type ReadPage = (object: MemoryObject, index: u32, page: u32) => void;
+/** The last holder let go. */
+export type ReleaseObject = (object: MemoryObject) => void;
+
+/**
+ *   0 readPage (ReadPage)  4 release (ReleaseObject, 0 = just free the record)
+ *   8 refCount  12 flags  16 size(u64): bytes the object holds (a file's size)
+ *  24 source  28 sourceBytes: where readPage finds the bytes, for objects that
+ *     have them in memory already (an initramfs file's archive bytes)
+ *  32 owner: the creator's record (a file's inode), for reports such as /proc/PID/maps
+ *  36 mappings: the first region mapping the object (a list through Region.nextMapping),
+ *     so that truncation finds every page table to unmap from
+ */
+@unmanaged export class MemoryObject {
+  readPage: u32;
+  release: u32;
+  refCount: u32;
+  flags: u32;
+  size: u64;
+  source: u32;
+  sourceBytes: u32;
+  owner: u32;
+  mappings: u32;
+}
+export const MEMORY_OBJECT_SIZE: u32 = 40;
+
+/**
+ * MemoryObject.flags: the pages cannot be read again once dropped (they
+ * are the only copy: shared anonymous memory, or a tmpfs file), so every
+ * page of the object is kept (marked dirty) from the moment it is written
+ * or, for memory with no source at all, created.
+ */
+export const OBJECT_NO_SOURCE: u32 = 1;
+
+/** A new object with one holder (the caller); null when out of memory. */
+export function newMemoryObject(readPage: ReadPage, release: ReleaseObject | null, size: u64, flags: u32): MemoryObject | null {
+  const address = kmalloc(MEMORY_OBJECT_SIZE);
+  if (address == 0) return null;
+  const object = changetype<MemoryObject>(address);
+  initMemoryObject(object, readPage, release, size, flags);
+  return object;
+}
+
+/** Prepares a statically placed object (the vDSO's), with one holder that never lets go. */
+export function initMemoryObject(object: MemoryObject, readPage: ReadPage, release: ReleaseObject | null, size: u64, flags: u32): void {
+  object.readPage = changetype<u32>(readPage);
+  object.release = release == null ? 0 : changetype<u32>(release);
+  object.refCount = 1;
+  object.flags = flags;
+  object.size = size;
+}
+
+@inline export function retainObject(object: MemoryObject | null): void {
+  if (object != null) object.refCount++;
+}
+
+/** Drops one hold; the last runs the object's release operation and frees the record. */
+export function releaseObject(object: MemoryObject | null): void {
+  if (object == null) return;
+  assert(object.refCount > 0, "releaseObject: object has no holder");
+  if (--object.refCount != 0) return;
+  if (object.release != 0) changetype<ReleaseObject>(object.release)(object);
+  kfree(changetype<u32>(object));
+}
+
+@inline export function readObjectPage(object: MemoryObject, index: u32, page: u32): void {
+  changetype<ReadPage>(object.readPage)(object, index, page);
+}
+
+/** ReadPage for objects whose bytes are in memory at `source` (zeros past `sourceBytes`). */
+export function readFromSource(object: MemoryObject, index: u32, page: u32): void {
+  const offset = <u64>index * PAGE_SIZE;
+  const bytes = offset < <u64>object.sourceBytes ? <u32>min(<u64>PAGE_SIZE, <u64>object.sourceBytes - offset) : 0;
+  const from = object.source + <u32>offset;
+  if (bytes == PAGE_SIZE && (from & (PAGE_SIZE - 1)) == 0) {
+    copyPage(page, from);
+    return;
+  }
+  if (bytes != 0) memory.copy(page, from, bytes);
+  memory.fill(page + bytes, 0, PAGE_SIZE - bytes);
+}
+
+/** ReadPage for memory that starts zeroed and has no source (shared anonymous memory, new files). */
+export function readZeroes(object: MemoryObject, index: u32, page: u32): void {
+  memory.fill(page, 0, PAGE_SIZE);
+}

@@ -1,0 +1,83 @@
+// Character devices, by Linux's numbers: the memory devices (null, zero,
+// full, random, urandom: major 1) and the terminal (tty 5:0, console 5:1,
+// ttyS0 4:64), which is the console's line discipline.
+import { printProgramBytes } from "../console/console";
+import { TTY_FAULT, TTY_INTERRUPTED, TTY_WOULD_BLOCK, ttyRead } from "../console/tty";
+import { rdtsc } from "../arch/x86_64/cpu";
+import { deviceNumber } from "../fs/cpio";
+import { AddressSpace } from "../mm/address_space";
+import { copyFromUser, copyToUser } from "../mm/user_copy";
+import { EAGAIN, EFAULT, EINTR, ENOSPC, ENXIO } from "./errno";
+
+export const DEV_NULL: u32 = deviceNumber(1, 3);
+export const DEV_ZERO: u32 = deviceNumber(1, 5);
+const DEV_FULL: u32 = deviceNumber(1, 7);
+const DEV_RANDOM: u32 = deviceNumber(1, 8);
+const DEV_URANDOM: u32 = deviceNumber(1, 9);
+const DEV_TTY: u32 = deviceNumber(5, 0);
+const DEV_CONSOLE: u32 = deviceNumber(5, 1);
+const DEV_TTYS0: u32 = deviceNumber(4, 64);
+
+export function isKnownDevice(rdev: u32): bool {
+  return rdev == DEV_NULL || rdev == DEV_ZERO || rdev == DEV_FULL || rdev == DEV_RANDOM || rdev == DEV_URANDOM ||
+    isTerminal(rdev);
+}
+
+@inline function isTerminal(rdev: u32): bool {
+  return rdev == DEV_TTY || rdev == DEV_CONSOLE || rdev == DEV_TTYS0;
+}
+
+const chunk = memory.data(512, 8);
+let randomState: u64 = 0;
+
+/** xorshift64*, seeded from the TSC: unpredictable enough for tests, not for keys. */
+function nextRandom(): u64 {
+  if (randomState == 0) randomState = rdtsc() | 1;
+  randomState ^= randomState >> 12;
+  randomState ^= randomState << 25;
+  randomState ^= randomState >> 27;
+  return randomState * 0x2545f4914f6cdd1d;
+}
+
+/** Fills user memory with zeros or random bytes, 512 at a time. */
+function fillUser(space: AddressSpace, to: u64, count: u64, random: bool): i64 {
+  let done: u64 = 0;
+  if (!random) memory.fill(chunk, 0, 512);
+  while (done < count) {
+    const n = <u32>min(count - done, <u64>512);
+    if (random) for (let i: u32 = 0; i < 512; i += 8) store<u64>(chunk + i, nextRandom());
+    if (!copyToUser(space, to + done, <u32>chunk, n)) return done > 0 ? <i64>done : -EFAULT;
+    done += n;
+  }
+  return <i64>done;
+}
+
+export function readDevice(rdev: u32, space: AddressSpace, to: u64, count: u64, nonblocking: bool): i64 {
+  if (rdev == DEV_NULL) return 0;
+  if (rdev == DEV_ZERO || rdev == DEV_FULL) return fillUser(space, to, count, false);
+  if (rdev == DEV_RANDOM || rdev == DEV_URANDOM) return fillUser(space, to, count, true);
+  if (isTerminal(rdev)) {
+    const result = ttyRead(space, to, count, nonblocking);
+    return result == TTY_FAULT ? -EFAULT : result == TTY_INTERRUPTED ? -EINTR : result == TTY_WOULD_BLOCK ? -EAGAIN : result;
+  }
+  return -ENXIO;
+}
+
+/** Writes to the console, 512 bytes at a time; the count so far if a page turns out bad. */
+export function writeConsole(space: AddressSpace, from: u64, count: u64): i64 {
+  let done: u64 = 0;
+  while (done < count) {
+    const n = <u32>min(count - done, <u64>512);
+    if (!copyFromUser(space, <u32>chunk, from + done, n)) return done > 0 ? <i64>done : -EFAULT;
+    printProgramBytes(chunk, n);
+    done += n;
+  }
+  return <i64>done;
+}
+
+export function writeDevice(rdev: u32, space: AddressSpace, from: u64, count: u64): i64 {
+  if (rdev == DEV_FULL) return -ENOSPC;
+  if (isTerminal(rdev)) return writeConsole(space, from, count);
+  if (isKnownDevice(rdev)) return <i64>count; // null, zero, random, urandom take anything
+  return -ENXIO;
+}

@@ -1,0 +1,102 @@
+// Directories: getdents64 (with "." and ".."), chdir, fchdir, getcwd.
+import { FileKind, fileAt } from "../fs/file";
+import { Inode, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK, isDirectoryInode, readdirOf, releaseInode } from "../fs/inode";
+import { pathOfInode } from "../fs/names";
+import { PATH_MAX } from "../fs/path";
+import { AddressSpace } from "../mm/address_space";
+import { copyToUser } from "../mm/user_copy";
+import { Process, spaceOf } from "../proc/process";
+import { EBADF, EFAULT, EINVAL, ENOENT, ENOTDIR, ERANGE } from "./errno";
+import { AT_FDCWD, lookupAt } from "./paths";
+
+function direntType(type: u32): u8 {
+  if (type == S_IFDIR) return 4;
+  if (type == S_IFREG) return 8;
+  if (type == S_IFLNK) return 10;
+  if (type == S_IFCHR) return 2;
+  if (type == S_IFBLK) return 6;
+  if (type == S_IFIFO) return 1;
+  if (type == S_IFSOCK) return 12;
+  return 0;
+}
+
+// One getdents64 call's state, for the emit callback (readdir does not sleep).
+let outSpace: AddressSpace | null = null;
+let outBuffer: u64 = 0;
+let outCapacity: u64 = 0;
+let outWritten: u64 = 0;
+let outFault = false;
+const record = memory.data(280, 8);
+
+/** Writes one struct linux_dirent64; false when it does not fit (or the buffer is bad), so readdir stops there. */
+function emit(ino: u64, type: u32, name: u32, length: u32, next: u64): bool {
+  const size = (19 + length + 1 + 7) & ~7; // d_ino, d_off, d_reclen, d_type, name, NUL; 8-aligned
+  if (outWritten + size > outCapacity || outFault) return false;
+  memory.fill(record, 0, size);
+  store<u64>(record, ino);
+  store<u64>(record + 8, next); // d_off: where the next read starts
+  store<u16>(record + 16, <u16>size);
+  store<u8>(record + 18, direntType(type));
+  memory.copy(record + 19, name, length);
+  if (!copyToUser(changetype<AddressSpace>(outSpace), outBuffer + outWritten, <u32>record, size)) {
+    outFault = true;
+    return false;
+  }
+  outWritten += size;
+  return true;
+}
+
+export function sysGetdents64(process: Process, fd: i64, buffer: u64, count: u64): i64 {
+  const file = fileAt(process.files, fd);
+  if (file == null || file.kind == FileKind.PathOnly) return -EBADF;
+  if (file.kind != FileKind.Directory) return -ENOTDIR;
+  const inode = changetype<Inode>(file.inode);
+  if (inode.nlink == 0) return 0; // removed: Linux lists nothing, not even "." and ".."
+  outSpace = spaceOf(process);
+  outBuffer = buffer;
+  outCapacity = count;
+  outWritten = 0;
+  outFault = false;
+  const next = readdirOf(inode, file.offset, emit);
+  if (outFault) return -EFAULT;
+  if (outWritten == 0 && next >= 0 && <u64>next != file.offset) return -EINVAL; // the first entry did not fit
+  if (next >= 0) file.offset = <u64>next;
+  return <i64>outWritten;
+}
+
+function changeDirectory(process: Process, inode: Inode): i64 {
+  if (!isDirectoryInode(inode)) {
+    releaseInode(inode);
+    return -ENOTDIR;
+  }
+  releaseInode(process.cwd);
+  process.cwd = inode;
+  return 0;
+}
+
+export function sysChdir(process: Process, path: u64): i64 {
+  const found = lookupAt(process, AT_FDCWD, path, true, false);
+  if (found < 0) return found;
+  return changeDirectory(process, changetype<Inode>(<u32>found));
+}
+
+export function sysFchdir(process: Process, fd: i64): i64 {
+  const file = fileAt(process.files, fd);
+  if (file == null) return -EBADF;
+  if (file.inode == null) return -ENOTDIR;
+  const inode = changetype<Inode>(file.inode);
+  inode.refCount++;
+  return changeDirectory(process, inode);
+}
+
+const cwdText = memory.data(PATH_MAX);
+
+/** getcwd: the working directory's path and its NUL; ENOENT once it has been removed, ERANGE if it does not fit. */
+export function sysGetcwd(process: Process, buffer: u64, size: u64): i64 {
+  const cwd = changetype<Inode>(process.cwd);
+  if (cwd.nlink == 0) return -ENOENT;
+  const length = pathOfInode(cwd, <u32>cwdText, PATH_MAX - 1);
+  store<u8>(cwdText + length, 0);
+  if (<u64>length + 1 > size) return -ERANGE;
+  return copyToUser(spaceOf(process), buffer, <u32>cwdText, length + 1) ? <i64>(length + 1) : -EFAULT;
+}

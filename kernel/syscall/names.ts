@@ -1,0 +1,239 @@
+// Calls that change names: mkdir, mknod, unlink, rmdir, rename, link,
+// symlink, readlink (each with its *at form), with the checks Linux makes
+// before it touches anything.
+import {
+  Inode, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, createIn, isDirectoryInode, isSymlinkInode, linkIn, lookupIn,
+  readlinkOf, releaseInode, renameIn, symlinkIn, unlinkIn,
+} from "../fs/inode";
+import { PATH_MAX, isDotOrDotDot, lastName, lastNameLength, trailingSlash } from "../fs/path";
+import { isTmpfsInode, tmpfsDirectoryEmpty } from "../fs/tmpfs";
+import { copyToUser } from "../mm/user_copy";
+import { Process, spaceOf } from "../proc/process";
+import {
+  EBUSY, EEXIST, EINVAL, EISDIR, ENOENT, ENOMEM, ENOTDIR, ENOTEMPTY, EPERM, EXDEV,
+} from "./errno";
+import {
+  AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, copyPath, copySecondPath, lookupCopied, parentAt, pathAddress,
+  secondPathAddress,
+} from "./paths";
+import { kfree, kmalloc } from "../mm/slab";
+
+const RENAME_NOREPLACE: u64 = 1;
+
+/** The parent of the copied path's last component, which must be a real name (not "/", ".", ".."). */
+function parentForName(process: Process, directory: i64, path: u32, length: u32, whenDot: i64): i64 {
+  const result = parentAt(process, directory, path, length);
+  if (result < 0) return result;
+  if (lastNameLength == 0 || isDotOrDotDot(lastName, lastNameLength)) {
+    releaseInode(changetype<Inode>(<u32>result));
+    return whenDot;
+  }
+  return result;
+}
+
+function makeNode(process: Process, directory: i64, path: u64, mode: u32, rdev: u32, directoryNode: bool): i64 {
+  const length = copyPath(process, path);
+  if (length < 0) return length;
+  const parentResult = parentForName(process, directory, pathAddress(), <u32>length, -EEXIST);
+  if (parentResult < 0) return parentResult;
+  const parent = changetype<Inode>(<u32>parentResult);
+  if (trailingSlash && !directoryNode) {
+    releaseInode(parent);
+    return -ENOENT; // mknod("x/") names a directory that is not there
+  }
+  const made = createIn(parent, lastName, lastNameLength, mode, rdev);
+  releaseInode(parent);
+  if (made < 0) return made;
+  releaseInode(changetype<Inode>(<u32>made));
+  return 0;
+}
+
+export function sysMkdirat(process: Process, directory: i64, path: u64, mode: u64): i64 {
+  return makeNode(process, directory, path, S_IFDIR | (<u32>mode & 0o7777 & ~process.umask), 0, true);
+}
+
+/** mknod: regular files and character devices; FIFOs, sockets and block devices are not supported (EPERM). */
+export function sysMknodat(process: Process, directory: i64, path: u64, mode: u64, device: u64): i64 {
+  const type = <u32>mode & S_IFMT;
+  if (type == S_IFDIR) return -EPERM;
+  if (type != 0 && type != S_IFREG && type != S_IFCHR) return type <= S_IFMT ? -EPERM : -EINVAL;
+  // Linux's new_decode_dev: the 32-bit dev_t user space passes is already in our encoding.
+  return makeNode(process, directory, path, (type == 0 ? S_IFREG : type) | (<u32>mode & 0o7777 & ~process.umask),
+    <u32>device, false);
+}
+
+/** unlink and rmdir (AT_REMOVEDIR), refusing what Linux refuses. */
+export function sysUnlinkat(process: Process, directory: i64, path: u64, flags: u64): i64 {
+  if ((flags & ~AT_REMOVEDIR) != 0) return -EINVAL;
+  const removingDirectory = (flags & AT_REMOVEDIR) != 0;
+  const length = copyPath(process, path);
+  if (length < 0) return length;
+  const parentResult = parentAt(process, directory, pathAddress(), <u32>length);
+  if (parentResult < 0) return parentResult;
+  const parent = changetype<Inode>(<u32>parentResult);
+  let error: i64 = 0;
+  if (lastNameLength == 0) error = removingDirectory ? -EBUSY : -EISDIR; // "/"
+  else if (isDotOrDotDot(lastName, lastNameLength)) {
+    error = !removingDirectory ? -EISDIR : lastNameLength == 1 ? -EINVAL : -ENOTEMPTY;
+  }
+  if (error == 0) {
+    const found = lookupIn(parent, lastName, lastNameLength);
+    if (found <= 0) error = found == 0 ? -ENOENT : found;
+    else {
+      const inode = changetype<Inode>(<u32>found);
+      if (removingDirectory) {
+        if (!isDirectoryInode(inode)) error = -ENOTDIR;
+        else if (inode.mounted != null || inode.device != parent.device) error = -EBUSY;
+        else if (!isTmpfsInode(inode) || !tmpfsDirectoryEmpty(inode)) error = -ENOTEMPTY;
+      } else if (isDirectoryInode(inode)) {
+        error = -EISDIR;
+      } else if (trailingSlash) {
+        error = -ENOTDIR;
+      }
+      releaseInode(inode);
+    }
+  }
+  if (error == 0) error = unlinkIn(parent, lastName, lastNameLength);
+  releaseInode(parent);
+  return error;
+}
+
+/** Whether directory `inode` is `ancestor` or inside it. */
+function isWithin(inode: Inode, ancestor: Inode): bool {
+  for (let at: Inode | null = inode; at != null; at = at.parent) if (at == ancestor) return true;
+  return false;
+}
+
+function checkRename(source: Inode, target: Inode | null, toParent: Inode, noReplace: bool): i64 {
+  if (source.mounted != null) return -EBUSY;
+  if (isDirectoryInode(source) && isWithin(toParent, source)) return -EINVAL; // into its own subtree
+  if (target == null || target == source) return 0;
+  if (noReplace) return -EEXIST;
+  if (isDirectoryInode(source) && !isDirectoryInode(target)) return -ENOTDIR;
+  if (!isDirectoryInode(source) && isDirectoryInode(target)) return -EISDIR;
+  if (isDirectoryInode(target)) {
+    if (target.mounted != null) return -EBUSY;
+    if (!isTmpfsInode(target) || !tmpfsDirectoryEmpty(target)) return -ENOTEMPTY;
+  }
+  return 0;
+}
+
+export function sysRenameat2(process: Process, fromDirectory: i64, from: u64, toDirectory: i64, to: u64, flags: u64): i64 {
+  if ((flags & ~RENAME_NOREPLACE) != 0) return -EINVAL; // RENAME_EXCHANGE and RENAME_WHITEOUT are not supported
+  const fromLength = copyPath(process, from);
+  if (fromLength < 0) return fromLength;
+  const toLength = copySecondPath(process, to);
+  if (toLength < 0) return toLength;
+  const fromResult = parentForName(process, fromDirectory, pathAddress(), <u32>fromLength, -EBUSY);
+  if (fromResult < 0) return fromResult;
+  const fromParent = changetype<Inode>(<u32>fromResult);
+  // The walk's last-name buffer is shared: keep the source name before the second walk.
+  const sourceName = kmalloc(max(lastNameLength, 1));
+  if (sourceName == 0) {
+    releaseInode(fromParent);
+    return -ENOMEM;
+  }
+  const sourceLength = lastNameLength;
+  memory.copy(sourceName, lastName, sourceLength);
+  const sourceSlash = trailingSlash;
+  const result = renameFrom(process, fromParent, sourceName, sourceLength, sourceSlash, toDirectory, <u32>toLength, flags);
+  kfree(sourceName);
+  releaseInode(fromParent);
+  return result;
+}
+
+function renameFrom(
+  process: Process, fromParent: Inode, name: u32, length: u32, sourceSlash: bool, toDirectory: i64, toLength: u32, flags: u64,
+): i64 {
+  const found = lookupIn(fromParent, name, length);
+  if (found <= 0) return found == 0 ? -ENOENT : found;
+  const source = changetype<Inode>(<u32>found);
+  const toResult = parentForName(process, toDirectory, secondPathAddress(), toLength, -EBUSY);
+  if (toResult < 0) {
+    releaseInode(source);
+    return toResult;
+  }
+  const toParent = changetype<Inode>(<u32>toResult);
+  let error: i64 = 0;
+  if ((sourceSlash || trailingSlash) && !isDirectoryInode(source)) error = -ENOTDIR;
+  else if (toParent.device != fromParent.device) error = -EXDEV;
+  let target: Inode | null = null;
+  if (error == 0) {
+    const existing = lookupIn(toParent, lastName, lastNameLength);
+    if (existing < 0) error = existing;
+    else if (existing > 0) target = changetype<Inode>(<u32>existing);
+  }
+  if (error == 0) error = checkRename(source, target, toParent, (flags & RENAME_NOREPLACE) != 0);
+  if (target != null) releaseInode(target);
+  if (error == 0) error = renameIn(fromParent, name, length, toParent, lastName, lastNameLength);
+  releaseInode(toParent);
+  releaseInode(source);
+  return error;
+}
+
+export function sysLinkat(process: Process, fromDirectory: i64, from: u64, toDirectory: i64, to: u64, flags: u64): i64 {
+  if ((flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) != 0) return -EINVAL;
+  const fromLength = copyPath(process, from);
+  if (fromLength < 0) return fromLength;
+  const toLength = copySecondPath(process, to);
+  if (toLength < 0) return toLength;
+  const sourceResult = lookupCopied(process, fromDirectory, pathAddress(), <u32>fromLength,
+    (flags & AT_SYMLINK_FOLLOW) != 0, (flags & AT_EMPTY_PATH) != 0);
+  if (sourceResult < 0) return sourceResult;
+  const source = changetype<Inode>(<u32>sourceResult);
+  let error: i64 = isDirectoryInode(source) ? -EPERM : 0;
+  if (error == 0) {
+    const parentResult = parentForName(process, toDirectory, secondPathAddress(), <u32>toLength, -EEXIST);
+    if (parentResult < 0) error = parentResult;
+    else {
+      const parent = changetype<Inode>(<u32>parentResult);
+      if (parent.device != source.device) error = -EXDEV;
+      else if (trailingSlash) error = -ENOENT;
+      else error = linkIn(parent, lastName, lastNameLength, source);
+      releaseInode(parent);
+    }
+  }
+  releaseInode(source);
+  return error;
+}
+
+export function sysSymlinkat(process: Process, target: u64, directory: i64, path: u64): i64 {
+  const targetLength = copySecondPath(process, target);
+  if (targetLength < 0) return targetLength;
+  if (targetLength == 0) return -ENOENT;
+  const length = copyPath(process, path);
+  if (length < 0) return length;
+  const parentResult = parentForName(process, directory, pathAddress(), <u32>length, -EEXIST);
+  if (parentResult < 0) return parentResult;
+  const parent = changetype<Inode>(<u32>parentResult);
+  const made = trailingSlash ? -ENOENT : symlinkIn(parent, lastName, lastNameLength, secondPathAddress(), <u32>targetLength);
+  releaseInode(parent);
+  if (made < 0) return made;
+  releaseInode(changetype<Inode>(<u32>made));
+  return 0;
+}
+
+const linkTarget = memory.data(PATH_MAX);
+
+export function sysReadlinkat(process: Process, directory: i64, path: u64, buffer: u64, size: i64): i64 {
+  if (size <= 0) return -EINVAL;
+  const found = lookupAtPath(process, directory, path);
+  if (found < 0) return found;
+  const inode = changetype<Inode>(<u32>found);
+  const length = isSymlinkInode(inode) ? readlinkOf(inode, <u32>linkTarget) : -EINVAL;
+  releaseInode(inode);
+  if (length < 0) return length;
+  const n = min(<u64>length, <u64>size);
+  return copyToUser(spaceOf(process), buffer, <u32>linkTarget, n) ? <i64>n : -14; // EFAULT
+}
+
+/** readlinkat with an empty path reads the link an O_PATH descriptor names. */
+function lookupAtPath(process: Process, directory: i64, path: u64): i64 {
+  const length = copyPath(process, path);
+  if (length < 0) return length;
+  return lookupCopied(process, directory, pathAddress(), <u32>length, false, true);
+}
+
+export function sysRename(process: Process, from: u64, to: u64): i64 {
+  return sysRenameat2(process, AT_FDCWD, from, AT_FDCWD, to, 0);
+}

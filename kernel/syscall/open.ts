@@ -1,0 +1,136 @@
+// open, openat, creat and close. The one user is root, so permission bits
+// are kept and reported but never refuse an open; what the file is decides
+// the rest (EISDIR, ENOTDIR, ELOOP for O_NOFOLLOW, ENXIO for a device
+// nothing drives).
+import {
+  FD_CLOEXEC, File, FileKind, O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY, closeDescriptor, installFile, newFile, releaseFile,
+} from "../fs/file";
+import {
+  Inode, S_IFCHR, S_IFREG, createIn, fileType, isDirectoryInode, isRegularInode, isSymlinkInode, lookupIn,
+  releaseInode, truncateInode,
+} from "../fs/inode";
+import { isDotOrDotDot, lastName, lastNameLength, trailingSlash } from "../fs/path";
+import { isProcInode, openProcFile } from "../fs/procfs";
+import { Process } from "../proc/process";
+import { isKnownDevice } from "./devices";
+import { EACCES, EBADF, EEXIST, EISDIR, ELOOP, EMFILE, ENOMEM, ENOTDIR, ENXIO, EROFS } from "./errno";
+import { AT_FDCWD, copyPath, lookupCopied, parentAt, pathAddress } from "./paths";
+
+const O_CREAT: u64 = 0o100;
+const O_EXCL: u64 = 0o200;
+const O_TRUNC: u64 = 0o1000;
+const O_DIRECTORY: u64 = 0o200000;
+const O_NOFOLLOW: u64 = 0o400000;
+const O_PATH: u64 = 0o10000000;
+const O_TMPFILE: u64 = 0o20000000 | O_DIRECTORY;
+
+function install(process: Process, file: File, fdFlags: u32): i64 {
+  const fd = installFile(process.files, file, fdFlags);
+  if (fd < 0) {
+    releaseFile(file);
+    return -EMFILE;
+  }
+  return fd;
+}
+
+/** The inode to open: found, or made by O_CREAT; with a reference, or -errno. */
+function openTarget(process: Process, directory: i64, length: u32, flags: u64, mode: u64): i64 {
+  const follow = (flags & O_NOFOLLOW) == 0;
+  if ((flags & O_CREAT) == 0) return lookupCopied(process, directory, pathAddress(), length, follow, false);
+  const parentResult = parentAt(process, directory, pathAddress(), length);
+  if (parentResult < 0) return parentResult;
+  const parent = changetype<Inode>(<u32>parentResult);
+  if (lastNameLength == 0 || isDotOrDotDot(lastName, lastNameLength)) {
+    releaseInode(parent);
+    return -EISDIR;
+  }
+  const found = lookupIn(parent, lastName, lastNameLength);
+  if (found < 0) {
+    releaseInode(parent);
+    return found;
+  }
+  if (found > 0) {
+    releaseInode(parent);
+    const inode = changetype<Inode>(<u32>found);
+    if ((flags & O_EXCL) != 0) {
+      releaseInode(inode);
+      return -EEXIST;
+    }
+    if (!isSymlinkInode(inode)) return found;
+    // An existing link: open what it leads to, as without O_CREAT.
+    releaseInode(inode);
+    return lookupCopied(process, directory, pathAddress(), length, follow, false);
+  }
+  if (trailingSlash) {
+    releaseInode(parent);
+    return -EISDIR;
+  }
+  const made = createIn(parent, lastName, lastNameLength, S_IFREG | (<u32>mode & 0o7777 & ~process.umask), 0);
+  releaseInode(parent);
+  return made;
+}
+
+export function sysOpenat(process: Process, directory: i64, path: u64, flags: u64, mode: u64): i64 {
+  if ((flags & O_TMPFILE) == O_TMPFILE) return -EROFS; // unnamed files are not supported yet
+  const length = copyPath(process, path);
+  if (length < 0) return length;
+  const pathOnly = (flags & O_PATH) != 0;
+  const fdFlags = (flags & <u64>O_CLOEXEC) != 0 ? FD_CLOEXEC : 0;
+  const targetResult = openTarget(process, directory, <u32>length, pathOnly ? flags & ~O_CREAT : flags, mode);
+  if (targetResult < 0) return targetResult;
+  const inode = changetype<Inode>(<u32>targetResult);
+  const accessMode = <u32>flags & O_ACCMODE;
+  const writing = accessMode == O_WRONLY || accessMode == O_RDWR;
+  let error: i64 = 0;
+  if ((flags & O_DIRECTORY) != 0 && !isDirectoryInode(inode)) error = -ENOTDIR;
+  else if (pathOnly) error = 0;
+  else if (isSymlinkInode(inode)) error = -ELOOP; // O_NOFOLLOW met a link
+  else if (isDirectoryInode(inode) && (writing || (flags & O_CREAT) != 0)) error = -EISDIR;
+  else if (fileType(inode) != S_IFREG && !isDirectoryInode(inode) && !(fileType(inode) == S_IFCHR && isKnownDevice(inode.rdev))) {
+    error = -ENXIO; // a device nothing drives, a FIFO or socket node
+  }
+  if (error != 0) {
+    releaseInode(inode);
+    return error;
+  }
+  if (!pathOnly && isRegularInode(inode) && (flags & O_TRUNC) != 0 && writing && inode.object != null) {
+    const truncated = truncateInode(inode, 0);
+    if (truncated < 0) {
+      releaseInode(inode);
+      return truncated;
+    }
+  }
+  if (!pathOnly && isProcInode(inode) && isRegularInode(inode)) {
+    if (writing) {
+      releaseInode(inode);
+      return -EACCES; // the /proc files here are read-only
+    }
+    const generated = openProcFile(inode, <u32>flags);
+    if (generated == null) {
+      releaseInode(inode);
+      return -ENOMEM;
+    }
+    return install(process, generated, fdFlags);
+  }
+  const kind = pathOnly ? FileKind.PathOnly : isDirectoryInode(inode) ? FileKind.Directory
+    : isRegularInode(inode) ? FileKind.Regular : FileKind.Device;
+  const file = newFile(kind, inode, pathOnly ? 0 : <u32>flags);
+  if (file == null) {
+    releaseInode(inode);
+    return -ENOMEM;
+  }
+  return install(process, file, fdFlags);
+}
+
+export function sysOpen(process: Process, path: u64, flags: u64, mode: u64): i64 {
+  return sysOpenat(process, AT_FDCWD, path, flags, mode);
+}
+
+/** creat: open for writing, created or truncated. */
+export function sysCreat(process: Process, path: u64, mode: u64): i64 {
+  return sysOpenat(process, AT_FDCWD, path, O_CREAT | <u64>O_WRONLY | O_TRUNC, mode);
+}
+
+export function sysClose(process: Process, fd: i64): i64 {
+  return closeDescriptor(process.files, fd) ? 0 : -EBADF;
+}
