@@ -145,5 +145,14 @@ bench: deps
 	@$(MAKE) --no-print-directory iso
 	@node scripts/bench.mjs
 
+# The Linux Test Project's system-call tests (README, "The Linux Test
+# Project"): LTP_SRC is an LTP source tree; LTP_TESTS=all runs every test;
+# LTP_CHECK names the tests that must pass (the ratchet .ci/run enforces).
+LTP_SRC   ?= $(if $(wildcard ../shared/ltp/src),../shared/ltp/src,)
+LTP_CHECK ?= tests/ltp/expected-pass.txt
+.PHONY: ltp
+ltp: deps
+	@LTP_SRC="$(LTP_SRC)" LTP_CHECK="$(LTP_CHECK)" QEMU_MEM="$(QEMU_MEM)" node scripts/ltp.mjs
+
 clean:
 	rm -rf $(BUILD)
