@@ -24,6 +24,8 @@ export function fork(parent: Process, vfork: bool): i64 {
   copyDescriptors(child.files, parent.files);
   child.cwd = parent.cwd != null ? retainInode(changetype<Inode>(parent.cwd)) : null;
   child.umask = parent.umask;
+  child.pgid = parent.pgid;
+  child.sid = parent.sid;
   memory.copy(changetype<u32>(userFrame(child)), changetype<u32>(userFrame(parent)), TRAP_FRAME_SIZE);
   userFrame(child).rax = 0;
   const pid = child.pid;

@@ -106,6 +106,8 @@ export function startInit(): bool {
   }
   process.cwd = retainInode(root);
   process.umask = 0o022;
+  process.pgid = process.pid;
+  process.sid = process.pid;
   const args = changetype<ExecArguments>(memory.data(16, 8));
   args.strings = strings;
   args.bytes = 0;

@@ -29,6 +29,9 @@ export const enum ProcessState {
  * 104 systemCalls (how many this process made: the vDSO's clock reads are not among them)
  * 108 childMinorFaults (of the children it has reaped, and theirs: getrusage RUSAGE_CHILDREN)
  * 112 cwd (the working directory's inode, held)  116 umask
+ * 120 alarmAt(u64): when ITIMER_REAL next fires, in monotonic nanoseconds (0: not armed)
+ * 128 alarmInterval(u64): its period in nanoseconds (0: once)
+ * 136 pgid  140 sid: process group and session
  */
 @unmanaged export class Process {
   pid: u32;
@@ -55,8 +58,12 @@ export const enum ProcessState {
   childMinorFaults: u32;
   cwd: Inode | null;
   umask: u32;
+  alarmAt: u64;
+  alarmInterval: u64;
+  pgid: u32;
+  sid: u32;
 }
-const PROCESS_SIZE: u32 = 120;
+const PROCESS_SIZE: u32 = 144;
 export const NAME_OFFSET: u32 = 72;
 export const NAME_SIZE: u32 = 16;
 const FPU_STATE_SIZE: u32 = 512;

@@ -8,6 +8,7 @@ import {
 import { setKernelStack } from "../arch/x86_64/gdt";
 import { kernelPageTableRoot } from "../mm/kernel_map";
 import { Process, ProcessState, destroyProcess, kernelStackTop, processListHead, spaceOf } from "./process";
+import { monotonicNanoseconds } from "../time/clock";
 
 const MSR_FS_BASE: u32 = 0xc0000100;
 
@@ -118,11 +119,26 @@ function reapExited(): void {
   }
 }
 
-/** Moves sleepers whose time has come to the run queue. */
+const SIGALRM: u32 = 14;
+
+/**
+ * ITIMER_REAL (alarm, setitimer): SIGALRM when the time comes, its default
+ * action (no handler runs yet) ending the process; init, as on Linux,
+ * ignores a signal it has no handler for.
+ */
+function fireAlarm(p: Process, now: u64): void {
+  if (p.alarmAt == 0 || now < p.alarmAt) return;
+  p.alarmAt = p.alarmInterval != 0 ? now + p.alarmInterval : 0;
+  if (p.pid != 1) signalProcess(p, SIGALRM);
+}
+
+/** Moves sleepers whose time has come to the run queue, and fires alarms. */
 function wakeSleepers(): void {
   const now = rdtsc();
+  const nanoseconds = monotonicNanoseconds();
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
     const p = changetype<Process>(at);
+    fireAlarm(p, nanoseconds);
     if (p.state != ProcessState.Sleeping || p.wakeAt == 0) continue; // not sleeping on time
     if (now >= p.wakeAt) {
       p.wakeAt = 0;

@@ -15,15 +15,18 @@ import { sysIoctl } from "./ioctl";
 import { sysLinkat, sysMkdirat, sysMknodat, sysReadlinkat, sysRename, sysRenameat2, sysSymlinkat, sysUnlinkat } from "./names";
 import { sysClose, sysCreat, sysOpen, sysOpenat } from "./open";
 import { sysLseek, sysPread, sysRead, sysTransferVector, sysWrite } from "./read_write";
-import { sysBrk, sysMadvise, sysMmap, sysMprotect, sysMunmap } from "./memory";
+import { sysBrk, sysMadvise, sysMmap, sysMprotect, sysMsync, sysMunmap } from "./memory";
+import { sysGetId, sysGetResId, sysGetpgid, sysGetsid, sysSetIds, sysSetpgid, sysSetsid } from "./identity";
+import { sysPrlimit, sysSchedGetaffinity, sysSchedSetaffinity, sysSysinfo } from "./system";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
 import {
-  sysArchPrctl, sysClone, sysExecve, sysExit, sysFork, sysGetrusage, sysKill, sysNanosleep, sysSchedYield,
+  sysArchPrctl, sysClone, sysExecve, sysExit, sysFork, sysGetrusage, sysKill, sysNanosleep, sysSchedYield, sysTkill,
   sysReboot, sysSetTidAddress, sysUname, sysWait4,
 } from "./process";
-import { sysClockGettime, sysGettimeofday } from "./time";
+import { sysAlarm, sysClockGettime, sysGetitimer, sysGettimeofday, sysSetitimer } from "./time";
 
 const AT_FDCWD: i64 = -100;
+const U32_KEEP: u64 = 0xffffffff; // "-1": leave this id as it is
 const AT_REMOVEDIR: u64 = 0x200;
 const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
 // Numbers already reported: a bit each below MAX_LOGGED, a short list above.
@@ -84,10 +87,14 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 21: return sysFaccessat(process, AT_FDCWD, a, b, 0); // access
     case 22: return sysPipe2(process, a, 0);
     case 24: return sysSchedYield(process);
+    case 26: return sysMsync(process, a, b, c);
     case 28: return sysMadvise(process, a, b, c);
     case 32: return sysDup(process, a);
     case 33: return sysDup3(process, a, b, 0, true); // dup2
     case 35: return sysNanosleep(process, a);
+    case 36: return sysGetitimer(process, a, b);
+    case 37: return sysAlarm(process, a);
+    case 38: return sysSetitimer(process, a, b, c);
     case 39: return process.pid; // getpid
     case 56: return sysClone(process, a, b);
     case 57: return sysFork(process, false);
@@ -120,8 +127,27 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 94: return sysFchownat(process, AT_FDCWD, a, b, c, AT_SYMLINK_NOFOLLOW); // lchown
     case 95: return sysUmask(process, a);
     case 96: return sysGettimeofday(process, a);
+    case 97: return sysPrlimit(process, 0, a, 0, b); // getrlimit
     case 98: return sysGetrusage(process, a, b);
+    case 99: return sysSysinfo(process, a);
+    case 102: return sysGetId(); // getuid
+    case 104: return sysGetId(); // getgid
+    case 105: return sysSetIds(a, U32_KEEP, U32_KEEP); // setuid
+    case 106: return sysSetIds(a, U32_KEEP, U32_KEEP); // setgid
+    case 107: return sysGetId(); // geteuid
+    case 108: return sysGetId(); // getegid
+    case 109: return sysSetpgid(process, a, b);
     case 110: return process.parentPid; // getppid
+    case 111: return process.pgid; // getpgrp
+    case 112: return sysSetsid(process);
+    case 113: return sysSetIds(a, b, U32_KEEP); // setreuid
+    case 114: return sysSetIds(a, b, U32_KEEP); // setregid
+    case 117: return sysSetIds(a, b, c); // setresuid
+    case 118: return sysGetResId(process, a, b, c); // getresuid
+    case 119: return sysSetIds(a, b, c); // setresgid
+    case 120: return sysGetResId(process, a, b, c); // getresgid
+    case 121: return sysGetpgid(process, a);
+    case 124: return sysGetsid(process, a);
     case 133: return sysMknodat(process, AT_FDCWD, a, b, c); // mknod
     case 137: return sysStatfs(process, a, b);
     case 138: return sysFstatfs(process, a, b);
@@ -129,7 +155,9 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 162: return 0; // sync: tmpfs has nothing to write back
     case 169: return sysReboot(process, a, c);
     case 186: return process.pid; // gettid: one thread per process
-    case 200: return sysKill(process, a, b); // tkill
+    case 200: return sysTkill(process, a, b);
+    case 203: return sysSchedSetaffinity(process, a, b, c);
+    case 204: return sysSchedGetaffinity(process, a, b, c);
     case 217: return sysGetdents64(process, a, b, c);
     case 218: return sysSetTidAddress(process, a);
     case 228: return sysClockGettime(process, a, b);
@@ -151,6 +179,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 293: return sysPipe2(process, a, b);
     case 295: return sysTransferVector(process, a, b, c, <i64>d, true); // preadv
     case 296: return sysTransferVector(process, a, b, c, <i64>d, false); // pwritev
+    case 302: return sysPrlimit(process, a, b, c, d);
     case 306: return sysSyncfs(process, a);
     case 316: return sysRenameat2(process, a, b, c, d, e);
     case 332: return sysStatx(process, a, b, c, d, e);

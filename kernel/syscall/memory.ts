@@ -263,3 +263,30 @@ export function sysMadvise(process: Process, start: u64, length: u64, advice: u6
   }
   return gap || covered < end ? -ENOMEM : 0;
 }
+
+const MS_ASYNC: u64 = 1;
+const MS_INVALIDATE: u64 = 2;
+const MS_SYNC: u64 = 4;
+
+/**
+ * msync: a shared file mapping is the page cache itself and tmpfs has no
+ * disk behind it, so there is nothing to write back or to invalidate; the
+ * arguments are checked as Linux checks them (flags, alignment: EINVAL;
+ * unmapped pages in the range: ENOMEM).
+ */
+export function sysMsync(process: Process, start: u64, length: u64, flags: u64): i64 {
+  if ((flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) != 0 || (flags & (MS_ASYNC | MS_SYNC)) == (MS_ASYNC | MS_SYNC)) {
+    return -EINVAL;
+  }
+  if ((start & (PAGE_SIZE - 1)) != 0) return -EINVAL;
+  const end = pageUp(start + length);
+  if (end < start) return -ENOMEM;
+  const set = regionsOf(spaceOf(process));
+  let covered = start;
+  for (let i = firstEndingAbove(set, start); i < set.count && regionAt(set, i).start < end; i++) {
+    const region = regionAt(set, i);
+    if (region.start > covered) return -ENOMEM;
+    covered = region.end;
+  }
+  return covered < end ? -ENOMEM : 0;
+}

@@ -51,26 +51,36 @@ export function sysWait4(process: Process, pid: i64, status: u64, options: u64, 
 }
 
 /**
- * kill and tkill, with each signal's default action (signal.ts): to one
- * process, to oneself (pid 0 as well: there are no process groups yet, so
- * the caller's group is the caller), or to every process but init and the
- * caller (pid -1). Signal 0 only checks that the target exists; a zombie
- * still does.
+ * kill, with each signal's default action (signal.ts): to one process
+ * (pid > 0), to the caller's process group (0) or another (-pgid), or to
+ * every process but init and the caller (-1). Signal 0 only checks that
+ * the target exists; a zombie still does.
  */
 export function sysKill(process: Process, pid: i64, signal: i64): i64 {
   if (signal < 0 || signal > <i64>MAX_SIGNAL) return -EINVAL;
   if (signal != 0 && defaultAction(<u32>signal) == SignalAction.Stop) return -EINVAL; // no job control yet
-  if (pid == -1) {
+  if (pid <= 0) {
+    if (pid < -<i64>U32.MAX_VALUE) return -ESRCH;
+    const group = pid == 0 ? process.pgid : <u32>-pid;
     let found = false;
     for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
       const target = changetype<Process>(at);
-      if (target.pid == 1 || target == process || target.state == ProcessState.Dead) continue;
+      if (target.state == ProcessState.Dead) continue;
+      if (pid == -1 ? target.pid == 1 || target == process : target.pgid != group) continue;
       found = true;
       if (signal != 0) sendSignal(target, <u32>signal);
     }
     return found ? 0 : -ESRCH;
   }
-  const target = pid == 0 ? process : pid > 0 && pid <= <i64>U32.MAX_VALUE ? findProcess(<u32>pid) : null;
+  return sysTkill(process, pid, signal);
+}
+
+/** tkill: one thread, which here is one process. */
+export function sysTkill(process: Process, pid: i64, signal: i64): i64 {
+  if (signal < 0 || signal > <i64>MAX_SIGNAL) return -EINVAL;
+  if (signal != 0 && defaultAction(<u32>signal) == SignalAction.Stop) return -EINVAL;
+  if (pid <= 0) return -EINVAL;
+  const target = pid <= <i64>U32.MAX_VALUE ? findProcess(<u32>pid) : null;
   if (target == null || target.state == ProcessState.Dead) return -ESRCH;
   if (signal != 0) sendSignal(target, <u32>signal);
   return 0;

@@ -1,6 +1,7 @@
 // Clocks: CLOCK_REALTIME from the CMOS clock read at boot plus the TSC,
-// the monotonic clocks from the TSC alone.
-import { copyToUser } from "../mm/user_copy";
+// the monotonic clocks from the TSC alone; and the real-time interval
+// timer (alarm, setitimer), which the scheduler fires.
+import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { monotonicNanoseconds, realtimeNanoseconds } from "../time/clock";
 import { EFAULT, EINVAL } from "./errno";
@@ -31,3 +32,62 @@ export function sysGettimeofday(process: Process, timeval: u64): i64 {
   store<u64>(out + 8, (nanoseconds % 1000000000) / 1000);
   return copyToUser(spaceOf(process), timeval, <u32>out, 16) ? 0 : -EFAULT;
 }
+
+const ITIMER_REAL: i64 = 0;
+const NS_PER_US: u64 = 1000;
+
+/** Nanoseconds until the alarm fires (0: not armed). */
+function remaining(process: Process): u64 {
+  if (process.alarmAt == 0) return 0;
+  const now = monotonicNanoseconds();
+  return process.alarmAt > now ? process.alarmAt - now : 1;
+}
+
+/** alarm: SIGALRM after `seconds` (0 cancels); the seconds that were left, rounded as Linux does. */
+export function sysAlarm(process: Process, seconds: u64): i64 {
+  const left = remaining(process);
+  process.alarmInterval = 0;
+  process.alarmAt = seconds == 0 ? 0 : monotonicNanoseconds() + min(seconds, <u64>U32.MAX_VALUE) * 1000000000;
+  if (left == 0) return 0;
+  const whole = left / 1000000000;
+  return <i64>max(<u64>1, whole + ((left % 1000000000) >= 500000000 ? 1 : 0));
+}
+
+/** Writes struct itimerval (interval, then value; timevals) of the real timer. */
+function putTimer(process: Process, to: u64): bool {
+  const value = memory.data(32, 8);
+  const left = remaining(process);
+  store<u64>(value, process.alarmInterval / 1000000000);
+  store<u64>(value + 8, (process.alarmInterval % 1000000000) / NS_PER_US);
+  store<u64>(value + 16, left / 1000000000);
+  store<u64>(value + 24, (left % 1000000000 + NS_PER_US - 1) / NS_PER_US);
+  return copyToUser(spaceOf(process), to, <u32>value, 32);
+}
+
+/** getitimer: ITIMER_REAL only; the virtual and profiling timers are not supported (EINVAL). */
+export function sysGetitimer(process: Process, which: i64, current: u64): i64 {
+  if (which != ITIMER_REAL) return -EINVAL;
+  return putTimer(process, current) ? 0 : -EFAULT;
+}
+
+export function sysSetitimer(process: Process, which: i64, next: u64, previous: u64): i64 {
+  if (which != ITIMER_REAL) return -EINVAL;
+  const value = memory.data(32, 8);
+  if (next != 0) {
+    if (!copyFromUser(spaceOf(process), <u32>value, next, 32)) return -EFAULT;
+    for (let i: u32 = 0; i < 2; i++) {
+      const seconds = load<i64>(value + i * 16);
+      const micros = load<i64>(value + i * 16 + 8);
+      if (seconds < 0 || micros < 0 || micros >= 1000000) return -EINVAL;
+    }
+  } else {
+    memory.fill(value, 0, 32); // Linux takes a null new value as disarming
+  }
+  if (previous != 0 && !putTimer(process, previous)) return -EFAULT;
+  const interval = load<u64>(value) * 1000000000 + load<u64>(value + 8) * NS_PER_US;
+  const first = load<u64>(value + 16) * 1000000000 + load<u64>(value + 24) * NS_PER_US;
+  process.alarmInterval = interval;
+  process.alarmAt = first == 0 ? 0 : monotonicNanoseconds() + first;
+  return 0;
+}
+

@@ -1,0 +1,79 @@
+// Who a process is: user and group ids (there is one user, root, so every
+// id is 0 and only 0 may be set), process groups and sessions.
+import { Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
+import { copyToUser } from "../mm/user_copy";
+import { EFAULT, EINVAL, EPERM, ESRCH } from "./errno";
+
+/** getuid, geteuid, getgid, getegid. */
+export function sysGetId(): i64 {
+  return 0;
+}
+
+/** getresuid and getresgid: real, effective and saved, all 0. */
+export function sysGetResId(process: Process, real: u64, effective: u64, saved: u64): i64 {
+  const zero = memory.data(4, 4);
+  store<u32>(zero, 0);
+  const space = spaceOf(process);
+  return copyToUser(space, real, <u32>zero, 4) && copyToUser(space, effective, <u32>zero, 4) &&
+    copyToUser(space, saved, <u32>zero, 4) ? 0 : -EFAULT;
+}
+
+/** setuid, setgid and their re/res forms: ids stay 0 (-1 keeps one); another user cannot be taken on here. */
+export function sysSetIds(a: u64, b: u64, c: u64): i64 {
+  const keep: u32 = U32.MAX_VALUE;
+  for (let i = 0; i < 3; i++) {
+    const id = <u32>(i == 0 ? a : i == 1 ? b : c);
+    if (id != 0 && id != keep) return -EPERM;
+  }
+  return 0;
+}
+
+/** The target of setpgid/getpgid/getsid: pid 0 is the caller. */
+function targetOf(process: Process, pid: i64): Process | null {
+  if (pid == 0) return process;
+  if (pid < 0 || pid > <i64>U32.MAX_VALUE) return null;
+  const target = findProcess(<u32>pid);
+  return target == null || target.state == ProcessState.Dead ? null : target;
+}
+
+/** Whether some process of session `sid` leads group `pgid` (a group one may join). */
+function groupInSession(pgid: u32, sid: u32): bool {
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+    const p = changetype<Process>(at);
+    if (p.pgid == pgid && p.sid == sid && p.state != ProcessState.Dead) return true;
+  }
+  return false;
+}
+
+/** setpgid, with Linux's rules: oneself or a child, within one session, never a session leader. */
+export function sysSetpgid(process: Process, pid: i64, pgid: i64): i64 {
+  if (pgid < 0) return -EINVAL;
+  const target = targetOf(process, pid);
+  if (target == null || (target != process && target.parentPid != process.pid)) return -ESRCH;
+  if (target.sid != process.sid) return -EPERM;
+  if (target.sid == target.pid) return -EPERM; // a session leader stays where it is
+  const group = pgid == 0 ? target.pid : <u32>pgid;
+  if (group != target.pid && !groupInSession(group, process.sid)) return -EPERM;
+  target.pgid = group;
+  return 0;
+}
+
+export function sysGetpgid(process: Process, pid: i64): i64 {
+  const target = targetOf(process, pid);
+  return target == null ? -ESRCH : target.pgid;
+}
+
+export function sysGetsid(process: Process, pid: i64): i64 {
+  const target = targetOf(process, pid);
+  return target == null ? -ESRCH : target.sid;
+}
+
+/** setsid: a new session and group led by the caller, unless it leads a group already. */
+export function sysSetsid(process: Process): i64 {
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+    if (changetype<Process>(at).pgid == process.pid) return -EPERM; // someone's group has its number
+  }
+  process.sid = process.pid;
+  process.pgid = process.pid;
+  return process.pid;
+}
