@@ -7,9 +7,9 @@ import { pollUsbKeyboard } from "./drivers/usb_keyboard";
 import { handleSerialInterrupt } from "./console/serial";
 import { TrapFrame, fromUserMode } from "./arch/x86_64/trap_frame";
 import { panicWithFrame } from "./debug/panic";
-import { makeRunnable, currentProcess, hasCurrentProcess, yieldToScheduler } from "./proc/scheduler";
+import { makeRunnable, currentProcess, hasCurrentProcess, hasDeliverableSignal, yieldToScheduler } from "./proc/scheduler";
+import { deliverSignals } from "./proc/signal";
 import { handleUserException } from "./proc/user_trap";
-import { exitCurrent } from "./proc/exit";
 import { handleSyscall } from "./syscall/dispatch";
 
 export let timerTicks: u64 = 0;
@@ -20,10 +20,8 @@ function handleTimer(frame: TrapFrame): void {
   endOfInterrupt(IRQ_TIMER);
   pollUsbKeyboard();
   if (fromUserMode(frame) && hasCurrentProcess()) {
-    const process = currentProcess();
-    makeRunnable(process);
+    makeRunnable(currentProcess());
     yieldToScheduler();
-    if (process.pendingSignal != 0) exitCurrent(process.pendingSignal);
   }
 }
 
@@ -45,5 +43,10 @@ export function dispatchTrap(frameAddress: u32): void {
     handleUserException(frame);
   } else {
     panicWithFrame(frame);
+  }
+  // Every way back to user mode passes here: signals are acted on now.
+  if (fromUserMode(frame) && hasCurrentProcess()) {
+    const process = currentProcess();
+    if (hasDeliverableSignal(process)) deliverSignals(process, frame);
   }
 }

@@ -20,6 +20,7 @@ export const enum FaultResponse {
   Kill = 1, // no region, or the region forbids this access: SIGSEGV
   OutOfMemory = 2, // no frame for the page
   BusError = 3, // a page of a mapped object past its end (a file truncated or shorter than the mapping): SIGBUS
+  Forbidden = 4, // a region is there but does not allow this access: SIGSEGV (SEGV_ACCERR, where Kill is SEGV_MAPERR)
 }
 
 /** What a page fault asks for (x86 page-fault error code bits). */
@@ -262,7 +263,8 @@ export function shouldReuse(state: u32, refCount: u32): bool {
 /** Resolves a fault at `address` for an access described by FAULT_* bits. */
 export function handleUserFault(space: AddressSpace, address: u64, access: u32): FaultResponse {
   const region = findRegion(regionsOf(space), address);
-  if (region == null || !permits(region, access)) return FaultResponse.Kill;
+  if (region == null) return FaultResponse.Kill;
+  if (!permits(region, access)) return FaultResponse.Forbidden;
   const page = address & ~(<u64>PAGE_SIZE - 1);
   const write = (access & FAULT_WRITE) != 0;
   const entry = leafEntry(space.root, page);

@@ -22,6 +22,7 @@ import {
 } from "./elf";
 import { closeOnExec } from "../fs/file";
 import { releaseVforkParent } from "./exit";
+import { resetHandlersForExec } from "./signal";
 import { Process, setProcessName, userFrame } from "./process";
 
 export const STACK_TOP: u64 = 0x00007ffffffff000;
@@ -195,6 +196,7 @@ export function exec(process: Process, inode: Inode, args: ExecArguments): ExecR
   writeCr3(space.root);
   if (old != 0) destroyAddressSpace(changetype<AddressSpace>(old));
   closeOnExec(process.files);
+  resetHandlersForExec(process);
   // The program's name: argv[0] without its directory, as Linux's comm.
   let nameStart = args.strings;
   let nameEnd = args.strings;

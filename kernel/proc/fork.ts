@@ -6,6 +6,7 @@ import { Inode, retainInode } from "../fs/inode";
 import { copyAddressSpace } from "../mm/fork_copy";
 import { NAME_OFFSET, NAME_SIZE, Process, createProcess, destroyProcess, spaceOf, userFrame } from "./process";
 import { makeRunnable, signalPending, sleepOn } from "./scheduler";
+import { copySignalState } from "./signal";
 
 const TRAP_FRAME_SIZE: u32 = 176;
 
@@ -24,6 +25,7 @@ export function fork(parent: Process, vfork: bool): i64 {
   copyDescriptors(child.files, parent.files);
   child.cwd = parent.cwd != null ? retainInode(changetype<Inode>(parent.cwd)) : null;
   child.umask = parent.umask;
+  copySignalState(child, parent);
   child.pgid = parent.pgid;
   child.sid = parent.sid;
   memory.copy(changetype<u32>(userFrame(child)), changetype<u32>(userFrame(parent)), TRAP_FRAME_SIZE);

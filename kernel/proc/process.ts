@@ -25,13 +25,17 @@ export const enum ProcessState {
  *  64 wakeAt(u64, TSC)  72 name (16 bytes, NUL-padded)
  *  88 minorFaults  92 waitChannel (what a Sleeping process waits for; 0 = a time)
  *  96 vforkParent (pid to wake at exec or exit)
- * 100 pendingSignal (set by Ctrl-C: the process ends with it at its next chance)
+ * 100 actions (the signal actions: 64 of 32 bytes, kmalloc'd, see signal.ts)
  * 104 systemCalls (how many this process made: the vDSO's clock reads are not among them)
  * 108 childMinorFaults (of the children it has reaped, and theirs: getrusage RUSAGE_CHILDREN)
  * 112 cwd (the working directory's inode, held)  116 umask
  * 120 alarmAt(u64): when ITIMER_REAL next fires, in monotonic nanoseconds (0: not armed)
  * 128 alarmInterval(u64): its period in nanoseconds (0: once)
  * 136 pgid  140 sid: process group and session
+ * 144 pendingSignals(u64)  152 blockedSignals(u64): bit n-1 for signal n
+ * 160 senders (the pid that sent each pending signal 1..64: 64 u32, kmalloc'd)
+ * 164 syscallNumber (of the call in progress: a restart repeats it)
+ * 168 savedMask(u64): the mask to restore after a handler run from rt_sigsuspend  176 hasSavedMask
  */
 @unmanaged export class Process {
   pid: u32;
@@ -53,7 +57,7 @@ export const enum ProcessState {
   minorFaults: u32;
   waitChannel: u32;
   vforkParent: u32;
-  pendingSignal: u32;
+  actions: u32;
   systemCalls: u32;
   childMinorFaults: u32;
   cwd: Inode | null;
@@ -62,8 +66,16 @@ export const enum ProcessState {
   alarmInterval: u64;
   pgid: u32;
   sid: u32;
+  pendingSignals: u64;
+  blockedSignals: u64;
+  senders: u32;
+  syscallNumber: u32;
+  savedMask: u64;
+  hasSavedMask: u32;
 }
-const PROCESS_SIZE: u32 = 144;
+const PROCESS_SIZE: u32 = 180;
+export const SIGNAL_ACTIONS_SIZE: u32 = 64 * 32;
+const SENDERS_SIZE: u32 = 64 * 4;
 export const NAME_OFFSET: u32 = 72;
 export const NAME_SIZE: u32 = 16;
 const FPU_STATE_SIZE: u32 = 512;
@@ -114,14 +126,20 @@ export function createProcess(parentPid: u32): Process | null {
   const stack = allocKernelStack();
   const fpu = kmalloc(FPU_STATE_SIZE);
   const files = kmalloc(FILE_TABLE_SIZE * 4);
-  if (space == null || stack == 0 || fpu == 0 || files == 0) {
+  const actions = kmalloc(SIGNAL_ACTIONS_SIZE);
+  const senders = kmalloc(SENDERS_SIZE);
+  if (space == null || stack == 0 || fpu == 0 || files == 0 || actions == 0 || senders == 0) {
     if (space != null) destroyAddressSpace(space);
     if (stack != 0) freeKernelStack(stack);
     if (fpu != 0) kfree(fpu);
     if (files != 0) kfree(files);
+    if (actions != 0) kfree(actions);
+    if (senders != 0) kfree(senders);
     kfree(address);
     return null;
   }
+  process.actions = actions;
+  process.senders = senders;
   process.pid = nextPid++;
   process.parentPid = parentPid;
   process.state = ProcessState.Runnable;
@@ -159,6 +177,8 @@ export function destroyProcess(process: Process): void {
   freeKernelStack(process.kernelStack);
   kfree(process.fpuState);
   kfree(process.files);
+  kfree(process.actions);
+  kfree(process.senders);
   let link = changetype<usize>(0);
   for (let at = allProcesses; at != 0; at = changetype<Process>(at).allNext) {
     if (at == changetype<u32>(process)) {
@@ -169,6 +189,11 @@ export function destroyProcess(process: Process): void {
     link = at;
   }
   kfree(changetype<u32>(process));
+}
+
+/** Gives the process a clean x87/SSE state (a signal handler starts with one). */
+export function resetFpuState(process: Process): void {
+  memory.copy(process.fpuState, INITIAL_FPU_STATE, FPU_STATE_SIZE);
 }
 
 export function setProcessName(process: Process, name: u32, length: u32): void {

@@ -9,6 +9,7 @@ import { setKernelStack } from "../arch/x86_64/gdt";
 import { kernelPageTableRoot } from "../mm/kernel_map";
 import { Process, ProcessState, destroyProcess, kernelStackTop, processListHead, spaceOf } from "./process";
 import { monotonicNanoseconds } from "../time/clock";
+import { discarded } from "./signal_action";
 
 const MSR_FS_BASE: u32 = 0xc0000100;
 
@@ -65,16 +66,30 @@ export function wakeUp(channel: u32): void {
   }
 }
 
-/** Whether the current process has a signal waiting: blocking calls then return EINTR. */
-export function signalPending(): bool {
-  return current != 0 && currentProcess().pendingSignal != 0;
+const SIGKILL_BIT: u64 = 1 << 8;
+
+/** Whether a signal `process` does not block is pending (SIGKILL cannot be blocked). */
+export function hasDeliverableSignal(process: Process): bool {
+  return (process.pendingSignals & (~process.blockedSignals | SIGKILL_BIT)) != 0;
 }
 
-/** Marks `process` to end with `signal`, waking it if it sleeps. */
-export function signalProcess(process: Process, signal: u32): void {
+/** Whether the current process has a signal to take: blocking calls then return EINTR. */
+export function signalPending(): bool {
+  return current != 0 && hasDeliverableSignal(currentProcess());
+}
+
+/**
+ * Sends `signal` to `process` (from `sender`'s pid, 0 for the kernel): it
+ * becomes pending, waking the process if it sleeps and does not block the
+ * signal, unless its action ignores it. What it does is decided when the
+ * process next returns to user mode (signal.ts).
+ */
+export function signalProcess(process: Process, signal: u32, sender: u32 = 0): void {
   if (process.state == ProcessState.Zombie || process.state == ProcessState.Dead) return;
-  process.pendingSignal = signal;
-  if (process.state == ProcessState.Sleeping) {
+  if (discarded(process, signal)) return; // ignored: it never becomes pending, and wakes nobody
+  process.pendingSignals |= <u64>1 << (signal - 1);
+  store<u32>(process.senders + (signal - 1) * 4, sender);
+  if (process.state == ProcessState.Sleeping && hasDeliverableSignal(process)) {
     process.waitChannel = 0;
     process.wakeAt = 0;
     makeRunnable(process);
@@ -122,14 +137,12 @@ function reapExited(): void {
 const SIGALRM: u32 = 14;
 
 /**
- * ITIMER_REAL (alarm, setitimer): SIGALRM when the time comes, its default
- * action (no handler runs yet) ending the process; init, as on Linux,
- * ignores a signal it has no handler for.
+ * ITIMER_REAL (alarm, setitimer): SIGALRM when the time comes.
  */
 function fireAlarm(p: Process, now: u64): void {
   if (p.alarmAt == 0 || now < p.alarmAt) return;
   p.alarmAt = p.alarmInterval != 0 ? now + p.alarmInterval : 0;
-  if (p.pid != 1) signalProcess(p, SIGALRM);
+  signalProcess(p, SIGALRM);
 }
 
 /** Moves sleepers whose time has come to the run queue, and fires alarms. */

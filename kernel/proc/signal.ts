@@ -1,39 +1,236 @@
-// Sending a signal to a process, by its default action only: no process
-// can install a handler yet, so a signal either ends its target (terminate
-// and core-dump signals, SIGKILL) or does nothing (SIGCHLD, SIGCONT,
-// SIGURG, SIGWINCH). Stopping (SIGSTOP and the terminal stops) needs job
-// control, which does not exist yet: those are refused.
-import { Process, ProcessState } from "./process";
-import { signalProcess } from "./scheduler";
+// Signals: their actions (rt_sigaction), sending them (kill, faults, the
+// terminal, timers), and delivery on the way back to user mode. A handler
+// runs on the user stack under a frame in Linux's layout (struct
+// rt_sigframe: the return address of sa_restorer, a ucontext with the
+// general registers, the signal mask and a pointer to the saved FPU/SSE
+// state, then the siginfo), and rt_sigreturn puts everything back, checking
+// what it restores. Without a handler a signal takes its default action:
+// terminate (the core-dump signals too: there are no core files), ignore,
+// or stop, which needs job control and is not supported yet.
+import { fxrstor, fxsave } from "../arch/x86_64/cpu";
+import { USER_CODE, USER_DATA } from "../arch/x86_64/gdt";
+import { TrapFrame } from "../arch/x86_64/trap_frame";
+import { USER_END } from "../mm/address_space";
+import { copyFromUser, copyToUser } from "../mm/user_copy";
+import { exitCurrent } from "./exit";
+import { Process, SIGNAL_ACTIONS_SIZE, resetFpuState, spaceOf } from "./process";
+import { hasDeliverableSignal } from "./scheduler";
+import {
+  MAX_SIGNAL, SIGKILL, SIGSEGV, SA_NODEFER, SA_RESETHAND, SA_RESTORER, SA_SIGINFO, SIGACTION_SIZE, SIG_DFL, SIG_IGN, SI_KERNEL, SI_USER,
+  SigAction, SignalAction, UNBLOCKABLE, actionOf, bitOf, defaultAction,
+} from "./signal_action";
 
-export const enum SignalAction {
-  Terminate = 0,
-  Ignore = 1,
-  Stop = 2,
+/** execve: caught signals go back to their default action; ignored ones stay ignored; the mask stays. */
+export function resetHandlersForExec(process: Process): void {
+  for (let signal: u32 = 1; signal <= MAX_SIGNAL; signal++) {
+    const action = actionOf(process, signal);
+    if (action.handler != SIG_IGN) memory.fill(changetype<u32>(action), 0, SIGACTION_SIZE);
+  }
 }
 
-const SIGCHLD: u32 = 17;
-const SIGCONT: u32 = 18;
-const SIGSTOP: u32 = 19;
-const SIGTTOU: u32 = 22;
-const SIGURG: u32 = 23;
-const SIGWINCH: u32 = 28;
-export const MAX_SIGNAL: u32 = 64;
+/** fork: the child has its parent's actions and mask, and nothing pending. */
+export function copySignalState(child: Process, parent: Process): void {
+  memory.copy(child.actions, parent.actions, SIGNAL_ACTIONS_SIZE);
+  child.blockedSignals = parent.blockedSignals;
+}
 
-export function defaultAction(signal: u32): SignalAction {
-  if (signal == SIGCHLD || signal == SIGCONT || signal == SIGURG || signal == SIGWINCH) return SignalAction.Ignore;
-  if (signal >= SIGSTOP && signal <= SIGTTOU) return SignalAction.Stop;
-  return SignalAction.Terminate;
+// ---- delivery -----------------------------------------------------------------
+
+const RED_ZONE: u64 = 128;
+const FPU_STATE_BYTES: u32 = 512;
+// struct rt_sigframe: pretcode, then the ucontext, then the siginfo.
+const UCONTEXT_AT: u32 = 8;
+const MCONTEXT_AT: u32 = UCONTEXT_AT + 40; // after uc_flags, uc_link and the 24-byte uc_stack
+const SIGMASK_AT: u32 = MCONTEXT_AT + 256;
+const SIGINFO_AT: u32 = SIGMASK_AT + 8;
+const FRAME_BYTES: u32 = SIGINFO_AT + 128;
+const UC_SIGCONTEXT_SS: u64 = 0x2;
+const UC_STRICT_RESTORE_SS: u64 = 0x4;
+const SS_DISABLE: u32 = 2;
+// RFLAGS bits a handler or sigreturn may change (Linux's FIX_EFLAGS): AC, OF, DF, TF, SF, ZF, AF, PF, CF, RF.
+const USER_FLAGS: u64 = 0x40000 | 0x800 | 0x400 | 0x100 | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | 0x10000;
+const FLAG_IF: u64 = 0x200;
+const FLAGS_CLEARED_FOR_HANDLER: u64 = 0x100 | 0x400 | 0x10000; // TF, DF, RF
+
+// The frame is built here, then copied out in one piece.
+const frameBuffer = memory.data(FRAME_BYTES, 16);
+
+/** The sigcontext slots of the general registers, in struct sigcontext's order, as TrapFrame offsets. */
+const REGISTER_SLOTS = memory.data<u8>([
+  56, 48, 40, 32, 24, 16, 8, 0, // r8..r15
+  72, 80, 64, 104, 88, 112, 96, // rdi, rsi, rbp, rbx, rdx, rax, rcx
+]);
+
+function saveRegisters(frame: TrapFrame, mcontext: u32): void {
+  const base = changetype<u32>(frame);
+  for (let i: u32 = 0; i < 15; i++) store<u64>(mcontext + i * 8, load<u64>(base + load<u8>(REGISTER_SLOTS + i)));
+  store<u64>(mcontext + 120, frame.rsp);
+  store<u64>(mcontext + 128, frame.rip);
+  store<u64>(mcontext + 136, frame.rflags);
+  store<u16>(mcontext + 144, <u16>frame.cs);
+  store<u16>(mcontext + 150, <u16>frame.ss);
+}
+
+/** A process whose signal frame cannot be written or read back is killed with SIGSEGV, as on Linux. */
+function badFrame(): void {
+  exitCurrent(SIGSEGV);
 }
 
 /**
- * Delivers `signal` (1..64, not a stop signal) to `target`. init never
- * receives a signal it has no handler for, as on Linux, so for now none
- * reaches it this way. A terminating signal ends the target at its next
- * return towards user mode; a sleeping target is woken for it.
+ * Runs the handler of `signal` for the current process: the frame goes on
+ * its user stack, the registers point at the handler. `code`, `address`:
+ * the siginfo's si_code and, for faults, si_addr.
  */
-export function sendSignal(target: Process, signal: u32): void {
-  if (target.pid == 1 || defaultAction(signal) != SignalAction.Terminate) return;
-  if (target.state == ProcessState.Zombie || target.state == ProcessState.Dead) return;
-  signalProcess(target, signal);
+function runHandler(process: Process, frame: TrapFrame, signal: u32, code: i32, address: u64, sender: u32): void {
+  const action = actionOf(process, signal);
+  if ((action.flags & SA_RESTORER) == 0) {
+    badFrame(); // x86-64 has no kernel-provided return path: libc must give one
+    return;
+  }
+  const space = spaceOf(process);
+  // SA_ONSTACK without an alternate stack (sigaltstack is not supported) uses the normal one, as on Linux.
+  const sp = frame.rsp - RED_ZONE;
+  const fpuAt = (sp - FPU_STATE_BYTES) & ~(<u64>63);
+  const at = ((fpuAt - FRAME_BYTES) & ~(<u64>15)) - 8;
+  fxsave(process.fpuState);
+  if (at >= USER_END || !copyToUser(space, fpuAt, process.fpuState, FPU_STATE_BYTES)) {
+    badFrame();
+    return;
+  }
+  const f = <u32>frameBuffer;
+  memory.fill(f, 0, FRAME_BYTES);
+  store<u64>(f, action.restorer);
+  store<u64>(f + UCONTEXT_AT, UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS);
+  store<u32>(f + UCONTEXT_AT + 24, SS_DISABLE); // uc_stack.ss_flags
+  saveRegisters(frame, f + MCONTEXT_AT);
+  store<u64>(f + MCONTEXT_AT + 160, frame.vector < 32 ? frame.vector : 0); // trapno
+  store<u64>(f + MCONTEXT_AT + 152, frame.vector < 32 ? frame.errorCode : 0); // err
+  store<u64>(f + MCONTEXT_AT + 168, process.blockedSignals); // oldmask
+  store<u64>(f + MCONTEXT_AT + 176, address); // cr2
+  store<u64>(f + MCONTEXT_AT + 184, fpuAt); // fpstate
+  const restoredMask = process.hasSavedMask != 0 ? process.savedMask : process.blockedSignals;
+  process.hasSavedMask = 0;
+  store<u64>(f + SIGMASK_AT, restoredMask);
+  store<i32>(f + SIGINFO_AT, <i32>signal);
+  store<i32>(f + SIGINFO_AT + 8, code);
+  if (code == SI_USER) store<u32>(f + SIGINFO_AT + 16, sender); // si_pid (si_uid 0: root)
+  else store<u64>(f + SIGINFO_AT + 16, address); // si_addr
+  if (!copyToUser(space, at, f, FRAME_BYTES)) {
+    badFrame();
+    return;
+  }
+  process.blockedSignals = (restoredMask | action.mask | ((action.flags & SA_NODEFER) != 0 ? 0 : bitOf(signal))) & ~UNBLOCKABLE;
+  const handler = action.handler;
+  if ((action.flags & SA_RESETHAND) != 0) {
+    action.handler = SIG_DFL;
+    action.flags &= ~SA_SIGINFO;
+  }
+  resetFpuState(process);
+  fxrstor(process.fpuState);
+  frame.rsp = at;
+  frame.rip = handler;
+  frame.rdi = signal;
+  frame.rsi = at + SIGINFO_AT;
+  frame.rdx = at + UCONTEXT_AT;
+  frame.rax = 0;
+  frame.rflags &= ~FLAGS_CLEARED_FOR_HANDLER;
+  frame.cs = USER_CODE;
+  frame.ss = USER_DATA;
+}
+
+/** The lowest deliverable signal (SIGKILL first), 0 if none. */
+function nextSignal(process: Process): u32 {
+  const deliverable = process.pendingSignals & (~process.blockedSignals | bitOf(SIGKILL));
+  if (deliverable == 0) return 0;
+  if ((deliverable & bitOf(SIGKILL)) != 0) return SIGKILL;
+  return <u32>ctz(deliverable) + 1;
+}
+
+/** The signal the next delivery will act on with a handler, or 0 (for the system-call restart decision). */
+export function handlerAboutToRun(process: Process): SigAction | null {
+  const signal = nextSignal(process);
+  if (signal == 0) return null;
+  const action = actionOf(process, signal);
+  return action.handler == SIG_DFL || action.handler == SIG_IGN ? null : action;
+}
+
+/**
+ * On every return to user mode: acts on pending signals the process does
+ * not block, lowest first. A default action of terminate ends it here; a
+ * handler gets its frame (one handler per return; the next signal waits
+ * for the next return).
+ */
+export function deliverSignals(process: Process, frame: TrapFrame): void {
+  while (hasDeliverableSignal(process)) {
+    const signal = nextSignal(process);
+    process.pendingSignals &= ~bitOf(signal);
+    const sender = load<u32>(process.senders + (signal - 1) * 4);
+    const action = actionOf(process, signal);
+    if (signal != SIGKILL && action.handler == SIG_IGN) continue;
+    if (signal == SIGKILL || action.handler == SIG_DFL) {
+      const what = defaultAction(signal);
+      if (what == SignalAction.Terminate && process.pid != 1) exitCurrent(signal); // init is never ended by a signal
+      continue; // ignore; stop is not supported without job control
+    }
+    runHandler(process, frame, signal, sender != 0 ? SI_USER : SI_KERNEL, 0, sender);
+    return;
+  }
+}
+
+/**
+ * A fault of the process's own (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP):
+ * its handler runs at once, with si_code and si_addr. True if it did; false
+ * when there is none or the signal is blocked or ignored, and the caller
+ * reports and kills, as Linux does for a fault it cannot deliver.
+ */
+export function deliverFault(process: Process, frame: TrapFrame, signal: u32, code: i32, address: u64): bool {
+  const action = actionOf(process, signal);
+  if (action.handler == SIG_DFL || action.handler == SIG_IGN || (process.blockedSignals & bitOf(signal)) != 0) return false;
+  runHandler(process, frame, signal, code, address, 0);
+  return true;
+}
+
+const registersBuffer = memory.data(256 + 8, 8);
+
+/**
+ * rt_sigreturn: back to what the frame at the user stack pointer saved.
+ * Returns the restored RAX (the dispatcher stores it), after checking that
+ * the saved state is one a user program may have: a user-half instruction
+ * and stack pointer, user segments, user-changeable flags only, an FPU
+ * state whose MXCSR has no reserved bit. A frame that fails is SIGSEGV.
+ */
+export function signalReturn(process: Process, frame: TrapFrame): u64 {
+  const space = spaceOf(process);
+  const at = frame.rsp - 8; // the handler's return popped pretcode
+  const saved = <u32>registersBuffer;
+  if (!copyFromUser(space, saved, at + MCONTEXT_AT, 256 + 8)) {
+    badFrame();
+    return 0;
+  }
+  const rip = load<u64>(saved + 128);
+  const rsp = load<u64>(saved + 120);
+  if (rip >= USER_END || rsp >= USER_END) {
+    badFrame();
+    return 0;
+  }
+  const fpu = load<u64>(saved + 184);
+  if (fpu != 0) {
+    if (!copyFromUser(space, process.fpuState, fpu, FPU_STATE_BYTES)) {
+      badFrame();
+      return 0;
+    }
+    const mxcsrMask = load<u32>(process.fpuState + 28);
+    const mask = mxcsrMask != 0 ? mxcsrMask : 0xffbf;
+    store<u32>(process.fpuState + 24, load<u32>(process.fpuState + 24) & mask);
+    fxrstor(process.fpuState);
+  }
+  const base = changetype<u32>(frame);
+  for (let i: u32 = 0; i < 15; i++) store<u64>(base + load<u8>(REGISTER_SLOTS + i), load<u64>(saved + i * 8));
+  frame.rsp = rsp;
+  frame.rip = rip;
+  frame.rflags = (frame.rflags & ~USER_FLAGS) | (load<u64>(saved + 136) & USER_FLAGS) | FLAG_IF;
+  frame.cs = USER_CODE;
+  frame.ss = USER_DATA;
+  process.blockedSignals = load<u64>(saved + 256) & ~UNBLOCKABLE;
+  return frame.rax;
 }

@@ -5,6 +5,8 @@ import { readCr2 } from "../arch/x86_64/cpu";
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { print, printf } from "../console/console";
 import { FaultResponse, handleUserFault } from "../mm/fault";
+import { deliverFault } from "./signal";
+import { BUS_ADRERR, FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL } from "./signal_action";
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP, exitCurrent, printProcess, printProcessName } from "./exit";
 import { spaceOf } from "./process";
 import { currentProcess } from "./scheduler";
@@ -18,8 +20,10 @@ const VECTOR_PAGE_FAULT: u64 = 14;
 const VECTOR_ALIGNMENT: u64 = 17;
 const VECTOR_SIMD: u64 = 19;
 
-function reportAndKill(frame: TrapFrame, what: string, signal: u32): void {
+/** A fault the process's handler takes, or else reports it and kills the process. */
+function reportAndKill(frame: TrapFrame, what: string, signal: u32, code: i32): void {
   const process = currentProcess();
+  if (deliverFault(process, frame, signal, code, 0)) return;
   print("traps: ");
   printProcess(process);
   printf(" %s ip:%x sp:%x error:%x\n", str(what), frame.rip, frame.rsp, frame.errorCode);
@@ -43,6 +47,14 @@ function handlePageFault(frame: TrapFrame): void {
       <u64>spaceOf(process).residentPages * 4, address);
     exitCurrent(SIGKILL);
   }
+  if (response == FaultResponse.BusError) {
+    if (deliverFault(process, frame, SIGBUS, BUS_ADRERR, address)) return;
+    printProcess(process);
+    printf(": bus error at %x ip %x sp %x (past the end of the mapped file)\n", address, frame.rip, frame.rsp);
+    exitCurrent(SIGBUS);
+  }
+  const code = response == FaultResponse.Forbidden ? SEGV_ACCERR : SEGV_MAPERR;
+  if (deliverFault(process, frame, SIGSEGV, code, address)) return;
   printProcess(process);
   printf(": segfault at %x ip %x sp %x error %x\n", address, frame.rip, frame.rsp, frame.errorCode);
   exitCurrent(SIGSEGV);
@@ -51,12 +63,12 @@ function handlePageFault(frame: TrapFrame): void {
 export function handleUserException(frame: TrapFrame): void {
   switch (frame.vector) {
     case VECTOR_PAGE_FAULT: handlePageFault(frame); break;
-    case VECTOR_DIVIDE: reportAndKill(frame, "divide error", SIGFPE); break;
-    case VECTOR_SIMD: reportAndKill(frame, "SIMD floating-point error", SIGFPE); break;
-    case VECTOR_INVALID_OPCODE: reportAndKill(frame, "invalid opcode", SIGILL); break;
-    case VECTOR_BREAKPOINT: reportAndKill(frame, "breakpoint", SIGTRAP); break;
-    case VECTOR_ALIGNMENT: reportAndKill(frame, "alignment check", SIGBUS); break;
-    case VECTOR_GENERAL_PROTECTION: reportAndKill(frame, "general protection", SIGSEGV); break;
-    default: reportAndKill(frame, "exception", SIGSEGV);
+    case VECTOR_DIVIDE: reportAndKill(frame, "divide error", SIGFPE, FPE_INTDIV); break;
+    case VECTOR_SIMD: reportAndKill(frame, "SIMD floating-point error", SIGFPE, 0); break;
+    case VECTOR_INVALID_OPCODE: reportAndKill(frame, "invalid opcode", SIGILL, ILL_ILLOPN); break;
+    case VECTOR_BREAKPOINT: reportAndKill(frame, "breakpoint", SIGTRAP, SI_KERNEL); break;
+    case VECTOR_ALIGNMENT: reportAndKill(frame, "alignment check", SIGBUS, 1); break; // BUS_ADRALN
+    case VECTOR_GENERAL_PROTECTION: reportAndKill(frame, "general protection", SIGSEGV, SI_KERNEL); break;
+    default: reportAndKill(frame, "exception", SIGSEGV, SI_KERNEL);
   }
 }

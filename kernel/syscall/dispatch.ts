@@ -2,10 +2,13 @@
 // R10, R8, R9, the number in RAX, the result (or -errno) back in RAX.
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { print, printf } from "../console/console";
-import { exitCurrent, printProcess } from "../proc/exit";
+import { printProcess } from "../proc/exit";
 import { Process } from "../proc/process";
 import { currentProcess } from "../proc/scheduler";
-import { ENOSYS } from "./errno";
+import { EINTR, ENOSYS } from "./errno";
+import { handlerAboutToRun } from "../proc/signal";
+import { SA_RESTART } from "../proc/signal_action";
+import { sysPause, sysRtSigaction, sysRtSigpending, sysRtSigprocmask, sysRtSigreturn, sysRtSigsuspend } from "./signals";
 import {
   sysFaccessat, sysFchmod, sysFchmodat, sysFchown, sysFchownat, sysFstat, sysFstatfs, sysFsync, sysFtruncate,
   sysNewfstatat, sysStat, sysStatfs, sysStatx, sysSyncfs, sysTruncate, sysUmask, sysUtimensat,
@@ -77,8 +80,9 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 10: return sysMprotect(process, a, b, c);
     case 11: return sysMunmap(process, a, b);
     case 12: return sysBrk(process, a);
-    case 13: return 0; // rt_sigaction: accepted, no signals are delivered yet
-    case 14: return 0; // rt_sigprocmask: likewise
+    case 13: return sysRtSigaction(process, a, b, c, d);
+    case 14: return sysRtSigprocmask(process, a, b, c, d);
+    case 15: return sysRtSigreturn(process, f);
     case 16: return sysIoctl(process, a);
     case 17: return sysPread(process, a, b, c, d, true); // pread64
     case 18: return sysPread(process, a, b, c, d, false); // pwrite64
@@ -91,6 +95,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 28: return sysMadvise(process, a, b, c);
     case 32: return sysDup(process, a);
     case 33: return sysDup3(process, a, b, 0, true); // dup2
+    case 34: return sysPause(process);
     case 35: return sysNanosleep(process, a);
     case 36: return sysGetitimer(process, a, b);
     case 37: return sysAlarm(process, a);
@@ -148,6 +153,8 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 120: return sysGetResId(process, a, b, c); // getresgid
     case 121: return sysGetpgid(process, a);
     case 124: return sysGetsid(process, a);
+    case 127: return sysRtSigpending(process, a, b);
+    case 130: return sysRtSigsuspend(process, a, b);
     case 133: return sysMknodat(process, AT_FDCWD, a, b, c); // mknod
     case 137: return sysStatfs(process, a, b);
     case 138: return sysFstatfs(process, a, b);
@@ -189,9 +196,24 @@ function dispatch(process: Process, f: TrapFrame): i64 {
   }
 }
 
+// Calls Linux restarts after a handler with SA_RESTART (the others answer
+// EINTR): read, write and their vector and positioned forms, wait4.
+function restartable(number: u32): bool {
+  return number <= 1 || number == 17 || number == 18 || number == 19 || number == 20 || number == 61 ||
+    number == 295 || number == 296;
+}
+
 export function handleSyscall(frame: TrapFrame): void {
   const process = currentProcess();
   process.systemCalls++;
-  frame.rax = <u64>dispatch(process, frame);
-  if (process.pendingSignal != 0) exitCurrent(process.pendingSignal);
+  const number = <u32>frame.rax;
+  const result = dispatch(process, frame);
+  frame.rax = <u64>result;
+  if (result == -EINTR && restartable(number)) {
+    const action = handlerAboutToRun(process);
+    if (action != null && (action.flags & SA_RESTART) != 0) {
+      frame.rax = number; // the handler returns to the syscall instruction, which runs again
+      frame.rip -= 2;
+    }
+  }
 }

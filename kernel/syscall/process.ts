@@ -11,10 +11,10 @@ import { copyStringFromUser, copyToUser, getUser64 } from "../mm/user_copy";
 import { ExecArguments, ExecResult, exec } from "../proc/exec";
 import { exitCurrent, printProcess } from "../proc/exit";
 import { Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
-import { MAX_SIGNAL, SignalAction, defaultAction, sendSignal } from "../proc/signal";
+import { MAX_SIGNAL, SignalAction, defaultAction } from "../proc/signal_action";
 import { fork } from "../proc/fork";
 import { WAIT_BAD_OPTIONS, WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, waitForChild } from "../proc/wait";
-import { makeRunnable, yieldToScheduler } from "../proc/scheduler";
+import { makeRunnable, signalPending, signalProcess, yieldToScheduler } from "../proc/scheduler";
 import { tscAfter } from "../time/clock";
 import { E2BIG, EACCES, ECHILD, EINTR, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH } from "./errno";
 import { AT_FDCWD, lookupAt } from "./paths";
@@ -68,7 +68,7 @@ export function sysKill(process: Process, pid: i64, signal: i64): i64 {
       if (target.state == ProcessState.Dead) continue;
       if (pid == -1 ? target.pid == 1 || target == process : target.pgid != group) continue;
       found = true;
-      if (signal != 0) sendSignal(target, <u32>signal);
+      if (signal != 0) signalProcess(target, <u32>signal, process.pid);
     }
     return found ? 0 : -ESRCH;
   }
@@ -82,7 +82,7 @@ export function sysTkill(process: Process, pid: i64, signal: i64): i64 {
   if (pid <= 0) return -EINVAL;
   const target = pid <= <i64>U32.MAX_VALUE ? findProcess(<u32>pid) : null;
   if (target == null || target.state == ProcessState.Dead) return -ESRCH;
-  if (signal != 0) sendSignal(target, <u32>signal);
+  if (signal != 0) signalProcess(target, <u32>signal, process.pid);
   return 0;
 }
 
@@ -142,7 +142,7 @@ export function sysNanosleep(process: Process, request: u64): i64 {
   process.wakeAt = tscAfter(<u64>seconds * 1000000000 + <u64>nanoseconds);
   process.state = ProcessState.Sleeping;
   yieldToScheduler();
-  return process.pendingSignal != 0 ? -EINTR : 0;
+  return signalPending() ? -EINTR : 0;
 }
 
 const RUSAGE_SELF: i64 = 0;

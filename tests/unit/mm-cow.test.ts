@@ -35,6 +35,8 @@ const enum Fault {
   Continue = 0,
   Kill = 1,
   OutOfMemory = 2,
+  BusError = 3,
+  Forbidden = 4,
 }
 
 /** AddressSpace in address_space.ts: the fields these tests read. */
@@ -179,7 +181,7 @@ function write(m: Machine, space: Space, page: Page, offset: number, value: numb
   const copied = k.cpu.copiedPages.length;
   const result = k.exports.handleUserFault(space.address, va, FAULT_WRITE | FAULT_USER);
   if (!page.writable) {
-    expect(result).toBe(Fault.Kill);
+    expect(result, "a region that forbids the write").toBe(Fault.Forbidden);
     expect(leaf(m, space, page.va)).toBe(before);
     return { fault: "kill" };
   }
