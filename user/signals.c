@@ -212,6 +212,17 @@ static void timers_and_waits(void) {
     waitpid(child, 0, 0);
 }
 
+static void child_exit_signal(void) {
+    install(SIGCHLD, on_signal, 0);
+    caught = 0;
+    pid_t child = fork();
+    if (child == 0) _exit(3);
+    while (caught == 0) pause();
+    check("sigchld-on-child-exit", caught_signal == SIGCHLD && caught_pid == child, caught_pid);
+    waitpid(child, 0, 0);
+    signal(SIGCHLD, SIG_DFL);
+}
+
 static void groups_and_exec(const char *self) {
     pid_t child = fork();
     if (child == 0) {
@@ -253,6 +264,7 @@ int main(int argc, char **argv) {
     basics();
     faults();
     timers_and_waits();
+    child_exit_signal();
     groups_and_exec(argv[0]);
     printf("signals: %d failed\n", failures);
     return failures == 0 ? 0 : 1;

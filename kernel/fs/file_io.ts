@@ -3,10 +3,10 @@
 // a copy-on-write page faults it, and a write is seen at once by every
 // process that maps the file shared). A written page is marked dirty: for
 // tmpfs it is then the only copy of its bytes.
-import { AddressSpace, releaseUserFrame } from "../mm/address_space";
+import { AddressSpace, releaseUserFrame, zeroPage } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
-import { MemoryObject } from "../mm/memory_object";
-import { getCachedPage, markPageDirty } from "../mm/page_cache";
+import { MemoryObject, OBJECT_SPARSE } from "../mm/memory_object";
+import { findCachedPage, firstCachedIndex, getCachedPage, markPageDirty } from "../mm/page_cache";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Inode, fileTimeNow, touchModified } from "./inode";
 
@@ -15,6 +15,37 @@ const ENOMEM: i64 = 12;
 const EFBIG: i64 = 27;
 // Page indices are 32-bit: files stop just short of 16 TiB (Linux's tmpfs limit is larger; nothing here comes near).
 export const MAX_FILE_SIZE: u64 = <u64>U32.MAX_VALUE * PAGE_SIZE;
+
+/** Whether page `index` of a sparse object holds nothing: past its source, and never written (not cached). */
+function isHole(object: MemoryObject, index: u32): bool {
+  return (object.flags & OBJECT_SPARSE) != 0 && <u64>index * PAGE_SIZE >= <u64>object.sourceBytes &&
+    findCachedPage(object, index) == 0;
+}
+
+/** lseek SEEK_DATA: the first offset at or after `offset` in data; -1 if only holes follow (ENXIO). */
+export function nextData(inode: Inode, offset: u64): i64 {
+  const object = changetype<MemoryObject>(inode.object);
+  if (offset >= object.size) return -1;
+  const last = <u32>((object.size - 1) / PAGE_SIZE);
+  const first = <u32>(offset / PAGE_SIZE);
+  const cached = firstCachedIndex(object, first);
+  let index = first;
+  if (isHole(object, index)) {
+    if (cached > last) return -1;
+    index = cached;
+  }
+  return <i64>max(offset, <u64>index * PAGE_SIZE);
+}
+
+/** lseek SEEK_HOLE: the first offset at or after `offset` in a hole (the end of the file counts as one). */
+export function nextHole(inode: Inode, offset: u64): i64 {
+  const object = changetype<MemoryObject>(inode.object);
+  if (offset >= object.size) return -1;
+  const pages = (object.size + PAGE_SIZE - 1) / PAGE_SIZE;
+  let index = offset / PAGE_SIZE;
+  while (index < pages && !isHole(object, <u32>index)) index++;
+  return <i64>min(max(offset, index * PAGE_SIZE), object.size);
+}
 
 /** Reads up to `count` bytes at `offset`; the count read (0 at or past the end), or -errno if nothing was. */
 export function readInode(inode: Inode, space: AddressSpace, to: u64, count: u64, offset: u64): i64 {
@@ -26,10 +57,16 @@ export function readInode(inode: Inode, space: AddressSpace, to: u64, count: u64
     const at = offset + done;
     const inPage = <u32>(at % PAGE_SIZE);
     const chunk = <u32>min(<u64>(PAGE_SIZE - inPage), total - done);
-    const page = getCachedPage(object, <u32>(at / PAGE_SIZE));
-    if (page == 0) return done > 0 ? <i64>done : -ENOMEM;
-    const ok = copyToUser(space, to + done, page + inPage, chunk);
-    releaseUserFrame(page, false);
+    const index = <u32>(at / PAGE_SIZE);
+    let ok: bool;
+    if (isHole(object, index)) {
+      ok = copyToUser(space, to + done, zeroPage(), chunk); // a hole is read without making its page
+    } else {
+      const page = getCachedPage(object, index);
+      if (page == 0) return done > 0 ? <i64>done : -ENOMEM;
+      ok = copyToUser(space, to + done, page + inPage, chunk);
+      releaseUserFrame(page, false);
+    }
     if (!ok) return done > 0 ? <i64>done : -EFAULT;
     done += chunk;
   }

@@ -208,13 +208,18 @@ export function lookupIn(dir: Inode, name: u32, length: u32): i64 {
 const EPERM: i64 = 1;
 const EINVAL: i64 = 22;
 
+/** A directory that has been removed takes no new names (Linux: ENOENT). */
+const ENOENT: i64 = 2;
+
 export function createIn(dir: Inode, name: u32, length: u32, mode: u32, rdev: u32): i64 {
   if (dir.ops.create == 0) return -EPERM;
+  if (dir.nlink == 0) return -ENOENT;
   return changetype<CreateOp>(dir.ops.create)(dir, name, length, mode, rdev);
 }
 
 export function linkIn(dir: Inode, name: u32, length: u32, inode: Inode): i64 {
   if (dir.ops.link == 0) return -EPERM;
+  if (dir.nlink == 0) return -ENOENT;
   return changetype<LinkOp>(dir.ops.link)(dir, name, length, inode);
 }
 
@@ -225,6 +230,7 @@ export function unlinkIn(dir: Inode, name: u32, length: u32): i64 {
 
 export function renameIn(from: Inode, name: u32, length: u32, to: Inode, toName: u32, toLength: u32): i64 {
   if (from.ops.rename == 0) return -EPERM;
+  if (to.nlink == 0) return -ENOENT;
   return changetype<RenameOp>(from.ops.rename)(from, name, length, to, toName, toLength);
 }
 
@@ -239,6 +245,7 @@ export function readlinkOf(inode: Inode, into: u32): i64 {
 
 export function symlinkIn(dir: Inode, name: u32, length: u32, target: u32, targetLength: u32): i64 {
   if (dir.ops.symlink == 0) return -EPERM;
+  if (dir.nlink == 0) return -ENOENT;
   return changetype<SymlinkOp>(dir.ops.symlink)(dir, name, length, target, targetLength);
 }
 

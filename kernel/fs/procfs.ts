@@ -31,6 +31,7 @@ import {
   EmitEntry, INODE_OPS_SIZE, Inode, InodeOps, S_IFDIR, S_IFLNK, S_IFREG, newInode, setInodeName,
 } from "./inode";
 import { mountAt } from "./mount";
+import { tscFrequency } from "../time/tsc";
 import { pathOfInode } from "./names";
 
 const TEXT_CAPACITY: u32 = 2048;
@@ -109,6 +110,16 @@ function processes(into: u32): u32 {
   return n;
 }
 
+/** The Linux version whose system-call interface this kernel follows (uname's release too). */
+export const KERNEL_RELEASE = "6.1.0-tskernel";
+
+/** One processor, as Linux lists it (the fields programs look for). */
+function cpuinfo(into: u32): u32 {
+  return formatInto(into, TEXT_CAPACITY,
+    "processor\t: 0\nvendor_id\t: unknown\nmodel name\t: x86-64 (QEMU or a PC)\ncpu MHz\t\t: %d\ncpu cores\t: 1\nflags\t\t: fpu sse sse2 syscall nx lm\n\n",
+    tscFrequency() / 1000000);
+}
+
 function mounts(into: u32): u32 {
   let n: u32 = 0;
   for (let i: u32 = 0; ; i++) {
@@ -128,13 +139,42 @@ const enum Node {
   Root = 1,
   Self = 2,
   ProcessDirectory = 3,
+  Sys = 4,
+  SysKernel = 5,
   Meminfo = 10,
   Memcheck = 11,
   Processes = 12,
   Mounts = 13,
+  Cpuinfo = 14,
   Stat = 20,
   Faults = 21,
   Maps = 22,
+  PidMax = 30,
+  Tainted = 31,
+  OsType = 32,
+  OsRelease = 33,
+}
+
+// The fixed entries of each directory, in readdir's order (the root's PID directories follow).
+const ROOT_ENTRIES = memory.data<u8>([
+  <u8>Node.Meminfo, <u8>Node.Memcheck, <u8>Node.Processes, <u8>Node.Mounts, <u8>Node.Cpuinfo, <u8>Node.Sys, <u8>Node.Self,
+]);
+const SYS_ENTRIES = memory.data<u8>([<u8>Node.SysKernel]);
+const SYS_KERNEL_ENTRIES = memory.data<u8>([<u8>Node.PidMax, <u8>Node.Tainted, <u8>Node.OsType, <u8>Node.OsRelease]);
+const PROCESS_ENTRIES = memory.data<u8>([<u8>Node.Stat, <u8>Node.Faults, <u8>Node.Maps]);
+
+function entriesOf(dir: u32): u32 {
+  return dir == Node.Root ? <u32>ROOT_ENTRIES : dir == Node.Sys ? <u32>SYS_ENTRIES
+    : dir == Node.SysKernel ? <u32>SYS_KERNEL_ENTRIES : <u32>PROCESS_ENTRIES;
+}
+
+function entryCount(dir: u32): u32 {
+  return dir == Node.Root ? 7 : dir == Node.Sys ? 1 : dir == Node.SysKernel ? 4 : 3;
+}
+
+function typeOf(node: u32): u32 {
+  if (node == Node.Sys || node == Node.SysKernel || node == Node.ProcessDirectory) return S_IFDIR;
+  return node == Node.Self ? S_IFLNK : S_IFREG;
 }
 
 const procOps = changetype<InodeOps>(memory.data(INODE_OPS_SIZE, 4));
@@ -147,6 +187,13 @@ function nodeName(node: Node): string {
     case Node.Memcheck: return "memcheck";
     case Node.Processes: return "processes";
     case Node.Mounts: return "mounts";
+    case Node.Cpuinfo: return "cpuinfo";
+    case Node.Sys: return "sys";
+    case Node.SysKernel: return "kernel";
+    case Node.PidMax: return "pid_max";
+    case Node.Tainted: return "tainted";
+    case Node.OsType: return "ostype";
+    case Node.OsRelease: return "osrelease";
     case Node.Stat: return "stat";
     case Node.Faults: return "faults";
     case Node.Maps: return "maps";
@@ -160,8 +207,9 @@ function nodeIs(name: u32, length: u32, node: Node): bool {
 
 /** An inode for `node` (of process `pid` for the per-process ones), with a reference for the caller. */
 function makeNode(node: Node, pid: u32, parent: Inode): i64 {
-  const directory = node == Node.ProcessDirectory;
-  const mode = directory ? S_IFDIR | 0o555 : node == Node.Self ? S_IFLNK | 0o777 : S_IFREG | 0o444;
+  const type = typeOf(node);
+  const directory = type == S_IFDIR;
+  const mode = directory ? S_IFDIR | 0o555 : type == S_IFLNK ? S_IFLNK | 0o777 : S_IFREG | 0o444;
   const inode = newInode(procOps, mode, procDevice);
   if (inode == null) return -12; // ENOMEM
   inode.kind = node;
@@ -169,10 +217,15 @@ function makeNode(node: Node, pid: u32, parent: Inode): i64 {
   inode.ino = (<u64>pid << 8) | <u64>node;
   inode.nlink = 0;
   inode.parent = parent;
-  if (directory) {
+  if (node == Node.ProcessDirectory) {
     const digits = memory.data(12);
     const length = formatInto(<u32>digits, 12, "%d", pid);
     if (!setInodeName(inode, parent, <u32>digits, length)) return -12;
+  } else if (directory) {
+    const name = nodeName(node);
+    const scratch = memory.data(16);
+    for (let i = 0; i < name.length; i++) store<u8>(scratch + i, <u8>name.charCodeAt(i));
+    if (!setInodeName(inode, parent, <u32>scratch, name.length)) return -12;
   }
   return <i64>changetype<u32>(inode);
 }
@@ -189,15 +242,15 @@ function parsePid(name: u32, length: u32): u32 {
 }
 
 function lookup(dir: Inode, name: u32, length: u32): i64 {
-  if (dir.kind == Node.Root) {
-    for (let node = Node.Meminfo; node <= Node.Mounts; node++) if (nodeIs(name, length, node)) return makeNode(node, 0, dir);
-    if (nodeIs(name, length, Node.Self)) return makeNode(Node.Self, 0, dir);
-    const pid = parsePid(name, length);
-    if (pid == 0 || findProcess(pid) == null) return 0;
-    return makeNode(Node.ProcessDirectory, pid, dir);
+  const entries = entriesOf(dir.kind);
+  for (let i: u32 = 0; i < entryCount(dir.kind); i++) {
+    const node = <u32>load<u8>(entries + i);
+    if (nodeIs(name, length, node)) return makeNode(node, dir.data, dir);
   }
-  for (let node = Node.Stat; node <= Node.Maps; node++) if (nodeIs(name, length, node)) return makeNode(node, dir.data, dir);
-  return 0;
+  if (dir.kind != Node.Root) return 0;
+  const pid = parsePid(name, length);
+  if (pid == 0 || findProcess(pid) == null) return 0;
+  return makeNode(Node.ProcessDirectory, pid, dir);
 }
 
 function emitName(emit: EmitEntry, node: Node, ino: u64, type: u32, next: u64): bool {
@@ -223,20 +276,15 @@ function readdir(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
     if (!emit(parent.ino, S_IFDIR, changetype<u32>(dots), 2, 2)) return <i64>next;
     next = 2;
   }
-  const first: Node = dir.kind == Node.Root ? Node.Meminfo : Node.Stat;
-  const last: Node = dir.kind == Node.Root ? Node.Mounts : Node.Maps;
-  for (let node = first; node <= last; node++) {
-    const position = <u64>(2 + node - first);
+  const entries = entriesOf(dir.kind);
+  for (let i: u32 = 0; i < entryCount(dir.kind); i++) {
+    const position = <u64>(2 + i);
     if (next > position) continue;
-    if (!emitName(emit, node, (<u64>dir.data << 8) | <u64>node, S_IFREG, position + 1)) return <i64>next;
+    const node = <u32>load<u8>(entries + i);
+    if (!emitName(emit, node, (<u64>dir.data << 8) | <u64>node, typeOf(node), position + 1)) return <i64>next;
     next = position + 1;
   }
   if (dir.kind != Node.Root) return <i64>next;
-  const selfPosition = <u64>(3 + last - first);
-  if (next <= selfPosition) {
-    if (!emitName(emit, Node.Self, <u64>Node.Self, S_IFLNK, selfPosition + 1)) return <i64>next;
-    next = selfPosition + 1;
-  }
   if (next < 100) next = 100;
   // Processes in pid order, from the cursor on: the list is newest first, so pick the smallest above each time.
   while (true) {
@@ -288,6 +336,11 @@ export function openProcFile(inode: Inode, flags: u32): File | null {
   else if (node == Node.Memcheck) size = memcheck(text);
   else if (node == Node.Processes) size = processes(text);
   else if (node == Node.Mounts) size = mounts(text);
+  else if (node == Node.Cpuinfo) size = cpuinfo(text);
+  else if (node == Node.PidMax) size = formatInto(text, TEXT_CAPACITY, "4194304\n");
+  else if (node == Node.Tainted) size = formatInto(text, TEXT_CAPACITY, "0\n");
+  else if (node == Node.OsType) size = formatInto(text, TEXT_CAPACITY, "Linux\n");
+  else if (node == Node.OsRelease) size = formatInto(text, TEXT_CAPACITY, "%s\n", str(KERNEL_RELEASE));
   else {
     const process = findProcess(inode.data);
     if (process == null || process.space == 0) {

@@ -6,7 +6,7 @@
 // their number.
 import { unmapObjectFrom } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
-import { MemoryObject, newMemoryObject, readFromSource, readZeroes } from "../mm/memory_object";
+import { MemoryObject, OBJECT_SPARSE, newMemoryObject, readFromSource, readZeroes } from "../mm/memory_object";
 import { dropCachedPages, findCachedPage, markPageDirty } from "../mm/page_cache";
 import { kfree, kmalloc } from "../mm/slab";
 import {
@@ -96,7 +96,7 @@ function makeInode(dir: Inode, mode: u32, rdev: u32, source: u32, sourceBytes: u
   if (inode == null) return null;
   inode.rdev = rdev;
   if ((mode & S_IFMT) == S_IFREG) {
-    const object = newMemoryObject(sourceBytes != 0 ? readFromSource : readZeroes, releaseFileObject, sourceBytes, 0);
+    const object = newMemoryObject(sourceBytes != 0 ? readFromSource : readZeroes, releaseFileObject, sourceBytes, OBJECT_SPARSE);
     if (object == null) {
       kfree(changetype<u32>(inode));
       return null;

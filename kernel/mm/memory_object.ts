@@ -24,6 +24,7 @@ export type ReleaseObject = (object: MemoryObject) => void;
  *  32 owner: the creator's record (a file's inode), for reports such as /proc/PID/maps
  *  36 mappings: the first region mapping the object (a list through Region.nextMapping),
  *     so that truncation finds every page table to unmap from
+ *  40 pages: how many of its pages the page cache holds  44 unused
  */
 @unmanaged export class MemoryObject {
   readPage: u32;
@@ -35,8 +36,10 @@ export type ReleaseObject = (object: MemoryObject) => void;
   sourceBytes: u32;
   owner: u32;
   mappings: u32;
+  pages: u32;
+  unused: u32;
 }
-export const MEMORY_OBJECT_SIZE: u32 = 40;
+export const MEMORY_OBJECT_SIZE: u32 = 48;
 
 /**
  * MemoryObject.flags: the pages cannot be read again once dropped (they
@@ -45,6 +48,12 @@ export const MEMORY_OBJECT_SIZE: u32 = 40;
  * or, for memory with no source at all, created.
  */
 export const OBJECT_NO_SOURCE: u32 = 1;
+/**
+ * The object may have holes: a page past its source that is not in the
+ * cache reads as zeros without being made (a tmpfs file), as Linux's
+ * tmpfs reads a hole.
+ */
+export const OBJECT_SPARSE: u32 = 2;
 
 /** A new object with one holder (the caller); null when out of memory. */
 export function newMemoryObject(readPage: ReadPage, release: ReleaseObject | null, size: u64, flags: u32): MemoryObject | null {

@@ -64,6 +64,7 @@ export function getCachedPage(object: MemoryObject, index: u32): u32 {
     f.data = load<u32>(bucket);
     store<u32>(bucket, pfn);
     cachedPages++;
+    object.pages++;
     if ((object.flags & OBJECT_NO_SOURCE) != 0) markPageDirty(page);
   }
   frame(frameNumber(page)).refCount++;
@@ -88,6 +89,7 @@ export function dirtyPageCount(): u32 {
 }
 
 function unlink(link: u32, f: Frame, pfn: u32): void {
+  changetype<MemoryObject>(f.owner).pages--;
   store<u32>(link, f.data);
   if ((f.flags & FRAME_DIRTY) != 0) dirtyPages--;
   f.flags &= ~FRAME_DIRTY;
@@ -142,6 +144,19 @@ export function dropCachedPages(object: MemoryObject, first: u32): void {
       pfn = next;
     }
   }
+}
+
+/** The lowest index at or above `from` of a cached page of `object`, U32 max if none (lseek SEEK_DATA). */
+export function firstCachedIndex(object: MemoryObject, from: u32): u32 {
+  let best = U32.MAX_VALUE;
+  if (!initialized || object.pages == 0) return best;
+  for (let b: u32 = 0; b < BUCKETS; b++) {
+    for (let pfn = load<u32>(buckets + b * 4); pfn != NO_FRAME; pfn = frame(pfn).data) {
+      const f = frame(pfn);
+      if (f.owner == changetype<u32>(object) && f.pageIndex >= from && f.pageIndex < best) best = f.pageIndex;
+    }
+  }
+  return best;
 }
 
 /** Calls `visit(frame address)` for each cached page, for inspection (the unit tests walk the chains with it). */

@@ -12,7 +12,7 @@ import { printMemoryReport } from "../mm/meminfo";
 import {
   NAME_OFFSET, Process, ProcessState, findProcess, processListHead, processNameLength, releaseAddressSpace, spaceOf,
 } from "./process";
-import { currentProcess, exitToScheduler, wakeUp } from "./scheduler";
+import { currentProcess, exitToScheduler, signalProcess, wakeUp } from "./scheduler";
 
 export const SIGINT: u32 = 2;
 export const SIGILL: u32 = 4;
@@ -21,6 +21,7 @@ export const SIGBUS: u32 = 7;
 export const SIGFPE: u32 = 8;
 export const SIGKILL: u32 = 9;
 export const SIGSEGV: u32 = 11;
+const SIGCHLD: u32 = 17;
 
 export function signalName(signal: u32): string {
   switch (signal) {
@@ -97,6 +98,7 @@ export function exitCurrent(waitStatus: u32): void {
   if (parent != null) {
     process.state = ProcessState.Zombie;
     wakeUp(changetype<u32>(parent));
+    signalProcess(parent, SIGCHLD, process.pid); // ignored unless the parent has a handler
   } else {
     process.state = ProcessState.Dead;
   }

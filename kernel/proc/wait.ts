@@ -20,8 +20,18 @@ export const WAIT_FAULT: i64 = -2; // EFAULT
 export const WAIT_INTERRUPTED: i64 = -3; // EINTR
 export const WAIT_BAD_OPTIONS: i64 = -4; // EINVAL
 
-function matches(child: Process, parent: Process, pid: i64): bool {
-  return child.parentPid == parent.pid && (pid <= 0 || <i64>child.pid == pid);
+/** Which children a wait is for (waitid's idtype). */
+export const enum WaitFor {
+  Any = 0,
+  Pid = 1,
+  Group = 2,
+}
+
+function matches(child: Process, parent: Process, kind: WaitFor, id: u32): bool {
+  if (child.parentPid != parent.pid) return false;
+  if (kind == WaitFor.Pid) return child.pid == id;
+  if (kind == WaitFor.Group) return child.pgid == id;
+  return true;
 }
 
 /** Fills a struct rusage for a reaped child: only the minor faults are counted. */
@@ -40,11 +50,22 @@ function childUsage(parent: Process, child: Process, usage: u64): bool {
  */
 export function waitForChild(parent: Process, pid: i64, status: u64, options: u64, usage: u64): i64 {
   if ((options & ~KNOWN_OPTIONS) != 0) return WAIT_BAD_OPTIONS;
+  // wait4's pid: > 0 that child, -1 any, 0 the caller's process group, < -1 group -pid.
+  const kind = pid > 0 ? WaitFor.Pid : pid == -1 ? WaitFor.Any : WaitFor.Group;
+  const id = pid > 0 ? <u32>pid : pid == 0 ? parent.pgid : <u32>(-pid);
+  return waitFor(parent, kind, id, status, options, usage, false);
+}
+
+/** The exited child waitFor found last (waitid's siginfo wants its status and pid). */
+export let lastWaitStatus: u32 = 0;
+
+/** The wait itself; `keep` (waitid's WNOWAIT) leaves the child to be waited for again. */
+export function waitFor(parent: Process, kind: WaitFor, id: u32, status: u64, options: u64, usage: u64, keep: bool): i64 {
   while (true) {
     let children = false;
     for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
       const child = changetype<Process>(at);
-      if (!matches(child, parent, pid)) continue;
+      if (!matches(child, parent, kind, id)) continue;
       children = true;
       if (child.state != ProcessState.Zombie) continue;
       if (status != 0) {
@@ -53,6 +74,8 @@ export function waitForChild(parent: Process, pid: i64, status: u64, options: u6
         if (!copyToUser(spaceOf(parent), status, <u32>value, 4)) return WAIT_FAULT;
       }
       if (usage != 0 && !childUsage(parent, child, usage)) return WAIT_FAULT;
+      lastWaitStatus = child.waitStatus;
+      if (keep) return child.pid;
       parent.childMinorFaults += child.minorFaults + child.childMinorFaults;
       const childPid = child.pid;
       destroyProcess(child);

@@ -46,10 +46,22 @@ function statOf(file: File | null, inode: Inode | null, into: u32): void {
   store<u32>(into + 32, inode.gid);
   store<u64>(into + 40, inode.rdev);
   store<u64>(into + 48, size);
-  store<u64>(into + 64, isRegularInode(inode) ? (size + 511) / 512 : 0); // st_blocks
+  store<u64>(into + 64, blocksOf(inode)); // st_blocks
   storeTime(into + 72, inode.atime);
   storeTime(into + 88, inode.mtime);
   storeTime(into + 104, inode.ctime);
+}
+
+/**
+ * st_blocks, in 512-byte units: the pages a regular file holds, those in
+ * the page cache or still in the initramfs archive it was unpacked from
+ * (a hole holds none).
+ */
+function blocksOf(inode: Inode): u64 {
+  const object = inode.object;
+  if (object == null || !isRegularInode(inode)) return 0;
+  const archivePages = (<u64>object.sourceBytes + 4095) / 4096;
+  return max(<u64>object.pages, archivePages) * 8;
 }
 
 @inline function storeTime(at: u32, nanoseconds: u64): void {

@@ -26,12 +26,17 @@ let outBuffer: u64 = 0;
 let outCapacity: u64 = 0;
 let outWritten: u64 = 0;
 let outFault = false;
+let outFull = false; // an entry was left because it did not fit
 const record = memory.data(280, 8);
 
 /** Writes one struct linux_dirent64; false when it does not fit (or the buffer is bad), so readdir stops there. */
 function emit(ino: u64, type: u32, name: u32, length: u32, next: u64): bool {
   const size = (19 + length + 1 + 7) & ~7; // d_ino, d_off, d_reclen, d_type, name, NUL; 8-aligned
-  if (outWritten + size > outCapacity || outFault) return false;
+  if (outFault) return false;
+  if (outWritten + size > outCapacity) {
+    outFull = true;
+    return false;
+  }
   memory.fill(record, 0, size);
   store<u64>(record, ino);
   store<u64>(record + 8, next); // d_off: where the next read starts
@@ -51,15 +56,16 @@ export function sysGetdents64(process: Process, fd: i64, buffer: u64, count: u64
   if (file == null || file.kind == FileKind.PathOnly) return -EBADF;
   if (file.kind != FileKind.Directory) return -ENOTDIR;
   const inode = changetype<Inode>(file.inode);
-  if (inode.nlink == 0) return 0; // removed: Linux lists nothing, not even "." and ".."
+  if (inode.nlink == 0) return -ENOENT; // removed, as Linux answers
   outSpace = spaceOf(process);
   outBuffer = buffer;
   outCapacity = count;
   outWritten = 0;
   outFault = false;
+  outFull = false;
   const next = readdirOf(inode, file.offset, emit);
   if (outFault) return -EFAULT;
-  if (outWritten == 0 && next >= 0 && <u64>next != file.offset) return -EINVAL; // the first entry did not fit
+  if (outWritten == 0 && outFull) return -EINVAL; // not even the first entry fits
   if (next >= 0) file.offset = <u64>next;
   return <i64>outWritten;
 }

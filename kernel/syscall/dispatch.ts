@@ -18,13 +18,14 @@ import { sysIoctl } from "./ioctl";
 import { sysLinkat, sysMkdirat, sysMknodat, sysReadlinkat, sysRename, sysRenameat2, sysSymlinkat, sysUnlinkat } from "./names";
 import { sysClose, sysCreat, sysOpen, sysOpenat } from "./open";
 import { sysLseek, sysPread, sysRead, sysTransferVector, sysWrite } from "./read_write";
-import { sysBrk, sysMadvise, sysMmap, sysMprotect, sysMsync, sysMunmap } from "./memory";
+import { sysBrk, sysMadvise, sysMlock, sysMlockall, sysMmap, sysMprotect, sysMsync, sysMunlock, sysMunmap } from "./memory";
 import { sysGetId, sysGetResId, sysGetpgid, sysGetsid, sysSetIds, sysSetpgid, sysSetsid } from "./identity";
+import { sysFutex } from "./futex";
 import { sysPrlimit, sysSchedGetaffinity, sysSchedSetaffinity, sysSysinfo } from "./system";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
 import {
   sysArchPrctl, sysClone, sysExecve, sysExit, sysFork, sysGetrusage, sysKill, sysNanosleep, sysSchedYield, sysTkill,
-  sysReboot, sysSetTidAddress, sysUname, sysWait4,
+  sysReboot, sysSetTidAddress, sysUname, sysWait4, sysWaitid,
 } from "./process";
 import { sysAlarm, sysClockGettime, sysGetitimer, sysGettimeofday, sysSetitimer } from "./time";
 
@@ -158,17 +159,23 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 133: return sysMknodat(process, AT_FDCWD, a, b, c); // mknod
     case 137: return sysStatfs(process, a, b);
     case 138: return sysFstatfs(process, a, b);
+    case 149: return sysMlock(process, a, b, 0);
+    case 150: return sysMunlock(process, a, b);
+    case 151: return sysMlockall(process, a);
+    case 152: return 0; // munlockall: nothing is locked differently from anything else
     case 158: return sysArchPrctl(process, a, b);
     case 162: return 0; // sync: tmpfs has nothing to write back
     case 169: return sysReboot(process, a, c);
     case 186: return process.pid; // gettid: one thread per process
     case 200: return sysTkill(process, a, b);
+    case 202: return sysFutex(process, a, b, c, d, f.r9);
     case 203: return sysSchedSetaffinity(process, a, b, c);
     case 204: return sysSchedGetaffinity(process, a, b, c);
     case 217: return sysGetdents64(process, a, b, c);
     case 218: return sysSetTidAddress(process, a);
     case 228: return sysClockGettime(process, a, b);
     case 231: return sysExit(a); // exit_group
+    case 247: return sysWaitid(process, a, b, c, d, e);
     case 257: return sysOpenat(process, a, b, c, d);
     case 258: return sysMkdirat(process, a, b, c);
     case 259: return sysMknodat(process, a, b, c, d);
@@ -189,6 +196,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 302: return sysPrlimit(process, a, b, c, d);
     case 306: return sysSyncfs(process, a);
     case 316: return sysRenameat2(process, a, b, c, d, e);
+    case 325: return sysMlock(process, a, b, c); // mlock2
     case 332: return sysStatx(process, a, b, c, d, e);
     case 439: return sysFaccessat(process, a, b, c, d); // faccessat2
     case 452: return sysFchmodat(process, a, b, c, d); // fchmodat2

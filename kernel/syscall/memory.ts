@@ -74,7 +74,10 @@ export function sysBrk(process: Process, requested: u64): i64 {
 
 export function sysMmap(process: Process, hint: u64, length: u64, protection: u64, flags: u64, fd: i64, offset: u64): i64 {
   const space = spaceOf(process);
-  if (length == 0 || (offset & (PAGE_SIZE - 1)) != 0) return -EINVAL;
+  // Linux's order: the offset's alignment, then the descriptor, then the length.
+  if ((offset & (PAGE_SIZE - 1)) != 0) return -EINVAL;
+  if ((flags & MAP_ANONYMOUS) == 0 && fileAt(process.files, fd) == null) return -EBADF;
+  if (length == 0) return -EINVAL;
   const size = pageUp(length);
   if (size < length || size > USER_MAP_END) return -ENOMEM;
   let sharing = flags & (MAP_SHARED | MAP_PRIVATE);
@@ -281,12 +284,66 @@ export function sysMsync(process: Process, start: u64, length: u64, flags: u64):
   if ((start & (PAGE_SIZE - 1)) != 0) return -EINVAL;
   const end = pageUp(start + length);
   if (end < start) return -ENOMEM;
-  const set = regionsOf(spaceOf(process));
-  let covered = start;
+  return covered(spaceOf(process), start, end) ? 0 : -ENOMEM;
+}
+
+/** Whether every page of [start, end) belongs to some region. */
+function covered(space: AddressSpace, start: u64, end: u64): bool {
+  const set = regionsOf(space);
+  let at = start;
   for (let i = firstEndingAbove(set, start); i < set.count && regionAt(set, i).start < end; i++) {
     const region = regionAt(set, i);
-    if (region.start > covered) return -ENOMEM;
-    covered = region.end;
+    if (region.start > at) return false;
+    at = region.end;
   }
-  return covered < end ? -ENOMEM : 0;
+  return at >= end;
+}
+
+const MLOCK_ONFAULT: u64 = 1;
+const MCL_CURRENT: u64 = 1;
+const MCL_FUTURE: u64 = 2;
+const MCL_ONFAULT: u64 = 4;
+
+/**
+ * mlock and mlock2: pages never leave RAM here (there is no swap yet), so
+ * locking is faulting the range in now, as Linux does (or not, with
+ * MLOCK_ONFAULT); the range must be mapped (ENOMEM).
+ */
+export function sysMlock(process: Process, start: u64, length: u64, flags: u64): i64 {
+  if ((flags & ~MLOCK_ONFAULT) != 0) return -EINVAL;
+  const first = start & ~(<u64>PAGE_SIZE - 1);
+  const end = pageUp(start + length);
+  if (end < first) return -EINVAL;
+  const space = spaceOf(process);
+  if (!covered(space, first, end)) return -ENOMEM;
+  if ((flags & MLOCK_ONFAULT) != 0) return 0;
+  const set = regionsOf(space);
+  for (let i = firstEndingAbove(set, first); i < set.count && regionAt(set, i).start < end; i++) {
+    const region = regionAt(set, i);
+    const write = (region.protection & PROT_WRITE) != 0;
+    for (let at = max(region.start, first); at < min(region.end, end); at += PAGE_SIZE) {
+      if (handleUserFault(space, at, write ? FAULT_WRITE : 0) != FaultResponse.Continue) return -ENOMEM;
+    }
+  }
+  return 0;
+}
+
+export function sysMunlock(process: Process, start: u64, length: u64): i64 {
+  const first = start & ~(<u64>PAGE_SIZE - 1);
+  const end = pageUp(start + length);
+  if (end < first) return -EINVAL;
+  return covered(spaceOf(process), first, end) ? 0 : -ENOMEM;
+}
+
+/** mlockall: MCL_CURRENT faults everything in; MCL_FUTURE needs nothing more while no page is ever paged out. */
+export function sysMlockall(process: Process, flags: u64): i64 {
+  if (flags == 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) != 0 || flags == MCL_ONFAULT) return -EINVAL;
+  if ((flags & MCL_CURRENT) == 0 || (flags & MCL_ONFAULT) != 0) return 0;
+  const set = regionsOf(spaceOf(process));
+  for (let i: u32 = 0; i < set.count; i++) {
+    const region = regionAt(set, i);
+    if ((region.protection & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0) continue; // Linux skips PROT_NONE too
+    populate(spaceOf(process), region);
+  }
+  return 0;
 }

@@ -49,7 +49,8 @@ function makeNode(process: Process, directory: i64, path: u64, mode: u32, rdev: 
 }
 
 export function sysMkdirat(process: Process, directory: i64, path: u64, mode: u64): i64 {
-  return makeNode(process, directory, path, S_IFDIR | (<u32>mode & 0o7777 & ~process.umask), 0, true);
+  // Linux's mkdir keeps the permission bits and the sticky bit only.
+  return makeNode(process, directory, path, S_IFDIR | (<u32>mode & 0o1777 & ~process.umask), 0, true);
 }
 
 /** mknod: regular files and character devices; FIFOs, sockets and block devices are not supported (EPERM). */

@@ -6,14 +6,14 @@ import {
   FD_CLOEXEC, File, FileKind, O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY, closeDescriptor, installFile, newFile, releaseFile,
 } from "../fs/file";
 import {
-  Inode, S_IFCHR, S_IFREG, createIn, fileType, isDirectoryInode, isRegularInode, isSymlinkInode, lookupIn,
-  releaseInode, truncateInode,
+  Inode, S_IFCHR, S_IFREG, createIn, fileType, inodeSize, isDirectoryInode, isRegularInode, isSymlinkInode, lookupIn,
+  readlinkOf, releaseInode, truncateInode,
 } from "../fs/inode";
-import { isDotOrDotDot, lastName, lastNameLength, trailingSlash } from "../fs/path";
+import { isDotOrDotDot, lastName, lastNameLength, resolveParent, trailingSlash } from "../fs/path";
 import { isProcInode, openProcFile } from "../fs/procfs";
 import { Process } from "../proc/process";
 import { isKnownDevice } from "./devices";
-import { EACCES, EBADF, EEXIST, EISDIR, ELOOP, EMFILE, ENOMEM, ENOTDIR, ENXIO, EROFS } from "./errno";
+import { EACCES, EBADF, EEXIST, EISDIR, ELOOP, EMFILE, ENOENT, ENOMEM, ENOTDIR, ENXIO, EROFS } from "./errno";
 import { AT_FDCWD, copyPath, lookupCopied, parentAt, pathAddress } from "./paths";
 
 const O_CREAT: u64 = 0o100;
@@ -33,37 +33,58 @@ function install(process: Process, file: File, fdFlags: u32): i64 {
   return fd;
 }
 
+const MAX_LINKS: u32 = 40;
+const linkTarget = memory.data(4096);
+
 /** The inode to open: found, or made by O_CREAT; with a reference, or -errno. */
 function openTarget(process: Process, directory: i64, length: u32, flags: u64, mode: u64): i64 {
   const follow = (flags & O_NOFOLLOW) == 0;
   if ((flags & O_CREAT) == 0) return lookupCopied(process, directory, pathAddress(), length, follow, false);
-  const parentResult = parentAt(process, directory, pathAddress(), length);
+  let parentResult = parentAt(process, directory, pathAddress(), length);
   if (parentResult < 0) return parentResult;
-  const parent = changetype<Inode>(<u32>parentResult);
-  if (lastNameLength == 0 || isDotOrDotDot(lastName, lastNameLength)) {
-    releaseInode(parent);
-    return -EISDIR;
-  }
-  const found = lookupIn(parent, lastName, lastNameLength);
-  if (found < 0) {
-    releaseInode(parent);
-    return found;
-  }
-  if (found > 0) {
-    releaseInode(parent);
+  let parent = changetype<Inode>(<u32>parentResult);
+  // A link in the last component leads on to its target, which O_CREAT makes
+  // if it is missing (as Linux does for a dangling link without O_EXCL).
+  for (let links: u32 = 0; ; links++) {
+    if (lastNameLength == 0 || isDotOrDotDot(lastName, lastNameLength)) {
+      releaseInode(parent);
+      return -EISDIR;
+    }
+    const found = lookupIn(parent, lastName, lastNameLength);
+    if (found == 0) break;
+    if (found < 0) {
+      releaseInode(parent);
+      return found;
+    }
     const inode = changetype<Inode>(<u32>found);
     if ((flags & O_EXCL) != 0) {
+      releaseInode(parent);
       releaseInode(inode);
       return -EEXIST;
     }
-    if (!isSymlinkInode(inode)) return found;
-    // An existing link: open what it leads to, as without O_CREAT.
+    if (!isSymlinkInode(inode) || !follow) {
+      releaseInode(parent);
+      return found; // O_NOFOLLOW on a link: the caller refuses it (ELOOP)
+    }
+    if (links == MAX_LINKS) {
+      releaseInode(parent);
+      releaseInode(inode);
+      return -ELOOP;
+    }
+    const targetLength = readlinkOf(inode, <u32>linkTarget);
     releaseInode(inode);
-    return lookupCopied(process, directory, pathAddress(), length, follow, false);
+    const next = targetLength <= 0 ? -ENOENT : resolveParent(parent, <u32>linkTarget, <u32>targetLength);
+    releaseInode(parent);
+    if (next < 0) return next;
+    parent = changetype<Inode>(<u32>next);
   }
   if (trailingSlash) {
     releaseInode(parent);
     return -EISDIR;
+  }
+  if (parent.ops.create == 0) { // procfs: nothing can be made there, and the name is not there
+    releaseInode(parent);
+    return -ENOENT;
   }
   const made = createIn(parent, lastName, lastNameLength, S_IFREG | (<u32>mode & 0o7777 & ~process.umask), 0);
   releaseInode(parent);
@@ -93,7 +114,8 @@ export function sysOpenat(process: Process, directory: i64, path: u64, flags: u6
     releaseInode(inode);
     return error;
   }
-  if (!pathOnly && isRegularInode(inode) && (flags & O_TRUNC) != 0 && writing && inode.object != null) {
+  // As on Linux, O_TRUNC empties a regular file even when it is opened read-only.
+  if (!pathOnly && isRegularInode(inode) && (flags & O_TRUNC) != 0 && inode.object != null && inodeSize(inode) != 0) {
     const truncated = truncateInode(inode, 0);
     if (truncated < 0) {
       releaseInode(inode);

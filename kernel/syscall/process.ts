@@ -13,11 +13,14 @@ import { exitCurrent, printProcess } from "../proc/exit";
 import { Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
 import { MAX_SIGNAL, SignalAction, defaultAction } from "../proc/signal_action";
 import { fork } from "../proc/fork";
-import { WAIT_BAD_OPTIONS, WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, waitForChild } from "../proc/wait";
+import {
+  WAIT_BAD_OPTIONS, WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, WaitFor, lastWaitStatus, waitFor, waitForChild,
+} from "../proc/wait";
 import { makeRunnable, signalPending, signalProcess, yieldToScheduler } from "../proc/scheduler";
 import { tscAfter } from "../time/clock";
 import { E2BIG, EACCES, ECHILD, EINTR, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH } from "./errno";
 import { AT_FDCWD, lookupAt } from "./paths";
+import { KERNEL_RELEASE } from "../fs/procfs";
 
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
@@ -167,7 +170,7 @@ export function sysUname(process: Process, buffer: u64): i64 {
   memory.fill(utsname, 0, 6 * 65);
   putField(utsname, 0, "TSKernel"); // sysname
   putField(utsname, 1, "tskernel"); // nodename
-  putField(utsname, 2, "0.1"); // release
+  putField(utsname, 2, KERNEL_RELEASE); // release: the Linux interface followed
   putField(utsname, 3, "#1"); // version
   putField(utsname, 4, "x86_64"); // machine
   putField(utsname, 5, "(none)"); // domainname
@@ -225,4 +228,56 @@ export function sysExecve(process: Process, path: u64, argv: u64, envp: u64): i6
   freePages(strings);
   releaseInode(inode);
   return result;
+}
+
+const P_ALL: i64 = 0;
+const P_PID: i64 = 1;
+const P_PGID: i64 = 2;
+const WNOHANG: u64 = 1;
+const WEXITED: u64 = 4;
+const WSTOPPED: u64 = 2;
+const WCONTINUED: u64 = 8;
+const WNOWAIT: u64 = 0x01000000;
+const CLD_EXITED: i32 = 1;
+const CLD_KILLED: i32 = 2;
+
+/**
+ * waitid: like wait4, reporting in a siginfo (si_signo SIGCHLD, si_code
+ * CLD_EXITED or CLD_KILLED, si_pid, si_status). Processes never stop
+ * here, so WSTOPPED and WCONTINUED find nothing but are allowed; WEXITED
+ * must be among the options, as on Linux.
+ */
+export function sysWaitid(process: Process, idType: i64, id: i64, info: u64, options: u64, usage: u64): i64 {
+  if ((options & ~(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | 0xe0000000)) != 0) return -EINVAL;
+  if ((options & (WEXITED | WSTOPPED | WCONTINUED)) == 0) return -EINVAL;
+  let kind: WaitFor;
+  let which: u32 = 0;
+  if (idType == P_ALL) kind = WaitFor.Any;
+  else if (idType == P_PID) {
+    if (id <= 0 || id > <i64>U32.MAX_VALUE) return -EINVAL;
+    kind = WaitFor.Pid;
+    which = <u32>id;
+  } else if (idType == P_PGID) {
+    if (id < 0 || id > <i64>U32.MAX_VALUE) return -EINVAL;
+    kind = WaitFor.Group;
+    which = id == 0 ? process.pgid : <u32>id;
+  } else return -EINVAL; // P_PIDFD: no pid descriptors here
+  const found = (options & WEXITED) != 0 ? waitFor(process, kind, which, 0, options & WNOHANG, usage, (options & WNOWAIT) != 0)
+    : WAIT_NO_CHILD;
+  if (found < 0) {
+    return found == WAIT_NO_CHILD ? -ECHILD : found == WAIT_FAULT ? -EFAULT : found == WAIT_INTERRUPTED ? -EINTR : -EINVAL;
+  }
+  if (info != 0) {
+    const siginfo = memory.data(128, 8);
+    memory.fill(siginfo, 0, 128);
+    if (found > 0) {
+      const signal = lastWaitStatus & 0x7f;
+      store<i32>(siginfo, 17); // SIGCHLD
+      store<i32>(siginfo + 8, signal == 0 ? CLD_EXITED : CLD_KILLED);
+      store<i32>(siginfo + 16, <i32>found); // si_pid
+      store<i32>(siginfo + 24, signal == 0 ? <i32>(lastWaitStatus >> 8) : <i32>signal); // si_status
+    }
+    if (!copyToUser(spaceOf(process), info, <u32>siginfo, 128)) return -EFAULT;
+  }
+  return 0;
 }

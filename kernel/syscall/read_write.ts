@@ -3,7 +3,7 @@
 // and other character devices, pipes, directories (EISDIR), and the /proc
 // text made at open.
 import { File, FileKind, O_ACCMODE, O_APPEND, O_RDWR, O_WRONLY, fileAt, isNonBlocking } from "../fs/file";
-import { MAX_FILE_SIZE, readInode, writeInode } from "../fs/file_io";
+import { MAX_FILE_SIZE, nextData, nextHole, readInode, writeInode } from "../fs/file_io";
 import { Inode, inodeSize } from "../fs/inode";
 import {
   PIPE_BROKEN, PIPE_FAULT, PIPE_INTERRUPTED, PIPE_NO_MEMORY, PIPE_WOULD_BLOCK, Pipe, readPipe, writePipe,
@@ -12,12 +12,14 @@ import { USER_MAP_END } from "../mm/address_space";
 import { kfree, kmalloc } from "../mm/slab";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
+import { signalProcess } from "../proc/scheduler";
 import { readDevice, writeConsole, writeDevice } from "./devices";
 import { EAGAIN, EBADF, EFAULT, EINTR, EINVAL, EISDIR, ENOMEM, ENXIO, EPIPE, ESPIPE } from "./errno";
 
 // Linux's MAX_RW_COUNT: one read or write moves at most this much.
 const MAX_RW_COUNT: u64 = 0x7ffff000;
 const IOV_MAX: i64 = 1024;
+const SIGPIPE: u32 = 13;
 const IOVEC_SIZE: u32 = 16;
 /** `offset` argument meaning "at the file's own position" (read, write, readv, writev). */
 const AT_POSITION: i64 = -1;
@@ -77,7 +79,11 @@ function writeTo(process: Process, file: File, buffer: u64, count: u64, offset: 
   const space = spaceOf(process);
   if (file.kind == FileKind.PipeWrite) {
     const result = writePipe(changetype<Pipe>(file.data), space, buffer, count, isNonBlocking(file));
-    return result == PIPE_FAULT ? -EFAULT : result == PIPE_BROKEN ? -EPIPE : result == PIPE_INTERRUPTED ? -EINTR
+    if (result == PIPE_BROKEN) {
+      signalProcess(process, SIGPIPE, 0); // and EPIPE, for a process that ignores or handles it
+      return -EPIPE;
+    }
+    return result == PIPE_FAULT ? -EFAULT : result == PIPE_INTERRUPTED ? -EINTR
       : result == PIPE_WOULD_BLOCK ? -EAGAIN : result == PIPE_NO_MEMORY ? -ENOMEM : result;
   }
   if (file.kind == FileKind.Console) return writeConsole(space, buffer, count);
@@ -201,10 +207,11 @@ export function sysLseek(process: Process, fd: i64, offset: i64, whence: i64): i
   else if (whence == SEEK_CUR) position = <i64>file.offset + offset;
   else if (whence == SEEK_END) position = size + offset;
   else if (whence == SEEK_DATA || whence == SEEK_HOLE) {
-    // tmpfs keeps no record of holes: all of the file is data, its end the one hole.
     if (file.kind != FileKind.Regular) return -EINVAL;
-    if (offset < 0 || offset >= size) return -ENXIO;
-    position = whence == SEEK_DATA ? offset : size;
+    if (offset < 0) return -ENXIO;
+    const inode = changetype<Inode>(file.inode);
+    position = whence == SEEK_DATA ? nextData(inode, <u64>offset) : nextHole(inode, <u64>offset);
+    if (position < 0) return -ENXIO;
   } else {
     return -EINVAL;
   }
