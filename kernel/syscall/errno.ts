@@ -30,7 +30,6 @@ export const ENXIO: i64 = 6;
 export const EXDEV: i64 = 18;
 export const EFBIG: i64 = 27;
 export const ENOSPC: i64 = 28;
-export const EMLINK: i64 = 31;
 export const ENOTEMPTY: i64 = 39;
 export const ELOOP: i64 = 40;
 export const EBUSY: i64 = 16;

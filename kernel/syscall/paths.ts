@@ -1,8 +1,8 @@
 // Paths from system calls: copied in once (PATH_MAX at most, else
 // ENAMETOOLONG), then walked from the working directory, a directory
 // descriptor (the *at calls), or the root for an absolute path.
-import { FileKind, fileAt } from "../fs/file";
-import { Inode, isDirectoryInode, releaseInode } from "../fs/inode";
+import { fileAt } from "../fs/file";
+import { Inode, isDirectoryInode } from "../fs/inode";
 import { PATH_MAX, resolveParent, resolvePath } from "../fs/path";
 import { copyStringFromUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
@@ -100,14 +100,4 @@ export function parentAt(process: Process, directory: i64, path: u32, length: u3
   const start = load<u8>(path) == 0x2f ? <i64>changetype<u32>(workingDirectory(process)) : startOf(process, directory);
   if (start < 0) return start;
   return resolveParent(changetype<Inode>(<u32>start), path, length);
-}
-
-/** Lets go of an inode a lookup returned. */
-export function done(inode: Inode): void {
-  releaseInode(inode);
-}
-
-/** The File kind for an open inode of `mode` (O_PATH aside). */
-export function kindFor(isDirectory: bool, isRegular: bool): FileKind {
-  return isDirectory ? FileKind.Directory : isRegular ? FileKind.Regular : FileKind.Device;
 }

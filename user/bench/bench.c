@@ -7,6 +7,7 @@
  * then ends QEMU itself). Built by `make bench`, not by the test build. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,6 +241,47 @@ static struct span pipe_round_trip(void) {
     return s;
 }
 
+/* A signal to oneself, its handler, and the return through rt_sigreturn. */
+static volatile int handled;
+static void on_usr1(int signal) {
+    (void)signal;
+    handled++;
+}
+
+static struct span signal_round_trip(void) {
+    struct sigaction action = {0};
+    action.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &action, 0);
+    pid_t self = getpid();
+    struct span s = begin();
+    for (int i = 0; i < 1000; i++) kill(self, SIGUSR1);
+    s = end(s);
+    signal(SIGUSR1, SIG_DFL);
+    return s;
+}
+
+/* 4 KiB writes into a new file (the page cache makes its pages), then reads of them back. */
+static const char *scratch_file = "/bench-file"; /* the root is writable on both kernels */
+static struct span file_write(void) {
+    static char block[PAGE];
+    int fd = open(scratch_file, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    struct span s = begin();
+    for (int i = 0; i < 1024; i++) write(fd, block, sizeof block);
+    s = end(s);
+    close(fd);
+    return s;
+}
+
+static struct span file_read(void) {
+    static char block[PAGE];
+    int fd = open(scratch_file, O_RDONLY);
+    struct span s = begin();
+    for (int i = 0; i < 1024; i++) read(fd, block, sizeof block);
+    s = end(s);
+    close(fd);
+    return s;
+}
+
 static struct span syscall_floor(void) {
     struct span s = begin();
     for (int i = 0; i < 10000; i++) syscall(SYS_getppid);
@@ -288,6 +330,10 @@ int main(void) {
     exec_path = "/bin/bench-big";
     MEASURE("exec-32M", "exec", 1, fork_exec_wait());
     MEASURE("pipe-4k-write-read", "4KiB", 1000, pipe_round_trip());
+    MEASURE("signal-handler-round-trip", "signal", 1000, signal_round_trip());
+    MEASURE("file-write-4k", "4KiB", 1024, file_write());
+    MEASURE("file-read-4k", "4KiB", 1024, file_read());
+    unlink(scratch_file);
     MEASURE("syscall-getppid", "call", 10000, syscall_floor());
     MEASURE("clock-gettime", "call", 10000, clock_floor());
     MEASURE("rdtsc", "call", 10000, rdtsc_floor());
