@@ -7,7 +7,7 @@ import { rdtsc } from "../arch/x86_64/cpu";
 import { deviceNumber } from "../fs/cpio";
 import { AddressSpace } from "../mm/address_space";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
-import { EAGAIN, EFAULT, EINTR, ENOSPC, ENXIO } from "./errno";
+import { EAGAIN, EFAULT, EINTR, EINVAL, ENOSPC, ENXIO } from "./errno";
 
 export const DEV_NULL: u32 = deviceNumber(1, 3);
 export const DEV_ZERO: u32 = deviceNumber(1, 5);
@@ -50,6 +50,22 @@ function fillUser(space: AddressSpace, to: u64, count: u64, random: bool): i64 {
     done += n;
   }
   return <i64>done;
+}
+
+const GRND_NONBLOCK: u64 = 1;
+const GRND_RANDOM: u64 = 2;
+const GRND_INSECURE: u64 = 4;
+
+/**
+ * getrandom: bytes from the same generator as /dev/urandom (seeded from
+ * the TSC: fine for tests and hash seeds, not for keys); it never blocks,
+ * so GRND_NONBLOCK changes nothing. GRND_RANDOM with GRND_INSECURE is
+ * EINVAL, as on Linux.
+ */
+export function getRandom(space: AddressSpace, to: u64, count: u64, flags: u64): i64 {
+  if ((flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) != 0) return -EINVAL;
+  if ((flags & (GRND_RANDOM | GRND_INSECURE)) == (GRND_RANDOM | GRND_INSECURE)) return -EINVAL;
+  return fillUser(space, to, min(count, <u64>0x1ffffff), true);
 }
 
 export function readDevice(rdev: u32, space: AddressSpace, to: u64, count: u64, nonblocking: bool): i64 {

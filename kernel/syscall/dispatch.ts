@@ -3,7 +3,7 @@
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { print, printf } from "../console/console";
 import { printProcess } from "../proc/exit";
-import { Process } from "../proc/process";
+import { Process, spaceOf } from "../proc/process";
 import { currentProcess } from "../proc/scheduler";
 import { EINTR, ENOSYS } from "./errno";
 import { handlerAboutToRun } from "../proc/signal";
@@ -21,6 +21,7 @@ import { sysLseek, sysPread, sysRead, sysTransferVector, sysWrite } from "./read
 import { sysBrk, sysMadvise, sysMlock, sysMlockall, sysMmap, sysMprotect, sysMsync, sysMunlock, sysMunmap } from "./memory";
 import { sysGetId, sysGetResId, sysGetpgid, sysGetsid, sysSetIds, sysSetpgid, sysSetsid } from "./identity";
 import { sysFutex } from "./futex";
+import { getRandom } from "./devices";
 import { sysPrlimit, sysSchedGetaffinity, sysSchedSetaffinity, sysSysinfo } from "./system";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
 import {
@@ -196,6 +197,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 302: return sysPrlimit(process, a, b, c, d);
     case 306: return sysSyncfs(process, a);
     case 316: return sysRenameat2(process, a, b, c, d, e);
+    case 318: return getRandom(spaceOf(process), a, b, c);
     case 325: return sysMlock(process, a, b, c); // mlock2
     case 332: return sysStatx(process, a, b, c, d, e);
     case 439: return sysFaccessat(process, a, b, c, d); // faccessat2

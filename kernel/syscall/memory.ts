@@ -157,6 +157,10 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
  */
 function populate(space: AddressSpace, region: Region): void {
   const write = (region.protection & PROT_WRITE) != 0;
+  // Read-only anonymous memory would only map the zero page, which no
+  // count sees; skipping it keeps a huge such mapping from stalling the
+  // (non-preemptible) kernel for seconds.
+  if (!write && region.object == null) return;
   for (let at = region.start; at < region.end; at += PAGE_SIZE) {
     if (handleUserFault(space, at, write ? FAULT_WRITE : 0) != FaultResponse.Continue) return;
   }
