@@ -161,7 +161,7 @@ const ROOT_ENTRIES = memory.data<u8>([
 ]);
 const SYS_ENTRIES = memory.data<u8>([<u8>Node.SysKernel]);
 const SYS_KERNEL_ENTRIES = memory.data<u8>([<u8>Node.PidMax, <u8>Node.Tainted, <u8>Node.OsType, <u8>Node.OsRelease]);
-const PROCESS_ENTRIES = memory.data<u8>([<u8>Node.Stat, <u8>Node.Faults, <u8>Node.Maps]);
+const PROCESS_ENTRIES = memory.data<u8>([<u8>Node.Stat, <u8>Node.Faults, <u8>Node.Maps, <u8>Node.Mounts]);
 
 function entriesOf(dir: u32): u32 {
   return dir == Node.Root ? <u32>ROOT_ENTRIES : dir == Node.Sys ? <u32>SYS_ENTRIES
@@ -169,7 +169,7 @@ function entriesOf(dir: u32): u32 {
 }
 
 function entryCount(dir: u32): u32 {
-  return dir == Node.Root ? 7 : dir == Node.Sys ? 1 : dir == Node.SysKernel ? 4 : 3;
+  return dir == Node.Root ? 7 : dir == Node.Sys ? 1 : dir == Node.SysKernel ? 4 : 4;
 }
 
 function typeOf(node: u32): u32 {

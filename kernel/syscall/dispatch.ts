@@ -19,10 +19,15 @@ import { sysLinkat, sysMkdirat, sysMknodat, sysReadlinkat, sysRename, sysRenamea
 import { sysClose, sysCreat, sysOpen, sysOpenat } from "./open";
 import { sysLseek, sysPread, sysRead, sysTransferVector, sysWrite } from "./read_write";
 import { sysBrk, sysMadvise, sysMlock, sysMlockall, sysMmap, sysMprotect, sysMsync, sysMunlock, sysMunmap } from "./memory";
-import { sysGetId, sysGetResId, sysGetpgid, sysGetsid, sysSetIds, sysSetpgid, sysSetsid } from "./identity";
+import {
+  sysCapget, sysCapset, sysGetId, sysGetResId, sysGetpgid, sysGetsid, sysSetIds, sysSetpgid, sysSetsid,
+} from "./identity";
 import { sysFutex } from "./futex";
 import { getRandom } from "./devices";
-import { sysPrlimit, sysSchedGetaffinity, sysSchedSetaffinity, sysSysinfo } from "./system";
+import {
+  sysPrctl, sysPrlimit, sysSchedGetaffinity, sysSchedGetparam, sysSchedGetscheduler, sysSchedPriorityLimit,
+  sysSchedSetaffinity, sysSysinfo,
+} from "./system";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
 import {
   sysArchPrctl, sysClone, sysExecve, sysExit, sysFork, sysGetrusage, sysKill, sysNanosleep, sysSchedYield, sysTkill,
@@ -155,15 +160,22 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 120: return sysGetResId(process, a, b, c); // getresgid
     case 121: return sysGetpgid(process, a);
     case 124: return sysGetsid(process, a);
+    case 125: return sysCapget(process, a, b);
+    case 126: return sysCapset(process, a, b);
     case 127: return sysRtSigpending(process, a, b);
     case 130: return sysRtSigsuspend(process, a, b);
     case 133: return sysMknodat(process, AT_FDCWD, a, b, c); // mknod
     case 137: return sysStatfs(process, a, b);
     case 138: return sysFstatfs(process, a, b);
+    case 143: return sysSchedGetparam(process, a, b);
+    case 145: return sysSchedGetscheduler(process, a);
+    case 146: return sysSchedPriorityLimit(a, true);
+    case 147: return sysSchedPriorityLimit(a, false);
     case 149: return sysMlock(process, a, b, 0);
     case 150: return sysMunlock(process, a, b);
     case 151: return sysMlockall(process, a);
     case 152: return 0; // munlockall: nothing is locked differently from anything else
+    case 157: return sysPrctl(process, a, b);
     case 158: return sysArchPrctl(process, a, b);
     case 162: return 0; // sync: tmpfs has nothing to write back
     case 169: return sysReboot(process, a, c);

@@ -1,7 +1,7 @@
 // Who a process is: user and group ids (there is one user, root, so every
 // id is 0 and only 0 may be set), process groups and sessions.
 import { Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
-import { copyToUser } from "../mm/user_copy";
+import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { EFAULT, EINVAL, EPERM, ESRCH } from "./errno";
 
 /** getuid, geteuid, getgid, getegid. */
@@ -76,4 +76,55 @@ export function sysSetsid(process: Process): i64 {
   process.sid = process.pid;
   process.pgid = process.pid;
   return process.pid;
+}
+
+const CAPABILITY_VERSION_1: u32 = 0x19980330;
+const CAPABILITY_VERSION_2: u32 = 0x20071026;
+const CAPABILITY_VERSION_3: u32 = 0x20080522;
+// CAP_LAST_CAP is 40 in Linux 6.1: root holds capabilities 0..40.
+const ALL_CAPABILITIES_LOW: u32 = 0xffffffff;
+const ALL_CAPABILITIES_HIGH: u32 = 0x1ff;
+
+/** Checks a capability header; the number of data words (1 or 2), or a negative errno (with the version Linux wants written back). */
+function capabilityWords(process: Process, header: u64): i64 {
+  const head = memory.data(8, 4);
+  if (!copyFromUser(spaceOf(process), <u32>head, header, 8)) return -EFAULT;
+  const version = load<u32>(head);
+  const pid = load<i32>(head + 4);
+  if (version != CAPABILITY_VERSION_1 && version != CAPABILITY_VERSION_2 && version != CAPABILITY_VERSION_3) {
+    store<u32>(head, CAPABILITY_VERSION_3);
+    return copyToUser(spaceOf(process), header, <u32>head, 4) ? -EINVAL : -EFAULT;
+  }
+  if (pid < 0) return -EINVAL;
+  if (pid != 0 && <u32>pid != process.pid && findProcess(<u32>pid) == null) return -ESRCH;
+  return version == CAPABILITY_VERSION_1 ? 1 : 2;
+}
+
+/** capget: every process runs as root here and holds every capability (effective, permitted; none inheritable). */
+export function sysCapget(process: Process, header: u64, data: u64): i64 {
+  const words = capabilityWords(process, header);
+  if (words < 0 || data == 0) return words < 0 ? words : 0;
+  const out = memory.data(24, 4);
+  memory.fill(out, 0, 24);
+  store<u32>(out, ALL_CAPABILITIES_LOW); // effective
+  store<u32>(out + 4, ALL_CAPABILITIES_LOW); // permitted
+  if (words == 2) {
+    store<u32>(out + 12, ALL_CAPABILITIES_HIGH);
+    store<u32>(out + 16, ALL_CAPABILITIES_HIGH);
+  }
+  return copyToUser(spaceOf(process), data, <u32>out, <u32>words * 12) ? 0 : -EFAULT;
+}
+
+/** capset: keeping every capability is allowed; dropping any is not supported yet (EPERM), never pretended. */
+export function sysCapset(process: Process, header: u64, data: u64): i64 {
+  const words = capabilityWords(process, header);
+  if (words < 0) return words;
+  const given = memory.data(24, 4);
+  if (!copyFromUser(spaceOf(process), <u32>given, data, <u64>words * 12)) return -EFAULT;
+  for (let i: u32 = 0; i < <u32>words; i++) {
+    const all = i == 0 ? ALL_CAPABILITIES_LOW : ALL_CAPABILITIES_HIGH;
+    const at = <u32>given + i * 12;
+    if (load<u32>(at) != all || load<u32>(at + 4) != all || load<u32>(at + 8) != 0) return -EPERM;
+  }
+  return 0;
 }

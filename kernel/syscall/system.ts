@@ -3,9 +3,11 @@
 import { FILE_TABLE_SIZE } from "../fs/file";
 import { freeFrameCount } from "../mm/buddy";
 import { managedFrames } from "../mm/frame_database";
-import { copyFromUser, copyToUser } from "../mm/user_copy";
+import { copyFromUser, copyStringFromUser, copyToUser } from "../mm/user_copy";
 import { STACK_SIZE } from "../proc/exec";
-import { Process, processListHead, spaceOf } from "../proc/process";
+import {
+  NAME_OFFSET, Process, findProcess, processListHead, processNameLength, setProcessName, spaceOf,
+} from "../proc/process";
 import { monotonicNanoseconds } from "../time/clock";
 import { EFAULT, EINVAL, EPERM, ESRCH } from "./errno";
 
@@ -64,4 +66,61 @@ export function sysPrlimit(process: Process, pid: i64, resource: u64, newLimit: 
   store<u64>(pair, limitOf(<u32>resource));
   store<u64>(pair + 8, limitOf(<u32>resource));
   return copyToUser(spaceOf(process), oldLimit, <u32>pair, 16) ? 0 : -EFAULT;
+}
+
+const SCHED_OTHER: i64 = 0;
+const SCHED_FIFO: i64 = 1;
+const SCHED_RR: i64 = 2;
+const SCHED_BATCH: i64 = 3;
+const SCHED_IDLE: i64 = 5;
+const SCHED_DEADLINE: i64 = 6;
+
+@inline function knownPolicy(policy: i64): bool {
+  return policy == SCHED_OTHER || policy == SCHED_FIFO || policy == SCHED_RR || policy == SCHED_BATCH ||
+    policy == SCHED_IDLE || policy == SCHED_DEADLINE;
+}
+
+/** sched_get_priority_max and _min: Linux's ranges (1..99 for the real-time policies, 0 for the others). */
+export function sysSchedPriorityLimit(policy: i64, maximum: bool): i64 {
+  if (!knownPolicy(policy)) return -EINVAL;
+  if (policy == SCHED_FIFO || policy == SCHED_RR) return maximum ? 99 : 1;
+  return 0;
+}
+
+/** sched_getscheduler: every process is SCHED_OTHER (round robin, one queue). */
+export function sysSchedGetscheduler(process: Process, pid: i64): i64 {
+  if (pid < 0) return -EINVAL;
+  if (pid != 0 && pid != <i64>process.pid && (pid > <i64>U32.MAX_VALUE || findProcess(<u32>pid) == null)) return -ESRCH;
+  return SCHED_OTHER;
+}
+
+/** sched_getparam: priority 0, as SCHED_OTHER has. */
+export function sysSchedGetparam(process: Process, pid: i64, param: u64): i64 {
+  if (param == 0 || pid < 0) return -EINVAL;
+  const policy = sysSchedGetscheduler(process, pid);
+  if (policy < 0) return policy;
+  const zero = memory.data(4, 4);
+  store<u32>(zero, 0);
+  return copyToUser(spaceOf(process), param, <u32>zero, 4) ? 0 : -EFAULT;
+}
+
+const PR_SET_NAME: i64 = 15;
+const PR_GET_NAME: i64 = 16;
+
+/** prctl: the process name (PR_SET_NAME, PR_GET_NAME: 16 bytes, as comm); other options are not supported (EINVAL). */
+export function sysPrctl(process: Process, option: i64, argument: u64): i64 {
+  const name = memory.data(16, 4);
+  if (option == PR_SET_NAME) {
+    memory.fill(name, 0, 16);
+    const length = copyStringFromUser(spaceOf(process), <u32>name, argument, 16);
+    if (length == -1) return -EFAULT;
+    setProcessName(process, <u32>name, length == -2 ? 15 : <u32>length);
+    return 0;
+  }
+  if (option == PR_GET_NAME) {
+    memory.fill(name, 0, 16);
+    memory.copy(<u32>name, changetype<u32>(process) + NAME_OFFSET, processNameLength(process));
+    return copyToUser(spaceOf(process), argument, <u32>name, 16) ? 0 : -EFAULT;
+  }
+  return -EINVAL;
 }
