@@ -76,6 +76,11 @@ export function ttyInput(byte: u32): void {
   }
 }
 
+/** Whether a read would not wait: a finished line, or the end of input (poll). */
+export function ttyHasInput(): bool {
+  return readyCount > 0 || endOfFile;
+}
+
 /** read() on the console: at most one line; 0 at end of input. Waits for a line unless `nonblocking`. */
 export function ttyRead(space: AddressSpace, to: u64, count: u64, nonblocking: bool): i64 {
   if (count == 0) return 0;

@@ -72,6 +72,17 @@ export function closePipeEnd(pipe: Pipe, writer: bool): void {
   }
 }
 
+export const POLLIN: u32 = 0x1;
+export const POLLOUT: u32 = 0x4;
+export const POLLERR: u32 = 0x8;
+export const POLLHUP: u32 = 0x10;
+
+/** What poll sees on one end of the pipe: data or end of file to read, room to write, no reader left. */
+export function pipePollEvents(pipe: Pipe, writer: bool): u32 {
+  if (writer) return pipe.readers == 0 ? POLLOUT | POLLERR : pipe.count < PIPE_CAPACITY ? POLLOUT : 0;
+  return (pipe.count > 0 ? POLLIN : 0) | (pipe.writers == 0 ? POLLHUP : 0);
+}
+
 /** Reads what the pipe holds, up to `count` bytes, sleeping (unless `nonblocking`) while it is empty. */
 export function readPipe(pipe: Pipe, space: AddressSpace, to: u64, count: u64, nonblocking: bool): i64 {
   if (count == 0) return 0;

@@ -23,6 +23,7 @@ import {
   sysCapget, sysCapset, sysGetId, sysGetResId, sysGetpgid, sysGetsid, sysSetIds, sysSetpgid, sysSetsid,
 } from "./identity";
 import { sysFutex } from "./futex";
+import { sysPoll, sysPpoll, sysPselect6, sysSelect } from "./poll";
 import { getRandom } from "./devices";
 import {
   sysPrctl, sysPrlimit, sysSchedGetaffinity, sysSchedGetparam, sysSchedGetscheduler, sysSchedPriorityLimit,
@@ -82,6 +83,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 4: return sysStat(process, a, b, true);
     case 5: return sysFstat(process, a, b);
     case 6: return sysStat(process, a, b, false); // lstat
+    case 7: return sysPoll(process, a, b, c);
     case 8: return sysLseek(process, a, b, c);
     case 9: return sysMmap(process, a, b, c, d, f.r8, f.r9);
     case 10: return sysMprotect(process, a, b, c);
@@ -97,6 +99,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 20: return sysTransferVector(process, a, b, c, -1, false); // writev
     case 21: return sysFaccessat(process, AT_FDCWD, a, b, 0); // access
     case 22: return sysPipe2(process, a, 0);
+    case 23: return sysSelect(process, a, b, c, d, e);
     case 24: return sysSchedYield(process);
     case 26: return sysMsync(process, a, b, c);
     case 28: return sysMadvise(process, a, b, c);
@@ -200,6 +203,8 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 266: return sysSymlinkat(process, a, b, c);
     case 267: return sysReadlinkat(process, a, b, c, d);
     case 268: return sysFchmodat(process, a, b, c, 0); // fchmodat: no flags argument
+    case 270: return sysPselect6(process, a, b, c, d, e, f.r9);
+    case 271: return sysPpoll(process, a, b, c, d, e);
     case 269: return sysFaccessat(process, a, b, c, 0); // faccessat: no flags argument
     case 280: return sysUtimensat(process, a, b, c, d);
     case 292: return sysDup3(process, a, b, c, false);
