@@ -145,6 +145,24 @@ bench: deps
 	@$(MAKE) --no-print-directory iso
 	@node scripts/bench.mjs
 
+# The fuzzers (README, "Fuzzing"): `make fuzz SEED=1 CALLS=100000 MEMORY=512M`
+# boots once with user/fuzz.c as init (SQUEEZE=1 fills memory first,
+# ELF=N also runs N ELF mutants, FUZZ_ARGS adds fuzzer words); `make
+# fuzz-ci` is the bounded pass .ci/run makes. Both fail on a panic, a hang,
+# a memcheck problem or a lost frame.
+SEED      ?= 1
+CALLS     ?= 100000
+MEMORY    ?= 512M
+SQUEEZE   ?= 0
+ELF       ?= 0
+FUZZ_ARGS ?=
+.PHONY: fuzz fuzz-ci
+fuzz: deps
+	@node scripts/fuzz.mjs --seed $(SEED) --calls $(CALLS) --memory $(MEMORY) --squeeze $(SQUEEZE) --elf $(ELF) -- $(FUZZ_ARGS)
+
+fuzz-ci: deps
+	@node scripts/fuzz.mjs --ci
+
 # The Linux Test Project's system-call tests (README, "The Linux Test
 # Project"): LTP_SRC is an LTP source tree; LTP_TESTS=all runs every test;
 # LTP_CHECK names the tests that must pass (the ratchet .ci/run enforces).

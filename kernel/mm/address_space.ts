@@ -6,7 +6,7 @@ import { kernelPageTableRoot } from "./kernel_map";
 import { HUGE_PAGE_SIZE, PTE_ADDRESS, allocTable, nextPossiblyMapped, unmapChunk } from "./page_table";
 import { readCr3, writeCr3 } from "../arch/x86_64/cpu";
 import { Region, RegionSet, clearRegions, removeRange, splitAt } from "./region";
-import { MemoryObject } from "./memory_object";
+import { MemoryObject, releaseObject, retainObject } from "./memory_object";
 import { kfree, kmalloc } from "./slab";
 
 export const USER_END: u64 = 0x0000800000000000; // the end of the canonical user half
@@ -22,7 +22,8 @@ export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null po
  *   0 root  4 residentPages  8 regions (RegionSet, 12 bytes)
  *  20 zeroPageMaps  24 demandZeroFaults  28 fileFaults  32 cowCopies
  *  36 cowReuses (write faults that found the frame theirs alone: no copy)
- *  40 brkStart(u64)  48 brkEnd(u64)  56 sharedAtFork (pages shared with the parent)  60 unused
+ *  40 brkStart(u64)  48 brkEnd(u64)  56 sharedAtFork (pages shared with the parent)
+ *  60 program (the MemoryObject of the file it runs, counted in its executors; 0 before exec)
  */
 @unmanaged export class AddressSpace {
   root: u32;
@@ -38,7 +39,7 @@ export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null po
   brkStart: u64;
   brkEnd: u64;
   sharedAtFork: u32;
-  unused: u32;
+  program: MemoryObject | null;
 }
 const ADDRESS_SPACE_SIZE: u32 = 64;
 
@@ -170,8 +171,23 @@ export function unmapRegions(space: AddressSpace, start: u64, end: u64): bool {
   return removeRange(regions, start, end);
 }
 
+/** Records the file the space runs (exec, fork), holding it and moving the executor counts. */
+export function setProgram(space: AddressSpace, program: MemoryObject | null): void {
+  const old = space.program;
+  if (program != null) {
+    retainObject(program);
+    program.executors++;
+  }
+  space.program = program;
+  if (old != null) {
+    old.executors--;
+    releaseObject(old);
+  }
+}
+
 /** Frees everything the address space holds, then the record itself. */
 export function destroyAddressSpace(space: AddressSpace): void {
+  setProgram(space, null);
   unmapUserRange(space, USER_START, USER_END);
   clearRegions(regionsOf(space));
   freePages(space.root);

@@ -3,7 +3,7 @@
 // read-only in both when it is private and writable, with its frame's
 // reference and map counts raised. The first write on either side then
 // takes the copy-on-write path (fault.ts).
-import { AddressSpace, regionsOf } from "./address_space";
+import { AddressSpace, regionsOf, setProgram } from "./address_space";
 import { FrameState, frame, frameNumber } from "./frame";
 import { readCr3, writeCr3 } from "../arch/x86_64/cpu";
 import { HUGE_PAGE_SIZE, PTE_ADDRESS, PTE_WRITABLE, nextPossiblyMapped, shareChunk } from "./page_table";
@@ -56,6 +56,7 @@ function sharePages(parent: AddressSpace, child: AddressSpace, region: Region): 
 /** Makes `child` (new and empty) a copy-on-write copy of `parent`. False when out of memory. */
 export function copyAddressSpace(parent: AddressSpace, child: AddressSpace): bool {
   child.brkStart = parent.brkStart;
+  setProgram(child, parent.program);
   child.brkEnd = parent.brkEnd;
   const regions = regionsOf(parent);
   let ok = true;

@@ -24,7 +24,8 @@ export type ReleaseObject = (object: MemoryObject) => void;
  *  32 owner: the creator's record (a file's inode), for reports such as /proc/PID/maps
  *  36 mappings: the first region mapping the object (a list through Region.nextMapping),
  *     so that truncation finds every page table to unmap from
- *  40 pages: how many of its pages the page cache holds  44 unused
+ *  40 pages: how many of its pages the page cache holds
+ *  44 executors: address spaces running it as their program (writing it is then ETXTBSY)
  */
 @unmanaged export class MemoryObject {
   readPage: u32;
@@ -37,7 +38,7 @@ export type ReleaseObject = (object: MemoryObject) => void;
   owner: u32;
   mappings: u32;
   pages: u32;
-  unused: u32;
+  executors: u32;
 }
 export const MEMORY_OBJECT_SIZE: u32 = 48;
 

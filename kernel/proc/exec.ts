@@ -8,7 +8,7 @@ import { USER_CODE, USER_DATA } from "../arch/x86_64/gdt";
 import { rdtsc, writeCr3 } from "../arch/x86_64/cpu";
 import { readInodeToKernel } from "../fs/file_io";
 import { Inode, inodeSize, isRegularInode } from "../fs/inode";
-import { AddressSpace, createAddressSpace, destroyAddressSpace, regionsOf } from "../mm/address_space";
+import { AddressSpace, createAddressSpace, destroyAddressSpace, regionsOf, setProgram } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject } from "../mm/memory_object";
 import {
@@ -181,7 +181,9 @@ export function exec(process: Process, inode: Inode, args: ExecArguments): ExecR
   if (lastElfCheck != ElfCheck.Ok) return ExecResult.NotExecutable;
   const space = createAddressSpace();
   if (space == null) return ExecResult.NoMemory;
-  const vdso = mapSegments(space, changetype<MemoryObject>(inode.object)) ? mapVdso(space, MMAP_TOP) : 0;
+  const program = changetype<MemoryObject>(inode.object);
+  setProgram(space, program);
+  const vdso = mapSegments(space, program) ? mapVdso(space, MMAP_TOP) : 0;
   if (vdso == 0) {
     destroyAddressSpace(space);
     return ExecResult.NoMemory;

@@ -8,7 +8,7 @@ import { FaultResponse, handleUserFault } from "../mm/fault";
 import { deliverFault } from "./signal";
 import { BUS_ADRERR, FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL } from "./signal_action";
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP, exitCurrent, printProcess, printProcessName } from "./exit";
-import { spaceOf } from "./process";
+import { Process, spaceOf } from "./process";
 import { currentProcess } from "./scheduler";
 import { str } from "../lib/format";
 
@@ -30,6 +30,19 @@ function reportAndKill(frame: TrapFrame, what: string, signal: u32, code: i32): 
   exitCurrent(signal);
 }
 
+/**
+ * The process is the one asking for memory that cannot be had, even after
+ * the page cache gave back what nobody maps: it goes (a fault, or a call
+ * that faults pages in for it: MAP_POPULATE, mlock).
+ */
+export function killForMemory(process: Process, address: u64): void {
+  printf("Out of memory: killed process %d (", process.pid);
+  printProcessName(process);
+  printf("), %d KiB resident, faulting at %x; no frame left after reclaiming the page cache\n",
+    <u64>spaceOf(process).residentPages * 4, address);
+  exitCurrent(SIGKILL);
+}
+
 function handlePageFault(frame: TrapFrame): void {
   const process = currentProcess();
   const address = readCr2();
@@ -38,15 +51,7 @@ function handlePageFault(frame: TrapFrame): void {
     process.minorFaults++;
     return;
   }
-  if (response == FaultResponse.OutOfMemory) {
-    // The faulting process is the one asking for memory that cannot be had,
-    // even after the page cache gave back what nobody maps: it goes.
-    printf("Out of memory: killed process %d (", process.pid);
-    printProcessName(process);
-    printf("), %d KiB resident, faulting at %x; no frame left after reclaiming the page cache\n",
-      <u64>spaceOf(process).residentPages * 4, address);
-    exitCurrent(SIGKILL);
-  }
+  if (response == FaultResponse.OutOfMemory) killForMemory(process, address);
   if (response == FaultResponse.BusError) {
     if (deliverFault(process, frame, SIGBUS, BUS_ADRERR, address)) return;
     printProcess(process);

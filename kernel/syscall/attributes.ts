@@ -12,7 +12,8 @@ import { freeFrameCount } from "../mm/buddy";
 import { managedFrames } from "../mm/frame_database";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
-import { EACCES, EBADF, EFAULT, EFBIG, EINVAL, EISDIR, EPERM } from "./errno";
+import { EACCES, EBADF, EFAULT, EFBIG, EINVAL, EISDIR, EPERM, ETXTBSY } from "./errno";
+import { MemoryObject } from "../mm/memory_object";
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, copyPath, lookupAt, lookupCopied, pathAddress,
 } from "./paths";
@@ -318,6 +319,7 @@ function truncate(inode: Inode, length: i64): i64 {
   if (<u64>length > MAX_FILE_SIZE) return -EFBIG;
   if (isDirectoryInode(inode)) return -EISDIR;
   if (!isRegularInode(inode) || isProcInode(inode)) return -EINVAL;
+  if (changetype<MemoryObject>(inode.object).executors != 0) return -ETXTBSY;
   return truncateInode(inode, <u64>length);
 }
 

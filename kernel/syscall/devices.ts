@@ -23,7 +23,7 @@ export function isKnownDevice(rdev: u32): bool {
     isTerminal(rdev);
 }
 
-@inline function isTerminal(rdev: u32): bool {
+@inline export function isTerminal(rdev: u32): bool {
   return rdev == DEV_TTY || rdev == DEV_CONSOLE || rdev == DEV_TTYS0;
 }
 

@@ -35,3 +35,4 @@ export const ELOOP: i64 = 40;
 export const EBUSY: i64 = 16;
 export const EOVERFLOW: i64 = 75;
 export const ETIMEDOUT: i64 = 110;
+export const ETXTBSY: i64 = 26;

@@ -18,6 +18,7 @@ import {
 } from "../mm/region";
 import { MMAP_TOP } from "../proc/exec";
 import { Process, spaceOf } from "../proc/process";
+import { killForMemory } from "../proc/user_trap";
 import { EACCES, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, ENOSYS, EOPNOTSUPP, EOVERFLOW } from "./errno";
 
 const MAP_SHARED: u64 = 0x01;
@@ -146,23 +147,26 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
   }
   releaseObject(sharedMemory);
   if (region == null) return -ENOMEM;
-  if ((flags & (MAP_POPULATE | MAP_LOCKED)) != 0) populate(space, region);
+  if ((flags & (MAP_POPULATE | MAP_LOCKED)) != 0) populate(process, region);
   return <i64>start;
 }
 
 /**
  * MAP_POPULATE and MAP_LOCKED: fault every page in now, as a write where
- * the mapping is writable (so no copy is owed later). As on
- * Linux, running out of memory part-way is not an error of the mmap.
+ * the mapping is writable (so no copy is owed later). Running out of
+ * memory part-way ends the process, as the fault there would have.
  */
-function populate(space: AddressSpace, region: Region): void {
+function populate(process: Process, region: Region): void {
+  const space = spaceOf(process);
   const write = (region.protection & PROT_WRITE) != 0;
   // Read-only anonymous memory would only map the zero page, which no
   // count sees; skipping it keeps a huge such mapping from stalling the
   // (non-preemptible) kernel for seconds.
   if (!write && region.object == null) return;
   for (let at = region.start; at < region.end; at += PAGE_SIZE) {
-    if (handleUserFault(space, at, write ? FAULT_WRITE : 0) != FaultResponse.Continue) return;
+    const response = handleUserFault(space, at, write ? FAULT_WRITE : 0);
+    if (response == FaultResponse.OutOfMemory) killForMemory(process, at); // as a fault there would
+    if (response != FaultResponse.Continue) return;
   }
 }
 
@@ -326,7 +330,9 @@ export function sysMlock(process: Process, start: u64, length: u64, flags: u64):
     const region = regionAt(set, i);
     const write = (region.protection & PROT_WRITE) != 0;
     for (let at = max(region.start, first); at < min(region.end, end); at += PAGE_SIZE) {
-      if (handleUserFault(space, at, write ? FAULT_WRITE : 0) != FaultResponse.Continue) return -ENOMEM;
+      const response = handleUserFault(space, at, write ? FAULT_WRITE : 0);
+      if (response == FaultResponse.OutOfMemory) killForMemory(process, at);
+      if (response != FaultResponse.Continue) return -ENOMEM;
     }
   }
   return 0;
@@ -347,7 +353,7 @@ export function sysMlockall(process: Process, flags: u64): i64 {
   for (let i: u32 = 0; i < set.count; i++) {
     const region = regionAt(set, i);
     if ((region.protection & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0) continue; // Linux skips PROT_NONE too
-    populate(spaceOf(process), region);
+    populate(process, region);
   }
   return 0;
 }

@@ -13,7 +13,8 @@ import { isDotOrDotDot, lastName, lastNameLength, resolveParent, trailingSlash }
 import { isProcInode, openProcFile } from "../fs/procfs";
 import { Process } from "../proc/process";
 import { isKnownDevice } from "./devices";
-import { EACCES, EBADF, EEXIST, EISDIR, ELOOP, EMFILE, ENOENT, ENOMEM, ENOTDIR, ENXIO, EROFS } from "./errno";
+import { EACCES, EBADF, EEXIST, EISDIR, ELOOP, EMFILE, ENOENT, ENOMEM, ENOTDIR, ENXIO, EROFS, ETXTBSY } from "./errno";
+import { MemoryObject } from "../mm/memory_object";
 import { AT_FDCWD, copyPath, lookupCopied, parentAt, pathAddress } from "./paths";
 
 const O_CREAT: u64 = 0o100;
@@ -109,6 +110,11 @@ export function sysOpenat(process: Process, directory: i64, path: u64, flags: u6
   else if (isDirectoryInode(inode) && (writing || (flags & O_CREAT) != 0)) error = -EISDIR;
   else if (fileType(inode) != S_IFREG && !isDirectoryInode(inode) && !(fileType(inode) == S_IFCHR && isKnownDevice(inode.rdev))) {
     error = -ENXIO; // a device nothing drives, a FIFO or socket node
+  }
+  // A program some process runs may not change under it (Linux's ETXTBSY).
+  if (error == 0 && !pathOnly && isRegularInode(inode) && (writing || (flags & O_TRUNC) != 0) && inode.object != null &&
+    changetype<MemoryObject>(inode.object).executors != 0) {
+    error = -ETXTBSY;
   }
   if (error != 0) {
     releaseInode(inode);

@@ -13,7 +13,7 @@ import { kfree, kmalloc } from "../mm/slab";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { signalProcess } from "../proc/scheduler";
-import { readDevice, writeConsole, writeDevice } from "./devices";
+import { isTerminal, readDevice, writeConsole, writeDevice } from "./devices";
 import { EAGAIN, EBADF, EFAULT, EINTR, EINVAL, EISDIR, ENOMEM, ENXIO, EPIPE, ESPIPE } from "./errno";
 
 // Linux's MAX_RW_COUNT: one read or write moves at most this much.
@@ -39,9 +39,10 @@ const AT_POSITION: i64 = -1;
   return file.kind != FileKind.PathOnly && (mode == O_WRONLY || mode == O_RDWR);
 }
 
+/** Files with a position: not pipes or terminals (Linux's memory devices, null and zero, have one). */
 @inline function seekable(file: File): bool {
   return file.kind == FileKind.Regular || file.kind == FileKind.Directory || file.kind == FileKind.Generated ||
-    file.kind == FileKind.Device;
+    (file.kind == FileKind.Device && !isTerminal(changetype<Inode>(file.inode).rdev));
 }
 
 /**

@@ -10,7 +10,11 @@ const idt = memory.data(VECTORS * 16, 16);
 const STUB_COUNT: u32 = 48;
 const VECTOR_NMI: u32 = 2;
 const VECTOR_DOUBLE_FAULT: u32 = 8;
+const VECTOR_BREAKPOINT: u32 = 3;
+const VECTOR_OVERFLOW: u32 = 4;
 const INTERRUPT_GATE_DPL0: u64 = 0x8e;
+// int3 and into are instructions user code may use (the debugger's breakpoint): their gates allow ring 3.
+const INTERRUPT_GATE_DPL3: u64 = 0xee;
 
 /**
  * An interrupt gate, 16 bytes:
@@ -19,8 +23,9 @@ const INTERRUPT_GATE_DPL0: u64 = 0x8e;
  */
 function setGate(vector: u32, handler: u64, ist: u32): void {
   const entry = idt + vector * 16;
+  const attributes = vector == VECTOR_BREAKPOINT || vector == VECTOR_OVERFLOW ? INTERRUPT_GATE_DPL3 : INTERRUPT_GATE_DPL0;
   const low = (handler & 0xffff) | (<u64>KERNEL_CODE << 16) | (<u64>ist << 32) |
-    (INTERRUPT_GATE_DPL0 << 40) | (((handler >> 16) & 0xffff) << 48);
+    (attributes << 40) | (((handler >> 16) & 0xffff) << 48);
   store<u64>(entry, low);
   store<u64>(entry + 8, handler >> 32);
 }
