@@ -25,6 +25,8 @@ export function fork(parent: Process, vfork: bool): i64 {
   copyDescriptors(child.files, parent.files);
   child.cwd = parent.cwd != null ? retainInode(changetype<Inode>(parent.cwd)) : null;
   child.umask = parent.umask;
+  child.coreLimitSoft = parent.coreLimitSoft;
+  child.coreLimitHard = parent.coreLimitHard;
   copySignalState(child, parent);
   child.pgid = parent.pgid;
   child.sid = parent.sid;

@@ -36,6 +36,7 @@ export const enum ProcessState {
  * 160 senders (the pid that sent each pending signal 1..64: 64 u32, kmalloc'd)
  * 164 syscallNumber (of the call in progress: a restart repeats it)
  * 168 savedMask(u64): the mask to restore after a handler run from rt_sigsuspend  176 hasSavedMask
+ * 180 unused  184 coreLimitSoft(u64)  192 coreLimitHard(u64): RLIMIT_CORE (no core file is ever written)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -72,8 +73,11 @@ export const enum ProcessState {
   syscallNumber: u32;
   savedMask: u64;
   hasSavedMask: u32;
+  unused: u32;
+  coreLimitSoft: u64;
+  coreLimitHard: u64;
 }
-const PROCESS_SIZE: u32 = 180;
+const PROCESS_SIZE: u32 = 200;
 export const SIGNAL_ACTIONS_SIZE: u32 = 64 * 32;
 const SENDERS_SIZE: u32 = 64 * 4;
 export const NAME_OFFSET: u32 = 72;
@@ -140,6 +144,8 @@ export function createProcess(parentPid: u32): Process | null {
   }
   process.actions = actions;
   process.senders = senders;
+  process.coreLimitSoft = U64.MAX_VALUE;
+  process.coreLimitHard = U64.MAX_VALUE;
   process.pid = nextPid++;
   process.parentPid = parentPid;
   process.state = ProcessState.Runnable;

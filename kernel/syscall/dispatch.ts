@@ -180,6 +180,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 152: return 0; // munlockall: nothing is locked differently from anything else
     case 157: return sysPrctl(process, a, b);
     case 158: return sysArchPrctl(process, a, b);
+    case 160: return sysPrlimit(process, 0, a, b, 0); // setrlimit
     case 162: return 0; // sync: tmpfs has nothing to write back
     case 169: return sysReboot(process, a, c);
     case 186: return process.pid; // gettid: one thread per process

@@ -49,23 +49,42 @@ const RLIMIT_NOFILE: u32 = 7;
 const RLIM_NLIMITS: u64 = 16;
 const RLIM_INFINITY: u64 = 0xffffffffffffffff;
 
-/** The limits as they are: the descriptor table's size, the stack's reserved size, no others. */
-function limitOf(resource: u32): u64 {
+const RLIMIT_CORE: u32 = 4;
+
+/** The limits as they are: the descriptor table's size, the stack's reserved size, the core limit set, no others. */
+function limitOf(process: Process, resource: u32, hard: bool): u64 {
   if (resource == RLIMIT_NOFILE) return FILE_TABLE_SIZE;
   if (resource == RLIMIT_STACK) return STACK_SIZE;
+  if (resource == RLIMIT_CORE) return hard ? process.coreLimitHard : process.coreLimitSoft;
   return RLIM_INFINITY;
 }
 
-/** getrlimit and prlimit64. Changing a limit is not supported yet: a new value is refused with EPERM. */
+/**
+ * getrlimit, setrlimit and prlimit64. Only RLIMIT_CORE can be changed (no
+ * core file is ever written, so every value is kept); other limits are
+ * not enforced yet, and setting them is refused with EPERM rather than
+ * taken and ignored.
+ */
 export function sysPrlimit(process: Process, pid: i64, resource: u64, newLimit: u64, oldLimit: u64): i64 {
   if (pid != 0 && pid != <i64>process.pid) return pid < 0 ? -EINVAL : -ESRCH;
   if (resource >= RLIM_NLIMITS) return -EINVAL;
-  if (newLimit != 0) return -EPERM;
-  if (oldLimit == 0) return 0;
   const pair = memory.data(16, 8);
-  store<u64>(pair, limitOf(<u32>resource));
-  store<u64>(pair + 8, limitOf(<u32>resource));
-  return copyToUser(spaceOf(process), oldLimit, <u32>pair, 16) ? 0 : -EFAULT;
+  if (newLimit != 0) {
+    if (!copyFromUser(spaceOf(process), <u32>pair, newLimit, 16)) return -EFAULT;
+    if (load<u64>(pair) > load<u64>(pair + 8)) return -EINVAL;
+    if (<u32>resource != RLIMIT_CORE) return -EPERM;
+  }
+  if (oldLimit != 0) {
+    const old = memory.data(16, 8);
+    store<u64>(old, limitOf(process, <u32>resource, false));
+    store<u64>(old + 8, limitOf(process, <u32>resource, true));
+    if (!copyToUser(spaceOf(process), oldLimit, <u32>old, 16)) return -EFAULT;
+  }
+  if (newLimit != 0) {
+    process.coreLimitSoft = load<u64>(pair);
+    process.coreLimitHard = load<u64>(pair + 8);
+  }
+  return 0;
 }
 
 const SCHED_OTHER: i64 = 0;
