@@ -2,9 +2,9 @@
 // reaches the directory continues in the mounted root (Inode.mounted), and
 // ".." from the mounted root leads to the directory's parent, because the
 // root takes the directory's place (its parent and name). The table keeps
-// what /proc/mounts shows.
-import { kmalloc } from "../mm/slab";
-import { Inode, setInodeName } from "./inode";
+// what /proc/mounts shows and umount undoes.
+import { kfree, kmalloc } from "../mm/slab";
+import { Inode, releaseInode, setInodeName } from "./inode";
 
 const MAX_MOUNTS: u32 = 16;
 
@@ -66,4 +66,30 @@ export function mountOver(point: Inode, root: Inode, type: string, source: strin
   if (!record(point, root, type, source, device)) return false;
   point.mounted = root;
   return true;
+}
+
+/** The mount whose root is `root`, or -1 (umount's target must be one). */
+export function mountIndexOf(root: Inode): i32 {
+  for (let i: u32 = 0; i < mountCount; i++) {
+    const mount = changetype<Mount>(load<u32>(mounts + i * 4));
+    if (mount.root == root && mount.point != null) return <i32>i;
+  }
+  return -1;
+}
+
+/**
+ * Undoes mountOver: the directory is itself again (and its holder is let
+ * go); the mounted root comes back to the caller, which frees its file
+ * system.
+ */
+export function unmount(index: u32): Inode {
+  const mount = changetype<Mount>(load<u32>(mounts + index * 4));
+  const root = mount.root;
+  const point = changetype<Inode>(mount.point);
+  point.mounted = null;
+  memory.copy(mounts + index * 4, mounts + (index + 1) * 4, (mountCount - index - 1) * 4);
+  mountCount--;
+  kfree(changetype<u32>(mount));
+  releaseInode(point);
+  return root;
 }

@@ -290,6 +290,29 @@ export function newTmpfs(device: u32): Inode | null {
   return root;
 }
 
+/** Whether anything in the tree below `dir` is in use: an open file, a working directory, a mount. */
+export function tmpfsTreeBusy(dir: Inode): bool {
+  for (let at = dir.data; at != 0; at = changetype<DirEntry>(at).next) {
+    const inode = changetype<DirEntry>(at).inode;
+    if (inode.refCount != 0 || inode.mounted != null) return true;
+    if (isDirectoryInode(inode) && tmpfsTreeBusy(inode)) return true;
+  }
+  return false;
+}
+
+/** Removes every name below `dir` (unmount), freeing what nobody holds. */
+export function tmpfsEmptyTree(dir: Inode): void {
+  while (dir.data != 0) {
+    const entry = changetype<DirEntry>(dir.data);
+    const inode = entry.inode;
+    if (isDirectoryInode(inode)) tmpfsEmptyTree(inode);
+    const length = entry.nameLength;
+    const name = memory.data(256);
+    memory.copy(<u32>name, entryName(entry), length);
+    unlink(dir, <u32>name, length);
+  }
+}
+
 /** Whether `inode` belongs to a tmpfs (rmdir and rename ask whether a directory is empty). */
 export function isTmpfsInode(inode: Inode): bool {
   return inode.ops == tmpfsOps;

@@ -23,6 +23,7 @@ import {
   sysCapget, sysCapset, sysGetId, sysGetResId, sysGetpgid, sysGetsid, sysSetIds, sysSetpgid, sysSetsid,
 } from "./identity";
 import { sysFutex } from "./futex";
+import { sysMount, sysUmount2 } from "./mounts";
 import { sysPoll, sysPpoll, sysPselect6, sysSelect } from "./poll";
 import { getRandom } from "./devices";
 import {
@@ -182,6 +183,8 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 158: return sysArchPrctl(process, a, b);
     case 160: return sysPrlimit(process, 0, a, b, 0); // setrlimit
     case 162: return 0; // sync: tmpfs has nothing to write back
+    case 165: return sysMount(process, a, b, c, d, e);
+    case 166: return sysUmount2(process, a, b);
     case 169: return sysReboot(process, a, c);
     case 186: return process.pid; // gettid: one thread per process
     case 200: return sysTkill(process, a, b);
