@@ -1,6 +1,5 @@
 // COM1, the 16550 UART every PC and QEMU has: 115200 baud, 8N1, polled.
 import { inb, outb } from "../arch/x86_64/cpu";
-import { ttyInput } from "./tty";
 
 const COM1: u32 = 0x3f8;
 const DATA: u32 = 0;
@@ -24,9 +23,9 @@ export function serialInit(): void {
 
 const DATA_READY: u32 = 0x01;
 
-/** IRQ 4: every byte received goes to the console's line discipline. */
-export function handleSerialInterrupt(): void {
-  while (inb(COM1 + LINE_STATUS) & DATA_READY) ttyInput(inb(COM1 + DATA));
+/** The next byte the serial port has received, or -1 (the terminal takes them: tty.ts). */
+export function readSerialByte(): i32 {
+  return (inb(COM1 + LINE_STATUS) & DATA_READY) != 0 ? <i32>inb(COM1 + DATA) : -1;
 }
 
 export function serialWrite(byte: u32): void {

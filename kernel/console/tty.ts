@@ -6,8 +6,8 @@
 // init is ended with SIGINT, and init's pending read returns EINTR.
 import { AddressSpace } from "../mm/address_space";
 import { copyToUser } from "../mm/user_copy";
-import { Process, processListHead } from "../proc/process";
-import { currentProcess, signalPending, signalProcess, sleepOn, wakeUp } from "../proc/scheduler";
+import { signalPending, sleepOn, wakeUp } from "../lib/wait";
+import { readSerialByte } from "./serial";
 import { print, putByte } from "./console";
 import { TextColor, setTextColor } from "./framebuffer";
 
@@ -38,11 +38,24 @@ function commitLine(): void {
   wakeUp(<u32>channel);
 }
 
+// What Ctrl-C does to processes, and whether the caller is init: the
+// process layer knows, and registers them at boot.
+let interruptAllButInit: ((signal: u32) => void) | null = null;
+let callerIsInit: (() => bool) | null = null;
+
+export function registerForeground(interrupt: (signal: u32) => void, isInit: () => bool): void {
+  interruptAllButInit = interrupt;
+  callerIsInit = isInit;
+}
+
+function isInit(): bool {
+  const check = callerIsInit;
+  return check != null && check();
+}
+
 function interruptForeground(): void {
-  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
-    const process = changetype<Process>(at);
-    if (process.pid != 1) signalProcess(process, SIGINT);
-  }
+  const interrupt = interruptAllButInit;
+  if (interrupt != null) interrupt(SIGINT);
   if (initReading) interruptInit = true;
   wakeUp(<u32>channel);
 }
@@ -76,6 +89,11 @@ export function ttyInput(byte: u32): void {
   }
 }
 
+/** The serial port's interrupt: every byte it has is terminal input. */
+export function handleSerialInterrupt(): void {
+  for (let byte = readSerialByte(); byte >= 0; byte = readSerialByte()) ttyInput(<u32>byte);
+}
+
 /** Whether a read would not wait: a finished line, or the end of input (poll). */
 export function ttyHasInput(): bool {
   return readyCount > 0 || endOfFile;
@@ -105,11 +123,11 @@ export function ttyRead(space: AddressSpace, to: u64, count: u64, nonblocking: b
     }
     if (nonblocking) return TTY_WOULD_BLOCK;
     if (signalPending()) return TTY_INTERRUPTED;
-    if (currentProcess().pid == 1 && interruptInit) {
+    if (isInit() && interruptInit) {
       interruptInit = false;
       return TTY_INTERRUPTED;
     }
-    const init = currentProcess().pid == 1;
+    const init = isInit();
     if (init) initReading = true;
     sleepOn(<u32>channel);
     if (init) initReading = false;

@@ -10,6 +10,8 @@ import { kernelPageTableRoot } from "../mm/kernel_map";
 import { Process, ProcessState, destroyProcess, kernelStackTop, processListHead, spaceOf } from "./process";
 import { monotonicNanoseconds } from "../time/clock";
 import { discarded } from "./signal_action";
+import { registerWaiting } from "../lib/wait";
+import { registerForeground } from "../console/tty";
 
 const MSR_FS_BASE: u32 = 0xc0000100;
 
@@ -190,4 +192,22 @@ function anyBlocked(): bool {
     if (changetype<Process>(at).state == ProcessState.Sleeping) return true;
   }
   return false;
+}
+
+/** Ctrl-C: every process but init gets `signal`. */
+function interruptAllButInit(signal: u32): void {
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+    const process = changetype<Process>(at);
+    if (process.pid != 1) signalProcess(process, signal);
+  }
+}
+
+function callerIsInit(): bool {
+  return current != 0 && currentProcess().pid == 1;
+}
+
+/** Lets the layers below (pipes, the terminal) sleep, wake and interrupt through the scheduler. */
+export function registerScheduling(): void {
+  registerWaiting(sleepOn, wakeUp, signalPending);
+  registerForeground(interruptAllButInit, callerIsInit);
 }

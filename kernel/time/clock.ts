@@ -4,8 +4,7 @@
 // makes in user space from the parameters publishClock writes, so the
 // system call and the vDSO give the same time for the same TSC value.
 import { cpuid, inb, outb, rdtsc } from "../arch/x86_64/cpu";
-import { printf } from "../console/console";
-import { str } from "../lib/format";
+import { formatInto, str } from "../lib/format";
 import { tscFrequency } from "./tsc";
 
 let bootTsc: u64 = 0; // the TSC when kmain began: time "since boot" counts from the kernel's start
@@ -47,7 +46,8 @@ export function markKernelStart(): void {
   bootTsc = rdtsc();
 }
 
-export function initClock(): void {
+/** Reads the CMOS clock and calibrates the TSC; writes the boot log's line at `report` and returns its length. */
+export function initClock(report: u32, capacity: u32): u32 {
   tscFrequency();
   while (cmos(0x0a) & 0x80) {} // wait out an update in progress
   const status = cmos(0x0b);
@@ -63,9 +63,10 @@ export function initClock(): void {
   const sinceStart = monotonicNanoseconds() / 1000000000;
   bootEpochSeconds = <u64>(days * 86400 + <i64>hour * 3600 + <i64>minute * 60 + <i64>second) - sinceStart;
   const kHz = tscFrequency() / 1000;
-  printf("clock: TSC at %d.%03d MHz, %s; ", kHz / 1000, kHz % 1000,
+  const n = formatInto(report, capacity, "clock: TSC at %d.%03d MHz, %s; ", kHz / 1000, kHz % 1000,
     str(tscIsInvariant() ? "invariant" : "not invariant (time may drift if the CPU changes speed)"));
-  printf("CMOS clock %04d-%02d-%02d %02d:%02d:%02d\n", year, month, day, hour, minute, second);
+  return n + formatInto(report + n, capacity - n, "CMOS clock %04d-%02d-%02d %02d:%02d:%02d\n", year, month, day, hour, minute,
+    second);
 }
 
 /** Whether the TSC ticks at a constant rate in every power state (CPUID 0x80000007, EDX bit 8). */
