@@ -2,6 +2,7 @@
 // tmpfs root with the initramfs unpacked into it, /proc (procfs), /dev (a
 // tmpfs of its own holding the device nodes, devtmpfs-like, with /dev/shm),
 // and /tmp.
+import { storeAscii } from "../lib/ascii";
 import { CpioStatus, deviceNumber } from "./cpio";
 import { Inode, S_IFCHR, S_IFDIR, isDirectoryInode, lookupIn, releaseInode } from "./inode";
 import { unpackInitramfs } from "./initramfs";
@@ -16,7 +17,7 @@ const DEV_DEVICE: u32 = deviceNumber(0, 5);
 
 function ascii(s: string): u32 {
   const scratch = memory.data(32);
-  for (let i = 0; i < s.length; i++) store<u8>(scratch + i, <u8>s.charCodeAt(i));
+  storeAscii(scratch, s);
   return <u32>scratch;
 }
 

@@ -25,7 +25,7 @@ import { formatInto, str } from "../lib/format";
 import { NAME_OFFSET, Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
 import { currentProcess } from "../proc/scheduler";
 import { File, FileKind, newFile } from "./file";
-import { equalsAscii } from "../lib/ascii";
+import { equalsAscii, storeAscii } from "../lib/ascii";
 import { formatMaps } from "./proc_maps";
 import {
   EmitEntry, INODE_OPS_SIZE, Inode, InodeOps, S_IFDIR, S_IFLNK, S_IFREG, newInode, setInodeName,
@@ -222,10 +222,8 @@ function makeNode(node: Node, pid: u32, parent: Inode): i64 {
     const length = formatInto(<u32>digits, 12, "%d", pid);
     if (!setInodeName(inode, parent, <u32>digits, length)) return -12;
   } else if (directory) {
-    const name = nodeName(node);
     const scratch = memory.data(16);
-    for (let i = 0; i < name.length; i++) store<u8>(scratch + i, <u8>name.charCodeAt(i));
-    if (!setInodeName(inode, parent, <u32>scratch, name.length)) return -12;
+    if (!setInodeName(inode, parent, <u32>scratch, storeAscii(scratch, nodeName(node)))) return -12;
   }
   return <i64>changetype<u32>(inode);
 }
@@ -255,9 +253,7 @@ function lookup(dir: Inode, name: u32, length: u32): i64 {
 
 function emitName(emit: EmitEntry, node: Node, ino: u64, type: u32, next: u64): bool {
   const scratch = memory.data(16);
-  const name = nodeName(node);
-  for (let i = 0; i < name.length; i++) store<u8>(scratch + i, <u8>name.charCodeAt(i));
-  return emit(ino, type, <u32>scratch, name.length, next);
+  return emit(ino, type, <u32>scratch, storeAscii(scratch, nodeName(node)), next);
 }
 
 /**

@@ -9,3 +9,9 @@ export function equalsAscii(address: usize, length: u32, s: string): bool {
   }
   return true;
 }
+
+/** Writes the bytes of ASCII string `s` at `address` (no NUL); returns its length. */
+export function storeAscii(address: usize, s: string): u32 {
+  for (let i = 0; i < s.length; i++) store<u8>(address + i, <u8>s.charCodeAt(i));
+  return <u32>s.length;
+}

@@ -99,8 +99,12 @@ function unlink(link: u32, f: Frame, pfn: u32): void {
   cachedPages--;
 }
 
-/** Frees every clean cached page that nobody uses. Returns how many were freed. */
-export function reclaimCachePages(): u32 {
+/**
+ * Unlinks and frees cached pages, every chain swept once: with `object`
+ * null, every clean page nobody uses (reclaim); else the pages of `object`
+ * from index `first` on, which nobody may map any more.
+ */
+function sweep(object: MemoryObject | null, first: u32): u32 {
   if (!initialized) return 0;
   let freed: u32 = 0;
   for (let b: u32 = 0; b < BUCKETS; b++) {
@@ -109,7 +113,10 @@ export function reclaimCachePages(): u32 {
     while (pfn != NO_FRAME) {
       const f: Frame = frame(pfn);
       const next = f.data;
-      if (f.refCount == 1 && (f.flags & FRAME_DIRTY) == 0) {
+      const drop = object == null ? f.refCount == 1 && (f.flags & FRAME_DIRTY) == 0
+        : f.owner == changetype<u32>(object) && f.pageIndex >= first;
+      if (drop) {
+        assert(f.refCount == 1, "dropCachedPages: page still in use");
         unlink(link, f, pfn);
         freed++;
       } else {
@@ -121,6 +128,11 @@ export function reclaimCachePages(): u32 {
   return freed;
 }
 
+/** Frees every clean cached page that nobody uses. Returns how many were freed. */
+export function reclaimCachePages(): u32 {
+  return sweep(null, 0);
+}
+
 /**
  * Frees the cached pages of `object` from page `first` on, which nobody
  * maps any more (the object is going, or a file was truncated). It sweeps
@@ -128,22 +140,7 @@ export function reclaimCachePages(): u32 {
  * far more pages than were ever touched.
  */
 export function dropCachedPages(object: MemoryObject, first: u32): void {
-  if (!initialized) return;
-  for (let b: u32 = 0; b < BUCKETS; b++) {
-    let link = buckets + b * 4;
-    let pfn = load<u32>(link);
-    while (pfn != NO_FRAME) {
-      const f: Frame = frame(pfn);
-      const next = f.data;
-      if (f.owner == changetype<u32>(object) && f.pageIndex >= first) {
-        assert(f.refCount == 1, "dropCachedPages: page still in use");
-        unlink(link, f, pfn);
-      } else {
-        link = changetype<usize>(f) + 28; // Frame.data of this frame
-      }
-      pfn = next;
-    }
-  }
+  if (object.pages != 0) sweep(object, first);
 }
 
 /** The lowest index at or above `from` of a cached page of `object`, U32 max if none (lseek SEEK_DATA). */

@@ -13,15 +13,8 @@ import {
   NAME_OFFSET, Process, ProcessState, findProcess, processListHead, processNameLength, releaseAddressSpace, spaceOf,
 } from "./process";
 import { currentProcess, exitToScheduler, signalProcess, wakeUp } from "./scheduler";
+import { SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGTRAP } from "./signal_action";
 
-export const SIGINT: u32 = 2;
-export const SIGILL: u32 = 4;
-export const SIGTRAP: u32 = 5;
-export const SIGBUS: u32 = 7;
-export const SIGFPE: u32 = 8;
-export const SIGKILL: u32 = 9;
-export const SIGSEGV: u32 = 11;
-const SIGCHLD: u32 = 17;
 
 export function signalName(signal: u32): string {
   switch (signal) {

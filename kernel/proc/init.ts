@@ -15,6 +15,7 @@ import { resolvePath } from "../fs/path";
 import { allocPages, freePages } from "../mm/buddy";
 import { FrameState } from "../mm/frame";
 import { str } from "../lib/format";
+import { storeAscii } from "../lib/ascii";
 import { ExecArguments, ExecResult, exec, lastElfCheck } from "./exec";
 import { elfCheckName } from "./elf";
 import { createProcess, destroyProcess } from "./process";
@@ -34,8 +35,7 @@ function append(args: ExecArguments, from: usize, length: u32): bool {
 
 function appendString(args: ExecArguments, s: string): void {
   const scratch = memory.data(64);
-  for (let i = 0; i < s.length; i++) store<u8>(scratch + i, <u8>s.charCodeAt(i));
-  append(args, scratch, s.length);
+  append(args, scratch, storeAscii(scratch, s));
 }
 
 /** argv from the command line: the init path, then the words after "--". */

@@ -9,7 +9,7 @@ import { setKernelStack } from "../arch/x86_64/gdt";
 import { kernelPageTableRoot } from "../mm/kernel_map";
 import { Process, ProcessState, destroyProcess, kernelStackTop, processListHead, spaceOf } from "./process";
 import { monotonicNanoseconds } from "../time/clock";
-import { discarded } from "./signal_action";
+import { SIGALRM, discarded } from "./signal_action";
 import { registerWaiting } from "../lib/wait";
 import { registerForeground } from "../console/tty";
 
@@ -144,7 +144,6 @@ function reapExited(): void {
   }
 }
 
-const SIGALRM: u32 = 14;
 
 /**
  * ITIMER_REAL (alarm, setitimer): SIGALRM when the time comes.

@@ -28,6 +28,28 @@ export function resetHandlersForExec(process: Process): void {
   }
 }
 
+/**
+ * rt_sigsuspend, ppoll, pselect6: puts the user's mask (the sigset at
+ * `mask`) in place for the call; false (EFAULT) if it cannot be read. The
+ * old mask comes back through the handler's frame when one runs, else
+ * through restoreTemporaryMask.
+ */
+export function setTemporaryMask(process: Process, mask: u64): bool {
+  const value = memory.data(8, 8);
+  if (!copyFromUser(spaceOf(process), <u32>value, mask, 8)) return false;
+  process.savedMask = process.blockedSignals;
+  process.hasSavedMask = 1;
+  process.blockedSignals = load<u64>(value) & ~UNBLOCKABLE;
+  return true;
+}
+
+/** The call ends without a handler to run: its temporary mask goes. */
+export function restoreTemporaryMask(process: Process): void {
+  if (process.hasSavedMask == 0) return;
+  process.blockedSignals = process.savedMask;
+  process.hasSavedMask = 0;
+}
+
 /** fork: the child has its parent's actions and mask, and nothing pending. */
 export function copySignalState(child: Process, parent: Process): void {
   memory.copy(child.actions, parent.actions, SIGNAL_ACTIONS_SIZE);

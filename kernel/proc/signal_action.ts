@@ -10,11 +10,19 @@ export const enum SignalAction {
   Stop = 2,
 }
 
+// Linux x86-64 signal numbers.
+export const SIGINT: u32 = 2;
+export const SIGILL: u32 = 4;
+export const SIGTRAP: u32 = 5;
+export const SIGBUS: u32 = 7;
+export const SIGFPE: u32 = 8;
 export const SIGKILL: u32 = 9;
 export const SIGSEGV: u32 = 11;
-const SIGCHLD: u32 = 17;
+export const SIGPIPE: u32 = 13;
+export const SIGALRM: u32 = 14;
+export const SIGCHLD: u32 = 17;
 const SIGCONT: u32 = 18;
-const SIGSTOP: u32 = 19;
+export const SIGSTOP: u32 = 19;
 const SIGTTOU: u32 = 22;
 const SIGURG: u32 = 23;
 const SIGWINCH: u32 = 28;

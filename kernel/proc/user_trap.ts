@@ -6,8 +6,10 @@ import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { print, printf } from "../console/console";
 import { FaultResponse, handleUserFault } from "../mm/fault";
 import { deliverFault } from "./signal";
-import { BUS_ADRERR, FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL } from "./signal_action";
-import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP, exitCurrent, printProcess, printProcessName } from "./exit";
+import {
+  BUS_ADRERR, FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP, SI_KERNEL,
+} from "./signal_action";
+import { exitCurrent, printProcess, printProcessName } from "./exit";
 import { Process, spaceOf } from "./process";
 import { currentProcess } from "./scheduler";
 import { str } from "../lib/format";

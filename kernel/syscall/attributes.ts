@@ -14,13 +14,13 @@ import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { EACCES, EBADF, EFAULT, EFBIG, EINVAL, EISDIR, EPERM, ETXTBSY } from "./errno";
 import { MemoryObject } from "../mm/memory_object";
+import { DEV_TTYS0 } from "./devices";
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, copyPath, lookupAt, lookupCopied, pathAddress,
 } from "./paths";
 
 const STAT_SIZE: u32 = 144;
 const STATX_SIZE: u32 = 256;
-const CONSOLE_RDEV: u32 = (4 << 8) | 64; // ttyS0
 const PIPE_DEVICE: u32 = 12; // pipefs's anonymous device, as a number
 const TMPFS_MAGIC: u64 = 0x01021994;
 const PROC_SUPER_MAGIC: u64 = 0x9fa0;
@@ -35,7 +35,7 @@ function statOf(file: File | null, inode: Inode | null, into: u32): void {
     store<u64>(into + 8, console ? 3 : changetype<u32>(file)); // st_ino
     store<u64>(into + 16, 1); // st_nlink
     store<u32>(into + 24, console ? S_IFCHR | 0o620 : S_IFIFO | 0o600);
-    if (console) store<u64>(into + 40, CONSOLE_RDEV);
+    if (console) store<u64>(into + 40, DEV_TTYS0);
     return;
   }
   const size = file != null && file.kind == FileKind.Generated ? <u64>file.size : inodeSize(inode);

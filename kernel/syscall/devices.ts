@@ -16,7 +16,8 @@ const DEV_RANDOM: u32 = deviceNumber(1, 8);
 const DEV_URANDOM: u32 = deviceNumber(1, 9);
 const DEV_TTY: u32 = deviceNumber(5, 0);
 const DEV_CONSOLE: u32 = deviceNumber(5, 1);
-const DEV_TTYS0: u32 = deviceNumber(4, 64);
+/** The serial console, which the console File stands for. */
+export const DEV_TTYS0: u32 = deviceNumber(4, 64);
 
 export function isKnownDevice(rdev: u32): bool {
   return rdev == DEV_NULL || rdev == DEV_ZERO || rdev == DEV_FULL || rdev == DEV_RANDOM || rdev == DEV_URANDOM ||

@@ -157,17 +157,23 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
  * memory part-way ends the process, as the fault there would have.
  */
 function populate(process: Process, region: Region): void {
-  const space = spaceOf(process);
-  const write = (region.protection & PROT_WRITE) != 0;
   // Read-only anonymous memory would only map the zero page, which no
   // count sees; skipping it keeps a huge such mapping from stalling the
   // (non-preemptible) kernel for seconds.
-  if (!write && region.object == null) return;
-  for (let at = region.start; at < region.end; at += PAGE_SIZE) {
-    const response = handleUserFault(space, at, write ? FAULT_WRITE : 0);
+  if ((region.protection & PROT_WRITE) == 0 && region.object == null) return;
+  faultIn(process, region, region.start, region.end);
+}
+
+/** Faults [from, to) of `region` in (MAP_POPULATE, mlock); false at the first page that cannot be had. */
+function faultIn(process: Process, region: Region, from: u64, to: u64): bool {
+  const space = spaceOf(process);
+  const access = (region.protection & PROT_WRITE) != 0 ? FAULT_WRITE : 0;
+  for (let at = from; at < to; at += PAGE_SIZE) {
+    const response = handleUserFault(space, at, access);
     if (response == FaultResponse.OutOfMemory) killForMemory(process, at); // as a fault there would
-    if (response != FaultResponse.Continue) return;
+    if (response != FaultResponse.Continue) return false;
   }
+  return true;
 }
 
 export function sysMunmap(process: Process, start: u64, length: u64): i64 {
@@ -328,12 +334,7 @@ export function sysMlock(process: Process, start: u64, length: u64, flags: u64):
   const set = regionsOf(space);
   for (let i = firstEndingAbove(set, first); i < set.count && regionAt(set, i).start < end; i++) {
     const region = regionAt(set, i);
-    const write = (region.protection & PROT_WRITE) != 0;
-    for (let at = max(region.start, first); at < min(region.end, end); at += PAGE_SIZE) {
-      const response = handleUserFault(space, at, write ? FAULT_WRITE : 0);
-      if (response == FaultResponse.OutOfMemory) killForMemory(process, at);
-      if (response != FaultResponse.Continue) return -ENOMEM;
-    }
+    if (!faultIn(process, region, max(region.start, first), min(region.end, end))) return -ENOMEM;
   }
   return 0;
 }

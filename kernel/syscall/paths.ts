@@ -89,15 +89,20 @@ export function lookupCopied(process: Process, directory: i64, path: u32, length
     inode.refCount++;
     return <i64>changetype<u32>(inode);
   }
-  const start = load<u8>(path) == 0x2f ? <i64>changetype<u32>(workingDirectory(process)) : startOf(process, directory);
+  const start = startFor(process, directory, path);
   if (start < 0) return start;
   return resolvePath(changetype<Inode>(<u32>start), path, length, followLast);
+}
+
+/** Where the walk of `path` starts; an absolute path ignores the directory descriptor, as on Linux. */
+function startFor(process: Process, directory: i64, path: u32): i64 {
+  return load<u8>(path) == 0x2f ? <i64>changetype<u32>(workingDirectory(process)) : startOf(process, directory);
 }
 
 /** The directory holding the last component of a copied path, with a reference (see resolveParent). */
 export function parentAt(process: Process, directory: i64, path: u32, length: u32): i64 {
   if (length == 0) return -ENOENT;
-  const start = load<u8>(path) == 0x2f ? <i64>changetype<u32>(workingDirectory(process)) : startOf(process, directory);
+  const start = startFor(process, directory, path);
   if (start < 0) return start;
   return resolveParent(changetype<Inode>(<u32>start), path, length);
 }

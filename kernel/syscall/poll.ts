@@ -10,7 +10,7 @@ import { kfree, kmalloc } from "../mm/slab";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, ProcessState, spaceOf } from "../proc/process";
 import { signalPending, yieldToScheduler } from "../proc/scheduler";
-import { UNBLOCKABLE } from "../proc/signal_action";
+import { restoreTemporaryMask, setTemporaryMask } from "../proc/signal";
 import { monotonicNanoseconds, tscAfter } from "../time/clock";
 import { EBADF, EFAULT, EINTR, EINVAL, ENOMEM } from "./errno";
 
@@ -70,21 +70,9 @@ function deadlineOf(process: Process, timeout: u64, micro: bool): u64 {
   return monotonicNanoseconds() + <u64>seconds * 1000000000 + <u64>fraction * (micro ? 1000 : 1);
 }
 
-/** Installs the temporary signal mask of ppoll/pselect6 (restored when the call returns). */
-function swapMask(process: Process, mask: u64): i64 {
-  const value = memory.data(8, 8);
-  if (!copyFromUser(spaceOf(process), <u32>value, mask, 8)) return -EFAULT;
-  process.savedMask = process.blockedSignals;
-  process.hasSavedMask = 1;
-  process.blockedSignals = load<u64>(value) & ~UNBLOCKABLE;
-  return 0;
-}
-
 /** Restores the mask unless a handler is about to run (then rt_sigreturn restores it). */
 function restoreMask(process: Process, interrupted: bool): void {
-  if (process.hasSavedMask == 0 || interrupted) return;
-  process.blockedSignals = process.savedMask;
-  process.hasSavedMask = 0;
+  if (!interrupted) restoreTemporaryMask(process);
 }
 
 function pollFds(process: Process, fds: u64, count: u64, deadline: u64): i64 {
@@ -136,8 +124,7 @@ export function sysPpoll(process: Process, fds: u64, count: u64, timeout: u64, m
   if (badTimeout != 0) return badTimeout;
   if (mask != 0) {
     if (maskSize != 8) return -EINVAL;
-    const swapped = swapMask(process, mask);
-    if (swapped < 0) return swapped;
+    if (!setTemporaryMask(process, mask)) return -EFAULT;
   }
   const result = pollFds(process, fds, count, deadline);
   restoreMask(process, result == -EINTR);
@@ -226,8 +213,7 @@ export function sysPselect6(process: Process, count: i64, read: u64, write: u64,
     if (!copyFromUser(spaceOf(process), <u32>pair, mask, 16)) return -EFAULT;
     if (load<u64>(pair) != 0) {
       if (load<u64>(pair + 8) != 8) return -EINVAL;
-      const swapped = swapMask(process, load<u64>(pair));
-      if (swapped < 0) return swapped;
+      if (!setTemporaryMask(process, load<u64>(pair))) return -EFAULT;
     }
   }
   const result = select(process, count, read, write, except, deadline);

@@ -21,6 +21,7 @@ import { tscAfter } from "../time/clock";
 import { E2BIG, EACCES, ECHILD, EINTR, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH } from "./errno";
 import { AT_FDCWD, lookupAt } from "./paths";
 import { KERNEL_RELEASE } from "../fs/procfs";
+import { storeAscii } from "../lib/ascii";
 
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
@@ -162,7 +163,7 @@ export function sysGetrusage(process: Process, who: i64, usage: u64): i64 {
 }
 
 function putField(utsname: usize, index: u32, value: string): void {
-  for (let j = 0; j < value.length; j++) store<u8>(utsname + index * 65 + j, <u8>value.charCodeAt(j));
+  storeAscii(utsname + index * 65, value);
 }
 
 export function sysUname(process: Process, buffer: u64): i64 {

@@ -13,13 +13,13 @@ import { kfree, kmalloc } from "../mm/slab";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { signalProcess } from "../proc/scheduler";
-import { isTerminal, readDevice, writeConsole, writeDevice } from "./devices";
+import { SIGPIPE } from "../proc/signal_action";
+import { DEV_TTYS0, isTerminal, readDevice, writeConsole, writeDevice } from "./devices";
 import { EAGAIN, EBADF, EFAULT, EINTR, EINVAL, EISDIR, ENOMEM, ENXIO, EPIPE, ESPIPE } from "./errno";
 
 // Linux's MAX_RW_COUNT: one read or write moves at most this much.
 const MAX_RW_COUNT: u64 = 0x7ffff000;
 const IOV_MAX: i64 = 1024;
-const SIGPIPE: u32 = 13;
 const IOVEC_SIZE: u32 = 16;
 /** `offset` argument meaning "at the file's own position" (read, write, readv, writev). */
 const AT_POSITION: i64 = -1;
@@ -52,7 +52,7 @@ const AT_POSITION: i64 = -1;
  */
 function readFrom(process: Process, file: File, buffer: u64, count: u64, offset: i64, wait: bool): i64 {
   const space = spaceOf(process);
-  if (file.kind == FileKind.Console) return readDevice(consoleDevice(), space, buffer, count, !wait);
+  if (file.kind == FileKind.Console) return readDevice(DEV_TTYS0, space, buffer, count, !wait);
   if (file.kind == FileKind.Directory) return -EISDIR;
   if (file.kind == FileKind.PipeRead) {
     const result = readPipe(changetype<Pipe>(file.data), space, buffer, count, !wait);
@@ -97,11 +97,6 @@ function writeTo(process: Process, file: File, buffer: u64, count: u64, offset: 
   const result = writeInode(inode, space, buffer, count, at);
   if (result > 0 && (offset == AT_POSITION || append)) file.offset = at + <u64>result;
   return result;
-}
-
-/** The console File has no inode: it is the terminal. */
-function consoleDevice(): u32 {
-  return (4 << 8) | 64; // ttyS0
 }
 
 function checkedFile(process: Process, fd: i64, reading: bool): File | null {

@@ -3,15 +3,13 @@
 // before anything changes.
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
-import { MAX_SIGNAL, SIGACTION_SIZE, UNBLOCKABLE, actionOf } from "../proc/signal_action";
-import { signalReturn } from "../proc/signal";
+import { MAX_SIGNAL, SIGACTION_SIZE, SIGKILL, SIGSTOP, UNBLOCKABLE, actionOf } from "../proc/signal_action";
+import { setTemporaryMask, signalReturn } from "../proc/signal";
 import { Process, ProcessState, spaceOf } from "../proc/process";
 import { signalPending, yieldToScheduler } from "../proc/scheduler";
 import { EFAULT, EINTR, EINVAL } from "./errno";
 
 const SIGSET_SIZE: u64 = 8;
-const SIGKILL: i64 = 9;
-const SIGSTOP: i64 = 19;
 const SIG_BLOCK: i64 = 0;
 const SIG_UNBLOCK: i64 = 1;
 const SIG_SETMASK: i64 = 2;
@@ -21,7 +19,7 @@ const actionBuffer = memory.data(SIGACTION_SIZE, 8);
 export function sysRtSigaction(process: Process, signal: i64, action: u64, old: u64, setSize: u64): i64 {
   if (setSize != SIGSET_SIZE) return -EINVAL;
   if (signal < 1 || signal > <i64>MAX_SIGNAL) return -EINVAL;
-  if (action != 0 && (signal == SIGKILL || signal == SIGSTOP)) return -EINVAL;
+  if (action != 0 && (signal == <i64>SIGKILL || signal == <i64>SIGSTOP)) return -EINVAL;
   if (action != 0 && !copyFromUser(spaceOf(process), <u32>actionBuffer, action, SIGACTION_SIZE)) return -EFAULT;
   const current = actionOf(process, <u32>signal);
   if (old != 0 && !copyToUser(spaceOf(process), old, changetype<u32>(current), SIGACTION_SIZE)) return -EFAULT;
@@ -81,10 +79,6 @@ export function sysPause(process: Process): i64 {
 /** rt_sigsuspend: waits with `mask` in place; the handler's return puts the old mask back. */
 export function sysRtSigsuspend(process: Process, mask: u64, setSize: u64): i64 {
   if (setSize != SIGSET_SIZE) return -EINVAL;
-  const value = memory.data(8, 8);
-  if (!copyFromUser(spaceOf(process), <u32>value, mask, 8)) return -EFAULT;
-  process.savedMask = process.blockedSignals;
-  process.hasSavedMask = 1;
-  process.blockedSignals = load<u64>(value) & ~UNBLOCKABLE;
+  if (!setTemporaryMask(process, mask)) return -EFAULT;
   return waitForSignal(process);
 }
