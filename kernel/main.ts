@@ -2,9 +2,9 @@
 // (kernel/arch/x86_64/entry.c): kmain once at boot, trap on every exception.
 import { installGdt } from "./arch/x86_64/gdt";
 import { installIdt } from "./arch/x86_64/idt";
-import { ExitStatus, enableQemuExit, shutdown } from "./arch/x86_64/qemu_exit";
+import { ExitStatus, enableQemuExit, shutdown } from "./drivers/qemu_exit";
 import { argumentEquals, parseCommandLine } from "./boot/cmdline";
-import { printBanner } from "./boot/banner";
+import { printBanner } from "./console/banner";
 import { bootInfo, parseBootInfo } from "./boot/multiboot2";
 import { serialInit } from "./console/serial";
 import { print, printBytes } from "./console/console";
@@ -19,6 +19,7 @@ import { setFaultAround } from "./mm/fault";
 import { printf } from "./console/console";
 import { initramfsFileCount } from "./fs/initramfs";
 import { mountFileSystems } from "./fs/boot";
+import { mountProcAtBoot } from "./procfs/procfs";
 import { setFileClock } from "./fs/inode";
 import { cpioStatusName, CpioStatus } from "./fs/cpio";
 import { str } from "./lib/format";
@@ -62,6 +63,7 @@ export function kmain(bootInfoAddress: u32): void {
   initAcpi();
   setFileClock(realtimeNanoseconds);
   const initramfs = mountFileSystems();
+  if (!mountProcAtBoot()) print("procfs: /proc not mounted\n");
   if (initramfs == CpioStatus.Ok) printf("initramfs: %d files\n", initramfsFileCount());
   else printf("initramfs: %s (%d files usable)\n", str(cpioStatusName(initramfs)), initramfsFileCount());
   print("boot complete\n");

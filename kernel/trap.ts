@@ -2,9 +2,9 @@
 // calls, interrupts, user exceptions; anything else is a kernel bug.
 import { VECTOR_SYSCALL } from "./arch/x86_64/cpu";
 import { IRQ_BASE, IRQ_KEYBOARD, IRQ_SERIAL, IRQ_TIMER, endOfInterrupt } from "./arch/x86_64/pic";
-import { handleKeyboardInterrupt } from "./console/keyboard";
+import { handleKeyboardInterrupt } from "./drivers/keyboard";
 import { pollUsbKeyboard } from "./drivers/usb_keyboard";
-import { handleSerialInterrupt } from "./console/tty";
+import { handleSerialInterrupt } from "./drivers/tty";
 import { TrapFrame, fromUserMode } from "./arch/x86_64/trap_frame";
 import { panicWithFrame } from "./debug/panic";
 import { makeRunnable, currentProcess, hasCurrentProcess, hasDeliverableSignal, yieldToScheduler } from "./proc/scheduler";

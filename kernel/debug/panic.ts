@@ -5,7 +5,7 @@ import {
   KERNEL_STACKS, KERNEL_VMA, LayoutItem, VECTOR_KERNEL_ABORT, VECTOR_WASM_TRAP, layout, linearAddressOf, raise, readCr2,
 } from "../arch/x86_64/cpu";
 import { TrapFrame } from "../arch/x86_64/trap_frame";
-import { ExitStatus, shutdown } from "../arch/x86_64/qemu_exit";
+import { ExitStatus, shutdown } from "../drivers/qemu_exit";
 import { print, printBytes, printf } from "../console/console";
 import { str } from "../lib/format";
 import { TextColor, setTextColor } from "../console/framebuffer";

@@ -5,7 +5,7 @@ import {
   DIRECT_MAP, KERNEL_VMA, LayoutItem, layout, loadIdt, selftestCall, selftestDivide,
   selftestInvalidOpcode as selftestInvalidOpcodeNative, selftestWrite,
 } from "../arch/x86_64/cpu";
-import { ExitStatus } from "../arch/x86_64/qemu_exit";
+import { ExitStatus } from "../drivers/qemu_exit";
 import { benchMm, mmFill } from "./mm_selftest";
 import { argumentEquals, hasArgument } from "../boot/cmdline";
 import { print, printf } from "../console/console";

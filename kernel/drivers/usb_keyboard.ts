@@ -6,7 +6,7 @@
 import { rdtsc } from "../arch/x86_64/cpu";
 import { printf } from "../console/console";
 import { str } from "../lib/format";
-import { pressDelete, typeCharacter } from "../console/keyboard";
+import { pressDelete, typeCharacter } from "./keyboard";
 import { allocPage } from "../mm/buddy";
 import { FrameState } from "../mm/frame";
 import { tscAfter } from "../time/clock";

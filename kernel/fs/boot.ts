@@ -1,18 +1,16 @@
 // The file system tree at boot, as a Linux initramfs system sees it: a
-// tmpfs root with the initramfs unpacked into it, /proc (procfs), /dev (a
-// tmpfs of its own holding the device nodes, devtmpfs-like, with /dev/shm),
-// and /tmp.
+// tmpfs root with the initramfs unpacked into it, /dev (a tmpfs of its own
+// holding the device nodes, devtmpfs-like, with /dev/shm), /tmp, and the
+// empty /proc that procfs, a layer above, is mounted over.
 import { storeAscii } from "../lib/ascii";
 import { CpioStatus, deviceNumber } from "./cpio";
 import { Inode, S_IFCHR, S_IFDIR, isDirectoryInode, lookupIn, releaseInode } from "./inode";
 import { unpackInitramfs } from "./initramfs";
 import { mountOver, mountRoot } from "./mount";
-import { newProcfs } from "./procfs";
 import { newTmpfs, tmpfsCreate } from "./tmpfs";
 
 // Anonymous device numbers (major 0), as Linux gives in-memory file systems.
 const ROOT_DEVICE: u32 = deviceNumber(0, 1);
-const PROC_DEVICE: u32 = deviceNumber(0, 3);
 const DEV_DEVICE: u32 = deviceNumber(0, 5);
 
 function ascii(s: string): u32 {
@@ -48,8 +46,7 @@ export function mountFileSystems(): CpioStatus {
   const tmp = directory(top, "tmp", 0o1777);
   if (tmp != null) releaseInode(tmp);
   const procPoint = directory(top, "proc", 0o555);
-  const proc = newProcfs(PROC_DEVICE);
-  if (procPoint != null && proc != null) mountOver(procPoint, proc, "proc", "proc", PROC_DEVICE);
+  if (procPoint != null) releaseInode(procPoint);
   const devPoint = directory(top, "dev", 0o755);
   const dev = newTmpfs(DEV_DEVICE);
   if (devPoint != null && dev != null && mountOver(devPoint, dev, "devtmpfs", "devtmpfs", DEV_DEVICE)) {

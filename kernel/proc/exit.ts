@@ -1,7 +1,7 @@
 // How processes end: by exiting, or killed by the kernel with a one-line
 // report in the spirit of Linux's. When init ends, the machine does.
 import { writeCr3 } from "../arch/x86_64/cpu";
-import { ExitStatus, shutdown } from "../arch/x86_64/qemu_exit";
+import { ExitStatus, shutdown } from "../drivers/qemu_exit";
 import { argumentEquals } from "../boot/cmdline";
 import { printBytes, printf } from "../console/console";
 import { str } from "../lib/format";

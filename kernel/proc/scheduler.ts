@@ -11,7 +11,7 @@ import { Process, ProcessState, destroyProcess, kernelStackTop, processListHead,
 import { monotonicNanoseconds } from "../time/clock";
 import { SIGALRM, discarded } from "./signal_action";
 import { registerWaiting } from "../lib/wait";
-import { registerForeground } from "../console/tty";
+import { registerForeground } from "../drivers/tty";
 
 const MSR_FS_BASE: u32 = 0xc0000100;
 

@@ -7,7 +7,7 @@ import {
   Inode, S_IFCHR, S_IFIFO, S_IFMT, fileTimeNow, inodeSize, isDirectoryInode, isRegularInode, releaseInode, truncateInode,
 } from "../fs/inode";
 import { MAX_FILE_SIZE } from "../fs/file_io";
-import { isProcInode } from "../fs/procfs";
+import { isProcInode } from "../procfs/procfs";
 import { freeFrameCount } from "../mm/buddy";
 import { managedFrames } from "../mm/frame_database";
 import { copyFromUser, copyToUser } from "../mm/user_copy";

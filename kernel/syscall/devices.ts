@@ -2,7 +2,7 @@
 // full, random, urandom: major 1) and the terminal (tty 5:0, console 5:1,
 // ttyS0 4:64), which is the console's line discipline.
 import { printProgramBytes } from "../console/console";
-import { TTY_FAULT, TTY_INTERRUPTED, TTY_WOULD_BLOCK, ttyRead } from "../console/tty";
+import { TTY_FAULT, TTY_INTERRUPTED, TTY_WOULD_BLOCK, ttyRead } from "../drivers/tty";
 import { rdtsc } from "../arch/x86_64/cpu";
 import { deviceNumber } from "../fs/cpio";
 import { AddressSpace } from "../mm/address_space";

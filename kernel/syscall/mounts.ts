@@ -4,7 +4,7 @@
 import { deviceNumber } from "../fs/cpio";
 import { Inode, isDirectoryInode, releaseInode } from "../fs/inode";
 import { mountIndexOf, mountOver, unmount } from "../fs/mount";
-import { newProcfs } from "../fs/procfs";
+import { newProcfs } from "../procfs/procfs";
 import { isTmpfsInode, newTmpfs, tmpfsEmptyTree, tmpfsTreeBusy } from "../fs/tmpfs";
 import { copyStringFromUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";

@@ -10,7 +10,7 @@ import {
   readlinkOf, releaseInode, truncateInode,
 } from "../fs/inode";
 import { isDotOrDotDot, lastName, lastNameLength, resolveParent, trailingSlash } from "../fs/path";
-import { isProcInode, openProcFile } from "../fs/procfs";
+import { isProcInode, openProcFile } from "../procfs/procfs";
 import { Process } from "../proc/process";
 import { isKnownDevice } from "./devices";
 import { EACCES, EBADF, EEXIST, EISDIR, ELOOP, EMFILE, ENOENT, ENOMEM, ENOTDIR, ENXIO, EROFS, ETXTBSY } from "./errno";

@@ -3,7 +3,7 @@
 // caller sleeps a tick at a time (10 ms at most, less near its timeout)
 // and asks again, woken early by a signal (EINTR). Files and devices are
 // always ready, as on Linux.
-import { ttyHasInput } from "../console/tty";
+import { ttyHasInput } from "../drivers/tty";
 import { FileKind, fileAt } from "../fs/file";
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, Pipe, pipePollEvents } from "../fs/pipe";
 import { kfree, kmalloc } from "../mm/slab";

@@ -2,7 +2,7 @@
 // yielding and sleeping, resource usage, and the signal calls accepted
 // for musl's sake (no signal is delivered yet).
 import { wrmsr } from "../arch/x86_64/cpu";
-import { ExitStatus, restart, shutdown, stop } from "../arch/x86_64/qemu_exit";
+import { ExitStatus, restart, shutdown, stop } from "../drivers/qemu_exit";
 import { print } from "../console/console";
 import { Inode, releaseInode } from "../fs/inode";
 import { allocPages, freePages } from "../mm/buddy";
@@ -20,7 +20,7 @@ import { makeRunnable, signalPending, signalProcess, yieldToScheduler } from "..
 import { tscAfter } from "../time/clock";
 import { E2BIG, EACCES, ECHILD, EINTR, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH } from "./errno";
 import { AT_FDCWD, lookupAt } from "./paths";
-import { KERNEL_RELEASE } from "../fs/procfs";
+import { KERNEL_RELEASE } from "../procfs/procfs";
 import { storeAscii } from "../lib/ascii";
 
 const ARCH_SET_FS: u64 = 0x1002;

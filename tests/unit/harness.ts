@@ -40,6 +40,7 @@ import {
 import { cpioEntryCount as kernelCpioEntryCount, parseCpio as kernelParseCpio } from "../../kernel/fs/cpio";
 import { initramfsFileCount as kernelInitramfsFileCount } from "../../kernel/fs/initramfs";
 import { mountFileSystems as kernelMountFileSystems } from "../../kernel/fs/boot";
+import { mountProcAtBoot } from "../../kernel/procfs/procfs";
 import { Inode, inodeSize as kernelInodeSize } from "../../kernel/fs/inode";
 import { fileSystemRoot } from "../../kernel/fs/mount";
 import { resolvePath as kernelResolvePath } from "../../kernel/fs/path";
@@ -282,7 +283,9 @@ export function cpioEntryCount(): u32 {
 
 /** Builds the boot tree (root tmpfs with the initramfs unpacked, /proc, /dev, /tmp); the unpacking status. */
 export function mountInitramfs(): u32 {
-  return kernelMountFileSystems();
+  const status = kernelMountFileSystems();
+  assert(mountProcAtBoot(), "mountInitramfs: /proc not mounted");
+  return status;
 }
 
 export function initramfsFileCount(): u32 {

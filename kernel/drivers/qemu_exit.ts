@@ -13,8 +13,8 @@
 // command line `exit=qemu` enables the port: on a real PC, port 0xf4 may
 // belong to something else. There a successful end powers the machine off
 // through ACPI, and anything else halts with its report on the screen.
-import { acpiPowerOff, acpiReset } from "../../drivers/acpi";
-import { disableInterrupts, halt, inb, outb } from "./cpu";
+import { acpiPowerOff, acpiReset } from "./acpi";
+import { disableInterrupts, halt, inb, outb } from "../arch/x86_64/cpu";
 
 export const enum ExitStatus {
   Success = 0x10,

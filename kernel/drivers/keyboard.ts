@@ -2,8 +2,8 @@
 // translates it, a US layout, Shift, Ctrl, Alt and Caps Lock; Ctrl-Alt-Del
 // restarts. Keys go to the console's line discipline.
 import { inb } from "../arch/x86_64/cpu";
-import { restart } from "../arch/x86_64/qemu_exit";
-import { print } from "./console";
+import { restart } from "./qemu_exit";
+import { print } from "../console/console";
 import { ttyInput } from "./tty";
 
 const DATA_PORT: u32 = 0x60;

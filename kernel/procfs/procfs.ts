@@ -24,15 +24,16 @@ import { auditFrames } from "../debug/frame_audit";
 import { formatInto, str } from "../lib/format";
 import { NAME_OFFSET, Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
 import { currentProcess } from "../proc/scheduler";
-import { File, FileKind, newFile } from "./file";
+import { File, FileKind, newFile } from "../fs/file";
 import { equalsAscii, storeAscii } from "../lib/ascii";
-import { formatMaps } from "./proc_maps";
+import { formatMaps } from "./maps";
 import {
-  EmitEntry, INODE_OPS_SIZE, Inode, InodeOps, S_IFDIR, S_IFLNK, S_IFREG, newInode, setInodeName,
-} from "./inode";
-import { mountAt } from "./mount";
+  EmitEntry, INODE_OPS_SIZE, Inode, InodeOps, S_IFDIR, S_IFLNK, S_IFREG, lookupIn, newInode, releaseInode, setInodeName,
+} from "../fs/inode";
+import { deviceNumber } from "../fs/cpio";
+import { fileSystemRoot, mountAt, mountOver } from "../fs/mount";
 import { tscFrequency } from "../time/tsc";
-import { pathOfInode } from "./names";
+import { pathOfInode } from "../fs/names";
 
 const TEXT_CAPACITY: u32 = 2048;
 
@@ -316,6 +317,20 @@ export function newProcfs(device: u32): Inode | null {
   root.nlink = 2;
   root.ino = 1;
   return root;
+}
+
+/** Mounts procfs over the root's /proc, which the boot tree made; false if it could not. */
+export function mountProcAtBoot(): bool {
+  const device = deviceNumber(0, 3);
+  const name = memory.data<u8>([0x70, 0x72, 0x6f, 0x63]);
+  const found = lookupIn(fileSystemRoot(), <u32>name, 4);
+  if (found <= 0) return false;
+  const point = changetype<Inode>(<u32>found);
+  const root = newProcfs(device);
+  if (root != null && mountOver(point, root, "proc", "proc", device)) return true;
+  releaseInode(root);
+  releaseInode(point);
+  return false;
 }
 
 export function isProcInode(inode: Inode): bool {

@@ -9,8 +9,8 @@ import {
   PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_HEAP, REGION_SHARED, REGION_STACK, Region, regionAt,
 } from "../mm/region";
 import { isVdsoObject } from "../mm/vdso";
-import { Inode } from "./inode";
-import { pathOfInode } from "./names";
+import { Inode } from "../fs/inode";
+import { pathOfInode } from "../fs/names";
 
 const LINE_MAX: u32 = 160; // a line never needs more (names are bounded by what is left)
 

@@ -1,8 +1,8 @@
 // What the kernel says when it comes up: who it is, what loaded it, and
 // the memory it was given.
 import { LayoutItem, layout } from "../arch/x86_64/cpu";
-import { BootInfoStatus, MemoryType, bootInfo, bootInfoStatusName, bootModule, memoryRegion, memoryTypeName } from "./multiboot2";
-import { print, printBytes, printf } from "../console/console";
+import { BootInfoStatus, MemoryType, bootInfo, bootInfoStatusName, bootModule, memoryRegion, memoryTypeName } from "../boot/multiboot2";
+import { print, printBytes, printf } from "./console";
 import { str } from "../lib/format";
 
 function printMemoryMap(): void {

@@ -7,9 +7,9 @@
 import { AddressSpace } from "../mm/address_space";
 import { copyToUser } from "../mm/user_copy";
 import { signalPending, sleepOn, wakeUp } from "../lib/wait";
-import { readSerialByte } from "./serial";
-import { print, putByte } from "./console";
-import { TextColor, setTextColor } from "./framebuffer";
+import { readSerialByte } from "../console/serial";
+import { print, putByte } from "../console/console";
+import { TextColor, setTextColor } from "../console/framebuffer";
 
 const SIGINT: u32 = 2;
 const LINE_MAX: u32 = 1024;
