@@ -3,9 +3,10 @@
 // argument puts SOURCE (a file, or a directory copied recursively) at DEST
 // inside the archive, e.g. `/=user/rootfs /bin/hello=build/user/bin/hello`;
 // SOURCE `char:MAJOR:MINOR` makes a character device node (Linux needs
-// /dev/console in an initramfs). Parent directories are added as needed;
-// the output is deterministic.
-import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+// /dev/console in an initramfs) and `link:TARGET` a symbolic link; symbolic
+// links in a SOURCE directory stay links. Parent directories are added as
+// needed; the output is deterministic.
+import { lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const [out, ...mappings] = process.argv.slice(2);
@@ -25,7 +26,17 @@ function add(dest, source) {
     entries.set(path, { mode: 0o020600, data: Buffer.alloc(0), rdev: [Number(device[1]), Number(device[2])] });
     return;
   }
-  const stat = statSync(source);
+  const link = source.match(/^link:(.+)$/);
+  if (link) {
+    addDirectory(path.split("/").slice(0, -1).join("/"));
+    entries.set(path, { mode: 0o120777, data: Buffer.from(link[1]) });
+    return;
+  }
+  const stat = lstatSync(source);
+  if (stat.isSymbolicLink()) {
+    add(dest, `link:${readlinkSync(source)}`);
+    return;
+  }
   if (stat.isDirectory()) {
     addDirectory(path);
     for (const name of readdirSync(source).sort()) add(path ? `${path}/${name}` : name, join(source, name));

@@ -24,6 +24,7 @@ export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null po
  *  36 cowReuses (write faults that found the frame theirs alone: no copy)
  *  40 brkStart(u64)  48 brkEnd(u64)  56 sharedAtFork (pages shared with the parent)
  *  60 program (the MemoryObject of the file it runs, counted in its executors; 0 before exec)
+ *  64 users (processes running in it: more than one only while a CLONE_VM child runs before exec)
  */
 @unmanaged export class AddressSpace {
   root: u32;
@@ -40,8 +41,9 @@ export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null po
   brkEnd: u64;
   sharedAtFork: u32;
   program: MemoryObject | null;
+  users: u32;
 }
-const ADDRESS_SPACE_SIZE: u32 = 64;
+const ADDRESS_SPACE_SIZE: u32 = 68;
 
 @inline export function regionsOf(space: AddressSpace): RegionSet {
   return changetype<RegionSet>(changetype<u32>(space) + 8);
@@ -64,6 +66,7 @@ export function createAddressSpace(): AddressSpace | null {
   }
   const space = changetype<AddressSpace>(address);
   space.root = root;
+  space.users = 1;
   return space;
 }
 
@@ -183,6 +186,18 @@ export function setProgram(space: AddressSpace, program: MemoryObject | null): v
     old.executors--;
     releaseObject(old);
   }
+}
+
+/** One more process runs in `space` (clone with CLONE_VM). */
+export function retainAddressSpace(space: AddressSpace): AddressSpace {
+  space.users++;
+  return space;
+}
+
+/** A process leaves `space` (exit or exec); the last one to leave frees it. */
+export function leaveAddressSpace(space: AddressSpace): void {
+  assert(space.users > 0, "leaveAddressSpace: no user left");
+  if (--space.users == 0) destroyAddressSpace(space);
 }
 
 /** Frees everything the address space holds, then the record itself. */

@@ -62,6 +62,12 @@ export function copyFromUser(space: AddressSpace, to: u32, from: u64, length: u6
   return copyToUser(space, to, <u32>scratch, 8);
 }
 
+@inline export function putUser32(space: AddressSpace, to: u64, value: u32): bool {
+  const scratch = memory.data(4, 4);
+  store<u32>(scratch, value);
+  return copyToUser(space, to, <u32>scratch, 4);
+}
+
 /** Copies a u64 from user memory to linear `into`; false (EFAULT) if the address is bad. */
 export function getUser64(space: AddressSpace, from: u64, into: u32): bool {
   return copyFromUser(space, into, from, 8);

@@ -8,7 +8,7 @@ import { USER_CODE, USER_DATA } from "../arch/x86_64/gdt";
 import { rdtsc, writeCr3 } from "../arch/x86_64/cpu";
 import { readInodeToKernel } from "../fs/file_io";
 import { Inode, inodeSize, isRegularInode } from "../fs/inode";
-import { AddressSpace, createAddressSpace, destroyAddressSpace, regionsOf, setProgram } from "../mm/address_space";
+import { AddressSpace, createAddressSpace, destroyAddressSpace, leaveAddressSpace, regionsOf, setProgram } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject } from "../mm/memory_object";
 import {
@@ -21,7 +21,7 @@ import {
   elfSegmentCount, elfTableBytes, elfTableOffset,
 } from "./elf";
 import { closeOnExec } from "../fs/file";
-import { releaseVforkParent } from "./exit";
+import { clearChildTid, releaseVforkParent } from "./exit";
 import { resetHandlersForExec } from "./signal";
 import { Process, setProcessName, userFrame } from "./process";
 
@@ -193,10 +193,11 @@ export function exec(process: Process, inode: Inode, args: ExecArguments): ExecR
     destroyAddressSpace(space);
     return ExecResult.NoMemory;
   }
+  clearChildTid(process);
   const old = process.space;
   process.space = changetype<u32>(space);
   writeCr3(space.root);
-  if (old != 0) destroyAddressSpace(changetype<AddressSpace>(old));
+  if (old != 0) leaveAddressSpace(changetype<AddressSpace>(old));
   closeOnExec(process.files);
   resetHandlersForExec(process);
   // The program's name: argv[0] without its directory, as Linux's comm.

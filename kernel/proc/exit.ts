@@ -7,12 +7,14 @@ import { printBytes, printf } from "../console/console";
 import { str } from "../lib/format";
 import { closeAll } from "../fs/file";
 import { releaseInode } from "../fs/inode";
+import { PAGE_SIZE } from "../mm/frame";
 import { kernelPageTableRoot } from "../mm/kernel_map";
+import { putUser32, userPage } from "../mm/user_copy";
 import { printMemoryReport } from "../mm/meminfo";
 import {
   NAME_OFFSET, Process, ProcessState, findProcess, processListHead, processNameLength, releaseAddressSpace, spaceOf,
 } from "./process";
-import { currentProcess, exitToScheduler, signalProcess, wakeUp } from "./scheduler";
+import { currentProcess, exitToScheduler, signalProcess, wakeUp, wakeUpSome } from "./scheduler";
 import { SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGTRAP } from "./signal_action";
 
 
@@ -57,10 +59,27 @@ function reparentChildren(process: Process): void {
     const child = changetype<Process>(at);
     if (child.parentPid != process.pid) continue;
     child.parentPid = 1;
+    child.exitSignal = SIGCHLD; // as Linux: nobody may make init's children signal it otherwise
     if (child.state == ProcessState.Zombie) zombie = true;
   }
   const init = findProcess(1);
   if (zombie && init != null) wakeUp(changetype<u32>(init));
+}
+
+/**
+ * CLONE_CHILD_CLEARTID and set_tid_address: when a process leaves an
+ * address space others still run in, its thread-id word there becomes 0
+ * and one futex waiter on it is woken (how a joiner learns of the end). A
+ * space left to nobody has no one to tell, as in Linux's mm_release.
+ */
+export function clearChildTid(process: Process): void {
+  const address = process.clearChildTid;
+  process.clearChildTid = 0;
+  if (address == 0 || process.space == 0 || spaceOf(process).users < 2) return;
+  const space = spaceOf(process);
+  if (!putUser32(space, address, 0)) return;
+  const page = userPage(space, address, false);
+  if (page != 0) wakeUpSome(page + <u32>(address & (PAGE_SIZE - 1)), 1);
 }
 
 /** A vfork parent waits for its child to exec or exit. */
@@ -78,6 +97,7 @@ export function releaseVforkParent(process: Process): void {
 export function exitCurrent(waitStatus: u32): void {
   const process = currentProcess();
   if (argumentEquals("loglevel", "debug")) printFaultCounts(process);
+  clearChildTid(process);
   closeAll(process.files);
   releaseInode(process.cwd);
   process.cwd = null;
@@ -91,7 +111,7 @@ export function exitCurrent(waitStatus: u32): void {
   if (parent != null) {
     process.state = ProcessState.Zombie;
     wakeUp(changetype<u32>(parent));
-    signalProcess(parent, SIGCHLD, process.pid); // ignored unless the parent has a handler
+    if (process.exitSignal != 0) signalProcess(parent, process.exitSignal, process.pid); // ignored unless the parent has a handler
   } else {
     process.state = ProcessState.Dead;
   }

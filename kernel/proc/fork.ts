@@ -1,26 +1,64 @@
-// fork, vfork and clone(SIGCHLD): a new process sharing everything
-// copy-on-write with its parent, returning 0 in the child.
+// fork, vfork and clone for new processes (not threads): a child sharing
+// everything copy-on-write with its parent, or with CLONE_VM running in the
+// parent's own address space until it execs or exits (vfork, posix_spawn),
+// returning 0 in the child.
 import { fxsave } from "../arch/x86_64/cpu";
 import { copyDescriptors } from "../fs/file";
 import { Inode, retainInode } from "../fs/inode";
+import { leaveAddressSpace, retainAddressSpace } from "../mm/address_space";
 import { copyAddressSpace } from "../mm/fork_copy";
+import { putUser32 } from "../mm/user_copy";
 import { NAME_OFFSET, NAME_SIZE, Process, createProcess, destroyProcess, spaceOf, userFrame } from "./process";
 import { makeRunnable, signalPending, sleepOn } from "./scheduler";
 import { copySignalState } from "./signal";
 
 const TRAP_FRAME_SIZE: u32 = 176;
 
-/** Returns the child's pid to the parent, or -1 when out of memory. */
-export function fork(parent: Process, vfork: bool): i64 {
+// Linux's clone flags that make a new process rather than a thread.
+export const CSIGNAL: u64 = 0xff; // the signal the parent gets at exit
+export const CLONE_VM: u64 = 0x100;
+export const CLONE_VFORK: u64 = 0x4000;
+export const CLONE_SETTLS: u64 = 0x80000;
+export const CLONE_PARENT_SETTID: u64 = 0x100000;
+export const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+export const CLONE_CHILD_SETTID: u64 = 0x1000000;
+
+/** What clone asks for, beyond its flags. */
+@unmanaged export class CloneRequest {
+  flags: u64;
+  stack: u64; // the child's stack pointer; 0 keeps the parent's
+  parentTid: u64;
+  childTid: u64;
+  tls: u64;
+}
+
+/**
+ * A child of `parent` as `request` describes; returns its pid, -1 when out
+ * of memory or -2 when the child's thread id cannot be stored (EFAULT).
+ */
+export function fork(parent: Process, request: CloneRequest): i64 {
+  const flags = request.flags;
   const child = createProcess(parent.pid);
   if (child == null) return -1;
-  if (!copyAddressSpace(spaceOf(parent), spaceOf(child))) {
+  if ((flags & CLONE_VM) != 0) {
+    leaveAddressSpace(spaceOf(child));
+    child.space = changetype<u32>(retainAddressSpace(spaceOf(parent)));
+  } else if (!copyAddressSpace(spaceOf(parent), spaceOf(child))) {
     destroyProcess(child);
     return -1;
   }
+  // As Linux: the child's id goes into its own memory before it runs, the
+  // parent's copy into the parent's, and a failed store undoes the clone.
+  if ((flags & CLONE_CHILD_SETTID) != 0 && !putUser32(spaceOf(child), request.childTid, child.pid)
+    || (flags & CLONE_PARENT_SETTID) != 0 && !putUser32(spaceOf(parent), request.parentTid, child.pid)) {
+    destroyProcess(child);
+    return -2;
+  }
+  if ((flags & CLONE_CHILD_CLEARTID) != 0) child.clearChildTid = request.childTid;
+  child.exitSignal = <u32>(flags & CSIGNAL);
   fxsave(parent.fpuState); // the parent's live registers, not its last switch's
   memory.copy(child.fpuState, parent.fpuState, 512);
-  child.fsBase = parent.fsBase;
+  child.fsBase = (flags & CLONE_SETTLS) != 0 ? request.tls : parent.fsBase;
   memory.copy(changetype<u32>(child) + NAME_OFFSET, changetype<u32>(parent) + NAME_OFFSET, NAME_SIZE);
   copyDescriptors(child.files, parent.files);
   child.cwd = parent.cwd != null ? retainInode(changetype<Inode>(parent.cwd)) : null;
@@ -32,9 +70,10 @@ export function fork(parent: Process, vfork: bool): i64 {
   child.sid = parent.sid;
   memory.copy(changetype<u32>(userFrame(child)), changetype<u32>(userFrame(parent)), TRAP_FRAME_SIZE);
   userFrame(child).rax = 0;
+  if (request.stack != 0) userFrame(child).rsp = request.stack;
   const pid = child.pid;
   makeRunnable(child);
-  if (vfork) {
+  if ((flags & CLONE_VFORK) != 0) {
     // As vfork promises: the parent waits until the child execs or exits,
     // or until the parent itself is killed (Linux's wait is killable too).
     child.vforkParent = parent.pid;

@@ -1,6 +1,6 @@
 // Processes: the record, creation of an empty one, and final release.
 import { TrapFrame } from "../arch/x86_64/trap_frame";
-import { AddressSpace, createAddressSpace, destroyAddressSpace } from "../mm/address_space";
+import { AddressSpace, createAddressSpace, destroyAddressSpace, leaveAddressSpace } from "../mm/address_space";
 import { kfree, kmalloc } from "../mm/slab";
 import { KERNEL_STACK_SIZE, allocKernelStack, freeKernelStack, kernelStackBase } from "./kernel_stack";
 import { LayoutItem, layout } from "../arch/x86_64/cpu";
@@ -36,7 +36,7 @@ export const enum ProcessState {
  * 160 senders (the pid that sent each pending signal 1..64: 64 u32, kmalloc'd)
  * 164 syscallNumber (of the call in progress: a restart repeats it)
  * 168 savedMask(u64): the mask to restore after a handler run from rt_sigsuspend  176 hasSavedMask
- * 180 unused  184 coreLimitSoft(u64)  192 coreLimitHard(u64): RLIMIT_CORE (no core file is ever written)
+ * 180 exitSignal (sent to the parent at exit: SIGCHLD, or clone's choice)  184 coreLimitSoft(u64)  192 coreLimitHard(u64): RLIMIT_CORE (no core file is ever written)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -73,7 +73,7 @@ export const enum ProcessState {
   syscallNumber: u32;
   savedMask: u64;
   hasSavedMask: u32;
-  unused: u32;
+  exitSignal: u32;
   coreLimitSoft: u64;
   coreLimitHard: u64;
 }
@@ -171,7 +171,7 @@ export function createProcess(parentPid: u32): Process | null {
 /** Frees the address space now (the process may still be running on its kernel stack). */
 export function releaseAddressSpace(process: Process): void {
   if (process.space == 0) return;
-  destroyAddressSpace(spaceOf(process));
+  leaveAddressSpace(spaceOf(process));
   process.space = 0;
 }
 

@@ -2,12 +2,15 @@
 import { copyToUser } from "../mm/user_copy";
 import { Process, ProcessState, destroyProcess, processListHead, spaceOf } from "./process";
 import { signalPending, sleepOn } from "./scheduler";
+import { SIGCHLD } from "./signal_action";
 
 const WNOHANG: u64 = 1;
 // No process stops or continues yet, so asking to hear of it changes nothing.
 const WUNTRACED: u64 = 2;
 const WCONTINUED: u64 = 8;
-// One thread per process: these thread-selection options change nothing either.
+// One thread per process: WNOTHREAD changes nothing. A "clone" child is one
+// whose exit signal is not SIGCHLD: __WCLONE waits for those only, __WALL
+// for both kinds, and neither for the others only.
 const WNOTHREAD: u64 = 0x20000000;
 const WALL: u64 = 0x40000000;
 const WCLONE: u64 = 0x80000000;
@@ -27,8 +30,9 @@ export const enum WaitFor {
   Group = 2,
 }
 
-function matches(child: Process, parent: Process, kind: WaitFor, id: u32): bool {
+function matches(child: Process, parent: Process, kind: WaitFor, id: u32, options: u64): bool {
   if (child.parentPid != parent.pid) return false;
+  if ((options & WALL) == 0 && (child.exitSignal != SIGCHLD) != ((options & WCLONE) != 0)) return false;
   if (kind == WaitFor.Pid) return child.pid == id;
   if (kind == WaitFor.Group) return child.pgid == id;
   return true;
@@ -65,7 +69,7 @@ export function waitFor(parent: Process, kind: WaitFor, id: u32, status: u64, op
     let children = false;
     for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
       const child = changetype<Process>(at);
-      if (!matches(child, parent, kind, id)) continue;
+      if (!matches(child, parent, kind, id, options)) continue;
       children = true;
       if (child.state != ProcessState.Zombie) continue;
       if (status != 0) {

@@ -88,7 +88,7 @@ export function sysNewfstatat(process: Process, directory: i64, path: u64, buffe
   if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH)) != 0) return -EINVAL;
   const length = copyPath(process, path);
   if (length < 0) return length;
-  if (length == 0 && (flags & AT_EMPTY_PATH) != 0 && directory != AT_FDCWD) return sysFstat(process, directory, buffer);
+  if (length == 0 && (flags & AT_EMPTY_PATH) != 0 && <i32>directory != <i32>AT_FDCWD) return sysFstat(process, directory, buffer);
   const found = lookupCopied(process, directory, pathAddress(), <u32>length, (flags & AT_SYMLINK_NOFOLLOW) == 0,
     (flags & AT_EMPTY_PATH) != 0);
   if (found < 0) return found;
@@ -114,7 +114,7 @@ export function sysStatx(process: Process, directory: i64, path: u64, flags: u64
   if (length < 0) return length;
   let file: File | null = null;
   let inode: Inode | null = null;
-  if (length == 0 && (flags & AT_EMPTY_PATH) != 0 && directory != AT_FDCWD) {
+  if (length == 0 && (flags & AT_EMPTY_PATH) != 0 && <i32>directory != <i32>AT_FDCWD) {
     file = fileAt(process.files, directory);
     if (file == null) return -EBADF;
     inode = file.inode;

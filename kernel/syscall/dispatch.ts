@@ -1,6 +1,7 @@
 // System-call dispatch by Linux x86-64 number: arguments in RDI, RSI, RDX,
 // R10, R8, R9, the number in RAX, the result (or -errno) back in RAX.
 import { TrapFrame } from "../arch/x86_64/trap_frame";
+import { argumentEquals } from "../boot/cmdline";
 import { print, printf } from "../console/console";
 import { printProcess } from "../proc/exit";
 import { Process, spaceOf } from "../proc/process";
@@ -32,9 +33,10 @@ import {
 } from "./system";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
 import {
-  sysArchPrctl, sysClone, sysExecve, sysExit, sysFork, sysGetrusage, sysKill, sysNanosleep, sysSchedYield, sysTkill,
+  sysArchPrctl, sysExecve, sysExit, sysGetrusage, sysKill, sysNanosleep, sysSchedYield, sysTkill,
   sysReboot, sysSetTidAddress, sysUname, sysWait4, sysWaitid,
 } from "./process";
+import { sysClone, sysClone3, sysFork } from "./clone";
 import { sysAlarm, sysClockGettime, sysGetitimer, sysGettimeofday, sysSetitimer } from "./time";
 
 const AT_FDCWD: i64 = -100;
@@ -70,6 +72,9 @@ function unknown(process: Process, number: u64): i64 {
   return -ENOSYS;
 }
 
+// Arguments that are an int in C (pids, signal numbers, wait options) are
+// cut to 32 bits, as Linux's SYSCALL_DEFINE does: a caller may leave the
+// upper half of the register undefined (glibc's wait4 passes -1 as 0xffffffff).
 function dispatch(process: Process, f: TrapFrame): i64 {
   const a = f.rdi;
   const b = f.rsi;
@@ -112,13 +117,13 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 37: return sysAlarm(process, a);
     case 38: return sysSetitimer(process, a, b, c);
     case 39: return process.pid; // getpid
-    case 56: return sysClone(process, a, b);
+    case 56: return sysClone(process, a, b, c, d, e);
     case 57: return sysFork(process, false);
     case 58: return sysFork(process, true); // vfork
     case 59: return sysExecve(process, a, b, c);
     case 60: return sysExit(a); // exit
-    case 61: return sysWait4(process, a, b, c, d);
-    case 62: return sysKill(process, a, b);
+    case 61: return sysWait4(process, <i32>a, b, <u32>c, d);
+    case 62: return sysKill(process, <i32>a, <i32>b);
     case 63: return sysUname(process, a);
     case 72: return sysFcntl(process, a, b, c);
     case 74: return sysFsync(process, a); // fsync
@@ -152,7 +157,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 106: return sysSetIds(a, U32_KEEP, U32_KEEP); // setgid
     case 107: return sysGetId(); // geteuid
     case 108: return sysGetId(); // getegid
-    case 109: return sysSetpgid(process, a, b);
+    case 109: return sysSetpgid(process, <i32>a, <i32>b);
     case 110: return process.parentPid; // getppid
     case 111: return process.pgid; // getpgrp
     case 112: return sysSetsid(process);
@@ -162,8 +167,8 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 118: return sysGetResId(process, a, b, c); // getresuid
     case 119: return sysSetIds(a, b, c); // setresgid
     case 120: return sysGetResId(process, a, b, c); // getresgid
-    case 121: return sysGetpgid(process, a);
-    case 124: return sysGetsid(process, a);
+    case 121: return sysGetpgid(process, <i32>a);
+    case 124: return sysGetsid(process, <i32>a);
     case 125: return sysCapget(process, a, b);
     case 126: return sysCapset(process, a, b);
     case 127: return sysRtSigpending(process, a, b);
@@ -187,7 +192,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 166: return sysUmount2(process, a, b);
     case 169: return sysReboot(process, a, c);
     case 186: return process.pid; // gettid: one thread per process
-    case 200: return sysTkill(process, a, b);
+    case 200: return sysTkill(process, <i32>a, <i32>b);
     case 202: return sysFutex(process, a, b, c, d, f.r9);
     case 203: return sysSchedSetaffinity(process, a, b, c);
     case 204: return sysSchedGetaffinity(process, a, b, c);
@@ -195,7 +200,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 218: return sysSetTidAddress(process, a);
     case 228: return sysClockGettime(process, a, b);
     case 231: return sysExit(a); // exit_group
-    case 247: return sysWaitid(process, a, b, c, d, e);
+    case 247: return sysWaitid(process, <i32>a, <i32>b, c, <u32>d, e);
     case 257: return sysOpenat(process, a, b, c, d);
     case 258: return sysMkdirat(process, a, b, c);
     case 259: return sysMknodat(process, a, b, c, d);
@@ -221,6 +226,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 318: return getRandom(spaceOf(process), a, b, c);
     case 325: return sysMlock(process, a, b, c); // mlock2
     case 332: return sysStatx(process, a, b, c, d, e);
+    case 435: return sysClone3(process, a, b);
     case 439: return sysFaccessat(process, a, b, c, d); // faccessat2
     case 452: return sysFchmodat(process, a, b, c, d); // fchmodat2
     default: return unknown(process, f.rax);
@@ -234,11 +240,22 @@ function restartable(number: u32): bool {
     number == 295 || number == 296;
 }
 
+// trace=syscalls on the command line: every call, its first four arguments
+// and its result on the console, as strace shows them (a debugging aid).
+let tracing: i32 = -1;
+
+function trace(process: Process, number: u32, frame: TrapFrame, result: i64): void {
+  printProcess(process);
+  printf(" %d(0x%x, 0x%x, 0x%x, 0x%x) = %i\n", number, frame.rdi, frame.rsi, frame.rdx, frame.r10, result);
+}
+
 export function handleSyscall(frame: TrapFrame): void {
   const process = currentProcess();
   process.systemCalls++;
   const number = <u32>frame.rax;
+  if (tracing < 0) tracing = argumentEquals("trace", "syscalls") ? 1 : 0;
   const result = dispatch(process, frame);
+  if (tracing != 0) trace(process, number, frame, result);
   frame.rax = <u64>result;
   if (result == -EINTR && restartable(number)) {
     const action = handlerAboutToRun(process);

@@ -55,7 +55,7 @@ export function workingDirectory(process: Process): Inode {
  * Not held: the process holds it for the duration of the call.
  */
 export function startOf(process: Process, directory: i64): i64 {
-  if (directory == AT_FDCWD) return <i64>changetype<u32>(workingDirectory(process));
+  if (<i32>directory == <i32>AT_FDCWD) return <i64>changetype<u32>(workingDirectory(process));
   const file = fileAt(process.files, directory);
   if (file == null) return -EBADF;
   const inode = file.inode;
@@ -77,7 +77,7 @@ export function lookupAt(process: Process, directory: i64, path: u64, followLast
 export function lookupCopied(process: Process, directory: i64, path: u32, length: u32, followLast: bool, emptyMeansDirectory: bool): i64 {
   if (length == 0) {
     if (!emptyMeansDirectory) return -ENOENT;
-    if (directory == AT_FDCWD) {
+    if (<i32>directory == <i32>AT_FDCWD) {
       const cwd = workingDirectory(process);
       cwd.refCount++;
       return <i64>changetype<u32>(cwd);

@@ -12,7 +12,6 @@ import { ExecArguments, ExecResult, exec } from "../proc/exec";
 import { exitCurrent, printProcess } from "../proc/exit";
 import { Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
 import { MAX_SIGNAL, SignalAction, defaultAction } from "../proc/signal_action";
-import { fork } from "../proc/fork";
 import {
   WAIT_BAD_OPTIONS, WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, WaitFor, lastWaitStatus, waitFor, waitForChild,
 } from "../proc/wait";
@@ -33,19 +32,6 @@ const MAX_POINTERS: u32 = 4096;
 export function sysExit(status: u64): i64 {
   exitCurrent(<u32>(status & 0xff) << 8);
   return 0;
-}
-
-const SIGCHLD: u64 = 17;
-
-export function sysFork(process: Process, vfork: bool): i64 {
-  const pid = fork(process, vfork);
-  return pid < 0 ? -ENOMEM : pid;
-}
-
-/** clone: only the fork-like use (flags = SIGCHLD, no new stack) is supported. */
-export function sysClone(process: Process, flags: u64, stack: u64): i64 {
-  if (flags != SIGCHLD || stack != 0) return -ENOSYS;
-  return sysFork(process, false);
 }
 
 export function sysWait4(process: Process, pid: i64, status: u64, options: u64, usage: u64): i64 {
@@ -263,7 +249,7 @@ export function sysWaitid(process: Process, idType: i64, id: i64, info: u64, opt
     kind = WaitFor.Group;
     which = id == 0 ? process.pgid : <u32>id;
   } else return -EINVAL; // P_PIDFD: no pid descriptors here
-  const found = (options & WEXITED) != 0 ? waitFor(process, kind, which, 0, options & WNOHANG, usage, (options & WNOWAIT) != 0)
+  const found = (options & WEXITED) != 0 ? waitFor(process, kind, which, 0, options & (WNOHANG | 0xe0000000), usage, (options & WNOWAIT) != 0)
     : WAIT_NO_CHILD;
   if (found < 0) {
     return found == WAIT_NO_CHILD ? -ECHILD : found == WAIT_FAULT ? -EFAULT : found == WAIT_INTERRUPTED ? -EINTR : -EINVAL;
