@@ -14,7 +14,10 @@ import { printMemoryReport } from "../mm/meminfo";
 import {
   NAME_OFFSET, Process, ProcessState, findProcess, processListHead, processNameLength, releaseAddressSpace, spaceOf,
 } from "./process";
-import { currentProcess, exitToScheduler, signalProcess, wakeUp, wakeUpSome } from "./scheduler";
+import { currentProcess, exitToScheduler, tellParent, wakeUp, wakeUpSome } from "./scheduler";
+import {
+  CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIG_IGN, actionOf,
+} from "./signal_action";
 import { SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGTRAP } from "./signal_action";
 
 
@@ -109,9 +112,12 @@ export function exitCurrent(waitStatus: u32): void {
   releaseVforkParent(process);
   const parent = findProcess(process.parentPid);
   if (parent != null) {
-    process.state = ProcessState.Zombie;
-    wakeUp(changetype<u32>(parent));
-    if (process.exitSignal != 0) signalProcess(parent, process.exitSignal, process.pid); // ignored unless the parent has a handler
+    // A parent that ignores SIGCHLD, or set SA_NOCLDWAIT, leaves no zombies to collect (Linux's autoreap).
+    const action = actionOf(parent, SIGCHLD);
+    const autoReap = process.exitSignal == SIGCHLD && (action.handler == SIG_IGN || (action.flags & SA_NOCLDWAIT) != 0);
+    process.state = autoReap ? ProcessState.Dead : ProcessState.Zombie;
+    const signal = waitStatus & 0x7f;
+    tellParent(process, signal == 0 ? CLD_EXITED : CLD_KILLED, signal == 0 ? waitStatus >> 8 : signal);
   } else {
     process.state = ProcessState.Dead;
   }

@@ -32,10 +32,7 @@ export const CLONE_CHILD_SETTID: u64 = 0x1000000;
   tls: u64;
 }
 
-/**
- * A child of `parent` as `request` describes; returns its pid, -1 when out
- * of memory or -2 when the child's thread id cannot be stored (EFAULT).
- */
+/** A child of `parent` as `request` describes; returns its pid, or -1 when out of memory. */
 export function fork(parent: Process, request: CloneRequest): i64 {
   const flags = request.flags;
   const child = createProcess(parent.pid);
@@ -47,13 +44,10 @@ export function fork(parent: Process, request: CloneRequest): i64 {
     destroyProcess(child);
     return -1;
   }
-  // As Linux: the child's id goes into its own memory before it runs, the
-  // parent's copy into the parent's, and a failed store undoes the clone.
-  if ((flags & CLONE_CHILD_SETTID) != 0 && !putUser32(spaceOf(child), request.childTid, child.pid)
-    || (flags & CLONE_PARENT_SETTID) != 0 && !putUser32(spaceOf(parent), request.parentTid, child.pid)) {
-    destroyProcess(child);
-    return -2;
-  }
+  // As Linux: the child's id goes into its own memory before it runs and
+  // into the parent's; an address that cannot be written is let go.
+  if ((flags & CLONE_CHILD_SETTID) != 0) putUser32(spaceOf(child), request.childTid, child.pid);
+  if ((flags & CLONE_PARENT_SETTID) != 0) putUser32(spaceOf(parent), request.parentTid, child.pid);
   if ((flags & CLONE_CHILD_CLEARTID) != 0) child.clearChildTid = request.childTid;
   child.exitSignal = <u32>(flags & CSIGNAL);
   fxsave(parent.fpuState); // the parent's live registers, not its last switch's

@@ -13,6 +13,7 @@ export const enum ProcessState {
   Sleeping = 2,
   Zombie = 3, // exited, waiting for its parent
   Dead = 4, // exited and uncollectable: freed once the scheduler is off its stack
+  Stopped = 5, // by a stop signal, until SIGCONT or SIGKILL
 }
 
 /**
@@ -37,6 +38,8 @@ export const enum ProcessState {
  * 164 syscallNumber (of the call in progress: a restart repeats it)
  * 168 savedMask(u64): the mask to restore after a handler run from rt_sigsuspend  176 hasSavedMask
  * 180 exitSignal (sent to the parent at exit: SIGCHLD, or clone's choice)  184 coreLimitSoft(u64)  192 coreLimitHard(u64): RLIMIT_CORE (no core file is ever written)
+ * 200 childInfo: the pending SIGCHLD's si_code << 16 | si_status (its si_pid is the sender's slot)
+ * 204 jobStatus: a stop or continue its parent has not waited for, in wait's encoding (sig << 8 | 0x7f, 0xffff), or 0
  */
 @unmanaged export class Process {
   pid: u32;
@@ -76,8 +79,10 @@ export const enum ProcessState {
   exitSignal: u32;
   coreLimitSoft: u64;
   coreLimitHard: u64;
+  childInfo: u32;
+  jobStatus: u32;
 }
-const PROCESS_SIZE: u32 = 200;
+const PROCESS_SIZE: u32 = 208;
 export const SIGNAL_ACTIONS_SIZE: u32 = 64 * 32;
 const SENDERS_SIZE: u32 = 64 * 4;
 export const NAME_OFFSET: u32 = 72;

@@ -7,9 +7,12 @@ import {
 } from "../arch/x86_64/cpu";
 import { setKernelStack } from "../arch/x86_64/gdt";
 import { kernelPageTableRoot } from "../mm/kernel_map";
-import { Process, ProcessState, destroyProcess, kernelStackTop, processListHead, spaceOf } from "./process";
+import { Process, ProcessState, destroyProcess, findProcess, kernelStackTop, processListHead, spaceOf } from "./process";
 import { monotonicNanoseconds } from "../time/clock";
-import { SIGALRM, discarded } from "./signal_action";
+import {
+  CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, MAX_SIGNAL, SA_NOCLDSTOP, SIGALRM, SIGCHLD, SIGCONT, SIGKILL, STOP_SIGNALS,
+  actionOf, bitOf, discarded,
+} from "./signal_action";
 import { registerWaiting } from "../lib/wait";
 import { registerForeground } from "../drivers/tty";
 
@@ -96,14 +99,55 @@ export function signalPending(): bool {
  */
 export function signalProcess(process: Process, signal: u32, sender: u32 = 0): void {
   if (process.state == ProcessState.Zombie || process.state == ProcessState.Dead) return;
+  // As Linux's prepare_signal: SIGCONT continues a stopped process even if
+  // it ignores SIGCONT, and a SIGCONT and a stop signal cancel each other.
+  if (signal == SIGCONT) {
+    process.pendingSignals &= ~STOP_SIGNALS;
+    if (process.state == ProcessState.Stopped) {
+      makeRunnable(process);
+      process.jobStatus = CONTINUED_STATUS;
+      tellParent(process, CLD_CONTINUED, SIGCONT);
+    }
+  } else if ((bitOf(signal) & STOP_SIGNALS) != 0) {
+    process.pendingSignals &= ~bitOf(SIGCONT);
+  }
   if (discarded(process, signal)) return; // ignored: it never becomes pending, and wakes nobody
-  process.pendingSignals |= <u64>1 << (signal - 1);
+  process.pendingSignals |= bitOf(signal);
   store<u32>(process.senders + (signal - 1) * 4, sender);
+  if (process.state == ProcessState.Stopped && signal == SIGKILL) makeRunnable(process);
   if (process.state == ProcessState.Sleeping && hasDeliverableSignal(process)) {
     process.waitChannel = 0;
     process.wakeAt = 0;
     makeRunnable(process);
   }
+}
+
+const CONTINUED_STATUS: u32 = 0xffff;
+
+/**
+ * A child stopped, continued or exited: its parent's wait may now find it,
+ * and the parent gets its exit signal (SIGCHLD) with the si_code and
+ * si_status its handler sees, unless SA_NOCLDSTOP turns off the stop and
+ * continue reports.
+ */
+export function tellParent(child: Process, code: i32, status: u32): void {
+  const parent = findProcess(child.parentPid);
+  if (parent == null) return;
+  wakeUp(changetype<u32>(parent));
+  const signal = code == CLD_STOPPED || code == CLD_CONTINUED ? SIGCHLD : child.exitSignal;
+  if (signal == 0 || signal > MAX_SIGNAL) return;
+  if (signal == SIGCHLD && code != CLD_EXITED && code != CLD_KILLED && (actionOf(parent, SIGCHLD).flags & SA_NOCLDSTOP) != 0) return;
+  parent.childInfo = <u32>code << 16 | (status & 0xffff);
+  signalProcess(parent, signal, child.pid);
+}
+
+/** A stop signal's default action: the current process stops until SIGCONT or SIGKILL. */
+export function stopCurrent(signal: u32): void {
+  const process = currentProcess();
+  process.state = ProcessState.Stopped;
+  process.jobStatus = signal << 8 | 0x7f;
+  tellParent(process, CLD_STOPPED, signal);
+  yieldToScheduler();
 }
 
 /** Gives the CPU back to the scheduler; returns when this process is chosen again. */

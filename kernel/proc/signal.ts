@@ -14,9 +14,9 @@ import { USER_END } from "../mm/address_space";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { exitCurrent } from "./exit";
 import { Process, SIGNAL_ACTIONS_SIZE, resetFpuState, spaceOf } from "./process";
-import { hasDeliverableSignal } from "./scheduler";
+import { hasDeliverableSignal, stopCurrent } from "./scheduler";
 import {
-  MAX_SIGNAL, SIGKILL, SIGSEGV, SA_NODEFER, SA_RESETHAND, SA_RESTORER, SA_SIGINFO, SIGACTION_SIZE, SIG_DFL, SIG_IGN, SI_KERNEL, SI_USER,
+  MAX_SIGNAL, SIGCHLD, SIGKILL, SIGSEGV, SA_NODEFER, SA_RESETHAND, SA_RESTORER, SA_SIGINFO, SIGACTION_SIZE, SIG_DFL, SIG_IGN, SI_KERNEL, SI_USER,
   SigAction, SignalAction, UNBLOCKABLE, actionOf, bitOf, defaultAction,
 } from "./signal_action";
 
@@ -101,7 +101,8 @@ function badFrame(): void {
 /**
  * Runs the handler of `signal` for the current process: the frame goes on
  * its user stack, the registers point at the handler. `code`, `address`:
- * the siginfo's si_code and, for faults, si_addr.
+ * the siginfo's si_code and, for faults, si_addr (for a child's SIGCHLD,
+ * si_status).
  */
 function runHandler(process: Process, frame: TrapFrame, signal: u32, code: i32, address: u64, sender: u32): void {
   const action = actionOf(process, signal);
@@ -136,7 +137,10 @@ function runHandler(process: Process, frame: TrapFrame, signal: u32, code: i32, 
   store<i32>(f + SIGINFO_AT, <i32>signal);
   store<i32>(f + SIGINFO_AT + 8, code);
   if (code == SI_USER) store<u32>(f + SIGINFO_AT + 16, sender); // si_pid (si_uid 0: root)
-  else store<u64>(f + SIGINFO_AT + 16, address); // si_addr
+  else if (signal == SIGCHLD) {
+    store<u32>(f + SIGINFO_AT + 16, sender); // si_pid
+    store<i32>(f + SIGINFO_AT + 24, <i32>address); // si_status, which `address` carries for SIGCHLD
+  } else store<u64>(f + SIGINFO_AT + 16, address); // si_addr
   if (!copyToUser(space, at, f, FRAME_BYTES)) {
     badFrame();
     return;
@@ -191,8 +195,17 @@ export function deliverSignals(process: Process, frame: TrapFrame): void {
     if (signal != SIGKILL && action.handler == SIG_IGN) continue;
     if (signal == SIGKILL || action.handler == SIG_DFL) {
       const what = defaultAction(signal);
-      if (what == SignalAction.Terminate && process.pid != 1) exitCurrent(signal); // init is never ended by a signal
-      continue; // ignore; stop is not supported without job control
+      if (process.pid == 1) continue; // init is never ended or stopped by a signal
+      if (what == SignalAction.Terminate) exitCurrent(signal);
+      else if (what == SignalAction.Stop) stopCurrent(signal);
+      continue;
+    }
+    if (signal == SIGCHLD && process.childInfo != 0) {
+      // A child's report: si_code CLD_*, si_pid, and si_status where si_addr would be.
+      const info = process.childInfo;
+      process.childInfo = 0;
+      runHandler(process, frame, signal, <i32>(info >> 16), <u64>(info & 0xffff), sender);
+      return;
     }
     runHandler(process, frame, signal, sender != 0 ? SI_USER : SI_KERNEL, 0, sender);
     return;

@@ -21,15 +21,19 @@ export const SIGSEGV: u32 = 11;
 export const SIGPIPE: u32 = 13;
 export const SIGALRM: u32 = 14;
 export const SIGCHLD: u32 = 17;
-const SIGCONT: u32 = 18;
+export const SIGCONT: u32 = 18;
 export const SIGSTOP: u32 = 19;
-const SIGTTOU: u32 = 22;
+export const SIGTSTP: u32 = 20;
+export const SIGTTIN: u32 = 21;
+export const SIGTTOU: u32 = 22;
 const SIGURG: u32 = 23;
 const SIGWINCH: u32 = 28;
 export const MAX_SIGNAL: u32 = 64;
 
 export const SIG_DFL: u64 = 0;
 export const SIG_IGN: u64 = 1;
+export const SA_NOCLDSTOP: u64 = 0x1;
+export const SA_NOCLDWAIT: u64 = 0x2;
 export const SA_SIGINFO: u64 = 0x4;
 export const SA_RESTART: u64 = 0x10000000;
 export const SA_NODEFER: u64 = 0x40000000;
@@ -44,6 +48,10 @@ export const SEGV_ACCERR: i32 = 2;
 export const BUS_ADRERR: i32 = 2;
 export const ILL_ILLOPN: i32 = 2;
 export const FPE_INTDIV: i32 = 1;
+export const CLD_EXITED: i32 = 1;
+export const CLD_KILLED: i32 = 2;
+export const CLD_STOPPED: i32 = 5;
+export const CLD_CONTINUED: i32 = 6;
 
 /**
  * One signal's action, as rt_sigaction's struct sigaction has it on x86-64:
@@ -63,6 +71,8 @@ export const SIGACTION_SIZE: u32 = 32;
 
 /** The signals no process can catch, block or ignore. */
 export const UNBLOCKABLE: u64 = bitOf(SIGKILL) | bitOf(SIGSTOP);
+/** The signals whose default action stops: a SIGCONT sent throws away those pending, and they throw away a pending SIGCONT. */
+export const STOP_SIGNALS: u64 = bitOf(SIGSTOP) | bitOf(SIGTSTP) | bitOf(SIGTTIN) | bitOf(SIGTTOU);
 
 @inline export function actionOf(process: Process, signal: u32): SigAction {
   return changetype<SigAction>(process.actions + (signal - 1) * SIGACTION_SIZE);

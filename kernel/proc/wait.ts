@@ -1,13 +1,14 @@
-// wait4: collect a child's exit status, reaping the zombie.
+// wait4 and waitid: collect a child's exit status, reaping the zombie, or
+// hear of a child stopped (WUNTRACED, WSTOPPED) or continued (WCONTINUED).
 import { copyToUser } from "../mm/user_copy";
 import { Process, ProcessState, destroyProcess, processListHead, spaceOf } from "./process";
 import { signalPending, sleepOn } from "./scheduler";
 import { SIGCHLD } from "./signal_action";
 
 const WNOHANG: u64 = 1;
-// No process stops or continues yet, so asking to hear of it changes nothing.
-const WUNTRACED: u64 = 2;
-const WCONTINUED: u64 = 8;
+export const WUNTRACED: u64 = 2; // waitid calls it WSTOPPED
+export const WEXITED: u64 = 4; // implied by wait4
+export const WCONTINUED: u64 = 8;
 // One thread per process: WNOTHREAD changes nothing. A "clone" child is one
 // whose exit signal is not SIGCHLD: __WCLONE waits for those only, __WALL
 // for both kinds, and neither for the others only.
@@ -15,6 +16,7 @@ const WNOTHREAD: u64 = 0x20000000;
 const WALL: u64 = 0x40000000;
 const WCLONE: u64 = 0x80000000;
 const KNOWN_OPTIONS: u64 = WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE;
+const CONTINUED_STATUS: u32 = 0xffff;
 const RUSAGE_SIZE: u32 = 144;
 const RU_MINFLT: u32 = 64;
 
@@ -31,7 +33,7 @@ export const enum WaitFor {
 }
 
 function matches(child: Process, parent: Process, kind: WaitFor, id: u32, options: u64): bool {
-  if (child.parentPid != parent.pid) return false;
+  if (child.parentPid != parent.pid || child.state == ProcessState.Dead) return false;
   if ((options & WALL) == 0 && (child.exitSignal != SIGCHLD) != ((options & WCLONE) != 0)) return false;
   if (kind == WaitFor.Pid) return child.pid == id;
   if (kind == WaitFor.Group) return child.pgid == id;
@@ -57,13 +59,26 @@ export function waitForChild(parent: Process, pid: i64, status: u64, options: u6
   // wait4's pid: > 0 that child, -1 any, 0 the caller's process group, < -1 group -pid.
   const kind = pid > 0 ? WaitFor.Pid : pid == -1 ? WaitFor.Any : WaitFor.Group;
   const id = pid > 0 ? <u32>pid : pid == 0 ? parent.pgid : <u32>(-pid);
-  return waitFor(parent, kind, id, status, options, usage, false);
+  return waitFor(parent, kind, id, status, options | WEXITED, usage, false);
 }
 
-/** The exited child waitFor found last (waitid's siginfo wants its status and pid). */
+/** The status waitFor reported last, in wait's encoding (waitid's siginfo is made from it). */
 export let lastWaitStatus: u32 = 0;
 
-/** The wait itself; `keep` (waitid's WNOWAIT) leaves the child to be waited for again. */
+/** What `child` has to report to a wait with these options: a wait status, or -1 for nothing. */
+function reportOf(child: Process, options: u64): i64 {
+  if (child.state == ProcessState.Zombie) return (options & WEXITED) != 0 ? <i64>child.waitStatus : -1;
+  const job = child.jobStatus;
+  if (job == 0) return -1;
+  if (job == CONTINUED_STATUS) return (options & WCONTINUED) != 0 ? <i64>job : -1;
+  return child.state == ProcessState.Stopped && (options & WUNTRACED) != 0 ? <i64>job : -1;
+}
+
+/**
+ * The wait itself, for the events in `options` (WEXITED, WUNTRACED,
+ * WCONTINUED); `keep` (waitid's WNOWAIT) leaves the child, or its stop or
+ * continue, to be waited for again.
+ */
 export function waitFor(parent: Process, kind: WaitFor, id: u32, status: u64, options: u64, usage: u64, keep: bool): i64 {
   while (true) {
     let children = false;
@@ -71,15 +86,20 @@ export function waitFor(parent: Process, kind: WaitFor, id: u32, status: u64, op
       const child = changetype<Process>(at);
       if (!matches(child, parent, kind, id, options)) continue;
       children = true;
-      if (child.state != ProcessState.Zombie) continue;
+      const report = reportOf(child, options);
+      if (report < 0) continue;
       if (status != 0) {
         const value = memory.data(4, 4);
-        store<u32>(value, child.waitStatus);
+        store<u32>(value, <u32>report);
         if (!copyToUser(spaceOf(parent), status, <u32>value, 4)) return WAIT_FAULT;
       }
       if (usage != 0 && !childUsage(parent, child, usage)) return WAIT_FAULT;
-      lastWaitStatus = child.waitStatus;
+      lastWaitStatus = <u32>report;
       if (keep) return child.pid;
+      if (child.state != ProcessState.Zombie) {
+        child.jobStatus = 0; // heard of once, as Linux reports a stop or continue
+        return child.pid;
+      }
       parent.childMinorFaults += child.minorFaults + child.childMinorFaults;
       const childPid = child.pid;
       destroyProcess(child);

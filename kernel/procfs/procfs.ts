@@ -64,8 +64,8 @@ function processStat(process: Process, into: u32): u32 {
   const name = changetype<u32>(process) + NAME_OFFSET;
   let n = formatInto(into, TEXT_CAPACITY, "%d (", process.pid);
   for (let i: u32 = 0; i < 16 && load<u8>(name + i) != 0; i++) store<u8>(into + n++, load<u8>(name + i));
-  n += formatInto(into + n, TEXT_CAPACITY - n, ") R %d %d %d 0 -1 0 %d 0 0 0 ", process.parentPid, process.pid, process.pid,
-    process.minorFaults);
+  n += formatInto(into + n, TEXT_CAPACITY - n, ") %s %d %d %d 0 -1 0 %d 0 0 0 ", str(stateLetter(process.state)),
+    process.parentPid, process.pgid, process.sid, process.minorFaults);
   n += formatInto(into + n, TEXT_CAPACITY - n, "0 0 0 0 20 0 1 0 0 %d %d\n",
     process.space != 0 ? <u64>spaceOf(process).residentPages * 4096 : 0,
     process.space != 0 ? spaceOf(process).residentPages : 0);
@@ -87,8 +87,10 @@ function memcheck(into: u32): u32 {
     problems, freeFrameCount(), cachedPageCount(), kernelObjectsInUse());
 }
 
+/** The state letter of /proc/PID/stat and /proc/processes, as Linux's task_state_array has them. */
 function stateLetter(state: u32): string {
   switch (state) {
+    case ProcessState.Stopped: return "T";
     case ProcessState.Runnable: return "R";
     case ProcessState.Running: return "R";
     case ProcessState.Sleeping: return "S";
@@ -354,11 +356,12 @@ export function openProcFile(inode: Inode, flags: u32): File | null {
   else if (node == Node.OsRelease) size = formatInto(text, TEXT_CAPACITY, "%s\n", str(KERNEL_RELEASE));
   else {
     const process = findProcess(inode.data);
-    if (process == null || process.space == 0) {
+    if (process == null) {
       kfree(text);
       return null;
     }
     if (node == Node.Stat) size = processStat(process, text);
+    else if (process.space == 0) size = 0; // a zombie: no memory left to show, as Linux's empty maps
     else if (node == Node.Faults) size = processFaults(process, text);
     else size = formatMaps(spaceOf(process), text, TEXT_CAPACITY);
   }

@@ -12,7 +12,7 @@ import { E2BIG, EFAULT, EINVAL, ENOMEM } from "./errno";
 const SIGCHLD: u64 = 17;
 
 function cloneResult(pid: i64): i64 {
-  return pid == -1 ? -ENOMEM : pid == -2 ? -EFAULT : pid;
+  return pid < 0 ? -ENOMEM : pid;
 }
 
 /** fork, and vfork: CLONE_VM | CLONE_VFORK, the child borrowing the parent's memory until it execs or exits. */
@@ -41,13 +41,17 @@ const MAX_EXIT_SIGNAL: u64 = 64;
  */
 function cloneWith(process: Process, request: CloneRequest, exitSignal: u64): i64 {
   const flags = request.flags;
-  if ((flags & ~PROCESS_FLAGS) != 0 || exitSignal > MAX_EXIT_SIGNAL) return -EINVAL;
+  if ((flags & ~PROCESS_FLAGS) != 0) return -EINVAL;
   if ((flags & CLONE_VM) != 0 && (flags & CLONE_VFORK) == 0) return -EINVAL;
   request.flags = (flags & ~CSIGNAL) | exitSignal;
   return cloneResult(fork(process, request));
 }
 
-/** clone(flags, stack, parent_tid, child_tid, tls): x86-64's argument order. */
+/**
+ * clone(flags, stack, parent_tid, child_tid, tls): x86-64's argument order.
+ * As in Linux, the exit signal in the low byte is not checked: one above
+ * 64 signals nothing.
+ */
 export function sysClone(process: Process, flags: u64, stack: u64, parentTid: u64, childTid: u64, tls: u64): i64 {
   const request = changetype<CloneRequest>(memory.data(offsetof<CloneRequest>(), 8));
   request.flags = flags & ~CSIGNAL;
@@ -77,7 +81,7 @@ export function sysClone3(process: Process, args: u64, size: u64): i64 {
   const stack = load<u64>(buffer + 40);
   const stackSize = load<u64>(buffer + 48);
   if ((flags & CSIGNAL) != 0 || load<u64>(buffer + 72) != 0 || load<u64>(buffer + 64) != 0) return -EINVAL; // set_tid needs a pid namespace
-  if ((stack == 0) != (stackSize == 0)) return -EINVAL;
+  if ((stack == 0) != (stackSize == 0) || exitSignal > MAX_EXIT_SIGNAL) return -EINVAL;
   const request = changetype<CloneRequest>(memory.data(offsetof<CloneRequest>(), 8));
   request.flags = flags;
   request.stack = stack + stackSize;

@@ -258,8 +258,10 @@ export function handleSyscall(frame: TrapFrame): void {
   if (tracing != 0) trace(process, number, frame, result);
   frame.rax = <u64>result;
   if (result == -EINTR && restartable(number)) {
+    // No handler to run (the signal stops the process, say) restarts the
+    // call as well, as Linux's -ERESTARTSYS does: the caller never sees it.
     const action = handlerAboutToRun(process);
-    if (action != null && (action.flags & SA_RESTART) != 0) {
+    if (action == null || (action.flags & SA_RESTART) != 0) {
       frame.rax = number; // the handler returns to the syscall instruction, which runs again
       frame.rip -= 2;
     }

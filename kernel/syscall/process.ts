@@ -11,7 +11,9 @@ import { copyStringFromUser, copyToUser, getUser64 } from "../mm/user_copy";
 import { ExecArguments, ExecResult, exec } from "../proc/exec";
 import { exitCurrent, printProcess } from "../proc/exit";
 import { Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
-import { MAX_SIGNAL, SignalAction, defaultAction } from "../proc/signal_action";
+import {
+  CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, MAX_SIGNAL, SIGCHLD, SIGCONT,
+} from "../proc/signal_action";
 import {
   WAIT_BAD_OPTIONS, WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, WaitFor, lastWaitStatus, waitFor, waitForChild,
 } from "../proc/wait";
@@ -48,7 +50,6 @@ export function sysWait4(process: Process, pid: i64, status: u64, options: u64, 
  */
 export function sysKill(process: Process, pid: i64, signal: i64): i64 {
   if (signal < 0 || signal > <i64>MAX_SIGNAL) return -EINVAL;
-  if (signal != 0 && defaultAction(<u32>signal) == SignalAction.Stop) return -EINVAL; // no job control yet
   if (pid <= 0) {
     if (pid < -<i64>U32.MAX_VALUE) return -ESRCH;
     const group = pid == 0 ? process.pgid : <u32>-pid;
@@ -68,7 +69,6 @@ export function sysKill(process: Process, pid: i64, signal: i64): i64 {
 /** tkill: one thread, which here is one process. */
 export function sysTkill(process: Process, pid: i64, signal: i64): i64 {
   if (signal < 0 || signal > <i64>MAX_SIGNAL) return -EINVAL;
-  if (signal != 0 && defaultAction(<u32>signal) == SignalAction.Stop) return -EINVAL;
   if (pid <= 0) return -EINVAL;
   const target = pid <= <i64>U32.MAX_VALUE ? findProcess(<u32>pid) : null;
   if (target == null || target.state == ProcessState.Dead) return -ESRCH;
@@ -225,14 +225,11 @@ const WEXITED: u64 = 4;
 const WSTOPPED: u64 = 2;
 const WCONTINUED: u64 = 8;
 const WNOWAIT: u64 = 0x01000000;
-const CLD_EXITED: i32 = 1;
-const CLD_KILLED: i32 = 2;
 
 /**
  * waitid: like wait4, reporting in a siginfo (si_signo SIGCHLD, si_code
- * CLD_EXITED or CLD_KILLED, si_pid, si_status). Processes never stop
- * here, so WSTOPPED and WCONTINUED find nothing but are allowed; WEXITED
- * must be among the options, as on Linux.
+ * CLD_EXITED, CLD_KILLED, CLD_STOPPED or CLD_CONTINUED, si_pid,
+ * si_status); at least one of WEXITED, WSTOPPED and WCONTINUED, as on Linux.
  */
 export function sysWaitid(process: Process, idType: i64, id: i64, info: u64, options: u64, usage: u64): i64 {
   if ((options & ~(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | 0xe0000000)) != 0) return -EINVAL;
@@ -249,8 +246,7 @@ export function sysWaitid(process: Process, idType: i64, id: i64, info: u64, opt
     kind = WaitFor.Group;
     which = id == 0 ? process.pgid : <u32>id;
   } else return -EINVAL; // P_PIDFD: no pid descriptors here
-  const found = (options & WEXITED) != 0 ? waitFor(process, kind, which, 0, options & (WNOHANG | 0xe0000000), usage, (options & WNOWAIT) != 0)
-    : WAIT_NO_CHILD;
+  const found = waitFor(process, kind, which, 0, options & ~WNOWAIT, usage, (options & WNOWAIT) != 0);
   if (found < 0) {
     return found == WAIT_NO_CHILD ? -ECHILD : found == WAIT_FAULT ? -EFAULT : found == WAIT_INTERRUPTED ? -EINTR : -EINVAL;
   }
@@ -258,11 +254,14 @@ export function sysWaitid(process: Process, idType: i64, id: i64, info: u64, opt
     const siginfo = memory.data(128, 8);
     memory.fill(siginfo, 0, 128);
     if (found > 0) {
-      const signal = lastWaitStatus & 0x7f;
-      store<i32>(siginfo, 17); // SIGCHLD
-      store<i32>(siginfo + 8, signal == 0 ? CLD_EXITED : CLD_KILLED);
+      const status = lastWaitStatus;
+      const signal = status & 0x7f;
+      const code = status == 0xffff ? CLD_CONTINUED : signal == 0x7f ? CLD_STOPPED : signal == 0 ? CLD_EXITED : CLD_KILLED;
+      store<i32>(siginfo, <i32>SIGCHLD);
+      store<i32>(siginfo + 8, code);
       store<i32>(siginfo + 16, <i32>found); // si_pid
-      store<i32>(siginfo + 24, signal == 0 ? <i32>(lastWaitStatus >> 8) : <i32>signal); // si_status
+      store<i32>(siginfo + 24, code == CLD_CONTINUED ? <i32>SIGCONT : code == CLD_STOPPED || code == CLD_EXITED
+        ? <i32>((status >> 8) & 0xff) : <i32>signal); // si_status
     }
     if (!copyToUser(spaceOf(process), info, <u32>siginfo, 128)) return -EFAULT;
   }

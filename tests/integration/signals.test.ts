@@ -1,6 +1,9 @@
 // Signal delivery (user/signals.c, which passes on Linux too): handlers with
 // siginfo and ucontext, masks, SA_* flags, faults as signals, alarm and
-// setitimer, restarts, process groups, and handlers reset by execve.
+// setitimer, restarts, process groups, and handlers reset by execve. Job
+// control and clone (user/jobs.c, which passes on Linux too): stops and
+// continues seen by wait4, waitid and SIGCHLD, no zombies for a parent that
+// ignores SIGCHLD, and clone's flags for fork, vfork and posix_spawn.
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { USER_BIN, buildOnce, runProgram } from "./programs";
@@ -21,6 +24,19 @@ describe.concurrent("signals", () => {
       expect(result.stdout, where).toContain(`ok ${check}\n`);
     }
     expect(result.stdout, where).toContain("signals: 0 failed\n");
+    expect(result.status, where).toBe(0);
+  }, TEST_TIMEOUT);
+
+  it("jobs: every check passes, as on Linux", async () => {
+    const result = await runProgram([join(USER_BIN, "jobs")]);
+    const where = `run-program exited with ${result.status}; stderr: ${result.stderr}\nconsole:\n${result.stdout}`;
+    expect(result.stdout.split("\n").filter((l) => l.startsWith("FAIL ") || l.includes("KERNEL PANIC")), where).toEqual([]);
+    for (const check of ["wuntraced-reports-stop", "sigchld-cld-continued", "waitid-wstopped-wnowait", "sigkill-ends-stopped",
+      "sigcont-discards-pending-stop", "read-restarted-after-stop", "sigchld-ignored-no-zombie",
+      "clone-vm-vfork-child-wrote-parent-memory", "clone-child-cleartid-in-shared-memory", "clone3-fork"]) {
+      expect(result.stdout, where).toContain(`ok ${check}\n`);
+    }
+    expect(result.stdout, where).toContain("jobs: 0 failed\n");
     expect(result.status, where).toBe(0);
   }, TEST_TIMEOUT);
 });
