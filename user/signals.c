@@ -5,7 +5,8 @@
  * without it EINTR); SIG_IGN; faults as signals (a SIGSEGV handler fixes
  * the mapping with mprotect and the access is retried; SIGBUS past the end
  * of a file; SIGFPE; SIGILL); alarm and setitimer; kill to a process group;
- * pause and sigsuspend; handlers reset by execve, SIG_IGN kept.
+ * pause and sigsuspend; handlers reset by execve, SIG_IGN kept;
+ * sigaltstack (SA_ONSTACK, SS_AUTODISARM, a stack overflow handled on it).
  *
  * The same binary must pass on Linux. Prints "ok NAME" / "FAIL NAME: ..."
  * and "signals: N failed". */
@@ -258,6 +259,83 @@ static int after_exec(void) {
     return one.sa_handler == SIG_DFL && two.sa_handler == SIG_IGN ? 0 : 1;
 }
 
+static char alt_stack[65536];
+static volatile int on_alt, alt_flags_inside, alt_set_inside_errno;
+
+static void on_alt_signal(int signal) {
+    (void)signal;
+    char here;
+    on_alt = &here >= alt_stack && &here < alt_stack + sizeof alt_stack;
+    stack_t now;
+    sigaltstack(0, &now);
+    alt_flags_inside = now.ss_flags;
+    stack_t again = {.ss_sp = alt_stack, .ss_size = sizeof alt_stack};
+    alt_set_inside_errno = sigaltstack(&again, 0) == 0 ? 0 : errno;
+}
+
+static void on_overflow(int signal) {
+    (void)signal;
+    char here;
+    _exit(&here >= alt_stack && &here < alt_stack + sizeof alt_stack ? 42 : 43);
+}
+
+static volatile int deeper = 1;
+
+/* Runs into the stack's guard gap: only a handler on another stack can run then. */
+static int recurse(volatile char *previous) {
+    volatile char pad[1024];
+    pad[0] = previous ? previous[0] + 1 : 0;
+    return deeper ? recurse(pad) + pad[1] : 0;
+}
+
+static void alternate_stack(void) {
+    stack_t old = {0};
+    check("sigaltstack-none-at-start", sigaltstack(0, &old) == 0 && old.ss_flags == SS_DISABLE, old.ss_flags);
+    /* The raw call: musl's wrapper checks the size and reads the struct itself. */
+    stack_t tiny = {.ss_sp = alt_stack, .ss_size = MINSIGSTKSZ - 1};
+    check("sigaltstack-too-small-enomem", syscall(SYS_sigaltstack, &tiny, 0) == -1 && errno == ENOMEM, errno);
+    stack_t bad_flags = {.ss_sp = alt_stack, .ss_size = sizeof alt_stack, .ss_flags = 0x10};
+    check("sigaltstack-bad-flags-einval", syscall(SYS_sigaltstack, &bad_flags, 0) == -1 && errno == EINVAL, errno);
+    check("sigaltstack-bad-pointer-efault", syscall(SYS_sigaltstack, (stack_t *)8, 0) == -1 && errno == EFAULT, errno);
+    stack_t stack = {.ss_sp = alt_stack, .ss_size = sizeof alt_stack};
+    check("sigaltstack-set", sigaltstack(&stack, 0) == 0, errno);
+    struct sigaction action = {0};
+    action.sa_handler = on_alt_signal;
+    action.sa_flags = SA_ONSTACK;
+    sigaction(SIGUSR2, &action, 0);
+    raise(SIGUSR2);
+    check("sa-onstack-runs-on-alternate-stack", on_alt && alt_flags_inside == SS_ONSTACK, alt_flags_inside);
+    check("sigaltstack-while-on-it-eperm", alt_set_inside_errno == EPERM, alt_set_inside_errno);
+    check("sigaltstack-reports-stack", sigaltstack(0, &old) == 0 && old.ss_sp == alt_stack && old.ss_size == sizeof alt_stack &&
+          old.ss_flags == 0, old.ss_flags);
+
+    stack_t disarming = {.ss_sp = alt_stack, .ss_size = sizeof alt_stack, .ss_flags = SS_AUTODISARM};
+    sigaltstack(&disarming, 0);
+    raise(SIGUSR2);
+    check("ss-autodisarm-disarmed-in-handler", on_alt && alt_flags_inside == SS_DISABLE && alt_set_inside_errno == 0,
+          alt_flags_inside);
+    /* Re-armed from the frame's uc_stack, whose ss_flags never carries SS_AUTODISARM (as Linux saves it). */
+    check("ss-autodisarm-rearmed-after", sigaltstack(0, &old) == 0 && old.ss_flags == 0 && old.ss_sp == alt_stack, old.ss_flags);
+    sigaltstack(&stack, 0);
+
+    pid_t child = fork();
+    if (child == 0) {
+        struct sigaction segv = {0};
+        segv.sa_handler = on_overflow;
+        segv.sa_flags = SA_ONSTACK;
+        sigaction(SIGSEGV, &segv, 0);
+        recurse(0);
+        _exit(44);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    check("stack-overflow-handled-on-alternate-stack", WIFEXITED(status) && WEXITSTATUS(status) == 42, status);
+    stack_t off = {.ss_flags = SS_DISABLE};
+    check("sigaltstack-disable", sigaltstack(&off, 0) == 0 && sigaltstack(0, &old) == 0 && old.ss_flags == SS_DISABLE, errno);
+    action.sa_handler = SIG_DFL;
+    sigaction(SIGUSR2, &action, 0);
+}
+
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--after-exec") == 0) return after_exec();
     setvbuf(stdout, 0, _IOLBF, 0);
@@ -265,6 +343,7 @@ int main(int argc, char **argv) {
     faults();
     timers_and_waits();
     child_exit_signal();
+    alternate_stack();
     groups_and_exec(argv[0]);
     printf("signals: %d failed\n", failures);
     return failures == 0 ? 0 : 1;

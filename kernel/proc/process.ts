@@ -40,6 +40,7 @@ export const enum ProcessState {
  * 180 exitSignal (sent to the parent at exit: SIGCHLD, or clone's choice)  184 coreLimitSoft(u64)  192 coreLimitHard(u64): RLIMIT_CORE (no core file is ever written)
  * 200 childInfo: the pending SIGCHLD's si_code << 16 | si_status (its si_pid is the sender's slot)
  * 204 jobStatus: a stop or continue its parent has not waited for, in wait's encoding (sig << 8 | 0x7f, 0xffff), or 0
+ * 208 altStackBase(u64)  216 altStackSize(u64): sigaltstack's stack (size 0: none)  224 altStackFlags (SS_AUTODISARM)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -81,8 +82,11 @@ export const enum ProcessState {
   coreLimitHard: u64;
   childInfo: u32;
   jobStatus: u32;
+  altStackBase: u64;
+  altStackSize: u64;
+  altStackFlags: u32;
 }
-const PROCESS_SIZE: u32 = 208;
+const PROCESS_SIZE: u32 = 228;
 export const SIGNAL_ACTIONS_SIZE: u32 = 64 * 32;
 const SENDERS_SIZE: u32 = 64 * 4;
 export const NAME_OFFSET: u32 = 72;

@@ -16,12 +16,16 @@ import { exitCurrent } from "./exit";
 import { Process, SIGNAL_ACTIONS_SIZE, resetFpuState, spaceOf } from "./process";
 import { hasDeliverableSignal, stopCurrent } from "./scheduler";
 import {
-  MAX_SIGNAL, SIGCHLD, SIGKILL, SIGSEGV, SA_NODEFER, SA_RESETHAND, SA_RESTORER, SA_SIGINFO, SIGACTION_SIZE, SIG_DFL, SIG_IGN, SI_KERNEL, SI_USER,
+  copyAlternateStack, forgetAlternateStack, handlerStackPointer, saveAlternateStack, setAlternateStack,
+} from "./signal_stack";
+import {
+  MAX_SIGNAL, SIGCHLD, SIGKILL, SIGSEGV, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SA_SIGINFO, SIGACTION_SIZE, SIG_DFL, SIG_IGN, SI_KERNEL, SI_USER,
   SigAction, SignalAction, UNBLOCKABLE, actionOf, bitOf, defaultAction,
 } from "./signal_action";
 
-/** execve: caught signals go back to their default action; ignored ones stay ignored; the mask stays. */
+/** execve: caught signals go back to their default action; ignored ones stay ignored; the mask stays; no alternate stack. */
 export function resetHandlersForExec(process: Process): void {
+  forgetAlternateStack(process);
   for (let signal: u32 = 1; signal <= MAX_SIGNAL; signal++) {
     const action = actionOf(process, signal);
     if (action.handler != SIG_IGN) memory.fill(changetype<u32>(action), 0, SIGACTION_SIZE);
@@ -54,6 +58,7 @@ export function restoreTemporaryMask(process: Process): void {
 export function copySignalState(child: Process, parent: Process): void {
   memory.copy(child.actions, parent.actions, SIGNAL_ACTIONS_SIZE);
   child.blockedSignals = parent.blockedSignals;
+  copyAlternateStack(child, parent);
 }
 
 // ---- delivery -----------------------------------------------------------------
@@ -68,7 +73,6 @@ const SIGINFO_AT: u32 = SIGMASK_AT + 8;
 const FRAME_BYTES: u32 = SIGINFO_AT + 128;
 const UC_SIGCONTEXT_SS: u64 = 0x2;
 const UC_STRICT_RESTORE_SS: u64 = 0x4;
-const SS_DISABLE: u32 = 2;
 // RFLAGS bits a handler or sigreturn may change (Linux's FIX_EFLAGS): AC, OF, DF, TF, SF, ZF, AF, PF, CF, RF.
 const USER_FLAGS: u64 = 0x40000 | 0x800 | 0x400 | 0x100 | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | 0x10000;
 const FLAG_IF: u64 = 0x200;
@@ -111,8 +115,7 @@ function runHandler(process: Process, frame: TrapFrame, signal: u32, code: i32, 
     return;
   }
   const space = spaceOf(process);
-  // SA_ONSTACK without an alternate stack (sigaltstack is not supported) uses the normal one, as on Linux.
-  const sp = frame.rsp - RED_ZONE;
+  const sp = handlerStackPointer(process, frame.rsp - RED_ZONE, (action.flags & SA_ONSTACK) != 0);
   const fpuAt = (sp - FPU_STATE_BYTES) & ~(<u64>63);
   const at = ((fpuAt - FRAME_BYTES) & ~(<u64>15)) - 8;
   fxsave(process.fpuState);
@@ -124,7 +127,7 @@ function runHandler(process: Process, frame: TrapFrame, signal: u32, code: i32, 
   memory.fill(f, 0, FRAME_BYTES);
   store<u64>(f, action.restorer);
   store<u64>(f + UCONTEXT_AT, UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS);
-  store<u32>(f + UCONTEXT_AT + 24, SS_DISABLE); // uc_stack.ss_flags
+  saveAlternateStack(process, f + UCONTEXT_AT + 16, frame.rsp);
   saveRegisters(frame, f + MCONTEXT_AT);
   store<u64>(f + MCONTEXT_AT + 160, frame.vector < 32 ? frame.vector : 0); // trapno
   store<u64>(f + MCONTEXT_AT + 152, frame.vector < 32 ? frame.errorCode : 0); // err
@@ -267,5 +270,13 @@ export function signalReturn(process: Process, frame: TrapFrame): u64 {
   frame.cs = USER_CODE;
   frame.ss = USER_DATA;
   process.blockedSignals = load<u64>(saved + 256) & ~UNBLOCKABLE;
+  // The alternate stack as the frame saved it (re-arming an SS_AUTODISARM
+  // one); refusals are let go, as Linux's restore_altstack lets them go.
+  const stack = <u32>registersBuffer;
+  if (!copyFromUser(space, stack, at + UCONTEXT_AT + 16, 24)) {
+    badFrame();
+    return 0;
+  }
+  setAlternateStack(process, load<u64>(stack), load<u64>(stack + 16), load<u32>(stack + 8), frame.rsp);
   return frame.rax;
 }

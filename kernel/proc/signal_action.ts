@@ -39,6 +39,7 @@ export const SA_RESTART: u64 = 0x10000000;
 export const SA_NODEFER: u64 = 0x40000000;
 export const SA_RESETHAND: u64 = 0x80000000;
 export const SA_RESTORER: u64 = 0x04000000;
+export const SA_ONSTACK: u64 = 0x08000000;
 
 /** si_code values. */
 export const SI_USER: i32 = 0;

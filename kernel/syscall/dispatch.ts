@@ -9,7 +9,9 @@ import { currentProcess } from "../proc/scheduler";
 import { EINTR, ENOSYS } from "./errno";
 import { handlerAboutToRun } from "../proc/signal";
 import { SA_RESTART } from "../proc/signal_action";
-import { sysPause, sysRtSigaction, sysRtSigpending, sysRtSigprocmask, sysRtSigreturn, sysRtSigsuspend } from "./signals";
+import {
+  sysPause, sysRtSigaction, sysRtSigpending, sysRtSigprocmask, sysRtSigreturn, sysRtSigsuspend, sysSigaltstack,
+} from "./signals";
 import {
   sysFaccessat, sysFchmod, sysFchmodat, sysFchown, sysFchownat, sysFstat, sysFstatfs, sysFsync, sysFtruncate,
   sysNewfstatat, sysStat, sysStatfs, sysStatx, sysSyncfs, sysTruncate, sysUmask, sysUtimensat,
@@ -184,6 +186,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 150: return sysMunlock(process, a, b);
     case 151: return sysMlockall(process, a);
     case 152: return 0; // munlockall: nothing is locked differently from anything else
+    case 131: return sysSigaltstack(process, f, a, b);
     case 157: return sysPrctl(process, a, b);
     case 158: return sysArchPrctl(process, a, b);
     case 160: return sysPrlimit(process, 0, a, b, 0); // setrlimit

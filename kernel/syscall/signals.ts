@@ -1,10 +1,11 @@
 // The signal system calls: rt_sigaction, rt_sigprocmask, rt_sigpending,
-// rt_sigreturn, rt_sigsuspend, pause. Structures are copied in and checked
+// rt_sigreturn, rt_sigsuspend, pause, sigaltstack. Structures are copied in and checked
 // before anything changes.
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { MAX_SIGNAL, SIGACTION_SIZE, SIGKILL, SIGSTOP, UNBLOCKABLE, actionOf } from "../proc/signal_action";
 import { setTemporaryMask, signalReturn } from "../proc/signal";
+import { alternateStackFlags, setAlternateStack } from "../proc/signal_stack";
 import { Process, ProcessState, spaceOf } from "../proc/process";
 import { signalPending, yieldToScheduler } from "../proc/scheduler";
 import { EFAULT, EINTR, EINVAL } from "./errno";
@@ -81,4 +82,25 @@ export function sysRtSigsuspend(process: Process, mask: u64, setSize: u64): i64 
   if (setSize != SIGSET_SIZE) return -EINVAL;
   if (!setTemporaryMask(process, mask)) return -EFAULT;
   return waitForSignal(process);
+}
+
+/**
+ * sigaltstack(ss, old_ss), in Linux's order: the new stack_t is read
+ * (EFAULT), the old one reported as it was, then the new one checked and
+ * set (EPERM while running on the stack, EINVAL, ENOMEM).
+ */
+export function sysSigaltstack(process: Process, frame: TrapFrame, stack: u64, old: u64): i64 {
+  const space = spaceOf(process);
+  const wanted = memory.data(24, 8);
+  if (stack != 0 && !copyFromUser(space, <u32>wanted, stack, 24)) return -EFAULT;
+  const previous = memory.data(24, 8);
+  store<u64>(previous, process.altStackBase);
+  store<u64>(previous + 8, alternateStackFlags(process, frame.rsp)); // ss_flags and the padding after it
+  store<u64>(previous + 16, process.altStackSize);
+  if (stack != 0) {
+    const error = setAlternateStack(process, load<u64>(wanted), load<u64>(wanted + 16), load<u32>(wanted + 8), frame.rsp);
+    if (error != 0) return error;
+  }
+  if (old != 0 && !copyToUser(space, old, <u32>previous, 24)) return -EFAULT;
+  return 0;
 }
