@@ -6,7 +6,9 @@
  * the mapping with mprotect and the access is retried; SIGBUS past the end
  * of a file; SIGFPE; SIGILL); alarm and setitimer; kill to a process group;
  * pause and sigsuspend; handlers reset by execve, SIG_IGN kept;
- * sigaltstack (SA_ONSTACK, SS_AUTODISARM, a stack overflow handled on it).
+ * sigaltstack (SA_ONSTACK, SS_AUTODISARM, a stack overflow handled on it);
+ * real-time signals queued with their si_value, standard ones merged;
+ * sigwaitinfo and sigtimedwait; tgkill and rt_sigqueueinfo's checks.
  *
  * The same binary must pass on Linux. Prints "ok NAME" / "FAIL NAME: ..."
  * and "signals: N failed". */
@@ -336,6 +338,102 @@ static void alternate_stack(void) {
     sigaction(SIGUSR2, &action, 0);
 }
 
+static volatile int rt_values[8], rt_count, usr1_count;
+
+static void on_rt(int signal, siginfo_t *info, void *context) {
+    (void)signal;
+    (void)context;
+    if (rt_count < 8) rt_values[rt_count] = info->si_value.sival_int;
+    rt_count++;
+}
+
+static void on_usr1_count(int signal) {
+    (void)signal;
+    usr1_count++;
+}
+
+static void queued_signals(void) {
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGRTMIN + 1);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &set, &old);
+
+    install(SIGRTMIN + 1, on_rt, 0);
+    rt_count = 0;
+    for (int i = 1; i <= 3; i++) sigqueue(getpid(), SIGRTMIN + 1, (union sigval){.sival_int = i * 10});
+    struct sigaction count = {0};
+    count.sa_handler = on_usr1_count;
+    sigaction(SIGUSR1, &count, 0);
+    usr1_count = 0;
+    kill(getpid(), SIGUSR1);
+    kill(getpid(), SIGUSR1);
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    sigaddset(&unblock, SIGRTMIN + 1);
+    sigaddset(&unblock, SIGUSR1);
+    sigprocmask(SIG_UNBLOCK, &unblock, 0);
+    check("rt-signals-queue-in-order", rt_count == 3 && rt_values[0] == 10 && rt_values[1] == 20 && rt_values[2] == 30, rt_count);
+    check("standard-signals-merge", usr1_count == 1, usr1_count);
+    sigprocmask(SIG_BLOCK, &unblock, 0);
+
+    siginfo_t info;
+    sigqueue(getpid(), SIGUSR2, (union sigval){.sival_int = 7});
+    sigset_t wait_for;
+    sigemptyset(&wait_for);
+    sigaddset(&wait_for, SIGUSR2);
+    int got = sigwaitinfo(&wait_for, &info);
+    check("sigwaitinfo-takes-queued", got == SIGUSR2 && info.si_code == SI_QUEUE && info.si_value.sival_int == 7 &&
+          info.si_pid == getpid(), got);
+    struct timespec none = {0, 0};
+    check("sigtimedwait-nothing-eagain", sigtimedwait(&wait_for, &info, &none) == -1 && errno == EAGAIN, errno);
+    struct timespec brief = {0, 30000000};
+    struct timespec before, after;
+    clock_gettime(CLOCK_MONOTONIC, &before);
+    int r = sigtimedwait(&wait_for, &info, &brief);
+    clock_gettime(CLOCK_MONOTONIC, &after);
+    long waited = (after.tv_sec - before.tv_sec) * 1000000000L + after.tv_nsec - before.tv_nsec;
+    check("sigtimedwait-times-out", r == -1 && errno == EAGAIN && waited >= 25000000, waited);
+    pid_t child = fork();
+    if (child == 0) {
+        struct timespec t = {0, 20000000};
+        nanosleep(&t, 0);
+        kill(getppid(), SIGUSR2);
+        _exit(0);
+    }
+    got = sigwaitinfo(&wait_for, &info);
+    check("sigwaitinfo-waits-for-sender", got == SIGUSR2 && info.si_code == SI_USER && info.si_pid == child, got);
+    waitpid(child, 0, 0);
+
+    struct sigaction ignore = {0};
+    ignore.sa_handler = SIG_IGN;
+    kill(getpid(), SIGUSR1);
+    sigaction(SIGUSR1, &ignore, 0);
+    sigset_t pending;
+    sigpending(&pending);
+    check("sig-ign-discards-pending", !sigismember(&pending, SIGUSR1), sigismember(&pending, SIGUSR1));
+
+    siginfo_t forged = {0};
+    forged.si_code = SI_USER;
+    pid_t other = fork();
+    if (other == 0) {
+        for (;;) pause();
+    }
+    check("sigqueueinfo-forged-code-eperm", syscall(SYS_rt_sigqueueinfo, other, SIGUSR2, &forged) == -1 && errno == EPERM, errno);
+    kill(other, SIGKILL);
+    waitpid(other, 0, 0);
+    check("tgkill-wrong-group-esrch", syscall(SYS_tgkill, getpid() + 1000, getpid(), 0) == -1 && errno == ESRCH, errno);
+    check("tgkill-zero-tid-einval", syscall(SYS_tgkill, getpid(), 0, 0) == -1 && errno == EINVAL, errno);
+    check("tgkill-self-check", syscall(SYS_tgkill, getpid(), getpid(), 0) == 0, errno);
+
+    struct sigaction dfl = {0};
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGUSR1, &dfl, 0);
+    sigaction(SIGRTMIN + 1, &dfl, 0);
+    sigprocmask(SIG_SETMASK, &old, 0);
+}
+
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--after-exec") == 0) return after_exec();
     setvbuf(stdout, 0, _IOLBF, 0);
@@ -344,6 +442,7 @@ int main(int argc, char **argv) {
     timers_and_waits();
     child_exit_signal();
     alternate_stack();
+    queued_signals();
     groups_and_exec(argv[0]);
     printf("signals: %d failed\n", failures);
     return failures == 0 ? 0 : 1;

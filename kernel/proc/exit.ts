@@ -15,6 +15,7 @@ import {
   NAME_OFFSET, Process, ProcessState, findProcess, processListHead, processNameLength, releaseAddressSpace, spaceOf,
 } from "./process";
 import { currentProcess, exitToScheduler, tellParent, wakeUp, wakeUpSome } from "./scheduler";
+import { discardSignals } from "./signal_queue";
 import {
   CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIG_IGN, actionOf,
 } from "./signal_action";
@@ -101,6 +102,7 @@ export function exitCurrent(waitStatus: u32): void {
   const process = currentProcess();
   if (argumentEquals("loglevel", "debug")) printFaultCounts(process);
   clearChildTid(process);
+  discardSignals(process, U64.MAX_VALUE);
   closeAll(process.files);
   releaseInode(process.cwd);
   process.cwd = null;

@@ -34,13 +34,14 @@ export const enum ProcessState {
  * 128 alarmInterval(u64): its period in nanoseconds (0: once)
  * 136 pgid  140 sid: process group and session
  * 144 pendingSignals(u64)  152 blockedSignals(u64): bit n-1 for signal n
- * 160 senders (the pid that sent each pending signal 1..64: 64 u32, kmalloc'd)
+ * 160 signalQueue (the pending signals' siginfo, oldest first: signal_queue.ts)
  * 164 syscallNumber (of the call in progress: a restart repeats it)
  * 168 savedMask(u64): the mask to restore after a handler run from rt_sigsuspend  176 hasSavedMask
  * 180 exitSignal (sent to the parent at exit: SIGCHLD, or clone's choice)  184 coreLimitSoft(u64)  192 coreLimitHard(u64): RLIMIT_CORE (no core file is ever written)
- * 200 childInfo: the pending SIGCHLD's si_code << 16 | si_status (its si_pid is the sender's slot)
+ * 200 queuedSignals (how many entries signalQueue holds)
  * 204 jobStatus: a stop or continue its parent has not waited for, in wait's encoding (sig << 8 | 0x7f, 0xffff), or 0
  * 208 altStackBase(u64)  216 altStackSize(u64): sigaltstack's stack (size 0: none)  224 altStackFlags (SS_AUTODISARM)
+ * 232 awaitedSignals(u64): the set an rt_sigtimedwait in progress waits for (they wake it though blocked)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -73,22 +74,22 @@ export const enum ProcessState {
   sid: u32;
   pendingSignals: u64;
   blockedSignals: u64;
-  senders: u32;
+  signalQueue: u32;
   syscallNumber: u32;
   savedMask: u64;
   hasSavedMask: u32;
   exitSignal: u32;
   coreLimitSoft: u64;
   coreLimitHard: u64;
-  childInfo: u32;
+  queuedSignals: u32;
   jobStatus: u32;
   altStackBase: u64;
   altStackSize: u64;
   altStackFlags: u32;
+  awaitedSignals: u64;
 }
-const PROCESS_SIZE: u32 = 228;
+const PROCESS_SIZE: u32 = 240;
 export const SIGNAL_ACTIONS_SIZE: u32 = 64 * 32;
-const SENDERS_SIZE: u32 = 64 * 4;
 export const NAME_OFFSET: u32 = 72;
 export const NAME_SIZE: u32 = 16;
 const FPU_STATE_SIZE: u32 = 512;
@@ -140,19 +141,16 @@ export function createProcess(parentPid: u32): Process | null {
   const fpu = kmalloc(FPU_STATE_SIZE);
   const files = kmalloc(FILE_TABLE_SIZE * 4);
   const actions = kmalloc(SIGNAL_ACTIONS_SIZE);
-  const senders = kmalloc(SENDERS_SIZE);
-  if (space == null || stack == 0 || fpu == 0 || files == 0 || actions == 0 || senders == 0) {
+  if (space == null || stack == 0 || fpu == 0 || files == 0 || actions == 0) {
     if (space != null) destroyAddressSpace(space);
     if (stack != 0) freeKernelStack(stack);
     if (fpu != 0) kfree(fpu);
     if (files != 0) kfree(files);
     if (actions != 0) kfree(actions);
-    if (senders != 0) kfree(senders);
     kfree(address);
     return null;
   }
   process.actions = actions;
-  process.senders = senders;
   process.coreLimitSoft = U64.MAX_VALUE;
   process.coreLimitHard = U64.MAX_VALUE;
   process.pid = nextPid++;
@@ -193,7 +191,6 @@ export function destroyProcess(process: Process): void {
   kfree(process.fpuState);
   kfree(process.files);
   kfree(process.actions);
-  kfree(process.senders);
   let link = changetype<usize>(0);
   for (let at = allProcesses; at != 0; at = changetype<Process>(at).allNext) {
     if (at == changetype<u32>(process)) {

@@ -11,8 +11,9 @@ import { Process, ProcessState, destroyProcess, findProcess, kernelStackTop, pro
 import { monotonicNanoseconds } from "../time/clock";
 import {
   CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, MAX_SIGNAL, SA_NOCLDSTOP, SIGALRM, SIGCHLD, SIGCONT, SIGKILL, STOP_SIGNALS,
-  actionOf, bitOf, discarded,
+  SI_KERNEL, SI_USER, actionOf, bitOf, discarded,
 } from "./signal_action";
+import { discardSignals, enqueueSignal } from "./signal_queue";
 import { registerWaiting } from "../lib/wait";
 import { registerForeground } from "../drivers/tty";
 
@@ -98,28 +99,38 @@ export function signalPending(): bool {
  * process next returns to user mode (signal.ts).
  */
 export function signalProcess(process: Process, signal: u32, sender: u32 = 0): void {
-  if (process.state == ProcessState.Zombie || process.state == ProcessState.Dead) return;
+  sendSignal(process, signal, sender != 0 ? SI_USER : SI_KERNEL, <u64>sender, 0);
+}
+
+/**
+ * Sends `signal` with the siginfo fields a handler will see (signal_queue.ts
+ * says which). False only when a real-time signal finds the target's queue
+ * full (EAGAIN); a signal to a process that has ended, or one it ignores,
+ * is sent and gone.
+ */
+export function sendSignal(process: Process, signal: u32, code: i32, first: u64, second: u64): bool {
+  if (process.state == ProcessState.Zombie || process.state == ProcessState.Dead) return true;
   // As Linux's prepare_signal: SIGCONT continues a stopped process even if
   // it ignores SIGCONT, and a SIGCONT and a stop signal cancel each other.
   if (signal == SIGCONT) {
-    process.pendingSignals &= ~STOP_SIGNALS;
+    discardSignals(process, STOP_SIGNALS);
     if (process.state == ProcessState.Stopped) {
       makeRunnable(process);
       process.jobStatus = CONTINUED_STATUS;
       tellParent(process, CLD_CONTINUED, SIGCONT);
     }
   } else if ((bitOf(signal) & STOP_SIGNALS) != 0) {
-    process.pendingSignals &= ~bitOf(SIGCONT);
+    discardSignals(process, bitOf(SIGCONT));
   }
-  if (discarded(process, signal)) return; // ignored: it never becomes pending, and wakes nobody
-  process.pendingSignals |= bitOf(signal);
-  store<u32>(process.senders + (signal - 1) * 4, sender);
+  if (discarded(process, signal)) return true; // ignored: it never becomes pending, and wakes nobody
+  if (!enqueueSignal(process, signal, code, first, second)) return false;
   if (process.state == ProcessState.Stopped && signal == SIGKILL) makeRunnable(process);
-  if (process.state == ProcessState.Sleeping && hasDeliverableSignal(process)) {
+  if (process.state == ProcessState.Sleeping && (hasDeliverableSignal(process) || (process.awaitedSignals & bitOf(signal)) != 0)) {
     process.waitChannel = 0;
     process.wakeAt = 0;
     makeRunnable(process);
   }
+  return true;
 }
 
 const CONTINUED_STATUS: u32 = 0xffff;
@@ -137,8 +148,7 @@ export function tellParent(child: Process, code: i32, status: u32): void {
   const signal = code == CLD_STOPPED || code == CLD_CONTINUED ? SIGCHLD : child.exitSignal;
   if (signal == 0 || signal > MAX_SIGNAL) return;
   if (signal == SIGCHLD && code != CLD_EXITED && code != CLD_KILLED && (actionOf(parent, SIGCHLD).flags & SA_NOCLDSTOP) != 0) return;
-  parent.childInfo = <u32>code << 16 | (status & 0xffff);
-  signalProcess(parent, signal, child.pid);
+  sendSignal(parent, signal, code, <u64>child.pid, <u64>status);
 }
 
 /** A stop signal's default action: the current process stops until SIGCONT or SIGKILL. */

@@ -15,6 +15,7 @@ import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { exitCurrent } from "./exit";
 import { Process, SIGNAL_ACTIONS_SIZE, resetFpuState, spaceOf } from "./process";
 import { hasDeliverableSignal, stopCurrent } from "./scheduler";
+import { SIGNAL_INFO_SIZE, SignalInfo, dequeueSignal } from "./signal_queue";
 import {
   copyAlternateStack, forgetAlternateStack, handlerStackPointer, saveAlternateStack, setAlternateStack,
 } from "./signal_stack";
@@ -103,12 +104,12 @@ function badFrame(): void {
 }
 
 /**
- * Runs the handler of `signal` for the current process: the frame goes on
- * its user stack, the registers point at the handler. `code`, `address`:
- * the siginfo's si_code and, for faults, si_addr (for a child's SIGCHLD,
- * si_status).
+ * Runs the handler of `info`'s signal for the current process: the frame
+ * goes on its user stack, with the siginfo `info` describes, and the
+ * registers point at the handler. `faultAddress` is the sigcontext's cr2.
  */
-function runHandler(process: Process, frame: TrapFrame, signal: u32, code: i32, address: u64, sender: u32): void {
+function runHandler(process: Process, frame: TrapFrame, info: SignalInfo, faultAddress: u64): void {
+  const signal = info.signal;
   const action = actionOf(process, signal);
   if ((action.flags & SA_RESTORER) == 0) {
     badFrame(); // x86-64 has no kernel-provided return path: libc must give one
@@ -132,18 +133,15 @@ function runHandler(process: Process, frame: TrapFrame, signal: u32, code: i32, 
   store<u64>(f + MCONTEXT_AT + 160, frame.vector < 32 ? frame.vector : 0); // trapno
   store<u64>(f + MCONTEXT_AT + 152, frame.vector < 32 ? frame.errorCode : 0); // err
   store<u64>(f + MCONTEXT_AT + 168, process.blockedSignals); // oldmask
-  store<u64>(f + MCONTEXT_AT + 176, address); // cr2
+  store<u64>(f + MCONTEXT_AT + 176, faultAddress); // cr2
   store<u64>(f + MCONTEXT_AT + 184, fpuAt); // fpstate
   const restoredMask = process.hasSavedMask != 0 ? process.savedMask : process.blockedSignals;
   process.hasSavedMask = 0;
   store<u64>(f + SIGMASK_AT, restoredMask);
   store<i32>(f + SIGINFO_AT, <i32>signal);
-  store<i32>(f + SIGINFO_AT + 8, code);
-  if (code == SI_USER) store<u32>(f + SIGINFO_AT + 16, sender); // si_pid (si_uid 0: root)
-  else if (signal == SIGCHLD) {
-    store<u32>(f + SIGINFO_AT + 16, sender); // si_pid
-    store<i32>(f + SIGINFO_AT + 24, <i32>address); // si_status, which `address` carries for SIGCHLD
-  } else store<u64>(f + SIGINFO_AT + 16, address); // si_addr
+  store<i32>(f + SIGINFO_AT + 8, info.code);
+  store<u64>(f + SIGINFO_AT + 16, info.first);
+  store<u64>(f + SIGINFO_AT + 24, info.second);
   if (!copyToUser(space, at, f, FRAME_BYTES)) {
     badFrame();
     return;
@@ -166,6 +164,9 @@ function runHandler(process: Process, frame: TrapFrame, signal: u32, code: i32, 
   frame.cs = USER_CODE;
   frame.ss = USER_DATA;
 }
+
+// The siginfo of the signal being delivered, taken off the queue.
+const deliveredInfo = memory.data(SIGNAL_INFO_SIZE, 8);
 
 /** The lowest deliverable signal (SIGKILL first), 0 if none. */
 function nextSignal(process: Process): u32 {
@@ -192,8 +193,8 @@ export function handlerAboutToRun(process: Process): SigAction | null {
 export function deliverSignals(process: Process, frame: TrapFrame): void {
   while (hasDeliverableSignal(process)) {
     const signal = nextSignal(process);
-    process.pendingSignals &= ~bitOf(signal);
-    const sender = load<u32>(process.senders + (signal - 1) * 4);
+    const info = changetype<SignalInfo>(deliveredInfo);
+    dequeueSignal(process, signal, info);
     const action = actionOf(process, signal);
     if (signal != SIGKILL && action.handler == SIG_IGN) continue;
     if (signal == SIGKILL || action.handler == SIG_DFL) {
@@ -203,14 +204,7 @@ export function deliverSignals(process: Process, frame: TrapFrame): void {
       else if (what == SignalAction.Stop) stopCurrent(signal);
       continue;
     }
-    if (signal == SIGCHLD && process.childInfo != 0) {
-      // A child's report: si_code CLD_*, si_pid, and si_status where si_addr would be.
-      const info = process.childInfo;
-      process.childInfo = 0;
-      runHandler(process, frame, signal, <i32>(info >> 16), <u64>(info & 0xffff), sender);
-      return;
-    }
-    runHandler(process, frame, signal, sender != 0 ? SI_USER : SI_KERNEL, 0, sender);
+    runHandler(process, frame, info, 0);
     return;
   }
 }
@@ -224,7 +218,12 @@ export function deliverSignals(process: Process, frame: TrapFrame): void {
 export function deliverFault(process: Process, frame: TrapFrame, signal: u32, code: i32, address: u64): bool {
   const action = actionOf(process, signal);
   if (action.handler == SIG_DFL || action.handler == SIG_IGN || (process.blockedSignals & bitOf(signal)) != 0) return false;
-  runHandler(process, frame, signal, code, address, 0);
+  const info = changetype<SignalInfo>(deliveredInfo);
+  info.signal = signal;
+  info.code = code;
+  info.first = address; // si_addr
+  info.second = 0;
+  runHandler(process, frame, info, address);
   return true;
 }
 

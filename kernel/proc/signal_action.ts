@@ -28,6 +28,7 @@ export const SIGTTIN: u32 = 21;
 export const SIGTTOU: u32 = 22;
 const SIGURG: u32 = 23;
 const SIGWINCH: u32 = 28;
+export const SIGRTMIN: u32 = 32; // the first real-time signal (libcs keep 32-34 for themselves)
 export const MAX_SIGNAL: u32 = 64;
 
 export const SIG_DFL: u64 = 0;
@@ -44,6 +45,9 @@ export const SA_ONSTACK: u64 = 0x08000000;
 /** si_code values. */
 export const SI_USER: i32 = 0;
 export const SI_KERNEL: i32 = 0x80;
+export const SI_QUEUE: i32 = -1;
+export const SI_TIMER: i32 = -2;
+export const SI_TKILL: i32 = -6;
 export const SEGV_MAPERR: i32 = 1;
 export const SEGV_ACCERR: i32 = 2;
 export const BUS_ADRERR: i32 = 2;
@@ -85,8 +89,18 @@ export function defaultAction(signal: u32): SignalAction {
   return SignalAction.Terminate;
 }
 
-/** Whether `signal` would be thrown away on arrival: ignored by its action (init ignores all it has no handler for). */
+/**
+ * Whether `signal` would be thrown away on arrival: ignored by its action
+ * (init ignores all it has no handler for). As in Linux, a blocked signal
+ * is never thrown away, nor one a sigwaitinfo waits for: its action may
+ * change before it is unblocked, and the wait may take it.
+ */
 export function discarded(target: Process, signal: u32): bool {
+  return ((target.blockedSignals | target.awaitedSignals) & bitOf(signal)) == 0 && ignoredByAction(target, signal);
+}
+
+/** Whether the action of `signal` ignores it (setting such an action throws away one pending, blocked or not). */
+export function ignoredByAction(target: Process, signal: u32): bool {
   const handler = actionOf(target, signal).handler;
   if (signal == SIGKILL) return target.pid == 1;
   if (handler == SIG_IGN) return true;

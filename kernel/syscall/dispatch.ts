@@ -35,10 +35,12 @@ import {
 } from "./system";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
 import {
-  sysArchPrctl, sysExecve, sysExit, sysGetrusage, sysKill, sysNanosleep, sysSchedYield, sysTkill,
+  sysArchPrctl, sysExecve, sysExit, sysGetrusage, sysNanosleep, sysSchedYield,
   sysReboot, sysSetTidAddress, sysUname, sysWait4, sysWaitid,
 } from "./process";
 import { sysClone, sysClone3, sysFork } from "./clone";
+import { sysKill, sysRtTgsigqueueinfo, sysTgkill } from "./signal_send";
+import { sysRtSigtimedwait } from "./signal_wait";
 import { sysAlarm, sysClockGettime, sysGetitimer, sysGettimeofday, sysSetitimer } from "./time";
 
 const AT_FDCWD: i64 = -100;
@@ -174,6 +176,8 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 125: return sysCapget(process, a, b);
     case 126: return sysCapset(process, a, b);
     case 127: return sysRtSigpending(process, a, b);
+    case 128: return sysRtSigtimedwait(process, a, b, c, d);
+    case 129: return sysRtTgsigqueueinfo(process, -1, <i32>a, <i32>b, c); // rt_sigqueueinfo
     case 130: return sysRtSigsuspend(process, a, b);
     case 133: return sysMknodat(process, AT_FDCWD, a, b, c); // mknod
     case 137: return sysStatfs(process, a, b);
@@ -195,7 +199,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 166: return sysUmount2(process, a, b);
     case 169: return sysReboot(process, a, c);
     case 186: return process.pid; // gettid: one thread per process
-    case 200: return sysTkill(process, <i32>a, <i32>b);
+    case 200: return sysTgkill(process, -1, <i32>a, <i32>b); // tkill
     case 202: return sysFutex(process, a, b, c, d, f.r9);
     case 203: return sysSchedSetaffinity(process, a, b, c);
     case 204: return sysSchedGetaffinity(process, a, b, c);
@@ -203,6 +207,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 218: return sysSetTidAddress(process, a);
     case 228: return sysClockGettime(process, a, b);
     case 231: return sysExit(a); // exit_group
+    case 234: return sysTgkill(process, <i32>a, <i32>b, <i32>c);
     case 247: return sysWaitid(process, <i32>a, <i32>b, c, <u32>d, e);
     case 257: return sysOpenat(process, a, b, c, d);
     case 258: return sysMkdirat(process, a, b, c);
@@ -223,6 +228,7 @@ function dispatch(process: Process, f: TrapFrame): i64 {
     case 293: return sysPipe2(process, a, b);
     case 295: return sysTransferVector(process, a, b, c, <i64>d, true); // preadv
     case 296: return sysTransferVector(process, a, b, c, <i64>d, false); // pwritev
+    case 297: return sysRtTgsigqueueinfo(process, <i32>a, <i32>b, <i32>c, d);
     case 302: return sysPrlimit(process, a, b, c, d);
     case 306: return sysSyncfs(process, a);
     case 316: return sysRenameat2(process, a, b, c, d, e);

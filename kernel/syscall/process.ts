@@ -42,40 +42,6 @@ export function sysWait4(process: Process, pid: i64, status: u64, options: u64, 
     : result == WAIT_BAD_OPTIONS ? -EINVAL : result;
 }
 
-/**
- * kill, with each signal's default action (signal.ts): to one process
- * (pid > 0), to the caller's process group (0) or another (-pgid), or to
- * every process but init and the caller (-1). Signal 0 only checks that
- * the target exists; a zombie still does.
- */
-export function sysKill(process: Process, pid: i64, signal: i64): i64 {
-  if (signal < 0 || signal > <i64>MAX_SIGNAL) return -EINVAL;
-  if (pid <= 0) {
-    if (pid < -<i64>U32.MAX_VALUE) return -ESRCH;
-    const group = pid == 0 ? process.pgid : <u32>-pid;
-    let found = false;
-    for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
-      const target = changetype<Process>(at);
-      if (target.state == ProcessState.Dead) continue;
-      if (pid == -1 ? target.pid == 1 || target == process : target.pgid != group) continue;
-      found = true;
-      if (signal != 0) signalProcess(target, <u32>signal, process.pid);
-    }
-    return found ? 0 : -ESRCH;
-  }
-  return sysTkill(process, pid, signal);
-}
-
-/** tkill: one thread, which here is one process. */
-export function sysTkill(process: Process, pid: i64, signal: i64): i64 {
-  if (signal < 0 || signal > <i64>MAX_SIGNAL) return -EINVAL;
-  if (pid <= 0) return -EINVAL;
-  const target = pid <= <i64>U32.MAX_VALUE ? findProcess(<u32>pid) : null;
-  if (target == null || target.state == ProcessState.Dead) return -ESRCH;
-  if (signal != 0) signalProcess(target, <u32>signal, process.pid);
-  return 0;
-}
-
 const REBOOT_MAGIC1: u64 = 0xfee1dead;
 const REBOOT_POWER_OFF: u64 = 0x4321fedc;
 const REBOOT_RESTART: u64 = 0x01234567;

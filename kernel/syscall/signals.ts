@@ -3,7 +3,10 @@
 // before anything changes.
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
-import { MAX_SIGNAL, SIGACTION_SIZE, SIGKILL, SIGSTOP, UNBLOCKABLE, actionOf } from "../proc/signal_action";
+import {
+  MAX_SIGNAL, SIGACTION_SIZE, SIGKILL, SIGSTOP, UNBLOCKABLE, actionOf, bitOf, ignoredByAction,
+} from "../proc/signal_action";
+import { discardSignals } from "../proc/signal_queue";
 import { setTemporaryMask, signalReturn } from "../proc/signal";
 import { alternateStackFlags, setAlternateStack } from "../proc/signal_stack";
 import { Process, ProcessState, spaceOf } from "../proc/process";
@@ -27,6 +30,8 @@ export function sysRtSigaction(process: Process, signal: i64, action: u64, old: 
   if (action != 0) {
     memory.copy(changetype<u32>(current), <u32>actionBuffer, SIGACTION_SIZE);
     current.mask &= ~UNBLOCKABLE;
+    // As POSIX asks: a signal now ignored that is pending goes, even if blocked.
+    if (ignoredByAction(process, <u32>signal)) discardSignals(process, bitOf(<u32>signal));
   }
   return 0;
 }

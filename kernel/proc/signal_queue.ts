@@ -1,0 +1,100 @@
+// Pending signals and what each one carries (its siginfo), in arrival
+// order. A standard signal (1-31) is pending at most once: a second one
+// while the first waits is merged into it, keeping the first's siginfo. A
+// real-time signal (32-64) is queued once per sending, so none is lost,
+// up to MAX_QUEUED per process (then sigqueue says EAGAIN; kill of a
+// real-time signal still makes it pending, without its siginfo, as Linux).
+import { kfree, kmalloc } from "../mm/slab";
+import { Process } from "./process";
+import { SIGRTMIN, SI_KERNEL, SI_USER, bitOf } from "./signal_action";
+
+/**
+ * One pending signal: the siginfo fields a handler or sigwaitinfo sees.
+ *
+ *   0 next  4 signal  8 code (si_code)  12 unused
+ *  16 first(u64): siginfo bytes 16-23 (si_pid and si_uid; si_addr; a timer's id and overrun)
+ *  24 second(u64): siginfo bytes 24-31 (si_value; a child's si_status)
+ */
+@unmanaged export class SignalInfo {
+  next: u32;
+  signal: u32;
+  code: i32;
+  unused: u32;
+  first: u64;
+  second: u64;
+}
+export const SIGNAL_INFO_SIZE: u32 = 32;
+export const MAX_QUEUED: u32 = 1024;
+
+/** Queues `signal` with its siginfo; false only for a real-time signal the queue has no room for (EAGAIN). */
+export function enqueueSignal(process: Process, signal: u32, code: i32, first: u64, second: u64): bool {
+  const bit = bitOf(signal);
+  if (signal < SIGRTMIN && (process.pendingSignals & bit) != 0) return true; // merged with the one already waiting
+  const entry = process.queuedSignals < MAX_QUEUED ? kmalloc(SIGNAL_INFO_SIZE) : 0;
+  if (entry == 0) {
+    if (signal >= SIGRTMIN && code != SI_USER) return false;
+    process.pendingSignals |= bit; // pending, its siginfo lost
+    return true;
+  }
+  const info = changetype<SignalInfo>(entry);
+  info.signal = signal;
+  info.code = code;
+  info.first = first;
+  info.second = second;
+  let link = changetype<usize>(process) + offsetof<Process>("signalQueue");
+  while (load<u32>(link) != 0) link = load<u32>(link); // `next` is each entry's first field
+  store<u32>(link, entry);
+  process.queuedSignals++;
+  process.pendingSignals |= bit;
+  return true;
+}
+
+/**
+ * Takes the oldest pending `signal` off the queue into `into` (a signal
+ * pending without an entry reads as sent by the kernel); its pending bit
+ * goes when none is left.
+ */
+export function dequeueSignal(process: Process, signal: u32, into: SignalInfo): void {
+  into.signal = signal;
+  into.code = SI_KERNEL;
+  into.first = 0;
+  into.second = 0;
+  let link = changetype<usize>(process) + offsetof<Process>("signalQueue");
+  let found = false;
+  let more = false;
+  while (load<u32>(link) != 0) {
+    const info = changetype<SignalInfo>(load<u32>(link));
+    if (info.signal != signal) {
+      link = changetype<usize>(info);
+      continue;
+    }
+    if (found) {
+      more = true;
+      break;
+    }
+    found = true;
+    into.code = info.code;
+    into.first = info.first;
+    into.second = info.second;
+    store<u32>(link, info.next);
+    kfree(changetype<u32>(info));
+    process.queuedSignals--;
+  }
+  if (!more) process.pendingSignals &= ~bitOf(signal);
+}
+
+/** Throws away every pending signal in `mask` (SIGCONT and the stop signals cancel each other; SIG_IGN set). */
+export function discardSignals(process: Process, mask: u64): void {
+  let link = changetype<usize>(process) + offsetof<Process>("signalQueue");
+  while (load<u32>(link) != 0) {
+    const info = changetype<SignalInfo>(load<u32>(link));
+    if ((bitOf(info.signal) & mask) == 0) {
+      link = changetype<usize>(info);
+      continue;
+    }
+    store<u32>(link, info.next);
+    kfree(changetype<u32>(info));
+    process.queuedSignals--;
+  }
+  process.pendingSignals &= ~mask;
+}

@@ -1,0 +1,69 @@
+// Sending signals: kill (to a process, a process group or all), tkill and
+// tgkill (to a thread: here every process is one thread), and
+// rt_sigqueueinfo and rt_tgsigqueueinfo, which send a siginfo of the
+// caller's making, so si_value reaches the handler (sigqueue).
+import { copyFromUser } from "../mm/user_copy";
+import { Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
+import { sendSignal, signalProcess } from "../proc/scheduler";
+import { MAX_SIGNAL, SI_TKILL } from "../proc/signal_action";
+import { EAGAIN, EFAULT, EINVAL, EPERM, ESRCH } from "./errno";
+
+function liveProcess(pid: i64): Process | null {
+  const target = pid > 0 && pid <= <i64>U32.MAX_VALUE ? findProcess(<u32>pid) : null;
+  return target == null || target.state == ProcessState.Dead ? null : target;
+}
+
+/**
+ * kill, with each signal's default action (signal.ts): to one process
+ * (pid > 0), to the caller's process group (0) or another (-pgid), or to
+ * every process but init and the caller (-1). Signal 0 only checks that
+ * the target exists; a zombie still does.
+ */
+export function sysKill(process: Process, pid: i64, signal: i64): i64 {
+  if (signal < 0 || signal > <i64>MAX_SIGNAL) return -EINVAL;
+  if (pid <= 0) {
+    if (pid < -<i64>U32.MAX_VALUE) return -ESRCH;
+    const group = pid == 0 ? process.pgid : <u32>-pid;
+    let found = false;
+    for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+      const target = changetype<Process>(at);
+      if (target.state == ProcessState.Dead) continue;
+      if (pid == -1 ? target.pid == 1 || target == process : target.pgid != group) continue;
+      found = true;
+      if (signal != 0) signalProcess(target, <u32>signal, process.pid);
+    }
+    return found ? 0 : -ESRCH;
+  }
+  const target = liveProcess(pid);
+  if (target == null) return -ESRCH;
+  if (signal != 0) signalProcess(target, <u32>signal, process.pid);
+  return 0;
+}
+
+/** tgkill(tgid, tid, sig); tkill is tgkill without the group check (tgid -1). si_code is SI_TKILL. */
+export function sysTgkill(process: Process, group: i64, thread: i64, signal: i64): i64 {
+  if (signal < 0 || signal > <i64>MAX_SIGNAL || thread <= 0 || group == 0 || group < -1) return -EINVAL;
+  const target = liveProcess(thread);
+  if (target == null || group > 0 && <i64>target.pid != group) return -ESRCH;
+  if (signal != 0 && !sendSignal(target, <u32>signal, SI_TKILL, <u64>process.pid, 0)) return -EAGAIN;
+  return 0;
+}
+
+const SIGINFO_SIZE: u32 = 128;
+
+/**
+ * rt_tgsigqueueinfo(tgid, tid, sig, info); rt_sigqueueinfo is the same
+ * with tgid -1. As Linux: a siginfo claiming to come from the kernel or
+ * from kill (si_code >= 0, or SI_TKILL) may only be sent to oneself.
+ */
+export function sysRtTgsigqueueinfo(process: Process, group: i64, thread: i64, signal: i64, info: u64): i64 {
+  const buffer = memory.data(SIGINFO_SIZE, 8);
+  if (!copyFromUser(spaceOf(process), <u32>buffer, info, SIGINFO_SIZE)) return -EFAULT;
+  if (signal < 0 || signal > <i64>MAX_SIGNAL || thread <= 0 || group == 0 || group < -1) return -EINVAL;
+  const target = liveProcess(thread);
+  if (target == null || group > 0 && <i64>target.pid != group) return -ESRCH;
+  const code = load<i32>(buffer + 8);
+  if ((code >= 0 || code == SI_TKILL) && target != process) return -EPERM;
+  if (signal != 0 && !sendSignal(target, <u32>signal, code, load<u64>(buffer + 16), load<u64>(buffer + 24))) return -EAGAIN;
+  return 0;
+}
