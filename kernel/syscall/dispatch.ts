@@ -70,7 +70,7 @@ function unknown(process: Process, number: u64): i64 {
   return -ENOSYS;
 }
 
-function dispatch(process: Process, f: TrapFrame): i64 {
+export function dispatch(process: Process, f: TrapFrame): i64 {
   const a = f.rdi;
   const b = f.rsi;
   const c = f.rdx;
