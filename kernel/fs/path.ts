@@ -61,10 +61,15 @@ function crossMounts(inode: Inode): Inode {
   return at;
 }
 
-/** Replaces the walked part of the path with `link`'s target; returns the new start inode or an errno. */
-function splice(link: Inode, from: u32, dir: Inode, root: Inode): i64 {
+/**
+ * Replaces the walked part of the path with `link`'s target; returns the
+ * new start inode or an errno. A target ending in a slash, of a link that
+ * ends the path, asks for a directory as a trailing slash does.
+ */
+function splice(link: Inode, from: u32, dir: Inode, root: Inode, last: bool): i64 {
   const length = readlinkOf(link, <u32>target);
   if (length < 0) return length;
+  if (last && length > 0 && isSlash(<u32>target + <u32>length - 1)) trailingSlash = true;
   const rest = workLength - from;
   if (<u64>length + 1 + rest >= <u64>PATH_MAX) return -ENAMETOOLONG;
   memory.copy(spliced, target, <u32>length);
@@ -138,7 +143,7 @@ function walk(start: Inode, root: Inode, path: u32, length: u32, toParent: bool,
         releaseInode(current);
         return -ELOOP;
       }
-      const restart = splice(next, at, current, root);
+      const restart = splice(next, at, current, root, last);
       releaseInode(next);
       releaseInode(current);
       if (restart < 0) return restart;

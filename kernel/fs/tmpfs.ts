@@ -32,6 +32,9 @@ const EEXIST: i64 = 17;
 const ENTRY_HEADER: u32 = 20;
 // Readdir positions: 0 is ".", 1 is "..", entries have serials from 2 on.
 const FIRST_SERIAL: u64 = 2;
+// A directory's size, as Linux's tmpfs counts it: 20 bytes a name (BOGO_DIRENT_SIZE), "." and ".." included.
+const NAME_BYTES: u64 = 20;
+const EMPTY_DIRECTORY_BYTES: u64 = 2 * NAME_BYTES;
 
 /** tmpfs keeps a directory's next serial in Inode.kind and its entries in Inode.data. */
 const tmpfsOps = changetype<InodeOps>(memory.data(INODE_OPS_SIZE, 4));
@@ -67,7 +70,7 @@ function addEntry(dir: Inode, name: u32, length: u32, inode: Inode): bool {
   let link = changetype<usize>(dir) + 80; // Inode.data: the first entry
   while (load<u32>(link) != 0) link = load<u32>(link); // DirEntry.next is at 0
   store<u32>(link, address);
-  dir.size += 20; // Linux's tmpfs counts 20 bytes a name
+  dir.size += NAME_BYTES;
   touchModified(dir);
   return true;
 }
@@ -77,7 +80,7 @@ function removeEntry(dir: Inode, entry: DirEntry): void {
   while (load<u32>(link) != changetype<u32>(entry)) link = load<u32>(link);
   store<u32>(link, entry.next);
   kfree(changetype<u32>(entry));
-  dir.size -= 20;
+  dir.size -= NAME_BYTES;
   touchModified(dir);
 }
 
@@ -95,6 +98,7 @@ function makeInode(dir: Inode, mode: u32, rdev: u32, source: u32, sourceBytes: u
   const inode = newInode(tmpfsOps, mode, dir.device);
   if (inode == null) return null;
   inode.rdev = rdev;
+  if ((mode & S_IFMT) == S_IFDIR) inode.size = EMPTY_DIRECTORY_BYTES;
   if ((mode & S_IFMT) == S_IFREG) {
     const object = newMemoryObject(sourceBytes != 0 ? readFromSource : readZeroes, releaseFileObject, sourceBytes, OBJECT_SPARSE);
     if (object == null) {
@@ -287,6 +291,7 @@ export function newTmpfs(device: u32): Inode | null {
   const root = newInode(tmpfsOps, S_IFDIR | 0o755, device);
   if (root == null) return null;
   root.nlink = 2;
+  root.size = EMPTY_DIRECTORY_BYTES;
   return root;
 }
 

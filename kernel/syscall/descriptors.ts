@@ -68,13 +68,18 @@ export function sysDup(process: Process, fd: i64): i64 {
   return copy < 0 ? -EMFILE : copy;
 }
 
-/** dup2 (`dup2` true) and dup3: the copy never inherits close-on-exec; dup3 may set it. */
+/**
+ * dup2 (`dup2` true) and dup3: the copy never inherits close-on-exec; dup3
+ * may set it. As on Linux, dup3 onto the same descriptor is EINVAL before
+ * the descriptor is looked at; dup2 of an open one onto itself does nothing.
+ */
 export function sysDup3(process: Process, fd: i64, target: i64, flags: u64, dup2: bool): i64 {
   if (!dup2 && (flags & ~<u64>O_CLOEXEC) != 0) return -EINVAL;
+  if (!dup2 && fd == target) return -EINVAL;
   const file: File | null = fileAt(process.files, fd);
   if (file == null) return -EBADF;
   if (target < 0 || target >= <i64>FILE_TABLE_SIZE) return -EBADF;
-  if (fd == target) return dup2 ? target : -EINVAL;
+  if (fd == target) return target;
   replaceDescriptor(process.files, <u32>target, file, (flags & <u64>O_CLOEXEC) != 0 ? FD_CLOEXEC : 0);
   return target;
 }

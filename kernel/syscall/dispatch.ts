@@ -79,7 +79,7 @@ function unknown(process: Process, number: u64): i64 {
 // Arguments that are an int in C (pids, signal numbers, wait options) are
 // cut to 32 bits, as Linux's SYSCALL_DEFINE does: a caller may leave the
 // upper half of the register undefined (glibc's wait4 passes -1 as 0xffffffff).
-function dispatch(process: Process, f: TrapFrame): i64 {
+export function dispatch(process: Process, f: TrapFrame): i64 {
   const a = f.rdi;
   const b = f.rsi;
   const c = f.rdx;

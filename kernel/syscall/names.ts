@@ -31,15 +31,32 @@ function parentForName(process: Process, directory: i64, path: u32, length: u32,
   return result;
 }
 
+/**
+ * Linux's filename_create checks of the new name in `parent` (after the
+ * dots): EEXIST if it is taken, else ENOENT if a trailing slash asks for a
+ * directory and something else is to be made (mknod("x/") names a
+ * directory that is not there); 0 when the name may be made.
+ */
+function refuseNewName(parent: Inode, directoryNode: bool): i64 {
+  const found = lookupIn(parent, lastName, lastNameLength);
+  if (found < 0) return found;
+  if (found > 0) {
+    releaseInode(changetype<Inode>(<u32>found));
+    return -EEXIST;
+  }
+  return trailingSlash && !directoryNode ? -ENOENT : 0;
+}
+
 function makeNode(process: Process, directory: i64, path: u64, mode: u32, rdev: u32, directoryNode: bool): i64 {
   const length = copyPath(process, path);
   if (length < 0) return length;
   const parentResult = parentForName(process, directory, pathAddress(), <u32>length, -EEXIST);
   if (parentResult < 0) return parentResult;
   const parent = changetype<Inode>(<u32>parentResult);
-  if (trailingSlash && !directoryNode) {
+  const refused = refuseNewName(parent, directoryNode);
+  if (refused != 0) {
     releaseInode(parent);
-    return -ENOENT; // mknod("x/") names a directory that is not there
+    return refused;
   }
   const made = createIn(parent, lastName, lastNameLength, mode, rdev);
   releaseInode(parent);
@@ -105,17 +122,18 @@ function isWithin(inode: Inode, ancestor: Inode): bool {
   return false;
 }
 
-function checkRename(source: Inode, target: Inode | null, toParent: Inode, noReplace: bool): i64 {
-  if (source.mounted != null) return -EBUSY;
+/** rename's checks once both names are looked up, in Linux's order (`slash`: either path ended with one). */
+function checkRename(source: Inode, target: Inode | null, fromParent: Inode, toParent: Inode, slash: bool, noReplace: bool): i64 {
+  if (target != null && noReplace) return -EEXIST;
+  if (slash && !isDirectoryInode(source)) return -ENOTDIR;
   if (isDirectoryInode(source) && isWithin(toParent, source)) return -EINVAL; // into its own subtree
-  if (target == null || target == source) return 0;
-  if (noReplace) return -EEXIST;
+  if (target == null) return source.mounted != null ? -EBUSY : 0;
+  if (isDirectoryInode(target) && isWithin(fromParent, target)) return -ENOTEMPTY; // over a directory above the source
+  if (target == source) return 0; // two names of one file: nothing happens
   if (isDirectoryInode(source) && !isDirectoryInode(target)) return -ENOTDIR;
   if (!isDirectoryInode(source) && isDirectoryInode(target)) return -EISDIR;
-  if (isDirectoryInode(target)) {
-    if (target.mounted != null) return -EBUSY;
-    if (!isTmpfsInode(target) || !tmpfsDirectoryEmpty(target)) return -ENOTEMPTY;
-  }
+  if (source.mounted != null || target.mounted != null) return -EBUSY;
+  if (isDirectoryInode(target) && (!isTmpfsInode(target) || !tmpfsDirectoryEmpty(target))) return -ENOTEMPTY;
   return 0;
 }
 
@@ -125,7 +143,7 @@ export function sysRenameat2(process: Process, fromDirectory: i64, from: u64, to
   if (fromLength < 0) return fromLength;
   const toLength = copySecondPath(process, to);
   if (toLength < 0) return toLength;
-  const fromResult = parentForName(process, fromDirectory, pathAddress(), <u32>fromLength, -EBUSY);
+  const fromResult = parentAt(process, fromDirectory, pathAddress(), <u32>fromLength);
   if (fromResult < 0) return fromResult;
   const fromParent = changetype<Inode>(<u32>fromResult);
   // The walk's last-name buffer is shared: keep the source name before the second walk.
@@ -143,31 +161,32 @@ export function sysRenameat2(process: Process, fromDirectory: i64, from: u64, to
   return result;
 }
 
+/** Linux's order: both paths are walked before either name is looked at. */
 function renameFrom(
   process: Process, fromParent: Inode, name: u32, length: u32, sourceSlash: bool, toDirectory: i64, toLength: u32, flags: u64,
 ): i64 {
+  const toResult = parentAt(process, toDirectory, secondPathAddress(), toLength);
+  if (toResult < 0) return toResult;
+  const toParent = changetype<Inode>(<u32>toResult);
+  const error = renameBetween(fromParent, name, length, sourceSlash, toParent, (flags & RENAME_NOREPLACE) != 0);
+  releaseInode(toParent);
+  return error;
+}
+
+/** Renames `name` in `fromParent` to the second walk's last name in `toParent`. */
+function renameBetween(fromParent: Inode, name: u32, length: u32, sourceSlash: bool, toParent: Inode, noReplace: bool): i64 {
+  if (toParent.device != fromParent.device) return -EXDEV;
+  if (length == 0 || isDotOrDotDot(name, length)) return -EBUSY;
+  if (lastNameLength == 0 || isDotOrDotDot(lastName, lastNameLength)) return noReplace ? -EEXIST : -EBUSY;
   const found = lookupIn(fromParent, name, length);
   if (found <= 0) return found == 0 ? -ENOENT : found;
   const source = changetype<Inode>(<u32>found);
-  const toResult = parentForName(process, toDirectory, secondPathAddress(), toLength, -EBUSY);
-  if (toResult < 0) {
-    releaseInode(source);
-    return toResult;
-  }
-  const toParent = changetype<Inode>(<u32>toResult);
-  let error: i64 = 0;
-  if ((sourceSlash || trailingSlash) && !isDirectoryInode(source)) error = -ENOTDIR;
-  else if (toParent.device != fromParent.device) error = -EXDEV;
-  let target: Inode | null = null;
-  if (error == 0) {
-    const existing = lookupIn(toParent, lastName, lastNameLength);
-    if (existing < 0) error = existing;
-    else if (existing > 0) target = changetype<Inode>(<u32>existing);
-  }
-  if (error == 0) error = checkRename(source, target, toParent, (flags & RENAME_NOREPLACE) != 0);
+  const existing = lookupIn(toParent, lastName, lastNameLength);
+  let error: i64 = existing < 0 ? existing : 0;
+  const target = existing > 0 ? changetype<Inode>(<u32>existing) : null;
+  if (error == 0) error = checkRename(source, target, fromParent, toParent, sourceSlash || trailingSlash, noReplace);
   if (target != null) releaseInode(target);
   if (error == 0) error = renameIn(fromParent, name, length, toParent, lastName, lastNameLength);
-  releaseInode(toParent);
   releaseInode(source);
   return error;
 }
@@ -182,17 +201,15 @@ export function sysLinkat(process: Process, fromDirectory: i64, from: u64, toDir
     (flags & AT_SYMLINK_FOLLOW) != 0, (flags & AT_EMPTY_PATH) != 0);
   if (sourceResult < 0) return sourceResult;
   const source = changetype<Inode>(<u32>sourceResult);
-  let error: i64 = isDirectoryInode(source) ? -EPERM : 0;
+  const parentResult = parentForName(process, toDirectory, secondPathAddress(), <u32>toLength, -EEXIST);
+  let error: i64 = parentResult < 0 ? parentResult : 0;
   if (error == 0) {
-    const parentResult = parentForName(process, toDirectory, secondPathAddress(), <u32>toLength, -EEXIST);
-    if (parentResult < 0) error = parentResult;
-    else {
-      const parent = changetype<Inode>(<u32>parentResult);
-      if (parent.device != source.device) error = -EXDEV;
-      else if (trailingSlash) error = -ENOENT;
-      else error = linkIn(parent, lastName, lastNameLength, source);
-      releaseInode(parent);
-    }
+    const parent = changetype<Inode>(<u32>parentResult);
+    error = refuseNewName(parent, false);
+    if (error == 0 && parent.device != source.device) error = -EXDEV;
+    if (error == 0 && isDirectoryInode(source)) error = -EPERM;
+    if (error == 0) error = linkIn(parent, lastName, lastNameLength, source);
+    releaseInode(parent);
   }
   releaseInode(source);
   return error;
@@ -207,7 +224,8 @@ export function sysSymlinkat(process: Process, target: u64, directory: i64, path
   const parentResult = parentForName(process, directory, pathAddress(), <u32>length, -EEXIST);
   if (parentResult < 0) return parentResult;
   const parent = changetype<Inode>(<u32>parentResult);
-  const made = trailingSlash ? -ENOENT : symlinkIn(parent, lastName, lastNameLength, secondPathAddress(), <u32>targetLength);
+  const refused = refuseNewName(parent, false);
+  const made = refused != 0 ? refused : symlinkIn(parent, lastName, lastNameLength, secondPathAddress(), <u32>targetLength);
   releaseInode(parent);
   if (made < 0) return made;
   releaseInode(changetype<Inode>(<u32>made));

@@ -47,7 +47,11 @@ function openTarget(process: Process, directory: i64, length: u32, flags: u64, m
   // A link in the last component leads on to its target, which O_CREAT makes
   // if it is missing (as Linux does for a dangling link without O_EXCL).
   for (let links: u32 = 0; ; links++) {
-    if (lastNameLength == 0 || isDotOrDotDot(lastName, lastNameLength)) {
+    if (lastNameLength == 0 || isDotOrDotDot(lastName, lastNameLength)) { // the directory itself: it exists
+      releaseInode(parent);
+      return (flags & O_EXCL) != 0 ? -EEXIST : -EISDIR;
+    }
+    if (trailingSlash) { // a directory is asked for, and O_CREAT makes none (Linux: whether or not the name exists)
       releaseInode(parent);
       return -EISDIR;
     }
@@ -78,10 +82,6 @@ function openTarget(process: Process, directory: i64, length: u32, flags: u64, m
     releaseInode(parent);
     if (next < 0) return next;
     parent = changetype<Inode>(<u32>next);
-  }
-  if (trailingSlash) {
-    releaseInode(parent);
-    return -EISDIR;
   }
   if (parent.ops.create == 0) { // procfs: nothing can be made there, and the name is not there
     releaseInode(parent);

@@ -41,7 +41,7 @@ import { cpioEntryCount as kernelCpioEntryCount, parseCpio as kernelParseCpio } 
 import { initramfsFileCount as kernelInitramfsFileCount } from "../../kernel/fs/initramfs";
 import { mountFileSystems as kernelMountFileSystems } from "../../kernel/fs/boot";
 import { mountProcAtBoot } from "../../kernel/procfs/procfs";
-import { Inode, inodeSize as kernelInodeSize } from "../../kernel/fs/inode";
+import { Inode, inodeSize as kernelInodeSize, releaseInode, retainInode } from "../../kernel/fs/inode";
 import { fileSystemRoot } from "../../kernel/fs/mount";
 import { resolvePath as kernelResolvePath } from "../../kernel/fs/path";
 import { MEMORY_OBJECT_SIZE, MemoryObject, initMemoryObject, readZeroes } from "../../kernel/mm/memory_object";
@@ -62,6 +62,10 @@ import {
 } from "../../kernel/mm/page_cache";
 import { cmosHour as kernelCmosHour, mulShift32 as kernelMulShift32 } from "../../kernel/time/clock";
 import { sleepTypesIn as kernelSleepTypesIn } from "../../kernel/drivers/acpi";
+import { FILE_TABLE_SIZE, closeAll, closeOnExec as kernelCloseOnExec, copyDescriptors } from "../../kernel/fs/file";
+import { Process } from "../../kernel/proc/process";
+import { TrapFrame } from "../../kernel/arch/x86_64/trap_frame";
+import { dispatch } from "../../kernel/syscall/dispatch";
 
 export function format(into: usize, size: u32, fmt: string, a: u64, b: u64, c: u64, d: u64, e: u64, f: u64): u32 {
   return formatInto(into, size, fmt, a, b, c, d, e, f);
@@ -482,4 +486,64 @@ export function cmosHour(hourByte: u32, status: u32): u32 {
 
 export function sleepTypesIn(dsdt: u32): i32 {
   return kernelSleepTypesIn(dsdt);
+}
+
+// ---- system calls from a test process (tmpfs-model, page-cache-model, descriptor-flags) ----
+// A process record with what calls on files and memory use: an address
+// space, a descriptor table and a working directory. It has no kernel
+// stack, signal state or place in the scheduler: it never runs; the tests
+// make system calls in its name, their arguments in its user memory.
+
+/** A process with an empty address space and descriptor table, the root its working directory (held); 0 when out of memory. */
+export function newTestProcess(): u32 {
+  const address = kmalloc(offsetof<Process>());
+  const files = kmalloc(FILE_TABLE_SIZE * 4);
+  const space = kernelCreateAddressSpace();
+  if (address == 0 || files == 0 || space == null) {
+    if (space != null) kernelDestroyAddressSpace(space);
+    if (files != 0) kfree(files);
+    if (address != 0) kfree(address);
+    return 0;
+  }
+  const process = changetype<Process>(address);
+  process.pid = 1000; // no real process has it; an unknown call's log line names it
+  process.space = changetype<u32>(space);
+  process.files = files;
+  process.cwd = retainInode(fileSystemRoot());
+  return address;
+}
+
+/** What exit and the final release do: closes every descriptor, frees the space and the record. */
+export function destroyTestProcess(address: u32): void {
+  const process = changetype<Process>(address);
+  closeAll(process.files);
+  kfree(process.files);
+  kernelDestroyAddressSpace(changetype<AddressSpace>(process.space));
+  releaseInode(process.cwd);
+  kfree(address);
+}
+
+const callFrame = memory.data(offsetof<TrapFrame>(), 8);
+
+/** System call `number` (Linux x86-64) with arguments a..f, as the syscall instruction hands it to dispatch; the result or -errno. */
+export function syscall(process: u32, number: u64, a: u64, b: u64, c: u64, d: u64, e: u64, f: u64): i64 {
+  const frame = changetype<TrapFrame>(callFrame);
+  frame.rax = number;
+  frame.rdi = a;
+  frame.rsi = b;
+  frame.rdx = c;
+  frame.r10 = d;
+  frame.r8 = e;
+  frame.r9 = f;
+  return dispatch(changetype<Process>(process), frame);
+}
+
+/** fork's step for descriptors: the child's table refers to the parent's open files, flags and all. */
+export function copyDescriptorTable(child: u32, parent: u32): void {
+  copyDescriptors(changetype<Process>(child).files, changetype<Process>(parent).files);
+}
+
+/** execve's step for descriptors: closes those marked close-on-exec. */
+export function closeOnExec(process: u32): void {
+  kernelCloseOnExec(changetype<Process>(process).files);
 }

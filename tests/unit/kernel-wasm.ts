@@ -122,6 +122,12 @@ export interface UnitExports {
   getCacheMisses(): bigint;
   walkCachedPages(): number;
   cachedPagesList(): number;
+  // system calls from a test process
+  newTestProcess(): number;
+  destroyTestProcess(process: number): void;
+  syscall(process: number, number: bigint, a: bigint, b: bigint, c: bigint, d: bigint, e: bigint, f: bigint): bigint;
+  copyDescriptorTable(child: number, parent: number): void;
+  closeOnExec(process: number): void;
   __new(size: number, id: number): number;
 }
 
