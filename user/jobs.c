@@ -8,7 +8,8 @@
  * the flags libcs use for fork, vfork and posix_spawn: CLONE_CHILD_SETTID,
  * CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_SETTLS, CLONE_VM with
  * CLONE_VFORK, clone3, exit signals and __WALL/__WCLONE, and the errnos
- * for thread flags.
+ * for thread flags. prctl's parent-death signal, and SIGHUP and SIGCONT for
+ * a stopped process whose group an exit leaves orphaned.
  *
  * The same binary must pass on Linux. Prints "ok NAME" / "FAIL NAME: ..."
  * and "jobs: N failed". */
@@ -21,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -347,6 +350,62 @@ static void vfork_shares_memory(void) {
     check("vfork-child-writes-parent-memory", shared_word == 7, shared_word);
 }
 
+/* Waits up to two seconds for end of file on `fd`: the writer's death. */
+static int ends_soon(int fd) {
+    struct pollfd p = {fd, POLLIN, 0};
+    char c;
+    for (int i = 0; i < 40; i++) {
+        if (poll(&p, 1, 50) == 1 && read(fd, &c, 1) == 0) return 1;
+    }
+    return 0;
+}
+
+/* A middle child starts a grandchild set up by `prepare`, waits for `ready`, and exits: the grandchild must then die. */
+static void grandchild_dies_with_parent(const char *name, int stop_itself) {
+    int life[2], ready[2];
+    pipe(life);
+    pipe(ready);
+    pid_t middle = fork();
+    if (middle == 0) {
+        pid_t grandchild = fork();
+        if (grandchild == 0) {
+            close(life[0]);
+            close(ready[0]);
+            if (stop_itself) {
+                setpgid(0, 0); /* a group of its own in the same session: orphaned when the middle child goes */
+                write(ready[1], "r", 1);
+                raise(SIGSTOP);
+            } else {
+                prctl(PR_SET_PDEATHSIG, SIGTERM);
+                write(ready[1], "r", 1);
+            }
+            for (;;) pause();
+        }
+        char c;
+        read(ready[0], &c, 1);
+        if (stop_itself) waitpid(grandchild, 0, WUNTRACED);
+        _exit(0);
+    }
+    close(life[1]);
+    close(ready[1]);
+    waitpid(middle, 0, 0);
+    check(name, ends_soon(life[0]), 0);
+    close(life[0]);
+    close(ready[0]);
+}
+
+static void parent_death(void) {
+    int signal = -1;
+    check("pdeathsig-get-default", prctl(PR_GET_PDEATHSIG, &signal) == 0 && signal == 0, signal);
+    check("pdeathsig-bad-signal-einval", prctl(PR_SET_PDEATHSIG, 65) == -1 && errno == EINVAL, errno);
+    prctl(PR_SET_PDEATHSIG, SIGUSR1);
+    prctl(PR_GET_PDEATHSIG, &signal);
+    check("pdeathsig-set-get", signal == SIGUSR1, signal);
+    prctl(PR_SET_PDEATHSIG, 0);
+    grandchild_dies_with_parent("pdeathsig-sent-when-parent-exits", 0);
+    grandchild_dies_with_parent("orphaned-stopped-group-gets-sighup", 1);
+}
+
 int main(void) {
     stop_and_continue();
     nocldstop();
@@ -360,6 +419,7 @@ int main(void) {
     clone_vm_vfork();
     clone3_calls();
     vfork_shares_memory();
+    parent_death();
     printf("jobs: %d failed\n", failures);
     return failures != 0;
 }

@@ -14,8 +14,9 @@ import { printMemoryReport } from "../mm/meminfo";
 import {
   NAME_OFFSET, Process, ProcessState, findProcess, processListHead, processNameLength, releaseAddressSpace, spaceOf,
 } from "./process";
-import { currentProcess, exitToScheduler, tellParent, wakeUp, wakeUpSome } from "./scheduler";
+import { currentProcess, exitToScheduler, signalProcess, tellParent, wakeUp, wakeUpSome } from "./scheduler";
 import { discardSignals } from "./signal_queue";
+import { hangUpOrphanedGroups } from "./orphans";
 import {
   CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIG_IGN, actionOf,
 } from "./signal_action";
@@ -63,6 +64,7 @@ function reparentChildren(process: Process): void {
     const child = changetype<Process>(at);
     if (child.parentPid != process.pid) continue;
     child.parentPid = 1;
+    if (child.deathSignal != 0) signalProcess(child, child.deathSignal, process.pid);
     child.exitSignal = SIGCHLD; // as Linux: nobody may make init's children signal it otherwise
     if (child.state == ProcessState.Zombie) zombie = true;
   }
@@ -110,6 +112,7 @@ export function exitCurrent(waitStatus: u32): void {
   releaseAddressSpace(process);
   process.waitStatus = waitStatus;
   if (process.pid == 1) endOfInit(waitStatus);
+  hangUpOrphanedGroups(process);
   reparentChildren(process);
   releaseVforkParent(process);
   const parent = findProcess(process.parentPid);

@@ -42,6 +42,7 @@ export const enum ProcessState {
  * 204 jobStatus: a stop or continue its parent has not waited for, in wait's encoding (sig << 8 | 0x7f, 0xffff), or 0
  * 208 altStackBase(u64)  216 altStackSize(u64): sigaltstack's stack (size 0: none)  224 altStackFlags (SS_AUTODISARM)
  * 232 awaitedSignals(u64): the set an rt_sigtimedwait in progress waits for (they wake it though blocked)
+ * 240 deathSignal: sent to it when its parent ends (prctl PR_SET_PDEATHSIG; 0: none)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -87,8 +88,9 @@ export const enum ProcessState {
   altStackSize: u64;
   altStackFlags: u32;
   awaitedSignals: u64;
+  deathSignal: u32;
 }
-const PROCESS_SIZE: u32 = 240;
+const PROCESS_SIZE: u32 = 244;
 export const SIGNAL_ACTIONS_SIZE: u32 = 64 * 32;
 export const NAME_OFFSET: u32 = 72;
 export const NAME_SIZE: u32 = 16;

@@ -11,6 +11,7 @@ export const enum SignalAction {
 }
 
 // Linux x86-64 signal numbers.
+export const SIGHUP: u32 = 1;
 export const SIGINT: u32 = 2;
 export const SIGILL: u32 = 4;
 export const SIGTRAP: u32 = 5;

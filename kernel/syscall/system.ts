@@ -10,6 +10,7 @@ import {
 } from "../proc/process";
 import { monotonicNanoseconds } from "../time/clock";
 import { EFAULT, EINVAL, EPERM, ESRCH } from "./errno";
+import { MAX_SIGNAL } from "../proc/signal_action";
 
 /** sysinfo: uptime, memory in pages (mem_unit 4096), process count; no swap, no load average kept. */
 export function sysSysinfo(process: Process, buffer: u64): i64 {
@@ -123,12 +124,28 @@ export function sysSchedGetparam(process: Process, pid: i64, param: u64): i64 {
   return copyToUser(spaceOf(process), param, <u32>zero, 4) ? 0 : -EFAULT;
 }
 
+const PR_SET_PDEATHSIG: i64 = 1;
+const PR_GET_PDEATHSIG: i64 = 2;
 const PR_SET_NAME: i64 = 15;
 const PR_GET_NAME: i64 = 16;
 
-/** prctl: the process name (PR_SET_NAME, PR_GET_NAME: 16 bytes, as comm); other options are not supported (EINVAL). */
+/**
+ * prctl: the process name (PR_SET_NAME, PR_GET_NAME: 16 bytes, as comm)
+ * and the parent-death signal (PR_SET_PDEATHSIG, PR_GET_PDEATHSIG); other
+ * options are not supported (EINVAL).
+ */
 export function sysPrctl(process: Process, option: i64, argument: u64): i64 {
   const name = memory.data(16, 4);
+  if (option == PR_SET_PDEATHSIG) {
+    if (argument > <u64>MAX_SIGNAL) return -EINVAL;
+    process.deathSignal = <u32>argument;
+    return 0;
+  }
+  if (option == PR_GET_PDEATHSIG) {
+    const value = memory.data(4, 4);
+    store<u32>(value, process.deathSignal);
+    return copyToUser(spaceOf(process), argument, <u32>value, 4) ? 0 : -EFAULT;
+  }
   if (option == PR_SET_NAME) {
     memory.fill(name, 0, 16);
     const length = copyStringFromUser(spaceOf(process), <u32>name, argument, 16);
