@@ -12,8 +12,9 @@ import { printMemoryReport } from "../mm/meminfo";
 import {
   NAME_OFFSET, Process, ProcessState, findProcess, processListHead, processNameLength, releaseAddressSpace, spaceOf,
 } from "./process";
-import { currentProcess, exitToScheduler, signalProcess, wakeUp } from "./scheduler";
-import { SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGTRAP } from "./signal_action";
+import { currentProcess, exitToScheduler, signalGroup, signalProcess, wakeUp } from "./scheduler";
+import { SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGHUP, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGTRAP } from "./signal_action";
+import { detachSession, foregroundGroup, terminalSession } from "../drivers/tty_session";
 
 
 export function signalName(signal: u32): string {
@@ -63,6 +64,19 @@ function reparentChildren(process: Process): void {
   if (zombie && init != null) wakeUp(changetype<u32>(init));
 }
 
+/**
+ * A session leader gives up the console it controls (TIOCNOTTY, or its
+ * exit): the session loses it, and the foreground group gets SIGHUP and
+ * SIGCONT, as Linux's disassociate_ctty does.
+ */
+export function releaseTerminal(leader: Process): void {
+  if (leader.sid != leader.pid || terminalSession() != leader.sid) return;
+  const group = foregroundGroup();
+  detachSession();
+  signalGroup(group, SIGHUP);
+  signalGroup(group, SIGCONT);
+}
+
 /** A vfork parent waits for its child to exec or exit. */
 export function releaseVforkParent(process: Process): void {
   if (process.vforkParent == 0) return;
@@ -85,6 +99,7 @@ export function exitCurrent(waitStatus: u32): void {
   releaseAddressSpace(process);
   process.waitStatus = waitStatus;
   if (process.pid == 1) endOfInit(waitStatus);
+  releaseTerminal(process);
   reparentChildren(process);
   releaseVforkParent(process);
   const parent = findProcess(process.parentPid);

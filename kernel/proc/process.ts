@@ -36,7 +36,8 @@ export const enum ProcessState {
  * 160 senders (the pid that sent each pending signal 1..64: 64 u32, kmalloc'd)
  * 164 syscallNumber (of the call in progress: a restart repeats it)
  * 168 savedMask(u64): the mask to restore after a handler run from rt_sigsuspend  176 hasSavedMask
- * 180 unused  184 coreLimitSoft(u64)  192 coreLimitHard(u64): RLIMIT_CORE (no core file is ever written)
+ * 180 noTerminal: 1 once it gave up its controlling terminal (TIOCNOTTY), which its children inherit
+ * 184 coreLimitSoft(u64)  192 coreLimitHard(u64): RLIMIT_CORE (no core file is ever written)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -73,7 +74,7 @@ export const enum ProcessState {
   syscallNumber: u32;
   savedMask: u64;
   hasSavedMask: u32;
-  unused: u32;
+  noTerminal: u32;
   coreLimitSoft: u64;
   coreLimitHard: u64;
 }

@@ -11,6 +11,7 @@ export const enum SignalAction {
 }
 
 // Linux x86-64 signal numbers.
+export const SIGHUP: u32 = 1;
 export const SIGINT: u32 = 2;
 export const SIGILL: u32 = 4;
 export const SIGTRAP: u32 = 5;
@@ -21,11 +22,11 @@ export const SIGSEGV: u32 = 11;
 export const SIGPIPE: u32 = 13;
 export const SIGALRM: u32 = 14;
 export const SIGCHLD: u32 = 17;
-const SIGCONT: u32 = 18;
+export const SIGCONT: u32 = 18;
 export const SIGSTOP: u32 = 19;
 const SIGTTOU: u32 = 22;
 const SIGURG: u32 = 23;
-const SIGWINCH: u32 = 28;
+export const SIGWINCH: u32 = 28;
 export const MAX_SIGNAL: u32 = 64;
 
 export const SIG_DFL: u64 = 0;
