@@ -31,6 +31,7 @@ import { initUsbKeyboard } from "./drivers/usb_keyboard";
 import { initAcpi } from "./drivers/acpi";
 import { framebufferColumns, initFramebufferConsole } from "./console/framebuffer";
 import { dispatchTrap } from "./trap";
+import { initTermios } from "./drivers/termios";
 
 export function kmain(bootInfoAddress: u32): void {
   markKernelStart();
@@ -39,6 +40,7 @@ export function kmain(bootInfoAddress: u32): void {
   // The boot stub maps the first 4 GiB, framebuffers included: the screen
   // can show the banner already.
   const screen = initFramebufferConsole();
+  initTermios(); // the window size is the screen's
   parseCommandLine(bootInfo.cmdline, bootInfo.cmdline != 0 ? bootInfo.cmdlineLength : 0);
   if (argumentEquals("exit", "qemu")) enableQemuExit();
   installGdt();

@@ -8,10 +8,12 @@
  *
  * The kernel's console line discipline does the editing: read(0) returns
  * one line with its '\n', Ctrl-D on an empty line makes read() return 0,
- * and Ctrl-C kills every process but pid 1 and makes pid 1's pending read()
- * fail with EINTR. The shell still accumulates bytes until a '\n' so that it
- * behaves the same when fed by a pipe on Linux (where reads do not stop at
- * line ends), which is how it is smoke-tested. */
+ * and Ctrl-C sends SIGINT to the foreground process group, which is the
+ * shell's and that of everything it runs (there is no job control): the
+ * program dies, and the shell's own pending read() or waitpid() fails with
+ * EINTR. The shell still accumulates bytes until a '\n' so that it behaves
+ * the same when fed by a pipe on Linux (where reads do not stop at line
+ * ends), which is how it is smoke-tested. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -255,21 +257,20 @@ static void prompt(void) {
     fflush(stdout);
 }
 
-/* Ctrl-C on Linux, so that a smoke test at a terminal behaves like the
- * kernel: the handler does nothing, but without SA_RESTART it makes a
- * blocked read() fail with EINTR instead of killing the shell. A handler
- * (unlike SIG_IGN) is reset by execve, so programs still die of Ctrl-C.
- * TSKernel accepts the call and delivers no signals (Ctrl-C is its line
- * discipline's business). */
+/* Ctrl-C: without SA_RESTART the handler makes a blocked read() fail with
+ * EINTR instead of killing the shell, and it ends the line the terminal
+ * echoed "^C" on. A handler (unlike SIG_IGN) is reset by execve, so
+ * programs still die of Ctrl-C. */
 static void on_interrupt(int signal) {
     (void)signal;
+    write(1, "\n", 1);
 }
 
 int main(void) {
     struct sigaction action = {.sa_handler = on_interrupt};
     sigaction(SIGINT, &action, NULL);
-    /* The console is no tty to musl (ioctl gives ENOTTY), so stdout would be
-     * fully buffered; line buffering shows output as it is made. */
+    /* Line buffering on a pipe too (the smoke tests on Linux), not only on
+     * the terminal: output shows as it is made. */
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("TSKernel: an x86-64 kernel written in TypeScript (AssemblyScript, compiled to native\n"
            "code) that runs unmodified static Linux programs. This is its shell, pid %d.\n"
@@ -289,8 +290,8 @@ int main(void) {
                 continue;
             }
             ssize_t n = read(0, line + used, sizeof line - used);
-            /* Ctrl-C: drop the line and start afresh (the kernel has echoed "^C\n";
-             * a Linux terminal echoes no newline, so there the prompt follows ^C). */
+            /* Ctrl-C: drop the line and start afresh (the terminal echoed "^C",
+             * the handler the newline). */
             if (n < 0 && errno == EINTR) {
                 used = 0;
                 prompt();

@@ -1,23 +1,22 @@
 // The kernel's output: everything printed goes to every console device,
 // the serial port and the framebuffer. Nothing here allocates.
 import { serialWrite } from "./serial";
-import { TextColor, framebufferPut, setTextColor } from "./framebuffer";
+import { framebufferPut } from "./framebuffer";
 import { formatInto } from "../lib/format";
 
 const SCRATCH_SIZE: u32 = 512;
 const scratch = memory.data(SCRATCH_SIZE);
 
-export function putByte(byte: u32): void {
-  if (byte == 0x0a) serialWrite(0x0d);
+/** One byte exactly as given, to the serial port and the screen (the terminal's output processing is done). */
+export function putRawByte(byte: u32): void {
   serialWrite(byte);
   framebufferPut(byte);
 }
 
-/** Output from a program (shown in its own colour on the screen). */
-export function printProgramBytes(address: usize, count: u32): void {
-  setTextColor(TextColor.Program);
-  printBytes(address, count);
-  setTextColor(TextColor.Kernel);
+/** One byte of the kernel's own output: a newline starts the next line at its first column. */
+export function putByte(byte: u32): void {
+  if (byte == 0x0a) putRawByte(0x0d);
+  putRawByte(byte);
 }
 
 export function printBytes(address: usize, count: u32): void {

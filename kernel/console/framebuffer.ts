@@ -60,6 +60,10 @@ export function framebufferColumns(): u32 {
   return enabled ? columns : 0;
 }
 
+export function framebufferRows(): u32 {
+  return enabled ? rows : 0;
+}
+
 export function setTextColor(newColor: TextColor): void {
   color = newColor;
 }
@@ -97,18 +101,22 @@ function scroll(): void {
   row -= lines;
 }
 
-function newLine(): void {
-  column = 0;
+function lineFeed(): void {
   row++;
   if (row == rows) scroll();
 }
 
-/** One byte of console output. */
+function newLine(): void {
+  column = 0;
+  lineFeed();
+}
+
+/** One byte of console output; a line feed keeps the column, as a terminal's does (CR returns). */
 export function framebufferPut(c: u32): void {
   if (!enabled) return;
   drawCursor(false);
   if (c == 0x0a) {
-    newLine();
+    lineFeed();
   } else if (c == 0x0d) {
     column = 0;
   } else if (c == 0x08) {

@@ -10,9 +10,10 @@ const DATA_PORT: u32 = 0x60;
 const STATUS_PORT: u32 = 0x64;
 const RELEASED: u32 = 0x80;
 
-// Indexed by scancode; "\0" where a key gives no character.
-const NORMAL = "\0\x1b1234567890-=\x7f\tqwertyuiop[]\n\0asdfghjkl;'`\0\\zxcvbnm,./\0*\0 ";
-const SHIFTED = "\0\x1b!@#$%^&*()_+\x7f\tQWERTYUIOP{}\n\0ASDFGHJKL:\"~\0|ZXCVBNM<>?\0*\0 ";
+// Indexed by scancode; "\0" where a key gives no character. Enter types
+// CR, as a terminal's does (ICRNL makes it a newline).
+const NORMAL = "\0\x1b1234567890-=\x7f\tqwertyuiop[]\r\0asdfghjkl;'`\0\\zxcvbnm,./\0*\0 ";
+const SHIFTED = "\0\x1b!@#$%^&*()_+\x7f\tQWERTYUIOP{}\r\0ASDFGHJKL:\"~\0|ZXCVBNM<>?\0*\0 ";
 
 const ALT: u32 = 0x38;
 const DELETE: u32 = 0x53; // E0-prefixed; without the prefix, the keypad's Del
@@ -53,13 +54,15 @@ export function pressDelete(control: bool, alt: bool): void {
 
 /**
  * Gives a key's character (0: none) to the line discipline, after Caps
- * Lock and Ctrl: the part every keyboard driver shares.
+ * Lock and Ctrl: the part every keyboard driver shares. Ctrl makes a
+ * control character of a letter and of @ [ \ ] ^ _, as a terminal does
+ * (Ctrl-\ is VQUIT's ^\).
  */
 export function typeCharacter(c: u32, capsLock: bool, control: bool): void {
   if (c == 0) return;
   const letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
   if (capsLock && letter) c ^= 0x20;
-  if (control && letter) c &= 0x1f;
+  if (control && (letter || (c >= 0x40 && c <= 0x5f))) c &= 0x1f;
   ttyInput(c);
 }
 

@@ -1,92 +1,216 @@
-// The console's input side, a line discipline like a terminal's in
-// canonical mode: keys from the PS/2 keyboard and bytes from the serial
-// port are edited into a line (echoed, backspace erases), and read() gets
-// whole lines. Ctrl-D ends input (read returns 0 at the start of a line),
-// Ctrl-C discards the line and interrupts the foreground: every process but
-// init is ended with SIGINT, and init's pending read returns EINTR.
-import { AddressSpace } from "../mm/address_space";
-import { copyToUser } from "../mm/user_copy";
-import { signalPending, sleepOn, wakeUp } from "../lib/wait";
+// The console's line discipline, as Linux's n_tty does it: keys from the
+// PS/2 and USB keyboards and bytes from the serial port pass the c_iflag
+// translations (ISTRIP, IUCLC, IGNCR, ICRNL, INLCR), flow control (IXON,
+// IXANY) and the signal keys (ISIG: VINTR, VQUIT, VSUSP to the foreground
+// group), then, in canonical mode (ICANON), line editing (VERASE, VKILL,
+// VWERASE, VLNEXT, VREPRINT; a line ends at newline, VEOL, VEOL2 or VEOF),
+// echoed as c_lflag says, into the input queue (tty_queue.ts).
 import { readSerialByte } from "../console/serial";
-import { print, putByte } from "../console/console";
-import { TextColor, setTextColor } from "../console/framebuffer";
+import {
+  ECHO, ECHOCTL, ECHOE, ECHOK, ECHOKE, ECHONL, ICANON, ICRNL, IEXTEN, IGNCR, INLCR, ISIG, ISTRIP, IUCLC, IXANY, IXON,
+  NOFLSH, VEOF, VEOL, VEOL2, VERASE, VINTR, VKILL, VLNEXT, VQUIT, VREPRINT, VSTART, VSTOP, VSUSP, VWERASE,
+  inputFlag, isContinuation, isControl, isControlCharacter, localFlag, termios,
+} from "./termios";
+import {
+  echoRaw, echoTyped, lineStartColumn, markLineStart, outputStopped, startOutput, stopOutput,
+} from "./tty_output";
+import {
+  canonicalSwitched, endLine, flushInput, lineByte, lineLength, queueByte, roomFor, truncateLine, wakeReaders,
+} from "./tty_queue";
+import { signalForeground } from "./tty_session";
 
+// Linux's signal numbers (proc/signal_action.ts has them all; drivers sit below proc).
 const SIGINT: u32 = 2;
-const LINE_MAX: u32 = 1024;
-const READY_SIZE: u32 = 4096;
+const SIGQUIT: u32 = 3;
+const SIGTSTP: u32 = 20;
 
-const line = memory.data(LINE_MAX);
-let lineLength: u32 = 0;
-const ready = memory.data(READY_SIZE); // finished lines waiting for read()
-let readyHead: u32 = 0;
-let readyCount: u32 = 0;
-let endOfFile = false;
-let interruptInit = false;
-let initReading = false; // init sleeps in ttyRead: only then does Ctrl-C interrupt it
-const channel = memory.data(4, 4); // what readers sleep on
+let literalNext = false; // VLNEXT came: the next byte is taken as it is
 
-export const TTY_INTERRUPTED: i64 = -1;
-export const TTY_FAULT: i64 = -2;
-export const TTY_WOULD_BLOCK: i64 = -3; // EAGAIN: no line yet, and the reader does not wait
+function echo(c: u32): void {
+  echoTyped(c, localFlag(ECHOCTL));
+}
 
-function commitLine(): void {
-  for (let i: u32 = 0; i < lineLength && readyCount < READY_SIZE; i++) {
-    store<u8>(ready + (readyHead + readyCount) % READY_SIZE, load<u8>(line + i));
-    readyCount++;
+/** A byte that is not a control key: queued, and echoed under ECHO. */
+function receiveOrdinary(c: u32): void {
+  if (!roomFor(true)) return;
+  if (localFlag(ECHO)) {
+    if (c == 0x0a) {
+      echoRaw(c);
+    } else {
+      if (lineLength() == 0) markLineStart();
+      echo(c);
+    }
   }
-  lineLength = 0;
-  wakeUp(<u32>channel);
+  queueByte(c);
 }
 
-// What Ctrl-C does to processes, and whether the caller is init: the
-// process layer knows, and registers them at boot.
-let interruptAllButInit: ((signal: u32) => void) | null = null;
-let callerIsInit: (() => bool) | null = null;
-
-export function registerForeground(interrupt: (signal: u32) => void, isInit: () => bool): void {
-  interruptAllButInit = interrupt;
-  callerIsInit = isInit;
+function rubOut(): void {
+  echoRaw(0x08);
+  echoRaw(0x20);
+  echoRaw(0x08);
 }
 
-function isInit(): bool {
-  const check = callerIsInit;
-  return check != null && check();
+/** Echoes the backspaces that take the cursor back over the tab just erased. */
+function eraseTab(): void {
+  let columns: u32 = 0;
+  let afterTab = false;
+  for (let at = lineLength(); at != 0;) {
+    const c = lineByte(--at);
+    if (c == 0x09) {
+      afterTab = true;
+      break;
+    }
+    if (isControl(c)) {
+      if (localFlag(ECHOCTL)) columns += 2;
+    } else if (!isContinuation(c)) {
+      columns++;
+    }
+  }
+  if (!afterTab) columns += lineStartColumn();
+  for (let n: u32 = 8 - (columns & 7); n > 0; n--) echoRaw(0x08);
 }
 
-function interruptForeground(): void {
-  const interrupt = interruptAllButInit;
-  if (interrupt != null) interrupt(SIGINT);
-  if (initReading) interruptInit = true;
-  wakeUp(<u32>channel);
+const enum Erase { Character, Word, Line }
+
+/** VERASE, VWERASE and VKILL on the line being typed. */
+function erase(key: u32): void {
+  if (lineLength() == 0) return;
+  const kind = isControlCharacter(key, VERASE) ? Erase.Character : isControlCharacter(key, VWERASE) ? Erase.Word : Erase.Line;
+  const echoing = localFlag(ECHO);
+  if (kind == Erase.Line && (!echoing || !localFlag(ECHOK) || !localFlag(ECHOKE) || !localFlag(ECHOE))) {
+    truncateLine(0);
+    if (echoing) {
+      echo(key);
+      if (localFlag(ECHOK)) echoRaw(0x0a);
+    }
+    return;
+  }
+  let seenWord = false;
+  while (lineLength() != 0) {
+    let head = lineLength();
+    let c: u32;
+    do {
+      c = lineByte(--head);
+    } while (isContinuation(c) && head != 0);
+    if (isContinuation(c)) break; // never half a character
+    if (kind == Erase.Word) {
+      const wordByte = (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) || c == 0x5f;
+      if (wordByte) seenWord = true;
+      else if (seenWord) break;
+    }
+    truncateLine(head);
+    if (echoing) {
+      if (kind == Erase.Character && !localFlag(ECHOE)) {
+        echo(key);
+      } else if (c == 0x09) {
+        eraseTab();
+      } else {
+        if (isControl(c) && localFlag(ECHOCTL)) rubOut(); // the ^ of ^X
+        if (!isControl(c) || localFlag(ECHOCTL)) rubOut();
+      }
+    }
+    if (kind == Erase.Character) break;
+  }
+}
+
+/** IXON's VSTOP and VSTART; true if `c` was one (it goes no further). */
+function flowKey(c: u32): bool {
+  const start = isControlCharacter(c, VSTART);
+  const stop = isControlCharacter(c, VSTOP);
+  if (start && stop) { // one key for both toggles
+    if (outputStopped()) startOutput();
+    else stopOutput();
+  } else if (stop) {
+    stopOutput();
+  } else if (start) {
+    startOutput();
+  }
+  return start || stop;
+}
+
+/** ISIG's keys: the signal to send for `c`, or 0. */
+function signalOf(c: u32): u32 {
+  if (isControlCharacter(c, VINTR)) return SIGINT;
+  if (isControlCharacter(c, VQUIT)) return SIGQUIT;
+  if (isControlCharacter(c, VSUSP)) return SIGTSTP;
+  return 0;
+}
+
+function signalKey(c: u32, signal: u32): void {
+  if (!localFlag(NOFLSH)) flushInput();
+  if (inputFlag(IXON)) startOutput();
+  if (localFlag(ECHO)) echo(c);
+  signalForeground(signal);
+}
+
+/** Canonical mode's editing and line-ending keys; true if `c` was one. */
+function editKey(c: u32): bool {
+  const extended = localFlag(IEXTEN);
+  if (isControlCharacter(c, VERASE) || isControlCharacter(c, VKILL) || (extended && isControlCharacter(c, VWERASE))) {
+    erase(c);
+    return true;
+  }
+  if (extended && isControlCharacter(c, VLNEXT)) {
+    literalNext = true;
+    if (localFlag(ECHO) && localFlag(ECHOCTL)) {
+      echoRaw(0x5e); // '^', backed over by what comes next
+      echoRaw(0x08);
+    }
+    return true;
+  }
+  if (extended && localFlag(ECHO) && isControlCharacter(c, VREPRINT)) {
+    echo(c);
+    echoRaw(0x0a);
+    for (let at: u32 = 0; at < lineLength(); at++) echo(lineByte(at));
+    return true;
+  }
+  if (c == 0x0a) {
+    if (localFlag(ECHO) || localFlag(ECHONL)) echoRaw(0x0a);
+    endLine(c);
+    return true;
+  }
+  if (isControlCharacter(c, VEOF)) {
+    endLine(0);
+    return true;
+  }
+  if (isControlCharacter(c, VEOL) || (extended && isControlCharacter(c, VEOL2))) {
+    if (localFlag(ECHO)) {
+      if (lineLength() == 0) markLineStart();
+      echo(c);
+    }
+    endLine(c);
+    return true;
+  }
+  return false;
 }
 
 /** One byte of input (a key or a serial byte), from an interrupt handler. */
 export function ttyInput(byte: u32): void {
-  if (byte == 0x0d) byte = 0x0a;
-  if (byte == 0x03) { // Ctrl-C
-    print("^C\n");
-    lineLength = 0;
-    interruptForeground();
-  } else if (byte == 0x04) { // Ctrl-D
-    if (lineLength == 0) endOfFile = true;
-    commitLine();
-  } else if (byte == 0x7f || byte == 0x08) {
-    if (lineLength > 0) {
-      lineLength--;
-      print("\x08 \x08");
-    }
-  } else if (byte == 0x0a) {
-    putByte(0x0a);
-    store<u8>(line + lineLength++, 0x0a);
-    commitLine();
-  } else if ((byte >= 0x20 && byte < 0x7f) || byte == 0x09) {
-    if (lineLength < LINE_MAX - 1) {
-      store<u8>(line + lineLength++, <u8>byte);
-      setTextColor(TextColor.Input);
-      putByte(byte);
-      setTextColor(TextColor.Kernel);
+  let c = byte & 0xff;
+  if (inputFlag(ISTRIP)) c &= 0x7f;
+  if (inputFlag(IUCLC) && localFlag(IEXTEN) && c >= 0x41 && c <= 0x5a) c |= 0x20;
+  if (literalNext) {
+    literalNext = false;
+    receiveOrdinary(c);
+    return;
+  }
+  if (inputFlag(IXON) && flowKey(c)) return;
+  if (localFlag(ISIG)) {
+    const signal = signalOf(c);
+    if (signal != 0) {
+      signalKey(c, signal);
+      return;
     }
   }
+  if (inputFlag(IXON) && inputFlag(IXANY)) startOutput();
+  if (c == 0x0d) {
+    if (inputFlag(IGNCR)) return;
+    if (inputFlag(ICRNL)) c = 0x0a;
+  } else if (c == 0x0a && inputFlag(INLCR)) {
+    c = 0x0d;
+  }
+  if (localFlag(ICANON) && editKey(c)) return;
+  receiveOrdinary(c);
 }
 
 /** The serial port's interrupt: every byte it has is terminal input. */
@@ -94,43 +218,13 @@ export function handleSerialInterrupt(): void {
   for (let byte = readSerialByte(); byte >= 0; byte = readSerialByte()) ttyInput(<u32>byte);
 }
 
-/** Whether a read would not wait: a finished line, or the end of input (poll). */
-export function ttyHasInput(): bool {
-  return readyCount > 0 || endOfFile;
+/** The settings changed (TCSETS and its kin): canonical mode may have been switched; readers look again. */
+export function ttySettingsChanged(oldLocalFlags: u32, oldInputFlags: u32): void {
+  if (((oldLocalFlags ^ termios.lflag) & ICANON) != 0) {
+    canonicalSwitched();
+    literalNext = false;
+  }
+  if ((oldInputFlags & IXON) != 0 && !inputFlag(IXON)) startOutput();
+  wakeReaders();
 }
 
-/** read() on the console: at most one line; 0 at end of input. Waits for a line unless `nonblocking`. */
-export function ttyRead(space: AddressSpace, to: u64, count: u64, nonblocking: bool): i64 {
-  if (count == 0) return 0;
-  while (true) {
-    if (readyCount > 0) {
-      let n: u32 = 0;
-      while (n < readyCount && <u64>n < count) {
-        const c = load<u8>(ready + (readyHead + n) % READY_SIZE);
-        n++;
-        if (c == 0x0a) break;
-      }
-      const first = min(n, READY_SIZE - readyHead);
-      if (!copyToUser(space, to, <u32>ready + readyHead, first)) return TTY_FAULT;
-      if (n > first && !copyToUser(space, to + first, <u32>ready, n - first)) return TTY_FAULT;
-      readyHead = (readyHead + n) % READY_SIZE;
-      readyCount -= n;
-      return n;
-    }
-    if (endOfFile) {
-      endOfFile = false;
-      return 0;
-    }
-    if (nonblocking) return TTY_WOULD_BLOCK;
-    if (signalPending()) return TTY_INTERRUPTED;
-    if (isInit() && interruptInit) {
-      interruptInit = false;
-      return TTY_INTERRUPTED;
-    }
-    const init = isInit();
-    if (init) initReading = true;
-    sleepOn(<u32>channel);
-    if (init) initReading = false;
-  }
-  return 0; // not reached: the loop returns
-}

@@ -16,8 +16,9 @@ import {
 } from "./xhci";
 
 // Usage codes 0x04..0x38 (letters, digits, Enter, Esc, Backspace, Tab, space, punctuation); "\0": no character.
-const NORMAL = "abcdefghijklmnopqrstuvwxyz1234567890\n\x1b\x7f\t -=[]\\\0;'`,./";
-const SHIFTED = "ABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()\n\x1b\x7f\t _+{}|\0:\"~<>?";
+// Enter types CR, as on the PS/2 keyboard.
+const NORMAL = "abcdefghijklmnopqrstuvwxyz1234567890\r\x1b\x7f\t -=[]\\\0;'`,./";
+const SHIFTED = "ABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()\r\x1b\x7f\t _+{}|\0:\"~<>?";
 const FIRST_USAGE: u32 = 0x04;
 const CAPS_LOCK: u32 = 0x39;
 const DELETE: u32 = 0x4c;

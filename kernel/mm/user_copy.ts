@@ -56,16 +56,16 @@ export function copyFromUser(space: AddressSpace, to: u32, from: u64, length: u6
   return true;
 }
 
-@inline export function putUser64(space: AddressSpace, to: u64, value: u64): bool {
-  const scratch = memory.data(8, 8);
-  store<u64>(scratch, value);
-  return copyToUser(space, to, <u32>scratch, 8);
-}
-
 @inline export function putUser32(space: AddressSpace, to: u64, value: u32): bool {
   const scratch = memory.data(4, 4);
   store<u32>(scratch, value);
   return copyToUser(space, to, <u32>scratch, 4);
+}
+
+@inline export function putUser64(space: AddressSpace, to: u64, value: u64): bool {
+  const scratch = memory.data(8, 8);
+  store<u64>(scratch, value);
+  return copyToUser(space, to, <u32>scratch, 8);
 }
 
 /** Copies a u64 from user memory to linear `into`; false (EFAULT) if the address is bad. */

@@ -14,13 +14,14 @@ import { printMemoryReport } from "../mm/meminfo";
 import {
   NAME_OFFSET, Process, ProcessState, findProcess, processListHead, processNameLength, releaseAddressSpace, spaceOf,
 } from "./process";
-import { currentProcess, exitToScheduler, signalProcess, tellParent, wakeUp, wakeUpSome } from "./scheduler";
+import { currentProcess, exitToScheduler, signalGroup, signalProcess, tellParent, wakeUp, wakeUpSome } from "./scheduler";
 import { discardSignals } from "./signal_queue";
 import { hangUpOrphanedGroups } from "./orphans";
 import {
-  CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIG_IGN, actionOf,
+  CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGHUP, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGTRAP,
+  SIG_IGN, actionOf,
 } from "./signal_action";
-import { SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGTRAP } from "./signal_action";
+import { detachSession, foregroundGroup, terminalSession } from "../drivers/tty_session";
 
 
 export function signalName(signal: u32): string {
@@ -88,6 +89,19 @@ export function clearChildTid(process: Process): void {
   if (page != 0) wakeUpSome(page + <u32>(address & (PAGE_SIZE - 1)), 1);
 }
 
+/**
+ * A session leader gives up the console it controls (TIOCNOTTY, or its
+ * exit): the session loses it, and the foreground group gets SIGHUP and
+ * SIGCONT, as Linux's disassociate_ctty does.
+ */
+export function releaseTerminal(leader: Process): void {
+  if (leader.sid != leader.pid || terminalSession() != leader.sid) return;
+  const group = foregroundGroup();
+  detachSession();
+  signalGroup(group, SIGHUP);
+  signalGroup(group, SIGCONT);
+}
+
 /** A vfork parent waits for its child to exec or exit. */
 export function releaseVforkParent(process: Process): void {
   if (process.vforkParent == 0) return;
@@ -113,6 +127,7 @@ export function exitCurrent(waitStatus: u32): void {
   process.waitStatus = waitStatus;
   if (process.pid == 1) endOfInit(waitStatus);
   hangUpOrphanedGroups(process);
+  releaseTerminal(process);
   reparentChildren(process);
   releaseVforkParent(process);
   const parent = findProcess(process.parentPid);

@@ -62,6 +62,7 @@ export function fork(parent: Process, request: CloneRequest): i64 {
   copySignalState(child, parent);
   child.pgid = parent.pgid;
   child.sid = parent.sid;
+  child.noTerminal = parent.noTerminal;
   memory.copy(changetype<u32>(userFrame(child)), changetype<u32>(userFrame(parent)), TRAP_FRAME_SIZE);
   userFrame(child).rax = 0;
   if (request.stack != 0) userFrame(child).rsp = request.stack;

@@ -43,6 +43,7 @@ export const enum ProcessState {
  * 208 altStackBase(u64)  216 altStackSize(u64): sigaltstack's stack (size 0: none)  224 altStackFlags (SS_AUTODISARM)
  * 232 awaitedSignals(u64): the set an rt_sigtimedwait in progress waits for (they wake it though blocked)
  * 240 deathSignal: sent to it when its parent ends (prctl PR_SET_PDEATHSIG; 0: none)
+ * 244 noTerminal: 1 once it gave up its controlling terminal (TIOCNOTTY), which its children inherit
  */
 @unmanaged export class Process {
   pid: u32;
@@ -89,8 +90,9 @@ export const enum ProcessState {
   altStackFlags: u32;
   awaitedSignals: u64;
   deathSignal: u32;
+  noTerminal: u32;
 }
-const PROCESS_SIZE: u32 = 244;
+const PROCESS_SIZE: u32 = 248;
 export const SIGNAL_ACTIONS_SIZE: u32 = 64 * 32;
 export const NAME_OFFSET: u32 = 72;
 export const NAME_SIZE: u32 = 16;

@@ -15,7 +15,7 @@ import {
 } from "./signal_action";
 import { discardSignals, enqueueSignal } from "./signal_queue";
 import { registerWaiting } from "../lib/wait";
-import { registerForeground } from "../drivers/tty";
+import { registerForeground } from "../drivers/tty_session";
 
 const MSR_FS_BASE: u32 = 0xc0000100;
 
@@ -60,6 +60,17 @@ export function sleepOn(channel: u32): void {
   process.waitChannel = channel;
   process.wakeAt = 0;
   yieldToScheduler();
+}
+
+/** Sleeps until wakeUp(channel) or until the TSC reaches `tscDeadline` (a terminal read's VTIME). */
+export function sleepOnUntil(channel: u32, tscDeadline: u64): void {
+  const process = currentProcess();
+  process.state = ProcessState.Sleeping;
+  process.waitChannel = channel;
+  process.wakeAt = tscDeadline;
+  yieldToScheduler();
+  process.waitChannel = 0;
+  process.wakeAt = 0;
 }
 
 export function wakeUp(channel: u32): void {
@@ -247,20 +258,16 @@ function anyBlocked(): bool {
   return false;
 }
 
-/** Ctrl-C: every process but init gets `signal`. */
-function interruptAllButInit(signal: u32): void {
+/** Every process of group `group` gets `signal` from the kernel (the terminal's keys, a hang-up). */
+export function signalGroup(group: u32, signal: u32): void {
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
     const process = changetype<Process>(at);
-    if (process.pid != 1) signalProcess(process, signal);
+    if (process.pgid == group) signalProcess(process, signal);
   }
 }
 
-function callerIsInit(): bool {
-  return current != 0 && currentProcess().pid == 1;
-}
-
-/** Lets the layers below (pipes, the terminal) sleep, wake and interrupt through the scheduler. */
+/** Lets the layers below (pipes, the terminal) sleep, wake and signal through the scheduler. */
 export function registerScheduling(): void {
-  registerWaiting(sleepOn, wakeUp, signalPending);
-  registerForeground(interruptAllButInit, callerIsInit);
+  registerWaiting(sleepOn, sleepOnUntil, wakeUp, signalPending);
+  registerForeground(signalGroup);
 }

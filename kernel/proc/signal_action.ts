@@ -28,7 +28,7 @@ export const SIGTSTP: u32 = 20;
 export const SIGTTIN: u32 = 21;
 export const SIGTTOU: u32 = 22;
 const SIGURG: u32 = 23;
-const SIGWINCH: u32 = 28;
+export const SIGWINCH: u32 = 28;
 export const SIGRTMIN: u32 = 32; // the first real-time signal (libcs keep 32-34 for themselves)
 export const MAX_SIGNAL: u32 = 64;
 

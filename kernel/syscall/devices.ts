@@ -1,10 +1,12 @@
 // Character devices, by Linux's numbers: the memory devices (null, zero,
 // full, random, urandom: major 1) and the terminal (tty 5:0, console 5:1,
 // ttyS0 4:64), which is the console's line discipline.
-import { printProgramBytes } from "../console/console";
-import { TTY_FAULT, TTY_INTERRUPTED, TTY_WOULD_BLOCK, ttyRead } from "../drivers/tty";
+import { TTY_FAULT, TTY_INTERRUPTED, TTY_WOULD_BLOCK, ttyRead } from "../drivers/tty_queue";
+import { OutputWait, ttyWriteBytes, waitForOutput } from "../drivers/tty_output";
 import { rdtsc } from "../arch/x86_64/cpu";
 import { deviceNumber } from "../fs/cpio";
+import { File, FileKind } from "../fs/file";
+import { Inode } from "../fs/inode";
 import { AddressSpace } from "../mm/address_space";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { EAGAIN, EFAULT, EINTR, EINVAL, ENOSPC, ENXIO } from "./errno";
@@ -26,6 +28,11 @@ export function isKnownDevice(rdev: u32): bool {
 
 @inline export function isTerminal(rdev: u32): bool {
   return rdev == DEV_TTY || rdev == DEV_CONSOLE || rdev == DEV_TTYS0;
+}
+
+/** The console File, or a terminal device node opened for it. */
+export function isTerminalFile(file: File): bool {
+  return file.kind == FileKind.Console || (file.kind == FileKind.Device && isTerminal(changetype<Inode>(file.inode).rdev));
 }
 
 const chunk = memory.data(512, 8);
@@ -80,21 +87,27 @@ export function readDevice(rdev: u32, space: AddressSpace, to: u64, count: u64, 
   return -ENXIO;
 }
 
-/** Writes to the console, 512 bytes at a time; the count so far if a page turns out bad. */
-export function writeConsole(space: AddressSpace, from: u64, count: u64): i64 {
+/**
+ * Writes to the console through the terminal's output processing, 512
+ * bytes at a time, waiting while output is stopped (Ctrl-S); the count so
+ * far if a page turns out bad or the wait is cut short.
+ */
+export function writeConsole(space: AddressSpace, from: u64, count: u64, nonblocking: bool): i64 {
   let done: u64 = 0;
   while (done < count) {
+    const wait = waitForOutput(nonblocking); // before `chunk` is filled: it is shared, and waiting sleeps
+    if (wait != OutputWait.Ready) return done > 0 ? <i64>done : wait == OutputWait.Interrupted ? -EINTR : -EAGAIN;
     const n = <u32>min(count - done, <u64>512);
     if (!copyFromUser(space, <u32>chunk, from + done, n)) return done > 0 ? <i64>done : -EFAULT;
-    printProgramBytes(chunk, n);
+    ttyWriteBytes(<u32>chunk, n);
     done += n;
   }
   return <i64>done;
 }
 
-export function writeDevice(rdev: u32, space: AddressSpace, from: u64, count: u64): i64 {
+export function writeDevice(rdev: u32, space: AddressSpace, from: u64, count: u64, nonblocking: bool): i64 {
   if (rdev == DEV_FULL) return -ENOSPC;
-  if (isTerminal(rdev)) return writeConsole(space, from, count);
+  if (isTerminal(rdev)) return writeConsole(space, from, count, nonblocking);
   if (isKnownDevice(rdev)) return <i64>count; // null, zero, random, urandom take anything
   return -ENXIO;
 }

@@ -102,7 +102,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 13: return sysRtSigaction(process, a, b, c, d);
     case 14: return sysRtSigprocmask(process, a, b, c, d);
     case 15: return sysRtSigreturn(process, f);
-    case 16: return sysIoctl(process, a);
+    case 16: return sysIoctl(process, a, b, c);
     case 17: return sysPread(process, a, b, c, d, true); // pread64
     case 18: return sysPread(process, a, b, c, d, false); // pwrite64
     case 19: return sysTransferVector(process, a, b, c, -1, true); // readv
@@ -243,7 +243,10 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
 }
 
 // Calls Linux restarts after a handler with SA_RESTART (the others answer
-// EINTR): read, write and their vector and positioned forms, wait4.
+// EINTR), and after a signal that runs no handler and does not end the
+// process (a stop signal: stopping is not implemented, so the call goes on
+// as if the process had been stopped and continued): read, write and their
+// vector and positioned forms, wait4.
 function restartable(number: u32): bool {
   return number <= 1 || number == 17 || number == 18 || number == 19 || number == 20 || number == 61 ||
     number == 295 || number == 296;

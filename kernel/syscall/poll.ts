@@ -2,8 +2,9 @@
 // devices. Readiness is asked of each descriptor; when none is ready the
 // caller sleeps a tick at a time (10 ms at most, less near its timeout)
 // and asks again, woken early by a signal (EINTR). Files and devices are
-// always ready, as on Linux.
-import { ttyHasInput } from "../drivers/tty";
+// always ready, as on Linux; the terminal is readable as its line
+// discipline says (a whole line in canonical mode).
+import { ttyReadable } from "../drivers/tty_queue";
 import { FileKind, fileAt } from "../fs/file";
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, Pipe, pipePollEvents } from "../fs/pipe";
 import { kfree, kmalloc } from "../mm/slab";
@@ -12,6 +13,7 @@ import { Process, ProcessState, spaceOf } from "../proc/process";
 import { signalPending, yieldToScheduler } from "../proc/scheduler";
 import { restoreTemporaryMask, setTemporaryMask } from "../proc/signal";
 import { monotonicNanoseconds, tscAfter } from "../time/clock";
+import { isTerminalFile } from "./devices";
 import { EBADF, EFAULT, EINTR, EINVAL, ENOMEM } from "./errno";
 
 const POLLNVAL: u32 = 0x20;
@@ -30,7 +32,7 @@ function eventsOf(process: Process, fd: i64): u32 {
     const events = pipePollEvents(changetype<Pipe>(file.data), file.kind == FileKind.PipeWrite);
     return events | ((events & POLLIN) != 0 ? POLLRDNORM : 0) | ((events & POLLOUT) != 0 ? POLLWRNORM : 0);
   }
-  if (file.kind == FileKind.Console) return (ttyHasInput() ? POLLIN | POLLRDNORM : 0) | POLLOUT | POLLWRNORM;
+  if (isTerminalFile(file)) return (ttyReadable() ? POLLIN | POLLRDNORM : 0) | POLLOUT | POLLWRNORM;
   return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
 }
 

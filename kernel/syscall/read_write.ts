@@ -87,8 +87,8 @@ function writeTo(process: Process, file: File, buffer: u64, count: u64, offset: 
     return result == PIPE_FAULT ? -EFAULT : result == PIPE_INTERRUPTED ? -EINTR
       : result == PIPE_WOULD_BLOCK ? -EAGAIN : result == PIPE_NO_MEMORY ? -ENOMEM : result;
   }
-  if (file.kind == FileKind.Console) return writeConsole(space, buffer, count);
-  if (file.kind == FileKind.Device) return writeDevice(changetype<Inode>(file.inode).rdev, space, buffer, count);
+  if (file.kind == FileKind.Console) return writeConsole(space, buffer, count, isNonBlocking(file));
+  if (file.kind == FileKind.Device) return writeDevice(changetype<Inode>(file.inode).rdev, space, buffer, count, isNonBlocking(file));
   if (file.kind != FileKind.Regular) return -EBADF;
   const inode = changetype<Inode>(file.inode);
   // As on Linux, O_APPEND writes at the end even when pwrite gives an offset.

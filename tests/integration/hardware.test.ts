@@ -265,7 +265,7 @@ describe.concurrent("screen and keyboard (SeaBIOS)", () => {
         expect(killed.length, describeScreen(image, font)).toBeGreaterThan(0);
         const row = killed[killed.length - 1];
         expectText(image, font, "spinning", 0, row - 2, TextColor.Program);
-        expectText(image, font, "^C", 0, row - 1, TextColor.Kernel);
+        expectText(image, font, "^C", 0, row - 1, TextColor.Input);
         expectText(image, font, `${PROMPT}ech^C`, 0, row + 1);
       });
       await exitShell(machine);
