@@ -8,10 +8,11 @@ import { FrameState, frame, frameNumber } from "./frame";
 import { readCr3, writeCr3 } from "../arch/x86_64/cpu";
 import { HUGE_PAGE_SIZE, PTE_ADDRESS, PTE_WRITABLE, nextPossiblyMapped, shareChunk } from "./page_table";
 import { MemoryObject } from "./memory_object";
-import { REGION_SHARED, Region, addRegion, attachObject, regionAt } from "./region";
+import { REGION_LOCKED, REGION_SHARED, Region, addRegion, attachObject, regionAt } from "./region";
 
 function copyRegion(into: AddressSpace, from: Region): Region | null {
-  const region = addRegion(regionsOf(into), from.start, from.end, from.protection, from.flags);
+  // Locks are not inherited (Linux clears VM_LOCKED in the child).
+  const region = addRegion(regionsOf(into), from.start, from.end, from.protection, from.flags & ~REGION_LOCKED);
   if (region == null) return null;
   if (from.object != null) attachObject(region, changetype<MemoryObject>(from.object), changetype<u32>(into));
   region.fileOffset = from.fileOffset;

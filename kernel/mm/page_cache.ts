@@ -102,9 +102,9 @@ function unlink(link: u32, f: Frame, pfn: u32): void {
 /**
  * Unlinks and frees cached pages, every chain swept once: with `object`
  * null, every clean page nobody uses (reclaim); else the pages of `object`
- * from index `first` on, which nobody may map any more.
+ * with indices in [first, end), which nobody may map any more.
  */
-function sweep(object: MemoryObject | null, first: u32): u32 {
+function sweep(object: MemoryObject | null, first: u32, end: u32): u32 {
   if (!initialized) return 0;
   let freed: u32 = 0;
   for (let b: u32 = 0; b < BUCKETS; b++) {
@@ -114,7 +114,7 @@ function sweep(object: MemoryObject | null, first: u32): u32 {
       const f: Frame = frame(pfn);
       const next = f.data;
       const drop = object == null ? f.refCount == 1 && (f.flags & FRAME_DIRTY) == 0
-        : f.owner == changetype<u32>(object) && f.pageIndex >= first;
+        : f.owner == changetype<u32>(object) && f.pageIndex >= first && f.pageIndex < end;
       if (drop) {
         assert(f.refCount == 1, "dropCachedPages: page still in use");
         unlink(link, f, pfn);
@@ -130,7 +130,7 @@ function sweep(object: MemoryObject | null, first: u32): u32 {
 
 /** Frees every clean cached page that nobody uses. Returns how many were freed. */
 export function reclaimCachePages(): u32 {
-  return sweep(null, 0);
+  return sweep(null, 0, 0);
 }
 
 /**
@@ -140,7 +140,12 @@ export function reclaimCachePages(): u32 {
  * far more pages than were ever touched.
  */
 export function dropCachedPages(object: MemoryObject, first: u32): void {
-  if (object.pages != 0) sweep(object, first);
+  dropCachedRange(object, first, U32.MAX_VALUE);
+}
+
+/** As dropCachedPages, for the pages with indices in [first, end) only (a hole punched in the object). */
+export function dropCachedRange(object: MemoryObject, first: u32, end: u32): void {
+  if (object.pages != 0) sweep(object, first, end);
 }
 
 /** The lowest index at or above `from` of a cached page of `object`, U32 max if none (lseek SEEK_DATA). */

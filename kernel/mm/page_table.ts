@@ -266,6 +266,38 @@ export function shareChunk(fromRoot: u32, toRoot: u32, start: u64, end: u64, cle
   return <i32>n;
 }
 
+/**
+ * mremap's move of one step: the present entries of `pages` slots of page
+ * table `fromTable`, from the slot for `from` on, go to the slots for `to`
+ * in `toTable`, which must be empty. A frame changes address, not holder,
+ * so only the tables' entry counts change. Returns how many moved. Neither
+ * flushes the TLB nor frees a table: a table emptied here may be the
+ * destination of a later step of the same move (freeTableIfEmpty, after).
+ */
+export function moveEntries(fromTable: u32, from: u64, toTable: u32, to: u64, pages: u32): u32 {
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < pages; i++) {
+    const source = entryAddress(fromTable, from + <u64>i * PAGE, 1);
+    const entry = load<u64>(source);
+    if ((entry & PTE_PRESENT) == 0) continue;
+    const target = entryAddress(toTable, to + <u64>i * PAGE, 1);
+    assert((load<u64>(target) & PTE_PRESENT) == 0, "moveEntries: target slot in use");
+    store<u64>(target, entry);
+    store<u64>(source, 0);
+    n++;
+  }
+  if (n != 0) {
+    adjustUsed(toTable, <i32>n);
+    adjustUsed(fromTable, -<i32>n);
+  }
+  return n;
+}
+
+/** Frees the page table covering `virtualAddress` if it has no entry left, and each table above it that empties in turn. */
+export function freeTableIfEmpty(root: u32, virtualAddress: u64): void {
+  if (pathTo(root, virtualAddress)) freeEmptyTables(root, virtualAddress);
+}
+
 /** Replaces the flags of an existing 4 KiB mapping; false if none. */
 export function protectPage(root: u32, virtualAddress: u64, flags: u64): bool {
   const at = walk(root, virtualAddress, 1, false);

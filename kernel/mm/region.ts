@@ -16,6 +16,7 @@ export const REGION_FILE: u32 = 2; // backed by a memory object: a file, shared 
 export const REGION_STACK: u32 = 4;
 export const REGION_HEAP: u32 = 8; // the brk area
 export const REGION_NEVER_WRITABLE: u32 = 16; // a shared mapping of a file opened read-only: mprotect may not add PROT_WRITE
+export const REGION_LOCKED: u32 = 32; // mlock'd (Linux's VM_LOCKED): madvise may not drop its pages; not inherited by fork
 
 /**
  * One region, [start, end), page aligned.
@@ -187,6 +188,17 @@ export function splitAt(set: RegionSet, address: u64): bool {
   detachObject(upper);
   kfree(changetype<u32>(upper));
   return false;
+}
+
+/**
+ * Moves a region's end up to `end` (mremap growing in place; the caller
+ * checked that nothing is there). A region whose pages all come from its
+ * object keeps it so, so the new pages map more of the object (past its
+ * end they are a bus error, as on Linux); otherwise they read as zeros.
+ */
+export function extendRegion(region: Region, end: u64): void {
+  if (region.fileBytes >= region.end - region.start) region.fileBytes = end - region.start;
+  region.end = end;
 }
 
 /** Removes every part of every region within [start, end). False if out of memory (nothing removed). */

@@ -21,7 +21,11 @@ import { sysIoctl } from "./ioctl";
 import { sysLinkat, sysMkdirat, sysMknodat, sysReadlinkat, sysRename, sysRenameat2, sysSymlinkat, sysUnlinkat } from "./names";
 import { sysClose, sysCreat, sysOpen, sysOpenat } from "./open";
 import { sysLseek, sysPread, sysRead, sysTransferVector, sysWrite } from "./read_write";
-import { sysBrk, sysMadvise, sysMlock, sysMlockall, sysMmap, sysMprotect, sysMsync, sysMunlock, sysMunmap } from "./memory";
+import { sysBrk, sysMlock, sysMlockall, sysMmap, sysMprotect, sysMsync, sysMunlock, sysMunlockall, sysMunmap } from "./memory";
+import { sysFallocate } from "./fallocate";
+import { sysMadvise } from "./madvise";
+import { sysMincore } from "./mincore";
+import { sysMremap } from "./remap";
 import {
   sysCapget, sysCapset, sysGetId, sysGetResId, sysGetpgid, sysGetsid, sysSetIds, sysSetpgid, sysSetsid,
 } from "./identity";
@@ -111,7 +115,9 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 22: return sysPipe2(process, a, 0);
     case 23: return sysSelect(process, a, b, c, d, e);
     case 24: return sysSchedYield(process);
+    case 25: return sysMremap(process, a, b, c, d, e);
     case 26: return sysMsync(process, a, b, c);
+    case 27: return sysMincore(process, a, b, c);
     case 28: return sysMadvise(process, a, b, c);
     case 32: return sysDup(process, a);
     case 33: return sysDup3(process, a, b, 0, true); // dup2
@@ -179,6 +185,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 128: return sysRtSigtimedwait(process, a, b, c, d);
     case 129: return sysRtTgsigqueueinfo(process, -1, <i32>a, <i32>b, c); // rt_sigqueueinfo
     case 130: return sysRtSigsuspend(process, a, b);
+    case 131: return sysSigaltstack(process, f, a, b);
     case 133: return sysMknodat(process, AT_FDCWD, a, b, c); // mknod
     case 137: return sysStatfs(process, a, b);
     case 138: return sysFstatfs(process, a, b);
@@ -189,8 +196,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 149: return sysMlock(process, a, b, 0);
     case 150: return sysMunlock(process, a, b);
     case 151: return sysMlockall(process, a);
-    case 152: return 0; // munlockall: nothing is locked differently from anything else
-    case 131: return sysSigaltstack(process, f, a, b);
+    case 152: return sysMunlockall(process);
     case 157: return sysPrctl(process, a, b);
     case 158: return sysArchPrctl(process, a, b);
     case 160: return sysPrlimit(process, 0, a, b, 0); // setrlimit
@@ -224,6 +230,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 271: return sysPpoll(process, a, b, c, d, e);
     case 269: return sysFaccessat(process, a, b, c, 0); // faccessat: no flags argument
     case 280: return sysUtimensat(process, a, b, c, d);
+    case 285: return sysFallocate(process, a, b, c, d);
     case 292: return sysDup3(process, a, b, c, false);
     case 293: return sysPipe2(process, a, b);
     case 295: return sysTransferVector(process, a, b, c, <i64>d, true); // preadv

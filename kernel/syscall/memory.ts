@@ -1,8 +1,9 @@
-// Memory system calls: brk, mmap, munmap, mprotect, madvise. They only
-// change regions (and, for munmap and mprotect, existing mappings); pages
-// arrive later, on the first touch.
+// Memory system calls: brk, mmap, munmap, mprotect, msync, the mlock
+// family. They only change regions (and, for munmap and mprotect, existing
+// mappings); pages arrive later, on the first touch, unless populating or
+// locking asks for them now.
 import { FileKind, O_ACCMODE, O_RDWR, O_WRONLY, fileAt, isPathOnly } from "../fs/file";
-import { AddressSpace, USER_MAP_END, USER_START, regionsOf, unmapRegions, unmapUserRange } from "../mm/address_space";
+import { AddressSpace, USER_MAP_END, USER_START, regionsOf, unmapRegions } from "../mm/address_space";
 import { FAULT_WRITE, FaultResponse, handleUserFault, pageFlags, shouldReuse } from "../mm/fault";
 import { newSharedMemory } from "../mm/shared_memory";
 import { MemoryObject, releaseObject } from "../mm/memory_object";
@@ -12,9 +13,8 @@ import { DEV_ZERO } from "./devices";
 import { FRAME_DIRTY, PAGE_SIZE, frame, frameNumber } from "../mm/frame";
 import { PTE_ADDRESS, PTE_PRESENT, leafEntry, nextPossiblyMapped, remapPage } from "../mm/page_table";
 import {
-  PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_HEAP, REGION_NEVER_WRITABLE, REGION_SHARED, Region, attachObject,
-  findGapBelow, findRegion,
-  addRegion, firstEndingAbove, regionAt, splitAt,
+  PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_HEAP, REGION_LOCKED, REGION_NEVER_WRITABLE, REGION_SHARED, Region,
+  addRegion, attachObject, findGapBelow, findRegion, firstEndingAbove, regionAt, splitAt,
 } from "../mm/region";
 import { MMAP_TOP } from "../proc/exec";
 import { Process, spaceOf } from "../proc/process";
@@ -46,7 +46,7 @@ const MMAP_BOTTOM: u64 = 0x10000000; // below: program and heap
 }
 
 /** Whether any region overlaps [start, end). */
-function overlaps(space: AddressSpace, start: u64, end: u64): bool {
+export function overlaps(space: AddressSpace, start: u64, end: u64): bool {
   const set = regionsOf(space);
   const i = firstEndingAbove(set, start);
   return i < set.count && regionAt(set, i).start < end;
@@ -71,6 +71,19 @@ export function sysBrk(process: Process, requested: u64): i64 {
   }
   space.brkEnd = requested;
   return <i64>requested;
+}
+
+/**
+ * Where a mapping of `size` bytes goes when the caller does not insist:
+ * at `hint` if it is free and in the mmap area, else in the highest gap
+ * there (the second gigabyte for MAP_32BIT). 0 if there is no room.
+ */
+export function placeMapping(space: AddressSpace, hint: u64, size: u64, low32: bool): u64 {
+  const bottom = low32 ? LOW_2G_BOTTOM : MMAP_BOTTOM;
+  const top = low32 ? LOW_2G_TOP : MMAP_TOP;
+  const start = hint & ~(<u64>PAGE_SIZE - 1);
+  if (start >= bottom && start + size <= top && start + size > start && !overlaps(space, start, start + size)) return start;
+  return findGapBelow(regionsOf(space), size, bottom, top);
 }
 
 export function sysMmap(process: Process, hint: u64, length: u64, protection: u64, flags: u64, fd: i64, offset: u64): i64 {
@@ -123,13 +136,8 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
       if (!unmapRegions(space, start, start + size)) return -ENOMEM;
     }
   } else {
-    const bottom = (flags & MAP_32BIT) != 0 ? LOW_2G_BOTTOM : MMAP_BOTTOM;
-    const top = (flags & MAP_32BIT) != 0 ? LOW_2G_TOP : MMAP_TOP;
-    start = hint & ~(<u64>PAGE_SIZE - 1);
-    if (start < bottom || start + size > top || overlaps(space, start, start + size)) {
-      start = findGapBelow(regionsOf(space), size, bottom, top);
-      if (start == 0) return -ENOMEM;
-    }
+    start = placeMapping(space, hint, size, (flags & MAP_32BIT) != 0);
+    if (start == 0) return -ENOMEM;
   }
   let sharedMemory: MemoryObject | null = null;
   if (anonymous && sharing == MAP_SHARED) {
@@ -164,8 +172,8 @@ function populate(process: Process, region: Region): void {
   faultIn(process, region, region.start, region.end);
 }
 
-/** Faults [from, to) of `region` in (MAP_POPULATE, mlock); false at the first page that cannot be had. */
-function faultIn(process: Process, region: Region, from: u64, to: u64): bool {
+/** Faults [from, to) of `region` in (MAP_POPULATE, mlock, mremap of locked memory); false at the first page that cannot be had. */
+export function faultIn(process: Process, region: Region, from: u64, to: u64): bool {
   const space = spaceOf(process);
   const access = (region.protection & PROT_WRITE) != 0 ? FAULT_WRITE : 0;
   for (let at = from; at < to; at += PAGE_SIZE) {
@@ -236,51 +244,6 @@ function reprotectPages(space: AddressSpace, region: Region): void {
   }
 }
 
-const MADV_NORMAL: u64 = 0;
-const MADV_RANDOM: u64 = 1;
-const MADV_SEQUENTIAL: u64 = 2;
-const MADV_WILLNEED: u64 = 3;
-const MADV_DONTNEED: u64 = 4;
-const MADV_FREE: u64 = 8;
-const MADV_DONTDUMP: u64 = 16;
-const MADV_DODUMP: u64 = 17;
-const MADV_COLD: u64 = 20;
-const MADV_PAGEOUT: u64 = 21;
-
-/**
- * madvise. MADV_DONTNEED (and MADV_FREE, on private anonymous memory)
- * drop the pages at once: the next touch reads zeros, or the file again.
- * Advice about read-ahead, reclaim and core dumps changes nothing we do
- * (there is no read-ahead, no anonymous reclaim, no core dump), so taking
- * it is honest; advice that would change behaviour we lack (fork
- * inheritance, huge pages, merging, hole punching, populating) is refused
- * with EINVAL, as a Linux kernel built without that feature answers.
- * As on Linux, a range with unmapped gaps is ENOMEM.
- */
-export function sysMadvise(process: Process, start: u64, length: u64, advice: u64): i64 {
-  const known = advice == MADV_NORMAL || advice == MADV_RANDOM || advice == MADV_SEQUENTIAL || advice == MADV_WILLNEED ||
-    advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_DONTDUMP || advice == MADV_DODUMP ||
-    advice == MADV_COLD || advice == MADV_PAGEOUT;
-  if (!known || (start & (PAGE_SIZE - 1)) != 0) return -EINVAL;
-  const end = pageUp(start + length);
-  if (end < start || (length != 0 && end == start)) return -EINVAL;
-  if (end == start) return 0;
-  const space = spaceOf(process);
-  const set = regionsOf(space);
-  let covered = start;
-  let gap = false;
-  for (let i = firstEndingAbove(set, start); i < set.count && regionAt(set, i).start < end; i++) {
-    const region = regionAt(set, i);
-    if (region.start > covered) gap = true;
-    const from = max(region.start, start);
-    const to = min(region.end, end);
-    if (advice == MADV_FREE && (region.flags & (REGION_SHARED | REGION_FILE)) != 0) return -EINVAL;
-    if (advice == MADV_DONTNEED || advice == MADV_FREE) unmapUserRange(space, from, to);
-    covered = to;
-  }
-  return gap || covered < end ? -ENOMEM : 0;
-}
-
 const MS_ASYNC: u64 = 1;
 const MS_INVALIDATE: u64 = 2;
 const MS_SYNC: u64 = 4;
@@ -318,9 +281,21 @@ const MCL_CURRENT: u64 = 1;
 const MCL_FUTURE: u64 = 2;
 const MCL_ONFAULT: u64 = 4;
 
+/** Sets or clears REGION_LOCKED on the regions of [start, end), splitting them there. False if out of memory. */
+function markLocked(space: AddressSpace, start: u64, end: u64, locked: bool): bool {
+  const set = regionsOf(space);
+  if (!splitAt(set, start) || !splitAt(set, end)) return false;
+  for (let i = firstEndingAbove(set, start); i < set.count && regionAt(set, i).start < end; i++) {
+    const region = regionAt(set, i);
+    region.flags = locked ? region.flags | REGION_LOCKED : region.flags & ~REGION_LOCKED;
+  }
+  return true;
+}
+
 /**
  * mlock and mlock2: pages never leave RAM here (there is no swap yet), so
- * locking is faulting the range in now, as Linux does (or not, with
+ * locking is marking the regions (madvise may then not drop their pages)
+ * and faulting the range in now, as Linux does (or not, with
  * MLOCK_ONFAULT); the range must be mapped (ENOMEM).
  */
 export function sysMlock(process: Process, start: u64, length: u64, flags: u64): i64 {
@@ -330,6 +305,7 @@ export function sysMlock(process: Process, start: u64, length: u64, flags: u64):
   if (end < first) return -EINVAL;
   const space = spaceOf(process);
   if (!covered(space, first, end)) return -ENOMEM;
+  if (!markLocked(space, first, end, true)) return -ENOMEM;
   if ((flags & MLOCK_ONFAULT) != 0) return 0;
   const set = regionsOf(space);
   for (let i = firstEndingAbove(set, first); i < set.count && regionAt(set, i).start < end; i++) {
@@ -343,18 +319,32 @@ export function sysMunlock(process: Process, start: u64, length: u64): i64 {
   const first = start & ~(<u64>PAGE_SIZE - 1);
   const end = pageUp(start + length);
   if (end < first) return -EINVAL;
-  return covered(spaceOf(process), first, end) ? 0 : -ENOMEM;
+  const space = spaceOf(process);
+  if (!covered(space, first, end)) return -ENOMEM;
+  return markLocked(space, first, end, false) ? 0 : -ENOMEM;
 }
 
-/** mlockall: MCL_CURRENT faults everything in; MCL_FUTURE needs nothing more while no page is ever paged out. */
+/**
+ * mlockall: MCL_CURRENT locks every region and faults it in. MCL_FUTURE
+ * would lock later mappings too; it is taken without that (no page is
+ * ever paged out), so madvise may still drop their pages.
+ */
 export function sysMlockall(process: Process, flags: u64): i64 {
   if (flags == 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) != 0 || flags == MCL_ONFAULT) return -EINVAL;
-  if ((flags & MCL_CURRENT) == 0 || (flags & MCL_ONFAULT) != 0) return 0;
+  if ((flags & MCL_CURRENT) == 0) return 0;
   const set = regionsOf(spaceOf(process));
+  for (let i: u32 = 0; i < set.count; i++) regionAt(set, i).flags |= REGION_LOCKED;
+  if ((flags & MCL_ONFAULT) != 0) return 0;
   for (let i: u32 = 0; i < set.count; i++) {
     const region = regionAt(set, i);
     if ((region.protection & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0) continue; // Linux skips PROT_NONE too
     populate(process, region);
   }
+  return 0;
+}
+
+export function sysMunlockall(process: Process): i64 {
+  const set = regionsOf(spaceOf(process));
+  for (let i: u32 = 0; i < set.count; i++) regionAt(set, i).flags &= ~REGION_LOCKED;
   return 0;
 }

@@ -55,6 +55,8 @@ import {
   regionsOf, releaseUserFrame as kernelReleaseUserFrame, zeroPage as kernelZeroPage,
 } from "../../kernel/mm/address_space";
 import { copyAddressSpace as kernelCopyAddressSpace } from "../../kernel/mm/fork_copy";
+import { moveRange as kernelMoveRange } from "../../kernel/mm/region_move";
+import { punchHole as kernelPunchHole } from "../../kernel/mm/hole";
 import { handleUserFault as kernelHandleUserFault, shouldReuse as kernelShouldReuse } from "../../kernel/mm/fault";
 import {
   cacheHits, cacheMisses, cachedPageCount as kernelCachedPageCount, findCachedPage as kernelFindCachedPage,
@@ -412,6 +414,14 @@ export function addressSpaceRegions(space: u32): u32 {
 
 export function copyAddressSpace(parent: u32, child: u32): bool {
   return kernelCopyAddressSpace(changetype<AddressSpace>(parent), changetype<AddressSpace>(child));
+}
+
+export function moveRange(space: u32, from: u64, oldLength: u64, to: u64, newLength: u64, keepOld: bool): bool {
+  return kernelMoveRange(changetype<AddressSpace>(space), from, oldLength, to, newLength, keepOld);
+}
+
+export function punchHole(object: u32, offset: u64, length: u64): bool {
+  return kernelPunchHole(changetype<MemoryObject>(object), offset, length);
 }
 
 export function handleUserFault(space: u32, address: u64, access: u32): u32 {

@@ -106,6 +106,8 @@ export interface UnitExports {
   destroyAddressSpace(space: number): void;
   addressSpaceRegions(space: number): number;
   copyAddressSpace(parent: number, child: number): number;
+  moveRange(space: number, from: bigint, oldLength: bigint, to: bigint, newLength: bigint, keepOld: number): number;
+  punchHole(object: number, offset: bigint, length: bigint): number;
   handleUserFault(space: number, address: bigint, access: number): number;
   shouldReuse(state: number, refCount: number): number;
   zeroPage(): number;
