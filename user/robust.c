@@ -354,6 +354,21 @@ static void waits(void) {
     expect_value("getrusage-children-counts-reaped", children.ru_minflt >= usage.ru_minflt, 1);
 }
 
+/* The heap is not capped below the mappings: 300 MiB of brk, touched sparsely, then given back. */
+static void big_heap(void) {
+    long start = raw(SYS_brk, 0, 0, 0);
+    long size = 300L << 20;
+    long end = raw(SYS_brk, start + size, 0, 0);
+    expect_value("brk-grows-300m", end, start + size);
+    if (end == start + size) {
+        for (long at = start; at < end; at += 1 << 20) ((volatile char *)at)[0] = 1;
+        expect_value("brk-shrinks-back", raw(SYS_brk, start, 0, 0), start);
+    }
+    void *m = mmap(0, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    expect_value("mmap-placed-top-down", (unsigned long)m > 0x7f0000000000UL, 1);
+    munmap(m, PAGE);
+}
+
 static void mappings(const char *self) {
     char *p = mmap(0, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     expect_errno("mprotect-unknown-bit", raw(SYS_mprotect, (long)p, PAGE, PROT_READ | 0x10), EINVAL);
@@ -410,6 +425,7 @@ int main(int argc, char **argv) {
     if (access("/bin/robust", X_OK) == 0) at_calls(); /* it needs to find itself in /bin */
     waits();
     mappings(argv[0]);
+    big_heap();
     if (argc == 3 && strcmp(argv[1], "--odd-elf") == 0) odd_elf(argv[2]);
     printf("robust: %d failed\n", failures);
     return failures == 0 ? 0 : 1;

@@ -39,7 +39,6 @@ const VALIDATED_FLAGS: u64 = 0xff7f | 0xfc000000 | MAP_FIXED_NOREPLACE;
 const LOW_2G_BOTTOM: u64 = 0x40000000;
 const LOW_2G_TOP: u64 = 0x80000000;
 const PROT_SEM: u64 = 0x8;
-const MMAP_BOTTOM: u64 = 0x10000000; // below: program and heap
 
 @inline function pageUp(x: u64): u64 {
   return (x + PAGE_SIZE - 1) & ~(<u64>PAGE_SIZE - 1);
@@ -52,14 +51,19 @@ export function overlaps(space: AddressSpace, start: u64, end: u64): bool {
   return i < set.count && regionAt(set, i).start < end;
 }
 
+/**
+ * brk: the heap grows up from the program's end until it would meet a
+ * mapping (leaving one page between, as Linux's stack_guard_gap check for
+ * brk does), so it may take all the memory there is.
+ */
 export function sysBrk(process: Process, requested: u64): i64 {
   const space = spaceOf(process);
   const current = space.brkEnd;
-  if (requested < space.brkStart || requested > MMAP_BOTTOM) return <i64>current;
+  if (requested < space.brkStart || requested > MMAP_TOP) return <i64>current;
   const oldTop = pageUp(current);
   const newTop = pageUp(requested);
   if (newTop > oldTop) {
-    if (overlaps(space, oldTop, newTop)) return <i64>current;
+    if (overlaps(space, oldTop, newTop + PAGE_SIZE)) return <i64>current;
     const heap = oldTop > space.brkStart ? findRegion(regionsOf(space), oldTop - 1) : null;
     if (heap != null && (heap.flags & REGION_HEAP) != 0) {
       heap.end = newTop;
@@ -75,11 +79,13 @@ export function sysBrk(process: Process, requested: u64): i64 {
 
 /**
  * Where a mapping of `size` bytes goes when the caller does not insist:
- * at `hint` if it is free and in the mmap area, else in the highest gap
- * there (the second gigabyte for MAP_32BIT). 0 if there is no room.
+ * at `hint` if it is free, else in the highest gap below the stack (the
+ * second gigabyte for MAP_32BIT): top-down, as Linux, so the heap below
+ * and the mappings above have the whole address space between them. 0 if
+ * there is no room.
  */
 export function placeMapping(space: AddressSpace, hint: u64, size: u64, low32: bool): u64 {
-  const bottom = low32 ? LOW_2G_BOTTOM : MMAP_BOTTOM;
+  const bottom = low32 ? LOW_2G_BOTTOM : USER_START;
   const top = low32 ? LOW_2G_TOP : MMAP_TOP;
   const start = hint & ~(<u64>PAGE_SIZE - 1);
   if (start >= bottom && start + size <= top && start + size > start && !overlaps(space, start, start + size)) return start;
