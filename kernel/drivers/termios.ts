@@ -38,6 +38,7 @@ export const ECHONL: u32 = 0o100;
 export const NOFLSH: u32 = 0o200;
 export const ECHOCTL: u32 = 0o1000;
 export const ECHOKE: u32 = 0o4000;
+export const TOSTOP: u32 = 0o400;
 export const IEXTEN: u32 = 0o100000;
 
 // c_cc indices

@@ -11,8 +11,8 @@ import { SIGCONT, SIGHUP } from "./signal_action";
   return p.state != ProcessState.Zombie && p.state != ProcessState.Dead;
 }
 
-/** Whether group `pgid` is orphaned once `leaving` is gone. */
-function orphanedWithout(pgid: u32, leaving: Process): bool {
+/** Whether group `pgid` is orphaned once `leaving` (if any) is gone. */
+function orphanedWithout(pgid: u32, leaving: Process | null): bool {
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
     const p = changetype<Process>(at);
     if (p == leaving || p.pgid != pgid || !alive(p) || p.parentPid == 1) continue;
@@ -20,6 +20,11 @@ function orphanedWithout(pgid: u32, leaving: Process): bool {
     if (parent != null && parent != leaving && parent.pgid != pgid && parent.sid == p.sid) return false;
   }
   return true;
+}
+
+/** Whether group `pgid` is orphaned now (the terminal refuses to stop such a group). */
+export function isOrphanedGroup(pgid: u32): bool {
+  return orphanedWithout(pgid, null);
 }
 
 function hasStopped(pgid: u32): bool {

@@ -251,11 +251,10 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
 
 // Calls Linux restarts after a handler with SA_RESTART (the others answer
 // EINTR), and after a signal that runs no handler and does not end the
-// process (a stop signal: stopping is not implemented, so the call goes on
-// as if the process had been stopped and continued): read, write and their
-// vector and positioned forms, wait4.
+// process (a stop, then a continue): read, write and their vector and
+// positioned forms, ioctl (a background job changing the terminal), wait4.
 function restartable(number: u32): bool {
-  return number <= 1 || number == 17 || number == 18 || number == 19 || number == 20 || number == 61 ||
+  return number <= 1 || number == 16 || number == 17 || number == 18 || number == 19 || number == 20 || number == 61 ||
     number == 295 || number == 296;
 }
 

@@ -14,7 +14,8 @@ import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { signalProcess } from "../proc/scheduler";
 import { SIGPIPE } from "../proc/signal_action";
-import { DEV_TTYS0, isTerminal, readDevice, writeConsole, writeDevice } from "./devices";
+import { DEV_TTYS0, isTerminal, isTerminalFile, readDevice, writeConsole, writeDevice } from "./devices";
+import { backgroundRead, backgroundWrite } from "./terminal_background";
 import { EAGAIN, EBADF, EFAULT, EINTR, EINVAL, EISDIR, ENOMEM, ENXIO, EPIPE, ESPIPE } from "./errno";
 
 // Linux's MAX_RW_COUNT: one read or write moves at most this much.
@@ -52,6 +53,10 @@ const AT_POSITION: i64 = -1;
  */
 function readFrom(process: Process, file: File, buffer: u64, count: u64, offset: i64, wait: bool): i64 {
   const space = spaceOf(process);
+  if (isTerminalFile(file)) {
+    const stopped = backgroundRead(process);
+    if (stopped != 0) return stopped;
+  }
   if (file.kind == FileKind.Console) return readDevice(DEV_TTYS0, space, buffer, count, !wait);
   if (file.kind == FileKind.Directory) return -EISDIR;
   if (file.kind == FileKind.PipeRead) {
@@ -86,6 +91,10 @@ function writeTo(process: Process, file: File, buffer: u64, count: u64, offset: 
     }
     return result == PIPE_FAULT ? -EFAULT : result == PIPE_INTERRUPTED ? -EINTR
       : result == PIPE_WOULD_BLOCK ? -EAGAIN : result == PIPE_NO_MEMORY ? -ENOMEM : result;
+  }
+  if (isTerminalFile(file)) {
+    const stopped = backgroundWrite(process);
+    if (stopped != 0) return stopped;
   }
   if (file.kind == FileKind.Console) return writeConsole(space, buffer, count, isNonBlocking(file));
   if (file.kind == FileKind.Device) return writeDevice(changetype<Inode>(file.inode).rdev, space, buffer, count, isNonBlocking(file));

@@ -17,8 +17,9 @@ import { copyFromUser, copyToUser, putUser32 } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { signalPending } from "../proc/scheduler";
 import { SIGWINCH } from "../proc/signal_action";
-import { EFAULT, EINTR, EINVAL, ENOTTY } from "./errno";
-import { NOT_JOB_CONTROL, jobControlIoctl } from "./terminal_jobs";
+import { EFAULT, EINTR, EINVAL, EIO, ENOTTY } from "./errno";
+import { NOT_JOB_CONTROL, TIOCSPGRP, jobControlIoctl } from "./terminal_jobs";
+import { backgroundChange } from "./terminal_background";
 
 const TCGETS: u32 = 0x5401;
 const TCSETS: u32 = 0x5402;
@@ -99,8 +100,18 @@ function flush(queue: u64): i64 {
   return 0;
 }
 
+/** The requests that change the terminal, which a background process may make only as tty_check_change allows. */
+function changesTerminal(command: u32): bool {
+  return command == TCSETS || command == TCSETSW || command == TCSETSF || command == TCSETA || command == TCSETAW
+    || command == TCSETAF || command == TCXONC || command == TCFLSH || command == TIOCSPGRP;
+}
+
 export function terminalIoctl(process: Process, command: u32, argument: u64): i64 {
   const space = spaceOf(process);
+  if (changesTerminal(command)) {
+    const stopped = backgroundChange(process);
+    if (stopped != 0) return stopped == -EIO && command == TIOCSPGRP ? -ENOTTY : stopped;
+  }
   switch (command) {
     case TCGETS: return copyToUser(space, argument, changetype<u32>(termios), TERMIOS_SIZE) ? 0 : -EFAULT;
     case TCSETS: return setTermios(process, argument, false, false, false);

@@ -18,7 +18,7 @@ import { EFAULT, EINVAL, ENOTTY, EPERM, ESRCH } from "./errno";
 
 const TIOCSCTTY: u32 = 0x540e;
 const TIOCGPGRP: u32 = 0x540f;
-const TIOCSPGRP: u32 = 0x5410;
+export const TIOCSPGRP: u32 = 0x5410;
 const TIOCNOTTY: u32 = 0x5422;
 const TIOCGSID: u32 = 0x5429;
 /** jobControlIoctl's answer to a request that is none of these (positive: never a result of theirs). */
