@@ -121,12 +121,12 @@ static void nocldstop(void) {
     chld_count = 0;
     pid_t child = fork();
     if (child == 0) {
-        raise(SIGTSTP);
+        raise(SIGSTOP);
         _exit(3);
     }
     int status = 0;
     pid_t got = waitpid(child, &status, WUNTRACED);
-    check("sigtstp-stops", got == child && WIFSTOPPED(status) && WSTOPSIG(status) == SIGTSTP, status);
+    check("sigstop-stops", got == child && WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP, status);
     pause_ms(20);
     check("sa-nocldstop-no-sigchld-for-stop", chld_count == 0, chld_count);
     kill(child, SIGCONT);
@@ -216,7 +216,7 @@ static void read_restarts_after_stop(void) {
         _exit(n == 1 && c == 'x' ? 0 : n < 0 ? 100 + errno % 100 : 99);
     }
     pause_ms(30);
-    kill(child, SIGTSTP);
+    kill(child, SIGSTOP);
     int status = 0;
     waitpid(child, &status, WUNTRACED);
     kill(child, SIGCONT);
@@ -350,6 +350,34 @@ static void vfork_shares_memory(void) {
     check("vfork-child-writes-parent-memory", shared_word == 7, shared_word);
 }
 
+/* A group whose members' parents are all init or inside it is orphaned: SIGTSTP does not stop it, SIGSTOP does. */
+static void orphaned_group_stops(void) {
+    int report[2], ready[2];
+    pipe(report);
+    pipe(ready);
+    pid_t middle = fork();
+    if (middle == 0) {
+        if (fork() == 0) {
+            setpgid(0, 0);
+            char c;
+            read(ready[0], &c, 1); /* the middle child has gone: this group is orphaned now */
+            raise(SIGTSTP);
+            write(report[1], "t", 1);
+            _exit(0);
+        }
+        _exit(0);
+    }
+    waitpid(middle, 0, 0);
+    write(ready[1], "g", 1);
+    char c = 0;
+    struct pollfd p = {report[0], POLLIN, 0};
+    check("orphaned-group-not-stopped-by-sigtstp", poll(&p, 1, 2000) == 1 && read(report[0], &c, 1) == 1 && c == 't', c);
+    close(report[0]);
+    close(report[1]);
+    close(ready[0]);
+    close(ready[1]);
+}
+
 /* Waits up to two seconds for end of file on `fd`: the writer's death. */
 static int ends_soon(int fd) {
     struct pollfd p = {fd, POLLIN, 0};
@@ -406,6 +434,34 @@ static void parent_death(void) {
     grandchild_dies_with_parent("orphaned-stopped-group-gets-sighup", 1);
 }
 
+/* The job a shell runs in the background reads the terminal: SIGTTIN stops it (where stdin is the
+ * controlling terminal). The shell is a child of ours, so the job's group is not orphaned even when we
+ * are init (a group whose members' parents are all init or inside it is, and then read gives EIO). */
+static int run_background_reader(void) {
+    pid_t job = fork();
+    if (job == 0) {
+        setpgid(0, 0);
+        char c;
+        _exit(read(0, &c, 1) == -1 && errno == EIO ? 3 : 0);
+    }
+    setpgid(job, job);
+    int status = 0;
+    pid_t got = waitpid(job, &status, WUNTRACED);
+    int stopped = got == job && WIFSTOPPED(status) && WSTOPSIG(status) == SIGTTIN;
+    kill(job, SIGKILL);
+    waitpid(job, 0, 0);
+    return stopped ? 0 : 1;
+}
+
+static void background_read(void) {
+    if (tcgetpgrp(0) != getpgrp()) return;
+    pid_t shell = fork();
+    if (shell == 0) _exit(run_background_reader());
+    int status = 0;
+    waitpid(shell, &status, 0);
+    check("background-read-sigttin", WIFEXITED(status) && WEXITSTATUS(status) == 0, status);
+}
+
 int main(void) {
     stop_and_continue();
     nocldstop();
@@ -420,6 +476,8 @@ int main(void) {
     clone3_calls();
     vfork_shares_memory();
     parent_death();
+    background_read();
+    orphaned_group_stops();
     printf("jobs: %d failed\n", failures);
     return failures != 0;
 }

@@ -15,12 +15,13 @@ import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { exitCurrent } from "./exit";
 import { Process, SIGNAL_ACTIONS_SIZE, resetFpuState, spaceOf } from "./process";
 import { hasDeliverableSignal, stopCurrent } from "./scheduler";
+import { isOrphanedGroup } from "./orphans";
 import { SIGNAL_INFO_SIZE, SignalInfo, dequeueSignal } from "./signal_queue";
 import {
   copyAlternateStack, forgetAlternateStack, handlerStackPointer, saveAlternateStack, setAlternateStack,
 } from "./signal_stack";
 import {
-  MAX_SIGNAL, SIGCHLD, SIGKILL, SIGSEGV, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SA_SIGINFO, SIGACTION_SIZE, SIG_DFL, SIG_IGN, SI_KERNEL, SI_USER,
+  MAX_SIGNAL, SIGCHLD, SIGKILL, SIGSEGV, SIGSTOP, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SA_SIGINFO, SIGACTION_SIZE, SIG_DFL, SIG_IGN, SI_KERNEL, SI_USER,
   SigAction, SignalAction, UNBLOCKABLE, actionOf, bitOf, defaultAction,
 } from "./signal_action";
 
@@ -201,7 +202,8 @@ export function deliverSignals(process: Process, frame: TrapFrame): void {
       const what = defaultAction(signal);
       if (process.pid == 1) continue; // init is never ended or stopped by a signal
       if (what == SignalAction.Terminate) exitCurrent(signal);
-      else if (what == SignalAction.Stop) stopCurrent(signal);
+      // POSIX: a group nobody could continue is not stopped by the terminal's stop signals, only by SIGSTOP.
+      else if (what == SignalAction.Stop && (signal == SIGSTOP || !isOrphanedGroup(process.pgid))) stopCurrent(signal);
       continue;
     }
     runHandler(process, frame, info, 0);

@@ -32,7 +32,8 @@ describe.concurrent("signals", () => {
     const where = `run-program exited with ${result.status}; stderr: ${result.stderr}\nconsole:\n${result.stdout}`;
     expect(result.stdout.split("\n").filter((l) => l.startsWith("FAIL ") || l.includes("KERNEL PANIC")), where).toEqual([]);
     for (const check of ["wuntraced-reports-stop", "sigchld-cld-continued", "waitid-wstopped-wnowait", "sigkill-ends-stopped",
-      "sigcont-discards-pending-stop", "read-restarted-after-stop", "sigchld-ignored-no-zombie",
+      "sigcont-discards-pending-stop", "read-restarted-after-stop", "sigchld-ignored-no-zombie", "background-read-sigttin",
+      "orphaned-group-not-stopped-by-sigtstp", "orphaned-stopped-group-gets-sighup", "pdeathsig-sent-when-parent-exits",
       "clone-vm-vfork-child-wrote-parent-memory", "clone-child-cleartid-in-shared-memory", "clone3-fork"]) {
       expect(result.stdout, where).toContain(`ok ${check}\n`);
     }

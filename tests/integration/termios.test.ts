@@ -82,8 +82,7 @@ const STEPS: Step[] = [
   { name: "susp", keys: ["ctrl-z"], echo: "^Z" },
   { name: "noflsh", keys: [...text("keep"), "ctrl-c"], echo: "keep^C" },
   { name: "noflsh-rest", keys: ["ret"], echo: "\r\n" },
-  { name: "susp-default", keys: ["ctrl-z"], echo: "^Z", first: "susp-default-stops" },
-  { name: "susp-default-go", keys: [...text("go"), "ret"], echo: "go\r\n", first: "susp-default" },
+  { name: "susp-default", keys: ["ctrl-z", ...text("go"), "ret"], echo: "^Zgo\r\n" },
   { name: "intr-group", keys: ["ctrl-c"], echo: "^C" },
   { name: "intr-foreground-child", keys: ["ctrl-c"], echo: "^C" },
   // Raw mode, VMIN and VTIME, input translations, switching modes, flushing.
