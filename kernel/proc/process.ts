@@ -4,7 +4,7 @@ import { AddressSpace, createAddressSpace, destroyAddressSpace } from "../mm/add
 import { kfree, kmalloc } from "../mm/slab";
 import { KERNEL_STACK_SIZE, allocKernelStack, freeKernelStack, kernelStackBase } from "./kernel_stack";
 import { LayoutItem, layout } from "../arch/x86_64/cpu";
-import { FILE_TABLE_SIZE } from "../fs/file";
+import { FILE_LIMIT_DEFAULT, FILE_LIMIT_DEFAULT_MAX, FileTable, freeFileTable, newFileTable } from "../fs/file";
 import { Inode, releaseInode } from "../fs/inode";
 
 export const enum ProcessState {
@@ -20,7 +20,7 @@ export const enum ProcessState {
  *
  *   0 pid  4 parentPid  8 state  12 waitStatus (Linux wait encoding)
  *  16 space (AddressSpace)  20 kernelStack (physical)  24 savedRsp(u64)
- *  32 fpuState (512 bytes, 16-aligned)  36 files (FILE_TABLE_SIZE slots)
+ *  32 fpuState (512 bytes, 16-aligned)  36 files (FileTable)
  *  40 fsBase(u64)  48 clearChildTid(u64)  56 runNext  60 allNext
  *  64 wakeAt(u64, TSC)  72 name (16 bytes, NUL-padded)
  *  88 minorFaults  92 waitChannel (what a Sleeping process waits for; 0 = a time)
@@ -36,7 +36,10 @@ export const enum ProcessState {
  * 160 senders (the pid that sent each pending signal 1..64: 64 u32, kmalloc'd)
  * 164 syscallNumber (of the call in progress: a restart repeats it)
  * 168 savedMask(u64): the mask to restore after a handler run from rt_sigsuspend  176 hasSavedMask
- * 180 unused  184 coreLimitSoft(u64)  192 coreLimitHard(u64): RLIMIT_CORE (no core file is ever written)
+ * 180 exe (the program's inode, held: /proc/PID/exe)
+ * 184 coreLimitSoft(u64)  192 coreLimitHard(u64): RLIMIT_CORE (no core file is ever written)
+ * 200 voluntarySwitches (gave up the CPU to sleep)  204 involuntarySwitches (preempted, or sched_yield)
+ * 208 fileLimit  212 fileLimitMax: RLIMIT_NOFILE (no descriptor at or above fileLimit is handed out)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -47,7 +50,7 @@ export const enum ProcessState {
   kernelStack: u32;
   savedRsp: u64;
   fpuState: u32;
-  files: u32;
+  files: FileTable;
   fsBase: u64;
   clearChildTid: u64;
   runNext: u32;
@@ -73,11 +76,15 @@ export const enum ProcessState {
   syscallNumber: u32;
   savedMask: u64;
   hasSavedMask: u32;
-  unused: u32;
+  exe: Inode | null;
   coreLimitSoft: u64;
   coreLimitHard: u64;
+  voluntarySwitches: u32;
+  involuntarySwitches: u32;
+  fileLimit: u32;
+  fileLimitMax: u32;
 }
-const PROCESS_SIZE: u32 = 200;
+const PROCESS_SIZE: u32 = 216;
 export const SIGNAL_ACTIONS_SIZE: u32 = 64 * 32;
 const SENDERS_SIZE: u32 = 64 * 4;
 export const NAME_OFFSET: u32 = 72;
@@ -129,14 +136,14 @@ export function createProcess(parentPid: u32): Process | null {
   const space = createAddressSpace();
   const stack = allocKernelStack();
   const fpu = kmalloc(FPU_STATE_SIZE);
-  const files = kmalloc(FILE_TABLE_SIZE * 4);
+  const files = newFileTable();
   const actions = kmalloc(SIGNAL_ACTIONS_SIZE);
   const senders = kmalloc(SENDERS_SIZE);
-  if (space == null || stack == 0 || fpu == 0 || files == 0 || actions == 0 || senders == 0) {
+  if (space == null || stack == 0 || fpu == 0 || files == null || actions == 0 || senders == 0) {
     if (space != null) destroyAddressSpace(space);
     if (stack != 0) freeKernelStack(stack);
     if (fpu != 0) kfree(fpu);
-    if (files != 0) kfree(files);
+    if (files != null) freeFileTable(files);
     if (actions != 0) kfree(actions);
     if (senders != 0) kfree(senders);
     kfree(address);
@@ -146,13 +153,15 @@ export function createProcess(parentPid: u32): Process | null {
   process.senders = senders;
   process.coreLimitSoft = U64.MAX_VALUE;
   process.coreLimitHard = U64.MAX_VALUE;
+  process.fileLimit = FILE_LIMIT_DEFAULT;
+  process.fileLimitMax = FILE_LIMIT_DEFAULT_MAX;
   process.pid = nextPid++;
   process.parentPid = parentPid;
   process.state = ProcessState.Runnable;
   process.space = changetype<u32>(space);
   process.kernelStack = stack;
   process.fpuState = fpu;
-  process.files = files;
+  process.files = changetype<FileTable>(files);
   if (load<u16>(INITIAL_FPU_STATE + 24) == 0) {
     store<u16>(INITIAL_FPU_STATE, 0x37f); // x87 control word
     store<u32>(INITIAL_FPU_STATE + 24, 0x1f80); // MXCSR
@@ -180,9 +189,11 @@ export function destroyProcess(process: Process): void {
   releaseAddressSpace(process);
   releaseInode(process.cwd);
   process.cwd = null;
+  releaseInode(process.exe);
+  process.exe = null;
   freeKernelStack(process.kernelStack);
   kfree(process.fpuState);
-  kfree(process.files);
+  freeFileTable(process.files);
   kfree(process.actions);
   kfree(process.senders);
   let link = changetype<usize>(0);

@@ -74,8 +74,18 @@ export function defaultAction(signal: u32): SignalAction {
   return SignalAction.Terminate;
 }
 
-/** Whether `signal` would be thrown away on arrival: ignored by its action (init ignores all it has no handler for). */
+/** Whether `handler` ignores `signal` (Linux's sig_handler_ignored): SIG_IGN, or SIG_DFL of a signal ignored by default. */
+export function ignoredBy(handler: u64, signal: u32): bool {
+  return handler == SIG_IGN || (handler == SIG_DFL && defaultAction(signal) == SignalAction.Ignore);
+}
+
+/**
+ * Whether `signal` would be thrown away on arrival: ignored by its action
+ * (init ignores all it has no handler for). As on Linux, a blocked signal
+ * is kept: its action may change before it is unblocked.
+ */
 export function discarded(target: Process, signal: u32): bool {
+  if ((target.blockedSignals & bitOf(signal)) != 0) return false;
   const handler = actionOf(target, signal).handler;
   if (signal == SIGKILL) return target.pid == 1;
   if (handler == SIG_IGN) return true;

@@ -12,7 +12,8 @@ import { DEV_ZERO } from "./devices";
 import { FRAME_DIRTY, PAGE_SIZE, frame, frameNumber } from "../mm/frame";
 import { PTE_ADDRESS, PTE_PRESENT, leafEntry, nextPossiblyMapped, remapPage } from "../mm/page_table";
 import {
-  PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_HEAP, REGION_NEVER_WRITABLE, REGION_SHARED, Region, attachObject,
+  PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_HEAP, REGION_LOCKED, REGION_NEVER_WRITABLE, REGION_SHARED, Region,
+  attachObject,
   findGapBelow, findRegion,
   addRegion, firstEndingAbove, regionAt, splitAt,
 } from "../mm/region";
@@ -64,7 +65,9 @@ export function sysBrk(process: Process, requested: u64): i64 {
     if (heap != null && (heap.flags & REGION_HEAP) != 0) {
       heap.end = newTop;
     } else {
-      if (addRegion(regionsOf(space), oldTop, newTop, PROT_READ | PROT_WRITE, REGION_HEAP) == null) return <i64>current;
+      if (addRegion(regionsOf(space), oldTop, newTop, PROT_READ | PROT_WRITE, REGION_HEAP | space.newRegionFlags) == null) {
+        return <i64>current;
+      }
     }
   } else if (newTop < oldTop && !unmapRegions(space, newTop, oldTop)) {
     return <i64>current;
@@ -138,7 +141,8 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
     object = sharedMemory;
   }
   const region = addRegion(regionsOf(space), start, start + size, <u32>protection & (PROT_READ | PROT_WRITE | PROT_EXEC),
-    (sharing == MAP_SHARED ? REGION_SHARED : 0) | (object != null ? REGION_FILE : 0) | (mayWrite ? 0 : REGION_NEVER_WRITABLE));
+    (sharing == MAP_SHARED ? REGION_SHARED : 0) | (object != null ? REGION_FILE : 0) | (mayWrite ? 0 : REGION_NEVER_WRITABLE) |
+    ((flags & MAP_LOCKED) != 0 ? REGION_LOCKED : 0) | space.newRegionFlags);
   // The region holds the object now (a new shared memory object starts with the creator's hold).
   if (region != null && object != null) {
     attachObject(region, object, changetype<u32>(space));
@@ -147,7 +151,7 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
   }
   releaseObject(sharedMemory);
   if (region == null) return -ENOMEM;
-  if ((flags & (MAP_POPULATE | MAP_LOCKED)) != 0) populate(process, region);
+  if ((flags & (MAP_POPULATE | MAP_LOCKED)) != 0 || (region.flags & REGION_LOCKED) != 0) populate(process, region);
   return <i64>start;
 }
 
@@ -156,7 +160,7 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
  * the mapping is writable (so no copy is owed later). Running out of
  * memory part-way ends the process, as the fault there would have.
  */
-function populate(process: Process, region: Region): void {
+export function populate(process: Process, region: Region): void {
   // Read-only anonymous memory would only map the zero page, which no
   // count sees; skipping it keeps a huge such mapping from stalling the
   // (non-preemptible) kernel for seconds.
@@ -165,7 +169,7 @@ function populate(process: Process, region: Region): void {
 }
 
 /** Faults [from, to) of `region` in (MAP_POPULATE, mlock); false at the first page that cannot be had. */
-function faultIn(process: Process, region: Region, from: u64, to: u64): bool {
+export function faultIn(process: Process, region: Region, from: u64, to: u64): bool {
   const space = spaceOf(process);
   const access = (region.protection & PROT_WRITE) != 0 ? FAULT_WRITE : 0;
   for (let at = from; at < to; at += PAGE_SIZE) {
@@ -275,6 +279,8 @@ export function sysMadvise(process: Process, start: u64, length: u64, advice: u6
     const from = max(region.start, start);
     const to = min(region.end, end);
     if (advice == MADV_FREE && (region.flags & (REGION_SHARED | REGION_FILE)) != 0) return -EINVAL;
+    // As on Linux, the pages of locked memory cannot be dropped.
+    if ((advice == MADV_DONTNEED || advice == MADV_FREE) && (region.flags & REGION_LOCKED) != 0) return -EINVAL;
     if (advice == MADV_DONTNEED || advice == MADV_FREE) unmapUserRange(space, from, to);
     covered = to;
   }
@@ -302,7 +308,7 @@ export function sysMsync(process: Process, start: u64, length: u64, flags: u64):
 }
 
 /** Whether every page of [start, end) belongs to some region. */
-function covered(space: AddressSpace, start: u64, end: u64): bool {
+export function covered(space: AddressSpace, start: u64, end: u64): bool {
   const set = regionsOf(space);
   let at = start;
   for (let i = firstEndingAbove(set, start); i < set.count && regionAt(set, i).start < end; i++) {
@@ -313,48 +319,3 @@ function covered(space: AddressSpace, start: u64, end: u64): bool {
   return at >= end;
 }
 
-const MLOCK_ONFAULT: u64 = 1;
-const MCL_CURRENT: u64 = 1;
-const MCL_FUTURE: u64 = 2;
-const MCL_ONFAULT: u64 = 4;
-
-/**
- * mlock and mlock2: pages never leave RAM here (there is no swap yet), so
- * locking is faulting the range in now, as Linux does (or not, with
- * MLOCK_ONFAULT); the range must be mapped (ENOMEM).
- */
-export function sysMlock(process: Process, start: u64, length: u64, flags: u64): i64 {
-  if ((flags & ~MLOCK_ONFAULT) != 0) return -EINVAL;
-  const first = start & ~(<u64>PAGE_SIZE - 1);
-  const end = pageUp(start + length);
-  if (end < first) return -EINVAL;
-  const space = spaceOf(process);
-  if (!covered(space, first, end)) return -ENOMEM;
-  if ((flags & MLOCK_ONFAULT) != 0) return 0;
-  const set = regionsOf(space);
-  for (let i = firstEndingAbove(set, first); i < set.count && regionAt(set, i).start < end; i++) {
-    const region = regionAt(set, i);
-    if (!faultIn(process, region, max(region.start, first), min(region.end, end))) return -ENOMEM;
-  }
-  return 0;
-}
-
-export function sysMunlock(process: Process, start: u64, length: u64): i64 {
-  const first = start & ~(<u64>PAGE_SIZE - 1);
-  const end = pageUp(start + length);
-  if (end < first) return -EINVAL;
-  return covered(spaceOf(process), first, end) ? 0 : -ENOMEM;
-}
-
-/** mlockall: MCL_CURRENT faults everything in; MCL_FUTURE needs nothing more while no page is ever paged out. */
-export function sysMlockall(process: Process, flags: u64): i64 {
-  if (flags == 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) != 0 || flags == MCL_ONFAULT) return -EINVAL;
-  if ((flags & MCL_CURRENT) == 0 || (flags & MCL_ONFAULT) != 0) return 0;
-  const set = regionsOf(spaceOf(process));
-  for (let i: u32 = 0; i < set.count; i++) {
-    const region = regionAt(set, i);
-    if ((region.protection & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0) continue; // Linux skips PROT_NONE too
-    populate(process, region);
-  }
-  return 0;
-}

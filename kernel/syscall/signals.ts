@@ -3,7 +3,9 @@
 // before anything changes.
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
-import { MAX_SIGNAL, SIGACTION_SIZE, SIGKILL, SIGSTOP, UNBLOCKABLE, actionOf } from "../proc/signal_action";
+import {
+  MAX_SIGNAL, SIGACTION_SIZE, SIGKILL, SIGSTOP, UNBLOCKABLE, actionOf, bitOf, ignoredBy,
+} from "../proc/signal_action";
 import { setTemporaryMask, signalReturn } from "../proc/signal";
 import { Process, ProcessState, spaceOf } from "../proc/process";
 import { signalPending, yieldToScheduler } from "../proc/scheduler";
@@ -26,6 +28,8 @@ export function sysRtSigaction(process: Process, signal: i64, action: u64, old: 
   if (action != 0) {
     memory.copy(changetype<u32>(current), <u32>actionBuffer, SIGACTION_SIZE);
     current.mask &= ~UNBLOCKABLE;
+    // As on Linux, an action that ignores the signal throws away an instance pending (blocked).
+    if (ignoredBy(current.handler, <u32>signal)) process.pendingSignals &= ~bitOf(<u32>signal);
   }
   return 0;
 }
