@@ -5,11 +5,22 @@
 // once. Close-on-exec belongs to the descriptor, not the File: it lives in
 // bit 0 of the descriptor's table slot (Files are slab objects, at least
 // 16-byte aligned).
+//
+// The table starts with 64 slots and, as Linux's fdtable, grows (doubling)
+// when a descriptor past its end is wanted; RLIMIT_NOFILE, which the
+// caller passes in, bounds the descriptors it hands out.
 import { kfree, kmalloc } from "../mm/slab";
 import { Inode, releaseInode } from "./inode";
 import { Pipe, closePipeEnd } from "./pipe";
 
-export const FILE_TABLE_SIZE: u32 = 64;
+/** RLIMIT_NOFILE as Linux starts init with (INR_OPEN_CUR, INR_OPEN_MAX), and its ceiling (fs.nr_open). */
+export const FILE_LIMIT_DEFAULT: u32 = 1024;
+export const FILE_LIMIT_DEFAULT_MAX: u32 = 4096;
+export const FILE_LIMIT_CEILING: u32 = 1048576;
+const FIRST_CAPACITY: u32 = 64; // Linux's NR_OPEN_DEFAULT
+
+const ENOMEM: i32 = 12;
+const EMFILE: i32 = 24;
 
 export const O_ACCMODE: u32 = 3;
 export const O_WRONLY: u32 = 1;
@@ -83,8 +94,50 @@ export function releaseFile(file: File): void {
   kfree(changetype<u32>(file));
 }
 
-@inline function slot(table: u32, fd: u32): u32 {
-  return table + fd * 4;
+/**
+ * One process's descriptors.
+ *
+ *   0 slots (kmalloc'd, `capacity` u32s: a File's address | FD_CLOEXEC, 0 when free)  4 capacity
+ */
+@unmanaged export class FileTable {
+  slots: u32;
+  capacity: u32;
+}
+const FILE_TABLE_RECORD_SIZE: u32 = 8;
+
+/** An empty table of 64 slots; null when out of memory. */
+export function newFileTable(): FileTable | null {
+  const address = kmalloc(FILE_TABLE_RECORD_SIZE);
+  if (address == 0) return null;
+  const slots = kmalloc(FIRST_CAPACITY * 4);
+  if (slots == 0) {
+    kfree(address);
+    return null;
+  }
+  const table = changetype<FileTable>(address);
+  table.slots = slots;
+  table.capacity = FIRST_CAPACITY;
+  return table;
+}
+
+/** Makes room for descriptor `fd` (fd < FILE_LIMIT_CEILING), doubling the slots; false when out of memory. */
+function growTo(table: FileTable, fd: u32): bool {
+  if (fd < table.capacity) return true;
+  let capacity = max(table.capacity, FIRST_CAPACITY);
+  while (capacity <= fd) capacity <<= 1;
+  const slots = kmalloc(capacity * 4);
+  if (slots == 0) return false;
+  if (table.slots != 0) {
+    memory.copy(slots, table.slots, table.capacity * 4);
+    kfree(table.slots);
+  }
+  table.slots = slots;
+  table.capacity = capacity;
+  return true;
+}
+
+@inline function slot(table: FileTable, fd: u32): u32 {
+  return table.slots + fd * 4;
 }
 
 @inline function fileIn(entry: u32): u32 {
@@ -92,48 +145,50 @@ export function releaseFile(file: File): void {
 }
 
 /** The File behind descriptor `fd` in `table`, or null. */
-export function fileAt(table: u32, fd: i64): File | null {
-  if (fd < 0 || fd >= <i64>FILE_TABLE_SIZE) return null;
+export function fileAt(table: FileTable, fd: i64): File | null {
+  if (fd < 0 || fd >= <i64>table.capacity) return null;
   const file = fileIn(load<u32>(slot(table, <u32>fd)));
   return file == 0 ? null : changetype<File>(file);
 }
 
 /** Descriptor flags (FD_CLOEXEC) of an open descriptor. */
-export function descriptorFlags(table: u32, fd: u32): u32 {
+export function descriptorFlags(table: FileTable, fd: u32): u32 {
   return load<u32>(slot(table, fd)) & FD_CLOEXEC;
 }
 
-export function setDescriptorFlags(table: u32, fd: u32, flags: u32): void {
+export function setDescriptorFlags(table: FileTable, fd: u32, flags: u32): void {
   const at = slot(table, fd);
   store<u32>(at, fileIn(load<u32>(at)) | (flags & FD_CLOEXEC));
 }
 
 /**
  * Installs `file` (taking over the caller's reference) at the lowest free
- * descriptor >= `lowest`, with descriptor flags `fdFlags`; -1 if none is free.
+ * descriptor >= `lowest` and below `limit` (RLIMIT_NOFILE), with descriptor
+ * flags `fdFlags`. Returns the descriptor, -EMFILE when every one below the
+ * limit is taken, or -ENOMEM when the table could not grow.
  */
-export function installFileFrom(table: u32, file: File, lowest: u32, fdFlags: u32): i32 {
+export function installFileFrom(table: FileTable, file: File, lowest: u32, limit: u32, fdFlags: u32): i32 {
   assert((changetype<u32>(file) & FD_CLOEXEC) == 0, "installFileFrom: File not aligned, the flag bit would corrupt it");
-  for (let fd = lowest; fd < FILE_TABLE_SIZE; fd++) {
-    if (load<u32>(slot(table, fd)) == 0) {
-      store<u32>(slot(table, fd), changetype<u32>(file) | (fdFlags & FD_CLOEXEC));
-      return <i32>fd;
-    }
-  }
-  return -1;
+  let fd = lowest;
+  const end = min(limit, table.capacity);
+  while (fd < end && load<u32>(slot(table, fd)) != 0) fd++;
+  if (fd >= limit) return -EMFILE;
+  if (!growTo(table, fd)) return -ENOMEM;
+  store<u32>(slot(table, fd), changetype<u32>(file) | (fdFlags & FD_CLOEXEC));
+  return <i32>fd;
 }
 
-/** Installs `file` (taking over the caller's reference) at the lowest free descriptor; -1 if the table is full. */
-export function installFile(table: u32, file: File, fdFlags: u32 = 0): i32 {
-  return installFileFrom(table, file, 0, fdFlags);
+/** Installs `file` (taking over the caller's reference) at the lowest free descriptor; -EMFILE or -ENOMEM as installFileFrom. */
+export function installFile(table: FileTable, file: File, limit: u32, fdFlags: u32 = 0): i32 {
+  return installFileFrom(table, file, 0, limit, fdFlags);
 }
 
 /** Empties descriptor `fd` without releasing its File (undoing an install whose reference the caller still holds). */
-export function forgetDescriptor(table: u32, fd: u32): void {
+export function forgetDescriptor(table: FileTable, fd: u32): void {
   store<u32>(slot(table, fd), 0);
 }
 
-export function closeDescriptor(table: u32, fd: i64): bool {
+export function closeDescriptor(table: FileTable, fd: i64): bool {
   const file = fileAt(table, fd);
   if (file == null) return false;
   store<u32>(slot(table, <u32>fd), 0);
@@ -141,37 +196,56 @@ export function closeDescriptor(table: u32, fd: i64): bool {
   return true;
 }
 
-/** Points descriptor `fd` at `file` (taking a reference) with descriptor flags `fdFlags`, closing what was there. */
-export function replaceDescriptor(table: u32, fd: u32, file: File, fdFlags: u32): void {
+/**
+ * Points descriptor `fd` (below FILE_LIMIT_CEILING) at `file` (taking a
+ * reference) with descriptor flags `fdFlags`, closing what was there;
+ * false when the table could not grow to hold it.
+ */
+export function replaceDescriptor(table: FileTable, fd: u32, file: File, fdFlags: u32): bool {
+  if (!growTo(table, fd)) return false;
   file.refCount++;
   closeDescriptor(table, fd);
   store<u32>(slot(table, fd), changetype<u32>(file) | (fdFlags & FD_CLOEXEC));
+  return true;
 }
 
-/** Installs `file` (taking a reference) at the lowest free descriptor >= `lowest`; -1 if none. */
-export function duplicateFrom(table: u32, file: File, lowest: u32, fdFlags: u32): i32 {
-  const fd = installFileFrom(table, file, lowest, fdFlags);
+/** Installs `file` (taking a reference) at the lowest free descriptor in [lowest, limit); -EMFILE or -ENOMEM as installFileFrom. */
+export function duplicateFrom(table: FileTable, file: File, lowest: u32, limit: u32, fdFlags: u32): i32 {
+  const fd = installFileFrom(table, file, lowest, limit, fdFlags);
   if (fd >= 0) file.refCount++;
   return fd;
 }
 
-/** fork: the child's table refers to the same Files, with the same descriptor flags. */
-export function copyDescriptors(into: u32, from: u32): void {
-  for (let fd: u32 = 0; fd < FILE_TABLE_SIZE; fd++) {
-    const entry = load<u32>(slot(from, fd));
+/** fork: the child's table (new) refers to the same Files, with the same descriptor flags; false when out of memory. */
+export function copyDescriptors(into: FileTable, from: FileTable): bool {
+  let highest: i32 = -1;
+  for (let fd: u32 = 0; fd < from.capacity; fd++) if (load<u32>(slot(from, fd)) != 0) highest = <i32>fd;
+  if (highest >= 0 && !growTo(into, <u32>highest)) return false;
+  for (let fd: i32 = 0; fd <= highest; fd++) {
+    const entry = load<u32>(slot(from, <u32>fd));
     if (entry == 0) continue;
-    store<u32>(slot(into, fd), entry);
+    store<u32>(slot(into, <u32>fd), entry);
     changetype<File>(fileIn(entry)).refCount++;
   }
+  return true;
 }
 
 /** execve: closes the descriptors marked close-on-exec. */
-export function closeOnExec(table: u32): void {
-  for (let fd: u32 = 0; fd < FILE_TABLE_SIZE; fd++) {
+export function closeOnExec(table: FileTable): void {
+  for (let fd: u32 = 0; fd < table.capacity; fd++) {
     if ((load<u32>(slot(table, fd)) & FD_CLOEXEC) != 0) closeDescriptor(table, fd);
   }
 }
 
-export function closeAll(table: u32): void {
-  for (let fd: u32 = 0; fd < FILE_TABLE_SIZE; fd++) closeDescriptor(table, fd);
+/** exit: closes every descriptor and gives back the slots (a zombie holds none). */
+export function closeAll(table: FileTable): void {
+  for (let fd: u32 = 0; fd < table.capacity; fd++) closeDescriptor(table, fd);
+  if (table.slots != 0) kfree(table.slots);
+  table.slots = 0;
+  table.capacity = 0;
+}
+
+export function freeFileTable(table: FileTable): void {
+  closeAll(table);
+  kfree(changetype<u32>(table));
 }

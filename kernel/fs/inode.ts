@@ -47,6 +47,11 @@ export const S_IFIFO: u32 = 0o010000;
  *  24 readlink(inode, into): i64                      the target's length, written at `into` (PATH_MAX room)
  *  28 truncate(inode, size): i64                      0 or -errno (regular files)
  *  32 symlink(dir, name, length, target, targetLength): i64   a new symbolic link, with a reference
+ *  36 jumpLink(inode): i64                            for a link that stands for an inode rather than a path
+ *                                                     (procfs's exe, cwd, fd/N: Linux's nd_jump_link): that
+ *                                                     inode, with a reference; 0: follow readlink's text
+ *  40 evict(inode): void                              the inode is being freed: the file system lets go of
+ *                                                     what it keeps there (a link's target, a held parent)
  */
 @unmanaged export class InodeOps {
   lookup: u32;
@@ -58,8 +63,10 @@ export const S_IFIFO: u32 = 0o010000;
   readlink: u32;
   truncate: u32;
   symlink: u32;
+  jumpLink: u32;
+  evict: u32;
 }
-export const INODE_OPS_SIZE: u32 = 36;
+export const INODE_OPS_SIZE: u32 = 44;
 
 export type LookupOp = (dir: Inode, name: u32, length: u32) => i64;
 export type CreateOp = (dir: Inode, name: u32, length: u32, mode: u32, rdev: u32) => i64;
@@ -72,6 +79,8 @@ export type ReaddirOp = (dir: Inode, cursor: u64, emit: EmitEntry) => i64;
 export type ReadlinkOp = (inode: Inode, into: u32) => i64;
 export type TruncateOp = (inode: Inode, size: u64) => i64;
 export type SymlinkOp = (dir: Inode, name: u32, length: u32, target: u32, targetLength: u32) => i64;
+export type JumpLinkOp = (inode: Inode) => i64;
+export type EvictOp = (inode: Inode) => void;
 
 /**
  * One file.
@@ -83,7 +92,7 @@ export type SymlinkOp = (dir: Inode, name: u32, length: u32, target: u32, target
  *  80 data (the file system's: tmpfs's entry list, a link's target)  84 mounted (a file system's root mounted here)
  *  88 name  92 nameLength (its name in `parent`, kmalloc'd: a directory's only one, which getcwd
  *     walks; a file's latest, which /proc/PID/maps shows)
- *  96 kind (the file system's own tag)  100 unused
+ *  96 kind (the file system's own tag)  100 index (the file system's second word: procfs's descriptor number)
  */
 @unmanaged export class Inode {
   ops: InodeOps;
@@ -106,7 +115,7 @@ export type SymlinkOp = (dir: Inode, name: u32, length: u32, target: u32, target
   name: u32;
   nameLength: u32;
   kind: u32;
-  unused: u32;
+  index: u32;
 }
 const INODE_SIZE: u32 = 104;
 
@@ -160,7 +169,7 @@ function freeInode(inode: Inode): void {
   const object = inode.object;
   if (object != null) object.owner = 0; // mappings may keep the bytes; the name goes
   releaseObject(object);
-  if (inode.data != 0 && isSymlinkInode(inode)) kfree(inode.data);
+  if (inode.ops.evict != 0) changetype<EvictOp>(inode.ops.evict)(inode);
   if (inode.name != 0) kfree(inode.name);
   kfree(changetype<u32>(inode));
 }
@@ -247,6 +256,12 @@ export function symlinkIn(dir: Inode, name: u32, length: u32, target: u32, targe
   if (dir.ops.symlink == 0) return -EPERM;
   if (dir.nlink == 0) return -ENOENT;
   return changetype<SymlinkOp>(dir.ops.symlink)(dir, name, length, target, targetLength);
+}
+
+/** The inode a link stands for (with a reference), 0 when its text is to be followed, or -errno. */
+export function jumpLinkOf(inode: Inode): i64 {
+  if (inode.ops.jumpLink == 0) return 0;
+  return changetype<JumpLinkOp>(inode.ops.jumpLink)(inode);
 }
 
 export function truncateInode(inode: Inode, size: u64): i64 {

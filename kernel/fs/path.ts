@@ -2,13 +2,14 @@
 // directory, a directory descriptor, or the root for an absolute path),
 // one component at a time: "." stays, ".." goes to the parent (never above
 // the root), a mount point continues in the mounted root, a symbolic link
-// is replaced by its target (at most MAX_LINKS of them, else ELOOP), and
+// is replaced by its target (at most MAX_LINKS of them, else ELOOP; a
+// procfs link such as /proc/self/exe leads straight to its inode), and
 // every component but the last must be a directory (ENOTDIR). A name
 // longer than NAME_MAX is ENAMETOOLONG.
 //
 // The walk does not sleep, so its working buffers can be static.
 import {
-  Inode, isDirectoryInode, isSymlinkInode, lookupIn, readlinkOf, releaseInode, retainInode,
+  Inode, isDirectoryInode, isSymlinkInode, jumpLinkOf, lookupIn, readlinkOf, releaseInode, retainInode,
 } from "./inode";
 import { fileSystemRoot } from "./mount";
 
@@ -143,13 +144,23 @@ function walk(start: Inode, root: Inode, path: u32, length: u32, toParent: bool,
         releaseInode(current);
         return -ELOOP;
       }
-      const restart = splice(next, at, current, root, last);
+      const jumped = jumpLinkOf(next);
+      if (jumped == 0) {
+        const restart = splice(next, at, current, root, last);
+        releaseInode(next);
+        releaseInode(current);
+        if (restart < 0) return restart;
+        current = changetype<Inode>(<u32>restart);
+        at = 0;
+        continue;
+      }
+      // A link that names an inode: the walk goes on from it with the rest of the path.
       releaseInode(next);
-      releaseInode(current);
-      if (restart < 0) return restart;
-      current = changetype<Inode>(<u32>restart);
-      at = 0;
-      continue;
+      if (jumped < 0) {
+        releaseInode(current);
+        return jumped;
+      }
+      next = changetype<Inode>(<u32>jumped);
     }
     releaseInode(current);
     current = next;

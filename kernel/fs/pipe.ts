@@ -41,6 +41,13 @@ export const PIPE_NO_MEMORY: i64 = -5; // ENOMEM: no page for the data
   return changetype<u32>(pipe) + PAGES_OFFSET + index * 4;
 }
 
+/** What stat and /proc/PID/fd say a pipe is: both ends are one inode of pipefs's anonymous device, as on Linux. */
+export const PIPE_DEVICE: u32 = 12;
+
+@inline export function pipeInodeNumber(pipe: Pipe): u64 {
+  return changetype<u32>(pipe);
+}
+
 export function newPipe(): Pipe | null {
   const address = kmalloc(PIPE_SIZE);
   if (address == 0) return null;

@@ -11,7 +11,7 @@ import { dropCachedPages, findCachedPage, markPageDirty } from "../mm/page_cache
 import { kfree, kmalloc } from "../mm/slab";
 import {
   EmitEntry, INODE_OPS_SIZE, Inode, InodeOps, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dropLink, fileType, isDirectoryInode,
-  newInode, retainInode, setInodeName, touchModified,
+  isSymlinkInode, newInode, retainInode, setInodeName, touchModified,
 } from "./inode";
 
 const ENOENT: i64 = 2;
@@ -249,6 +249,11 @@ function readlink(inode: Inode, into: u32): i64 {
   return <i64>inode.size;
 }
 
+/** A link's target is its own copy (Inode.data); a directory's entries are gone by the time it is freed. */
+function evict(inode: Inode): void {
+  if (isSymlinkInode(inode) && inode.data != 0) kfree(inode.data);
+}
+
 /**
  * Sets a regular file's size. Shrinking unmaps the pages past the new end
  * from every process (touching them is then SIGBUS) and frees them, and
@@ -287,6 +292,7 @@ export function newTmpfs(device: u32): Inode | null {
     tmpfsOps.readlink = changetype<u32>(readlink);
     tmpfsOps.truncate = changetype<u32>(truncate);
     tmpfsOps.symlink = changetype<u32>(symlink);
+    tmpfsOps.evict = changetype<u32>(evict);
   }
   const root = newInode(tmpfsOps, S_IFDIR | 0o755, device);
   if (root == null) return null;

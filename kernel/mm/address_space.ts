@@ -5,7 +5,7 @@ import { Frame, FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import { kernelPageTableRoot } from "./kernel_map";
 import { HUGE_PAGE_SIZE, PTE_ADDRESS, allocTable, nextPossiblyMapped, unmapChunk } from "./page_table";
 import { readCr3, writeCr3 } from "../arch/x86_64/cpu";
-import { Region, RegionSet, clearRegions, removeRange, splitAt } from "./region";
+import { Region, RegionSet, clearRegions, regionAt, removeRange, splitAt } from "./region";
 import { MemoryObject, releaseObject, retainObject } from "./memory_object";
 import { kfree, kmalloc } from "./slab";
 
@@ -24,7 +24,13 @@ export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null po
  *  36 cowReuses (write faults that found the frame theirs alone: no copy)
  *  40 brkStart(u64)  48 brkEnd(u64)  56 sharedAtFork (pages shared with the parent)
  *  60 program (the MemoryObject of the file it runs, counted in its executors; 0 before exec)
- *  64 users (processes running in it: more than one only while a CLONE_VM child runs before exec)
+ *  64 peakResidentPages  68 newRegionFlags: flags every new mapping gets (REGION_LOCKED after
+ *     mlockall(MCL_FUTURE): Linux's def_flags)
+ *  72 peakPages(u64): with peakResidentPages, the most pages mapped and resident, noted (as Linux's
+ *     hiwater_vm and hiwater_rss) just before either shrinks; the current count may be higher
+ *  80 argStart(u64)  88 argEnd(u64)  96 envStart(u64)  104 envEnd(u64): where exec put the
+ *     argument and environment strings (Linux's mm->arg_start...), for /proc/PID/cmdline and environ
+ * 112 users (processes running in it: more than one only while a CLONE_VM child runs before exec)
  */
 @unmanaged export class AddressSpace {
   root: u32;
@@ -41,9 +47,16 @@ export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null po
   brkEnd: u64;
   sharedAtFork: u32;
   program: MemoryObject | null;
+  peakResidentPages: u32;
+  newRegionFlags: u32;
+  peakPages: u64;
+  argStart: u64;
+  argEnd: u64;
+  envStart: u64;
+  envEnd: u64;
   users: u32;
 }
-const ADDRESS_SPACE_SIZE: u32 = 68;
+const ADDRESS_SPACE_SIZE: u32 = 116;
 
 @inline export function regionsOf(space: AddressSpace): RegionSet {
   return changetype<RegionSet>(changetype<u32>(space) + 8);
@@ -123,6 +136,7 @@ function releaseUnmapped(space: AddressSpace, n: u32): void {
     runLength = 1;
   }
   if (runLength != 0) freeFrameRun(runStart, runLength);
+  if (space.residentPages > space.peakResidentPages) space.peakResidentPages = space.residentPages;
   space.residentPages -= released;
 }
 
@@ -164,8 +178,21 @@ export function unmapObjectFrom(object: MemoryObject, offset: u64): void {
   }
 }
 
+/** Pages of the regions of `space` (Linux's total_vm). */
+export function mappedPages(space: AddressSpace): u64 {
+  const regions = regionsOf(space);
+  let pages: u64 = 0;
+  for (let i: u32 = 0; i < regions.count; i++) {
+    const region = regionAt(regions, i);
+    pages += (region.end - region.start) / PAGE_SIZE;
+  }
+  return pages;
+}
+
 /** Removes regions and mappings in [start, end) (munmap). False if out of memory. */
 export function unmapRegions(space: AddressSpace, start: u64, end: u64): bool {
+  const pages = mappedPages(space);
+  if (pages > space.peakPages) space.peakPages = pages;
   // Split first (the only step that can fail), then drop the mappings before
   // the regions: a shared object frees its pages when its last region goes.
   const regions = regionsOf(space);

@@ -11,7 +11,7 @@ import { MemoryObject } from "./memory_object";
 import { REGION_LOCKED, REGION_SHARED, Region, addRegion, attachObject, regionAt } from "./region";
 
 function copyRegion(into: AddressSpace, from: Region): Region | null {
-  // Locks are not inherited (Linux clears VM_LOCKED in the child).
+  // As on Linux, memory locks are not inherited.
   const region = addRegion(regionsOf(into), from.start, from.end, from.protection, from.flags & ~REGION_LOCKED);
   if (region == null) return null;
   if (from.object != null) attachObject(region, changetype<MemoryObject>(from.object), changetype<u32>(into));
@@ -59,6 +59,10 @@ export function copyAddressSpace(parent: AddressSpace, child: AddressSpace): boo
   child.brkStart = parent.brkStart;
   setProgram(child, parent.program);
   child.brkEnd = parent.brkEnd;
+  child.argStart = parent.argStart;
+  child.argEnd = parent.argEnd;
+  child.envStart = parent.envStart;
+  child.envEnd = parent.envEnd;
   const regions = regionsOf(parent);
   let ok = true;
   for (let i: u32 = 0; ok && i < regions.count; i++) {

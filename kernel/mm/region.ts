@@ -16,7 +16,7 @@ export const REGION_FILE: u32 = 2; // backed by a memory object: a file, shared 
 export const REGION_STACK: u32 = 4;
 export const REGION_HEAP: u32 = 8; // the brk area
 export const REGION_NEVER_WRITABLE: u32 = 16; // a shared mapping of a file opened read-only: mprotect may not add PROT_WRITE
-export const REGION_LOCKED: u32 = 32; // mlock'd (Linux's VM_LOCKED): madvise may not drop its pages; not inherited by fork
+export const REGION_LOCKED: u32 = 32; // mlock, mlockall, MAP_LOCKED (Linux's VM_LOCKED): VmLck counts it; fork drops it
 
 /**
  * One region, [start, end), page aligned.

@@ -40,20 +40,30 @@ export function copyToUser(space: AddressSpace, to: u64, from: u32, length: u64)
   return true;
 }
 
-/** Copies `length` bytes from user `from` to linear `to`. False (EFAULT) if any page is bad. */
-export function copyFromUser(space: AddressSpace, to: u32, from: u64, length: u64): bool {
+/**
+ * Copies up to `length` bytes of `space`, which need not be the current
+ * one, from `from` to linear `to`, faulting pages in as a read by its
+ * program would (Linux's access_remote_vm). Returns how many bytes came
+ * before the first page that could not be had.
+ */
+export function readSpace(space: AddressSpace, to: u32, from: u64, length: u64): u64 {
   let done: u64 = 0;
   while (done < length) {
     const at = from + done;
-    if (at < from) return false;
+    if (at < from) break; // wrapped around
     const page = userPage(space, at, false);
-    if (page == 0) return false;
+    if (page == 0) break;
     const offset = <u32>(at & (PAGE_SIZE - 1));
     const chunk = <u32>min(<u64>(PAGE_SIZE - offset), length - done);
     memory.copy(to + <u32>done, page + offset, chunk);
     done += chunk;
   }
-  return true;
+  return done;
+}
+
+/** Copies `length` bytes from user `from` to linear `to`. False (EFAULT) if any page is bad. */
+export function copyFromUser(space: AddressSpace, to: u32, from: u64, length: u64): bool {
+  return readSpace(space, to, from, length) == length;
 }
 
 @inline export function putUser32(space: AddressSpace, to: u64, value: u32): bool {

@@ -7,7 +7,7 @@ import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { USER_CODE, USER_DATA } from "../arch/x86_64/gdt";
 import { rdtsc, writeCr3 } from "../arch/x86_64/cpu";
 import { readInodeToKernel } from "../fs/file_io";
-import { Inode, inodeSize, isRegularInode } from "../fs/inode";
+import { Inode, inodeSize, isRegularInode, releaseInode, retainInode } from "../fs/inode";
 import { AddressSpace, createAddressSpace, destroyAddressSpace, leaveAddressSpace, regionsOf, setProgram } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject } from "../mm/memory_object";
@@ -96,16 +96,32 @@ function putAux(type: u64, value: u64, auxv: usize, pair: u32): u32 {
   return pair + 1;
 }
 
+/** Bytes of the first `count` NUL-terminated strings at `at`, their NULs included. */
+function stringsLength(at: u32, count: u32): u32 {
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    while (load<u8>(at + n) != 0) n++;
+    n++;
+  }
+  return n;
+}
+
 /**
  * Lays out the initial stack as Linux does (from the top down): the
  * strings, 16 random bytes, then, 16-byte aligned, argc, argv[], NULL,
- * envp[], NULL, auxv pairs ending in AT_NULL. Returns the initial RSP, 0 on EFAULT.
+ * envp[], NULL, auxv pairs ending in AT_NULL. Records where the argument
+ * and environment strings are (/proc/PID/cmdline and environ read them
+ * there). Returns the initial RSP, 0 on EFAULT.
  */
 function buildStack(space: AddressSpace, args: ExecArguments, vdso: u64): u64 {
   let sp = STACK_TOP;
   sp -= <u64>args.bytes;
   const stringsAt = sp;
   if (!copyToUser(space, stringsAt, args.strings, args.bytes)) return 0;
+  space.argStart = stringsAt;
+  space.argEnd = stringsAt + stringsLength(args.strings, args.argc);
+  space.envStart = space.argEnd;
+  space.envEnd = stringsAt + args.bytes;
   sp -= 16;
   const randomAt = sp;
   const random = memory.data(16, 8);
@@ -199,6 +215,9 @@ export function exec(process: Process, inode: Inode, args: ExecArguments): ExecR
   writeCr3(space.root);
   if (old != 0) leaveAddressSpace(changetype<AddressSpace>(old));
   closeOnExec(process.files);
+  const previous = process.exe;
+  process.exe = retainInode(inode);
+  releaseInode(previous);
   resetHandlersForExec(process);
   // The program's name: argv[0] without its directory, as Linux's comm.
   let nameStart = args.strings;

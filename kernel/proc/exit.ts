@@ -122,6 +122,8 @@ export function exitCurrent(waitStatus: u32): void {
   closeAll(process.files);
   releaseInode(process.cwd);
   process.cwd = null;
+  releaseInode(process.exe);
+  process.exe = null;
   writeCr3(kernelPageTableRoot());
   releaseAddressSpace(process);
   process.waitStatus = waitStatus;

@@ -54,11 +54,17 @@ export function fork(parent: Process, request: CloneRequest): i64 {
   memory.copy(child.fpuState, parent.fpuState, 512);
   child.fsBase = (flags & CLONE_SETTLS) != 0 ? request.tls : parent.fsBase;
   memory.copy(changetype<u32>(child) + NAME_OFFSET, changetype<u32>(parent) + NAME_OFFSET, NAME_SIZE);
-  copyDescriptors(child.files, parent.files);
+  if (!copyDescriptors(child.files, parent.files)) {
+    destroyProcess(child);
+    return -1;
+  }
   child.cwd = parent.cwd != null ? retainInode(changetype<Inode>(parent.cwd)) : null;
+  child.exe = parent.exe != null ? retainInode(changetype<Inode>(parent.exe)) : null;
   child.umask = parent.umask;
   child.coreLimitSoft = parent.coreLimitSoft;
   child.coreLimitHard = parent.coreLimitHard;
+  child.fileLimit = parent.fileLimit;
+  child.fileLimitMax = parent.fileLimitMax;
   copySignalState(child, parent);
   child.pgid = parent.pgid;
   child.sid = parent.sid;

@@ -125,7 +125,7 @@ export function startInit(): bool {
   // Standard input, output and error: the console.
   for (let fd = 0; fd < 3; fd++) {
     const console = newFile(FileKind.Console, null, O_RDWR);
-    if (console != null) installFile(process.files, console);
+    if (console != null) installFile(process.files, console, process.fileLimit);
   }
   const result = exec(process, inode, args);
   freePages(strings);

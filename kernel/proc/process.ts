@@ -4,7 +4,7 @@ import { AddressSpace, createAddressSpace, destroyAddressSpace, leaveAddressSpac
 import { kfree, kmalloc } from "../mm/slab";
 import { KERNEL_STACK_SIZE, allocKernelStack, freeKernelStack, kernelStackBase } from "./kernel_stack";
 import { LayoutItem, layout } from "../arch/x86_64/cpu";
-import { FILE_TABLE_SIZE } from "../fs/file";
+import { FILE_LIMIT_DEFAULT, FILE_LIMIT_DEFAULT_MAX, FileTable, freeFileTable, newFileTable } from "../fs/file";
 import { Inode, releaseInode } from "../fs/inode";
 
 export const enum ProcessState {
@@ -21,7 +21,7 @@ export const enum ProcessState {
  *
  *   0 pid  4 parentPid  8 state  12 waitStatus (Linux wait encoding)
  *  16 space (AddressSpace)  20 kernelStack (physical)  24 savedRsp(u64)
- *  32 fpuState (512 bytes, 16-aligned)  36 files (FILE_TABLE_SIZE slots)
+ *  32 fpuState (512 bytes, 16-aligned)  36 files (FileTable)
  *  40 fsBase(u64)  48 clearChildTid(u64)  56 runNext  60 allNext
  *  64 wakeAt(u64, TSC)  72 name (16 bytes, NUL-padded)
  *  88 minorFaults  92 waitChannel (what a Sleeping process waits for; 0 = a time)
@@ -44,6 +44,9 @@ export const enum ProcessState {
  * 232 awaitedSignals(u64): the set an rt_sigtimedwait in progress waits for (they wake it though blocked)
  * 240 deathSignal: sent to it when its parent ends (prctl PR_SET_PDEATHSIG; 0: none)
  * 244 noTerminal: 1 once it gave up its controlling terminal (TIOCNOTTY), which its children inherit
+ * 248 exe (the program's inode, held: /proc/PID/exe)
+ * 252 voluntarySwitches (gave up the CPU to sleep)  256 involuntarySwitches (preempted, or sched_yield)
+ * 260 fileLimit  264 fileLimitMax: RLIMIT_NOFILE (no descriptor at or above fileLimit is handed out)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -54,7 +57,7 @@ export const enum ProcessState {
   kernelStack: u32;
   savedRsp: u64;
   fpuState: u32;
-  files: u32;
+  files: FileTable;
   fsBase: u64;
   clearChildTid: u64;
   runNext: u32;
@@ -91,8 +94,13 @@ export const enum ProcessState {
   awaitedSignals: u64;
   deathSignal: u32;
   noTerminal: u32;
+  exe: Inode | null;
+  voluntarySwitches: u32;
+  involuntarySwitches: u32;
+  fileLimit: u32;
+  fileLimitMax: u32;
 }
-const PROCESS_SIZE: u32 = 248;
+const PROCESS_SIZE: u32 = 268;
 export const SIGNAL_ACTIONS_SIZE: u32 = 64 * 32;
 export const NAME_OFFSET: u32 = 72;
 export const NAME_SIZE: u32 = 16;
@@ -143,13 +151,13 @@ export function createProcess(parentPid: u32): Process | null {
   const space = createAddressSpace();
   const stack = allocKernelStack();
   const fpu = kmalloc(FPU_STATE_SIZE);
-  const files = kmalloc(FILE_TABLE_SIZE * 4);
+  const files = newFileTable();
   const actions = kmalloc(SIGNAL_ACTIONS_SIZE);
-  if (space == null || stack == 0 || fpu == 0 || files == 0 || actions == 0) {
+  if (space == null || stack == 0 || fpu == 0 || files == null || actions == 0) {
     if (space != null) destroyAddressSpace(space);
     if (stack != 0) freeKernelStack(stack);
     if (fpu != 0) kfree(fpu);
-    if (files != 0) kfree(files);
+    if (files != null) freeFileTable(files);
     if (actions != 0) kfree(actions);
     kfree(address);
     return null;
@@ -157,13 +165,15 @@ export function createProcess(parentPid: u32): Process | null {
   process.actions = actions;
   process.coreLimitSoft = U64.MAX_VALUE;
   process.coreLimitHard = U64.MAX_VALUE;
+  process.fileLimit = FILE_LIMIT_DEFAULT;
+  process.fileLimitMax = FILE_LIMIT_DEFAULT_MAX;
   process.pid = nextPid++;
   process.parentPid = parentPid;
   process.state = ProcessState.Runnable;
   process.space = changetype<u32>(space);
   process.kernelStack = stack;
   process.fpuState = fpu;
-  process.files = files;
+  process.files = changetype<FileTable>(files);
   if (load<u16>(INITIAL_FPU_STATE + 24) == 0) {
     store<u16>(INITIAL_FPU_STATE, 0x37f); // x87 control word
     store<u32>(INITIAL_FPU_STATE + 24, 0x1f80); // MXCSR
@@ -191,9 +201,11 @@ export function destroyProcess(process: Process): void {
   releaseAddressSpace(process);
   releaseInode(process.cwd);
   process.cwd = null;
+  releaseInode(process.exe);
+  process.exe = null;
   freeKernelStack(process.kernelStack);
   kfree(process.fpuState);
-  kfree(process.files);
+  freeFileTable(process.files);
   kfree(process.actions);
   let link = changetype<usize>(0);
   for (let at = allProcesses; at != 0; at = changetype<Process>(at).allNext) {

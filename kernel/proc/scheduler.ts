@@ -174,6 +174,9 @@ export function stopCurrent(signal: u32): void {
 /** Gives the CPU back to the scheduler; returns when this process is chosen again. */
 export function yieldToScheduler(): void {
   const process = currentProcess();
+  // Linux's nvcsw and nivcsw: a sleep is voluntary; preemption and sched_yield (still runnable) are not.
+  if (process.state == ProcessState.Sleeping) process.voluntarySwitches++;
+  else if (process.state == ProcessState.Runnable) process.involuntarySwitches++;
   switchContext(changetype<u32>(process) + 24, load<u64>(schedulerRsp));
 }
 

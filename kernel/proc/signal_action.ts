@@ -90,6 +90,11 @@ export function defaultAction(signal: u32): SignalAction {
   return SignalAction.Terminate;
 }
 
+/** Whether `handler` ignores `signal` (Linux's sig_handler_ignored): SIG_IGN, or SIG_DFL of a signal ignored by default. */
+export function ignoredBy(handler: u64, signal: u32): bool {
+  return handler == SIG_IGN || (handler == SIG_DFL && defaultAction(signal) == SignalAction.Ignore);
+}
+
 /**
  * Whether `signal` would be thrown away on arrival: ignored by its action
  * (init ignores all it has no handler for). As in Linux, a blocked signal

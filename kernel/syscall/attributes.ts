@@ -7,7 +7,8 @@ import {
   Inode, S_IFCHR, S_IFIFO, S_IFMT, fileTimeNow, inodeSize, isDirectoryInode, isRegularInode, releaseInode, truncateInode,
 } from "../fs/inode";
 import { MAX_FILE_SIZE } from "../fs/file_io";
-import { isProcInode } from "../procfs/procfs";
+import { PIPE_DEVICE, Pipe, pipeInodeNumber } from "../fs/pipe";
+import { isProcInode } from "../procfs/nodes";
 import { freeFrameCount } from "../mm/buddy";
 import { managedFrames } from "../mm/frame_database";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
@@ -21,7 +22,6 @@ import {
 
 const STAT_SIZE: u32 = 144;
 const STATX_SIZE: u32 = 256;
-const PIPE_DEVICE: u32 = 12; // pipefs's anonymous device, as a number
 const TMPFS_MAGIC: u64 = 0x01021994;
 const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 
@@ -32,7 +32,7 @@ function statOf(file: File | null, inode: Inode | null, into: u32): void {
   if (inode == null) {
     const console = file != null && file.kind == FileKind.Console;
     store<u64>(into, console ? 1 : PIPE_DEVICE); // st_dev
-    store<u64>(into + 8, console ? 3 : changetype<u32>(file)); // st_ino
+    store<u64>(into + 8, console ? 3 : pipeInodeNumber(changetype<Pipe>(changetype<File>(file).data))); // st_ino
     store<u64>(into + 16, 1); // st_nlink
     store<u32>(into + 24, console ? S_IFCHR | 0o620 : S_IFIFO | 0o600);
     if (console) store<u64>(into + 40, DEV_TTYS0);

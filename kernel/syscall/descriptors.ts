@@ -1,13 +1,13 @@
 // Descriptor system calls: pipe, pipe2, dup, dup2, dup3, fcntl.
 import {
-  FD_CLOEXEC, FILE_TABLE_SIZE, File, FileKind, O_CLOEXEC, O_NONBLOCK, O_WRONLY, STATUS_FLAGS, descriptorFlags,
+  FD_CLOEXEC, File, FileKind, O_CLOEXEC, O_NONBLOCK, O_WRONLY, STATUS_FLAGS, descriptorFlags,
   duplicateFrom, fileAt, forgetDescriptor, installFile, isPathOnly, newFile, releaseFile, replaceDescriptor,
   setDescriptorFlags,
 } from "../fs/file";
 import { newPipe } from "../fs/pipe";
 import { copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
-import { EBADF, EFAULT, EINVAL, EMFILE, ENOMEM } from "./errno";
+import { EBADF, EFAULT, EINVAL, ENOMEM } from "./errno";
 
 const F_DUPFD: i64 = 0;
 const F_GETFD: i64 = 1;
@@ -40,13 +40,13 @@ export function sysPipe2(process: Process, fds: u64, flags: u64): i64 {
   }
   reader.data = changetype<u32>(pipe);
   writer.data = changetype<u32>(pipe);
-  const readFd = installFile(process.files, reader, fdFlags);
-  const writeFd = readFd < 0 ? -1 : installFile(process.files, writer, fdFlags);
+  const readFd = installFile(process.files, reader, process.fileLimit, fdFlags);
+  const writeFd = readFd < 0 ? readFd : installFile(process.files, writer, process.fileLimit, fdFlags);
   if (writeFd < 0) {
     if (readFd >= 0) forgetDescriptor(process.files, <u32>readFd);
     releaseFile(reader);
     releaseFile(writer);
-    return -EMFILE;
+    return writeFd;
   }
   const pair = memory.data(8, 4);
   store<i32>(pair, readFd);
@@ -64,33 +64,37 @@ export function sysPipe2(process: Process, fds: u64, flags: u64): i64 {
 export function sysDup(process: Process, fd: i64): i64 {
   const file = fileAt(process.files, fd);
   if (file == null) return -EBADF;
-  const copy = duplicateFrom(process.files, file, 0, 0);
-  return copy < 0 ? -EMFILE : copy;
+  return duplicateFrom(process.files, file, 0, process.fileLimit, 0);
 }
 
 /**
- * dup2 (`dup2` true) and dup3: the copy never inherits close-on-exec; dup3
- * may set it. As on Linux, dup3 onto the same descriptor is EINVAL before
- * the descriptor is looked at; dup2 of an open one onto itself does nothing.
+ * dup2 (`dup2` true) and dup3, in Linux's order of checks: dup3's flags
+ * and same descriptor (EINVAL; dup2 then just checks it), a target at or
+ * above RLIMIT_NOFILE (EBADF; the target is an unsigned int), the table's
+ * growth (ENOMEM), the source (EBADF). The copy never inherits
+ * close-on-exec; dup3 may set it.
  */
 export function sysDup3(process: Process, fd: i64, target: i64, flags: u64, dup2: bool): i64 {
   if (!dup2 && (flags & ~<u64>O_CLOEXEC) != 0) return -EINVAL;
-  if (!dup2 && fd == target) return -EINVAL;
+  const newFd = <u32>target;
+  if (newFd == <u32>fd) { // both unsigned int, as Linux compares them
+    if (!dup2) return -EINVAL;
+    return fileAt(process.files, fd) != null ? <i64>newFd : -EBADF;
+  }
+  if (newFd >= process.fileLimit) return -EBADF;
   const file: File | null = fileAt(process.files, fd);
   if (file == null) return -EBADF;
-  if (target < 0 || target >= <i64>FILE_TABLE_SIZE) return -EBADF;
-  if (fd == target) return target;
-  replaceDescriptor(process.files, <u32>target, file, (flags & <u64>O_CLOEXEC) != 0 ? FD_CLOEXEC : 0);
-  return target;
+  if (!replaceDescriptor(process.files, newFd, file, (flags & <u64>O_CLOEXEC) != 0 ? FD_CLOEXEC : 0)) return -ENOMEM;
+  return <i64>newFd;
 }
 
 export function sysFcntl(process: Process, fd: i64, command: i64, argument: u64): i64 {
   const file = fileAt(process.files, fd);
   if (file == null) return -EBADF;
   if (command == F_DUPFD || command == F_DUPFD_CLOEXEC) {
-    if (argument >= <u64>FILE_TABLE_SIZE) return -EINVAL;
-    const copy = duplicateFrom(process.files, file, <u32>argument, command == F_DUPFD_CLOEXEC ? FD_CLOEXEC : 0);
-    return copy < 0 ? -EMFILE : copy;
+    // As on Linux, the lowest descriptor is an unsigned int, and at or above RLIMIT_NOFILE it is EINVAL.
+    if (<u32>argument >= process.fileLimit) return -EINVAL;
+    return duplicateFrom(process.files, file, <u32>argument, process.fileLimit, command == F_DUPFD_CLOEXEC ? FD_CLOEXEC : 0);
   }
   if (command == F_GETFD) return descriptorFlags(process.files, <u32>fd);
   if (command == F_SETFD) {

@@ -6,6 +6,7 @@ import { PATH_MAX } from "../fs/path";
 import { AddressSpace } from "../mm/address_space";
 import { copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
+import { isProcInode } from "../procfs/nodes";
 import { EBADF, EFAULT, EINVAL, ENOENT, ENOTDIR, ERANGE } from "./errno";
 import { AT_FDCWD, lookupAt } from "./paths";
 
@@ -56,7 +57,7 @@ export function sysGetdents64(process: Process, fd: i64, buffer: u64, count: u64
   if (file == null || file.kind == FileKind.PathOnly) return -EBADF;
   if (file.kind != FileKind.Directory) return -ENOTDIR;
   const inode = changetype<Inode>(file.inode);
-  if (inode.nlink == 0) return -ENOENT; // removed, as Linux answers
+  if (inode.nlink == 0 && !isProcInode(inode)) return -ENOENT; // removed, as Linux answers (/proc's have no names to count)
   outSpace = spaceOf(process);
   outBuffer = buffer;
   outCapacity = count;

@@ -21,7 +21,8 @@ import { sysIoctl } from "./ioctl";
 import { sysLinkat, sysMkdirat, sysMknodat, sysReadlinkat, sysRename, sysRenameat2, sysSymlinkat, sysUnlinkat } from "./names";
 import { sysClose, sysCreat, sysOpen, sysOpenat } from "./open";
 import { sysLseek, sysPread, sysRead, sysTransferVector, sysWrite } from "./read_write";
-import { sysBrk, sysMlock, sysMlockall, sysMmap, sysMprotect, sysMsync, sysMunlock, sysMunlockall, sysMunmap } from "./memory";
+import { sysBrk, sysMmap, sysMprotect, sysMsync, sysMunmap } from "./memory";
+import { sysMlock, sysMlockall, sysMunlock, sysMunlockall } from "./memory_lock";
 import { sysFallocate } from "./fallocate";
 import { sysMadvise } from "./madvise";
 import { sysMincore } from "./mincore";
@@ -34,8 +35,8 @@ import { sysMount, sysUmount2 } from "./mounts";
 import { sysPoll, sysPpoll, sysPselect6, sysSelect } from "./poll";
 import { getRandom } from "./devices";
 import {
-  sysPrctl, sysPrlimit, sysSchedGetaffinity, sysSchedGetparam, sysSchedGetscheduler, sysSchedPriorityLimit,
-  sysSchedSetaffinity, sysSysinfo,
+  sysGetrlimit, sysPrctl, sysPrlimit, sysSchedGetaffinity, sysSchedGetparam, sysSchedGetscheduler, sysSchedPriorityLimit,
+  sysSchedSetaffinity, sysSetrlimit, sysSysinfo,
 } from "./system";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
 import {
@@ -158,7 +159,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 94: return sysFchownat(process, AT_FDCWD, a, b, c, AT_SYMLINK_NOFOLLOW); // lchown
     case 95: return sysUmask(process, a);
     case 96: return sysGettimeofday(process, a);
-    case 97: return sysPrlimit(process, 0, a, 0, b); // getrlimit
+    case 97: return sysGetrlimit(process, a, b);
     case 98: return sysGetrusage(process, a, b);
     case 99: return sysSysinfo(process, a);
     case 102: return sysGetId(); // getuid
@@ -199,7 +200,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 152: return sysMunlockall(process);
     case 157: return sysPrctl(process, a, b);
     case 158: return sysArchPrctl(process, a, b);
-    case 160: return sysPrlimit(process, 0, a, b, 0); // setrlimit
+    case 160: return sysSetrlimit(process, a, b);
     case 162: return 0; // sync: tmpfs has nothing to write back
     case 165: return sysMount(process, a, b, c, d, e);
     case 166: return sysUmount2(process, a, b);

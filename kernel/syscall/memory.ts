@@ -68,7 +68,9 @@ export function sysBrk(process: Process, requested: u64): i64 {
     if (heap != null && (heap.flags & REGION_HEAP) != 0) {
       heap.end = newTop;
     } else {
-      if (addRegion(regionsOf(space), oldTop, newTop, PROT_READ | PROT_WRITE, REGION_HEAP) == null) return <i64>current;
+      if (addRegion(regionsOf(space), oldTop, newTop, PROT_READ | PROT_WRITE, REGION_HEAP | space.newRegionFlags) == null) {
+        return <i64>current;
+      }
     }
   } else if (newTop < oldTop && !unmapRegions(space, newTop, oldTop)) {
     return <i64>current;
@@ -152,7 +154,8 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
     object = sharedMemory;
   }
   const region = addRegion(regionsOf(space), start, start + size, <u32>protection & (PROT_READ | PROT_WRITE | PROT_EXEC),
-    (sharing == MAP_SHARED ? REGION_SHARED : 0) | (object != null ? REGION_FILE : 0) | (mayWrite ? 0 : REGION_NEVER_WRITABLE));
+    (sharing == MAP_SHARED ? REGION_SHARED : 0) | (object != null ? REGION_FILE : 0) | (mayWrite ? 0 : REGION_NEVER_WRITABLE) |
+    ((flags & MAP_LOCKED) != 0 ? REGION_LOCKED : 0) | space.newRegionFlags);
   // The region holds the object now (a new shared memory object starts with the creator's hold).
   if (region != null && object != null) {
     attachObject(region, object, changetype<u32>(space));
@@ -161,7 +164,7 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
   }
   releaseObject(sharedMemory);
   if (region == null) return -ENOMEM;
-  if ((flags & (MAP_POPULATE | MAP_LOCKED)) != 0) populate(process, region);
+  if ((flags & (MAP_POPULATE | MAP_LOCKED)) != 0 || (region.flags & REGION_LOCKED) != 0) populate(process, region);
   return <i64>start;
 }
 
@@ -170,7 +173,7 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
  * the mapping is writable (so no copy is owed later). Running out of
  * memory part-way ends the process, as the fault there would have.
  */
-function populate(process: Process, region: Region): void {
+export function populate(process: Process, region: Region): void {
   // Read-only anonymous memory would only map the zero page, which no
   // count sees; skipping it keeps a huge such mapping from stalling the
   // (non-preemptible) kernel for seconds.
@@ -271,7 +274,7 @@ export function sysMsync(process: Process, start: u64, length: u64, flags: u64):
 }
 
 /** Whether every page of [start, end) belongs to some region. */
-function covered(space: AddressSpace, start: u64, end: u64): bool {
+export function covered(space: AddressSpace, start: u64, end: u64): bool {
   const set = regionsOf(space);
   let at = start;
   for (let i = firstEndingAbove(set, start); i < set.count && regionAt(set, i).start < end; i++) {
@@ -282,75 +285,3 @@ function covered(space: AddressSpace, start: u64, end: u64): bool {
   return at >= end;
 }
 
-const MLOCK_ONFAULT: u64 = 1;
-const MCL_CURRENT: u64 = 1;
-const MCL_FUTURE: u64 = 2;
-const MCL_ONFAULT: u64 = 4;
-
-/** Sets or clears REGION_LOCKED on the regions of [start, end), splitting them there. False if out of memory. */
-function markLocked(space: AddressSpace, start: u64, end: u64, locked: bool): bool {
-  const set = regionsOf(space);
-  if (!splitAt(set, start) || !splitAt(set, end)) return false;
-  for (let i = firstEndingAbove(set, start); i < set.count && regionAt(set, i).start < end; i++) {
-    const region = regionAt(set, i);
-    region.flags = locked ? region.flags | REGION_LOCKED : region.flags & ~REGION_LOCKED;
-  }
-  return true;
-}
-
-/**
- * mlock and mlock2: pages never leave RAM here (there is no swap yet), so
- * locking is marking the regions (madvise may then not drop their pages)
- * and faulting the range in now, as Linux does (or not, with
- * MLOCK_ONFAULT); the range must be mapped (ENOMEM).
- */
-export function sysMlock(process: Process, start: u64, length: u64, flags: u64): i64 {
-  if ((flags & ~MLOCK_ONFAULT) != 0) return -EINVAL;
-  const first = start & ~(<u64>PAGE_SIZE - 1);
-  const end = pageUp(start + length);
-  if (end < first) return -EINVAL;
-  const space = spaceOf(process);
-  if (!covered(space, first, end)) return -ENOMEM;
-  if (!markLocked(space, first, end, true)) return -ENOMEM;
-  if ((flags & MLOCK_ONFAULT) != 0) return 0;
-  const set = regionsOf(space);
-  for (let i = firstEndingAbove(set, first); i < set.count && regionAt(set, i).start < end; i++) {
-    const region = regionAt(set, i);
-    if (!faultIn(process, region, max(region.start, first), min(region.end, end))) return -ENOMEM;
-  }
-  return 0;
-}
-
-export function sysMunlock(process: Process, start: u64, length: u64): i64 {
-  const first = start & ~(<u64>PAGE_SIZE - 1);
-  const end = pageUp(start + length);
-  if (end < first) return -EINVAL;
-  const space = spaceOf(process);
-  if (!covered(space, first, end)) return -ENOMEM;
-  return markLocked(space, first, end, false) ? 0 : -ENOMEM;
-}
-
-/**
- * mlockall: MCL_CURRENT locks every region and faults it in. MCL_FUTURE
- * would lock later mappings too; it is taken without that (no page is
- * ever paged out), so madvise may still drop their pages.
- */
-export function sysMlockall(process: Process, flags: u64): i64 {
-  if (flags == 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) != 0 || flags == MCL_ONFAULT) return -EINVAL;
-  if ((flags & MCL_CURRENT) == 0) return 0;
-  const set = regionsOf(spaceOf(process));
-  for (let i: u32 = 0; i < set.count; i++) regionAt(set, i).flags |= REGION_LOCKED;
-  if ((flags & MCL_ONFAULT) != 0) return 0;
-  for (let i: u32 = 0; i < set.count; i++) {
-    const region = regionAt(set, i);
-    if ((region.protection & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0) continue; // Linux skips PROT_NONE too
-    populate(process, region);
-  }
-  return 0;
-}
-
-export function sysMunlockall(process: Process): i64 {
-  const set = regionsOf(spaceOf(process));
-  for (let i: u32 = 0; i < set.count; i++) regionAt(set, i).flags &= ~REGION_LOCKED;
-  return 0;
-}

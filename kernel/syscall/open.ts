@@ -6,14 +6,15 @@ import {
   FD_CLOEXEC, File, FileKind, O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY, closeDescriptor, installFile, newFile, releaseFile,
 } from "../fs/file";
 import {
-  Inode, S_IFCHR, S_IFREG, createIn, fileType, inodeSize, isDirectoryInode, isRegularInode, isSymlinkInode, lookupIn,
-  readlinkOf, releaseInode, truncateInode,
+  Inode, S_IFCHR, S_IFREG, createIn, fileType, inodeSize, isDirectoryInode, isRegularInode, isSymlinkInode, jumpLinkOf,
+  lookupIn, readlinkOf, releaseInode, truncateInode,
 } from "../fs/inode";
 import { isDotOrDotDot, lastName, lastNameLength, resolveParent, trailingSlash } from "../fs/path";
-import { isProcInode, openProcFile } from "../procfs/procfs";
+import { openProcFile } from "../procfs/procfs";
+import { isProcInode } from "../procfs/nodes";
 import { Process } from "../proc/process";
 import { isKnownDevice } from "./devices";
-import { EACCES, EBADF, EEXIST, EISDIR, ELOOP, EMFILE, ENOENT, ENOMEM, ENOTDIR, ENXIO, EROFS, ETXTBSY } from "./errno";
+import { EBADF, EEXIST, EISDIR, ELOOP, ENOENT, ENOMEM, ENOTDIR, ENXIO, EROFS, ETXTBSY } from "./errno";
 import { MemoryObject } from "../mm/memory_object";
 import { AT_FDCWD, copyPath, lookupCopied, parentAt, pathAddress } from "./paths";
 
@@ -26,11 +27,8 @@ const O_PATH: u64 = 0o10000000;
 const O_TMPFILE: u64 = 0o20000000 | O_DIRECTORY;
 
 function install(process: Process, file: File, fdFlags: u32): i64 {
-  const fd = installFile(process.files, file, fdFlags);
-  if (fd < 0) {
-    releaseFile(file);
-    return -EMFILE;
-  }
+  const fd = installFile(process.files, file, process.fileLimit, fdFlags);
+  if (fd < 0) releaseFile(file); // EMFILE, or ENOMEM when the table could not grow
   return fd;
 }
 
@@ -76,6 +74,12 @@ function openTarget(process: Process, directory: i64, length: u32, flags: u64, m
       releaseInode(inode);
       return -ELOOP;
     }
+    const jumped = jumpLinkOf(inode);
+    if (jumped != 0) { // a /proc link: the inode it names (or -errno), never a name to create
+      releaseInode(parent);
+      releaseInode(inode);
+      return jumped;
+    }
     const targetLength = readlinkOf(inode, <u32>linkTarget);
     releaseInode(inode);
     const next = targetLength <= 0 ? -ENOENT : resolveParent(parent, <u32>linkTarget, <u32>targetLength);
@@ -108,7 +112,8 @@ export function sysOpenat(process: Process, directory: i64, path: u64, flags: u6
   else if (pathOnly) error = 0;
   else if (isSymlinkInode(inode)) error = -ELOOP; // O_NOFOLLOW met a link
   else if (isDirectoryInode(inode) && (writing || (flags & O_CREAT) != 0)) error = -EISDIR;
-  else if (fileType(inode) != S_IFREG && !isDirectoryInode(inode) && !(fileType(inode) == S_IFCHR && isKnownDevice(inode.rdev))) {
+  else if (fileType(inode) != S_IFREG && !isDirectoryInode(inode) && !isProcInode(inode) &&
+    !(fileType(inode) == S_IFCHR && isKnownDevice(inode.rdev))) {
     error = -ENXIO; // a device nothing drives, a FIFO or socket node
   }
   // A program some process runs may not change under it (Linux's ETXTBSY).
@@ -128,17 +133,13 @@ export function sysOpenat(process: Process, directory: i64, path: u64, flags: u6
       return truncated;
     }
   }
-  if (!pathOnly && isProcInode(inode) && isRegularInode(inode)) {
-    if (writing) {
+  if (!pathOnly && isProcInode(inode) && !isDirectoryInode(inode)) {
+    const opened = openProcFile(inode, <u32>flags); // EACCES for writing: the texts are read-only
+    if (opened < 0) {
       releaseInode(inode);
-      return -EACCES; // the /proc files here are read-only
+      return opened;
     }
-    const generated = openProcFile(inode, <u32>flags);
-    if (generated == null) {
-      releaseInode(inode);
-      return -ENOMEM;
-    }
-    return install(process, generated, fdFlags);
+    return install(process, changetype<File>(<u32>opened), fdFlags);
   }
   const kind = pathOnly ? FileKind.PathOnly : isDirectoryInode(inode) ? FileKind.Directory
     : isRegularInode(inode) ? FileKind.Regular : FileKind.Device;

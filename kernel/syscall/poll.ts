@@ -20,7 +20,6 @@ const POLLNVAL: u32 = 0x20;
 const POLLPRI: u32 = 0x2;
 const POLLRDNORM: u32 = 0x40;
 const POLLWRNORM: u32 = 0x100;
-const MAX_POLL_FDS: u64 = 1024 * 1024; // Linux's RLIMIT_NOFILE ceiling
 const POLL_STEP: u64 = 10000000; // 10 ms
 const FOREVER: u64 = U64.MAX_VALUE;
 
@@ -78,7 +77,7 @@ function restoreMask(process: Process, interrupted: bool): void {
 }
 
 function pollFds(process: Process, fds: u64, count: u64, deadline: u64): i64 {
-  if (count > MAX_POLL_FDS) return -EINVAL;
+  if (count > <u64>process.fileLimit) return -EINVAL; // as Linux: more than RLIMIT_NOFILE
   const bytes = <u32>count * 8;
   // The request's own copy: the call sleeps, so no shared buffer.
   const table = count == 0 ? 0 : kmalloc(bytes);

@@ -21,7 +21,7 @@ import { makeRunnable, signalPending, signalProcess, yieldToScheduler } from "..
 import { tscAfter } from "../time/clock";
 import { E2BIG, EACCES, ECHILD, EINTR, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH } from "./errno";
 import { AT_FDCWD, lookupAt } from "./paths";
-import { KERNEL_RELEASE } from "../procfs/procfs";
+import { KERNEL_RELEASE } from "../procfs/system_files";
 import { storeAscii } from "../lib/ascii";
 
 const ARCH_SET_FS: u64 = 0x1002;

@@ -1,12 +1,13 @@
 // The machine and its limits as a process sees them: sysinfo, CPU
-// affinity (one CPU), and resource limits (read-only for now).
-import { FILE_TABLE_SIZE } from "../fs/file";
+// affinity (one CPU), and resource limits (RLIMIT_NOFILE and RLIMIT_CORE
+// can be set; the others are reported as they are).
+import { FILE_LIMIT_CEILING } from "../fs/file";
 import { freeFrameCount } from "../mm/buddy";
 import { managedFrames } from "../mm/frame_database";
 import { copyFromUser, copyStringFromUser, copyToUser } from "../mm/user_copy";
 import { STACK_SIZE } from "../proc/exec";
 import {
-  NAME_OFFSET, Process, findProcess, processListHead, processNameLength, setProcessName, spaceOf,
+  NAME_OFFSET, Process, ProcessState, findProcess, processListHead, processNameLength, setProcessName, spaceOf,
 } from "../proc/process";
 import { monotonicNanoseconds } from "../time/clock";
 import { EFAULT, EINVAL, EPERM, ESRCH } from "./errno";
@@ -47,45 +48,77 @@ export function sysSchedSetaffinity(process: Process, pid: i64, size: u64, mask:
 
 const RLIMIT_STACK: u32 = 3;
 const RLIMIT_NOFILE: u32 = 7;
-const RLIM_NLIMITS: u64 = 16;
+const RLIM_NLIMITS: u32 = 16;
 const RLIM_INFINITY: u64 = 0xffffffffffffffff;
 
 const RLIMIT_CORE: u32 = 4;
 
-/** The limits as they are: the descriptor table's size, the stack's reserved size, the core limit set, no others. */
+/** The limits as they are: RLIMIT_NOFILE and RLIMIT_CORE as set, the stack's reserved size, no others. */
 function limitOf(process: Process, resource: u32, hard: bool): u64 {
-  if (resource == RLIMIT_NOFILE) return FILE_TABLE_SIZE;
+  if (resource == RLIMIT_NOFILE) return hard ? process.fileLimitMax : process.fileLimit;
   if (resource == RLIMIT_STACK) return STACK_SIZE;
   if (resource == RLIMIT_CORE) return hard ? process.coreLimitHard : process.coreLimitSoft;
   return RLIM_INFINITY;
 }
 
 /**
- * getrlimit, setrlimit and prlimit64. Only RLIMIT_CORE can be changed (no
- * core file is ever written, so every value is kept); other limits are
- * not enforced yet, and setting them is refused with EPERM rather than
- * taken and ignored.
+ * Linux's do_prlimit on `target`: the old pair (soft, hard) goes to `old`
+ * and the pair at `requested` (both kernel addresses, 0 for none) is
+ * taken. RLIMIT_NOFILE's hard limit may not pass fs.nr_open (EPERM);
+ * root may raise any hard limit. No core file is ever written, so every
+ * RLIMIT_CORE is kept; the other limits are not enforced, and setting
+ * them is refused with EPERM rather than taken and ignored.
  */
-export function sysPrlimit(process: Process, pid: i64, resource: u64, newLimit: u64, oldLimit: u64): i64 {
-  if (pid != 0 && pid != <i64>process.pid) return pid < 0 ? -EINVAL : -ESRCH;
-  if (resource >= RLIM_NLIMITS) return -EINVAL;
-  const pair = memory.data(16, 8);
-  if (newLimit != 0) {
-    if (!copyFromUser(spaceOf(process), <u32>pair, newLimit, 16)) return -EFAULT;
-    if (load<u64>(pair) > load<u64>(pair + 8)) return -EINVAL;
-    if (<u32>resource != RLIMIT_CORE) return -EPERM;
+function doPrlimit(target: Process, resource: u64, requested: u32, old: u32): i64 {
+  if (<u32>resource >= RLIM_NLIMITS) return -EINVAL;
+  const which = <u32>resource;
+  if (requested != 0) {
+    const soft = load<u64>(requested);
+    const hard = load<u64>(requested + 8);
+    if (soft > hard) return -EINVAL;
+    if (which == RLIMIT_NOFILE && hard > <u64>FILE_LIMIT_CEILING) return -EPERM;
+    if (which != RLIMIT_NOFILE && which != RLIMIT_CORE) return -EPERM;
   }
-  if (oldLimit != 0) {
-    const old = memory.data(16, 8);
-    store<u64>(old, limitOf(process, <u32>resource, false));
-    store<u64>(old + 8, limitOf(process, <u32>resource, true));
-    if (!copyToUser(spaceOf(process), oldLimit, <u32>old, 16)) return -EFAULT;
+  if (old != 0) {
+    store<u64>(old, limitOf(target, which, false));
+    store<u64>(old + 8, limitOf(target, which, true));
   }
-  if (newLimit != 0) {
-    process.coreLimitSoft = load<u64>(pair);
-    process.coreLimitHard = load<u64>(pair + 8);
+  if (requested == 0) return 0;
+  if (which == RLIMIT_NOFILE) {
+    // Lowering it below an open descriptor is allowed: only new ones are refused.
+    target.fileLimit = <u32>load<u64>(requested);
+    target.fileLimitMax = <u32>load<u64>(requested + 8);
+  } else {
+    target.coreLimitSoft = load<u64>(requested);
+    target.coreLimitHard = load<u64>(requested + 8);
   }
   return 0;
+}
+
+const requestedPair = memory.data(16, 8);
+const oldPair = memory.data(16, 8);
+
+/** getrlimit: the resource is checked (EINVAL) before the pair is written (EFAULT, a null pointer too). */
+export function sysGetrlimit(process: Process, resource: u64, limit: u64): i64 {
+  const result = doPrlimit(process, resource, 0, <u32>oldPair);
+  if (result < 0) return result;
+  return copyToUser(spaceOf(process), limit, <u32>oldPair, 16) ? 0 : -EFAULT;
+}
+
+/** setrlimit: the pair is read first (EFAULT), then checked. */
+export function sysSetrlimit(process: Process, resource: u64, limit: u64): i64 {
+  if (!copyFromUser(spaceOf(process), <u32>requestedPair, limit, 16)) return -EFAULT;
+  return doPrlimit(process, resource, <u32>requestedPair, 0);
+}
+
+/** prlimit64, on the caller (pid 0) or any process (one user: root may); a null pointer means none, as on Linux. */
+export function sysPrlimit(process: Process, pid: i64, resource: u64, newLimit: u64, oldLimit: u64): i64 {
+  if (newLimit != 0 && !copyFromUser(spaceOf(process), <u32>requestedPair, newLimit, 16)) return -EFAULT;
+  const target = pid == 0 ? process : pid > 0 && pid <= <i64>I32.MAX_VALUE ? findProcess(<u32>pid) : null;
+  if (target == null || target.state == ProcessState.Dead) return -ESRCH;
+  const result = doPrlimit(target, resource, newLimit != 0 ? <u32>requestedPair : 0, oldLimit != 0 ? <u32>oldPair : 0);
+  if (result < 0) return result;
+  return oldLimit == 0 || copyToUser(spaceOf(process), oldLimit, <u32>oldPair, 16) ? 0 : -EFAULT;
 }
 
 const SCHED_OTHER: i64 = 0;

@@ -27,7 +27,7 @@ const SEEDS = [1, 2, 3];
 const OPERATIONS = 3000;
 const CHECK_EVERY = 10;
 const MAX_PROCESSES = 4;
-/** The kernel's descriptor table size (FILE_TABLE_SIZE in file.ts), which Linux's RLIMIT_NOFILE stands for. */
+/** The test process's RLIMIT_NOFILE (harness.ts), which is also the descriptor table's first size. */
 const TABLE_SIZE = 64;
 const FILES = ["/f1", "/f2"];
 const F_DUPFD = 0;
@@ -44,7 +44,7 @@ const EINVAL = -ERRNO.EINVAL;
 const EMFILE = -ERRNO.EMFILE;
 /** What F_GETFL reports that the model follows (Linux adds O_LARGEFILE, which this kernel does not keep). */
 const FILE_FLAGS = 3 | O_APPEND | O_NONBLOCK;
-const FILES_OFFSET = 36; // Process.files (process.ts)
+const FILES_OFFSET = 36; // Process.files (process.ts): the FileTable, whose first field is the slots' address
 const FILE_REFCOUNT = 4; // File.refCount (file.ts)
 
 interface OpenFile {
@@ -223,7 +223,7 @@ class Records {
     const owners = new Map<number, OpenFile>();
     const view = k.view();
     for (const [index, { p, table }] of model.procs.entries()) {
-      const slots = view.getUint32(p.address + FILES_OFFSET, true);
+      const slots = view.getUint32(view.getUint32(p.address + FILES_OFFSET, true), true);
       for (let fd = 0; fd < TABLE_SIZE; fd++) {
         const entry = view.getUint32(slots + fd * 4, true);
         const d = table.get(fd);

@@ -64,7 +64,7 @@ import {
 } from "../../kernel/mm/page_cache";
 import { cmosHour as kernelCmosHour, mulShift32 as kernelMulShift32 } from "../../kernel/time/clock";
 import { sleepTypesIn as kernelSleepTypesIn } from "../../kernel/drivers/acpi";
-import { FILE_TABLE_SIZE, closeAll, closeOnExec as kernelCloseOnExec, copyDescriptors } from "../../kernel/fs/file";
+import { closeAll, closeOnExec as kernelCloseOnExec, copyDescriptors, freeFileTable, newFileTable } from "../../kernel/fs/file";
 import { Process } from "../../kernel/proc/process";
 import { TrapFrame } from "../../kernel/arch/x86_64/trap_frame";
 import { dispatch } from "../../kernel/syscall/dispatch";
@@ -504,14 +504,19 @@ export function sleepTypesIn(dsdt: u32): i32 {
 // stack, signal state or place in the scheduler: it never runs; the tests
 // make system calls in its name, their arguments in its user memory.
 
-/** A process with an empty address space and descriptor table, the root its working directory (held); 0 when out of memory. */
+/**
+ * A process with an empty address space and descriptor table, the root
+ * its working directory (held); 0 when out of memory. Its RLIMIT_NOFILE
+ * is 64, the table's first size, so the models' descriptor limit is one
+ * the table never has to grow for.
+ */
 export function newTestProcess(): u32 {
   const address = kmalloc(offsetof<Process>());
-  const files = kmalloc(FILE_TABLE_SIZE * 4);
+  const files = newFileTable();
   const space = kernelCreateAddressSpace();
-  if (address == 0 || files == 0 || space == null) {
+  if (address == 0 || files == null || space == null) {
     if (space != null) kernelDestroyAddressSpace(space);
-    if (files != 0) kfree(files);
+    if (files != null) freeFileTable(files);
     if (address != 0) kfree(address);
     return 0;
   }
@@ -519,6 +524,8 @@ export function newTestProcess(): u32 {
   process.pid = 1000; // no real process has it; an unknown call's log line names it
   process.space = changetype<u32>(space);
   process.files = files;
+  process.fileLimit = 64;
+  process.fileLimitMax = 64;
   process.cwd = retainInode(fileSystemRoot());
   return address;
 }
@@ -527,7 +534,7 @@ export function newTestProcess(): u32 {
 export function destroyTestProcess(address: u32): void {
   const process = changetype<Process>(address);
   closeAll(process.files);
-  kfree(process.files);
+  freeFileTable(process.files);
   kernelDestroyAddressSpace(changetype<AddressSpace>(process.space));
   releaseInode(process.cwd);
   kfree(address);

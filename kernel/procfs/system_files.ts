@@ -1,0 +1,86 @@
+// The text of the files of /proc about the whole system: meminfo,
+// memcheck (the leak check), processes, cpuinfo and mounts.
+import { freeFrameCount } from "../mm/buddy";
+import { FrameState, frameStateCount } from "../mm/frame";
+import { managedFrames } from "../mm/frame_database";
+import {
+  cowCopiesTotal, cowReusesTotal, demandZeroFaultsTotal, faultAroundMapsTotal, fileFaultsTotal, zeroPageMapsTotal,
+} from "../mm/fault";
+import { kernelObjectsInUse } from "../mm/slab";
+import { cachedPageCount, dirtyPageCount, reclaimCachePages } from "../mm/page_cache";
+import { auditFrames } from "../debug/frame_audit";
+import { formatInto, str } from "../lib/format";
+import { NAME_OFFSET, Process, processListHead, processNameLength, spaceOf } from "../proc/process";
+import { stateLetter } from "./process_files";
+import { mountAt } from "../fs/mount";
+import { tscFrequency } from "../time/tsc";
+import { pathOfInode } from "../fs/names";
+
+/** Room for any of these texts (the files are read-only snapshots made at open). */
+export const TEXT_CAPACITY: u32 = 4096;
+
+@inline function kib(frames: u32): u64 {
+  return <u64>frames * 4;
+}
+
+export function meminfo(into: u32): u32 {
+  const cached = frameStateCount(FrameState.FileCache);
+  // Available: free, plus cached pages that could be read again (the dirty ones are the only copy).
+  const available = freeFrameCount() + cached - min(cached, dirtyPageCount());
+  let n = formatInto(into, TEXT_CAPACITY, "MemTotal:       %8d kB\nMemFree:        %8d kB\nMemAvailable:   %8d kB\n",
+    kib(managedFrames), kib(freeFrameCount()), kib(available));
+  n += formatInto(into + n, TEXT_CAPACITY - n, "Cached:         %8d kB\nShmem:          %8d kB\nAnonPages:      %8d kB\n",
+    kib(cached), kib(dirtyPageCount()), kib(frameStateCount(FrameState.Anonymous)));
+  n += formatInto(into + n, TEXT_CAPACITY - n, "FilePages:      %8d kB\nPageTables:     %8d kB\nKernelObjects:  %8d kB\n",
+    kib(frameStateCount(FrameState.FileCache)), kib(frameStateCount(FrameState.PageTable)),
+    kib(frameStateCount(FrameState.KernelObject)));
+  n += formatInto(into + n, TEXT_CAPACITY - n, "ZeroPageMaps:   %8d\nDemandZeroFaults: %6d\nFileFaults:     %8d\n",
+    zeroPageMapsTotal, demandZeroFaultsTotal, fileFaultsTotal);
+  n += formatInto(into + n, TEXT_CAPACITY - n, "CowCopies:      %8d\nCowReuses:      %8d\nCachedPages:    %8d\n",
+    cowCopiesTotal, cowReusesTotal, cachedPageCount());
+  n += formatInto(into + n, TEXT_CAPACITY - n, "FaultAroundMaps: %7d\n", faultAroundMapsTotal);
+  return n;
+}
+
+export function memcheck(into: u32): u32 {
+  reclaimCachePages();
+  const problems = auditFrames();
+  return formatInto(into, TEXT_CAPACITY, "problems %d\nfree_frames %d\ncached_pages %d\nkernel_objects %d\n",
+    problems, freeFrameCount(), cachedPageCount(), kernelObjectsInUse());
+}
+
+/** One line per process: PID PPID STATE RSS_KIB NAME. */
+export function processes(into: u32): u32 {
+  let n = formatInto(into, TEXT_CAPACITY, "  PID  PPID S   RSS_KIB NAME\n");
+  for (let at = processListHead(); at != 0 && n + 64 < TEXT_CAPACITY; at = changetype<Process>(at).allNext) {
+    const p = changetype<Process>(at);
+    const rss = p.space != 0 ? <u64>spaceOf(p).residentPages * 4 : 0;
+    n += formatInto(into + n, TEXT_CAPACITY - n, "%5d %5d %s %9d ", p.pid, p.parentPid, str(stateLetter(p.state)), rss);
+    memory.copy(into + n, changetype<u32>(p) + NAME_OFFSET, processNameLength(p));
+    n += processNameLength(p);
+    store<u8>(into + n++, 0x0a);
+  }
+  return n;
+}
+
+/** The Linux version whose system-call interface this kernel follows (uname's release too). */
+export const KERNEL_RELEASE = "6.1.0-tskernel";
+
+/** One processor, as Linux lists it (the fields programs look for). */
+export function cpuinfo(into: u32): u32 {
+  return formatInto(into, TEXT_CAPACITY,
+    "processor\t: 0\nvendor_id\t: unknown\nmodel name\t: x86-64 (QEMU or a PC)\ncpu MHz\t\t: %d\ncpu cores\t: 1\nflags\t\t: fpu sse sse2 syscall nx lm\n\n",
+    tscFrequency() / 1000000);
+}
+
+export function mounts(into: u32): u32 {
+  let n: u32 = 0;
+  for (let i: u32 = 0; ; i++) {
+    const mount = mountAt(i);
+    if (mount == null || n + 128 > TEXT_CAPACITY) break;
+    n += formatInto(into + n, TEXT_CAPACITY - n, "%s ", str(changetype<string>(mount.source)));
+    n += pathOfInode(mount.root, into + n, TEXT_CAPACITY - n);
+    n += formatInto(into + n, TEXT_CAPACITY - n, " %s rw 0 0\n", str(changetype<string>(mount.type)));
+  }
+  return n;
+}
