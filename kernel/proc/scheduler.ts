@@ -193,20 +193,28 @@ function anyBlocked(): bool {
   return false;
 }
 
-/** Ctrl-C: every process but init gets `signal`. */
-function interruptAllButInit(signal: u32): void {
+/**
+ * Ctrl-C: every process gets `signal`, init too: an interactive shell as
+ * init catches SIGINT to abandon the line or the command it waits for
+ * (init never gets a signal it does not handle).
+ */
+function interruptAll(signal: u32): void {
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
-    const process = changetype<Process>(at);
-    if (process.pid != 1) signalProcess(process, signal);
+    signalProcess(changetype<Process>(at), signal);
   }
 }
 
-function callerIsInit(): bool {
-  return current != 0 && currentProcess().pid == 1;
+/**
+ * The terminal can make init's console read fail with EINTR on Ctrl-C
+ * without a signal. No init wants that now: the shell as init gets SIGINT
+ * like everyone else, and a spurious EINTR would read as end of input.
+ */
+function noInitSpecialCase(): bool {
+  return false;
 }
 
 /** Lets the layers below (pipes, the terminal) sleep, wake and interrupt through the scheduler. */
 export function registerScheduling(): void {
   registerWaiting(sleepOn, wakeUp, signalPending);
-  registerForeground(interruptAllButInit, callerIsInit);
+  registerForeground(interruptAll, noInitSpecialCase);
 }
