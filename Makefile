@@ -101,9 +101,18 @@ $(BUILD)/user/bin/%: user/%.c
 	@echo "  MUSL    $@"
 	@musl-gcc -static -O2 -Wall -o $@ $<
 
-$(BUILD)/initramfs.cpio: $(USER_PROGRAMS) $(ROOTFS_FILES) scripts/make-initramfs.mjs
+# Debian's busybox-static and its applet links (scripts/fetch-busybox.sh),
+# fetched once: a tree kept for as long as its binary is there.
+BUSYBOX := $(BUILD)/busybox/bin/busybox
+$(BUSYBOX):
+	@scripts/fetch-busybox.sh $(BUILD)/busybox
+
+# busybox goes last, so its links win over any stale program in build/user/bin
+# (tests/integration/busybox.test.ts checks that no program of ours has an
+# applet's name).
+$(BUILD)/initramfs.cpio: $(USER_PROGRAMS) $(ROOTFS_FILES) $(BUSYBOX) scripts/make-initramfs.mjs
 	@echo "  CPIO    $@"
-	@node scripts/make-initramfs.mjs $@ /=user/rootfs /bin=$(BUILD)/user/bin
+	@node scripts/make-initramfs.mjs $@ /=user/rootfs /bin=$(BUILD)/user/bin /=$(BUILD)/busybox
 
 # The console font: a Debian console font (console-setup-linux), converted.
 CONSOLE_FONT := /usr/share/consolefonts/Lat15-VGA16.psf.gz

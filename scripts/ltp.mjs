@@ -215,7 +215,7 @@ const SYSCALL_NAMES = (() => {
 
 try {
   execFileSync("make", ["--no-print-directory", "-s", "-C", root,
-    "build/kernel.elf", "build/kernel.sym", "build/font.bin", "build/user/bin/ltp-run", "build/user/bin/sh"], { stdio: "inherit" });
+    "build/kernel.elf", "build/kernel.sym", "build/font.bin", "build/user/bin/ltp-run"], { stdio: "inherit" });
 } catch {
   console.error("ltp: the kernel or ltp-run did not build (above)");
   process.exit(2);

@@ -111,10 +111,74 @@ function newLine(): void {
   lineFeed();
 }
 
-/** One byte of console output; a line feed keeps the column, as a terminal's does (CR returns). */
-export function framebufferPut(c: u32): void {
-  if (!enabled) return;
-  drawCursor(false);
+// The escape sequences line editors (busybox's, readline) send, as a VT100
+// takes them: CSI n A/B/C/D move the cursor, CSI H and f place it, CSI K
+// and J erase to the end of the line or the screen. Other sequences (SGR
+// colours, the cursor-position query) are taken and not drawn; the query
+// gets no answer, which editors allow for.
+const PLAIN: u32 = 0;
+const AFTER_ESCAPE: u32 = 1;
+const IN_SEQUENCE: u32 = 2;
+let escape: u32 = PLAIN;
+let parameters: u32 = 0; // how many have started
+let first: u32 = 0;
+let second: u32 = 0;
+
+@inline function parameter(value: u32, fallback: u32): u32 {
+  return value == 0 ? fallback : value;
+}
+
+function eraseCells(fromColumn: u32, toColumn: u32, atRow: u32): void {
+  for (let x = fromColumn; x < toColumn; x++) drawGlyph(0x20, x, atRow, color);
+}
+
+function endSequence(final: u32): void {
+  escape = PLAIN;
+  if (final == 0x41) row -= min(parameter(first, 1), row); // A
+  else if (final == 0x42) row = min(row + parameter(first, 1), rows - 1); // B
+  else if (final == 0x43) column = min(column + parameter(first, 1), columns - 1); // C
+  else if (final == 0x44) column -= min(parameter(first, 1), column); // D
+  else if (final == 0x48 || final == 0x66) { // H, f: 1-based row;column
+    row = min(parameter(first, 1), rows) - 1;
+    column = min(parameter(second, 1), columns) - 1;
+  } else if (final == 0x4b) { // K: 0 to the end, 1 from the start, 2 the whole line
+    if (first == 0 || first == 2) eraseCells(first == 2 ? 0 : column, columns, row);
+    if (first == 1) eraseCells(0, column + 1, row);
+  } else if (final == 0x4a && first == 0) { // J: to the end of the screen
+    eraseCells(column, columns, row);
+    for (let y = (row + 1) * GLYPH_HEIGHT; y < rows * GLYPH_HEIGHT; y++) fillRow(y);
+  }
+}
+
+/** Takes `c` as part of an escape sequence; false if it is plain text. */
+function takeEscape(c: u32): bool {
+  if (escape == PLAIN) {
+    if (c != 0x1b) return false;
+    escape = AFTER_ESCAPE;
+    return true;
+  }
+  if (escape == AFTER_ESCAPE) {
+    escape = c == 0x5b ? IN_SEQUENCE : PLAIN; // ESC [ starts a CSI; ESC and one other byte is taken whole
+    parameters = 0;
+    first = 0;
+    second = 0;
+    return true;
+  }
+  if (c >= 0x30 && c <= 0x39) {
+    if (parameters == 0) parameters = 1;
+    if (parameters == 1) first = min(first * 10 + c - 0x30, 9999);
+    else if (parameters == 2) second = min(second * 10 + c - 0x30, 9999);
+  } else if (c == 0x3b) {
+    parameters = parameters == 0 ? 2 : parameters + 1;
+  } else if (c >= 0x40 && c <= 0x7e) {
+    endSequence(c);
+  } else if (c < 0x20 || c > 0x3f) {
+    escape = PLAIN; // not a sequence after all
+  }
+  return true;
+}
+
+function putPlain(c: u32): void {
   if (c == 0x0a) {
     lineFeed();
   } else if (c == 0x0d) {
@@ -129,5 +193,12 @@ export function framebufferPut(c: u32): void {
     column++;
     if (column == columns) newLine();
   }
+}
+
+/** One byte of console output; a line feed keeps the column, as a terminal's does (CR returns). */
+export function framebufferPut(c: u32): void {
+  if (!enabled) return;
+  drawCursor(false);
+  if (!takeEscape(c)) putPlain(c);
   drawCursor(true);
 }

@@ -1,8 +1,9 @@
 // Starting the first user process from the kernel command line:
 //   init=/bin/prog -- arg1 arg2      (argv[0] is the path)
-//   (no init=: the shell, /bin/sh; init=none: no user space at all)
+//   (no init=: busybox's shell as a login shell; init=none: no user space)
 // or, when the initramfs has /etc/init-args, its NUL-separated arguments,
-// which may hold any bytes (scripts/run-program writes it).
+// which may hold any bytes (scripts/run-program writes it). Every init gets
+// the environment a login gives a shell: HOME, PATH, TERM and SHELL.
 import {
   argumentValueAddress, argumentValueLength, commandLineLength, commandLineText, hasArgument,
 } from "../boot/cmdline";
@@ -33,9 +34,18 @@ function append(args: ExecArguments, from: usize, length: u32): bool {
   return true;
 }
 
-function appendString(args: ExecArguments, s: string): void {
+function appendString(args: ExecArguments, s: string): bool {
   const scratch = memory.data(64);
-  append(args, scratch, storeAscii(scratch, s));
+  return append(args, scratch, storeAscii(scratch, s));
+}
+
+/**
+ * The default init's argv: "-sh", which a shell takes to mean a login shell
+ * (it reads /etc/profile); on the console, a terminal, it is interactive.
+ */
+function loginShellArguments(args: ExecArguments): void {
+  appendString(args, "-sh");
+  args.argc = 1;
 }
 
 /** argv from the command line: the init path, then the words after "--". */
@@ -115,13 +125,14 @@ export function startInit(): bool {
   const argsPath = memory.data<u8>([0x65, 0x74, 0x63, 0x2f, 0x69, 0x6e, 0x69, 0x74, 0x2d, 0x61, 0x72, 0x67, 0x73]); // etc/init-args
   const argsFile = resolvePath(root, <u32>changetype<usize>(argsPath), 13, true);
   if (argsFile > 0 && isRegularInode(changetype<Inode>(<u32>argsFile))) fileArguments(args, changetype<Inode>(<u32>argsFile));
+  else if (!hasArgument("init")) loginShellArguments(args);
   else commandLineArguments(args, path, pathLength);
   if (argsFile > 0) releaseInode(changetype<Inode>(<u32>argsFile));
-  const before = args.bytes;
-  appendString(args, "HOME=/");
-  appendString(args, "PATH=/bin");
-  appendString(args, "TERM=linux");
-  args.envc = args.bytes > before ? 3 : 0;
+  args.envc = 0;
+  if (appendString(args, "HOME=/")) args.envc++;
+  if (appendString(args, "PATH=/sbin:/usr/sbin:/bin:/usr/bin")) args.envc++;
+  if (appendString(args, "TERM=linux")) args.envc++;
+  if (appendString(args, "SHELL=/bin/sh")) args.envc++;
   // Standard input, output and error: the console.
   for (let fd = 0; fd < 3; fd++) {
     const console = newFile(FileKind.Console, null, O_RDWR);

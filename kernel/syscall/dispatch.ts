@@ -28,7 +28,8 @@ import { sysMadvise } from "./madvise";
 import { sysMincore } from "./mincore";
 import { sysMremap } from "./remap";
 import {
-  sysCapget, sysCapset, sysGetId, sysGetResId, sysGetpgid, sysGetsid, sysSetIds, sysSetpgid, sysSetsid,
+  sysCapget, sysCapset, sysGetId, sysGetResId, sysGetgroups, sysGetpgid, sysGetsid, sysSetIds, sysSetgroups,
+  sysSetpgid, sysSetsid,
 } from "./identity";
 import { sysFutex } from "./futex";
 import { sysMount, sysUmount2 } from "./mounts";
@@ -40,13 +41,15 @@ import {
 } from "./system";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
 import {
-  sysArchPrctl, sysExecve, sysExit, sysGetrusage, sysNanosleep, sysSchedYield,
+  sysArchPrctl, sysExecve, sysExit, sysGetrusage, sysSchedYield,
   sysReboot, sysSetTidAddress, sysUname, sysWait4, sysWaitid,
 } from "./process";
 import { sysClone, sysClone3, sysFork } from "./clone";
 import { sysKill, sysRtTgsigqueueinfo, sysTgkill } from "./signal_send";
 import { sysRtSigtimedwait } from "./signal_wait";
-import { sysAlarm, sysClockGettime, sysGetitimer, sysGettimeofday, sysSetitimer } from "./time";
+import {
+  sysAlarm, sysClockGettime, sysClockNanosleep, sysGetitimer, sysGettimeofday, sysNanosleep, sysSetitimer,
+} from "./time";
 
 const AT_FDCWD: i64 = -100;
 const U32_KEEP: u64 = 0xffffffff; // "-1": leave this id as it is
@@ -123,7 +126,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 32: return sysDup(process, a);
     case 33: return sysDup3(process, a, b, 0, true); // dup2
     case 34: return sysPause(process);
-    case 35: return sysNanosleep(process, a);
+    case 35: return sysNanosleep(process, a, b);
     case 36: return sysGetitimer(process, a, b);
     case 37: return sysAlarm(process, a);
     case 38: return sysSetitimer(process, a, b, c);
@@ -174,6 +177,8 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 112: return sysSetsid(process);
     case 113: return sysSetIds(a, b, U32_KEEP); // setreuid
     case 114: return sysSetIds(a, b, U32_KEEP); // setregid
+    case 115: return sysGetgroups(<i32>a);
+    case 116: return sysSetgroups(process, <i32>a, b);
     case 117: return sysSetIds(a, b, c); // setresuid
     case 118: return sysGetResId(process, a, b, c); // getresuid
     case 119: return sysSetIds(a, b, c); // setresgid
@@ -213,6 +218,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 217: return sysGetdents64(process, a, b, c);
     case 218: return sysSetTidAddress(process, a);
     case 228: return sysClockGettime(process, a, b);
+    case 230: return sysClockNanosleep(process, a, b, c, d);
     case 231: return sysExit(a); // exit_group
     case 234: return sysTgkill(process, <i32>a, <i32>b, <i32>c);
     case 247: return sysWaitid(process, <i32>a, <i32>b, c, <u32>d, e);

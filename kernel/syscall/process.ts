@@ -1,5 +1,5 @@
 // Process system calls: exit, identity, execve, thread-area set-up,
-// yielding and sleeping, resource usage, and the signal calls accepted
+// yielding, resource usage, and the signal calls accepted
 // for musl's sake (no signal is delivered yet).
 import { wrmsr } from "../arch/x86_64/cpu";
 import { ExitStatus, restart, shutdown, stop } from "../drivers/qemu_exit";
@@ -18,7 +18,6 @@ import {
   WAIT_BAD_OPTIONS, WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, WaitFor, lastWaitStatus, waitFor, waitForChild,
 } from "../proc/wait";
 import { makeRunnable, signalPending, signalProcess, yieldToScheduler } from "../proc/scheduler";
-import { tscAfter } from "../time/clock";
 import { E2BIG, EACCES, ECHILD, EINTR, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH } from "./errno";
 import { AT_FDCWD, lookupAt } from "./paths";
 import { KERNEL_RELEASE } from "../procfs/system_files";
@@ -85,20 +84,6 @@ export function sysSchedYield(process: Process): i64 {
   makeRunnable(process);
   yieldToScheduler();
   return 0;
-}
-
-export function sysNanosleep(process: Process, request: u64): i64 {
-  const timespec = memory.data(16, 8);
-  if (!getUser64(spaceOf(process), request, <u32>timespec) || !getUser64(spaceOf(process), request + 8, <u32>timespec + 8)) {
-    return -EFAULT;
-  }
-  const seconds = load<i64>(timespec);
-  const nanoseconds = load<i64>(timespec + 8);
-  if (seconds < 0 || nanoseconds < 0 || nanoseconds >= 1000000000) return -EINVAL;
-  process.wakeAt = tscAfter(<u64>seconds * 1000000000 + <u64>nanoseconds);
-  process.state = ProcessState.Sleeping;
-  yieldToScheduler();
-  return signalPending() ? -EINTR : 0;
 }
 
 const RUSAGE_SELF: i64 = 0;

@@ -1,10 +1,12 @@
 // Clocks: CLOCK_REALTIME from the CMOS clock read at boot plus the TSC,
-// the monotonic clocks from the TSC alone; and the real-time interval
-// timer (alarm, setitimer), which the scheduler fires.
+// the monotonic clocks from the TSC alone; sleeping on them (nanosleep,
+// clock_nanosleep); and the real-time interval timer (alarm, setitimer),
+// which the scheduler fires.
 import { copyFromUser, copyToUser } from "../mm/user_copy";
-import { Process, spaceOf } from "../proc/process";
-import { monotonicNanoseconds, realtimeNanoseconds } from "../time/clock";
-import { EFAULT, EINVAL } from "./errno";
+import { Process, ProcessState, spaceOf } from "../proc/process";
+import { signalPending, yieldToScheduler } from "../proc/scheduler";
+import { monotonicNanoseconds, realtimeNanoseconds, tscAfter } from "../time/clock";
+import { EFAULT, EINTR, EINVAL } from "./errno";
 
 // Clock ids 1..7 other than 5 (CLOCK_REALTIME_COARSE) are all monotonic
 // here, the CPU-time clocks included: there is one CPU and no accounting yet.
@@ -22,6 +24,48 @@ export function sysClockGettime(process: Process, clock: i64, timespec: u64): i6
   store<u64>(out, nanoseconds / 1000000000);
   store<u64>(out + 8, nanoseconds % 1000000000);
   return copyToUser(spaceOf(process), timespec, <u32>out, 16) ? 0 : -EFAULT;
+}
+
+const TIMER_ABSTIME: u64 = 1;
+const NS_PER_S: u64 = 1000000000;
+
+/**
+ * clock_nanosleep: sleeps for the timespec at `request`, or with
+ * TIMER_ABSTIME until `clock` reads it, on the real-time, monotonic or boot
+ * clock. Interrupted by a signal it is EINTR, and a relative sleep writes
+ * what was left at `remain` (when not null). nanosleep is the relative,
+ * monotonic case.
+ */
+export function sysClockNanosleep(process: Process, clock: i64, flags: u64, request: u64, remain: u64): i64 {
+  if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC && clock != CLOCK_BOOTTIME) return -EINVAL;
+  const timespec = memory.data(16, 8);
+  if (!copyFromUser(spaceOf(process), <u32>timespec, request, 16)) return -EFAULT;
+  const seconds = load<i64>(timespec);
+  const nanoseconds = load<i64>(timespec + 8);
+  if (seconds < 0 || nanoseconds < 0 || <u64>nanoseconds >= NS_PER_S) return -EINVAL;
+  let duration = <u64>seconds * NS_PER_S + <u64>nanoseconds;
+  const absolute = (flags & TIMER_ABSTIME) != 0;
+  if (absolute) {
+    const now = clock == CLOCK_REALTIME ? realtimeNanoseconds() : monotonicNanoseconds();
+    duration = duration > now ? duration - now : 0;
+  }
+  const deadline = monotonicNanoseconds() + duration;
+  process.wakeAt = tscAfter(duration);
+  process.state = ProcessState.Sleeping;
+  yieldToScheduler();
+  if (!signalPending()) return 0;
+  if (!absolute && remain != 0) {
+    const now = monotonicNanoseconds();
+    const left = deadline > now ? deadline - now : 0;
+    store<u64>(timespec, left / NS_PER_S);
+    store<u64>(timespec + 8, left % NS_PER_S);
+    if (!copyToUser(spaceOf(process), remain, <u32>timespec, 16)) return -EFAULT;
+  }
+  return -EINTR;
+}
+
+export function sysNanosleep(process: Process, request: u64, remain: u64): i64 {
+  return sysClockNanosleep(process, CLOCK_MONOTONIC, 0, request, remain);
 }
 
 export function sysGettimeofday(process: Process, timeval: u64): i64 {

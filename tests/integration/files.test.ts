@@ -9,11 +9,8 @@
 // The same binary must pass on Linux: the second test runs it on this host
 // when the host is Linux and we are root (its expectations are root's).
 //
-// Not covered here: the shell. user/sh.c's builtins (help, meminfo, free,
-// ps, memcheck, cat, ls, echo, exit, poweroff, reboot) can list and print
-// files but have no way to create, rename or remove one (no redirection,
-// no mkdir/mv/rm builtins, and /bin holds only the programs of user/), so
-// a shell test of file work has nothing to drive.
+// File work driven from busybox's shell and applets is
+// tests/integration/busybox.test.ts.
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";

@@ -24,14 +24,19 @@ export function scratchDir(prefix: string): string {
   return dir;
 }
 
+/** Debian's busybox (scripts/fetch-busybox.sh), which runs on the host too. */
+export const BUSYBOX = join(ROOT, "build/busybox/bin/busybox");
+
 /**
  * An initramfs like the default one (user/rootfs, every program of user/ in
- * /bin) plus `extra` mappings such as "/bin/lazy32=/tmp/x/lazy".
+ * /bin, busybox and its applet links) plus `extra` mappings such as
+ * "/bin/lazy32=/tmp/x/lazy".
  */
 export async function initramfsWith(extra: string[]): Promise<string> {
   const out = join(scratchDir("initramfs"), "initramfs.cpio");
   await run("node", [
-    join(ROOT, "scripts/make-initramfs.mjs"), out, `/=${join(ROOT, "user/rootfs")}`, `/bin=${USER_BIN}`, ...extra,
+    join(ROOT, "scripts/make-initramfs.mjs"), out, `/=${join(ROOT, "user/rootfs")}`, `/bin=${USER_BIN}`,
+    `/=${join(ROOT, "build/busybox")}`, ...extra,
   ]);
   return out;
 }

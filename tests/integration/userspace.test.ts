@@ -72,7 +72,7 @@ describe.concurrent("user programs: what init sees at start", () => {
       'argc=4\nargv[0]="/bin/hello"\nargv[1]="one"\nargv[2]="two=2"\nargv[3]="--three"\n');
     // Exactly the environment init gets, in order, and nothing else.
     expect(out.split("\n").filter((l) => l.startsWith("env: ")), result.serial)
-      .toEqual(["env: HOME=/", "env: PATH=/bin", "env: TERM=linux"]);
+      .toEqual(["env: HOME=/", "env: PATH=/sbin:/usr/sbin:/bin:/usr/bin", "env: TERM=linux", "env: SHELL=/bin/sh"]);
     expect(out, result.serial).toContain(
       `auxv: AT_PAGESZ=4096 AT_PHNUM=${elf.phnum} AT_ENTRY=${hex(elf.entry)} AT_PHDR=${hex(elf.phdr)} random=yes\n`);
     expect(out, result.serial).toContain("malloc'd and filled 100000 bytes: ok");
