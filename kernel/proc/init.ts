@@ -1,6 +1,6 @@
 // Starting the first user process from the kernel command line:
 //   init=/bin/prog -- arg1 arg2      (argv[0] is the path)
-//   (no init=: busybox's shell as a login shell; init=none: no user space)
+//   (no init=: /bin/shell-init, which runs busybox's shell as a login shell; init=none: no user space)
 // or, when the initramfs has /etc/init-args, its NUL-separated arguments,
 // which may hold any bytes (scripts/run-program writes it). Every init gets
 // the environment a login gives a shell: HOME, PATH, TERM and SHELL.
@@ -23,7 +23,8 @@ import { createProcess, destroyProcess } from "./process";
 import { makeRunnable } from "./scheduler";
 
 const ARGUMENT_ORDER: u32 = 5;
-const DEFAULT_INIT = memory.data<u8>([0x2f, 0x62, 0x69, 0x6e, 0x2f, 0x73, 0x68]); // "/bin/sh"
+// "/bin/shell-init", which starts busybox's shell in a session of its own (user/shell-init.c).
+const DEFAULT_INIT = memory.data<u8>([0x2f, 0x62, 0x69, 0x6e, 0x2f, 0x73, 0x68, 0x65, 0x6c, 0x6c, 0x2d, 0x69, 0x6e, 0x69, 0x74]);
 const ARGUMENT_BYTES: u32 = 4096 << ARGUMENT_ORDER;
 
 function append(args: ExecArguments, from: usize, length: u32): bool {
@@ -37,15 +38,6 @@ function append(args: ExecArguments, from: usize, length: u32): bool {
 function appendString(args: ExecArguments, s: string): bool {
   const scratch = memory.data(64);
   return append(args, scratch, storeAscii(scratch, s));
-}
-
-/**
- * The default init's argv: "-sh", which a shell takes to mean a login shell
- * (it reads /etc/profile); on the console, a terminal, it is interactive.
- */
-function loginShellArguments(args: ExecArguments): void {
-  appendString(args, "-sh");
-  args.argc = 1;
 }
 
 /** argv from the command line: the init path, then the words after "--". */
@@ -96,7 +88,7 @@ export function startInit(): bool {
   let pathLength = <u32>argumentValueLength("init");
   if (!hasArgument("init")) {
     path = changetype<usize>(DEFAULT_INIT);
-    pathLength = 7;
+    pathLength = 15;
   }
   const root = fileSystemRoot();
   const found = resolvePath(root, <u32>path, pathLength, true);
@@ -125,7 +117,6 @@ export function startInit(): bool {
   const argsPath = memory.data<u8>([0x65, 0x74, 0x63, 0x2f, 0x69, 0x6e, 0x69, 0x74, 0x2d, 0x61, 0x72, 0x67, 0x73]); // etc/init-args
   const argsFile = resolvePath(root, <u32>changetype<usize>(argsPath), 13, true);
   if (argsFile > 0 && isRegularInode(changetype<Inode>(<u32>argsFile))) fileArguments(args, changetype<Inode>(<u32>argsFile));
-  else if (!hasArgument("init")) loginShellArguments(args);
   else commandLineArguments(args, path, pathLength);
   if (argsFile > 0) releaseInode(changetype<Inode>(<u32>argsFile));
   args.envc = 0;

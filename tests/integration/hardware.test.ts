@@ -145,15 +145,44 @@ describe.concurrent("power off and restart, as on a PC without QEMU's exit port"
     });
   });
 
+  it("job control in ash: Ctrl-Z stops a job, jobs lists it, bg and fg continue it, Ctrl-C ends a pipeline", { timeout: TEST_TIMEOUT }, async () => {
+    await withMachine({ ...MACHINE, firmware: "bios" }, async (machine) => {
+      await bootToPrompt(machine);
+      await machine.type("sleep 50\n");
+      await machine.expect("sleep 50\n");
+      await new Promise((done) => setTimeout(done, 500));
+      await machine.sendKey("ctrl-z");
+      await machine.expect(/\[1\]\+ +Stopped +sleep 50\n/);
+      await machine.expect(PROMPT);
+      await machine.type("jobs\n");
+      await machine.expect(/jobs\n\[1\]\+ +Stopped +sleep 50\n/);
+      await machine.type("bg\n");
+      await machine.expect(/bg\n\[1\]\+? *sleep 50\n/);
+      await machine.type("fg\n");
+      await machine.expect("fg\nsleep 50\n");
+      await new Promise((done) => setTimeout(done, 500));
+      await machine.sendKey("ctrl-c");
+      await machine.expect(PROMPT);
+      await machine.type("sleep 50 | cat\n");
+      await machine.expect("sleep 50 | cat\n");
+      await new Promise((done) => setTimeout(done, 500));
+      await machine.sendKey("ctrl-c");
+      await machine.expect(PROMPT);
+      await machine.type("jobs; echo no jobs left\n");
+      await machine.expect("jobs; echo no jobs left\nno jobs left\n");
+      await exitShell(machine);
+    });
+  });
+
   // busybox's applets without -f only signal process 1 (busybox init's
-  // contract); /etc/profile has the shell as init trap those signals.
+  // contract); /bin/shell-init, process 1, answers with reboot(2).
   it("`reboot` in the shell restarts the machine (QEMU's -no-reboot turns the reset into an exit)", { timeout: TEST_TIMEOUT }, async () => {
     await withMachine({ ...MACHINE, firmware: "bios", cmdline: "" }, async (machine) => {
       await bootToPrompt(machine);
       await machine.type("reboot\n");
       expect(await machine.waitExit()).toBe(0);
       const serial = machine.serial();
-      expect(serial).toMatch(/kernel: restart requested by reboot\[\d+\]\n/);
+      expect(serial).toMatch(/kernel: restart requested by shell-init\[1\]\n/);
       expect(serial).not.toContain("powering off");
     });
   });
@@ -164,7 +193,7 @@ describe.concurrent("power off and restart, as on a PC without QEMU's exit port"
       await machine.type("poweroff\n");
       expect(await machine.waitExit()).toBe(0); // no exit port: only the power-off ends QEMU
       const serial = machine.serial();
-      expect(serial).toMatch(/kernel: power off requested by poweroff\[\d+\]\n/);
+      expect(serial).toMatch(/kernel: power off requested by shell-init\[1\]\n/);
       expect(serial).not.toContain("did not power off");
     });
   });
