@@ -975,7 +975,7 @@ static void heap(void) {
                 break;
             }
         }
-    /* Linux's brk refuses to grow into the mmap area and returns the old break. */
+    /* More heap at once than there is RAM: Linux's overcommit guess refuses it, and brk returns the old break. */
     CHECK(syscall(SYS_brk, base + grow + 64 * GIB) == (long)(base + grow), "brk far beyond the heap limit moved the break");
     CHECK(sbrk_(-grow) == base + grow && brk_now() == base, "shrinking the heap again failed");
     struct memcheck end = memcheck();

@@ -11,6 +11,7 @@ import { Inode } from "../fs/inode";
 import { MAX_FILE_SIZE } from "../fs/file_io";
 import { DEV_ZERO } from "./devices";
 import { FRAME_DIRTY, PAGE_SIZE, frame, frameNumber } from "../mm/frame";
+import { managedFrames } from "../mm/frame_database";
 import { PTE_ADDRESS, PTE_PRESENT, leafEntry, nextPossiblyMapped, remapPage } from "../mm/page_table";
 import {
   PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_HEAP, REGION_LOCKED, REGION_NEVER_WRITABLE, REGION_SHARED, Region,
@@ -29,6 +30,7 @@ const MAP_SHARED_VALIDATE: u64 = 0x03;
 const MAP_32BIT: u64 = 0x40;
 const MAP_GROWSDOWN: u64 = 0x100;
 const MAP_LOCKED: u64 = 0x2000;
+const MAP_NORESERVE: u64 = 0x4000;
 const MAP_POPULATE: u64 = 0x8000;
 const MAP_HUGETLB: u64 = 0x40000;
 const MAP_FIXED_NOREPLACE: u64 = 0x100000;
@@ -52,6 +54,15 @@ export function overlaps(space: AddressSpace, start: u64, end: u64): bool {
 }
 
 /**
+ * Linux's default overcommit policy (vm.overcommit_memory 0, "guess"):
+ * private writable memory is granted lazily, page by page, except an ask
+ * for more at once than there is RAM, which is refused (ENOMEM).
+ */
+function overcommits(bytes: u64): bool {
+  return bytes / PAGE_SIZE > <u64>managedFrames;
+}
+
+/**
  * brk: the heap grows up from the program's end until it would meet a
  * mapping (leaving one page between, as Linux's stack_guard_gap check for
  * brk does), so it may take all the memory there is.
@@ -63,7 +74,7 @@ export function sysBrk(process: Process, requested: u64): i64 {
   const oldTop = pageUp(current);
   const newTop = pageUp(requested);
   if (newTop > oldTop) {
-    if (overlaps(space, oldTop, newTop + PAGE_SIZE)) return <i64>current;
+    if (overlaps(space, oldTop, newTop + PAGE_SIZE) || overcommits(newTop - oldTop)) return <i64>current;
     const heap = oldTop > space.brkStart ? findRegion(regionsOf(space), oldTop - 1) : null;
     if (heap != null && (heap.flags & REGION_HEAP) != 0) {
       heap.end = newTop;
@@ -147,6 +158,8 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
     start = placeMapping(space, hint, size, (flags & MAP_32BIT) != 0);
     if (start == 0) return -ENOMEM;
   }
+  const accounted = sharing != MAP_SHARED && (protection & PROT_WRITE) != 0 && (flags & MAP_NORESERVE) == 0;
+  if (accounted && overcommits(size)) return -ENOMEM;
   let sharedMemory: MemoryObject | null = null;
   if (anonymous && sharing == MAP_SHARED) {
     sharedMemory = newSharedMemory(size);
