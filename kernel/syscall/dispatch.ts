@@ -41,10 +41,11 @@ import {
 } from "./system";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
 import {
-  sysArchPrctl, sysExecve, sysExit, sysGetrusage, sysSchedYield,
+  sysArchPrctl, sysExit, sysGetrusage, sysSchedYield,
   sysReboot, sysSetTidAddress, sysUname, sysWait4, sysWaitid,
 } from "./process";
 import { sysClone, sysClone3, sysFork } from "./clone";
+import { sysExecve } from "./execve";
 import { sysKill, sysRtTgsigqueueinfo, sysTgkill } from "./signal_send";
 import { sysRtSigtimedwait } from "./signal_wait";
 import {

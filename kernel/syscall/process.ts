@@ -1,14 +1,9 @@
-// Process system calls: exit, identity, execve, thread-area set-up,
-// yielding, resource usage, and the signal calls accepted
-// for musl's sake (no signal is delivered yet).
+// Process system calls: exit, wait4 and waitid, thread-area set-up,
+// yielding, resource usage, uname, reboot.
 import { wrmsr } from "../arch/x86_64/cpu";
 import { ExitStatus, restart, shutdown, stop } from "../drivers/qemu_exit";
 import { print } from "../console/console";
-import { Inode, releaseInode } from "../fs/inode";
-import { allocPages, freePages } from "../mm/buddy";
-import { FrameState } from "../mm/frame";
-import { copyStringFromUser, copyToUser, getUser64 } from "../mm/user_copy";
-import { ExecArguments, ExecResult, exec } from "../proc/exec";
+import { copyToUser } from "../mm/user_copy";
 import { exitCurrent, printProcess } from "../proc/exit";
 import { Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
 import {
@@ -18,17 +13,13 @@ import {
   WAIT_BAD_OPTIONS, WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, WaitFor, lastWaitStatus, waitFor, waitForChild,
 } from "../proc/wait";
 import { makeRunnable, signalPending, signalProcess, yieldToScheduler } from "../proc/scheduler";
-import { E2BIG, EACCES, ECHILD, EINTR, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH } from "./errno";
-import { AT_FDCWD, lookupAt } from "./paths";
+import { ECHILD, EINTR, EFAULT, EINVAL, EPERM } from "./errno";
 import { KERNEL_RELEASE } from "../procfs/system_files";
 import { storeAscii } from "../lib/ascii";
 
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
 const MSR_FS_BASE: u32 = 0xc0000100;
-const ARGUMENT_ORDER: u32 = 5; // 128 KiB for argv and envp strings, like Linux's per-string limit
-const ARGUMENT_BYTES: u32 = 4096 << ARGUMENT_ORDER;
-const MAX_POINTERS: u32 = 4096;
 
 export function sysExit(status: u64): i64 {
   exitCurrent(<u32>(status & 0xff) << 8);
@@ -113,59 +104,6 @@ export function sysUname(process: Process, buffer: u64): i64 {
   putField(utsname, 4, "x86_64"); // machine
   putField(utsname, 5, "(none)"); // domainname
   return copyToUser(spaceOf(process), buffer, <u32>utsname, 6 * 65) ? 0 : -EFAULT;
-}
-
-/** Copies a NULL-terminated user array of strings onto the end of `args`; false with `error` set on failure. */
-let copyError: i64 = 0;
-function copyStrings(process: Process, array: u64, args: ExecArguments): u32 {
-  let count: u32 = 0;
-  if (array == 0) return 0;
-  const pointer = memory.data(8, 8);
-  while (true) {
-    if (count == MAX_POINTERS) {
-      copyError = -E2BIG;
-      return count;
-    }
-    if (!getUser64(spaceOf(process), array + <u64>count * 8, <u32>pointer)) {
-      copyError = -EFAULT;
-      return count;
-    }
-    const at = load<u64>(pointer);
-    if (at == 0) return count;
-    const length = copyStringFromUser(spaceOf(process), args.strings + args.bytes, at, ARGUMENT_BYTES - args.bytes);
-    if (length < 0) {
-      copyError = length == -1 ? -EFAULT : -E2BIG;
-      return count;
-    }
-    args.bytes += <u32>length + 1;
-    count++;
-  }
-}
-
-export function sysExecve(process: Process, path: u64, argv: u64, envp: u64): i64 {
-  const found = lookupAt(process, AT_FDCWD, path, true, false);
-  if (found < 0) return found;
-  const inode = changetype<Inode>(<u32>found);
-  const strings = allocPages(ARGUMENT_ORDER, FrameState.KernelObject, false);
-  if (strings == 0) {
-    releaseInode(inode);
-    return -ENOMEM;
-  }
-  const args = changetype<ExecArguments>(memory.data(16, 8));
-  args.strings = strings;
-  args.bytes = 0;
-  copyError = 0;
-  args.argc = copyStrings(process, argv, args);
-  if (copyError == 0) args.envc = copyStrings(process, envp, args);
-  let result: i64 = copyError;
-  if (result == 0) {
-    const outcome = exec(process, inode, args);
-    result = outcome == ExecResult.Ok ? 0 : outcome == ExecResult.NotExecutable ? -ENOEXEC
-      : outcome == ExecResult.NoPermission ? -EACCES : -ENOMEM;
-  }
-  freePages(strings);
-  releaseInode(inode);
-  return result;
 }
 
 const P_ALL: i64 = 0;

@@ -47,6 +47,16 @@ seq 1 5 | tr 1-5 a-e | sort -r | head -2 | tail -1
 a=$(date +%s); sleep 1; b=$(date +%s); [ $((b - a)) -ge 1 ] && echo slept
 timeout 1 sleep 5; echo "timeout $?"
 
+section shebang
+printf '#!/bin/sh\necho "ran $0 with $1"\n' > s.sh
+chmod +x s.sh
+./s.sh one
+printf '#!/nonexistent/interpreter\n' > bad.sh
+chmod +x bad.sh
+./bad.sh 2>/dev/null # the message names the tour script, whose path differs
+echo "status $?"
+rm s.sh bad.sh
+
 section sort
 printf 'pear\napple\nfig\napple\n10\n9\n' > words
 sort words; sort -n words; sort -r -u words
