@@ -243,7 +243,7 @@ async function makeIso(index, batch) {
   ]);
   const args = ["-t", String(perTest), ...(env.LTP_TIMEOUT_MUL ? ["-m", env.LTP_TIMEOUT_MUL] : []), "/ltp/batch"];
   const iso = join(dir, "os.iso");
-  await execFileAsync(join(root, "scripts/make-iso.sh"), [iso, `exit=qemu init=/bin/ltp-run -- ${args.join(" ")}`, cpio]);
+  await execFileAsync(join(root, "scripts/make-iso.sh"), [iso, `exit=qemu${process.env.LTP_KERNEL ? ` ${process.env.LTP_KERNEL}` : ""} init=/bin/ltp-run -- ${args.join(" ")}`, cpio]);
   return iso;
 }
 
