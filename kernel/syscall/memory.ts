@@ -34,9 +34,13 @@ const MAP_NORESERVE: u64 = 0x4000;
 const MAP_POPULATE: u64 = 0x8000;
 const MAP_HUGETLB: u64 = 0x40000;
 const MAP_FIXED_NOREPLACE: u64 = 0x100000;
-// What MAP_SHARED_VALIDATE accepts: Linux's legacy flags (which it never
-// checked), the huge-page size bits, MAP_FIXED_NOREPLACE; not MAP_SYNC.
-const VALIDATED_FLAGS: u64 = 0xff7f | 0xfc000000 | MAP_FIXED_NOREPLACE;
+// What MAP_SHARED_VALIDATE accepts: Linux's LEGACY_MAP_MASK (the flags
+// it never checked: the sharing bits, FIXED, ANONYMOUS, GROWSDOWN,
+// DENYWRITE, EXECUTABLE, LOCKED, NORESERVE, POPULATE, NONBLOCK, STACK,
+// HUGETLB), the huge-page size bits, MAP_FIXED_NOREPLACE; not MAP_32BIT,
+// not MAP_SYNC (a tmpfs file offers neither), nor any unused bit.
+const VALIDATED_FLAGS: u64 = 0x3 | 0x10 | 0x20 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x10000 | 0x20000
+  | 0x40000 | 0xfc000000 | MAP_FIXED_NOREPLACE;
 // Linux places MAP_32BIT mappings in the second gigabyte.
 const LOW_2G_BOTTOM: u64 = 0x40000000;
 const LOW_2G_TOP: u64 = 0x80000000;
