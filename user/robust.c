@@ -369,6 +369,36 @@ static void big_heap(void) {
     munmap(m, PAGE);
 }
 
+/* RLIMIT_AS bounds the whole address space, RLIMIT_DATA its private writable part: ENOMEM past them. */
+static int memory_limits_child(void) {
+    struct rlimit as;
+    getrlimit(RLIMIT_AS, &as);
+    if (as.rlim_cur != RLIM_INFINITY) return 1;
+    struct rlimit small = {256L << 20, RLIM_INFINITY};
+    if (setrlimit(RLIMIT_AS, &small) != 0) return 2;
+    if (mmap(0, 512L << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED || errno != ENOMEM) return 3;
+    void *fits = mmap(0, 1 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (fits == MAP_FAILED) return 4;
+    long top = raw(SYS_brk, 0, 0, 0);
+    if (raw(SYS_brk, top + (300L << 20), 0, 0) != top) return 5;
+    struct rlimit none = {RLIM_INFINITY, RLIM_INFINITY};
+    setrlimit(RLIMIT_AS, &none);
+    struct rlimit data = {1 << 20, RLIM_INFINITY};
+    if (setrlimit(RLIMIT_DATA, &data) != 0) return 6;
+    if (mmap(0, 4 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED || errno != ENOMEM) return 7;
+    if (mmap(0, 4 << 20, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED) return 8;
+    if (mmap(0, 4 << 20, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0) == MAP_FAILED) return 9;
+    return 0;
+}
+
+static void memory_limits(void) {
+    pid_t child = fork();
+    if (child == 0) _exit(memory_limits_child());
+    int status = 0;
+    waitpid(child, &status, 0);
+    expect_value("rlimit-as-and-data-bound-mappings", WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status), 0);
+}
+
 static void mappings(const char *self) {
     char *p = mmap(0, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     expect_errno("mprotect-unknown-bit", raw(SYS_mprotect, (long)p, PAGE, PROT_READ | 0x10), EINVAL);
@@ -426,6 +456,7 @@ int main(int argc, char **argv) {
     waits();
     mappings(argv[0]);
     big_heap();
+    memory_limits();
     if (argc == 3 && strcmp(argv[1], "--odd-elf") == 0) odd_elf(argv[2]);
     printf("robust: %d failed\n", failures);
     return failures == 0 ? 0 : 1;

@@ -65,6 +65,10 @@ export function fork(parent: Process, request: CloneRequest): i64 {
   child.coreLimitHard = parent.coreLimitHard;
   child.fileLimit = parent.fileLimit;
   child.fileLimitMax = parent.fileLimitMax;
+  child.addressLimit = parent.addressLimit;
+  child.addressLimitMax = parent.addressLimitMax;
+  child.dataLimit = parent.dataLimit;
+  child.dataLimitMax = parent.dataLimitMax;
   copySignalState(child, parent);
   child.pgid = parent.pgid;
   child.sid = parent.sid;

@@ -47,6 +47,7 @@ export const enum ProcessState {
  * 248 exe (the program's inode, held: /proc/PID/exe)
  * 252 voluntarySwitches (gave up the CPU to sleep)  256 involuntarySwitches (preempted, or sched_yield)
  * 260 fileLimit  264 fileLimitMax: RLIMIT_NOFILE (no descriptor at or above fileLimit is handed out)
+ * 272 addressLimit(u64)  280 addressLimitMax(u64): RLIMIT_AS  288 dataLimit(u64)  296 dataLimitMax(u64): RLIMIT_DATA
  */
 @unmanaged export class Process {
   pid: u32;
@@ -99,8 +100,12 @@ export const enum ProcessState {
   involuntarySwitches: u32;
   fileLimit: u32;
   fileLimitMax: u32;
+  addressLimit: u64;
+  addressLimitMax: u64;
+  dataLimit: u64;
+  dataLimitMax: u64;
 }
-const PROCESS_SIZE: u32 = 268;
+const PROCESS_SIZE: u32 = 304;
 export const SIGNAL_ACTIONS_SIZE: u32 = 64 * 32;
 export const NAME_OFFSET: u32 = 72;
 export const NAME_SIZE: u32 = 16;
@@ -167,6 +172,10 @@ export function createProcess(parentPid: u32): Process | null {
   process.coreLimitHard = U64.MAX_VALUE;
   process.fileLimit = FILE_LIMIT_DEFAULT;
   process.fileLimitMax = FILE_LIMIT_DEFAULT_MAX;
+  process.addressLimit = U64.MAX_VALUE;
+  process.addressLimitMax = U64.MAX_VALUE;
+  process.dataLimit = U64.MAX_VALUE;
+  process.dataLimitMax = U64.MAX_VALUE;
   process.pid = nextPid++;
   process.parentPid = parentPid;
   process.state = ProcessState.Runnable;

@@ -12,6 +12,7 @@ import { MAX_FILE_SIZE } from "../fs/file_io";
 import { DEV_ZERO } from "./devices";
 import { FRAME_DIRTY, PAGE_SIZE, frame, frameNumber } from "../mm/frame";
 import { managedFrames } from "../mm/frame_database";
+import { exceedsLimits } from "./address_limits";
 import { PTE_ADDRESS, PTE_PRESENT, leafEntry, nextPossiblyMapped, remapPage } from "../mm/page_table";
 import {
   PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_HEAP, REGION_LOCKED, REGION_NEVER_WRITABLE, REGION_SHARED, Region,
@@ -50,6 +51,17 @@ const PROT_SEM: u64 = 0x8;
   return (x + PAGE_SIZE - 1) & ~(<u64>PAGE_SIZE - 1);
 }
 
+/** How many bytes of [start, end) regions cover. */
+function mappedWithin(space: AddressSpace, start: u64, end: u64): u64 {
+  const set = regionsOf(space);
+  let total: u64 = 0;
+  for (let i = firstEndingAbove(set, start); i < set.count && regionAt(set, i).start < end; i++) {
+    const region = regionAt(set, i);
+    total += min(region.end, end) - max(region.start, start);
+  }
+  return total;
+}
+
 /** Whether any region overlaps [start, end). */
 export function overlaps(space: AddressSpace, start: u64, end: u64): bool {
   const set = regionsOf(space);
@@ -78,7 +90,8 @@ export function sysBrk(process: Process, requested: u64): i64 {
   const oldTop = pageUp(current);
   const newTop = pageUp(requested);
   if (newTop > oldTop) {
-    if (overlaps(space, oldTop, newTop + PAGE_SIZE) || overcommits(newTop - oldTop)) return <i64>current;
+    if (overlaps(space, oldTop, newTop + PAGE_SIZE) || overcommits(newTop - oldTop)
+      || exceedsLimits(process, newTop - oldTop, true)) return <i64>current;
     const heap = oldTop > space.brkStart ? findRegion(regionsOf(space), oldTop - 1) : null;
     if (heap != null && (heap.flags & REGION_HEAP) != 0) {
       heap.end = newTop;
@@ -149,6 +162,10 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
   }
   // Its pages are cached by a 32-bit page index: 16 TiB, far beyond any RAM here.
   if (anonymous && sharing == MAP_SHARED && size > (<u64>U32.MAX_VALUE) * PAGE_SIZE) return -ENOMEM;
+  // As may_expand_vm: what a fixed mapping replaces is not counted twice.
+  const replaced = (flags & MAP_FIXED) != 0 && (hint & (PAGE_SIZE - 1)) == 0 ? mappedWithin(space, hint, hint + size) : 0;
+  const data = sharing != MAP_SHARED && (protection & PROT_WRITE) != 0;
+  if (exceedsLimits(process, size - min(replaced, size), data)) return -ENOMEM;
   let start: u64;
   if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0) {
     start = hint;

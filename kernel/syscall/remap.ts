@@ -7,7 +7,8 @@
 // empty. An old size of 0 duplicates a shared mapping.
 import { AddressSpace, USER_MAP_END, USER_START, regionsOf, unmapRegions } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
-import { REGION_LOCKED, REGION_SHARED, Region, extendRegion, findRegion } from "../mm/region";
+import { PROT_WRITE, REGION_LOCKED, REGION_SHARED, REGION_STACK, Region, extendRegion, findRegion } from "../mm/region";
+import { exceedsLimits } from "./address_limits";
 import { moveRange } from "../mm/region_move";
 import { isVdsoObject } from "../mm/vdso";
 import { Process, spaceOf } from "../proc/process";
@@ -95,6 +96,8 @@ export function sysMremap(process: Process, old: u64, oldSize: u64, newSize: u64
   const space = spaceOf(process);
   const region = findRegion(regionsOf(space), old);
   if (region == null) return -EFAULT;
+  if (newLength > oldLength && exceedsLimits(process, newLength - oldLength,
+    (region.protection & PROT_WRITE) != 0 && (region.flags & (REGION_SHARED | REGION_STACK)) == 0)) return -ENOMEM;
   if ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) != 0) return remapTo(process, old, oldLength, newLength, flags, newAddress);
   if (oldLength >= newLength) {
     if (oldLength == newLength) return <i64>old;

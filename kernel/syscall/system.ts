@@ -52,12 +52,16 @@ const RLIM_NLIMITS: u32 = 16;
 const RLIM_INFINITY: u64 = 0xffffffffffffffff;
 
 const RLIMIT_CORE: u32 = 4;
+const RLIMIT_DATA: u32 = 2;
+const RLIMIT_AS: u32 = 9;
 
 /** The limits as they are: RLIMIT_NOFILE and RLIMIT_CORE as set, the stack's reserved size, no others. */
 function limitOf(process: Process, resource: u32, hard: bool): u64 {
   if (resource == RLIMIT_NOFILE) return hard ? process.fileLimitMax : process.fileLimit;
   if (resource == RLIMIT_STACK) return STACK_SIZE;
   if (resource == RLIMIT_CORE) return hard ? process.coreLimitHard : process.coreLimitSoft;
+  if (resource == RLIMIT_AS) return hard ? process.addressLimitMax : process.addressLimit;
+  if (resource == RLIMIT_DATA) return hard ? process.dataLimitMax : process.dataLimit;
   return RLIM_INFINITY;
 }
 
@@ -66,8 +70,9 @@ function limitOf(process: Process, resource: u32, hard: bool): u64 {
  * and the pair at `requested` (both kernel addresses, 0 for none) is
  * taken. RLIMIT_NOFILE's hard limit may not pass fs.nr_open (EPERM);
  * root may raise any hard limit. No core file is ever written, so every
- * RLIMIT_CORE is kept; the other limits are not enforced, and setting
- * them is refused with EPERM rather than taken and ignored.
+ * RLIMIT_CORE is kept; RLIMIT_AS and RLIMIT_DATA bound mmap, brk and
+ * mremap (address_limits.ts); the other limits are not enforced, and
+ * setting them is refused with EPERM rather than taken and ignored.
  */
 function doPrlimit(target: Process, resource: u64, requested: u32, old: u32): i64 {
   if (<u32>resource >= RLIM_NLIMITS) return -EINVAL;
@@ -77,7 +82,7 @@ function doPrlimit(target: Process, resource: u64, requested: u32, old: u32): i6
     const hard = load<u64>(requested + 8);
     if (soft > hard) return -EINVAL;
     if (which == RLIMIT_NOFILE && hard > <u64>FILE_LIMIT_CEILING) return -EPERM;
-    if (which != RLIMIT_NOFILE && which != RLIMIT_CORE) return -EPERM;
+    if (which != RLIMIT_NOFILE && which != RLIMIT_CORE && which != RLIMIT_AS && which != RLIMIT_DATA) return -EPERM;
   }
   if (old != 0) {
     store<u64>(old, limitOf(target, which, false));
@@ -88,6 +93,12 @@ function doPrlimit(target: Process, resource: u64, requested: u32, old: u32): i6
     // Lowering it below an open descriptor is allowed: only new ones are refused.
     target.fileLimit = <u32>load<u64>(requested);
     target.fileLimitMax = <u32>load<u64>(requested + 8);
+  } else if (which == RLIMIT_AS) {
+    target.addressLimit = load<u64>(requested);
+    target.addressLimitMax = load<u64>(requested + 8);
+  } else if (which == RLIMIT_DATA) {
+    target.dataLimit = load<u64>(requested);
+    target.dataLimitMax = load<u64>(requested + 8);
   } else {
     target.coreLimitSoft = load<u64>(requested);
     target.coreLimitHard = load<u64>(requested + 8);
