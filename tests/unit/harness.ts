@@ -526,6 +526,10 @@ export function newTestProcess(): u32 {
   process.files = files;
   process.fileLimit = 64;
   process.fileLimitMax = 64;
+  process.addressLimit = U64.MAX_VALUE;
+  process.addressLimitMax = U64.MAX_VALUE;
+  process.dataLimit = U64.MAX_VALUE;
+  process.dataLimitMax = U64.MAX_VALUE;
   process.cwd = retainInode(fileSystemRoot());
   return address;
 }
