@@ -4,7 +4,9 @@
  * and 'single' quotes group), and either runs a builtin or forks and execs
  * /bin/WORD. No pipes, redirection or variables: it exists so that a
  * newcomer can poke at the kernel (memory counters, processes, the demo
- * programs) from the serial console.
+ * programs) from the serial console. `sh -c 'COMMAND WORDS'` runs one
+ * command line and ends, so that popen() and system() work (LTP asks
+ * `systemd-detect-virt` that way).
  *
  * The kernel's console line discipline does the editing: read(0) returns
  * one line with its '\n', Ctrl-D on an empty line makes read() return 0,
@@ -184,10 +186,15 @@ static void reap_orphans(void) {
     }
 }
 
+/* A word with a slash is a path; any other names a program in /bin. */
+static void program_path(const char *word, char *path, size_t size) {
+    if (strchr(word, '/')) snprintf(path, size, "%s", word);
+    else snprintf(path, size, "/bin/%s", word);
+}
+
 static void run(char **words) {
     char path[256];
-    if (strchr(words[0], '/')) snprintf(path, sizeof path, "%s", words[0]);
-    else snprintf(path, sizeof path, "/bin/%s", words[0]);
+    program_path(words[0], path, sizeof path);
     fflush(stdout); /* our output first, and no buffered bytes copied into the child */
     pid_t pid = fork();
     if (pid < 0) {
@@ -265,7 +272,22 @@ static void on_interrupt(int signal) {
     (void)signal;
 }
 
-int main(void) {
+/* sh -c LINE: a builtin, or the program exec'd in the shell's place; 127 when there is none, as POSIX shells say. */
+static int run_one(char *line) {
+    char *words[MAX_WORDS + 1];
+    int count = split(line, words);
+    if (count <= 0) return count < 0 ? 2 : 0;
+    words[count] = NULL;
+    if (builtin(count, words)) return 0;
+    char path[256];
+    program_path(words[0], path, sizeof path);
+    execve(path, words, environ);
+    fprintf(stderr, "sh: %s: %s\n", words[0], strerror(errno));
+    return 127;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 3 && strcmp(argv[1], "-c") == 0) return run_one(argv[2]);
     struct sigaction action = {.sa_handler = on_interrupt};
     sigaction(SIGINT, &action, NULL);
     /* The console is no tty to musl (ioctl gives ENOTTY), so stdout would be

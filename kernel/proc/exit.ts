@@ -16,6 +16,7 @@ import {
 } from "./process";
 import { currentProcess, exitToScheduler, tellParent, wakeUp, wakeUpSome } from "./scheduler";
 import { discardSignals } from "./signal_queue";
+import { deleteTimers } from "./posix_timer";
 import {
   CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIG_IGN, actionOf,
 } from "./signal_action";
@@ -102,6 +103,8 @@ export function exitCurrent(waitStatus: u32): void {
   const process = currentProcess();
   if (argumentEquals("loglevel", "debug")) printFaultCounts(process);
   clearChildTid(process);
+  deleteTimers(process);
+  process.alarmAt = 0; // a zombie's alarm would only keep the idle loop watching the clock
   discardSignals(process, U64.MAX_VALUE);
   closeAll(process.files);
   releaseInode(process.cwd);

@@ -42,6 +42,10 @@ export const enum ProcessState {
  * 204 jobStatus: a stop or continue its parent has not waited for, in wait's encoding (sig << 8 | 0x7f, 0xffff), or 0
  * 208 altStackBase(u64)  216 altStackSize(u64): sigaltstack's stack (size 0: none)  224 altStackFlags (SS_AUTODISARM)
  * 232 awaitedSignals(u64): the set an rt_sigtimedwait in progress waits for (they wake it though blocked)
+ * 240 timers (the first of its POSIX timers: posix_timer.ts)  244 nextTimerId  248 timerCount
+ * 252 sleepBase (TimeBase of the nanosleep in progress or to be restarted by restart_syscall; 0: none)
+ * 256 sleepDeadline(u64): when that sleep ends, in nanoseconds of sleepBase
+ * 264 sleepRemaining(u64): where it writes the time left if a signal interrupts it (0: nowhere)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -87,8 +91,14 @@ export const enum ProcessState {
   altStackSize: u64;
   altStackFlags: u32;
   awaitedSignals: u64;
+  timers: u32;
+  nextTimerId: u32;
+  timerCount: u32;
+  sleepBase: u32;
+  sleepDeadline: u64;
+  sleepRemaining: u64;
 }
-const PROCESS_SIZE: u32 = 240;
+const PROCESS_SIZE: u32 = 272;
 export const SIGNAL_ACTIONS_SIZE: u32 = 64 * 32;
 export const NAME_OFFSET: u32 = 72;
 export const NAME_SIZE: u32 = 16;

@@ -15,7 +15,8 @@ import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { exitCurrent } from "./exit";
 import { Process, SIGNAL_ACTIONS_SIZE, resetFpuState, spaceOf } from "./process";
 import { hasDeliverableSignal, stopCurrent } from "./scheduler";
-import { SIGNAL_INFO_SIZE, SignalInfo, dequeueSignal } from "./signal_queue";
+import { SIGNAL_INFO_SIZE, SignalInfo } from "./signal_info";
+import { dequeueSignal } from "./signal_queue";
 import {
   copyAlternateStack, forgetAlternateStack, handlerStackPointer, saveAlternateStack, setAlternateStack,
 } from "./signal_stack";

@@ -1,6 +1,5 @@
-// Process system calls: exit, identity, execve, thread-area set-up,
-// yielding and sleeping, resource usage, and the signal calls accepted
-// for musl's sake (no signal is delivered yet).
+// Process system calls: exit, wait, identity, execve, thread-area set-up,
+// yielding, resource usage, uname, reboot.
 import { wrmsr } from "../arch/x86_64/cpu";
 import { ExitStatus, restart, shutdown, stop } from "../drivers/qemu_exit";
 import { print } from "../console/console";
@@ -10,15 +9,14 @@ import { FrameState } from "../mm/frame";
 import { copyStringFromUser, copyToUser, getUser64 } from "../mm/user_copy";
 import { ExecArguments, ExecResult, exec } from "../proc/exec";
 import { exitCurrent, printProcess } from "../proc/exit";
-import { Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
+import { Process, findProcess, processListHead, spaceOf } from "../proc/process";
 import {
   CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, MAX_SIGNAL, SIGCHLD, SIGCONT,
 } from "../proc/signal_action";
 import {
   WAIT_BAD_OPTIONS, WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, WaitFor, lastWaitStatus, waitFor, waitForChild,
 } from "../proc/wait";
-import { makeRunnable, signalPending, signalProcess, yieldToScheduler } from "../proc/scheduler";
-import { tscAfter } from "../time/clock";
+import { makeRunnable, signalProcess, yieldToScheduler } from "../proc/scheduler";
 import { E2BIG, EACCES, ECHILD, EINTR, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH } from "./errno";
 import { AT_FDCWD, lookupAt } from "./paths";
 import { KERNEL_RELEASE } from "../procfs/procfs";
@@ -85,20 +83,6 @@ export function sysSchedYield(process: Process): i64 {
   makeRunnable(process);
   yieldToScheduler();
   return 0;
-}
-
-export function sysNanosleep(process: Process, request: u64): i64 {
-  const timespec = memory.data(16, 8);
-  if (!getUser64(spaceOf(process), request, <u32>timespec) || !getUser64(spaceOf(process), request + 8, <u32>timespec + 8)) {
-    return -EFAULT;
-  }
-  const seconds = load<i64>(timespec);
-  const nanoseconds = load<i64>(timespec + 8);
-  if (seconds < 0 || nanoseconds < 0 || nanoseconds >= 1000000000) return -EINVAL;
-  process.wakeAt = tscAfter(<u64>seconds * 1000000000 + <u64>nanoseconds);
-  process.state = ProcessState.Sleeping;
-  yieldToScheduler();
-  return signalPending() ? -EINTR : 0;
 }
 
 const RUSAGE_SELF: i64 = 0;
