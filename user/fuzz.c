@@ -1069,7 +1069,16 @@ static const struct signature signatures[] = {
     {200, 2, "tkill", {A_PID, A_SIG}},
     {217, 15, "getdents64", {A_FD, A_BUF, A_LEN}},
     {218, 5, "set_tid_address", {A_BUF}},
+    {219, 1, "restart_syscall", {0}},
+    {222, 3, "timer_create", {A_CLOCK, A_BUF, A_BUF}},
+    {223, 3, "timer_settime", {A_SMALL, A_SMALL, A_BUF, A_BUF}},
+    {224, 2, "timer_gettime", {A_SMALL, A_BUF}},
+    {225, 1, "timer_getoverrun", {A_SMALL}},
+    {226, 2, "timer_delete", {A_SMALL}},
+    {227, 1, "clock_settime", {A_CLOCK, A_TS}},
     {228, 5, "clock_gettime", {A_CLOCK, A_BUF}},
+    {229, 2, "clock_getres", {A_CLOCK, A_BUF}},
+    {230, 3, "clock_nanosleep", {A_CLOCK, A_SMALL, A_TS, A_BUF}},
     {231, 1, "exit_group", {A_SMALL}},
     {257, 25, "openat", {A_DIRFD, A_PATH, A_OFLAG, A_MODE}},
     {262, 20, "newfstatat", {A_DIRFD, A_PATH, A_BUF, A_ATFLAG}},
@@ -1099,7 +1108,6 @@ static const struct signature signatures[] = {
     {157, 2, "prctl", {A_SMALL, A_ANY, A_ANY, A_ANY, A_ANY}},
     {201, 1, "time", {A_BUF}},
     {202, 2, "futex", {A_BUF, A_SMALL, A_ANY, A_TS, A_BUF, A_ANY}},
-    {230, 2, "clock_nanosleep", {A_CLOCK, A_SMALL, A_TS, A_BUF}},
     {234, 1, "tgkill", {A_PID, A_PID, A_SIG}},
     {247, 2, "waitid", {A_SMALL, A_PID, A_BUF, A_WOPT, A_BUF}},
     {302, 1, "prlimit64", {A_PID, A_SMALL, A_BUF, A_BUF}},
@@ -1163,7 +1171,7 @@ static int may_block(u64 nr) {
     case 0: case 1: case 7: case 19: case 20: case 23: case 34: case 35: case 58: case 59: case 60: case 61:
     case 62: case 128: case 130: case 200: case 202: case 230: case 231: case 232: case 234: case 247:
     case 270: case 271: case 281: case 322: case 441: case 43: case 44: case 45: case 46: case 47:
-    case 42: case 65: case 70: case 73: case 220: case 242: case 243: case 208: case 56: case 435:
+    case 42: case 65: case 70: case 73: case 220: case 242: case 243: case 208: case 56: case 435: case 219:
     case 72: /* F_SETLKW */
         return 1;
     default: return 0;

@@ -11,6 +11,7 @@ import { LayoutItem, layout } from "../arch/x86_64/cpu";
 import { publishClock } from "../time/clock";
 import { AddressSpace, regionsOf } from "./address_space";
 import { PAGE_SIZE } from "./frame";
+import { findCachedPage } from "./page_cache";
 import { MEMORY_OBJECT_SIZE, MemoryObject, initMemoryObject } from "./memory_object";
 import { PROT_EXEC, PROT_READ, REGION_FILE, Region, addRegion, attachObject } from "./region";
 
@@ -29,6 +30,13 @@ export function initVdso(): void {
   assert((imageStart & (PAGE_SIZE - 1)) == 0, "initVdso: the embedded vDSO is not page-aligned");
   publishClock(vvarPage);
   initMemoryObject(vdsoObject, readVdsoPage, null, vdsoBytes(), 0);
+}
+
+/** clock_settime moved CLOCK_REALTIME: the vvar page, and the copy processes map if it is cached, get the new time zero. */
+export function republishClock(): void {
+  publishClock(vvarPage);
+  const page = findCachedPage(vdsoObject, 0);
+  if (page != 0) publishClock(page);
 }
 
 /** Size of the object: the vvar page and the image. */

@@ -23,6 +23,7 @@ import {
 import { closeOnExec } from "../fs/file";
 import { clearChildTid, releaseVforkParent } from "./exit";
 import { resetHandlersForExec } from "./signal";
+import { deleteTimers } from "./posix_timer";
 import { Process, setProcessName, userFrame } from "./process";
 
 export const STACK_TOP: u64 = 0x00007ffffffff000;
@@ -219,6 +220,7 @@ export function exec(process: Process, inode: Inode, args: ExecArguments): ExecR
   process.exe = retainInode(inode);
   releaseInode(previous);
   resetHandlersForExec(process);
+  deleteTimers(process); // as Linux's exec; signals they queued stay pending
   // The program's name: argv[0] without its directory, as Linux's comm.
   let nameStart = args.strings;
   let nameEnd = args.strings;

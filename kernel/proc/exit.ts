@@ -17,6 +17,7 @@ import {
 import { currentProcess, exitToScheduler, signalGroup, signalProcess, tellParent, wakeUp, wakeUpSome } from "./scheduler";
 import { discardSignals } from "./signal_queue";
 import { hangUpOrphanedGroups } from "./orphans";
+import { deleteTimers } from "./posix_timer";
 import {
   CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGHUP, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGTRAP,
   SIG_IGN, actionOf,
@@ -118,6 +119,8 @@ export function exitCurrent(waitStatus: u32): void {
   const process = currentProcess();
   if (argumentEquals("loglevel", "debug")) printFaultCounts(process);
   clearChildTid(process);
+  deleteTimers(process);
+  process.alarmAt = 0; // a zombie's alarm would only keep the idle loop watching the clock
   discardSignals(process, U64.MAX_VALUE);
   closeAll(process.files);
   releaseInode(process.cwd);

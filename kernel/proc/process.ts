@@ -48,6 +48,10 @@ export const enum ProcessState {
  * 252 voluntarySwitches (gave up the CPU to sleep)  256 involuntarySwitches (preempted, or sched_yield)
  * 260 fileLimit  264 fileLimitMax: RLIMIT_NOFILE (no descriptor at or above fileLimit is handed out)
  * 272 addressLimit(u64)  280 addressLimitMax(u64): RLIMIT_AS  288 dataLimit(u64)  296 dataLimitMax(u64): RLIMIT_DATA
+ * 304 timers (the first of its POSIX timers: posix_timer.ts)  308 nextTimerId  312 timerCount
+ * 316 sleepBase (TimeBase of the nanosleep in progress or to be restarted by restart_syscall; 0: none)
+ * 320 sleepDeadline(u64): when that sleep ends, in nanoseconds of sleepBase
+ * 328 sleepRemaining(u64): where it writes the time left if a signal interrupts it (0: nowhere)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -104,8 +108,14 @@ export const enum ProcessState {
   addressLimitMax: u64;
   dataLimit: u64;
   dataLimitMax: u64;
+  timers: u32;
+  nextTimerId: u32;
+  timerCount: u32;
+  sleepBase: u32;
+  sleepDeadline: u64;
+  sleepRemaining: u64;
 }
-const PROCESS_SIZE: u32 = 304;
+const PROCESS_SIZE: u32 = 336;
 export const SIGNAL_ACTIONS_SIZE: u32 = 64 * 32;
 export const NAME_OFFSET: u32 = 72;
 export const NAME_SIZE: u32 = 16;

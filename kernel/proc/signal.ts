@@ -16,7 +16,8 @@ import { exitCurrent } from "./exit";
 import { Process, SIGNAL_ACTIONS_SIZE, resetFpuState, spaceOf } from "./process";
 import { hasDeliverableSignal, stopCurrent } from "./scheduler";
 import { isOrphanedGroup } from "./orphans";
-import { SIGNAL_INFO_SIZE, SignalInfo, dequeueSignal } from "./signal_queue";
+import { SIGNAL_INFO_SIZE, SignalInfo } from "./signal_info";
+import { dequeueSignal } from "./signal_queue";
 import {
   copyAlternateStack, forgetAlternateStack, handlerStackPointer, saveAlternateStack, setAlternateStack,
 } from "./signal_stack";

@@ -4,26 +4,14 @@
 // real-time signal (32-64) is queued once per sending, so none is lost,
 // up to MAX_QUEUED per process (then sigqueue says EAGAIN; kill of a
 // real-time signal still makes it pending, without its siginfo, as Linux).
+// A POSIX timer queues an entry of its own, never merged: when it is taken
+// or thrown away the timer hears of it, to count overruns (posix_timer.ts).
 import { kfree, kmalloc } from "../mm/slab";
+import { PosixTimer, timerSignalDropped, timerSignalQueued, timerSignalTaken } from "./posix_timer";
 import { Process } from "./process";
 import { SIGRTMIN, SI_KERNEL, SI_USER, bitOf } from "./signal_action";
+import { SIGNAL_INFO_SIZE, SignalInfo } from "./signal_info";
 
-/**
- * One pending signal: the siginfo fields a handler or sigwaitinfo sees.
- *
- *   0 next  4 signal  8 code (si_code)  12 unused
- *  16 first(u64): siginfo bytes 16-23 (si_pid and si_uid; si_addr; a timer's id and overrun)
- *  24 second(u64): siginfo bytes 24-31 (si_value; a child's si_status)
- */
-@unmanaged export class SignalInfo {
-  next: u32;
-  signal: u32;
-  code: i32;
-  unused: u32;
-  first: u64;
-  second: u64;
-}
-export const SIGNAL_INFO_SIZE: u32 = 32;
 export const MAX_QUEUED: u32 = 1024;
 
 /** Queues `signal` with its siginfo; false only for a real-time signal the queue has no room for (EAGAIN). */
@@ -41,12 +29,29 @@ export function enqueueSignal(process: Process, signal: u32, code: i32, first: u
   info.code = code;
   info.first = first;
   info.second = second;
+  append(process, info);
+  return true;
+}
+
+/** A POSIX timer's own entry joins the queue (its room was taken when the timer was made). */
+export function queueTimerSignal(process: Process, timer: PosixTimer): void {
+  append(process, timerSignalQueued(timer));
+}
+
+function append(process: Process, entry: SignalInfo): void {
   let link = changetype<usize>(process) + offsetof<Process>("signalQueue");
   while (load<u32>(link) != 0) link = load<u32>(link); // `next` is each entry's first field
-  store<u32>(link, entry);
+  entry.next = 0;
+  store<u32>(link, changetype<u32>(entry));
   process.queuedSignals++;
-  process.pendingSignals |= bit;
-  return true;
+  process.pendingSignals |= bitOf(entry.signal);
+}
+
+/** An entry leaves the queue: a timer's goes back to its timer, any other is freed. */
+function release(info: SignalInfo, taken: SignalInfo | null): void {
+  if (info.timer == 0) kfree(changetype<u32>(info));
+  else if (taken != null) timerSignalTaken(changetype<PosixTimer>(info.timer), taken);
+  else timerSignalDropped(changetype<PosixTimer>(info.timer));
 }
 
 /**
@@ -77,7 +82,7 @@ export function dequeueSignal(process: Process, signal: u32, into: SignalInfo): 
     into.first = info.first;
     into.second = info.second;
     store<u32>(link, info.next);
-    kfree(changetype<u32>(info));
+    release(info, into);
     process.queuedSignals--;
   }
   if (!more) process.pendingSignals &= ~bitOf(signal);
@@ -93,7 +98,7 @@ export function discardSignals(process: Process, mask: u64): void {
       continue;
     }
     store<u32>(link, info.next);
-    kfree(changetype<u32>(info));
+    release(info, null);
     process.queuedSignals--;
   }
   process.pendingSignals &= ~mask;

@@ -6,7 +6,7 @@ import { print, printf } from "../console/console";
 import { printProcess } from "../proc/exit";
 import { Process, spaceOf } from "../proc/process";
 import { currentProcess } from "../proc/scheduler";
-import { EINTR, ENOSYS } from "./errno";
+import { EINTR, ENOSYS, ERESTART_RESTARTBLOCK } from "./errno";
 import { handlerAboutToRun } from "../proc/signal";
 import { SA_RESTART } from "../proc/signal_action";
 import {
@@ -49,10 +49,13 @@ import { sysExecve } from "./execve";
 import { sysKill, sysRtTgsigqueueinfo, sysTgkill } from "./signal_send";
 import { sysRtSigtimedwait } from "./signal_wait";
 import {
-  sysAlarm, sysClockGettime, sysClockNanosleep, sysGetitimer, sysGettimeofday, sysNanosleep, sysSetitimer,
+  sysAlarm, sysClockGetres, sysClockGettime, sysClockSettime, sysGetitimer, sysGettimeofday, sysSetitimer,
 } from "./time";
+import { sysClockNanosleep, sysNanosleep, sysRestartSyscall } from "./sleep";
+import { sysTimerCreate, sysTimerDelete, sysTimerGetoverrun, sysTimerGettime, sysTimerSettime } from "./timers";
 
 const AT_FDCWD: i64 = -100;
+const SYS_RESTART_SYSCALL: u32 = 219;
 const U32_KEEP: u64 = 0xffffffff; // "-1": leave this id as it is
 const AT_REMOVEDIR: u64 = 0x200;
 const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
@@ -218,8 +221,16 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 204: return sysSchedGetaffinity(process, a, b, c);
     case 217: return sysGetdents64(process, a, b, c);
     case 218: return sysSetTidAddress(process, a);
-    case 228: return sysClockGettime(process, a, b);
-    case 230: return sysClockNanosleep(process, a, b, c, d);
+    case SYS_RESTART_SYSCALL: return sysRestartSyscall(process);
+    case 222: return sysTimerCreate(process, <i32>a, b, c);
+    case 223: return sysTimerSettime(process, <i32>a, b, c, d);
+    case 224: return sysTimerGettime(process, <i32>a, b);
+    case 225: return sysTimerGetoverrun(process, <i32>a);
+    case 226: return sysTimerDelete(process, <i32>a);
+    case 227: return sysClockSettime(process, <i32>a, b);
+    case 228: return sysClockGettime(process, <i32>a, b);
+    case 229: return sysClockGetres(process, <i32>a, b);
+    case 230: return sysClockNanosleep(process, <i32>a, <u32>b, c, d);
     case 231: return sysExit(a); // exit_group
     case 234: return sysTgkill(process, <i32>a, <i32>b, <i32>c);
     case 247: return sysWaitid(process, <i32>a, <i32>b, c, <u32>d, e);
@@ -283,7 +294,17 @@ export function handleSyscall(frame: TrapFrame): void {
   const result = dispatch(process, frame);
   if (tracing != 0) trace(process, number, frame, result);
   frame.rax = <u64>result;
-  if (result == -EINTR && restartable(number)) {
+  if (result == -ERESTART_RESTARTBLOCK) {
+    // An interrupted sleep: EINTR for a handler (and nothing left to
+    // restart), else restart_syscall continues it once the process runs on.
+    if (handlerAboutToRun(process) != null) {
+      frame.rax = <u64>-EINTR;
+      process.sleepBase = 0;
+    } else {
+      frame.rax = SYS_RESTART_SYSCALL;
+      frame.rip -= 2;
+    }
+  } else if (result == -EINTR && restartable(number)) {
     // No handler to run (the signal stops the process, say) restarts the
     // call as well, as Linux's -ERESTARTSYS does: the caller never sees it.
     const action = handlerAboutToRun(process);

@@ -36,3 +36,9 @@ export const EBUSY: i64 = 16;
 export const EOVERFLOW: i64 = 75;
 export const ETIMEDOUT: i64 = 110;
 export const ETXTBSY: i64 = 26;
+/**
+ * Never seen by a program: a sleep a signal interrupted (Linux's
+ * ERESTART_RESTARTBLOCK). The dispatcher makes it EINTR when a handler is
+ * about to run, and otherwise restarts the sleep through restart_syscall.
+ */
+export const ERESTART_RESTARTBLOCK: i64 = 516;

@@ -5,7 +5,7 @@ import { ExitStatus, restart, shutdown, stop } from "../drivers/qemu_exit";
 import { print } from "../console/console";
 import { copyToUser } from "../mm/user_copy";
 import { exitCurrent, printProcess } from "../proc/exit";
-import { Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
+import { Process, findProcess, processListHead, spaceOf } from "../proc/process";
 import {
   CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, MAX_SIGNAL, SIGCHLD, SIGCONT,
 } from "../proc/signal_action";

@@ -6,7 +6,8 @@ import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, ProcessState, spaceOf } from "../proc/process";
 import { hasDeliverableSignal, yieldToScheduler } from "../proc/scheduler";
 import { SIGKILL, SIGSTOP, bitOf } from "../proc/signal_action";
-import { SIGNAL_INFO_SIZE, SignalInfo, dequeueSignal } from "../proc/signal_queue";
+import { SIGNAL_INFO_SIZE, SignalInfo } from "../proc/signal_info";
+import { dequeueSignal } from "../proc/signal_queue";
 import { tscAfter } from "../time/clock";
 import { EAGAIN, EFAULT, EINTR, EINVAL } from "./errno";
 

@@ -1,71 +1,128 @@
-// Clocks: CLOCK_REALTIME from the CMOS clock read at boot plus the TSC,
-// the monotonic clocks from the TSC alone; sleeping on them (nanosleep,
-// clock_nanosleep); and the real-time interval timer (alarm, setitimer),
-// which the scheduler fires.
+// Clocks: CLOCK_REALTIME from the CMOS clock read at boot plus the TSC
+// (clock_settime moves it), the monotonic clocks from the TSC alone; the
+// real-time interval timer (alarm, setitimer), which the scheduler fires;
+// and the clock ids and timespecs the timer and sleep calls share.
+import { republishClock } from "../mm/vdso";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
-import { Process, ProcessState, spaceOf } from "../proc/process";
-import { signalPending, yieldToScheduler } from "../proc/scheduler";
-import { monotonicNanoseconds, realtimeNanoseconds, tscAfter } from "../time/clock";
-import { EFAULT, EINTR, EINVAL } from "./errno";
-
-// Clock ids 1..7 other than 5 (CLOCK_REALTIME_COARSE) are all monotonic
-// here, the CPU-time clocks included: there is one CPU and no accounting yet.
-const CLOCK_REALTIME: i64 = 0;
-const CLOCK_MONOTONIC: i64 = 1;
-const CLOCK_REALTIME_COARSE: i64 = 5;
-const CLOCK_BOOTTIME: i64 = 7;
-
-export function sysClockGettime(process: Process, clock: i64, timespec: u64): i64 {
-  let nanoseconds: u64;
-  if (clock == CLOCK_REALTIME || clock == CLOCK_REALTIME_COARSE) nanoseconds = realtimeNanoseconds();
-  else if (clock >= CLOCK_MONOTONIC && clock <= CLOCK_BOOTTIME) nanoseconds = monotonicNanoseconds();
-  else return -EINVAL;
-  const out = memory.data(16, 8);
-  store<u64>(out, nanoseconds / 1000000000);
-  store<u64>(out + 8, nanoseconds % 1000000000);
-  return copyToUser(spaceOf(process), timespec, <u32>out, 16) ? 0 : -EFAULT;
-}
-
-const TIMER_ABSTIME: u64 = 1;
-const NS_PER_S: u64 = 1000000000;
+import { Process, spaceOf } from "../proc/process";
+import { realtimeSleepersReaim } from "../proc/sleep";
+import { TimeBase, monotonicNanoseconds, realtimeNanoseconds, setRealtime } from "../time/clock";
+import { EFAULT, EINVAL } from "./errno";
 
 /**
- * clock_nanosleep: sleeps for the timespec at `request`, or with
- * TIMER_ABSTIME until `clock` reads it, on the real-time, monotonic or boot
- * clock. Interrupted by a signal it is EINTR, and a relative sleep writes
- * what was left at `remain` (when not null). nanosleep is the relative,
- * monotonic case.
+ * What a Linux clock id names here. The CPU-time clocks read the monotonic
+ * clock: there is one CPU and no accounting of CPU time yet, so timers and
+ * sleeps on them are refused. The alarm clocks answer as Linux does when
+ * no RTC can wake the machine.
  */
-export function sysClockNanosleep(process: Process, clock: i64, flags: u64, request: u64, remain: u64): i64 {
-  if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC && clock != CLOCK_BOOTTIME) return -EINVAL;
-  const timespec = memory.data(16, 8);
-  if (!copyFromUser(spaceOf(process), <u32>timespec, request, 16)) return -EFAULT;
-  const seconds = load<i64>(timespec);
-  const nanoseconds = load<i64>(timespec + 8);
-  if (seconds < 0 || nanoseconds < 0 || <u64>nanoseconds >= NS_PER_S) return -EINVAL;
-  let duration = <u64>seconds * NS_PER_S + <u64>nanoseconds;
-  const absolute = (flags & TIMER_ABSTIME) != 0;
-  if (absolute) {
-    const now = clock == CLOCK_REALTIME ? realtimeNanoseconds() : monotonicNanoseconds();
-    duration = duration > now ? duration - now : 0;
-  }
-  const deadline = monotonicNanoseconds() + duration;
-  process.wakeAt = tscAfter(duration);
-  process.state = ProcessState.Sleeping;
-  yieldToScheduler();
-  if (!signalPending()) return 0;
-  if (!absolute && remain != 0) {
-    const now = monotonicNanoseconds();
-    const left = deadline > now ? deadline - now : 0;
-    store<u64>(timespec, left / NS_PER_S);
-    store<u64>(timespec + 8, left % NS_PER_S);
-    if (!copyToUser(spaceOf(process), remain, <u32>timespec, 16)) return -EFAULT;
-  }
-  return -EINTR;
+export const enum Clock {
+  Unknown = 0,
+  Realtime = 1, // CLOCK_REALTIME
+  Tai = 2, // CLOCK_TAI: CLOCK_REALTIME, as Linux's until adjtimex sets a TAI offset
+  Monotonic = 3, // CLOCK_MONOTONIC, CLOCK_BOOTTIME (nothing suspends here)
+  RealtimeCoarse = 4, // CLOCK_REALTIME_COARSE: no timers or sleeps on it
+  MonotonicOther = 5, // CLOCK_MONOTONIC_RAW, CLOCK_MONOTONIC_COARSE: no timers or sleeps
+  ProcessCpu = 6, // CLOCK_PROCESS_CPUTIME_ID
+  ThreadCpu = 7, // CLOCK_THREAD_CPUTIME_ID
+  Alarm = 8, // CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM
 }
 
-export function sysNanosleep(process: Process, request: u64, remain: u64): i64 {
-  return sysClockNanosleep(process, CLOCK_MONOTONIC, 0, request, remain);
+export function clockOf(id: i64): Clock {
+  switch (<i32>id) {
+    case 0: return Clock.Realtime;
+    case 1: case 7: return Clock.Monotonic;
+    case 2: return Clock.ProcessCpu;
+    case 3: return Clock.ThreadCpu;
+    case 4: case 6: return Clock.MonotonicOther;
+    case 5: return Clock.RealtimeCoarse;
+    case 8: case 9: return Clock.Alarm;
+    case 11: return Clock.Tai;
+    default: return Clock.Unknown; // negative ids name other processes' CPU clocks: not here
+  }
+}
+
+/** Whether clock_gettime and clock_getres answer for the clock. */
+function readable(clock: Clock): bool {
+  return clock != Clock.Unknown && clock != Clock.Alarm;
+}
+
+function readClock(clock: Clock): u64 {
+  return clock == Clock.Realtime || clock == Clock.Tai || clock == Clock.RealtimeCoarse ? realtimeNanoseconds()
+    : monotonicNanoseconds();
+}
+
+/**
+ * The clock a timer or sleep on `clock` counts on. As Linux: a relative
+ * time on CLOCK_REALTIME is a length, not affected by clock_settime, so it
+ * runs on the monotonic clock; an absolute one follows CLOCK_REALTIME.
+ */
+export function timeBaseOf(clock: Clock, absolute: bool): TimeBase {
+  return clock == Clock.Tai || (clock == Clock.Realtime && absolute) ? TimeBase.Realtime : TimeBase.Monotonic;
+}
+
+// ---- timespecs -------------------------------------------------------------------------
+
+/** Linux's ktime_t limit: longer times saturate to it and never come. */
+export const KTIME_MAX: u64 = 0x7fffffffffffffff;
+const KTIME_SEC_MAX: i64 = 9223372036;
+
+/** The struct timespec at `at` (kernel memory) in nanoseconds, saturated at KTIME_MAX; -EINVAL if it is not one. */
+export function timespecAt(at: usize): i64 {
+  const seconds = load<i64>(at);
+  const nanoseconds = load<i64>(at + 8);
+  if (seconds < 0 || nanoseconds < 0 || nanoseconds >= 1000000000) return -EINVAL;
+  if (seconds >= KTIME_SEC_MAX) return <i64>KTIME_MAX;
+  return seconds * 1000000000 + nanoseconds;
+}
+
+/** The user's struct timespec at `address` in nanoseconds; -EFAULT or -EINVAL. */
+export function timespecFromUser(process: Process, address: u64): i64 {
+  const buffer = memory.data(16, 8);
+  if (!copyFromUser(spaceOf(process), <u32>buffer, address, 16)) return -EFAULT;
+  return timespecAt(buffer);
+}
+
+export function storeTimespec(at: usize, nanoseconds: u64): void {
+  store<u64>(at, nanoseconds / 1000000000);
+  store<u64>(at + 8, nanoseconds % 1000000000);
+}
+
+export function timespecToUser(process: Process, address: u64, nanoseconds: u64): bool {
+  const buffer = memory.data(16, 8);
+  storeTimespec(buffer, nanoseconds);
+  return copyToUser(spaceOf(process), address, <u32>buffer, 16);
+}
+
+// ---- the clock calls -------------------------------------------------------------------
+
+export function sysClockGettime(process: Process, id: i64, timespec: u64): i64 {
+  const clock = clockOf(id);
+  if (!readable(clock)) return -EINVAL;
+  return timespecToUser(process, timespec, readClock(clock)) ? 0 : -EFAULT;
+}
+
+/** clock_getres: every clock here reads the TSC to the nanosecond (Linux's high-resolution clocks say 1 ns too). */
+export function sysClockGetres(process: Process, id: i64, timespec: u64): i64 {
+  if (!readable(clockOf(id))) return -EINVAL;
+  if (timespec == 0) return 0;
+  return timespecToUser(process, timespec, 1) ? 0 : -EFAULT;
+}
+
+// Linux's limit for a time set: KTIME_SEC_MAX less 30 years of uptime.
+const SETTOD_SECONDS_MAX: u64 = 9223372036 - 30 * 365 * 24 * 3600;
+
+/**
+ * clock_settime: CLOCK_REALTIME only (the caller is root, so it may);
+ * the vDSO, absolute timers and sleeps on CLOCK_REALTIME follow.
+ */
+export function sysClockSettime(process: Process, id: i64, timespec: u64): i64 {
+  if (clockOf(id) != Clock.Realtime) return -EINVAL;
+  const time = timespecFromUser(process, timespec);
+  if (time < 0) return time;
+  if (<u64>time / 1000000000 > SETTOD_SECONDS_MAX || !setRealtime(<u64>time)) return -EINVAL;
+  republishClock();
+  realtimeSleepersReaim();
+  return 0;
 }
 
 export function sysGettimeofday(process: Process, timeval: u64): i64 {

@@ -1,14 +1,15 @@
 // Time since boot from the TSC, and wall-clock time from the CMOS real-time
-// clock read once at boot. Ticks become nanoseconds through a fixed-point
-// factor, the same computation the vDSO (kernel/arch/x86_64/vdso/vdso.c)
-// makes in user space from the parameters publishClock writes, so the
-// system call and the vDSO give the same time for the same TSC value.
+// clock read once at boot (moved by clock_settime). Ticks become
+// nanoseconds through a fixed-point factor, the same computation the vDSO
+// (kernel/arch/x86_64/vdso/vdso.c) makes in user space from the parameters
+// publishClock writes, so the system call and the vDSO give the same time
+// for the same TSC value.
 import { cpuid, inb, outb, rdtsc } from "../arch/x86_64/cpu";
 import { formatInto, str } from "../lib/format";
 import { tscFrequency } from "./tsc";
 
 let bootTsc: u64 = 0; // the TSC when kmain began: time "since boot" counts from the kernel's start
-let bootEpochSeconds: u64 = 0;
+let realtimeAtZero: u64 = 0; // CLOCK_REALTIME in nanoseconds when the monotonic clock read 0
 let nsPerTickQ32: u64 = 0; // nanoseconds per TSC tick, 32 fraction bits
 
 function cmos(register: u32): u32 {
@@ -61,7 +62,7 @@ export function initClock(report: u32, capacity: u32): u32 {
   const days = daysFromCivil(year, month, day);
   // The clock was read now, not at kernel start: take the difference off.
   const sinceStart = monotonicNanoseconds() / 1000000000;
-  bootEpochSeconds = <u64>(days * 86400 + <i64>hour * 3600 + <i64>minute * 60 + <i64>second) - sinceStart;
+  realtimeAtZero = (<u64>(days * 86400 + <i64>hour * 3600 + <i64>minute * 60 + <i64>second) - sinceStart) * 1000000000;
   const kHz = tscFrequency() / 1000;
   const n = formatInto(report, capacity, "clock: TSC at %d.%03d MHz, %s; ", kHz / 1000, kHz % 1000,
     str(tscIsInvariant() ? "invariant" : "not invariant (time may drift if the CPU changes speed)"));
@@ -104,11 +105,63 @@ export function monotonicNanoseconds(): u64 {
 export function publishClock(vvar: usize): void {
   store<u64>(vvar, bootTsc);
   store<u64>(vvar, tickScale(), 8);
-  store<u64>(vvar, bootEpochSeconds * 1000000000, 16);
+  store<u64>(vvar, realtimeAtZero, 16);
 }
 
 export function realtimeNanoseconds(): u64 {
-  return bootEpochSeconds * 1000000000 + monotonicNanoseconds();
+  return realtimeAtZero + monotonicNanoseconds();
+}
+
+/**
+ * clock_settime(CLOCK_REALTIME): the real-time clock reads `nanoseconds`
+ * from now on. False (Linux's EINVAL) for a time before the monotonic
+ * clock's zero: the real-time clock never goes below the monotonic one.
+ */
+export function setRealtime(nanoseconds: u64): bool {
+  const now = monotonicNanoseconds();
+  if (nanoseconds < now) return false;
+  realtimeAtZero = nanoseconds - now;
+  return true;
+}
+
+/** The clocks timers and sleeps count on: CLOCK_MONOTONIC (and BOOTTIME: no suspend here), or CLOCK_REALTIME, which clock_settime moves. */
+export const enum TimeBase {
+  Monotonic = 1,
+  Realtime = 2,
+}
+
+export function timeOn(base: TimeBase): u64 {
+  return base == TimeBase.Realtime ? realtimeNanoseconds() : monotonicNanoseconds();
+}
+
+/** The monotonic time at which `base` reads `nanoseconds` (0 if it read that before the monotonic zero). */
+export function monotonicAt(base: TimeBase, nanoseconds: u64): u64 {
+  if (base == TimeBase.Monotonic) return nanoseconds;
+  return nanoseconds > realtimeAtZero ? nanoseconds - realtimeAtZero : 0;
+}
+
+/**
+ * A TSC value at which monotonicNanoseconds() reads at least
+ * `nanoseconds` (within 31 years of now, or the product overflows): a
+ * sleeper woken then never finds its deadline still ahead.
+ */
+export function tscAt(nanoseconds: u64): u64 {
+  return bootTsc + ticksReaching(nanoseconds, tscFrequency(), tickScale());
+}
+
+/**
+ * Ticks from time zero until the clock, at `hz` ticks a second read
+ * through `scale` (tickScale's nanoseconds per tick, 32 fraction bits),
+ * reaches `nanoseconds`, or passes it by at most a nanosecond.
+ */
+export function ticksReaching(nanoseconds: u64, hz: u64, scale: u64): u64 {
+  let ticks = (nanoseconds / 1000000000) * hz + (nanoseconds % 1000000000) * hz / 1000000000;
+  // The scale is rounded down, so the estimate may read a little early: step up by the shortfall.
+  while (mulShift32(ticks, scale) < nanoseconds) {
+    const short = nanoseconds - mulShift32(ticks, scale);
+    ticks += short / 1000000000 * hz + (short % 1000000000) * hz / 1000000000 + 1;
+  }
+  return ticks;
 }
 
 /** TSC value `nanoseconds` from now. */

@@ -4,6 +4,10 @@
 // control and clone (user/jobs.c, which passes on Linux too): stops and
 // continues seen by wait4, waitid and SIGCHLD, no zombies for a parent that
 // ignores SIGCHLD, and clone's flags for fork, vfork and posix_spawn.
+// Timers and sleeps (user/timers.c, which passes on Linux too): POSIX
+// timers with their siginfo and overruns, clock_nanosleep and nanosleep
+// with EINTR, the time left and restarts after a stop, clock_getres and
+// clock_settime, and no kernel object left behind.
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { USER_BIN, buildOnce, runProgram } from "./programs";
@@ -38,6 +42,20 @@ describe.concurrent("signals", () => {
       expect(result.stdout, where).toContain(`ok ${check}\n`);
     }
     expect(result.stdout, where).toContain("jobs: 0 failed\n");
+    expect(result.status, where).toBe(0);
+  }, TEST_TIMEOUT);
+
+  it("timers: every check passes, as on Linux", async () => {
+    const result = await runProgram([join(USER_BIN, "timers")]);
+    const where = `run-program exited with ${result.status}; stderr: ${result.stderr}\nconsole:\n${result.stdout}`;
+    expect(result.stdout.split("\n").filter((l) => l.startsWith("FAIL ") || l.includes("KERNEL PANIC")), where).toEqual([]);
+    for (const check of ["one-shot-fires", "siginfo-si-timer", "periodic-one-signal-with-overruns", "overrun-capped-int-max",
+      "deleted-timer-signal-kept", "exec-deletes-timers-keeps-their-signal", "nanosleep-writes-time-left",
+      "nanosleep-stopped-and-continued-keeps-deadline", "absolute-realtime-sleep-follows-settime",
+      "exit-frees-timers-and-their-signals"]) {
+      expect(result.stdout, where).toContain(`ok ${check}\n`);
+    }
+    expect(result.stdout, where).toContain("timers: 0 failed\n");
     expect(result.status, where).toBe(0);
   }, TEST_TIMEOUT);
 });

@@ -1,8 +1,9 @@
 // kernel/time/clock.ts: mulShift32, the fixed-point step that turns TSC
 // ticks into nanoseconds (the vDSO computes the same thing with a 128-bit
 // multiply; the two must agree bit for bit, or a clock read through the
-// vDSO could disagree with the system call), and the CMOS hour in every
-// format a PC's real-time clock may use.
+// vDSO could disagree with the system call); its inverse, ticksReaching,
+// which sleeps and timers wake by (never early, at most 1 ns late);
+// and the CMOS hour in every format a PC's real-time clock may use.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Kernel, loadKernel } from "./kernel-wasm";
@@ -35,6 +36,20 @@ describe("mulShift32", () => {
     const ns = asUnsigned(k.exports.mulShift32(day * hz, scale));
     expect(day * 1_000_000_000n - ns).toBeGreaterThanOrEqual(0n);
     expect(day * 1_000_000_000n - ns).toBeLessThanOrEqual(day);
+  });
+});
+
+describe("ticksReaching", () => {
+  const read = (ticks: bigint, scale: bigint) => (ticks * scale) >> 32n;
+  it("finds a tick at which the clock reads the time asked, or at most a nanosecond more", () => {
+    const hzs = fc.bigInt({ min: 1_000_000_000n, max: 6_000_000_000n });
+    const times = fc.oneof(fc.bigInt({ min: 0n, max: 10_000_000_000n }), fc.bigInt({ min: 0n, max: 1_000_000_000_000_000_000n }));
+    fc.assert(fc.property(hzs, times, (hz, ns) => {
+      const scale = (1_000_000_000n << 32n) / hz;
+      const ticks = asUnsigned(k.exports.ticksReaching(ns, hz, scale));
+      expect(read(ticks, scale)).toBeGreaterThanOrEqual(ns);
+      expect(read(ticks, scale)).toBeLessThanOrEqual(ns + 1n);
+    }), { numRuns: 20000 });
   });
 });
 

@@ -62,7 +62,9 @@ import {
   cacheHits, cacheMisses, cachedPageCount as kernelCachedPageCount, findCachedPage as kernelFindCachedPage,
   forEachCachedPage, getCachedPage as kernelGetCachedPage, reclaimCachePages as kernelReclaimCachePages,
 } from "../../kernel/mm/page_cache";
-import { cmosHour as kernelCmosHour, mulShift32 as kernelMulShift32 } from "../../kernel/time/clock";
+import {
+  cmosHour as kernelCmosHour, mulShift32 as kernelMulShift32, ticksReaching as kernelTicksReaching,
+} from "../../kernel/time/clock";
 import { sleepTypesIn as kernelSleepTypesIn } from "../../kernel/drivers/acpi";
 import { closeAll, closeOnExec as kernelCloseOnExec, copyDescriptors, freeFileTable, newFileTable } from "../../kernel/fs/file";
 import { Process } from "../../kernel/proc/process";
@@ -488,6 +490,10 @@ export function cachedPagesList(): u32 {
 
 export function mulShift32(a: u64, b: u64): u64 {
   return kernelMulShift32(a, b);
+}
+
+export function ticksReaching(nanoseconds: u64, hz: u64, scale: u64): u64 {
+  return kernelTicksReaching(nanoseconds, hz, scale);
 }
 
 export function cmosHour(hourByte: u32, status: u32): u32 {

@@ -73,6 +73,7 @@ export interface UnitExports {
   // ELF, cpio, initramfs
   checkElf(image: number, size: number): number;
   mulShift32(a: bigint, b: bigint): bigint;
+  ticksReaching(nanoseconds: bigint, hz: bigint, scale: bigint): bigint;
   cmosHour(hourByte: number, status: number): number;
   sleepTypesIn(dsdt: number): number;
   getElfEntry(): bigint;

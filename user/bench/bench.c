@@ -260,6 +260,30 @@ static struct span signal_round_trip(void) {
     return s;
 }
 
+/* A POSIX timer armed 1 ns ahead, its signal (blocked) taken with sigwaitinfo: the timer hot path, firing to queue to taking. */
+static struct span timer_round_trip(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &set, 0);
+    struct sigevent event = {0};
+    event.sigev_notify = SIGEV_SIGNAL;
+    event.sigev_signo = SIGUSR2;
+    int timer;
+    syscall(SYS_timer_create, CLOCK_MONOTONIC, &event, &timer);
+    struct itimerspec soon = {{0, 0}, {0, 1}};
+    siginfo_t info;
+    struct span s = begin();
+    for (int i = 0; i < 1000; i++) {
+        syscall(SYS_timer_settime, timer, 0, &soon, 0);
+        sigwaitinfo(&set, &info);
+    }
+    s = end(s);
+    syscall(SYS_timer_delete, timer);
+    sigprocmask(SIG_UNBLOCK, &set, 0);
+    return s;
+}
+
 /* 4 KiB writes into a new file (the page cache makes its pages), then reads of them back. */
 static const char *scratch_file = "/bench-file"; /* the root is writable on both kernels */
 static struct span file_write(void) {
@@ -331,6 +355,7 @@ int main(void) {
     MEASURE("exec-32M", "exec", 1, fork_exec_wait());
     MEASURE("pipe-4k-write-read", "4KiB", 1000, pipe_round_trip());
     MEASURE("signal-handler-round-trip", "signal", 1000, signal_round_trip());
+    MEASURE("timer-signal-round-trip", "signal", 1000, timer_round_trip());
     MEASURE("file-write-4k", "4KiB", 1024, file_write());
     MEASURE("file-read-4k", "4KiB", 1024, file_read());
     unlink(scratch_file);

@@ -5,9 +5,9 @@
  * symbol table, as it does on Linux.
  *
  * The kernel maps one read-only page of its clock parameters (the vvar
- * page) just below this object's ELF header. The parameters never change
- * after boot: time zero is the TSC at the kernel's start, and one TSC tick
- * lasts ns_per_tick_q32 / 2^32 nanoseconds. The kernel's own clock
+ * page) just below this object's ELF header. Time zero is the TSC at the
+ * kernel's start, and one TSC tick lasts ns_per_tick_q32 / 2^32
+ * nanoseconds; only boot_epoch_ns changes after boot (clock_settime). The kernel's own clock
  * (kernel/time/clock.ts) uses the same formula, so the two agree to the
  * nanosecond. Clocks this code does not know go to the real system call.
  */

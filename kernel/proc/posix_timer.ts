@@ -1,0 +1,210 @@
+// POSIX per-process timers (timer_create): each counts down on a clock and
+// at expiry queues its signal (SIGEV_SIGNAL), or nothing (SIGEV_NONE: read
+// with timer_gettime). As in Linux, a timer owns one signal entry, made
+// with it, so firing never needs memory and never finds the queue full;
+// while that entry waits in the queue (blocked, or not yet delivered)
+// further expirations are counted as overruns, which the siginfo reports
+// when the signal is taken (si_overrun) and timer_getoverrun afterwards.
+// The scheduler fires timers; signal_queue.ts says when an entry is taken
+// or thrown away. Timers are not inherited by fork and go at exec and exit.
+import { kfree, kmalloc } from "../mm/slab";
+import { TimeBase, monotonicAt, timeOn } from "../time/clock";
+import { Process } from "./process";
+import { SI_TIMER } from "./signal_action";
+import { SIGNAL_INFO_SIZE, SignalInfo } from "./signal_info";
+
+export const SIGEV_NONE: u32 = 1;
+const INT_MAX: u64 = 0x7fffffff;
+/** Linux counts each timer's entry against RLIMIT_SIGPENDING; here a process may hold as many timers as it may queue signals. */
+export const MAX_TIMERS: u32 = 1024;
+
+/**
+ * One timer of a process.
+ *
+ *   0 next (the process's next timer)  4 id  8 entry (its SignalInfo)  12 notify (SIGEV_NONE, or a signal is sent)
+ *  16 expiresAt(u64): the next expiration not yet counted, in nanoseconds of `base` (0: disarmed)
+ *  24 interval(u64): the period in nanoseconds (0: once)
+ *  32 overrun(u64): expirations since its signal was queued, beyond the one the signal stands for
+ *  40 overrunLast: what timer_getoverrun reports, capped at INT_MAX  44 queued: its entry is in the queue
+ *  48 base (TimeBase: the clock expiresAt counts on)  52 clock: what it was created on (syscall/time.ts's Clock)
+ */
+@unmanaged export class PosixTimer {
+  next: u32;
+  id: u32;
+  entry: u32;
+  notify: u32;
+  expiresAt: u64;
+  interval: u64;
+  overrun: u64;
+  overrunLast: u32;
+  queued: u32;
+  base: u32;
+  clock: u32;
+}
+const POSIX_TIMER_SIZE: u32 = 56;
+
+/** The entry the timer's signal travels in. */
+@inline export function timerEntry(timer: PosixTimer): SignalInfo {
+  return changetype<SignalInfo>(timer.entry);
+}
+
+export function findTimer(process: Process, id: i64): PosixTimer | null {
+  for (let at = process.timers; at != 0; at = changetype<PosixTimer>(at).next) {
+    if (<i64>changetype<PosixTimer>(at).id == id) return changetype<PosixTimer>(at);
+  }
+  return null;
+}
+
+/** The next free id, counting up from 0 and wrapping at INT_MAX, as Linux hands them out (a freed id is not reused at once). */
+export function takeTimerId(process: Process): u32 {
+  while (true) {
+    const id = process.nextTimerId;
+    process.nextTimerId = <u64>id + 1 > INT_MAX ? 0 : id + 1;
+    if (findTimer(process, id) == null) return id;
+  }
+}
+
+/** A disarmed timer `id` on `clock` that sends `signal` with si_value `value` (unless `notify` is SIGEV_NONE); null when out of memory. */
+export function createTimer(process: Process, id: u32, clock: u32, notify: u32, signal: u32, value: u64): PosixTimer | null {
+  const address = kmalloc(POSIX_TIMER_SIZE);
+  const entry = kmalloc(SIGNAL_INFO_SIZE);
+  if (address == 0 || entry == 0) {
+    if (address != 0) kfree(address);
+    if (entry != 0) kfree(entry);
+    return null;
+  }
+  const timer = changetype<PosixTimer>(address);
+  timer.id = id;
+  timer.clock = clock;
+  timer.notify = notify;
+  timer.entry = entry;
+  timer.base = TimeBase.Monotonic;
+  const info = timerEntry(timer);
+  info.signal = signal;
+  info.code = SI_TIMER;
+  info.timer = address;
+  info.first = id;
+  info.second = value;
+  timer.next = process.timers;
+  process.timers = address;
+  process.timerCount++;
+  return timer;
+}
+
+/**
+ * timer_delete. A signal of the timer's still queued stays pending, as in
+ * Linux: its entry becomes an ordinary one, freed when it is taken.
+ */
+export function deleteTimer(process: Process, timer: PosixTimer): void {
+  let link = changetype<usize>(process) + offsetof<Process>("timers");
+  while (load<u32>(link) != changetype<u32>(timer)) link = load<u32>(link); // `next` is each timer's first field
+  store<u32>(link, timer.next);
+  process.timerCount--;
+  if (timer.queued != 0) {
+    const info = timerEntry(timer);
+    info.timer = 0;
+    info.first = <u64>timer.id | min(timer.overrun, INT_MAX) << 32;
+  } else {
+    kfree(timer.entry);
+  }
+  kfree(changetype<u32>(timer));
+}
+
+/** exec and exit: every timer goes. */
+export function deleteTimers(process: Process): void {
+  while (process.timers != 0) deleteTimer(process, changetype<PosixTimer>(process.timers));
+}
+
+/**
+ * timer_settime: the first expiration at `expiresAt` on `base` (0
+ * disarms), then every `interval`. What a queued signal of the old setting
+ * reports starts again, as does timer_getoverrun.
+ */
+export function armTimer(timer: PosixTimer, base: TimeBase, expiresAt: u64, interval: u64): void {
+  timer.base = base;
+  timer.expiresAt = expiresAt;
+  timer.interval = expiresAt != 0 ? interval : 0;
+  timer.overrun = 0;
+  timer.overrunLast = 0;
+}
+
+/** How many expirations are due by now; the next one to count moves past now (a one-shot timer disarms). */
+function countExpirations(timer: PosixTimer): u64 {
+  if (timer.expiresAt == 0) return 0;
+  const now = timeOn(<TimeBase>timer.base);
+  if (now < timer.expiresAt) return 0;
+  if (timer.interval == 0) {
+    timer.expiresAt = 0;
+    return 1;
+  }
+  const count = (now - timer.expiresAt) / timer.interval + 1;
+  timer.expiresAt += count * timer.interval;
+  return count;
+}
+
+/**
+ * The scheduler's check: counts the expirations due, and says whether the
+ * timer's signal is to be sent now (the timer has one, and it is not still
+ * queued: then they are overruns).
+ */
+export function timerFires(timer: PosixTimer): bool {
+  if (timer.notify == SIGEV_NONE) return false;
+  const due = countExpirations(timer);
+  if (due == 0) return false;
+  if (timer.queued != 0) {
+    timer.overrun += due;
+    return false;
+  }
+  timer.overrun = due - 1;
+  return true;
+}
+
+/** When the timer fires next, in monotonic nanoseconds; 0 if it will not by itself (disarmed, SIGEV_NONE, or its signal still queued). */
+export function timerWakeAt(timer: PosixTimer): u64 {
+  if (timer.expiresAt == 0 || timer.notify == SIGEV_NONE || timer.queued != 0) return 0;
+  return max(monotonicAt(<TimeBase>timer.base, timer.expiresAt), 1);
+}
+
+/** The timer's entry goes into the queue: the timer counts overruns until it is taken. */
+export function timerSignalQueued(timer: PosixTimer): SignalInfo {
+  timer.queued = 1;
+  return timerEntry(timer);
+}
+
+/**
+ * timer_gettime's it_value: the time to the next expiration, 0 when
+ * disarmed (a one-shot timer that has fired). One that is due but not yet
+ * fired says 1 ns, as Linux's does, except a SIGEV_NONE one-shot, which
+ * has simply expired.
+ */
+export function timerRemaining(timer: PosixTimer): u64 {
+  if (timer.interval != 0 && (timer.queued != 0 || timer.notify == SIGEV_NONE)) {
+    const due = countExpirations(timer);
+    if (timer.queued != 0) timer.overrun += due;
+  }
+  if (timer.expiresAt == 0) return 0;
+  const now = timeOn(<TimeBase>timer.base);
+  if (now < timer.expiresAt) return timer.expiresAt - now;
+  return timer.notify == SIGEV_NONE ? 0 : 1;
+}
+
+/**
+ * Its signal was taken (delivered, or by sigwaitinfo): the siginfo gets
+ * the overruns up to now, and a periodic timer's count is what
+ * timer_getoverrun reports from now on (Linux re-reads it only when it
+ * re-arms a periodic timer).
+ */
+export function timerSignalTaken(timer: PosixTimer, into: SignalInfo): void {
+  if (timer.interval != 0) timer.overrun += countExpirations(timer);
+  const overrun = <u32>min(timer.overrun, INT_MAX);
+  into.first = <u64>timer.id | <u64>overrun << 32;
+  if (timer.interval != 0) timer.overrunLast = overrun;
+  timer.overrun = 0;
+  timer.queued = 0;
+}
+
+/** Its signal was thrown away unseen (SIG_IGN, SIGCONT): the next expiration sends it again. */
+export function timerSignalDropped(timer: PosixTimer): void {
+  timer.overrun = 0;
+  timer.queued = 0;
+}
