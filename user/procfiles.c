@@ -969,6 +969,31 @@ static void leak_check(void) {
 
 /* ------------------------------------------------------------------ main */
 
+/* /proc/uptime: seconds up and seconds idle (all CPUs), to the hundredth; both grow, idle never past up times CPUs. */
+static void uptime_file(void) {
+    FILE *f = fopen("/proc/uptime", "r");
+    double up = -1, idle = -1, up2 = -1, idle2 = -1;
+    char dot1, dot2;
+    int parsed = f && fscanf(f, "%lf %lf", &up, &idle) == 2;
+    if (f) fclose(f);
+    f = fopen("/proc/uptime", "r");
+    char text[64] = {0};
+    if (f) {
+        fgets(text, sizeof text, f);
+        fclose(f);
+    }
+    int hundredths = sscanf(text, "%*d%c%*2d %*d%c%*2d", &dot1, &dot2) == 2 && dot1 == '.' && dot2 == '.';
+    struct timespec pause = {0, 50000000};
+    nanosleep(&pause, 0);
+    f = fopen("/proc/uptime", "r");
+    if (f && fscanf(f, "%lf %lf", &up2, &idle2) != 2) up2 = -1;
+    if (f) fclose(f);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    check("uptime-format", parsed && hundredths, "%s", text);
+    check("uptime-grows", up > 0 && up2 >= up + 0.04 && idle >= 0 && idle2 >= idle && idle <= up * cpus + 0.01,
+          "%.2f %.2f then %.2f %.2f", up, idle, up2, idle2);
+}
+
 int main(int argc, char **argv) {
     if (argv[0][0] == '/') {
         snprintf(self, sizeof self, "%s", argv[0]);
@@ -1002,6 +1027,7 @@ int main(int argc, char **argv) {
     descriptors();
     listing();
     nofile();
+    uptime_file();
     leak_check();
 
     if (made) rmdir(base);

@@ -278,9 +278,18 @@ export function runScheduler(): void {
     if (processListHead() == 0) return;
     if (!anyBlocked()) return; // everyone left waits for nothing that can come
     const soon = wakeBeforeNextTick();
+    const idleFrom = monotonicNanoseconds();
     if (soon == 0) idle();
     else while (rdtsc() < soon) {}
+    idleNanoseconds += monotonicNanoseconds() - idleFrom;
   }
+}
+
+let idleNanoseconds: u64 = 0;
+
+/** How long the CPU has had nothing to run since boot (/proc/uptime's second number). */
+export function idleTime(): u64 {
+  return idleNanoseconds;
 }
 
 const TICK_NANOSECONDS: u64 = 1000000000 / TIMER_HZ;

@@ -22,6 +22,7 @@ export const enum Node {
   Processes = 12,
   Mounts = 13,
   Cpuinfo = 14,
+  Uptime = 15,
   Stat = 20,
   Faults = 21,
   Maps = 22,
@@ -58,6 +59,7 @@ export function nodeName(node: u32): string {
     case Node.Processes: return "processes";
     case Node.Mounts: return "mounts";
     case Node.Cpuinfo: return "cpuinfo";
+    case Node.Uptime: return "uptime";
     case Node.Sys: return "sys";
     case Node.SysKernel: return "kernel";
     case Node.PidMax: return "pid_max";

@@ -33,7 +33,7 @@ import {
 } from "./nodes";
 import { argumentsCapacity, processFaults, processStat, writeArguments } from "./process_files";
 import { processStatus } from "./status";
-import { KERNEL_RELEASE, TEXT_CAPACITY, cpuinfo, meminfo, memcheck, mounts, processes } from "./system_files";
+import { KERNEL_RELEASE, TEXT_CAPACITY, cpuinfo, meminfo, memcheck, mounts, processes, uptime } from "./system_files";
 
 // ---- the file system ---------------------------------------------------------
 
@@ -45,6 +45,7 @@ const EACCES: i64 = 13;
 // directories follow them, and fd/ has only its descriptors).
 const ROOT_ENTRIES = memory.data<u8>([
   <u8>Node.Meminfo, <u8>Node.Memcheck, <u8>Node.Processes, <u8>Node.Mounts, <u8>Node.Cpuinfo, <u8>Node.Sys, <u8>Node.Self,
+  <u8>Node.Uptime,
 ]);
 const SYS_ENTRIES = memory.data<u8>([<u8>Node.SysKernel]);
 const SYS_KERNEL_ENTRIES = memory.data<u8>([<u8>Node.PidMax, <u8>Node.Tainted, <u8>Node.OsType, <u8>Node.OsRelease]);
@@ -60,7 +61,7 @@ function entriesOf(dir: u32): u32 {
 
 function entryCount(dir: u32): u32 {
   switch (dir) {
-    case Node.Root: return 7;
+    case Node.Root: return 8;
     case Node.Sys: return 1;
     case Node.SysKernel: return 4;
     case Node.ProcessDirectory: return 11;
@@ -189,6 +190,7 @@ function writeText(node: u32, process: Process | null, into: u32, capacity: u32)
     case Node.Processes: return processes(into);
     case Node.Mounts: return mounts(into);
     case Node.Cpuinfo: return cpuinfo(into);
+    case Node.Uptime: return uptime(into);
     case Node.PidMax: return formatInto(into, capacity, "4194304\n");
     case Node.Tainted: return formatInto(into, capacity, "0\n");
     case Node.OsType: return formatInto(into, capacity, "Linux\n");

@@ -14,6 +14,8 @@ import { NAME_OFFSET, Process, processListHead, processNameLength, spaceOf } fro
 import { stateLetter } from "./process_files";
 import { mountAt } from "../fs/mount";
 import { tscFrequency } from "../time/tsc";
+import { monotonicNanoseconds } from "../time/clock";
+import { idleTime } from "../proc/scheduler";
 import { pathOfInode } from "../fs/names";
 
 /** Room for any of these texts (the files are read-only snapshots made at open). */
@@ -65,6 +67,13 @@ export function processes(into: u32): u32 {
 
 /** The Linux version whose system-call interface this kernel follows (uname's release too). */
 export const KERNEL_RELEASE = "6.1.0-tskernel";
+
+/** Seconds since boot and seconds idle, to the hundredth, as Linux's /proc/uptime (one CPU). */
+export function uptime(into: u32): u32 {
+  const up = monotonicNanoseconds() / 10000000;
+  const idle = idleTime() / 10000000;
+  return formatInto(into, TEXT_CAPACITY, "%d.%02d %d.%02d\n", up / 100, up % 100, idle / 100, idle % 100);
+}
 
 /** One processor, as Linux lists it (the fields programs look for). */
 export function cpuinfo(into: u32): u32 {
