@@ -113,8 +113,13 @@ function grow(set: RegionSet): bool {
   return true;
 }
 
-/** Inserts a region that overlaps none in the set. False if out of memory. */
+// Linux's vm.max_map_count default: no address space holds more regions
+// (mmap, and the split of a munmap or mprotect, then fail with ENOMEM).
+export const MAX_MAP_COUNT: u32 = 65530;
+
+/** Inserts a region that overlaps none in the set. False if out of memory, or at MAX_MAP_COUNT. */
 export function insertRegion(set: RegionSet, region: Region): bool {
+  if (set.count >= MAX_MAP_COUNT) return false;
   if (set.count == set.capacity && !grow(set)) return false;
   const i = firstEndingAbove(set, region.start);
   assert(i == set.count || regionAt(set, i).start >= region.end, "insertRegion: overlapping region");
