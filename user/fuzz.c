@@ -152,6 +152,7 @@ enum {
 #define ECHILD 10
 #define ENOEXEC 8
 #define SIGKILL 9
+#define SIGCONT 18
 #define WNOHANG 1
 #define O_RDONLY 0
 #define O_DIRECTORY 0200000
@@ -1552,11 +1553,19 @@ static void stop_holder(void) {
     if (holder_pid < 0) return;
     sys1(SYS_close, holder_fd);
     holder_fd = -1;
+    /* A fuzzed kill may have stopped it (stop signals are real): continue it to see the pipe close. */
+    sys2(SYS_kill, holder_pid, SIGCONT);
     i64 start = now_ms();
+    int status;
+    i64 r = 0;
     while (now_ms() - start < 10000) {
-        int status;
-        i64 r = sys4(SYS_wait4, holder_pid, &status, 0, 0);
+        r = sys4(SYS_wait4, holder_pid, &status, WNOHANG, 0);
         if (r == holder_pid || r == -ECHILD) break;
+        sleep_ms(5);
+    }
+    if (r != holder_pid && r != -ECHILD) {
+        sys2(SYS_kill, holder_pid, SIGKILL);
+        sys4(SYS_wait4, holder_pid, &status, 0, 0);
     }
     holder_pid = -1;
 }
