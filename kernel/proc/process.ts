@@ -154,6 +154,12 @@ export function findProcess(pid: u32): Process | null {
   return null;
 }
 
+/** The process a system call's pid names (zombies included, as for kill), or null: no such pid, or one out of range. */
+export function findLiveProcess(pid: i64): Process | null {
+  const target = pid > 0 && pid <= <i64>U32.MAX_VALUE ? findProcess(<u32>pid) : null;
+  return target == null || target.state == ProcessState.Dead ? null : target;
+}
+
 /**
  * A process with an empty address space, a kernel stack prepared so that
  * the first switch to it enters user mode through its trap frame, and no

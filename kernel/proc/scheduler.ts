@@ -11,7 +11,7 @@ import { Process, ProcessState, destroyProcess, findProcess, kernelStackTop, pro
 import { monotonicNanoseconds, tscAt } from "../time/clock";
 import { TIMER_HZ } from "../arch/x86_64/pic";
 import {
-  CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, MAX_SIGNAL, SA_NOCLDSTOP, SIGALRM, SIGCHLD, SIGCONT, SIGKILL, STOP_SIGNALS,
+  CLD_CONTINUED, CLD_EXITED, CONTINUED_STATUS, CLD_KILLED, CLD_STOPPED, MAX_SIGNAL, SA_NOCLDSTOP, SIGALRM, SIGCHLD, SIGCONT, SIGKILL, STOP_SIGNALS,
   SI_KERNEL, SI_USER, actionOf, bitOf, discarded,
 } from "./signal_action";
 import { discardSignals, enqueueSignal, queueTimerSignal } from "./signal_queue";
@@ -163,7 +163,6 @@ function wakeForSignal(process: Process, signal: u32): void {
   }
 }
 
-const CONTINUED_STATUS: u32 = 0xffff;
 
 /**
  * A child stopped, continued or exited: its parent's wait may now find it,

@@ -16,7 +16,7 @@ import { exitCurrent } from "./exit";
 import { Process, SIGNAL_ACTIONS_SIZE, resetFpuState, spaceOf } from "./process";
 import { hasDeliverableSignal, stopCurrent } from "./scheduler";
 import { isOrphanedGroup } from "./orphans";
-import { SIGNAL_INFO_SIZE, SignalInfo } from "./signal_info";
+import { SIGNAL_INFO_SIZE, SignalInfo, storeSiginfo } from "./signal_info";
 import { dequeueSignal } from "./signal_queue";
 import {
   copyAlternateStack, forgetAlternateStack, handlerStackPointer, saveAlternateStack, setAlternateStack,
@@ -140,10 +140,7 @@ function runHandler(process: Process, frame: TrapFrame, info: SignalInfo, faultA
   const restoredMask = process.hasSavedMask != 0 ? process.savedMask : process.blockedSignals;
   process.hasSavedMask = 0;
   store<u64>(f + SIGMASK_AT, restoredMask);
-  store<i32>(f + SIGINFO_AT, <i32>signal);
-  store<i32>(f + SIGINFO_AT + 8, info.code);
-  store<u64>(f + SIGINFO_AT + 16, info.first);
-  store<u64>(f + SIGINFO_AT + 24, info.second);
+  storeSiginfo(f + SIGINFO_AT, info);
   if (!copyToUser(space, at, f, FRAME_BYTES)) {
     badFrame();
     return;

@@ -58,6 +58,8 @@ export const CLD_EXITED: i32 = 1;
 export const CLD_KILLED: i32 = 2;
 export const CLD_STOPPED: i32 = 5;
 export const CLD_CONTINUED: i32 = 6;
+/** The wait status of a continued child (WIFCONTINUED); a stopped one's is signal << 8 | 0x7f. */
+export const CONTINUED_STATUS: u32 = 0xffff;
 
 /**
  * One signal's action, as rt_sigaction's struct sigaction has it on x86-64:

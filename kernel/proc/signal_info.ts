@@ -20,3 +20,11 @@
   second: u64;
 }
 export const SIGNAL_INFO_SIZE: u32 = 32;
+
+/** Writes the siginfo `info` stands for at `into` (a zeroed 128-byte siginfo_t): si_signo, si_code and the union's first 16 bytes. */
+export function storeSiginfo(into: u32, info: SignalInfo): void {
+  store<i32>(into, <i32>info.signal);
+  store<i32>(into + 8, info.code);
+  store<u64>(into + 16, info.first);
+  store<u64>(into + 24, info.second);
+}

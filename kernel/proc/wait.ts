@@ -3,9 +3,9 @@
 import { copyToUser } from "../mm/user_copy";
 import { Process, ProcessState, destroyProcess, processListHead, spaceOf } from "./process";
 import { signalPending, sleepOn } from "./scheduler";
-import { SIGCHLD } from "./signal_action";
+import { CONTINUED_STATUS, SIGCHLD } from "./signal_action";
 
-const WNOHANG: u64 = 1;
+export const WNOHANG: u64 = 1;
 export const WUNTRACED: u64 = 2; // waitid calls it WSTOPPED
 export const WEXITED: u64 = 4; // implied by wait4
 export const WCONTINUED: u64 = 8;
@@ -16,7 +16,6 @@ const WNOTHREAD: u64 = 0x20000000;
 const WALL: u64 = 0x40000000;
 const WCLONE: u64 = 0x80000000;
 const KNOWN_OPTIONS: u64 = WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE;
-const CONTINUED_STATUS: u32 = 0xffff;
 const RUSAGE_SIZE: u32 = 144;
 const RU_MINFLT: u32 = 64;
 

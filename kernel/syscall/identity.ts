@@ -1,6 +1,6 @@
 // Who a process is: user and group ids (there is one user, root, so every
 // id is 0 and only 0 may be set), process groups and sessions.
-import { Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
+import { Process, ProcessState, findLiveProcess, findProcess, processListHead, spaceOf } from "../proc/process";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { EFAULT, EINVAL, EPERM, ESRCH } from "./errno";
 
@@ -48,10 +48,7 @@ export function sysSetgroups(process: Process, size: i64, list: u64): i64 {
 
 /** The target of setpgid/getpgid/getsid: pid 0 is the caller. */
 function targetOf(process: Process, pid: i64): Process | null {
-  if (pid == 0) return process;
-  if (pid < 0 || pid > <i64>U32.MAX_VALUE) return null;
-  const target = findProcess(<u32>pid);
-  return target == null || target.state == ProcessState.Dead ? null : target;
+  return pid == 0 ? process : findLiveProcess(pid);
 }
 
 /** Whether some process of session `sid` leads group `pgid` (a group one may join). */

@@ -7,10 +7,11 @@ import { copyToUser } from "../mm/user_copy";
 import { exitCurrent, printProcess } from "../proc/exit";
 import { Process, findProcess, processListHead, spaceOf } from "../proc/process";
 import {
-  CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, MAX_SIGNAL, SIGCHLD, SIGCONT,
+  CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CONTINUED_STATUS, SIGCHLD, SIGCONT,
 } from "../proc/signal_action";
 import {
-  WAIT_BAD_OPTIONS, WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, WaitFor, lastWaitStatus, waitFor, waitForChild,
+  WAIT_BAD_OPTIONS, WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, WCONTINUED, WEXITED, WNOHANG, WUNTRACED, WaitFor,
+  lastWaitStatus, waitFor, waitForChild,
 } from "../proc/wait";
 import { makeRunnable, signalPending, signalProcess, yieldToScheduler } from "../proc/scheduler";
 import { ECHILD, EINTR, EFAULT, EINVAL, EPERM } from "./errno";
@@ -109,10 +110,7 @@ export function sysUname(process: Process, buffer: u64): i64 {
 const P_ALL: i64 = 0;
 const P_PID: i64 = 1;
 const P_PGID: i64 = 2;
-const WNOHANG: u64 = 1;
-const WEXITED: u64 = 4;
-const WSTOPPED: u64 = 2;
-const WCONTINUED: u64 = 8;
+const WSTOPPED: u64 = WUNTRACED; // waitid's name for it
 const WNOWAIT: u64 = 0x01000000;
 
 /**
@@ -145,7 +143,7 @@ export function sysWaitid(process: Process, idType: i64, id: i64, info: u64, opt
     if (found > 0) {
       const status = lastWaitStatus;
       const signal = status & 0x7f;
-      const code = status == 0xffff ? CLD_CONTINUED : signal == 0x7f ? CLD_STOPPED : signal == 0 ? CLD_EXITED : CLD_KILLED;
+      const code = status == CONTINUED_STATUS ? CLD_CONTINUED : signal == 0x7f ? CLD_STOPPED : signal == 0 ? CLD_EXITED : CLD_KILLED;
       store<i32>(siginfo, <i32>SIGCHLD);
       store<i32>(siginfo + 8, code);
       store<i32>(siginfo + 16, <i32>found); // si_pid

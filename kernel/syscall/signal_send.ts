@@ -3,15 +3,10 @@
 // rt_sigqueueinfo and rt_tgsigqueueinfo, which send a siginfo of the
 // caller's making, so si_value reaches the handler (sigqueue).
 import { copyFromUser } from "../mm/user_copy";
-import { Process, ProcessState, findProcess, processListHead, spaceOf } from "../proc/process";
+import { Process, ProcessState, findLiveProcess, processListHead, spaceOf } from "../proc/process";
 import { sendSignal, signalProcess } from "../proc/scheduler";
 import { MAX_SIGNAL, SI_TKILL } from "../proc/signal_action";
 import { EAGAIN, EFAULT, EINVAL, EPERM, ESRCH } from "./errno";
-
-function liveProcess(pid: i64): Process | null {
-  const target = pid > 0 && pid <= <i64>U32.MAX_VALUE ? findProcess(<u32>pid) : null;
-  return target == null || target.state == ProcessState.Dead ? null : target;
-}
 
 /**
  * kill, with each signal's default action (signal.ts): to one process
@@ -34,7 +29,7 @@ export function sysKill(process: Process, pid: i64, signal: i64): i64 {
     }
     return found ? 0 : -ESRCH;
   }
-  const target = liveProcess(pid);
+  const target = findLiveProcess(pid);
   if (target == null) return -ESRCH;
   if (signal != 0) signalProcess(target, <u32>signal, process.pid);
   return 0;
@@ -43,7 +38,7 @@ export function sysKill(process: Process, pid: i64, signal: i64): i64 {
 /** tgkill(tgid, tid, sig); tkill is tgkill without the group check (tgid -1). si_code is SI_TKILL. */
 export function sysTgkill(process: Process, group: i64, thread: i64, signal: i64): i64 {
   if (signal < 0 || signal > <i64>MAX_SIGNAL || thread <= 0 || group == 0 || group < -1) return -EINVAL;
-  const target = liveProcess(thread);
+  const target = findLiveProcess(thread);
   if (target == null || group > 0 && <i64>target.pid != group) return -ESRCH;
   if (signal != 0 && !sendSignal(target, <u32>signal, SI_TKILL, <u64>process.pid, 0)) return -EAGAIN;
   return 0;
@@ -60,7 +55,7 @@ export function sysRtTgsigqueueinfo(process: Process, group: i64, thread: i64, s
   const buffer = memory.data(SIGINFO_SIZE, 8);
   if (!copyFromUser(spaceOf(process), <u32>buffer, info, SIGINFO_SIZE)) return -EFAULT;
   if (signal < 0 || signal > <i64>MAX_SIGNAL || thread <= 0 || group == 0 || group < -1) return -EINVAL;
-  const target = liveProcess(thread);
+  const target = findLiveProcess(thread);
   if (target == null || group > 0 && <i64>target.pid != group) return -ESRCH;
   const code = load<i32>(buffer + 8);
   if ((code >= 0 || code == SI_TKILL) && target != process) return -EPERM;

@@ -6,7 +6,7 @@ import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, ProcessState, spaceOf } from "../proc/process";
 import { hasDeliverableSignal, yieldToScheduler } from "../proc/scheduler";
 import { SIGKILL, SIGSTOP, bitOf } from "../proc/signal_action";
-import { SIGNAL_INFO_SIZE, SignalInfo } from "../proc/signal_info";
+import { SIGNAL_INFO_SIZE, SignalInfo, storeSiginfo } from "../proc/signal_info";
 import { dequeueSignal } from "../proc/signal_queue";
 import { tscAfter } from "../time/clock";
 import { EAGAIN, EFAULT, EINTR, EINVAL } from "./errno";
@@ -28,10 +28,7 @@ function take(process: Process, signal: u32, info: u64): i64 {
   if (info == 0) return signal;
   const siginfo = memory.data(SIGINFO_SIZE, 8);
   memory.fill(siginfo, 0, SIGINFO_SIZE);
-  store<i32>(siginfo, <i32>signal);
-  store<i32>(siginfo + 8, entry.code);
-  store<u64>(siginfo + 16, entry.first);
-  store<u64>(siginfo + 24, entry.second);
+  storeSiginfo(<u32>siginfo, entry);
   return copyToUser(spaceOf(process), info, <u32>siginfo, SIGINFO_SIZE) ? <i64>signal : -EFAULT;
 }
 

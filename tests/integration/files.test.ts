@@ -14,7 +14,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { USER_BIN, buildOnce, runProgram, scratchDir } from "./programs";
+import { USER_BIN, buildOnce, failedChecks, runProgram, scratchDir } from "./programs";
 
 const TEST_TIMEOUT = 240_000;
 
@@ -22,9 +22,6 @@ beforeAll(async () => {
   await buildOnce();
 }, TEST_TIMEOUT);
 
-function failures(out: string): string[] {
-  return out.split("\n").filter((line) => line.startsWith("FAIL ") || line.includes("KERNEL PANIC"));
-}
 
 function checkCount(out: string): number {
   const m = out.match(/^files: (\d+) checks$/m);
@@ -37,7 +34,7 @@ describe.concurrent("files", () => {
   it("files: every check passes, as on Linux", async () => {
     const result = await runProgram(["--memory", "256M", "--timeout", "150", join(USER_BIN, "files"), "/tmp/files-test"], 180_000);
     const where = `run-program exited with ${result.status}; stderr: ${result.stderr}\nconsole:\n${result.stdout}`;
-    expect(failures(result.stdout), where).toEqual([]);
+    expect(failedChecks(result.stdout), where).toEqual([]);
     // The checks that exist only as init on TSKernel ran, and the SIGBUS
     // children died the way the kernel reports it.
     for (const check of [
@@ -60,7 +57,7 @@ describe.concurrent("files", () => {
       execFile(join(USER_BIN, "files"), [join(dir, "work")], { cwd: dir, timeout: 60_000, maxBuffer: 1 << 24 },
         (error, out) => resolveRun({ stdout: out, status: error ? (typeof error.code === "number" ? error.code : null) : 0 }));
     });
-    expect(failures(stdout), stdout).toEqual([]);
+    expect(failedChecks(stdout), stdout).toEqual([]);
     expect(checkCount(stdout), stdout).toBeGreaterThanOrEqual(500);
     expect(stdout, stdout).toContain("files: 0 failed\n");
     expect(status, stdout).toBe(0);

@@ -10,7 +10,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { USER_BIN, buildOnce, runProgram, scratchDir } from "./programs";
+import { USER_BIN, buildOnce, failedChecks, runProgram, scratchDir } from "./programs";
 
 const TEST_TIMEOUT = 240_000;
 
@@ -18,9 +18,6 @@ beforeAll(async () => {
   await buildOnce();
 }, TEST_TIMEOUT);
 
-function failures(out: string): string[] {
-  return out.split("\n").filter((line) => line.startsWith("FAIL ") || line.includes("KERNEL PANIC"));
-}
 
 function checkCount(out: string): number {
   const m = out.match(/^procfiles: (\d+) checks$/m);
@@ -33,7 +30,7 @@ describe.concurrent("procfiles", () => {
   it("procfiles: every check passes, as on Linux", async () => {
     const result = await runProgram(["--memory", "256M", "--timeout", "150", join(USER_BIN, "procfiles")], 180_000);
     const where = `run-program exited with ${result.status}; stderr: ${result.stderr}\nconsole:\n${result.stdout}`;
-    expect(failures(result.stdout), where).toEqual([]);
+    expect(failedChecks(result.stdout), where).toEqual([]);
     // The checks that exist only on TSKernel ran.
     for (const check of [
       "nofile-defaults", "fd-link-console", "leak-memcheck-problems-0", "leak-free-frames-unchanged",
@@ -52,7 +49,7 @@ describe.concurrent("procfiles", () => {
       execFile(join(USER_BIN, "procfiles"), [join(dir, "work")], { cwd: dir, timeout: 60_000, maxBuffer: 1 << 24 },
         (error, out) => resolveRun({ stdout: out, status: error ? (typeof error.code === "number" ? error.code : null) : 0 }));
     });
-    expect(failures(stdout), stdout).toEqual([]);
+    expect(failedChecks(stdout), stdout).toEqual([]);
     expect(checkCount(stdout), stdout).toBeGreaterThanOrEqual(140);
     expect(stdout, stdout).toContain("procfiles: 0 failed\n");
     expect(status, stdout).toBe(0);

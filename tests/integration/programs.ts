@@ -12,6 +12,11 @@ import { BootResult, ROOT, boot } from "./qemu";
 const run = promisify(execFile);
 export const USER_BIN = join(ROOT, "build/user/bin");
 
+/** The lines of a test program's output that report a failed check ("FAIL ...") or a kernel panic. */
+export function failedChecks(output: string): string[] {
+  return output.split("\n").filter((line) => line.startsWith("FAIL ") || line.includes("KERNEL PANIC"));
+}
+
 /** The build this test run boots: kernel, symbols, default initramfs (with every user/*.c program). */
 export async function buildOnce(): Promise<void> {
   await run("make", ["--no-print-directory", "-s", "-C", ROOT, "build/kernel.elf", "build/kernel.sym", "build/initramfs.cpio"]);

@@ -11,7 +11,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { USER_BIN, buildOnce, runProgram, scratchDir } from "./programs";
+import { USER_BIN, buildOnce, failedChecks, runProgram, scratchDir } from "./programs";
 
 const TEST_TIMEOUT = 240_000;
 
@@ -19,9 +19,6 @@ beforeAll(async () => {
   await buildOnce();
 }, TEST_TIMEOUT);
 
-function failures(out: string): string[] {
-  return out.split("\n").filter((line) => line.startsWith("FAIL ") || line.includes("KERNEL PANIC"));
-}
 
 function checkCount(out: string): number {
   const m = out.match(/^remap: (\d+) checks, 0 failed$/m);
@@ -34,7 +31,7 @@ describe.concurrent("remap", () => {
   it("remap: every check passes, and no frame is lost", async () => {
     const result = await runProgram([join(USER_BIN, "remap"), "/tmp/remap-test"]);
     const where = `run-program exited with ${result.status}; stderr: ${result.stderr}\nconsole:\n${result.stdout}`;
-    expect(failures(result.stdout), where).toEqual([]);
+    expect(failedChecks(result.stdout), where).toEqual([]);
     // What only TSKernel's init checks ran.
     for (const check of [
       "mremap-moved-pages-not-faulted-again", "mremap-moved-pages-stay-resident", "madvise-remove-frees-cache-pages",
@@ -53,7 +50,7 @@ describe.concurrent("remap", () => {
       execFile(join(USER_BIN, "remap"), [join(dir, "work")], { cwd: dir, timeout: 60_000, maxBuffer: 1 << 24 },
         (error, out) => resolveRun({ stdout: out, status: error ? (typeof error.code === "number" ? error.code : null) : 0 }));
     });
-    expect(failures(stdout), stdout).toEqual([]);
+    expect(failedChecks(stdout), stdout).toEqual([]);
     expect(checkCount(stdout), stdout).toBeGreaterThanOrEqual(90);
     expect(status, stdout).toBe(0);
   }, TEST_TIMEOUT);

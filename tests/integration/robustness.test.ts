@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { USER_BIN, bootInit, buildOnce, runProgram, scratchDir, writeOddElfs } from "./programs";
+import { USER_BIN, bootInit, buildOnce, failedChecks, runProgram, scratchDir, writeOddElfs } from "./programs";
 import { expectExit } from "./qemu";
 
 const EXIT_INIT_OK = 33;
@@ -16,9 +16,6 @@ beforeAll(async () => {
   await buildOnce();
 }, TEST_TIMEOUT);
 
-function failures(out: string): string[] {
-  return out.split("\n").filter((line) => line.startsWith("FAIL ") || line.includes("KERNEL PANIC"));
-}
 
 describe.concurrent("robustness", () => {
   it("robust: every check passes, as on Linux", async () => {
@@ -27,7 +24,7 @@ describe.concurrent("robustness", () => {
     // 512 MiB, so that its 300 MiB heap (past the old 256 MiB cap) is within what overcommit grants.
     const result = await runProgram(["--with", dir, "--memory", "512M", join(USER_BIN, "robust"), "--odd-elf", "/oddelf"]);
     const where = `run-program exited with ${result.status}; stderr: ${result.stderr}\nconsole:\n${result.stdout}`;
-    expect(failures(result.stdout), where).toEqual([]);
+    expect(failedChecks(result.stdout), where).toEqual([]);
     // The checks that exist only as init, and the odd ELF files, ran.
     for (const check of ["kill-minus-one-ends-sibling", "kill-init-ignored", "exec-phnum-7-runs", "exec-phnum-17-runs"]) {
       expect(result.stdout, where).toContain(`ok ${check}\n`);
@@ -39,7 +36,7 @@ describe.concurrent("robustness", () => {
   it("oomedge: a fault that runs out of memory half-way holds nothing afterwards, for every kind of fault", async () => {
     const result = await bootInit({ program: "oomedge", memory: "64M", timeoutMs: 180_000 });
     expectExit(result, EXIT_INIT_OK);
-    expect(failures(result.serial), result.serial).toEqual([]);
+    expect(failedChecks(result.serial), result.serial).toEqual([]);
     const ok = result.serial.match(/^ok oomedge /gm) ?? [];
     expect(ok.length, result.serial).toBe(40);
     // The kinds that kill with SIGKILL did run out of memory.
