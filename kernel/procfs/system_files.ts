@@ -1,5 +1,5 @@
 // The text of the files of /proc about the whole system: meminfo,
-// memcheck (the leak check), processes, uptime, stat, cpuinfo and mounts.
+// memcheck (the leak check), processes, uptime, stat, loadavg, cpuinfo and mounts.
 import { freeFrameCount } from "../mm/buddy";
 import { FrameState, frameStateCount } from "../mm/frame";
 import { managedFrames } from "../mm/frame_database";
@@ -11,7 +11,7 @@ import { cachedPageCount, dirtyPageCount, reclaimCachePages } from "../mm/page_c
 import { auditFrames } from "../debug/frame_audit";
 import { formatInto, str } from "../lib/format";
 import {
-  NAME_OFFSET, Process, ProcessState, processListHead, processNameLength, processesCreated, spaceOf,
+  NAME_OFFSET, Process, processListHead, processNameLength, processesCreated, spaceOf,
 } from "../proc/process";
 import { stateLetter } from "./process_files";
 import { mountAt } from "../fs/mount";
@@ -19,6 +19,7 @@ import { tscFrequency } from "../time/tsc";
 import { monotonicNanoseconds, realtimeNanoseconds } from "../time/clock";
 import { contextSwitches, idleTime } from "../proc/scheduler";
 import { clockTicks, machineSystemTime, machineUserTime } from "../proc/cpu_time";
+import { loadHundredths, runnableCount } from "../proc/load_average";
 import { pathOfInode } from "../fs/names";
 
 /** Room for any of these texts (the files are read-only snapshots made at open). */
@@ -89,16 +90,24 @@ export function systemStat(into: u32): u32 {
   const user = clockTicks(machineUserTime());
   const system = clockTicks(machineSystemTime());
   const idle = clockTicks(idleTime());
-  let running: u32 = 0;
-  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
-    const state = changetype<Process>(at).state;
-    if (state == ProcessState.Running || state == ProcessState.Runnable) running++;
-  }
+  const running = runnableCount();
   let n = formatInto(into, TEXT_CAPACITY, "cpu  %d 0 %d %d 0 0 0 0 0 0\n", user, system, idle);
   n += formatInto(into + n, TEXT_CAPACITY - n, "cpu0 %d 0 %d %d 0 0 0 0 0 0\n", user, system, idle);
   n += formatInto(into + n, TEXT_CAPACITY - n, "ctxt %d\nbtime %d\n", contextSwitches(), (realtimeNanoseconds() - monotonicNanoseconds()) / 1000000000);
   n += formatInto(into + n, TEXT_CAPACITY - n, "processes %d\nprocs_running %d\nprocs_blocked 0\n", processesCreated(), running);
   return n;
+}
+
+/** /proc/loadavg: the 1, 5 and 15 minute averages, runnable/all processes, the last pid given. */
+export function loadAverage(into: u32): u32 {
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < 3; i++) {
+    const load = loadHundredths(i);
+    n += formatInto(into + n, TEXT_CAPACITY - n, "%d.%02d ", load / 100, load % 100);
+  }
+  let all: u32 = 0;
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) all++;
+  return n + formatInto(into + n, TEXT_CAPACITY - n, "%d/%d %d\n", runnableCount(), all, processesCreated());
 }
 
 /** One processor, as Linux lists it (the fields programs look for). */
