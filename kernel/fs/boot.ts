@@ -1,10 +1,13 @@
 // The file system tree at boot, as a Linux initramfs system sees it: a
 // tmpfs root with the initramfs unpacked into it, /dev (a tmpfs of its own
 // holding the device nodes, devtmpfs-like, with /dev/shm), /tmp, and the
-// empty /proc that procfs, a layer above, is mounted over.
+// empty /proc that procfs, a layer above, is mounted over. /dev also has
+// the links into /proc/self/fd that udev or systemd make on Linux
+// (/dev/fd, /dev/stdin, /dev/stdout, /dev/stderr): bash's process
+// substitution hands its commands /dev/fd/N names.
 import { storeAscii } from "../lib/ascii";
 import { CpioStatus, deviceNumber } from "./cpio";
-import { Inode, S_IFCHR, S_IFDIR, isDirectoryInode, lookupIn, releaseInode } from "./inode";
+import { Inode, S_IFCHR, S_IFDIR, isDirectoryInode, lookupIn, releaseInode, symlinkIn } from "./inode";
 import { unpackInitramfs } from "./initramfs";
 import { mountOver, mountRoot } from "./mount";
 import { newTmpfs, tmpfsCreate } from "./tmpfs";
@@ -14,6 +17,12 @@ const ROOT_DEVICE: u32 = deviceNumber(0, 1);
 const DEV_DEVICE: u32 = deviceNumber(0, 5);
 
 function ascii(s: string): u32 {
+  const scratch = memory.data(32);
+  storeAscii(scratch, s);
+  return <u32>scratch;
+}
+
+function asciiTarget(s: string): u32 {
   const scratch = memory.data(32);
   storeAscii(scratch, s);
   return <u32>scratch;
@@ -37,6 +46,11 @@ function device(dir: Inode, name: string, mode: u32, major: u32, minor: u32): vo
   if (made > 0) releaseInode(changetype<Inode>(<u32>made));
 }
 
+function link(dir: Inode, name: string, target: string): void {
+  const made = symlinkIn(dir, ascii(name), name.length, asciiTarget(target), target.length);
+  if (made > 0) releaseInode(changetype<Inode>(<u32>made));
+}
+
 /** Builds the tree; returns the initramfs's unpacking status. Panics only if memory is too short for the root itself. */
 export function mountFileSystems(): CpioStatus {
   const root = newTmpfs(ROOT_DEVICE);
@@ -57,6 +71,10 @@ export function mountFileSystems(): CpioStatus {
     device(dev, "urandom", 0o666, 1, 9);
     device(dev, "tty", 0o666, 5, 0);
     device(dev, "console", 0o600, 5, 1);
+    link(dev, "fd", "/proc/self/fd");
+    link(dev, "stdin", "/proc/self/fd/0");
+    link(dev, "stdout", "/proc/self/fd/1");
+    link(dev, "stderr", "/proc/self/fd/2");
     const shm = directory(dev, "shm", 0o1777);
     if (shm != null) releaseInode(shm);
   }
