@@ -52,6 +52,7 @@ export const enum ProcessState {
  * 316 sleepBase (TimeBase of the nanosleep in progress or to be restarted by restart_syscall; 0: none)
  * 320 sleepDeadline(u64): when that sleep ends, in nanoseconds of sleepBase
  * 328 sleepRemaining(u64): where it writes the time left if a signal interrupts it (0: nowhere)
+ * 336 robustList(u64): set_robust_list's head, walked at exit and exec (robust_list.ts; 0: none)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -114,8 +115,9 @@ export const enum ProcessState {
   sleepBase: u32;
   sleepDeadline: u64;
   sleepRemaining: u64;
+  robustList: u64;
 }
-const PROCESS_SIZE: u32 = 336;
+const PROCESS_SIZE: u32 = 344;
 export const SIGNAL_ACTIONS_SIZE: u32 = 64 * 32;
 export const NAME_OFFSET: u32 = 72;
 export const NAME_SIZE: u32 = 16;
