@@ -16,14 +16,11 @@ import { newTmpfs, tmpfsCreate } from "./tmpfs";
 const ROOT_DEVICE: u32 = deviceNumber(0, 1);
 const DEV_DEVICE: u32 = deviceNumber(0, 5);
 
-function ascii(s: string): u32 {
-  const scratch = memory.data(32);
-  storeAscii(scratch, s);
-  return <u32>scratch;
-}
+// Names, and the targets of the links, as bytes (a link needs both at once).
+const NAME_BYTES = memory.data(32);
+const TARGET_BYTES = memory.data(32);
 
-function asciiTarget(s: string): u32 {
-  const scratch = memory.data(32);
+function ascii(s: string, scratch: usize = NAME_BYTES): u32 {
   storeAscii(scratch, s);
   return <u32>scratch;
 }
@@ -47,7 +44,7 @@ function device(dir: Inode, name: string, mode: u32, major: u32, minor: u32): vo
 }
 
 function link(dir: Inode, name: string, target: string): void {
-  const made = symlinkIn(dir, ascii(name), name.length, asciiTarget(target), target.length);
+  const made = symlinkIn(dir, ascii(name), name.length, ascii(target, TARGET_BYTES), target.length);
   if (made > 0) releaseInode(changetype<Inode>(<u32>made));
 }
 

@@ -137,11 +137,14 @@ diff <(printf 'a\nb\n') <(printf 'a\nb\n') && echo same
 while read -r line; do echo "got $line"; done < <(echo x; echo y)
 paste <(seq 1 3) <(seq 4 6)
 echo data > >(tr a-z A-Z > ps.txt); wait $!; cat ps.txt
-coproc UPPER { tr a-z A-Z; }
+# The coprocess answers each line while its input is open: once it ends,
+# bash closes its descriptors and unsets UPPER and UPPER_PID.
+coproc UPPER { while read -r line; do echo "${line^^}"; done; exit 6; }
+upper=$UPPER_PID
 echo "to coproc" >&"${UPPER[1]}"
-exec {UPPER[1]}>&-
 read -r answer <&"${UPPER[0]}"; echo "$answer"
-wait "$UPPER_PID"; echo "coproc status $?"
+exec {UPPER[1]}>&-
+wait "$upper"; echo "coproc status $?"
 
 section traps
 trap 'echo "caught USR1"' USR1
