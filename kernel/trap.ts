@@ -9,6 +9,7 @@ import { TrapFrame, fromUserMode } from "./arch/x86_64/trap_frame";
 import { panicWithFrame } from "./debug/panic";
 import { makeRunnable, currentProcess, hasCurrentProcess, hasDeliverableSignal, yieldToScheduler } from "./proc/scheduler";
 import { deliverSignals } from "./proc/signal";
+import { chargeSystemTime, chargeUserTime } from "./proc/cpu_time";
 import { handleUserException } from "./proc/user_trap";
 import { handleSyscall } from "./syscall/dispatch";
 
@@ -28,6 +29,7 @@ function handleTimer(frame: TrapFrame): void {
 export function dispatchTrap(frameAddress: u32): void {
   const frame = changetype<TrapFrame>(frameAddress);
   const vector = <u32>frame.vector;
+  if (fromUserMode(frame) && hasCurrentProcess()) chargeUserTime(currentProcess());
   if (vector == VECTOR_SYSCALL) {
     handleSyscall(frame);
   } else if (vector >= IRQ_BASE && vector < IRQ_BASE + 16) {
@@ -48,5 +50,6 @@ export function dispatchTrap(frameAddress: u32): void {
   if (fromUserMode(frame) && hasCurrentProcess()) {
     const process = currentProcess();
     if (hasDeliverableSignal(process)) deliverSignals(process, frame);
+    chargeSystemTime(process);
   }
 }

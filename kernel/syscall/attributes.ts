@@ -19,6 +19,7 @@ import { DEV_TTYS0 } from "./devices";
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, copyPath, lookupAt, lookupCopied, pathAddress,
 } from "./paths";
+import { checkNewSize } from "./file_size_limit";
 
 const STAT_SIZE: u32 = 144;
 const STATX_SIZE: u32 = 256;
@@ -314,12 +315,14 @@ export function sysUtimensat(process: Process, directory: i64, path: u64, times:
   return 0;
 }
 
-function truncate(inode: Inode, length: i64): i64 {
+function truncate(process: Process, inode: Inode, length: i64): i64 {
   if (length < 0) return -EINVAL;
   if (<u64>length > MAX_FILE_SIZE) return -EFBIG;
   if (isDirectoryInode(inode)) return -EISDIR;
   if (!isRegularInode(inode) || isProcInode(inode)) return -EINVAL;
   if (changetype<MemoryObject>(inode.object).executors != 0) return -ETXTBSY;
+  const refused = checkNewSize(process, inodeSize(inode), <u64>length);
+  if (refused < 0) return refused;
   return truncateInode(inode, <u64>length);
 }
 
@@ -327,7 +330,7 @@ export function sysTruncate(process: Process, path: u64, length: i64): i64 {
   const found = lookupAt(process, AT_FDCWD, path, true, false);
   if (found < 0) return found;
   const inode = changetype<Inode>(<u32>found);
-  const result = truncate(inode, length);
+  const result = truncate(process, inode, length);
   releaseInode(inode);
   return result;
 }
@@ -336,7 +339,7 @@ export function sysFtruncate(process: Process, fd: i64, length: i64): i64 {
   const file = fileAt(process.files, fd);
   if (file == null || file.kind == FileKind.PathOnly) return -EBADF;
   if (file.kind != FileKind.Regular || (file.flags & 3) == 0) return -EINVAL; // not open for writing, or not a file
-  return truncate(changetype<Inode>(file.inode), length);
+  return truncate(process, changetype<Inode>(file.inode), length);
 }
 
 /** fsync and fdatasync: tmpfs has no disk behind it, so everything is already where it belongs. */

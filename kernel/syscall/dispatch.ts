@@ -42,7 +42,7 @@ import {
 } from "./system";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
 import {
-  sysArchPrctl, sysExit, sysGetrusage, sysSchedYield,
+  sysArchPrctl, sysExit, sysGetrusage, sysSchedYield, sysTimes,
   sysReboot, sysSetTidAddress, sysUname, sysWait4, sysWaitid,
 } from "./process";
 import { sysClone, sysClone3, sysFork } from "./clone";
@@ -170,6 +170,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 97: return sysGetrlimit(process, a, b);
     case 98: return sysGetrusage(process, a, b);
     case 99: return sysSysinfo(process, a);
+    case 100: return sysTimes(process, a);
     case 102: return sysGetId(); // getuid
     case 104: return sysGetId(); // getgid
     case 105: return sysSetIds(a, U32_KEEP, U32_KEEP); // setuid

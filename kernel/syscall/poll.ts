@@ -15,6 +15,7 @@ import { restoreTemporaryMask, setTemporaryMask } from "../proc/signal";
 import { monotonicNanoseconds, tscAfter } from "../time/clock";
 import { isTerminalFile } from "./devices";
 import { EBADF, EFAULT, EINTR, EINVAL, ENOMEM } from "./errno";
+import { descriptorLimit } from "../proc/resource_limits";
 
 const POLLNVAL: u32 = 0x20;
 const POLLPRI: u32 = 0x2;
@@ -77,7 +78,7 @@ function restoreMask(process: Process, interrupted: bool): void {
 }
 
 function pollFds(process: Process, fds: u64, count: u64, deadline: u64): i64 {
-  if (count > <u64>process.fileLimit) return -EINVAL; // as Linux: more than RLIMIT_NOFILE
+  if (count > <u64>descriptorLimit(process)) return -EINVAL; // as Linux: more than RLIMIT_NOFILE
   const bytes = <u32>count * 8;
   // The request's own copy: the call sleeps, so no shared buffer.
   const table = count == 0 ? 0 : kmalloc(bytes);

@@ -17,6 +17,7 @@ import { SIGPIPE } from "../proc/signal_action";
 import { DEV_TTYS0, isTerminal, isTerminalFile, readDevice, writeConsole, writeDevice } from "./devices";
 import { backgroundRead, backgroundWrite } from "./terminal_background";
 import { EAGAIN, EBADF, EFAULT, EINTR, EINVAL, EISDIR, ENOMEM, ENXIO, EPIPE, ESPIPE } from "./errno";
+import { writableCount } from "./file_size_limit";
 
 // Linux's MAX_RW_COUNT: one read or write moves at most this much.
 const MAX_RW_COUNT: u64 = 0x7ffff000;
@@ -103,7 +104,9 @@ function writeTo(process: Process, file: File, buffer: u64, count: u64, offset: 
   // As on Linux, O_APPEND writes at the end even when pwrite gives an offset.
   const append = (file.flags & O_APPEND) != 0;
   const at = append ? inodeSize(inode) : offset == AT_POSITION ? file.offset : <u64>offset;
-  const result = writeInode(inode, space, buffer, count, at);
+  const allowed = writableCount(process, at, count);
+  if (allowed < 0) return allowed;
+  const result = writeInode(inode, space, buffer, <u64>allowed, at);
   if (result > 0 && (offset == AT_POSITION || append)) file.offset = at + <u64>result;
   return result;
 }
