@@ -19,8 +19,6 @@ import { SIGNAL_INFO_SIZE, SignalInfo } from "./signal_info";
 
 export const SIGEV_NONE: u32 = 1;
 const INT_MAX: u64 = 0x7fffffff;
-/** Linux counts each timer's entry against RLIMIT_SIGPENDING; here a process may hold as many timers as it may queue signals. */
-export const MAX_TIMERS: u32 = 1024;
 
 /**
  * One timer of a process.

@@ -2,7 +2,7 @@
 // statx), statfs, access, chmod, chown, utimensat, umask, truncate, and
 // the sync calls, which have nothing to write back on tmpfs and say so by
 // succeeding at once.
-import { File, FileKind, fileAt } from "../fs/file";
+import { File, FileKind, anonymousName, fileAt } from "../fs/file";
 import {
   Inode, S_IFCHR, S_IFIFO, S_IFMT, fileTimeNow, inodeSize, isDirectoryInode, isRegularInode, releaseInode, truncateInode,
 } from "../fs/inode";
@@ -22,6 +22,7 @@ import {
 import { checkNewSize } from "./file_size_limit";
 
 const STAT_SIZE: u32 = 144;
+const ANONYMOUS_DEVICE: u64 = 13; // the next unnamed device after the pipes' (pipe.ts)
 const STATX_SIZE: u32 = 256;
 const TMPFS_MAGIC: u64 = 0x01021994;
 const PROC_SUPER_MAGIC: u64 = 0x9fa0;
@@ -30,6 +31,14 @@ const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 function statOf(file: File | null, inode: Inode | null, into: u32): void {
   memory.fill(into, 0, STAT_SIZE);
   store<u64>(into + 56, 4096); // st_blksize
+  if (file != null && anonymousName(file) != null) {
+    // Linux's anonymous inode: one for all such files, read and write for its owner, no file type.
+    store<u64>(into, ANONYMOUS_DEVICE); // st_dev
+    store<u64>(into + 8, 1); // st_ino
+    store<u64>(into + 16, 1); // st_nlink
+    store<u32>(into + 24, 0o600);
+    return;
+  }
   if (inode == null) {
     const console = file != null && file.kind == FileKind.Console;
     store<u64>(into, console ? 1 : PIPE_DEVICE); // st_dev

@@ -47,6 +47,7 @@ import {
 } from "./process";
 import { sysClone, sysClone3, sysFork } from "./clone";
 import { sysExecve } from "./execve";
+import { sysSignalfd4 } from "./signalfd";
 import { sysKill, sysRtTgsigqueueinfo, sysTgkill } from "./signal_send";
 import { sysRtSigtimedwait } from "./signal_wait";
 import {
@@ -253,7 +254,9 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 274: return sysGetRobustList(process, <i32>a, b, c);
     case 269: return sysFaccessat(process, a, b, c, 0); // faccessat: no flags argument
     case 280: return sysUtimensat(process, a, b, c, d);
+    case 282: return sysSignalfd4(process, <i32>a, b, c, 0);
     case 285: return sysFallocate(process, a, b, c, d);
+    case 289: return sysSignalfd4(process, <i32>a, b, c, d);
     case 292: return sysDup3(process, a, b, c, false);
     case 293: return sysPipe2(process, a, b);
     case 295: return sysTransferVector(process, a, b, c, <i64>d, true); // preadv

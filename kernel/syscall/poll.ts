@@ -16,6 +16,7 @@ import { monotonicNanoseconds, tscAfter } from "../time/clock";
 import { isTerminalFile } from "./devices";
 import { EBADF, EFAULT, EINTR, EINVAL, ENOMEM } from "./errno";
 import { descriptorLimit } from "../proc/resource_limits";
+import { signalfdReadable } from "./signalfd";
 
 const POLLNVAL: u32 = 0x20;
 const POLLPRI: u32 = 0x2;
@@ -33,6 +34,7 @@ function eventsOf(process: Process, fd: i64): u32 {
     return events | ((events & POLLIN) != 0 ? POLLRDNORM : 0) | ((events & POLLOUT) != 0 ? POLLWRNORM : 0);
   }
   if (isTerminalFile(file)) return (ttyReadable() ? POLLIN | POLLRDNORM : 0) | POLLOUT | POLLWRNORM;
+  if (file.kind == FileKind.SignalFd) return signalfdReadable(process, file) ? POLLIN | POLLRDNORM : 0;
   return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
 }
 

@@ -3,10 +3,11 @@
 // The timers themselves are proc/posix_timer.ts; the scheduler fires them.
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import {
-  MAX_TIMERS, PosixTimer, SIGEV_NONE, armTimer, createTimer, deleteTimer, findTimer, takeTimerId, timerClockNow,
+  PosixTimer, SIGEV_NONE, armTimer, createTimer, deleteTimer, findTimer, takeTimerId, timerClockNow,
   timerRemaining,
 } from "../proc/posix_timer";
 import { Process, spaceOf } from "../proc/process";
+import { RLIMIT_SIGPENDING, softLimit } from "../proc/resource_limits";
 import { MAX_SIGNAL, SIGALRM } from "../proc/signal_action";
 import { EAGAIN, EFAULT, EINVAL, EOPNOTSUPP } from "./errno";
 import { Clock, KTIME_MAX, clockOf, cpuClockProcess, cpuClockWhich, storeTimespec, timeBaseOf, timespecAt } from "./time";
@@ -31,7 +32,8 @@ export function sysTimerCreate(process: Process, id: i64, event: u64, created: u
   const cpuOwner = clock == Clock.ProcessCpu || clock == Clock.ThreadCpu ? cpuClockProcess(process, id, true) : null;
   if ((clock == Clock.ProcessCpu || clock == Clock.ThreadCpu) && cpuOwner == null) return -EINVAL;
   if (clock == Clock.RealtimeCoarse || clock == Clock.MonotonicOther) return -EOPNOTSUPP;
-  if (process.timerCount >= MAX_TIMERS) return -EAGAIN;
+  // As Linux, each timer's signal entry counts against RLIMIT_SIGPENDING.
+  if (<u64>process.timerCount >= softLimit(process, RLIMIT_SIGPENDING)) return -EAGAIN;
   const timerId = takeTimerId(process); // as Linux, before the sigevent is judged: a refused one uses up its id
   let notify = SIGEV_SIGNAL;
   let signal = <i32>SIGALRM;
