@@ -68,7 +68,7 @@ describe("bash", () => {
       ["pipes", ["cba", "pipestatus 0 3 0"]],
       ["procsub", ["from procsub", "same", "got y", "3\t6", "DATA", "TO COPROC", "coproc status 6"]],
       ["traps", ["caught USR1", "subshell exit trap, status 4", "child got TERM", "child status 5", "ERR trap", "RETURN trap"]],
-      ["jobs", ["bg status 3", "job 3", "killed 143", "self-killed 137", "all waited 0"]],
+      ["jobs", ["bg status 3", "job 3", "killed 137", "self-killed 137", "all waited 0"]],
       ["errexit", ["set -e status 1", "pipefail 1", "no pipefail 0", "pipefail -e status 1", "set -u status 1"]],
       ["end", ["exit trap, status 3"]],
     ];
