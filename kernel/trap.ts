@@ -1,7 +1,8 @@
 // Where every trap lands (kernel/arch/x86_64/traps.asm -> entry.c): system
 // calls, interrupts, user exceptions; anything else is a kernel bug.
 import { VECTOR_SYSCALL } from "./arch/x86_64/cpu";
-import { IRQ_BASE, IRQ_KEYBOARD, IRQ_SERIAL, IRQ_TIMER, endOfInterrupt } from "./arch/x86_64/pic";
+import { IRQ_BASE, IRQ_KEYBOARD, IRQ_SERIAL, IRQ_TIMER, TIMER_HZ, endOfInterrupt } from "./arch/x86_64/pic";
+import { sampleLoad } from "./proc/load_average";
 import { handleKeyboardInterrupt } from "./drivers/keyboard";
 import { pollUsbKeyboard } from "./drivers/usb_keyboard";
 import { handleSerialInterrupt } from "./drivers/tty";
@@ -18,6 +19,7 @@ export let timerTicks: u64 = 0;
 /** Timer: round robin, one tick per turn, but only for user code (the kernel is not preemptible). */
 function handleTimer(frame: TrapFrame): void {
   timerTicks++;
+  if (timerTicks % (<u64>TIMER_HZ * 5) == 0) sampleLoad();
   endOfInterrupt(IRQ_TIMER);
   pollUsbKeyboard();
   if (fromUserMode(frame) && hasCurrentProcess()) {

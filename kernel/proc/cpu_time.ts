@@ -8,18 +8,36 @@ import { rdtsc } from "../arch/x86_64/cpu";
 import { cyclesToNanoseconds } from "../time/clock";
 import { Process, ProcessState } from "./process";
 
+// The whole machine's, for /proc/stat: every process's, including those gone.
+let allUserCycles: u64 = 0;
+let allSystemCycles: u64 = 0;
+
 /** A trap from user mode: the time since the last crossing was user time. */
 export function chargeUserTime(process: Process): void {
   const now = rdtsc();
-  process.userCycles += now - process.accountedAt;
+  const spent = now - process.accountedAt;
+  process.userCycles += spent;
+  allUserCycles += spent;
   process.accountedAt = now;
 }
 
 /** Back to user mode, or switched out: the time since the last crossing was kernel time. */
 export function chargeSystemTime(process: Process): void {
   const now = rdtsc();
-  process.systemCycles += now - process.accountedAt;
+  const spent = now - process.accountedAt;
+  process.systemCycles += spent;
+  allSystemCycles += spent;
   process.accountedAt = now;
+}
+
+/** Time every process has spent in user mode since boot, in nanoseconds. */
+export function machineUserTime(): u64 {
+  return cyclesToNanoseconds(allUserCycles);
+}
+
+/** Time every process has spent in the kernel since boot (the scheduler's own time is not in it). */
+export function machineSystemTime(): u64 {
+  return cyclesToNanoseconds(allSystemCycles);
 }
 
 /** Switched in: its clock starts again from now. */

@@ -161,6 +161,11 @@ export function kernelStackTop(process: Process): u64 {
   return kernelStackBase(process.kernelStack) + KERNEL_STACK_SIZE;
 }
 
+/** How many processes have been made since boot (/proc/stat's "processes"). */
+export function processesCreated(): u32 {
+  return nextPid - 1;
+}
+
 /** The first process record (0 if none); the list continues through Process.allNext. */
 export function processListHead(): u32 {
   return allProcesses;

@@ -208,7 +208,15 @@ export function exitToScheduler(): void {
   yieldToScheduler();
 }
 
+let switches: u64 = 0;
+
+/** How many times a process has been switched to since boot (/proc/stat's ctxt). */
+export function contextSwitches(): u64 {
+  return switches;
+}
+
 function run(process: Process): void {
+  switches++;
   current = changetype<u32>(process);
   process.state = ProcessState.Running;
   const top = kernelStackTop(process);

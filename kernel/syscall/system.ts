@@ -12,12 +12,14 @@ import {
 import { monotonicNanoseconds } from "../time/clock";
 import { EFAULT, EINVAL, EPERM, ESRCH } from "./errno";
 import { MAX_SIGNAL } from "../proc/signal_action";
+import { loadForSysinfo } from "../proc/load_average";
 
-/** sysinfo: uptime, memory in pages (mem_unit 4096), process count; no swap, no load average kept. */
+/** sysinfo: uptime, the load averages, memory in pages (mem_unit 4096), process count; no swap. */
 export function sysSysinfo(process: Process, buffer: u64): i64 {
   const info = memory.data(112, 8);
   memory.fill(info, 0, 112);
   store<u64>(info, monotonicNanoseconds() / 1000000000); // uptime
+  for (let i: u32 = 0; i < 3; i++) store<u64>(info + 8 + i * 8, loadForSysinfo(i)); // loads
   store<u64>(info + 32, managedFrames); // totalram
   store<u64>(info + 40, freeFrameCount()); // freeram
   let processes: u16 = 0;
