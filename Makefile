@@ -107,12 +107,17 @@ BUSYBOX := $(BUILD)/busybox/bin/busybox
 $(BUSYBOX):
 	@scripts/fetch-busybox.sh $(BUILD)/busybox
 
-# busybox goes last, so its links win over any stale program in build/user/bin
-# (tests/integration/busybox.test.ts checks that no program of ours has an
-# applet's name).
-$(BUILD)/initramfs.cpio: $(USER_PROGRAMS) $(ROOTFS_FILES) $(BUSYBOX) scripts/make-initramfs.mjs
+# Debian's bash-static as /bin/bash (scripts/fetch-bash.sh), fetched once.
+BASH := $(BUILD)/bash/bin/bash
+$(BASH):
+	@scripts/fetch-bash.sh $(BUILD)/bash
+
+# busybox and bash go last, so that their programs win over any stale one in
+# build/user/bin (tests/integration/busybox.test.ts checks that no program
+# of ours has an applet's name, bash.test.ts that no applet is bash).
+$(BUILD)/initramfs.cpio: $(USER_PROGRAMS) $(ROOTFS_FILES) $(BUSYBOX) $(BASH) scripts/make-initramfs.mjs
 	@echo "  CPIO    $@"
-	@node scripts/make-initramfs.mjs $@ /=user/rootfs /bin=$(BUILD)/user/bin /=$(BUILD)/busybox
+	@node scripts/make-initramfs.mjs $@ /=user/rootfs /bin=$(BUILD)/user/bin /=$(BUILD)/busybox /=$(BUILD)/bash
 
 # The console font: a Debian console font (console-setup-linux), converted.
 CONSOLE_FONT := /usr/share/consolefonts/Lat15-VGA16.psf.gz

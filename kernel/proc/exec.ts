@@ -22,6 +22,7 @@ import {
 } from "./elf";
 import { closeOnExec } from "../fs/file";
 import { clearChildTid, releaseVforkParent } from "./exit";
+import { releaseRobustList } from "./robust_list";
 import { resetHandlersForExec } from "./signal";
 import { deleteTimers } from "./posix_timer";
 import { Process, notePeakResident, setProcessName, userFrame } from "./process";
@@ -210,6 +211,7 @@ export function exec(process: Process, inode: Inode, args: ExecArguments): ExecR
     destroyAddressSpace(space);
     return ExecResult.NoMemory;
   }
+  releaseRobustList(process); // as Linux's exec_mm_release: the old program's locks die with it
   clearChildTid(process);
   const old = process.space;
   notePeakResident(process); // ru_maxrss spans the programs a process has run, as Linux's does

@@ -32,16 +32,19 @@ export function scratchDir(prefix: string): string {
 /** Debian's busybox (scripts/fetch-busybox.sh), which runs on the host too. */
 export const BUSYBOX = join(ROOT, "build/busybox/bin/busybox");
 
+/** Debian's bash-static (scripts/fetch-bash.sh), /bin/bash on TSKernel; it runs on the host too. */
+export const BASH = join(ROOT, "build/bash/bin/bash");
+
 /**
  * An initramfs like the default one (user/rootfs, every program of user/ in
- * /bin, busybox and its applet links) plus `extra` mappings such as
+ * /bin, busybox and its applet links, bash) plus `extra` mappings such as
  * "/bin/lazy32=/tmp/x/lazy".
  */
 export async function initramfsWith(extra: string[]): Promise<string> {
   const out = join(scratchDir("initramfs"), "initramfs.cpio");
   await run("node", [
     join(ROOT, "scripts/make-initramfs.mjs"), out, `/=${join(ROOT, "user/rootfs")}`, `/bin=${USER_BIN}`,
-    `/=${join(ROOT, "build/busybox")}`, ...extra,
+    `/=${join(ROOT, "build/busybox")}`, `/=${join(ROOT, "build/bash")}`, ...extra,
   ]);
   return out;
 }
@@ -75,6 +78,18 @@ export function bootInit(o: InitOptions): Promise<BootResult> {
 export function programOutput(serial: string): string {
   const at = serial.indexOf("boot complete\n");
   return at < 0 ? serial : serial.slice(at + "boot complete\n".length);
+}
+
+/** A script's output by section ("=== NAME" lines start one), as the busybox tour and the bash script print it. */
+export function sections(output: string): Map<string, string> {
+  const found = new Map<string, string>();
+  let name = "";
+  for (const line of output.split("\n")) {
+    const start = line.match(/^=== (\S+)$/);
+    if (start) found.set((name = start[1]), "");
+    else if (name) found.set(name, `${found.get(name)}${line}\n`);
+  }
+  return found;
 }
 
 export interface FaultCounts {

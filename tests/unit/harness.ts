@@ -41,7 +41,7 @@ import { cpioEntryCount as kernelCpioEntryCount, parseCpio as kernelParseCpio } 
 import { initramfsFileCount as kernelInitramfsFileCount } from "../../kernel/fs/initramfs";
 import { mountFileSystems as kernelMountFileSystems } from "../../kernel/fs/boot";
 import { mountProcAtBoot } from "../../kernel/procfs/procfs";
-import { Inode, inodeSize as kernelInodeSize, releaseInode, retainInode } from "../../kernel/fs/inode";
+import { Inode, inodeSize as kernelInodeSize, readlinkOf, releaseInode, retainInode } from "../../kernel/fs/inode";
 import { fileSystemRoot } from "../../kernel/fs/mount";
 import { resolvePath as kernelResolvePath } from "../../kernel/fs/path";
 import { MEMORY_OBJECT_SIZE, MemoryObject, initMemoryObject, readZeroes } from "../../kernel/mm/memory_object";
@@ -329,6 +329,11 @@ export function inodeLinks(inode: u32): u32 {
 
 export function inodeSize(inode: u32): u64 {
   return kernelInodeSize(changetype<Inode>(inode));
+}
+
+/** A symbolic link's text, written at `into`: its length, or -errno. */
+export function readLink(inode: u32, into: u32): i64 {
+  return readlinkOf(changetype<Inode>(inode), into);
 }
 
 /** Where a file unpacked from the archive reads its bytes (its memory object's source), 0 for others. */
