@@ -101,6 +101,49 @@ $(BUILD)/user/bin/%: user/%.c
 	@echo "  MUSL    $@"
 	@musl-gcc -static -O2 -Wall -o $@ $<
 
+# user/loader.c as every kind of executable besides static (the rule
+# above): a static PIE, a PIE with musl's dynamic loader, glibc's default
+# (a PIE with glibc's loader), and static with an executable stack.
+# Debian's musl-gcc always links Scrt1.o and names the dynamic loader, so
+# a static PIE spells out its start files (rcrt1.o relocates the program
+# itself) and the linker's -static -pie --no-dynamic-linker.
+MUSL_LIB := /usr/lib/x86_64-linux-musl
+LOADER_VARIANTS := $(addprefix $(BUILD)/user/bin/loader-,static-pie pie glibc execstack)
+USER_PROGRAMS += $(LOADER_VARIANTS)
+
+$(BUILD)/user/bin/loader-static-pie: user/loader.c
+	@mkdir -p $(@D)
+	@echo "  MUSL    $@"
+	@musl-gcc -fPIE -O2 -Wall -nostartfiles -o $@ $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o \
+	  $$(gcc -print-file-name=crtbeginS.o) $< $$(gcc -print-file-name=crtendS.o) $(MUSL_LIB)/crtn.o \
+	  -Wl,-static,-pie,--no-dynamic-linker,-z,text
+
+$(BUILD)/user/bin/loader-pie: user/loader.c
+	@mkdir -p $(@D)
+	@echo "  MUSL    $@"
+	@musl-gcc -fPIE -pie -O2 -Wall -o $@ $<
+
+$(BUILD)/user/bin/loader-glibc: user/loader.c
+	@mkdir -p $(@D)
+	@echo "  GCC     $@"
+	@gcc -O2 -Wall -o $@ $<
+
+$(BUILD)/user/bin/loader-execstack: user/loader.c
+	@mkdir -p $(@D)
+	@echo "  MUSL    $@"
+	@musl-gcc -static -O2 -Wall -Wl,-z,execstack -o $@ $<
+
+# The dynamic loaders (and glibc's libc) of the dynamically linked
+# programs, copied into build/libs at their paths from the build host's
+# Debian packages: musl's loader, which is also its libc (package musl,
+# which musl-tools brings), glibc's loader and libc (libc6).
+HOST_LIBRARIES := /lib/ld-musl-x86_64.so.1 /lib64/ld-linux-x86-64.so.2 /lib/x86_64-linux-gnu/libc.so.6
+LIBRARIES := $(addprefix $(BUILD)/libs,$(HOST_LIBRARIES))
+$(BUILD)/libs/%: /%
+	@mkdir -p $(@D)
+	@echo "  COPY    $@"
+	@cp -L $< $@
+
 # Debian's busybox-static and its applet links (scripts/fetch-busybox.sh),
 # fetched once: a tree kept for as long as its binary is there.
 BUSYBOX := $(BUILD)/busybox/bin/busybox
@@ -110,9 +153,9 @@ $(BUSYBOX):
 # busybox goes last, so its links win over any stale program in build/user/bin
 # (tests/integration/busybox.test.ts checks that no program of ours has an
 # applet's name).
-$(BUILD)/initramfs.cpio: $(USER_PROGRAMS) $(ROOTFS_FILES) $(BUSYBOX) scripts/make-initramfs.mjs
+$(BUILD)/initramfs.cpio: $(USER_PROGRAMS) $(LIBRARIES) $(ROOTFS_FILES) $(BUSYBOX) scripts/make-initramfs.mjs
 	@echo "  CPIO    $@"
-	@node scripts/make-initramfs.mjs $@ /=user/rootfs /bin=$(BUILD)/user/bin /=$(BUILD)/busybox
+	@node scripts/make-initramfs.mjs $@ /=user/rootfs /bin=$(BUILD)/user/bin /=$(BUILD)/libs /=$(BUILD)/busybox
 
 # The console font: a Debian console font (console-setup-linux), converted.
 CONSOLE_FONT := /usr/share/consolefonts/Lat15-VGA16.psf.gz

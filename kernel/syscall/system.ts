@@ -5,7 +5,7 @@ import { FILE_LIMIT_CEILING } from "../fs/file";
 import { freeFrameCount } from "../mm/buddy";
 import { managedFrames } from "../mm/frame_database";
 import { copyFromUser, copyStringFromUser, copyToUser } from "../mm/user_copy";
-import { STACK_SIZE } from "../proc/exec";
+import { STACK_SIZE } from "../mm/address_space";
 import {
   NAME_OFFSET, Process, ProcessState, findProcess, processListHead, processNameLength, setProcessName, spaceOf,
 } from "../proc/process";

@@ -16,7 +16,7 @@ import { BootResult, EXIT_FAILURE, ROOT, expectExit } from "./qemu";
 const EXIT_INIT_OK = 33; // init exited with status 0
 const EXIT_INIT_FAILED = 39; // init exited non-zero, or was killed
 const MIB = 1n << 20n;
-const STACK_TOP = 0x7ffffffff000n; // kernel/proc/exec.ts
+const STACK_TOP = 0x7ffffffff000n; // kernel/mm/address_space.ts, where norandmaps leaves it
 const STACK_BOTTOM = STACK_TOP - 8n * MIB;
 const GUARD_BOTTOM = STACK_BOTTOM - MIB; // the never-mapped gap below the stack
 const TEST_TIMEOUT = 180_000; // a boot may wait for a free core; each QEMU run is limited to 60 s
@@ -127,7 +127,8 @@ describe.concurrent("user programs: bad memory accesses are killed with SIGSEGV 
   for (const c of CRASHES) {
     it(`crash ${c.kind}`, async () => {
       const crash = crashElf();
-      const result = await bootInit({ program: "crash", args: [c.kind] });
+      // At fixed addresses, so that the stack is where these checks expect it.
+      const result = await bootInit({ program: "crash", args: [c.kind], options: "norandmaps" });
       expectExit(result, EXIT_INIT_FAILED);
       const log = result.serial;
       expectNoPanic(log);

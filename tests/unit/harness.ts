@@ -34,9 +34,7 @@ import {
   kernelObjectsInUse as kernelKernelObjectsInUse, kfree as kernelKfree, kmalloc as kernelKmalloc,
   resetSlab as kernelResetSlab, slabPageCount as kernelSlabPageCount,
 } from "../../kernel/mm/slab";
-import {
-  checkElf as kernelCheckElf, elfEntry, elfProgramHeaderCount, elfProgramHeaders, elfSegment, elfSegmentCount,
-} from "../../kernel/proc/elf";
+import { ELF_IMAGE_SIZE, ElfImage, checkElf as kernelCheckElf, elfSegment } from "../../kernel/proc/elf";
 import { cpioEntryCount as kernelCpioEntryCount, parseCpio as kernelParseCpio } from "../../kernel/fs/cpio";
 import { initramfsFileCount as kernelInitramfsFileCount } from "../../kernel/fs/initramfs";
 import { mountFileSystems as kernelMountFileSystems } from "../../kernel/fs/boot";
@@ -256,29 +254,21 @@ export function heapBase(): usize {
 
 // ---- ELF, cpio, initramfs (tests/unit/elf.test.ts, cpio.test.ts) ----------
 
-export function checkElf(image: u32, size: u32): u32 {
-  return kernelCheckElf(image, size);
+// What the last checkElf found (layout: ElfImage in elf.ts).
+const checkedImage = changetype<ElfImage>(memory.data(ELF_IMAGE_SIZE, 8));
+
+export function checkElf(image: u32, size: u32, asInterpreter: bool): u32 {
+  return kernelCheckElf(image, size, checkedImage, asInterpreter);
 }
 
-export function getElfEntry(): u64 {
-  return elfEntry;
-}
-
-export function getElfProgramHeaders(): u64 {
-  return elfProgramHeaders;
-}
-
-export function getElfProgramHeaderCount(): u32 {
-  return elfProgramHeaderCount;
-}
-
-export function getElfSegmentCount(): u32 {
-  return elfSegmentCount;
+/** Linear address of the ElfImage record the last checkElf filled. */
+export function checkedElfImage(): u32 {
+  return changetype<u32>(checkedImage);
 }
 
 /** Linear address of checked segment `i` (layout: Segment in elf.ts). */
 export function elfSegmentAddress(i: u32): u32 {
-  return changetype<u32>(elfSegment(i));
+  return changetype<u32>(elfSegment(checkedImage, i));
 }
 
 export function parseCpio(start: u32, size: u32, table: u32, capacity: u32): u32 {
