@@ -102,21 +102,16 @@ $(BUILD)/user/bin/%: user/%.c
 	@musl-gcc -static -O2 -Wall -o $@ $<
 
 # user/loader.c as every kind of executable besides static (the rule
-# above): a static PIE, a PIE with musl's dynamic loader, glibc's default
-# (a PIE with glibc's loader), and static with an executable stack.
-# Debian's musl-gcc always links Scrt1.o and names the dynamic loader, so
-# a static PIE spells out its start files (rcrt1.o relocates the program
-# itself) and the linker's -static -pie --no-dynamic-linker.
-MUSL_LIB := /usr/lib/x86_64-linux-musl
+# above): a static PIE (scripts/musl-static-pie), a PIE with musl's
+# dynamic loader, glibc's default (a PIE with glibc's loader), and static
+# with an executable stack.
 LOADER_VARIANTS := $(addprefix $(BUILD)/user/bin/loader-,static-pie pie glibc execstack)
 USER_PROGRAMS += $(LOADER_VARIANTS)
 
-$(BUILD)/user/bin/loader-static-pie: user/loader.c
+$(BUILD)/user/bin/loader-static-pie: user/loader.c scripts/musl-static-pie
 	@mkdir -p $(@D)
 	@echo "  MUSL    $@"
-	@musl-gcc -fPIE -O2 -Wall -nostartfiles -o $@ $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o \
-	  $$(gcc -print-file-name=crtbeginS.o) $< $$(gcc -print-file-name=crtendS.o) $(MUSL_LIB)/crtn.o \
-	  -Wl,-static,-pie,--no-dynamic-linker,-z,text
+	@scripts/musl-static-pie -O2 -Wall -o $@ $<
 
 $(BUILD)/user/bin/loader-pie: user/loader.c
 	@mkdir -p $(@D)

@@ -115,11 +115,12 @@ export function runProgram(args: string[], timeoutMs = 90_000): Promise<RunResul
   });
 }
 
-/** Compiles C source text into a static musl binary at `out`. */
-export async function compileC(source: string, out: string, flags: string[] = []): Promise<void> {
+/** Compiles C source text into a static musl binary at `out` (a static PIE with `staticPie`). */
+export async function compileC(source: string, out: string, flags: string[] = [], staticPie = false): Promise<void> {
   const file = `${out}.c`;
   writeFileSync(file, source);
-  await run("musl-gcc", ["-static", "-O2", "-Wall", ...flags, "-o", out, file]);
+  if (staticPie) await run(join(ROOT, "scripts/musl-static-pie"), ["-O2", "-Wall", ...flags, "-o", out, file]);
+  else await run("musl-gcc", ["-static", "-O2", "-Wall", ...flags, "-o", out, file]);
 }
 
 // ---- Malformed ELF files -------------------------------------------------
