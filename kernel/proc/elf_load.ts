@@ -7,7 +7,7 @@
 // (mm/fault.ts).
 import { readInodeToKernel } from "../fs/file_io";
 import { Inode, inodeSize } from "../fs/inode";
-import { AddressSpace, USER_START, regionsOf } from "../mm/address_space";
+import { AddressSpace, USER_START, regionsOf, unmapRegions } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject } from "../mm/memory_object";
 import {
@@ -102,9 +102,7 @@ function rangeIsFree(space: AddressSpace, start: u64, end: u64): bool {
 /**
  * Maps `image`'s segments, their addresses plus `bias`, as private
  * regions of `object` (the file). Returns the end of the highest one,
- * page aligned (where its heap may start), or 0 when out of memory or a
- * segment would land on a region already there (an ET_EXEC interpreter
- * linked where the program is).
+ * page aligned (where its heap may start), or 0 when out of memory.
  */
 export function mapImage(space: AddressSpace, object: MemoryObject, image: ElfImage, bias: u64): u64 {
   let end: u64 = 0;
@@ -113,7 +111,9 @@ export function mapImage(space: AddressSpace, object: MemoryObject, image: ElfIm
     const address = s.address + bias;
     const start = pageDown(address);
     const segmentEnd = pageUp(address + s.memorySize);
-    if (!rangeIsFree(space, start, segmentEnd)) return 0;
+    // Only an ET_EXEC interpreter can land on what is there (the program, linked at the same
+    // addresses): Linux maps it MAP_FIXED, over it.
+    if (!rangeIsFree(space, start, segmentEnd) && !unmapRegions(space, start, segmentEnd)) return 0;
     const region = addRegion(regionsOf(space), start, segmentEnd, protectionOf(s.flags), REGION_FILE);
     if (region == null) return 0;
     attachObject(region, object, changetype<u32>(space));

@@ -103,6 +103,13 @@ export function sysExecve(process: Process, path: u64, argv: u64, envp: u64): i6
   args.filenameBytes = 0;
   copyError = 0;
   args.argc = copyStrings(process, argv, args);
+  if (copyError == 0 && args.argc == 0) {
+    // As Linux since 5.18: an empty argv gets "" as argv[0], so that a
+    // program that starts at argv[1] does not walk into the environment.
+    store<u8>(args.strings, 0);
+    args.bytes = 1;
+    args.argc = 1;
+  }
   if (copyError == 0) args.envc = copyStrings(process, envp, args);
   if (copyError == 0) copyError = appendFilename(args, <u32>pathLength);
   let result: i64 = copyError;
