@@ -35,6 +35,8 @@ import {
   resetSlab as kernelResetSlab, slabPageCount as kernelSlabPageCount,
 } from "../../kernel/mm/slab";
 import { ELF_IMAGE_SIZE, ElfImage, checkElf as kernelCheckElf, elfSegment } from "../../kernel/proc/elf";
+import { Placement, chooseBias as kernelChooseBias, mapImage as kernelMapImage } from "../../kernel/proc/elf_load";
+import { setLayoutRandomised as kernelSetLayoutRandomised } from "../../kernel/proc/exec_layout";
 import { cpioEntryCount as kernelCpioEntryCount, parseCpio as kernelParseCpio } from "../../kernel/fs/cpio";
 import { initramfsFileCount as kernelInitramfsFileCount } from "../../kernel/fs/initramfs";
 import { mountFileSystems as kernelMountFileSystems } from "../../kernel/fs/boot";
@@ -269,6 +271,21 @@ export function checkedElfImage(): u32 {
 /** Linear address of checked segment `i` (layout: Segment in elf.ts). */
 export function elfSegmentAddress(i: u32): u32 {
   return changetype<u32>(elfSegment(checkedImage, i));
+}
+
+// ---- placing and mapping an ELF image (tests/unit/elf-load.test.ts) -------
+
+/** Where an image (an ElfImage record) goes in a space; placement 0 near ELF_ET_DYN_BASE, 1 in the mmap area. */
+export function chooseElfBias(space: u32, image: u32, placement: u32, isProgram: bool): u64 {
+  return kernelChooseBias(changetype<AddressSpace>(space), changetype<ElfImage>(image), <Placement>placement, isProgram);
+}
+
+export function mapElfImage(space: u32, object: u32, image: u32, bias: u64): u64 {
+  return kernelMapImage(changetype<AddressSpace>(space), changetype<MemoryObject>(object), changetype<ElfImage>(image), bias);
+}
+
+export function setLayoutRandomised(on: bool): void {
+  kernelSetLayoutRandomised(on);
 }
 
 export function parseCpio(start: u32, size: u32, table: u32, capacity: u32): u32 {

@@ -73,6 +73,9 @@ export interface UnitExports {
   // ELF, cpio, initramfs
   checkElf(image: number, size: number, asInterpreter: number): number;
   checkedElfImage(): number;
+  chooseElfBias(space: number, image: number, placement: number, isProgram: number): bigint;
+  mapElfImage(space: number, object: number, image: number, bias: bigint): bigint;
+  setLayoutRandomised(on: number): void;
   mulShift32(a: bigint, b: bigint): bigint;
   ticksReaching(nanoseconds: bigint, hz: bigint, scale: bigint): bigint;
   cmosHour(hourByte: number, status: number): number;
