@@ -31,6 +31,7 @@ import { ELF_HEADERS_BYTES, NO_BIAS, Placement, chooseBias, mapImage, readElfHea
 import { chooseHeapStart, chooseMmapTop, chooseStackTop, stackSizeFor } from "./exec_layout";
 import { ExecArguments, PROGRAM_START_SIZE, ProgramStart, STACK_SCRATCH_BYTES, buildStack } from "./exec_stack";
 import { clearChildTid, releaseVforkParent } from "./exit";
+import { releaseRobustList } from "./robust_list";
 import { deleteTimers } from "./posix_timer";
 import { Process, notePeakResident, setProcessName, userFrame } from "./process";
 import { RLIMIT_STACK, softLimit } from "./resource_limits";
@@ -126,6 +127,7 @@ function buildSpace(space: AddressSpace, programFile: Inode, program: ElfImage, 
 
 /** Gives `process` the new address space and everything else a new program starts with. */
 function commit(process: Process, inode: Inode, space: AddressSpace, args: ExecArguments, entry: u64, sp: u64): void {
+  releaseRobustList(process); // as Linux's exec_mm_release: the old program's locks die with it
   clearChildTid(process);
   const old = process.space;
   notePeakResident(process); // ru_maxrss spans the programs a process has run, as Linux's does
