@@ -31,6 +31,7 @@ export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null po
  *  80 argStart(u64)  88 argEnd(u64)  96 envStart(u64)  104 envEnd(u64): where exec put the
  *     argument and environment strings (Linux's mm->arg_start...), for /proc/PID/cmdline and environ
  * 112 users (processes running in it: more than one only while a CLONE_VM child runs before exec)
+ * 120 auxv(u64): where exec put the auxiliary vector on the stack (a core dump's NT_AUXV reads it there)
  */
 @unmanaged export class AddressSpace {
   root: u32;
@@ -55,8 +56,9 @@ export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null po
   envStart: u64;
   envEnd: u64;
   users: u32;
+  auxv: u64;
 }
-const ADDRESS_SPACE_SIZE: u32 = 116;
+const ADDRESS_SPACE_SIZE: u32 = 128;
 
 @inline export function regionsOf(space: AddressSpace): RegionSet {
   return changetype<RegionSet>(changetype<u32>(space) + 8);

@@ -173,6 +173,7 @@ function buildStack(space: AddressSpace, args: ExecArguments, vdso: u64): u64 {
   pair = putAux(AT_NULL, 0, auxv, pair);
   assert(pair == AUX_PAIRS, "buildStack: auxv count out of step");
   if (!copyToUser(space, at, <u32>auxv, AUX_PAIRS * 16)) return 0;
+  space.auxv = at;
   return sp;
 }
 

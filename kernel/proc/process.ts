@@ -35,9 +35,9 @@ export const enum ProcessState {
  * 136 pgid  140 sid: process group and session
  * 144 pendingSignals(u64)  152 blockedSignals(u64): bit n-1 for signal n
  * 160 signalQueue (the pending signals' siginfo, oldest first: signal_queue.ts)
- * 164 syscallNumber (of the call in progress: a restart repeats it)
+ * 164 syscallNumber (of the latest call, in progress or just made: a core's orig_rax)
  * 168 savedMask(u64): the mask to restore after a handler run from rt_sigsuspend  176 hasSavedMask
- * 180 exitSignal (sent to the parent at exit: SIGCHLD, or clone's choice)  184 coreLimitSoft(u64)  192 coreLimitHard(u64): RLIMIT_CORE (no core file is ever written)
+ * 180 exitSignal (sent to the parent at exit: SIGCHLD, or clone's choice)  184 coreLimitSoft(u64)  192 coreLimitHard(u64): RLIMIT_CORE
  * 200 queuedSignals (how many entries signalQueue holds)
  * 204 jobStatus: a stop or continue its parent has not waited for, in wait's encoding (sig << 8 | 0x7f, 0xffff), or 0
  * 208 altStackBase(u64)  216 altStackSize(u64): sigaltstack's stack (size 0: none)  224 altStackFlags (SS_AUTODISARM)
@@ -184,7 +184,7 @@ export function createProcess(parentPid: u32): Process | null {
     return null;
   }
   process.actions = actions;
-  process.coreLimitSoft = U64.MAX_VALUE;
+  process.coreLimitSoft = 0; // Linux's boot value: no core files unless a process asks for them
   process.coreLimitHard = U64.MAX_VALUE;
   process.fileLimit = FILE_LIMIT_DEFAULT;
   process.fileLimitMax = FILE_LIMIT_DEFAULT_MAX;

@@ -1,6 +1,6 @@
 // The machine and its limits as a process sees them: sysinfo, CPU
-// affinity (one CPU), and resource limits (RLIMIT_NOFILE and RLIMIT_CORE
-// can be set; the others are reported as they are).
+// affinity (one CPU), and resource limits (RLIMIT_NOFILE, RLIMIT_CORE,
+// RLIMIT_AS and RLIMIT_DATA can be set; the others are reported as they are).
 import { FILE_LIMIT_CEILING } from "../fs/file";
 import { freeFrameCount } from "../mm/buddy";
 import { managedFrames } from "../mm/frame_database";
@@ -69,8 +69,8 @@ function limitOf(process: Process, resource: u32, hard: bool): u64 {
  * Linux's do_prlimit on `target`: the old pair (soft, hard) goes to `old`
  * and the pair at `requested` (both kernel addresses, 0 for none) is
  * taken. RLIMIT_NOFILE's hard limit may not pass fs.nr_open (EPERM);
- * root may raise any hard limit. No core file is ever written, so every
- * RLIMIT_CORE is kept; RLIMIT_AS and RLIMIT_DATA bound mmap, brk and
+ * root may raise any hard limit. RLIMIT_CORE bounds core files
+ * (core_file.ts); RLIMIT_AS and RLIMIT_DATA bound mmap, brk and
  * mremap (address_limits.ts); the other limits are not enforced, and
  * setting them is refused with EPERM rather than taken and ignored.
  */

@@ -131,6 +131,9 @@ export interface UnitExports {
   syscall(process: number, number: bigint, a: bigint, b: bigint, c: bigint, d: bigint, e: bigint, f: bigint): bigint;
   copyDescriptorTable(child: number, parent: number): void;
   closeOnExec(process: number): void;
+  // core dumps of a test process
+  coreFrameAddress(): number;
+  dumpTestCore(process: number, signal: number, code: number, limit: bigint): number;
   __new(size: number, id: number): number;
 }
 
@@ -148,6 +151,8 @@ export interface Cpu {
   copiedPages: [number, number][];
   /** Every cpu_write_cr3 value, in order (each also becomes cr3: a full TLB flush). */
   cr3Writes: bigint[];
+  /** The 512 bytes cpu_fxsave stores: the x87/SSE registers this CPU stands for. */
+  fpu: Uint8Array;
 }
 
 export interface LoadOptions {
@@ -199,7 +204,10 @@ const unitModule = new WebAssembly.Module(readFileSync(WASM));
 export function loadKernel(options: LoadOptions = {}): Kernel {
   const memory = new WebAssembly.Memory({ initial: options.memoryPages ?? MEMORY_PAGES });
   let serial = "";
-  const cpu: Cpu = { tsc: 0n, cr3: 0n, invlpg: [], zeroedPages: [], copiedPages: [], cr3Writes: [] };
+  const cpu: Cpu = {
+    tsc: 0n, cr3: 0n, invlpg: [], zeroedPages: [], copiedPages: [], cr3Writes: [],
+    fpu: Uint8Array.from({ length: 512 }, (_, i) => (i * 13 + 1) & 0xff),
+  };
   const known: Record<string, (...args: never[]) => unknown> = {
     cpu_outb(port: number, value: number) {
       if (port !== COM1_DATA) throw new Error(`unexpected cpu_outb(0x${port.toString(16)}, 0x${value.toString(16)})`);
@@ -241,6 +249,9 @@ export function loadKernel(options: LoadOptions = {}): Kernel {
     cpu_rdtsc() {
       cpu.tsc += 1000n;
       return cpu.tsc;
+    },
+    cpu_fxsave(area: number) {
+      new Uint8Array(memory.buffer, area >>> 0, 512).set(cpu.fpu);
     },
     arch_raise(vector: bigint, code: bigint) {
       throw new Error(`arch_raise(vector ${vector}, code ${code}): the kernel panicked`);
