@@ -5,11 +5,12 @@
  * NT_PRSTATUS (the signal, the ids, the registers of the faulting moment),
  * NT_PRPSINFO, NT_SIGINFO, NT_AUXV, NT_FILE and NT_PRFPREG, and whose
  * PT_LOADs hold the bytes the process wrote, with holes for pages it never
- * touched. A limit of 0 (or under a page) writes nothing and sets no core
- * bit; a small one cuts the file short but still counts as a dump. An old
- * `core` is replaced (a link in its place is not followed, a second name
- * keeps the old bytes); a directory named `core`, or a working directory
- * where nothing can be made, means no dump.
+ * touched, and none for pages MADV_DONTDUMP marked (until MADV_DODUMP).
+ * A limit of 0 (or under a page) writes nothing and sets no core bit; a
+ * small one cuts the file short but still counts as a dump. An old `core`
+ * is replaced (a link in its place is not followed, a second name keeps
+ * the old bytes); a directory named `core`, or a working directory where
+ * nothing can be made, means no dump.
  *
  * The same binary must pass on Linux, where it needs core_pattern "core"
  * and core_uses_pid 0 (else it says so and checks nothing). Prints
@@ -86,7 +87,7 @@ static void __attribute__((noreturn)) fault_with_known_registers(void) {
     __builtin_unreachable();
 }
 
-enum action { FAULT, BIG_FAULT, ABORT, WAIT_FOR_SIGNAL, BLOCKED_FAULT };
+enum action { FAULT, BIG_FAULT, DONTDUMP_FAULT, ABORT, WAIT_FOR_SIGNAL, BLOCKED_FAULT };
 
 /* Forks a child that sets RLIMIT_CORE to `limit` (and the umask, and a working directory if `dir`), then does `what`. */
 static pid_t spawn(enum action what, rlim_t limit, const char *dir) {
@@ -99,6 +100,10 @@ static pid_t spawn(enum action what, rlim_t limit, const char *dir) {
     volatile unsigned char on_stack[64];
     for (int i = 0; i < 64; i++) on_stack[i] = pattern(i + 2);
     if (what == BIG_FAULT) memset(buffer, 0x5a, BUFFER_PAGES * PAGE);
+    if (what == DONTDUMP_FAULT) {
+        memset(buffer + 6 * PAGE, 0x66, 2 * PAGE);
+        if (madvise(buffer + 5 * PAGE, 3 * PAGE, MADV_DONTDUMP) != 0 || madvise(buffer + 6 * PAGE, PAGE, MADV_DODUMP) != 0) _exit(102);
+    }
     if (what == ABORT) abort();
     if (what == WAIT_FOR_SIGNAL) for (;;) pause();
     if (what == BLOCKED_FAULT) {
@@ -464,6 +469,32 @@ static void other_signals(void) {
     check("blocked-fault-still-dumps", WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV && WCOREDUMP(status), status);
 }
 
+/* MADV_DONTDUMP leaves pages out of the core; MADV_DODUMP puts them back. */
+static void dontdump(void) {
+    unlink("core");
+    int status = run(DONTDUMP_FAULT, RLIM_INFINITY, 0);
+    check("dontdump-child-dumped", WIFSIGNALED(status) && WCOREDUMP(status), status);
+    struct core core;
+    if (!read_core("core", &core) || !is_elf_core(&core)) {
+        check("dontdump-core-written", 0, errno);
+        return;
+    }
+    Elf64_Phdr *kept = load_for(&core, (unsigned long)buffer);
+    Elf64_Phdr *left_out = load_for(&core, (unsigned long)buffer + 5 * PAGE);
+    Elf64_Phdr *back = load_for(&core, (unsigned long)buffer + 6 * PAGE);
+    Elf64_Phdr *after = load_for(&core, (unsigned long)buffer + 7 * PAGE);
+    check("dontdump-splits-the-mapping", kept && left_out && back && after && kept->p_memsz == 5 * PAGE &&
+                                              left_out->p_memsz == PAGE && back->p_memsz == PAGE && after->p_memsz == PAGE,
+          left_out ? (long)left_out->p_memsz : -1);
+    unsigned char *bytes = core_bytes(&core, (unsigned long)buffer + 6 * PAGE, PAGE);
+    check("dontdump-pages-left-out-dodump-kept", left_out && left_out->p_filesz == 0 && after && after->p_filesz == 0 &&
+                                                     bytes && bytes[0] == 0x66 && bytes[PAGE - 1] == 0x66,
+          left_out ? (long)left_out->p_filesz : -1);
+    unsigned char *first = core_bytes(&core, (unsigned long)buffer, PAGE);
+    check("dontdump-rest-still-dumped", first && first[1] == pattern(1), first ? first[1] : -1);
+    free_core(&core);
+}
+
 static volatile sig_atomic_t chld_code;
 static void on_child(int signal, siginfo_t *info, void *context) {
     (void)signal;
@@ -562,6 +593,7 @@ int main(int argc, char **argv) {
     abort_core(argv[0]);
     limits();
     other_signals();
+    dontdump();
     sigchld_code();
     old_core_files();
     unlink("core");

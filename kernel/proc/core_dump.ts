@@ -4,6 +4,7 @@
 // boundary the bytes of each region's dumped part. What is dumped follows
 // Linux's default coredump_filter (0x33):
 //   - the vDSO and its vvar page, whole (Linux always dumps them);
+//   - nothing of a region marked by MADV_DONTDUMP;
 //   - shared anonymous memory, and shared mappings of files with no name
 //     left, whole; shared mappings of named files, nothing;
 //   - a private region holding pages of its own (anonymous memory it
@@ -19,7 +20,7 @@ import { AddressSpace, regionsOf } from "../mm/address_space";
 import { hasPrivatePages, readDumpPage } from "../mm/core_pages";
 import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject } from "../mm/memory_object";
-import { PROT_EXEC, PROT_READ, PROT_WRITE, REGION_SHARED, Region, regionAt } from "../mm/region";
+import { PROT_EXEC, PROT_READ, PROT_WRITE, REGION_NO_DUMP, REGION_SHARED, Region, regionAt } from "../mm/region";
 import { isVdsoObject } from "../mm/vdso";
 import { closeCoreFile, coreOffset, emitCore, openCoreFile, skipCore } from "./core_file";
 import { notesSize, writeNotes } from "./core_notes";
@@ -51,6 +52,7 @@ function startsWithElfHeader(space: AddressSpace, region: Region): bool {
 function dumpSize(space: AddressSpace, region: Region): u64 {
   const whole = region.end - region.start;
   if (isVdsoObject(region.object)) return whole;
+  if ((region.flags & REGION_NO_DUMP) != 0) return 0;
   const object = region.object;
   const owner = object != null ? changetype<Inode>(changetype<MemoryObject>(object).owner) : null;
   if ((region.flags & REGION_SHARED) != 0) return owner == null || owner.nlink == 0 ? whole : 0;

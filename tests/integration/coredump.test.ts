@@ -3,11 +3,12 @@
 // whose notes and PT_LOADs the parent reads back (the signal, the
 // registers of the faulting instruction, the FPU state, the siginfo, the
 // auxiliary vector, the mapped files, the bytes it wrote and holes for the
-// pages it never touched); WCOREDUMP and CLD_DUMPED only when one was
-// written; RLIMIT_CORE 0 or under a page writes none, a small one cuts it
-// short; an old core is replaced without following a link; a directory
-// named core or a directory where nothing can be made means none. The
-// kernel's segfault report says "(core dumped)" when it did.
+// pages it never touched, none for those MADV_DONTDUMP marked); WCOREDUMP
+// and CLD_DUMPED only when one was written; RLIMIT_CORE 0 or under a page
+// writes none, a small one cuts it short; an old core is replaced without
+// following a link; a directory named core or a directory where nothing
+// can be made means none. The kernel's segfault report says "(core
+// dumped)" when it did.
 //
 // The same binary must pass on Linux: the second test runs it on this host
 // when the host writes cores as the default core_pattern says (else the
@@ -41,7 +42,7 @@ const CHECKS = [
   "abort-orig-rax-is-the-system-call", "nt-auxv-holds-pagesz-entry-null", "nt-file-lists-the-program",
   "program-elf-header-page-dumped", "program-text-not-dumped", "limit-0-no-core-file", "limit-one-page-file-cut-short",
   "limit-bounds-bytes-written", "sigquit-prstatus-and-siginfo", "sigchld-cld-dumped", "symlink-core-replaced-by-file",
-  "directory-named-core-no-dump", "cwd-where-nothing-can-be-made-no-dump",
+  "directory-named-core-no-dump", "cwd-where-nothing-can-be-made-no-dump", "dontdump-pages-left-out-dodump-kept",
 ];
 
 describe.concurrent("core dumps", () => {

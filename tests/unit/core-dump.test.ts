@@ -3,7 +3,7 @@
 // dump treats differently, read back from /core and parsed here: the ELF
 // header, a PT_NOTE then one PT_LOAD per region with its permissions and
 // the part Linux's default coredump_filter dumps (written anonymous memory
-// and shared anonymous memory whole; a private file mapping's first page
+// and shared anonymous memory whole, unless MADV_DONTDUMP marks it; a private file mapping's first page
 // when the file is executable or starts with an ELF header; nothing of
 // untouched or only-read anonymous memory, of shared file mappings, or of
 // private ones further into a file), the bytes of each dumped page,
@@ -25,6 +25,7 @@ const S_IFREG = 0o100000;
 const MAP_ANONYMOUS = 0x20;
 const SEEK_END = 2;
 const SEEK_DATA = 3;
+const MADV_DONTDUMP = 16;
 const SIGSEGV = 11;
 const SEGV_MAPERR = 1;
 const PT_LOAD = 1;
@@ -108,6 +109,10 @@ function makeRegions(p: TestProcess): Expected[] {
   loadOwn(p, onlyRead, 2 * PAGE); // the zero page, which is nobody's
   regions.push({ start: onlyRead, pages: 4, flags: PF_R | PF_W, dumped: [] });
   regions.push({ start: mmap(p, 4, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS), pages: 4, flags: PF_R, dumped: [] });
+  const leftOut = mmap(p, 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  store(p, leftOut, a0);
+  expect(sys(p, SYS.madvise, leftOut, 2 * PAGE, MADV_DONTDUMP)).toBe(0);
+  regions.push({ start: leftOut, pages: 2, flags: PF_R | PF_W, dumped: [] });
   const shared = mmap(p, 2, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS);
   const s0 = pageOf((i) => i ^ 0x55);
   store(p, shared, s0);
