@@ -1,7 +1,8 @@
 // Where every trap lands (kernel/arch/x86_64/traps.asm -> entry.c): system
 // calls, interrupts, user exceptions; anything else is a kernel bug.
 import { VECTOR_SYSCALL } from "./arch/x86_64/cpu";
-import { IRQ_BASE, IRQ_KEYBOARD, IRQ_SERIAL, IRQ_TIMER, endOfInterrupt } from "./arch/x86_64/pic";
+import { IRQ_BASE, IRQ_KEYBOARD, IRQ_SERIAL, IRQ_TIMER, TIMER_HZ, endOfInterrupt } from "./arch/x86_64/pic";
+import { sampleLoad } from "./proc/load_average";
 import { handleKeyboardInterrupt } from "./drivers/keyboard";
 import { pollUsbKeyboard } from "./drivers/usb_keyboard";
 import { handleSerialInterrupt } from "./drivers/tty";
@@ -9,6 +10,7 @@ import { TrapFrame, fromUserMode } from "./arch/x86_64/trap_frame";
 import { panicWithFrame } from "./debug/panic";
 import { makeRunnable, currentProcess, hasCurrentProcess, hasDeliverableSignal, yieldToScheduler } from "./proc/scheduler";
 import { deliverSignals } from "./proc/signal";
+import { chargeSystemTime, chargeUserTime } from "./proc/cpu_time";
 import { handleUserException } from "./proc/user_trap";
 import { handleSyscall } from "./syscall/dispatch";
 
@@ -17,6 +19,7 @@ export let timerTicks: u64 = 0;
 /** Timer: round robin, one tick per turn, but only for user code (the kernel is not preemptible). */
 function handleTimer(frame: TrapFrame): void {
   timerTicks++;
+  if (timerTicks % (<u64>TIMER_HZ * 5) == 0) sampleLoad();
   endOfInterrupt(IRQ_TIMER);
   pollUsbKeyboard();
   if (fromUserMode(frame) && hasCurrentProcess()) {
@@ -28,6 +31,7 @@ function handleTimer(frame: TrapFrame): void {
 export function dispatchTrap(frameAddress: u32): void {
   const frame = changetype<TrapFrame>(frameAddress);
   const vector = <u32>frame.vector;
+  if (fromUserMode(frame) && hasCurrentProcess()) chargeUserTime(currentProcess());
   if (vector == VECTOR_SYSCALL) {
     handleSyscall(frame);
   } else if (vector >= IRQ_BASE && vector < IRQ_BASE + 16) {
@@ -48,5 +52,6 @@ export function dispatchTrap(frameAddress: u32): void {
   if (fromUserMode(frame) && hasCurrentProcess()) {
     const process = currentProcess();
     if (hasDeliverableSignal(process)) deliverSignals(process, frame);
+    chargeSystemTime(process);
   }
 }

@@ -2,7 +2,8 @@
 //
 // Builds the tests (LTP's sources in LTP_SRC, with the team's build.sh, into
 // build/ltp; only what is missing or out of date), boots the kernel under
-// QEMU with a batch of tests in the initramfs and user/ltp-run.c as init,
+// QEMU with a batch of tests in the initramfs (with busybox, as the
+// commands some tests run) and user/ltp-run.c as init,
 // two boots at a time, and prints one line per test and
 //   ltp: N passed, M failed, K skipped
 // Writes build/ltp/results.json, the console of every boot
@@ -215,7 +216,8 @@ const SYSCALL_NAMES = (() => {
 
 try {
   execFileSync("make", ["--no-print-directory", "-s", "-C", root,
-    "build/kernel.elf", "build/kernel.sym", "build/font.bin", "build/user/bin/ltp-run"], { stdio: "inherit" });
+    "build/kernel.elf", "build/kernel.sym", "build/font.bin", "build/user/bin/ltp-run", "build/busybox/bin/busybox"],
+    { stdio: "inherit" });
 } catch {
   console.error("ltp: the kernel or ltp-run did not build (above)");
   process.exit(2);
@@ -238,7 +240,8 @@ async function makeIso(index, batch) {
   const cpio = join(dir, "initramfs.cpio");
   await execFileAsync("node", [
     join(root, "scripts/make-initramfs.mjs"), cpio,
-    `/=${join(root, "user/rootfs")}`, `/bin=${join(root, "build/user/bin")}`, `/tmp=${empty}`, `/dev=${empty}`,
+    `/=${join(root, "user/rootfs")}`, `/bin=${join(root, "build/user/bin")}`, `/=${join(root, "build/busybox")}`,
+    `/tmp=${empty}`, `/dev=${empty}`,
     ...binaries.map((p) => `/ltp/bin/${p}=${join(out, "bin", p)}`), `/ltp/batch=${join(dir, "batch")}`,
   ]);
   const args = ["-t", String(perTest), ...(env.LTP_TIMEOUT_MUL ? ["-m", env.LTP_TIMEOUT_MUL] : []), "/ltp/batch"];

@@ -15,6 +15,7 @@
  * Meant to run as init on a small machine (64 MiB). Prints one line per
  * child and "oomedge: N failed". */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #define FAR_BASE 0x100000000000l /* 16 TiB: far from the program, heap, mmap area and stack */
 #define FILL_SIZE (1l << 30)
 #define LOW_WATER_KB 256
+#define MAP_OUT_OF_MEMORY 7 /* a child's exit status */
 
 static int failures;
 
@@ -65,18 +67,24 @@ static void fill(long extra) {
 enum kind { ZERO, FILE_COPY, SYSCALL, COW };
 static const char *kind_names[] = {"zero", "file", "syscall", "cow"};
 
+/* The mapping itself may be what memory runs out on (its record, a page
+ * table): mmap then says ENOMEM, which is as clean an end as the kill. */
+static void mapped_or_exit(void *got) {
+    if (got == MAP_FAILED) _exit(errno == ENOMEM ? MAP_OUT_OF_MEMORY : 4);
+}
+
 static void touch_far(enum kind kind, long stride) {
     int fd = kind == FILE_COPY ? open("/bin/oomedge", O_RDONLY) : -1;
     for (long i = 0; i < 4096; i++) {
         char *at = (char *)(FAR_BASE + i * stride);
         if (kind == ZERO) {
-            if (mmap(at, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) _exit(4);
+            mapped_or_exit(mmap(at, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
             *(volatile char *)at = 1;
         } else if (kind == FILE_COPY) {
-            if (mmap(at, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED) _exit(4);
+            mapped_or_exit(mmap(at, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0));
             *(volatile char *)at = 1;
         } else {
-            if (mmap(at, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) _exit(4);
+            mapped_or_exit(mmap(at, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
             /* The kernel writes the page: EFAULT when it cannot have it, and the process lives on. */
             if (syscall(SYS_clock_gettime, CLOCK_MONOTONIC, at) != 0) _exit(0);
         }
@@ -112,7 +120,8 @@ static void run(enum kind kind, long stride, long extra) {
     }
     int status = 0;
     waitpid(child, &status, 0);
-    int ended_right = kind == SYSCALL || kind == COW ? WIFEXITED(status) && WEXITSTATUS(status) == 0
+    int ended_right = WIFEXITED(status) && WEXITSTATUS(status) == MAP_OUT_OF_MEMORY ? 1
+                    : kind == SYSCALL || kind == COW ? WIFEXITED(status) && WEXITSTATUS(status) == 0
                                                      : WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
     long problems = proc_number("/proc/memcheck", "problems ");
     long free_frames = proc_number("/proc/memcheck", "free_frames ");

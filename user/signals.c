@@ -23,6 +23,9 @@
 #include <time.h>
 #include <ucontext.h>
 #include <sys/mman.h>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -434,6 +437,64 @@ static void queued_signals(void) {
     sigprocmask(SIG_SETMASK, &old, 0);
 }
 
+/* signalfd: blocked signals read as records instead of delivered. */
+static void signal_descriptors(void) {
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGRTMIN + 2);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    check("signalfd-created", fd >= 0, errno);
+    struct signalfd_siginfo records[4];
+    check("signalfd-empty-eagain", read(fd, records, sizeof records) == -1 && errno == EAGAIN, errno);
+    check("signalfd-short-buffer-einval", read(fd, records, 16) == -1 && errno == EINVAL, errno);
+    struct pollfd waiting = {fd, POLLIN, 0};
+    check("signalfd-not-readable-yet", poll(&waiting, 1, 0) == 0, waiting.revents);
+    kill(getpid(), SIGUSR1);
+    union sigval value = {.sival_int = 4242};
+    sigqueue(getpid(), SIGRTMIN + 2, value);
+    check("signalfd-poll-readable", poll(&waiting, 1, 0) == 1 && (waiting.revents & POLLIN), waiting.revents);
+    ssize_t got = read(fd, records, sizeof records);
+    check("signalfd-reads-both", got == 2 * (ssize_t)sizeof records[0], got);
+    check("signalfd-first-sigusr1-from-self", records[0].ssi_signo == SIGUSR1 && records[0].ssi_code == SI_USER &&
+          records[0].ssi_pid == (unsigned)getpid(), records[0].ssi_signo);
+    check("signalfd-queued-value", records[1].ssi_signo == (unsigned)SIGRTMIN + 2 && records[1].ssi_code == SI_QUEUE &&
+          records[1].ssi_int == 4242, records[1].ssi_int);
+    sigset_t pending;
+    sigpending(&pending);
+    check("signalfd-took-them", !sigismember(&pending, SIGUSR1), 0);
+    check("signalfd-write-einval", write(fd, records, sizeof records[0]) == -1 && errno == EINVAL, errno);
+    check("signalfd-lseek-stays-0", lseek(fd, 100, SEEK_SET) == 0, errno);
+    struct stat st;
+    check("signalfd-fstat-anonymous", fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == 0, st.st_mode);
+    char link[64] = {0};
+    char path[32];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    readlink(path, link, sizeof link - 1);
+    check("signalfd-proc-link", strcmp(link, "anon_inode:[signalfd]") == 0, 0);
+    sigset_t other;
+    sigemptyset(&other);
+    sigaddset(&other, SIGUSR2);
+    check("signalfd-new-set-same-fd", signalfd(fd, &other, 0) == fd, errno);
+    check("signalfd-not-a-signalfd-einval", signalfd(0, &other, 0) == -1 && errno == EINVAL, errno);
+    close(fd);
+    /* A blocking read waits for a signal sent later, by a child. */
+    int blocking = signalfd(-1, &set, 0);
+    pid_t child = fork();
+    if (child == 0) {
+        usleep(100000);
+        kill(getppid(), SIGUSR1);
+        _exit(0);
+    }
+    got = read(blocking, records, sizeof records);
+    check("signalfd-blocking-read-waits", got == sizeof records[0] && records[0].ssi_signo == SIGUSR1 &&
+          records[0].ssi_pid == (unsigned)child, got);
+    waitpid(child, 0, 0);
+    close(blocking);
+    sigprocmask(SIG_SETMASK, &old, 0);
+}
+
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--after-exec") == 0) return after_exec();
     setvbuf(stdout, 0, _IOLBF, 0);
@@ -443,6 +504,7 @@ int main(int argc, char **argv) {
     child_exit_signal();
     alternate_stack();
     queued_signals();
+    signal_descriptors();
     groups_and_exec(argv[0]);
     printf("signals: %d failed\n", failures);
     return failures == 0 ? 0 : 1;

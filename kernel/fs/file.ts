@@ -44,6 +44,12 @@ export const enum FileKind {
   PipeWrite = 6,
   Device = 7, // a character device: its inode's rdev says which
   PathOnly = 8, // O_PATH: names its inode, reads and writes nothing
+  SignalFd = 9, // signalfd: `data` holds the signal set it reads (a u64, kmalloc'd)
+}
+
+/** Files with no inode of their own, which Linux backs with its anonymous inode: what /proc/PID/fd calls them. */
+export function anonymousName(file: File): string | null {
+  return file.kind == FileKind.SignalFd ? "anon_inode:[signalfd]" : null;
 }
 
 /**

@@ -31,7 +31,9 @@ export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null po
  *  80 argStart(u64)  88 argEnd(u64)  96 envStart(u64)  104 envEnd(u64): where exec put the
  *     argument and environment strings (Linux's mm->arg_start...), for /proc/PID/cmdline and environ
  * 112 users (processes running in it: more than one only while a CLONE_VM child runs before exec)
- * 120 auxv(u64): where exec put the auxiliary vector on the stack (a core dump's NT_AUXV reads it there)
+ * 120 mappingTop(u64): mappings the caller does not place go below it, top-down (Linux's mmap_base);
+ *     exec sets it from RLIMIT_STACK
+ * 128 auxv(u64): where exec put the auxiliary vector on the stack (a core dump's NT_AUXV reads it there)
  */
 @unmanaged export class AddressSpace {
   root: u32;
@@ -56,9 +58,13 @@ export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null po
   envStart: u64;
   envEnd: u64;
   users: u32;
+  mappingTop: u64;
   auxv: u64;
 }
-const ADDRESS_SPACE_SIZE: u32 = 128;
+const ADDRESS_SPACE_SIZE: u32 = 136;
+
+/** Linux's mmap_base under the default 8 MiB stack limit: its least gap, 128 MiB, below the top. */
+export const DEFAULT_MAPPING_TOP: u64 = USER_MAP_END - (128 << 20);
 
 @inline export function regionsOf(space: AddressSpace): RegionSet {
   return changetype<RegionSet>(changetype<u32>(space) + 8);
@@ -82,6 +88,7 @@ export function createAddressSpace(): AddressSpace | null {
   const space = changetype<AddressSpace>(address);
   space.root = root;
   space.users = 1;
+  space.mappingTop = DEFAULT_MAPPING_TOP;
   return space;
 }
 

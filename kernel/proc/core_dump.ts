@@ -25,6 +25,7 @@ import { isVdsoObject } from "../mm/vdso";
 import { closeCoreFile, coreOffset, emitCore, openCoreFile, skipCore } from "./core_file";
 import { notesSize, writeNotes } from "./core_notes";
 import { Process, spaceOf, userFrame } from "./process";
+import { RLIMIT_CORE, softLimit } from "./resource_limits";
 import { SignalInfo } from "./signal_info";
 
 // Linux's min_coredump for ELF: a smaller RLIMIT_CORE dumps nothing at all.
@@ -129,7 +130,7 @@ function writeMemory(space: AddressSpace): void {
  * dumped (the wait status's core bit), cut short by the limit or not.
  */
 export function dumpCore(process: Process, info: SignalInfo): bool {
-  if (process.coreLimitSoft < MIN_CORE_LIMIT || process.space == 0) return false;
+  if (softLimit(process, RLIMIT_CORE) < MIN_CORE_LIMIT || process.space == 0) return false;
   if (!openCoreFile(process)) return false;
   const space = spaceOf(process);
   const frame: TrapFrame = userFrame(process);

@@ -13,6 +13,7 @@
 import { Inode, S_IFREG, createIn, isDirectoryInode, lookupIn, releaseInode, unlinkIn } from "../fs/inode";
 import { writeInode } from "../fs/file_io";
 import { Process } from "./process";
+import { RLIMIT_CORE, softLimit } from "./resource_limits";
 
 const CORE_NAME = <u32>memory.data<u8>([0x63, 0x6f, 0x72, 0x65]); // "core"
 const CORE_NAME_LENGTH: u32 = 4;
@@ -44,7 +45,7 @@ export function openCoreFile(process: Process): bool {
   position = 0;
   pendingSkip = 0;
   written = 0;
-  limit = process.coreLimitSoft;
+  limit = softLimit(process, RLIMIT_CORE);
   stopped = false;
   return true;
 }

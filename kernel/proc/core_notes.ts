@@ -9,7 +9,6 @@
 //                its stack: Linux keeps a copy, this kernel where it is)
 //   NT_FILE      the mapped files: start, end, page offset, then the names
 //   NT_PRFPREG   the 512-byte fxsave area (x87, SSE)
-// No CPU time is kept per process, so elf_prstatus's times stay 0.
 import { fxsave } from "../arch/x86_64/cpu";
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { VECTOR_SYSCALL } from "../arch/x86_64/cpu";
@@ -24,6 +23,7 @@ import { isVdsoObject } from "../mm/vdso";
 import { coreRoomFor, emitCore, skipCore } from "./core_file";
 import { NAME_OFFSET, NAME_SIZE, Process, spaceOf } from "./process";
 import { SignalInfo, storeSiginfo } from "./signal_info";
+import { systemTime, userTime } from "./cpu_time";
 
 const NT_PRSTATUS: u32 = 1;
 const NT_PRFPREG: u32 = 2;
@@ -79,6 +79,12 @@ function note(type: u32, desc: u32, descBytes: u32): bool {
   return true;
 }
 
+/** A struct timeval (tv_sec, tv_usec) of `nanoseconds`. */
+function storeTimeval(at: u32, nanoseconds: u64): void {
+  store<u64>(at, nanoseconds / 1000000000);
+  store<u64>(at + 8, nanoseconds % 1000000000 / 1000);
+}
+
 function writePrstatus(process: Process, frame: TrapFrame, signal: u32): bool {
   const at = buffer;
   memory.fill(at, 0, PRSTATUS_SIZE);
@@ -90,6 +96,10 @@ function writePrstatus(process: Process, frame: TrapFrame, signal: u32): bool {
   store<u32>(at + 36, process.parentPid);
   store<u32>(at + 40, process.pgid);
   store<u32>(at + 44, process.sid);
+  storeTimeval(at + 48, userTime(process)); // pr_utime
+  storeTimeval(at + 64, systemTime(process)); // pr_stime
+  storeTimeval(at + 80, process.childUserTime); // pr_cutime
+  storeTimeval(at + 96, process.childSystemTime); // pr_cstime
   const regs = at + REGISTERS_AT;
   for (let i: u32 = 0; i < FRAME_REGISTERS; i++) {
     const slot = <u32>load<u8>(REGISTER_SLOTS + i);

@@ -24,12 +24,10 @@ import { closeOnExec } from "../fs/file";
 import { clearChildTid, releaseVforkParent } from "./exit";
 import { resetHandlersForExec } from "./signal";
 import { deleteTimers } from "./posix_timer";
-import { Process, setProcessName, userFrame } from "./process";
+import { Process, notePeakResident, setProcessName, userFrame } from "./process";
+import { RLIMIT_STACK, softLimit } from "./resource_limits";
+import { STACK_TOP, mappingTopFor, stackSizeFor } from "./stack_layout";
 
-export const STACK_TOP: u64 = 0x00007ffffffff000;
-export const STACK_SIZE: u64 = 8 << 20; // like Linux's default RLIMIT_STACK
-export const STACK_GUARD_GAP: u64 = 1 << 20; // never mapped: an overflow faults
-export const MMAP_TOP: u64 = STACK_TOP - STACK_SIZE - STACK_GUARD_GAP;
 
 export const enum ExecResult {
   Ok = 0,
@@ -62,7 +60,7 @@ function protectionOf(elfFlags: u32): u32 {
   return ((elfFlags & 4) != 0 ? PROT_READ : 0) | ((elfFlags & 2) != 0 ? PROT_WRITE : 0) | ((elfFlags & 1) != 0 ? PROT_EXEC : 0);
 }
 
-function mapSegments(space: AddressSpace, object: MemoryObject): bool {
+function mapSegments(space: AddressSpace, object: MemoryObject, stackSize: u64): bool {
   let brk: u64 = 0;
   for (let i: u32 = 0; i < elfSegmentCount; i++) {
     const s = elfSegment(i);
@@ -77,7 +75,7 @@ function mapSegments(space: AddressSpace, object: MemoryObject): bool {
   }
   space.brkStart = brk; // the heap region appears with the first brk() that grows it
   space.brkEnd = brk;
-  return addRegion(regionsOf(space), STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE, REGION_STACK) != null;
+  return addRegion(regionsOf(space), STACK_TOP - stackSize, STACK_TOP, PROT_READ | PROT_WRITE, REGION_STACK) != null;
 }
 
 /**
@@ -201,7 +199,9 @@ export function exec(process: Process, inode: Inode, args: ExecArguments): ExecR
   if (space == null) return ExecResult.NoMemory;
   const program = changetype<MemoryObject>(inode.object);
   setProgram(space, program);
-  const vdso = mapSegments(space, program) ? mapVdso(space, MMAP_TOP) : 0;
+  const stackLimit = softLimit(process, RLIMIT_STACK);
+  space.mappingTop = mappingTopFor(stackLimit);
+  const vdso = mapSegments(space, program, stackSizeFor(stackLimit)) ? mapVdso(space, space.mappingTop) : 0;
   if (vdso == 0) {
     destroyAddressSpace(space);
     return ExecResult.NoMemory;
@@ -213,6 +213,7 @@ export function exec(process: Process, inode: Inode, args: ExecArguments): ExecR
   }
   clearChildTid(process);
   const old = process.space;
+  notePeakResident(process); // ru_maxrss spans the programs a process has run, as Linux's does
   process.space = changetype<u32>(space);
   writeCr3(space.root);
   if (old != 0) leaveAddressSpace(changetype<AddressSpace>(old));

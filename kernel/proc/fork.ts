@@ -11,6 +11,7 @@ import { putUser32 } from "../mm/user_copy";
 import { NAME_OFFSET, NAME_SIZE, Process, createProcess, destroyProcess, spaceOf, userFrame } from "./process";
 import { makeRunnable, signalPending, sleepOn } from "./scheduler";
 import { copySignalState } from "./signal";
+import { copyLimits } from "./resource_limits";
 
 const TRAP_FRAME_SIZE: u32 = 176;
 
@@ -61,14 +62,7 @@ export function fork(parent: Process, request: CloneRequest): i64 {
   child.cwd = parent.cwd != null ? retainInode(changetype<Inode>(parent.cwd)) : null;
   child.exe = parent.exe != null ? retainInode(changetype<Inode>(parent.exe)) : null;
   child.umask = parent.umask;
-  child.coreLimitSoft = parent.coreLimitSoft;
-  child.coreLimitHard = parent.coreLimitHard;
-  child.fileLimit = parent.fileLimit;
-  child.fileLimitMax = parent.fileLimitMax;
-  child.addressLimit = parent.addressLimit;
-  child.addressLimitMax = parent.addressLimitMax;
-  child.dataLimit = parent.dataLimit;
-  child.dataLimitMax = parent.dataLimitMax;
+  copyLimits(child, parent);
   copySignalState(child, parent);
   child.pgid = parent.pgid;
   child.sid = parent.sid;

@@ -21,6 +21,7 @@ import { ExecArguments, ExecResult, exec, lastElfCheck } from "./exec";
 import { elfCheckName } from "./elf";
 import { createProcess, destroyProcess } from "./process";
 import { makeRunnable } from "./scheduler";
+import { descriptorLimit, setDefaultLimits } from "./resource_limits";
 
 const ARGUMENT_ORDER: u32 = 5;
 // "/bin/shell-init", which starts busybox's shell in a session of its own (user/shell-init.c).
@@ -108,6 +109,7 @@ export function startInit(): bool {
   }
   process.cwd = retainInode(root);
   process.umask = 0o022;
+  setDefaultLimits(process);
   process.pgid = process.pid;
   process.sid = process.pid;
   const args = changetype<ExecArguments>(memory.data(16, 8));
@@ -127,7 +129,7 @@ export function startInit(): bool {
   // Standard input, output and error: the console.
   for (let fd = 0; fd < 3; fd++) {
     const console = newFile(FileKind.Console, null, O_RDWR);
-    if (console != null) installFile(process.files, console, process.fileLimit);
+    if (console != null) installFile(process.files, console, descriptorLimit(process));
   }
   const result = exec(process, inode, args);
   freePages(strings);

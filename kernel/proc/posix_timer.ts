@@ -7,16 +7,18 @@
 // when the signal is taken (si_overrun) and timer_getoverrun afterwards.
 // The scheduler fires timers; signal_queue.ts says when an entry is taken
 // or thrown away. Timers are not inherited by fork and go at exec and exit.
+// A timer on a CPU-time clock counts a process's CPU time (cpu_time.ts):
+// that clock moves only while its process runs, so it never wakes the idle
+// loop; the scheduler's pass at every tick finds it due, as Linux's tick does.
 import { kfree, kmalloc } from "../mm/slab";
 import { TimeBase, monotonicAt, timeOn } from "../time/clock";
-import { Process } from "./process";
+import { CpuClock, readCpuClock } from "./cpu_time";
+import { Process, findProcess } from "./process";
 import { SI_TIMER } from "./signal_action";
 import { SIGNAL_INFO_SIZE, SignalInfo } from "./signal_info";
 
 export const SIGEV_NONE: u32 = 1;
 const INT_MAX: u64 = 0x7fffffff;
-/** Linux counts each timer's entry against RLIMIT_SIGPENDING; here a process may hold as many timers as it may queue signals. */
-export const MAX_TIMERS: u32 = 1024;
 
 /**
  * One timer of a process.
@@ -27,6 +29,7 @@ export const MAX_TIMERS: u32 = 1024;
  *  32 overrun(u64): expirations since its signal was queued, beyond the one the signal stands for
  *  40 overrunLast: what timer_getoverrun reports, capped at INT_MAX  44 queued: its entry is in the queue
  *  48 base (TimeBase: the clock expiresAt counts on)  52 clock: what it was created on (syscall/time.ts's Clock)
+ *  56 cpuPid: for a CPU-time clock, the process whose time it counts (0: a wall clock, `base`)  60 cpuWhich (CpuClock)
  */
 @unmanaged export class PosixTimer {
   next: u32;
@@ -40,8 +43,10 @@ export const MAX_TIMERS: u32 = 1024;
   queued: u32;
   base: u32;
   clock: u32;
+  cpuPid: u32;
+  cpuWhich: u32;
 }
-const POSIX_TIMER_SIZE: u32 = 56;
+const POSIX_TIMER_SIZE: u32 = 64;
 
 /** The entry the timer's signal travels in. */
 @inline export function timerEntry(timer: PosixTimer): SignalInfo {
@@ -128,10 +133,20 @@ export function armTimer(timer: PosixTimer, base: TimeBase, expiresAt: u64, inte
   timer.overrunLast = 0;
 }
 
+/**
+ * Now, on the timer's clock. A CPU clock whose process has gone stands
+ * still at 0, so the timer never fires again, as Linux's does not.
+ */
+export function timerClockNow(timer: PosixTimer): u64 {
+  if (timer.cpuPid == 0) return timeOn(<TimeBase>timer.base);
+  const owner = findProcess(timer.cpuPid);
+  return owner == null ? 0 : readCpuClock(owner, <CpuClock>timer.cpuWhich);
+}
+
 /** How many expirations are due by now; the next one to count moves past now (a one-shot timer disarms). */
 function countExpirations(timer: PosixTimer): u64 {
   if (timer.expiresAt == 0) return 0;
-  const now = timeOn(<TimeBase>timer.base);
+  const now = timerClockNow(timer);
   if (now < timer.expiresAt) return 0;
   if (timer.interval == 0) {
     timer.expiresAt = 0;
@@ -159,9 +174,9 @@ export function timerFires(timer: PosixTimer): bool {
   return true;
 }
 
-/** When the timer fires next, in monotonic nanoseconds; 0 if it will not by itself (disarmed, SIGEV_NONE, or its signal still queued). */
+/** When the timer fires next, in monotonic nanoseconds; 0 if it will not by itself (disarmed, SIGEV_NONE, its signal still queued, or on a CPU clock). */
 export function timerWakeAt(timer: PosixTimer): u64 {
-  if (timer.expiresAt == 0 || timer.notify == SIGEV_NONE || timer.queued != 0) return 0;
+  if (timer.expiresAt == 0 || timer.notify == SIGEV_NONE || timer.queued != 0 || timer.cpuPid != 0) return 0;
   return max(monotonicAt(<TimeBase>timer.base, timer.expiresAt), 1);
 }
 
@@ -183,7 +198,7 @@ export function timerRemaining(timer: PosixTimer): u64 {
     if (timer.queued != 0) timer.overrun += due;
   }
   if (timer.expiresAt == 0) return 0;
-  const now = timeOn(<TimeBase>timer.base);
+  const now = timerClockNow(timer);
   if (now < timer.expiresAt) return timer.expiresAt - now;
   return timer.notify == SIGEV_NONE ? 0 : 1;
 }

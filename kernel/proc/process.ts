@@ -4,8 +4,9 @@ import { AddressSpace, createAddressSpace, destroyAddressSpace, leaveAddressSpac
 import { kfree, kmalloc } from "../mm/slab";
 import { KERNEL_STACK_SIZE, allocKernelStack, freeKernelStack, kernelStackBase } from "./kernel_stack";
 import { LayoutItem, layout } from "../arch/x86_64/cpu";
-import { FILE_LIMIT_DEFAULT, FILE_LIMIT_DEFAULT_MAX, FileTable, freeFileTable, newFileTable } from "../fs/file";
+import { FileTable, freeFileTable, newFileTable } from "../fs/file";
 import { Inode, releaseInode } from "../fs/inode";
+import { monotonicNanoseconds } from "../time/clock";
 
 export const enum ProcessState {
   Runnable = 0,
@@ -37,21 +38,29 @@ export const enum ProcessState {
  * 160 signalQueue (the pending signals' siginfo, oldest first: signal_queue.ts)
  * 164 syscallNumber (of the latest call, in progress or just made: a core's orig_rax)
  * 168 savedMask(u64): the mask to restore after a handler run from rt_sigsuspend  176 hasSavedMask
- * 180 exitSignal (sent to the parent at exit: SIGCHLD, or clone's choice)  184 coreLimitSoft(u64)  192 coreLimitHard(u64): RLIMIT_CORE
- * 200 queuedSignals (how many entries signalQueue holds)
- * 204 jobStatus: a stop or continue its parent has not waited for, in wait's encoding (sig << 8 | 0x7f, 0xffff), or 0
- * 208 altStackBase(u64)  216 altStackSize(u64): sigaltstack's stack (size 0: none)  224 altStackFlags (SS_AUTODISARM)
- * 232 awaitedSignals(u64): the set an rt_sigtimedwait in progress waits for (they wake it though blocked)
- * 240 deathSignal: sent to it when its parent ends (prctl PR_SET_PDEATHSIG; 0: none)
- * 244 noTerminal: 1 once it gave up its controlling terminal (TIOCNOTTY), which its children inherit
- * 248 exe (the program's inode, held: /proc/PID/exe)
- * 252 voluntarySwitches (gave up the CPU to sleep)  256 involuntarySwitches (preempted, or sched_yield)
- * 260 fileLimit  264 fileLimitMax: RLIMIT_NOFILE (no descriptor at or above fileLimit is handed out)
- * 272 addressLimit(u64)  280 addressLimitMax(u64): RLIMIT_AS  288 dataLimit(u64)  296 dataLimitMax(u64): RLIMIT_DATA
- * 304 timers (the first of its POSIX timers: posix_timer.ts)  308 nextTimerId  312 timerCount
- * 316 sleepBase (TimeBase of the nanosleep in progress or to be restarted by restart_syscall; 0: none)
- * 320 sleepDeadline(u64): when that sleep ends, in nanoseconds of sleepBase
- * 328 sleepRemaining(u64): where it writes the time left if a signal interrupts it (0: nowhere)
+ * 180 exitSignal (sent to the parent at exit: SIGCHLD, or clone's choice)
+ * 184 queuedSignals (how many entries signalQueue holds)
+ * 188 jobStatus: a stop or continue its parent has not waited for, in wait's encoding (sig << 8 | 0x7f, 0xffff), or 0
+ * 192 altStackBase(u64)  200 altStackSize(u64): sigaltstack's stack (size 0: none)  208 altStackFlags (SS_AUTODISARM)
+ * 216 awaitedSignals(u64): the set an rt_sigtimedwait in progress waits for (they wake it though blocked)
+ * 224 deathSignal: sent to it when its parent ends (prctl PR_SET_PDEATHSIG; 0: none)
+ * 228 noTerminal: 1 once it gave up its controlling terminal (TIOCNOTTY), which its children inherit
+ * 232 exe (the program's inode, held: /proc/PID/exe)
+ * 236 voluntarySwitches (gave up the CPU to sleep)  240 involuntarySwitches (preempted, or sched_yield)
+ * 244 timers (the first of its POSIX timers: posix_timer.ts)  248 nextTimerId  252 timerCount
+ * 256 sleepBase (TimeBase of the nanosleep in progress or to be restarted by restart_syscall; 0: none)
+ * 264 sleepDeadline(u64): when that sleep ends, in nanoseconds of sleepBase
+ * 272 sleepRemaining(u64): where it writes the time left if a signal interrupts it (0: nowhere)
+ * 280 userCycles(u64)  288 systemCycles(u64): CPU time in user mode and in the kernel, in TSC ticks (cpu_time.ts)
+ * 296 accountedAt(u64): the TSC when its CPU time was last charged
+ * 304 childUserTime(u64)  312 childSystemTime(u64): of the children it has reaped, and theirs, in nanoseconds
+ * 320 virtualTimerAt(u64)  328 virtualTimerInterval(u64): ITIMER_VIRTUAL, on its user time in nanoseconds (0: not armed)
+ * 336 profTimerAt(u64)  344 profTimerInterval(u64): ITIMER_PROF, on its CPU time in nanoseconds
+ * 352 startTime(u64): when it was created, in monotonic nanoseconds (/proc/PID/stat's starttime)
+ * 360 childVoluntarySwitches  364 childInvoluntarySwitches: of the children it has reaped, and theirs
+ * 368 retiredPeakPages: the most resident pages of the address spaces it has left (exec, exit): ru_maxrss
+ * 372 childPeakPages: the largest peak among the children it has reaped, and theirs
+ * 376 limits: its resource limits, 256 bytes (resource_limits.ts)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -89,8 +98,6 @@ export const enum ProcessState {
   savedMask: u64;
   hasSavedMask: u32;
   exitSignal: u32;
-  coreLimitSoft: u64;
-  coreLimitHard: u64;
   queuedSignals: u32;
   jobStatus: u32;
   altStackBase: u64;
@@ -102,20 +109,30 @@ export const enum ProcessState {
   exe: Inode | null;
   voluntarySwitches: u32;
   involuntarySwitches: u32;
-  fileLimit: u32;
-  fileLimitMax: u32;
-  addressLimit: u64;
-  addressLimitMax: u64;
-  dataLimit: u64;
-  dataLimitMax: u64;
   timers: u32;
   nextTimerId: u32;
   timerCount: u32;
   sleepBase: u32;
   sleepDeadline: u64;
   sleepRemaining: u64;
+  userCycles: u64;
+  systemCycles: u64;
+  accountedAt: u64;
+  childUserTime: u64;
+  childSystemTime: u64;
+  virtualTimerAt: u64;
+  virtualTimerInterval: u64;
+  profTimerAt: u64;
+  profTimerInterval: u64;
+  startTime: u64;
+  childVoluntarySwitches: u32;
+  childInvoluntarySwitches: u32;
+  retiredPeakPages: u32;
+  childPeakPages: u32;
 }
-const PROCESS_SIZE: u32 = 336;
+/** The resource limits follow the fields (resource_limits.ts): 16 pairs of u64. */
+export const LIMITS_SIZE: u32 = 16 * 16;
+export const PROCESS_SIZE: u32 = offsetof<Process>() + LIMITS_SIZE;
 export const SIGNAL_ACTIONS_SIZE: u32 = 64 * 32;
 export const NAME_OFFSET: u32 = 72;
 export const NAME_SIZE: u32 = 16;
@@ -140,6 +157,11 @@ export function userFrame(process: Process): TrapFrame {
 
 export function kernelStackTop(process: Process): u64 {
   return kernelStackBase(process.kernelStack) + KERNEL_STACK_SIZE;
+}
+
+/** How many processes have been made since boot (/proc/stat's "processes"). */
+export function processesCreated(): u32 {
+  return nextPid - 1;
 }
 
 /** The first process record (0 if none); the list continues through Process.allNext. */
@@ -184,16 +206,9 @@ export function createProcess(parentPid: u32): Process | null {
     return null;
   }
   process.actions = actions;
-  process.coreLimitSoft = 0; // Linux's boot value: no core files unless a process asks for them
-  process.coreLimitHard = U64.MAX_VALUE;
-  process.fileLimit = FILE_LIMIT_DEFAULT;
-  process.fileLimitMax = FILE_LIMIT_DEFAULT_MAX;
-  process.addressLimit = U64.MAX_VALUE;
-  process.addressLimitMax = U64.MAX_VALUE;
-  process.dataLimit = U64.MAX_VALUE;
-  process.dataLimitMax = U64.MAX_VALUE;
   process.pid = nextPid++;
   process.parentPid = parentPid;
+  process.startTime = monotonicNanoseconds();
   process.state = ProcessState.Runnable;
   process.space = changetype<u32>(space);
   process.kernelStack = stack;
@@ -217,8 +232,21 @@ export function createProcess(parentPid: u32): Process | null {
 /** Frees the address space now (the process may still be running on its kernel stack). */
 export function releaseAddressSpace(process: Process): void {
   if (process.space == 0) return;
+  notePeakResident(process);
   leaveAddressSpace(spaceOf(process));
   process.space = 0;
+}
+
+/** The most pages it has had resident at once, in any address space it has had: Linux's hiwater_rss. */
+export function peakResidentPages(process: Process): u32 {
+  if (process.space == 0) return process.retiredPeakPages;
+  const space = spaceOf(process);
+  return max(process.retiredPeakPages, max(space.peakResidentPages, space.residentPages));
+}
+
+/** Before it leaves its address space (exec, exit): the peak stays its own. */
+export function notePeakResident(process: Process): void {
+  process.retiredPeakPages = peakResidentPages(process);
 }
 
 /** Frees everything left of a process that is no longer running. */

@@ -17,6 +17,8 @@ import {
 import { discardSignals, enqueueSignal, queueTimerSignal } from "./signal_queue";
 import { PosixTimer, timerEntry, timerFires, timerWakeAt } from "./posix_timer";
 import { registerWaiting } from "../lib/wait";
+import { chargeSystemTime, startCharging } from "./cpu_time";
+import { dueCpuSignals } from "./cpu_timers";
 import { registerForeground } from "../drivers/tty_session";
 
 const MSR_FS_BASE: u32 = 0xc0000100;
@@ -206,7 +208,15 @@ export function exitToScheduler(): void {
   yieldToScheduler();
 }
 
+let switches: u64 = 0;
+
+/** How many times a process has been switched to since boot (/proc/stat's ctxt). */
+export function contextSwitches(): u64 {
+  return switches;
+}
+
 function run(process: Process): void {
+  switches++;
   current = changetype<u32>(process);
   process.state = ProcessState.Running;
   const top = kernelStackTop(process);
@@ -215,7 +225,9 @@ function run(process: Process): void {
   wrmsr(MSR_FS_BASE, process.fsBase);
   fxrstor(process.fpuState);
   writeCr3(spaceOf(process).root);
+  startCharging(process);
   switchContext(<u32>schedulerRsp, process.savedRsp);
+  chargeSystemTime(process);
   fxsave(process.fpuState);
   writeCr3(kernelPageTableRoot());
   current = 0;
@@ -248,6 +260,16 @@ function fireTimers(p: Process): void {
   }
 }
 
+/** The interval timers on CPU time and RLIMIT_CPU (cpu_timers.ts). */
+function fireCpuTimers(p: Process): void {
+  let due = dueCpuSignals(p);
+  while (due != 0) {
+    const signal = <u32>ctz(due) + 1;
+    due &= due - 1;
+    signalProcess(p, signal);
+  }
+}
+
 /** Moves sleepers whose time has come to the run queue, and fires alarms and timers. */
 function wakeSleepers(): void {
   const now = rdtsc();
@@ -255,6 +277,7 @@ function wakeSleepers(): void {
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
     const p = changetype<Process>(at);
     fireAlarm(p, nanoseconds);
+    fireCpuTimers(p);
     fireTimers(p);
     if (p.state != ProcessState.Sleeping || p.wakeAt == 0) continue; // not sleeping on time
     if (now >= p.wakeAt) {

@@ -2,23 +2,23 @@
 // order. A standard signal (1-31) is pending at most once: a second one
 // while the first waits is merged into it, keeping the first's siginfo. A
 // real-time signal (32-64) is queued once per sending, so none is lost,
-// up to MAX_QUEUED per process (then sigqueue says EAGAIN; kill of a
+// up to RLIMIT_SIGPENDING per process (Linux counts them per user, and
+// every process here is root's; then sigqueue says EAGAIN; kill of a
 // real-time signal still makes it pending, without its siginfo, as Linux).
 // A POSIX timer queues an entry of its own, never merged: when it is taken
 // or thrown away the timer hears of it, to count overruns (posix_timer.ts).
 import { kfree, kmalloc } from "../mm/slab";
 import { PosixTimer, timerSignalDropped, timerSignalQueued, timerSignalTaken } from "./posix_timer";
 import { Process } from "./process";
+import { RLIMIT_SIGPENDING, softLimit } from "./resource_limits";
 import { SIGRTMIN, SI_KERNEL, SI_USER, bitOf } from "./signal_action";
 import { SIGNAL_INFO_SIZE, SignalInfo } from "./signal_info";
-
-export const MAX_QUEUED: u32 = 1024;
 
 /** Queues `signal` with its siginfo; false only for a real-time signal the queue has no room for (EAGAIN). */
 export function enqueueSignal(process: Process, signal: u32, code: i32, first: u64, second: u64): bool {
   const bit = bitOf(signal);
   if (signal < SIGRTMIN && (process.pendingSignals & bit) != 0) return true; // merged with the one already waiting
-  const entry = process.queuedSignals < MAX_QUEUED ? kmalloc(SIGNAL_INFO_SIZE) : 0;
+  const entry = <u64>process.queuedSignals < softLimit(process, RLIMIT_SIGPENDING) ? kmalloc(SIGNAL_INFO_SIZE) : 0;
   if (entry == 0) {
     if (signal >= SIGRTMIN && code != SI_USER) return false;
     process.pendingSignals |= bit; // pending, its siginfo lost

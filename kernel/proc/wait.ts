@@ -4,6 +4,7 @@ import { copyToUser } from "../mm/user_copy";
 import { Process, ProcessState, destroyProcess, processListHead, spaceOf } from "./process";
 import { signalPending, sleepOn } from "./scheduler";
 import { CONTINUED_STATUS, SIGCHLD } from "./signal_action";
+import { RUSAGE_SIZE, addChildUsage, storeReapedUsage } from "./resource_usage";
 
 export const WNOHANG: u64 = 1;
 export const WUNTRACED: u64 = 2; // waitid calls it WSTOPPED
@@ -16,8 +17,6 @@ const WNOTHREAD: u64 = 0x20000000;
 const WALL: u64 = 0x40000000;
 const WCLONE: u64 = 0x80000000;
 const KNOWN_OPTIONS: u64 = WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE;
-const RUSAGE_SIZE: u32 = 144;
-const RU_MINFLT: u32 = 64;
 
 export const WAIT_NO_CHILD: i64 = -1; // ECHILD
 export const WAIT_FAULT: i64 = -2; // EFAULT
@@ -39,11 +38,9 @@ function matches(child: Process, parent: Process, kind: WaitFor, id: u32, option
   return true;
 }
 
-/** Fills a struct rusage for a reaped child: only the minor faults are counted. */
 function childUsage(parent: Process, child: Process, usage: u64): bool {
   const rusage = memory.data(RUSAGE_SIZE, 8);
-  memory.fill(rusage, 0, RUSAGE_SIZE);
-  store<u64>(rusage + RU_MINFLT, <u64>child.minorFaults + child.childMinorFaults);
+  storeReapedUsage(rusage, child);
   return copyToUser(spaceOf(parent), usage, <u32>rusage, RUSAGE_SIZE);
 }
 
@@ -99,7 +96,7 @@ export function waitFor(parent: Process, kind: WaitFor, id: u32, status: u64, op
         child.jobStatus = 0; // heard of once, as Linux reports a stop or continue
         return child.pid;
       }
-      parent.childMinorFaults += child.minorFaults + child.childMinorFaults;
+      addChildUsage(parent, child);
       const childPid = child.pid;
       destroyProcess(child);
       return childPid;

@@ -9,7 +9,7 @@
 // pipe (O_RDWR, which one File here cannot be, gives the descriptor's end).
 import { formatInto } from "../lib/format";
 import { storeAscii } from "../lib/ascii";
-import { File, FileKind, O_ACCMODE, O_RDWR, O_WRONLY, fileAt, newFile } from "../fs/file";
+import { File, FileKind, O_ACCMODE, O_RDWR, O_WRONLY, anonymousName, fileAt, newFile } from "../fs/file";
 import { EmitEntry, Inode, S_IFLNK, retainInode } from "../fs/inode";
 import { PATH_MAX } from "../fs/path";
 import { PIPE_DEVICE, Pipe, pipeInodeNumber } from "../fs/pipe";
@@ -81,6 +81,8 @@ export function readDescriptors(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
 function describeFile(file: File, into: u32): u32 {
   if (isPipe(file)) return formatInto(into, PATH_MAX, "pipe:[%d]", pipeInodeNumber(changetype<Pipe>(file.data)));
   if (file.kind == FileKind.Console) return storeAscii(into, CONSOLE_PATH);
+  const anonymous = anonymousName(file);
+  if (anonymous != null) return storeAscii(into, anonymous);
   const inode = changetype<Inode>(file.inode);
   if (isProcInode(inode) && inode.kind == Node.FdPipe) return formatInto(into, PATH_MAX, "pipe:[%d]", inode.ino);
   return writeInodePath(inode, into);
@@ -96,6 +98,7 @@ export function jumpDescriptorLink(link: Inode): i64 {
   if (file == null) return -ENOENT;
   if (file.inode != null) return <i64>changetype<u32>(retainInode(changetype<Inode>(file.inode)));
   if (file.kind == FileKind.Console) return 0; // the walk follows CONSOLE_PATH to its node
+  if (anonymousName(file) != null) return -ENXIO; // Linux's anonymous inode cannot be opened again
   const made = makeNamedNode(Node.FdPipe, link.data, changetype<Inode>(link.parent), 0, 0);
   if (made < 0) return made;
   const standIn = changetype<Inode>(<u32>made);

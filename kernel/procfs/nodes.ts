@@ -23,6 +23,8 @@ export const enum Node {
   Mounts = 13,
   Cpuinfo = 14,
   Uptime = 15,
+  SystemStat = 16, // /proc/stat (Stat is /proc/PID/stat)
+  Loadavg = 17,
   Stat = 20,
   Faults = 21,
   Maps = 22,
@@ -61,6 +63,8 @@ export function nodeName(node: u32): string {
     case Node.Mounts: return "mounts";
     case Node.Cpuinfo: return "cpuinfo";
     case Node.Uptime: return "uptime";
+    case Node.SystemStat: return "stat";
+    case Node.Loadavg: return "loadavg";
     case Node.Sys: return "sys";
     case Node.SysKernel: return "kernel";
     case Node.PidMax: return "pid_max";

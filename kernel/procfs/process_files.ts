@@ -1,5 +1,6 @@
 // The text of /proc/PID/stat (Linux's format; pid, comm, state, ppid,
-// pgrp, session, minflt, vsize and rss are real), /proc/PID/faults (this
+// pgrp, session, the minor faults, the CPU times, starttime, vsize and rss
+// are real), /proc/PID/faults (this
 // kernel's own counts), and /proc/PID/cmdline and environ, which are read
 // from the process's own memory where exec put the strings, as Linux
 // reads them: a program that rewrote its arguments shows what it wrote.
@@ -8,6 +9,7 @@ import { AddressSpace, mappedPages } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
 import { readSpace } from "../mm/user_copy";
 import { NAME_OFFSET, Process, ProcessState, processNameLength, spaceOf } from "../proc/process";
+import { clockTicks, systemTime, userTime } from "../proc/cpu_time";
 
 /** The state letter of /proc/PID/stat and /proc/processes, as Linux's task_state_array has them. */
 export function stateLetter(state: u32): string {
@@ -28,7 +30,10 @@ export function processStat(process: Process, into: u32, capacity: u32): u32 {
   n += formatInto(into + n, capacity - n, ") %s %d %d %d 0 -1 0 ", str(stateLetter(process.state)),
     process.parentPid, process.pgid, process.sid);
   const space = process.space != 0 ? spaceOf(process) : null;
-  n += formatInto(into + n, capacity - n, "%d 0 0 0 0 0 0 0 20 0 1 0 0 %d %d\n", process.minorFaults,
+  n += formatInto(into + n, capacity - n, "%d %d 0 0 ", process.minorFaults, process.childMinorFaults);
+  n += formatInto(into + n, capacity - n, "%d %d %d %d 20 0 1 0 ", clockTicks(userTime(process)),
+    clockTicks(systemTime(process)), clockTicks(process.childUserTime), clockTicks(process.childSystemTime));
+  n += formatInto(into + n, capacity - n, "%d %d %d\n", clockTicks(process.startTime),
     space != null ? mappedPages(space) * PAGE_SIZE : 0, space != null ? space.residentPages : 0);
   return min(n, capacity);
 }

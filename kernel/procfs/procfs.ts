@@ -14,7 +14,7 @@
 //   /proc/memcheck      drops unmapped cache pages, audits every frame's
 //                       counts (problems are printed on the console), and
 //                       reports the free-frame count: the leak check
-//   /proc/cpuinfo, /proc/sys/kernel/{pid_max,tainted,ostype,osrelease}
+//   /proc/cpuinfo, /proc/stat, /proc/loadavg, /proc/sys/kernel/{pid_max,tainted,ostype,osrelease}
 //   /proc/sys/kernel/core_pattern   "core", the one pattern core files follow (core_file.ts)
 // The inodes are nodes.ts's; the system-wide texts system_files.ts's.
 import { kfree, kmalloc } from "../mm/slab";
@@ -34,7 +34,9 @@ import {
 } from "./nodes";
 import { argumentsCapacity, processFaults, processStat, writeArguments } from "./process_files";
 import { processStatus } from "./status";
-import { KERNEL_RELEASE, TEXT_CAPACITY, cpuinfo, meminfo, memcheck, mounts, processes, uptime } from "./system_files";
+import {
+  KERNEL_RELEASE, TEXT_CAPACITY, cpuinfo, loadAverage, meminfo, memcheck, mounts, processes, systemStat, uptime,
+} from "./system_files";
 
 // ---- the file system ---------------------------------------------------------
 
@@ -46,7 +48,7 @@ const EACCES: i64 = 13;
 // directories follow them, and fd/ has only its descriptors).
 const ROOT_ENTRIES = memory.data<u8>([
   <u8>Node.Meminfo, <u8>Node.Memcheck, <u8>Node.Processes, <u8>Node.Mounts, <u8>Node.Cpuinfo, <u8>Node.Sys, <u8>Node.Self,
-  <u8>Node.Uptime,
+  <u8>Node.Uptime, <u8>Node.SystemStat, <u8>Node.Loadavg,
 ]);
 const SYS_ENTRIES = memory.data<u8>([<u8>Node.SysKernel]);
 const SYS_KERNEL_ENTRIES = memory.data<u8>([
@@ -64,7 +66,7 @@ function entriesOf(dir: u32): u32 {
 
 function entryCount(dir: u32): u32 {
   switch (dir) {
-    case Node.Root: return 8;
+    case Node.Root: return 10;
     case Node.Sys: return 1;
     case Node.SysKernel: return 5;
     case Node.ProcessDirectory: return 11;
@@ -194,6 +196,8 @@ function writeText(node: u32, process: Process | null, into: u32, capacity: u32)
     case Node.Mounts: return mounts(into);
     case Node.Cpuinfo: return cpuinfo(into);
     case Node.Uptime: return uptime(into);
+    case Node.SystemStat: return systemStat(into);
+    case Node.Loadavg: return loadAverage(into);
     case Node.PidMax: return formatInto(into, capacity, "4194304\n");
     case Node.Tainted: return formatInto(into, capacity, "0\n");
     case Node.OsType: return formatInto(into, capacity, "Linux\n");

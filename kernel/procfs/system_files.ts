@@ -1,5 +1,5 @@
 // The text of the files of /proc about the whole system: meminfo,
-// memcheck (the leak check), processes, cpuinfo and mounts.
+// memcheck (the leak check), processes, uptime, stat, loadavg, cpuinfo and mounts.
 import { freeFrameCount } from "../mm/buddy";
 import { FrameState, frameStateCount } from "../mm/frame";
 import { managedFrames } from "../mm/frame_database";
@@ -10,12 +10,16 @@ import { kernelObjectsInUse } from "../mm/slab";
 import { cachedPageCount, dirtyPageCount, reclaimCachePages } from "../mm/page_cache";
 import { auditFrames } from "../debug/frame_audit";
 import { formatInto, str } from "../lib/format";
-import { NAME_OFFSET, Process, processListHead, processNameLength, spaceOf } from "../proc/process";
+import {
+  NAME_OFFSET, Process, processListHead, processNameLength, processesCreated, spaceOf,
+} from "../proc/process";
 import { stateLetter } from "./process_files";
 import { mountAt } from "../fs/mount";
 import { tscFrequency } from "../time/tsc";
-import { monotonicNanoseconds } from "../time/clock";
-import { idleTime } from "../proc/scheduler";
+import { monotonicNanoseconds, realtimeNanoseconds } from "../time/clock";
+import { contextSwitches, idleTime } from "../proc/scheduler";
+import { clockTicks, machineSystemTime, machineUserTime } from "../proc/cpu_time";
+import { loadHundredths, runnableCount } from "../proc/load_average";
 import { pathOfInode } from "../fs/names";
 
 /** Room for any of these texts (the files are read-only snapshots made at open). */
@@ -73,6 +77,37 @@ export function uptime(into: u32): u32 {
   const up = monotonicNanoseconds() / 10000000;
   const idle = idleTime() / 10000000;
   return formatInto(into, TEXT_CAPACITY, "%d.%02d %d.%02d\n", up / 100, up % 100, idle / 100, idle % 100);
+}
+
+/**
+ * /proc/stat: the CPU's time by kind in clock ticks (user, nice, system,
+ * idle, iowait, irq, softirq, steal, guest, guest_nice: here user, system
+ * and idle; the scheduler's own moments between processes are in none),
+ * for "cpu" and its one CPU, then the context switches, the boot time,
+ * the processes made since boot, and those runnable.
+ */
+export function systemStat(into: u32): u32 {
+  const user = clockTicks(machineUserTime());
+  const system = clockTicks(machineSystemTime());
+  const idle = clockTicks(idleTime());
+  const running = runnableCount();
+  let n = formatInto(into, TEXT_CAPACITY, "cpu  %d 0 %d %d 0 0 0 0 0 0\n", user, system, idle);
+  n += formatInto(into + n, TEXT_CAPACITY - n, "cpu0 %d 0 %d %d 0 0 0 0 0 0\n", user, system, idle);
+  n += formatInto(into + n, TEXT_CAPACITY - n, "ctxt %d\nbtime %d\n", contextSwitches(), (realtimeNanoseconds() - monotonicNanoseconds()) / 1000000000);
+  n += formatInto(into + n, TEXT_CAPACITY - n, "processes %d\nprocs_running %d\nprocs_blocked 0\n", processesCreated(), running);
+  return n;
+}
+
+/** /proc/loadavg: the 1, 5 and 15 minute averages, runnable/all processes, the last pid given. */
+export function loadAverage(into: u32): u32 {
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < 3; i++) {
+    const load = loadHundredths(i);
+    n += formatInto(into + n, TEXT_CAPACITY - n, "%d.%02d ", load / 100, load % 100);
+  }
+  let all: u32 = 0;
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) all++;
+  return n + formatInto(into + n, TEXT_CAPACITY - n, "%d/%d %d\n", runnableCount(), all, processesCreated());
 }
 
 /** One processor, as Linux lists it (the fields programs look for). */

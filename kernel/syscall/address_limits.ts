@@ -5,6 +5,7 @@
 import { AddressSpace, regionsOf } from "../mm/address_space";
 import { PROT_WRITE, REGION_SHARED, REGION_STACK, regionAt } from "../mm/region";
 import { Process, spaceOf } from "../proc/process";
+import { RLIMIT_AS, RLIMIT_DATA, RLIM_INFINITY, softLimit } from "../proc/resource_limits";
 
 function mappedBytes(space: AddressSpace, dataOnly: bool): u64 {
   const set = regionsOf(space);
@@ -20,6 +21,8 @@ function mappedBytes(space: AddressSpace, dataOnly: bool): u64 {
 /** Whether `growth` more bytes (of private writable memory, if `data`) would pass the process's limits. */
 export function exceedsLimits(process: Process, growth: u64, data: bool): bool {
   const space = spaceOf(process);
-  if (process.addressLimit != U64.MAX_VALUE && mappedBytes(space, false) + growth > process.addressLimit) return true;
-  return data && process.dataLimit != U64.MAX_VALUE && mappedBytes(space, true) + growth > process.dataLimit;
+  const addressLimit = softLimit(process, RLIMIT_AS);
+  const dataLimit = softLimit(process, RLIMIT_DATA);
+  if (addressLimit != RLIM_INFINITY && mappedBytes(space, false) + growth > addressLimit) return true;
+  return data && dataLimit != RLIM_INFINITY && mappedBytes(space, true) + growth > dataLimit;
 }

@@ -2,7 +2,7 @@
 // statx), statfs, access, chmod, chown, utimensat, umask, truncate, and
 // the sync calls, which have nothing to write back on tmpfs and say so by
 // succeeding at once.
-import { File, FileKind, fileAt } from "../fs/file";
+import { File, FileKind, anonymousName, fileAt } from "../fs/file";
 import {
   Inode, S_IFCHR, S_IFIFO, S_IFMT, fileTimeNow, inodeSize, isDirectoryInode, isRegularInode, releaseInode, truncateInode,
 } from "../fs/inode";
@@ -19,8 +19,10 @@ import { DEV_TTYS0 } from "./devices";
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, copyPath, lookupAt, lookupCopied, pathAddress,
 } from "./paths";
+import { checkNewSize } from "./file_size_limit";
 
 const STAT_SIZE: u32 = 144;
+const ANONYMOUS_DEVICE: u64 = 13; // the next unnamed device after the pipes' (pipe.ts)
 const STATX_SIZE: u32 = 256;
 const TMPFS_MAGIC: u64 = 0x01021994;
 const PROC_SUPER_MAGIC: u64 = 0x9fa0;
@@ -29,6 +31,14 @@ const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 function statOf(file: File | null, inode: Inode | null, into: u32): void {
   memory.fill(into, 0, STAT_SIZE);
   store<u64>(into + 56, 4096); // st_blksize
+  if (file != null && anonymousName(file) != null) {
+    // Linux's anonymous inode: one for all such files, read and write for its owner, no file type.
+    store<u64>(into, ANONYMOUS_DEVICE); // st_dev
+    store<u64>(into + 8, 1); // st_ino
+    store<u64>(into + 16, 1); // st_nlink
+    store<u32>(into + 24, 0o600);
+    return;
+  }
   if (inode == null) {
     const console = file != null && file.kind == FileKind.Console;
     store<u64>(into, console ? 1 : PIPE_DEVICE); // st_dev
@@ -314,12 +324,14 @@ export function sysUtimensat(process: Process, directory: i64, path: u64, times:
   return 0;
 }
 
-function truncate(inode: Inode, length: i64): i64 {
+function truncate(process: Process, inode: Inode, length: i64): i64 {
   if (length < 0) return -EINVAL;
   if (<u64>length > MAX_FILE_SIZE) return -EFBIG;
   if (isDirectoryInode(inode)) return -EISDIR;
   if (!isRegularInode(inode) || isProcInode(inode)) return -EINVAL;
   if (changetype<MemoryObject>(inode.object).executors != 0) return -ETXTBSY;
+  const refused = checkNewSize(process, inodeSize(inode), <u64>length);
+  if (refused < 0) return refused;
   return truncateInode(inode, <u64>length);
 }
 
@@ -327,7 +339,7 @@ export function sysTruncate(process: Process, path: u64, length: i64): i64 {
   const found = lookupAt(process, AT_FDCWD, path, true, false);
   if (found < 0) return found;
   const inode = changetype<Inode>(<u32>found);
-  const result = truncate(inode, length);
+  const result = truncate(process, inode, length);
   releaseInode(inode);
   return result;
 }
@@ -336,7 +348,7 @@ export function sysFtruncate(process: Process, fd: i64, length: i64): i64 {
   const file = fileAt(process.files, fd);
   if (file == null || file.kind == FileKind.PathOnly) return -EBADF;
   if (file.kind != FileKind.Regular || (file.flags & 3) == 0) return -EINVAL; // not open for writing, or not a file
-  return truncate(changetype<Inode>(file.inode), length);
+  return truncate(process, changetype<Inode>(file.inode), length);
 }
 
 /** fsync and fdatasync: tmpfs has no disk behind it, so everything is already where it belongs. */

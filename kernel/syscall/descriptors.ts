@@ -8,6 +8,7 @@ import { newPipe } from "../fs/pipe";
 import { copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { EBADF, EFAULT, EINVAL, ENOMEM } from "./errno";
+import { descriptorLimit } from "../proc/resource_limits";
 
 const F_DUPFD: i64 = 0;
 const F_GETFD: i64 = 1;
@@ -40,8 +41,8 @@ export function sysPipe2(process: Process, fds: u64, flags: u64): i64 {
   }
   reader.data = changetype<u32>(pipe);
   writer.data = changetype<u32>(pipe);
-  const readFd = installFile(process.files, reader, process.fileLimit, fdFlags);
-  const writeFd = readFd < 0 ? readFd : installFile(process.files, writer, process.fileLimit, fdFlags);
+  const readFd = installFile(process.files, reader, descriptorLimit(process), fdFlags);
+  const writeFd = readFd < 0 ? readFd : installFile(process.files, writer, descriptorLimit(process), fdFlags);
   if (writeFd < 0) {
     if (readFd >= 0) forgetDescriptor(process.files, <u32>readFd);
     releaseFile(reader);
@@ -64,7 +65,7 @@ export function sysPipe2(process: Process, fds: u64, flags: u64): i64 {
 export function sysDup(process: Process, fd: i64): i64 {
   const file = fileAt(process.files, fd);
   if (file == null) return -EBADF;
-  return duplicateFrom(process.files, file, 0, process.fileLimit, 0);
+  return duplicateFrom(process.files, file, 0, descriptorLimit(process), 0);
 }
 
 /**
@@ -81,7 +82,7 @@ export function sysDup3(process: Process, fd: i64, target: i64, flags: u64, dup2
     if (!dup2) return -EINVAL;
     return fileAt(process.files, fd) != null ? <i64>newFd : -EBADF;
   }
-  if (newFd >= process.fileLimit) return -EBADF;
+  if (newFd >= descriptorLimit(process)) return -EBADF;
   const file: File | null = fileAt(process.files, fd);
   if (file == null) return -EBADF;
   if (!replaceDescriptor(process.files, newFd, file, (flags & <u64>O_CLOEXEC) != 0 ? FD_CLOEXEC : 0)) return -ENOMEM;
@@ -93,8 +94,8 @@ export function sysFcntl(process: Process, fd: i64, command: i64, argument: u64)
   if (file == null) return -EBADF;
   if (command == F_DUPFD || command == F_DUPFD_CLOEXEC) {
     // As on Linux, the lowest descriptor is an unsigned int, and at or above RLIMIT_NOFILE it is EINVAL.
-    if (<u32>argument >= process.fileLimit) return -EINVAL;
-    return duplicateFrom(process.files, file, <u32>argument, process.fileLimit, command == F_DUPFD_CLOEXEC ? FD_CLOEXEC : 0);
+    if (<u32>argument >= descriptorLimit(process)) return -EINVAL;
+    return duplicateFrom(process.files, file, <u32>argument, descriptorLimit(process), command == F_DUPFD_CLOEXEC ? FD_CLOEXEC : 0);
   }
   if (command == F_GETFD) return descriptorFlags(process.files, <u32>fd);
   if (command == F_SETFD) {

@@ -41,11 +41,12 @@ import {
 } from "./system";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
 import {
-  sysArchPrctl, sysExit, sysGetrusage, sysSchedYield,
+  sysArchPrctl, sysExit, sysGetrusage, sysSchedYield, sysTimes,
   sysReboot, sysSetTidAddress, sysUname, sysWait4, sysWaitid,
 } from "./process";
 import { sysClone, sysClone3, sysFork } from "./clone";
 import { sysExecve } from "./execve";
+import { sysSignalfd4 } from "./signalfd";
 import { sysKill, sysRtTgsigqueueinfo, sysTgkill } from "./signal_send";
 import { sysRtSigtimedwait } from "./signal_wait";
 import {
@@ -169,6 +170,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 97: return sysGetrlimit(process, a, b);
     case 98: return sysGetrusage(process, a, b);
     case 99: return sysSysinfo(process, a);
+    case 100: return sysTimes(process, a);
     case 102: return sysGetId(); // getuid
     case 104: return sysGetId(); // getgid
     case 105: return sysSetIds(a, U32_KEEP, U32_KEEP); // setuid
@@ -249,7 +251,9 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 271: return sysPpoll(process, a, b, c, d, e);
     case 269: return sysFaccessat(process, a, b, c, 0); // faccessat: no flags argument
     case 280: return sysUtimensat(process, a, b, c, d);
+    case 282: return sysSignalfd4(process, <i32>a, b, c, 0);
     case 285: return sysFallocate(process, a, b, c, d);
+    case 289: return sysSignalfd4(process, <i32>a, b, c, d);
     case 292: return sysDup3(process, a, b, c, false);
     case 293: return sysPipe2(process, a, b);
     case 295: return sysTransferVector(process, a, b, c, <i64>d, true); // preadv

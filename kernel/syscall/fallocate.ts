@@ -12,6 +12,7 @@ import { punchHole } from "../mm/hole";
 import { MemoryObject } from "../mm/memory_object";
 import { Process } from "../proc/process";
 import { EBADF, EFBIG, EINVAL, EISDIR, ENODEV, ENOMEM, EOPNOTSUPP, ESPIPE } from "./errno";
+import { checkNewSize } from "./file_size_limit";
 
 const FALLOC_FL_KEEP_SIZE: u64 = 0x01;
 const FALLOC_FL_PUNCH_HOLE: u64 = 0x02;
@@ -54,6 +55,9 @@ export function sysFallocate(process: Process, fd: i64, mode: u64, offset: i64, 
     return 0;
   }
   const end = <u64>offset + <u64>length;
-  if ((mode & FALLOC_FL_KEEP_SIZE) == 0 && end > object.size) return truncateInode(inode, end);
+  if ((mode & FALLOC_FL_KEEP_SIZE) == 0 && end > object.size) {
+    const refused = checkNewSize(process, object.size, end);
+    return refused < 0 ? refused : truncateInode(inode, end);
+  }
   return 0;
 }

@@ -18,7 +18,6 @@ import {
   PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_HEAP, REGION_LOCKED, REGION_NEVER_WRITABLE, REGION_SHARED, Region,
   addRegion, attachObject, findGapBelow, findRegion, firstEndingAbove, regionAt, splitAt,
 } from "../mm/region";
-import { MMAP_TOP } from "../proc/exec";
 import { Process, spaceOf } from "../proc/process";
 import { killForMemory } from "../proc/user_trap";
 import { EACCES, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, ENOSYS, EOPNOTSUPP, EOVERFLOW } from "./errno";
@@ -86,7 +85,7 @@ function overcommits(bytes: u64): bool {
 export function sysBrk(process: Process, requested: u64): i64 {
   const space = spaceOf(process);
   const current = space.brkEnd;
-  if (requested < space.brkStart || requested > MMAP_TOP) return <i64>current;
+  if (requested < space.brkStart || requested > space.mappingTop) return <i64>current;
   const oldTop = pageUp(current);
   const newTop = pageUp(requested);
   if (newTop > oldTop) {
@@ -116,7 +115,7 @@ export function sysBrk(process: Process, requested: u64): i64 {
  */
 export function placeMapping(space: AddressSpace, hint: u64, size: u64, low32: bool): u64 {
   const bottom = low32 ? LOW_2G_BOTTOM : USER_START;
-  const top = low32 ? LOW_2G_TOP : MMAP_TOP;
+  const top = low32 ? LOW_2G_TOP : space.mappingTop;
   const start = hint & ~(<u64>PAGE_SIZE - 1);
   if (start >= bottom && start + size <= top && start + size > start && !overlaps(space, start, start + size)) return start;
   return findGapBelow(regionsOf(space), size, bottom, top);

@@ -17,6 +17,7 @@ import { isKnownDevice } from "./devices";
 import { EBADF, EEXIST, EISDIR, ELOOP, ENOENT, ENOMEM, ENOTDIR, ENXIO, EROFS, ETXTBSY } from "./errno";
 import { MemoryObject } from "../mm/memory_object";
 import { AT_FDCWD, copyPath, lookupCopied, parentAt, pathAddress } from "./paths";
+import { descriptorLimit } from "../proc/resource_limits";
 
 const O_CREAT: u64 = 0o100;
 const O_EXCL: u64 = 0o200;
@@ -27,7 +28,7 @@ const O_PATH: u64 = 0o10000000;
 const O_TMPFILE: u64 = 0o20000000 | O_DIRECTORY;
 
 function install(process: Process, file: File, fdFlags: u32): i64 {
-  const fd = installFile(process.files, file, process.fileLimit, fdFlags);
+  const fd = installFile(process.files, file, descriptorLimit(process), fdFlags);
   if (fd < 0) releaseFile(file); // EMFILE, or ENOMEM when the table could not grow
   return fd;
 }

@@ -15,6 +15,8 @@ import { restoreTemporaryMask, setTemporaryMask } from "../proc/signal";
 import { monotonicNanoseconds, tscAfter } from "../time/clock";
 import { isTerminalFile } from "./devices";
 import { EBADF, EFAULT, EINTR, EINVAL, ENOMEM } from "./errno";
+import { descriptorLimit } from "../proc/resource_limits";
+import { signalfdReadable } from "./signalfd";
 
 const POLLNVAL: u32 = 0x20;
 const POLLPRI: u32 = 0x2;
@@ -32,6 +34,7 @@ function eventsOf(process: Process, fd: i64): u32 {
     return events | ((events & POLLIN) != 0 ? POLLRDNORM : 0) | ((events & POLLOUT) != 0 ? POLLWRNORM : 0);
   }
   if (isTerminalFile(file)) return (ttyReadable() ? POLLIN | POLLRDNORM : 0) | POLLOUT | POLLWRNORM;
+  if (file.kind == FileKind.SignalFd) return signalfdReadable(process, file) ? POLLIN | POLLRDNORM : 0;
   return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
 }
 
@@ -77,7 +80,7 @@ function restoreMask(process: Process, interrupted: bool): void {
 }
 
 function pollFds(process: Process, fds: u64, count: u64, deadline: u64): i64 {
-  if (count > <u64>process.fileLimit) return -EINVAL; // as Linux: more than RLIMIT_NOFILE
+  if (count > <u64>descriptorLimit(process)) return -EINVAL; // as Linux: more than RLIMIT_NOFILE
   const bytes = <u32>count * 8;
   // The request's own copy: the call sleeps, so no shared buffer.
   const table = count == 0 ? 0 : kmalloc(bytes);

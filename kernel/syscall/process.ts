@@ -17,6 +17,9 @@ import { makeRunnable, signalPending, signalProcess, yieldToScheduler } from "..
 import { ECHILD, EINTR, EFAULT, EINVAL, EPERM } from "./errno";
 import { KERNEL_RELEASE } from "../procfs/system_files";
 import { storeAscii } from "../lib/ascii";
+import { clockTicks, systemTime, userTime } from "../proc/cpu_time";
+import { RUSAGE_SIZE, storeChildrenUsage, storeOwnUsage } from "../proc/resource_usage";
+import { monotonicNanoseconds } from "../time/clock";
 
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
@@ -82,13 +85,30 @@ const RUSAGE_SELF: i64 = 0;
 const RUSAGE_CHILDREN: i64 = -1;
 const RUSAGE_THREAD: i64 = 1;
 
-/** struct rusage: only ru_minflt (minor faults) is counted; the calling thread is the process. */
+/** getrusage (resource_usage.ts says what is counted); the calling thread is the process. */
 export function sysGetrusage(process: Process, who: i64, usage: u64): i64 {
   if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD) return -EINVAL;
-  const rusage = memory.data(144, 8);
-  memory.fill(rusage, 0, 144);
-  store<u64>(rusage + 64, who == RUSAGE_CHILDREN ? process.childMinorFaults : process.minorFaults); // ru_minflt
-  return copyToUser(spaceOf(process), usage, <u32>rusage, 144) ? 0 : -EFAULT;
+  const rusage = memory.data(RUSAGE_SIZE, 8);
+  if (who == RUSAGE_CHILDREN) storeChildrenUsage(rusage, process);
+  else storeOwnUsage(rusage, process);
+  return copyToUser(spaceOf(process), usage, <u32>rusage, RUSAGE_SIZE) ? 0 : -EFAULT;
+}
+
+/**
+ * times: struct tms (user, system, children's user, children's system, in
+ * clock ticks); the answer is the clock ticks since boot (Linux counts
+ * from an arbitrary point too).
+ */
+export function sysTimes(process: Process, buffer: u64): i64 {
+  if (buffer != 0) {
+    const tms = memory.data(32, 8);
+    store<u64>(tms, clockTicks(userTime(process)));
+    store<u64>(tms + 8, clockTicks(systemTime(process)));
+    store<u64>(tms + 16, clockTicks(process.childUserTime));
+    store<u64>(tms + 24, clockTicks(process.childSystemTime));
+    if (!copyToUser(spaceOf(process), buffer, <u32>tms, 32)) return -EFAULT;
+  }
+  return <i64>clockTicks(monotonicNanoseconds());
 }
 
 function putField(utsname: usize, index: u32, value: string): void {

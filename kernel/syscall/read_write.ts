@@ -17,6 +17,8 @@ import { SIGPIPE } from "../proc/signal_action";
 import { DEV_TTYS0, isTerminal, isTerminalFile, readDevice, writeConsole, writeDevice } from "./devices";
 import { backgroundRead, backgroundWrite } from "./terminal_background";
 import { EAGAIN, EBADF, EFAULT, EINTR, EINVAL, EISDIR, ENOMEM, ENXIO, EPIPE, ESPIPE } from "./errno";
+import { writableCount } from "./file_size_limit";
+import { readSignalfd } from "./signalfd";
 
 // Linux's MAX_RW_COUNT: one read or write moves at most this much.
 const MAX_RW_COUNT: u64 = 0x7ffff000;
@@ -59,6 +61,7 @@ function readFrom(process: Process, file: File, buffer: u64, count: u64, offset:
   }
   if (file.kind == FileKind.Console) return readDevice(DEV_TTYS0, space, buffer, count, !wait);
   if (file.kind == FileKind.Directory) return -EISDIR;
+  if (file.kind == FileKind.SignalFd) return readSignalfd(process, file, buffer, count, !wait);
   if (file.kind == FileKind.PipeRead) {
     const result = readPipe(changetype<Pipe>(file.data), space, buffer, count, !wait);
     return result == PIPE_FAULT ? -EFAULT : result == PIPE_INTERRUPTED ? -EINTR : result == PIPE_WOULD_BLOCK ? -EAGAIN : result;
@@ -98,12 +101,15 @@ function writeTo(process: Process, file: File, buffer: u64, count: u64, offset: 
   }
   if (file.kind == FileKind.Console) return writeConsole(space, buffer, count, isNonBlocking(file));
   if (file.kind == FileKind.Device) return writeDevice(changetype<Inode>(file.inode).rdev, space, buffer, count, isNonBlocking(file));
+  if (file.kind == FileKind.SignalFd) return -EINVAL; // it has no write, as on Linux
   if (file.kind != FileKind.Regular) return -EBADF;
   const inode = changetype<Inode>(file.inode);
   // As on Linux, O_APPEND writes at the end even when pwrite gives an offset.
   const append = (file.flags & O_APPEND) != 0;
   const at = append ? inodeSize(inode) : offset == AT_POSITION ? file.offset : <u64>offset;
-  const result = writeInode(inode, space, buffer, count, at);
+  const allowed = writableCount(process, at, count);
+  if (allowed < 0) return allowed;
+  const result = writeInode(inode, space, buffer, <u64>allowed, at);
   if (result > 0 && (offset == AT_POSITION || append)) file.offset = at + <u64>result;
   return result;
 }
@@ -204,6 +210,7 @@ const SEEK_HOLE: i64 = 4;
 export function sysLseek(process: Process, fd: i64, offset: i64, whence: i64): i64 {
   const file = fileAt(process.files, fd);
   if (file == null || file.kind == FileKind.PathOnly) return -EBADF;
+  if (file.kind == FileKind.SignalFd) return 0; // Linux's noop_llseek: the position stays 0
   if (!seekable(file)) return -ESPIPE;
   const size = file.kind == FileKind.Regular ? <i64>inodeSize(changetype<Inode>(file.inode))
     : file.kind == FileKind.Generated ? <i64>file.size : 0;

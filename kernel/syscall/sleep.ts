@@ -17,7 +17,8 @@ export function sysNanosleep(process: Process, request: u64, remaining: u64): i6
 
 export function sysClockNanosleep(process: Process, id: i64, flags: u64, request: u64, remaining: u64): i64 {
   const clock = clockOf(id);
-  if (clock == Clock.Unknown || clock == Clock.ProcessCpu) return -EINVAL; // no CPU-time accounting to sleep on
+  // Linux sleeps on another process's CPU clock; here sleeps wake on wall clocks only.
+  if (clock == Clock.Unknown || clock == Clock.ProcessCpu) return -EINVAL;
   if (clock == Clock.Alarm) {
     // Linux reads the request before it finds no RTC to wake it.
     const length = timespecFromUser(process, request);

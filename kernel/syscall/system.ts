@@ -1,23 +1,25 @@
 // The machine and its limits as a process sees them: sysinfo, CPU
-// affinity (one CPU), and resource limits (RLIMIT_NOFILE, RLIMIT_CORE,
-// RLIMIT_AS and RLIMIT_DATA can be set; the others are reported as they are).
+// affinity (one CPU), resource limits (proc/resource_limits.ts), the
+// scheduling policy, and prctl.
 import { FILE_LIMIT_CEILING } from "../fs/file";
 import { freeFrameCount } from "../mm/buddy";
 import { managedFrames } from "../mm/frame_database";
 import { copyFromUser, copyStringFromUser, copyToUser } from "../mm/user_copy";
-import { STACK_SIZE } from "../proc/exec";
+import { RLIMIT_NOFILE, RLIM_NLIMITS, hardLimit, setLimit, softLimit } from "../proc/resource_limits";
 import {
   NAME_OFFSET, Process, ProcessState, findProcess, processListHead, processNameLength, setProcessName, spaceOf,
 } from "../proc/process";
 import { monotonicNanoseconds } from "../time/clock";
 import { EFAULT, EINVAL, EPERM, ESRCH } from "./errno";
 import { MAX_SIGNAL } from "../proc/signal_action";
+import { loadForSysinfo } from "../proc/load_average";
 
-/** sysinfo: uptime, memory in pages (mem_unit 4096), process count; no swap, no load average kept. */
+/** sysinfo: uptime, the load averages, memory in pages (mem_unit 4096), process count; no swap. */
 export function sysSysinfo(process: Process, buffer: u64): i64 {
   const info = memory.data(112, 8);
   memory.fill(info, 0, 112);
   store<u64>(info, monotonicNanoseconds() / 1000000000); // uptime
+  for (let i: u32 = 0; i < 3; i++) store<u64>(info + 8 + i * 8, loadForSysinfo(i)); // loads
   store<u64>(info + 32, managedFrames); // totalram
   store<u64>(info + 40, freeFrameCount()); // freeram
   let processes: u16 = 0;
@@ -46,63 +48,27 @@ export function sysSchedSetaffinity(process: Process, pid: i64, size: u64, mask:
   return (load<u8>(first) & 1) != 0 ? 0 : -EINVAL;
 }
 
-const RLIMIT_STACK: u32 = 3;
-const RLIMIT_NOFILE: u32 = 7;
-const RLIM_NLIMITS: u32 = 16;
-const RLIM_INFINITY: u64 = 0xffffffffffffffff;
-
-const RLIMIT_CORE: u32 = 4;
-const RLIMIT_DATA: u32 = 2;
-const RLIMIT_AS: u32 = 9;
-
-/** The limits as they are: RLIMIT_NOFILE and RLIMIT_CORE as set, the stack's reserved size, no others. */
-function limitOf(process: Process, resource: u32, hard: bool): u64 {
-  if (resource == RLIMIT_NOFILE) return hard ? process.fileLimitMax : process.fileLimit;
-  if (resource == RLIMIT_STACK) return STACK_SIZE;
-  if (resource == RLIMIT_CORE) return hard ? process.coreLimitHard : process.coreLimitSoft;
-  if (resource == RLIMIT_AS) return hard ? process.addressLimitMax : process.addressLimit;
-  if (resource == RLIMIT_DATA) return hard ? process.dataLimitMax : process.dataLimit;
-  return RLIM_INFINITY;
-}
-
 /**
  * Linux's do_prlimit on `target`: the old pair (soft, hard) goes to `old`
  * and the pair at `requested` (both kernel addresses, 0 for none) is
  * taken. RLIMIT_NOFILE's hard limit may not pass fs.nr_open (EPERM);
- * root may raise any hard limit. RLIMIT_CORE bounds core files
- * (core_file.ts); RLIMIT_AS and RLIMIT_DATA bound mmap, brk and
- * mremap (address_limits.ts); the other limits are not enforced, and
- * setting them is refused with EPERM rather than taken and ignored.
+ * root may raise any hard limit. resource_limits.ts says what enforces each.
  */
 function doPrlimit(target: Process, resource: u64, requested: u32, old: u32): i64 {
-  if (<u32>resource >= RLIM_NLIMITS) return -EINVAL;
+  if (resource >= <u64>RLIM_NLIMITS) return -EINVAL;
   const which = <u32>resource;
   if (requested != 0) {
     const soft = load<u64>(requested);
     const hard = load<u64>(requested + 8);
     if (soft > hard) return -EINVAL;
     if (which == RLIMIT_NOFILE && hard > <u64>FILE_LIMIT_CEILING) return -EPERM;
-    if (which != RLIMIT_NOFILE && which != RLIMIT_CORE && which != RLIMIT_AS && which != RLIMIT_DATA) return -EPERM;
   }
   if (old != 0) {
-    store<u64>(old, limitOf(target, which, false));
-    store<u64>(old + 8, limitOf(target, which, true));
+    store<u64>(old, softLimit(target, which));
+    store<u64>(old + 8, hardLimit(target, which));
   }
-  if (requested == 0) return 0;
-  if (which == RLIMIT_NOFILE) {
-    // Lowering it below an open descriptor is allowed: only new ones are refused.
-    target.fileLimit = <u32>load<u64>(requested);
-    target.fileLimitMax = <u32>load<u64>(requested + 8);
-  } else if (which == RLIMIT_AS) {
-    target.addressLimit = load<u64>(requested);
-    target.addressLimitMax = load<u64>(requested + 8);
-  } else if (which == RLIMIT_DATA) {
-    target.dataLimit = load<u64>(requested);
-    target.dataLimitMax = load<u64>(requested + 8);
-  } else {
-    target.coreLimitSoft = load<u64>(requested);
-    target.coreLimitHard = load<u64>(requested + 8);
-  }
+  // Lowering RLIMIT_NOFILE below an open descriptor is allowed: only new ones are refused.
+  if (requested != 0) setLimit(target, which, load<u64>(requested), load<u64>(requested + 8));
   return 0;
 }
 

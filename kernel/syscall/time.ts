@@ -1,19 +1,21 @@
 // Clocks: CLOCK_REALTIME from the CMOS clock read at boot plus the TSC
-// (clock_settime moves it), the monotonic clocks from the TSC alone; the
-// real-time interval timer (alarm, setitimer), which the scheduler fires;
-// and the clock ids and timespecs the timer and sleep calls share.
+// (clock_settime moves it), the monotonic clocks from the TSC alone, the
+// CPU-time clocks; the interval timers (alarm, setitimer), which the
+// scheduler fires; and the clock ids and timespecs the timer and sleep
+// calls share.
 import { republishClock } from "../mm/vdso";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
-import { Process, spaceOf } from "../proc/process";
+import { CpuClock, cpuTime, readCpuClock, userTime } from "../proc/cpu_time";
+import { Process, findLiveProcess, spaceOf } from "../proc/process";
+import { TIMER_HZ } from "../arch/x86_64/pic";
 import { realtimeSleepersReaim } from "../proc/sleep";
 import { TimeBase, monotonicNanoseconds, realtimeNanoseconds, setRealtime } from "../time/clock";
-import { EFAULT, EINVAL } from "./errno";
+import { EFAULT, EINVAL, EPERM } from "./errno";
 
 /**
- * What a Linux clock id names here. The CPU-time clocks read the monotonic
- * clock: there is one CPU and no accounting of CPU time yet, so timers and
- * sleeps on them are refused. The alarm clocks answer as Linux does when
- * no RTC can wake the machine.
+ * What a Linux clock id names here. The CPU-time clocks read a process's
+ * CPU time (proc/cpu_time.ts); timers run on them, sleeps do not. The
+ * alarm clocks answer as Linux does when no RTC can wake the machine.
  */
 export const enum Clock {
   Unknown = 0,
@@ -37,7 +39,7 @@ export function clockOf(id: i64): Clock {
     case 5: return Clock.RealtimeCoarse;
     case 8: case 9: return Clock.Alarm;
     case 11: return Clock.Tai;
-    default: return Clock.Unknown; // negative ids name other processes' CPU clocks: not here
+    default: return <i32>id < 0 && (<u32>id & 3) != 3 ? (<u32>id & 4) != 0 ? Clock.ThreadCpu : Clock.ProcessCpu : Clock.Unknown;
   }
 }
 
@@ -46,10 +48,43 @@ function readable(clock: Clock): bool {
   return clock != Clock.Unknown && clock != Clock.Alarm;
 }
 
+@inline function isCpuClock(clock: Clock): bool {
+  return clock == Clock.ProcessCpu || clock == Clock.ThreadCpu;
+}
+
+/** A wall clock's time. */
 function readClock(clock: Clock): u64 {
   return clock == Clock.Realtime || clock == Clock.Tai || clock == Clock.RealtimeCoarse ? realtimeNanoseconds()
     : monotonicNanoseconds();
 }
+
+// ---- CPU-time clocks --------------------------------------------------------------------
+// CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID read the caller's
+// own; clock_getcpuclockid's negative ids name any process's, as
+// ~pid << 3 | per-thread << 2 | which (Linux's CPUCLOCK_* encoding; pid 0:
+// the caller). A thread is its process here.
+
+/** What the CPU clock `id` (a CPU clock by clockOf) counts. */
+export function cpuClockWhich(id: i64): CpuClock {
+  return id >= 0 ? CpuClock.Scheduler : <CpuClock>(<u32>id & 3);
+}
+
+/**
+ * Whose CPU time the CPU clock `id` counts, or null (EINVAL): no such
+ * process, or, for a timer, another process's thread clock (Linux allows
+ * those only within the caller's thread group).
+ */
+export function cpuClockProcess(process: Process, id: i64, forTimer: bool): Process | null {
+  if (id >= 0) return process;
+  const pid = ~(<i32>id >> 3);
+  if (pid == 0) return process;
+  const target = findLiveProcess(<i64>pid);
+  if (target != null && forTimer && (<u32>id & 4) != 0 && target != process) return null;
+  return target;
+}
+
+/** The clock ticks of Linux's tick-sampled CPU clocks are its resolution; the scheduler's clock reads to the nanosecond. */
+const TICK_NANOSECONDS: u64 = (1000000000 + TIMER_HZ - 1) / TIMER_HZ;
 
 /**
  * The clock a timer or sleep on `clock` counts on. As Linux: a relative
@@ -98,14 +133,29 @@ export function timespecToUser(process: Process, address: u64, nanoseconds: u64)
 export function sysClockGettime(process: Process, id: i64, timespec: u64): i64 {
   const clock = clockOf(id);
   if (!readable(clock)) return -EINVAL;
-  return timespecToUser(process, timespec, readClock(clock)) ? 0 : -EFAULT;
+  let time: u64;
+  if (isCpuClock(clock)) {
+    const owner = cpuClockProcess(process, id, false);
+    if (owner == null) return -EINVAL;
+    time = readCpuClock(owner, cpuClockWhich(id));
+  } else {
+    time = readClock(clock);
+  }
+  return timespecToUser(process, timespec, time) ? 0 : -EFAULT;
 }
 
-/** clock_getres: every clock here reads the TSC to the nanosecond (Linux's high-resolution clocks say 1 ns too). */
+/**
+ * clock_getres: the wall clocks read the TSC to the nanosecond (Linux's
+ * high-resolution clocks say 1 ns too); so does CPU time, but Linux's
+ * profiling and virtual CPU clocks say a tick.
+ */
 export function sysClockGetres(process: Process, id: i64, timespec: u64): i64 {
-  if (!readable(clockOf(id))) return -EINVAL;
+  const clock = clockOf(id);
+  if (!readable(clock)) return -EINVAL;
+  if (isCpuClock(clock) && cpuClockProcess(process, id, false) == null) return -EINVAL;
   if (timespec == 0) return 0;
-  return timespecToUser(process, timespec, 1) ? 0 : -EFAULT;
+  const resolution = isCpuClock(clock) && cpuClockWhich(id) != CpuClock.Scheduler ? TICK_NANOSECONDS : 1;
+  return timespecToUser(process, timespec, resolution) ? 0 : -EFAULT;
 }
 
 // Linux's limit for a time set: KTIME_SEC_MAX less 30 years of uptime.
@@ -116,7 +166,10 @@ const SETTOD_SECONDS_MAX: u64 = 9223372036 - 30 * 365 * 24 * 3600;
  * the vDSO, absolute timers and sleeps on CLOCK_REALTIME follow.
  */
 export function sysClockSettime(process: Process, id: i64, timespec: u64): i64 {
-  if (clockOf(id) != Clock.Realtime) return -EINVAL;
+  const clock = clockOf(id);
+  // As Linux: a CPU clock can never be set; clock_getcpuclockid's say so (EPERM) once the id is found good.
+  if (isCpuClock(clock)) return id < 0 && cpuClockProcess(process, id, false) != null ? -EPERM : -EINVAL;
+  if (clock != Clock.Realtime) return -EINVAL;
   const time = timespecFromUser(process, timespec);
   if (time < 0) return time;
   if (<u64>time / 1000000000 > SETTOD_SECONDS_MAX || !setRealtime(<u64>time)) return -EINVAL;
@@ -135,6 +188,8 @@ export function sysGettimeofday(process: Process, timeval: u64): i64 {
 }
 
 const ITIMER_REAL: i64 = 0;
+const ITIMER_VIRTUAL: i64 = 1;
+const ITIMER_PROF: i64 = 2;
 const NS_PER_US: u64 = 1000;
 
 /** Nanoseconds until the alarm fires (0: not armed). */
@@ -154,25 +209,44 @@ export function sysAlarm(process: Process, seconds: u64): i64 {
   return <i64>max(<u64>1, whole + ((left % 1000000000) >= 500000000 ? 1 : 0));
 }
 
-/** Writes struct itimerval (interval, then value; timevals) of the real timer. */
-function putTimer(process: Process, to: u64): bool {
+/** The clock an interval timer counts on, now: real time, the process's user time, or its CPU time. */
+function itimerClock(process: Process, which: i64): u64 {
+  return which == ITIMER_REAL ? monotonicNanoseconds() : which == ITIMER_VIRTUAL ? userTime(process) : cpuTime(process);
+}
+
+/** Where timer `which`'s expiry (0: not armed) is kept; the interval follows it. */
+function itimerField(process: Process, which: i64): usize {
+  const offset = which == ITIMER_REAL ? offsetof<Process>("alarmAt") : which == ITIMER_VIRTUAL
+    ? offsetof<Process>("virtualTimerAt") : offsetof<Process>("profTimerAt");
+  return changetype<usize>(process) + offset;
+}
+
+/** Writes struct itimerval (interval, then value; timevals) of timer `which`. */
+function putTimer(process: Process, which: i64, to: u64): bool {
   const value = memory.data(32, 8);
-  const left = remaining(process);
-  store<u64>(value, process.alarmInterval / 1000000000);
-  store<u64>(value + 8, (process.alarmInterval % 1000000000) / NS_PER_US);
+  const at = load<u64>(itimerField(process, which));
+  const interval = load<u64>(itimerField(process, which) + 8);
+  const now = itimerClock(process, which);
+  const left = at == 0 ? 0 : at > now ? at - now : 1;
+  store<u64>(value, interval / 1000000000);
+  store<u64>(value + 8, (interval % 1000000000) / NS_PER_US);
   store<u64>(value + 16, left / 1000000000);
   store<u64>(value + 24, (left % 1000000000 + NS_PER_US - 1) / NS_PER_US);
   return copyToUser(spaceOf(process), to, <u32>value, 32);
 }
 
-/** getitimer: ITIMER_REAL only; the virtual and profiling timers are not supported (EINVAL). */
+@inline function knownTimer(which: i64): bool {
+  return which == ITIMER_REAL || which == ITIMER_VIRTUAL || which == ITIMER_PROF;
+}
+
+/** getitimer: ITIMER_REAL (SIGALRM), ITIMER_VIRTUAL (SIGVTALRM) and ITIMER_PROF (SIGPROF: proc/cpu_timers.ts). */
 export function sysGetitimer(process: Process, which: i64, current: u64): i64 {
-  if (which != ITIMER_REAL) return -EINVAL;
-  return putTimer(process, current) ? 0 : -EFAULT;
+  if (!knownTimer(which)) return -EINVAL;
+  return putTimer(process, which, current) ? 0 : -EFAULT;
 }
 
 export function sysSetitimer(process: Process, which: i64, next: u64, previous: u64): i64 {
-  if (which != ITIMER_REAL) return -EINVAL;
+  if (!knownTimer(which)) return -EINVAL;
   const value = memory.data(32, 8);
   if (next != 0) {
     if (!copyFromUser(spaceOf(process), <u32>value, next, 32)) return -EFAULT;
@@ -184,11 +258,11 @@ export function sysSetitimer(process: Process, which: i64, next: u64, previous: 
   } else {
     memory.fill(value, 0, 32); // Linux takes a null new value as disarming
   }
-  if (previous != 0 && !putTimer(process, previous)) return -EFAULT;
+  if (previous != 0 && !putTimer(process, which, previous)) return -EFAULT;
   const interval = load<u64>(value) * 1000000000 + load<u64>(value + 8) * NS_PER_US;
   const first = load<u64>(value + 16) * 1000000000 + load<u64>(value + 24) * NS_PER_US;
-  process.alarmInterval = interval;
-  process.alarmAt = first == 0 ? 0 : monotonicNanoseconds() + first;
+  const field = itimerField(process, which);
+  store<u64>(field, first == 0 ? 0 : itimerClock(process, which) + first);
+  store<u64>(field + 8, interval); // kept when disarmed: getitimer reports it, as Linux's
   return 0;
 }
-

@@ -3,13 +3,14 @@
 // The timers themselves are proc/posix_timer.ts; the scheduler fires them.
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import {
-  MAX_TIMERS, PosixTimer, SIGEV_NONE, armTimer, createTimer, deleteTimer, findTimer, takeTimerId, timerRemaining,
+  PosixTimer, SIGEV_NONE, armTimer, createTimer, deleteTimer, findTimer, takeTimerId, timerClockNow,
+  timerRemaining,
 } from "../proc/posix_timer";
 import { Process, spaceOf } from "../proc/process";
+import { RLIMIT_SIGPENDING, softLimit } from "../proc/resource_limits";
 import { MAX_SIGNAL, SIGALRM } from "../proc/signal_action";
-import { timeOn } from "../time/clock";
 import { EAGAIN, EFAULT, EINVAL, EOPNOTSUPP } from "./errno";
-import { Clock, KTIME_MAX, clockOf, storeTimespec, timeBaseOf, timespecAt } from "./time";
+import { Clock, KTIME_MAX, clockOf, cpuClockProcess, cpuClockWhich, storeTimespec, timeBaseOf, timespecAt } from "./time";
 
 const SIGEVENT_SIZE: u32 = 64;
 const SIGEV_SIGNAL: u32 = 0;
@@ -27,9 +28,12 @@ export function sysTimerCreate(process: Process, id: i64, event: u64, created: u
   const sigevent = memory.data(SIGEVENT_SIZE, 8);
   if (event != 0 && !copyFromUser(spaceOf(process), <u32>sigevent, event, SIGEVENT_SIZE)) return -EFAULT;
   const clock = clockOf(id);
-  if (clock == Clock.Unknown || clock == Clock.ProcessCpu || clock == Clock.ThreadCpu) return -EINVAL; // no CPU-time accounting
+  if (clock == Clock.Unknown) return -EINVAL;
+  const cpuOwner = clock == Clock.ProcessCpu || clock == Clock.ThreadCpu ? cpuClockProcess(process, id, true) : null;
+  if ((clock == Clock.ProcessCpu || clock == Clock.ThreadCpu) && cpuOwner == null) return -EINVAL;
   if (clock == Clock.RealtimeCoarse || clock == Clock.MonotonicOther) return -EOPNOTSUPP;
-  if (process.timerCount >= MAX_TIMERS) return -EAGAIN;
+  // As Linux, each timer's signal entry counts against RLIMIT_SIGPENDING.
+  if (<u64>process.timerCount >= softLimit(process, RLIMIT_SIGPENDING)) return -EAGAIN;
   const timerId = takeTimerId(process); // as Linux, before the sigevent is judged: a refused one uses up its id
   let notify = SIGEV_SIGNAL;
   let signal = <i32>SIGALRM;
@@ -46,7 +50,13 @@ export function sysTimerCreate(process: Process, id: i64, event: u64, created: u
   store<u32>(out, timerId);
   if (!copyToUser(spaceOf(process), created, <u32>out, 4)) return -EFAULT;
   if (clock == Clock.Alarm) return -EOPNOTSUPP; // as Linux when there is no RTC to wake the machine
-  return createTimer(process, timerId, clock, notify, <u32>signal, value) != null ? 0 : -EAGAIN;
+  const timer = createTimer(process, timerId, clock, notify, <u32>signal, value);
+  if (timer == null) return -EAGAIN;
+  if (cpuOwner != null) {
+    timer.cpuPid = cpuOwner.pid;
+    timer.cpuWhich = cpuClockWhich(id);
+  }
+  return 0;
 }
 
 function storeSetting(timer: PosixTimer, at: usize): void {
@@ -68,7 +78,8 @@ export function sysTimerSettime(process: Process, id: i64, flags: u64, next: u64
   if (previous != 0) storeSetting(timer, old);
   const absolute = (flags & TIMER_ABSTIME) != 0;
   const base = timeBaseOf(<Clock>timer.clock, absolute);
-  const expiresAt = value == 0 ? 0 : absolute ? <u64>value : min(timeOn(base) + <u64>value, KTIME_MAX);
+  timer.base = base;
+  const expiresAt = value == 0 ? 0 : absolute ? <u64>value : min(timerClockNow(timer) + <u64>value, KTIME_MAX);
   armTimer(timer, base, expiresAt, <u64>interval);
   // As Linux, the old setting is written after the new one took effect.
   if (previous != 0 && !copyToUser(spaceOf(process), previous, <u32>old, ITIMERSPEC_SIZE)) return -EFAULT;

@@ -98,6 +98,11 @@ export function monotonicNanoseconds(): u64 {
   return mulShift32(rdtsc() - bootTsc, tickScale());
 }
 
+/** Nanoseconds in `cycles` TSC ticks, at the monotonic clock's scale (CPU time is kept in ticks). */
+export function cyclesToNanoseconds(cycles: u64): u64 {
+  return mulShift32(cycles, tickScale());
+}
+
 /**
  * Writes the clock's parameters for the vDSO at `vvar` (layout in vdso.c):
  * the TSC at time zero, nanoseconds per tick, CLOCK_REALTIME at time zero.

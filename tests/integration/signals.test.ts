@@ -8,6 +8,10 @@
 // timers with their siginfo and overruns, clock_nanosleep and nanosleep
 // with EINTR, the time left and restarts after a stop, clock_getres and
 // clock_settime, and no kernel object left behind.
+// CPU time and resource limits (user/cputime.c, which passes on Linux
+// too): times, getrusage and wait4's rusage, CPU clocks and timers on
+// them, ITIMER_VIRTUAL and ITIMER_PROF, RLIMIT_CPU, RLIMIT_FSIZE and
+// RLIMIT_STACK.
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { USER_BIN, buildOnce, failedChecks, runProgram } from "./programs";
@@ -56,6 +60,19 @@ describe.concurrent("signals", () => {
       expect(result.stdout, where).toContain(`ok ${check}\n`);
     }
     expect(result.stdout, where).toContain("timers: 0 failed\n");
+    expect(result.status, where).toBe(0);
+  }, TEST_TIMEOUT);
+
+  it("cputime: every check passes, as on Linux", async () => {
+    const result = await runProgram([join(USER_BIN, "cputime")]);
+    const where = `run-program exited with ${result.status}; stderr: ${result.stderr}\nconsole:\n${result.stdout}`;
+    expect(failedChecks(result.stdout), where).toEqual([]);
+    for (const check of ["times-system-time-grows", "rusage-matches-cpu-clock", "wait4-rusage-child-times",
+      "cpu-timer-fires-after-cpu-time", "itimer-virtual-periodic", "itimer-prof-periodic", "rlimit-cpu-sigxcpu-then-sigkill",
+      "rlimit-fsize-efbig-short-write-sigxfsz", "rlimit-stack-64m-holds-32m", "rlimit-stack-1m-overflows-at-4m"]) {
+      expect(result.stdout, where).toContain(`ok ${check}\n`);
+    }
+    expect(result.stdout, where).toContain("cputime: 0 failed\n");
     expect(result.status, where).toBe(0);
   }, TEST_TIMEOUT);
 });

@@ -3,15 +3,16 @@
 // dump treats differently, read back from /core and parsed here: the ELF
 // header, a PT_NOTE then one PT_LOAD per region with its permissions and
 // the part Linux's default coredump_filter dumps (written anonymous memory
-// and shared anonymous memory whole, unless MADV_DONTDUMP marks it; a private file mapping's first page
-// when the file is executable or starts with an ELF header; nothing of
-// untouched or only-read anonymous memory, of shared file mappings, or of
-// private ones further into a file), the bytes of each dumped page,
-// holes where no page was ever made, and the notes with the registers in
-// user_regs_struct's order. The dump itself must map no page and allocate
-// no anonymous frame or page table. RLIMIT_CORE: under a page nothing is
-// written (an old core stays), two pages cut the file after its first
-// data page. At the end every frame and kernel object is back.
+// and shared anonymous memory whole, unless MADV_DONTDUMP marks it; a
+// private file mapping's first page when the file is executable or starts
+// with an ELF header; nothing of untouched or only-read anonymous memory,
+// of shared file mappings, or of private ones further into a file), the
+// bytes of each dumped page, holes where no page was ever made, and the
+// notes with the registers in user_regs_struct's order and the CPU times.
+// The dump itself must map no page and allocate no anonymous frame or page
+// table. RLIMIT_CORE: under a page nothing is written (an old core stays),
+// two pages cut the file after its first data page. At the end every frame
+// and kernel object is back.
 import { describe, expect, it } from "vitest";
 import { type Kernel, loadKernel } from "./kernel-wasm";
 import { PAGE, State, freeCount, stateCount } from "./mm";
@@ -42,6 +43,9 @@ const ARGUMENT_PAGES = 16; // process.ts: the test process's argument region
 // Offsets in the kernel's records (process.ts, address_space.ts).
 const PROCESS_FS_BASE = 40;
 const PROCESS_SYSCALL_NUMBER = 164;
+const PROCESS_USER_CYCLES = 280;
+const PROCESS_CHILD_USER_TIME = 304;
+const PROCESS_CHILD_SYSTEM_TIME = 312;
 const SPACE_RESIDENT_PAGES = 4;
 const SPACE_ZERO_PAGE_MAPS = 20;
 /** TrapFrame offsets of user_regs_struct's first 21 slots, in its order (null: orig_rax). */
@@ -221,6 +225,10 @@ function setRegisters(k: Kernel, p: TestProcess): bigint[] {
   slots.forEach((value, i) => view.setBigUint64(frame + i * 8, value, true));
   view.setUint32(p.address + PROCESS_SYSCALL_NUMBER, SYSCALL_NUMBER, true);
   view.setBigUint64(p.address + PROCESS_FS_BASE, FS_BASE, true);
+  // CPU time: 1.5 s of user time in TSC ticks (the unit harness's TSC runs at about 1 GHz), the children's in nanoseconds.
+  view.setBigUint64(p.address + PROCESS_USER_CYCLES, 1_500_000_000n, true);
+  view.setBigUint64(p.address + PROCESS_CHILD_USER_TIME, 2_250_000_000n, true);
+  view.setBigUint64(p.address + PROCESS_CHILD_SYSTEM_TIME, 3_000_001_000n, true);
   return slots;
 }
 
@@ -287,6 +295,12 @@ describe("core dumps", () => {
     expect(prstatus.length).toBe(336);
     expect([i32(prstatus, 0), new DataView(prstatus.buffer, prstatus.byteOffset).getInt16(12, true), i32(prstatus, 32)])
       .toEqual([SIGSEGV, SIGSEGV, TEST_PID]);
+    const [utimeSeconds, utimeMicroseconds] = [u64(prstatus, 48), Number(u64(prstatus, 56))];
+    expect(utimeSeconds, "pr_utime").toBe(1n);
+    expect(Math.abs(utimeMicroseconds - 500_000), "pr_utime").toBeLessThan(1000);
+    expect([u64(prstatus, 64), u64(prstatus, 72)], "pr_stime").toEqual([0n, 0n]);
+    expect([u64(prstatus, 80), u64(prstatus, 88), u64(prstatus, 96), u64(prstatus, 104)], "pr_cutime, pr_cstime")
+      .toEqual([2n, 250_000n, 3n, 1n]);
     const regs = Array.from({ length: 27 }, (_, i) => u64(prstatus, 112 + i * 8));
     const expected = USER_REGS.map((slot) => (slot === null ? BigInt(SYSCALL_NUMBER) : slots[slot / 8]));
     expect(regs).toEqual([...expected, FS_BASE, 0n, 0n, 0n, 0n, 0n]);

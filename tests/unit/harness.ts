@@ -67,7 +67,8 @@ import {
 } from "../../kernel/time/clock";
 import { sleepTypesIn as kernelSleepTypesIn } from "../../kernel/drivers/acpi";
 import { closeAll, closeOnExec as kernelCloseOnExec, copyDescriptors, freeFileTable, newFileTable } from "../../kernel/fs/file";
-import { Process } from "../../kernel/proc/process";
+import { PROCESS_SIZE, Process } from "../../kernel/proc/process";
+import { RLIMIT_CORE, RLIMIT_NOFILE, RLIM_INFINITY, setDefaultLimits, setLimit } from "../../kernel/proc/resource_limits";
 import { TrapFrame } from "../../kernel/arch/x86_64/trap_frame";
 import { dispatch } from "../../kernel/syscall/dispatch";
 import { KERNEL_STACK_SIZE } from "../../kernel/proc/kernel_stack";
@@ -520,7 +521,7 @@ export function sleepTypesIn(dsdt: u32): i32 {
  * the table never has to grow for.
  */
 export function newTestProcess(): u32 {
-  const address = kmalloc(offsetof<Process>());
+  const address = kmalloc(PROCESS_SIZE);
   const files = newFileTable();
   const space = kernelCreateAddressSpace();
   if (address == 0 || files == null || space == null) {
@@ -533,12 +534,8 @@ export function newTestProcess(): u32 {
   process.pid = 1000; // no real process has it; an unknown call's log line names it
   process.space = changetype<u32>(space);
   process.files = files;
-  process.fileLimit = 64;
-  process.fileLimitMax = 64;
-  process.addressLimit = U64.MAX_VALUE;
-  process.addressLimitMax = U64.MAX_VALUE;
-  process.dataLimit = U64.MAX_VALUE;
-  process.dataLimitMax = U64.MAX_VALUE;
+  setDefaultLimits(process);
+  setLimit(process, RLIMIT_NOFILE, 64, 64);
   process.cwd = retainInode(fileSystemRoot());
   return address;
 }
@@ -600,7 +597,7 @@ export function coreFrameAddress(): u32 {
  */
 export function dumpTestCore(address: u32, signal: u32, code: i32, limit: u64): bool {
   const process = changetype<Process>(address);
-  process.coreLimitSoft = limit;
+  setLimit(process, RLIMIT_CORE, limit, RLIM_INFINITY);
   process.kernelStack = <u32>coreFrame + TRAP_FRAME_BYTES - KERNEL_STACK_SIZE; // userFrame(process) is then coreFrame
   process.fpuState = <u32>coreFpu;
   const info = changetype<SignalInfo>(coreInfo);

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/reboot.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -284,6 +285,34 @@ static struct span timer_round_trip(void) {
     return s;
 }
 
+/* A blocked signal sent to oneself and read back as a record through a signalfd. */
+static struct span signalfd_round_trip(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &set, 0);
+    int fd = signalfd(-1, &set, 0);
+    pid_t self = getpid();
+    struct signalfd_siginfo record;
+    struct span s = begin();
+    for (int i = 0; i < 1000; i++) {
+        kill(self, SIGUSR2);
+        read(fd, &record, sizeof record);
+    }
+    s = end(s);
+    close(fd);
+    sigprocmask(SIG_UNBLOCK, &set, 0);
+    return s;
+}
+
+/* The process's CPU clock: a system call on both kernels (the vDSO reads only the wall clocks). */
+static struct span cpu_clock_read(void) {
+    struct timespec t;
+    struct span s = begin();
+    for (int i = 0; i < 10000; i++) clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return end(s);
+}
+
 /* 4 KiB writes into a new file (the page cache makes its pages), then reads of them back. */
 static const char *scratch_file = "/bench-file"; /* the root is writable on both kernels */
 static struct span file_write(void) {
@@ -356,11 +385,13 @@ int main(void) {
     MEASURE("pipe-4k-write-read", "4KiB", 1000, pipe_round_trip());
     MEASURE("signal-handler-round-trip", "signal", 1000, signal_round_trip());
     MEASURE("timer-signal-round-trip", "signal", 1000, timer_round_trip());
+    MEASURE("signalfd-round-trip", "signal", 1000, signalfd_round_trip());
     MEASURE("file-write-4k", "4KiB", 1024, file_write());
     MEASURE("file-read-4k", "4KiB", 1024, file_read());
     unlink(scratch_file);
     MEASURE("syscall-getppid", "call", 10000, syscall_floor());
     MEASURE("clock-gettime", "call", 10000, clock_floor());
+    MEASURE("cpu-clock-gettime", "call", 10000, cpu_clock_read());
     MEASURE("rdtsc", "call", 10000, rdtsc_floor());
     printf("BENCH done\n");
     fflush(stdout);
