@@ -101,18 +101,61 @@ $(BUILD)/user/bin/%: user/%.c
 	@echo "  MUSL    $@"
 	@musl-gcc -static -O2 -Wall -o $@ $<
 
+# user/loader.c as every kind of executable besides static (the rule
+# above): a static PIE (scripts/musl-static-pie), a PIE with musl's
+# dynamic loader, glibc's default (a PIE with glibc's loader), and static
+# with an executable stack.
+LOADER_VARIANTS := $(addprefix $(BUILD)/user/bin/loader-,static-pie pie glibc execstack)
+USER_PROGRAMS += $(LOADER_VARIANTS)
+
+$(BUILD)/user/bin/loader-static-pie: user/loader.c scripts/musl-static-pie
+	@mkdir -p $(@D)
+	@echo "  MUSL    $@"
+	@scripts/musl-static-pie -O2 -Wall -o $@ $<
+
+$(BUILD)/user/bin/loader-pie: user/loader.c
+	@mkdir -p $(@D)
+	@echo "  MUSL    $@"
+	@musl-gcc -fPIE -pie -O2 -Wall -o $@ $<
+
+$(BUILD)/user/bin/loader-glibc: user/loader.c
+	@mkdir -p $(@D)
+	@echo "  GCC     $@"
+	@gcc -O2 -Wall -o $@ $<
+
+$(BUILD)/user/bin/loader-execstack: user/loader.c
+	@mkdir -p $(@D)
+	@echo "  MUSL    $@"
+	@musl-gcc -static -O2 -Wall -Wl,-z,execstack -o $@ $<
+
+# The dynamic loaders (and glibc's libc) of the dynamically linked
+# programs, copied into build/libs at their paths from the build host's
+# Debian packages: musl's loader, which is also its libc (package musl,
+# which musl-tools brings), glibc's loader and libc (libc6).
+HOST_LIBRARIES := /lib/ld-musl-x86_64.so.1 /lib64/ld-linux-x86-64.so.2 /lib/x86_64-linux-gnu/libc.so.6
+LIBRARIES := $(addprefix $(BUILD)/libs,$(HOST_LIBRARIES))
+$(BUILD)/libs/%: /%
+	@mkdir -p $(@D)
+	@echo "  COPY    $@"
+	@cp -L $< $@
+
 # Debian's busybox-static and its applet links (scripts/fetch-busybox.sh),
 # fetched once: a tree kept for as long as its binary is there.
 BUSYBOX := $(BUILD)/busybox/bin/busybox
 $(BUSYBOX):
 	@scripts/fetch-busybox.sh $(BUILD)/busybox
 
-# busybox goes last, so its links win over any stale program in build/user/bin
-# (tests/integration/busybox.test.ts checks that no program of ours has an
-# applet's name).
-$(BUILD)/initramfs.cpio: $(USER_PROGRAMS) $(ROOTFS_FILES) $(BUSYBOX) scripts/make-initramfs.mjs
+# Debian's bash-static as /bin/bash (scripts/fetch-bash.sh), fetched once.
+BASH := $(BUILD)/bash/bin/bash
+$(BASH):
+	@scripts/fetch-bash.sh $(BUILD)/bash
+
+# busybox and bash go last, so that their programs win over any stale one in
+# build/user/bin (tests/integration/busybox.test.ts checks that no program
+# of ours has an applet's name, bash.test.ts that no applet is bash).
+$(BUILD)/initramfs.cpio: $(USER_PROGRAMS) $(LIBRARIES) $(ROOTFS_FILES) $(BUSYBOX) $(BASH) scripts/make-initramfs.mjs
 	@echo "  CPIO    $@"
-	@node scripts/make-initramfs.mjs $@ /=user/rootfs /bin=$(BUILD)/user/bin /=$(BUILD)/busybox
+	@node scripts/make-initramfs.mjs $@ /=user/rootfs /bin=$(BUILD)/user/bin /=$(BUILD)/libs /=$(BUILD)/busybox /=$(BUILD)/bash
 
 # The console font: a Debian console font (console-setup-linux), converted.
 CONSOLE_FONT := /usr/share/consolefonts/Lat15-VGA16.psf.gz

@@ -3,7 +3,7 @@
 import { installGdt } from "./arch/x86_64/gdt";
 import { installIdt } from "./arch/x86_64/idt";
 import { ExitStatus, enableQemuExit, shutdown } from "./drivers/qemu_exit";
-import { argumentEquals, parseCommandLine } from "./boot/cmdline";
+import { argumentEquals, hasArgument, parseCommandLine } from "./boot/cmdline";
 import { printBanner } from "./console/banner";
 import { bootInfo, parseBootInfo } from "./boot/multiboot2";
 import { serialInit } from "./console/serial";
@@ -24,6 +24,7 @@ import { setFileClock } from "./fs/inode";
 import { cpioStatusName, CpioStatus } from "./fs/cpio";
 import { str } from "./lib/format";
 import { startInit } from "./proc/init";
+import { setLayoutRandomised } from "./proc/exec_layout";
 import { registerScheduling, runScheduler } from "./proc/scheduler";
 import { initClock, markKernelStart, realtimeNanoseconds } from "./time/clock";
 import { initVdso } from "./mm/vdso";
@@ -55,6 +56,7 @@ export function kmain(bootInfoAddress: u32): void {
   printMemoryReport();
   if (selftestRequested()) shutdown(runSelftest());
   setFaultAround(<u32>argumentNumber("faultaround", 16));
+  setLayoutRandomised(!hasArgument("norandmaps"));
   const clockReport = memory.data(160);
   printBytes(<u32>clockReport, min(initClock(<u32>clockReport, 160), 160));
   registerScheduling();

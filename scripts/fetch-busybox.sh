@@ -2,26 +2,16 @@
 # fetch-busybox.sh DIR
 # Puts Debian's static busybox at DIR/bin/busybox and a symbolic link to
 # /bin/busybox for each of its applets (DIR/bin/ls, DIR/sbin/reboot,
-# DIR/usr/bin/awk, ...), the tree the initramfs gets at /. The package is
-# fetched with `apt-get download` and unpacked with dpkg-deb, as `make bench`
-# fetches Debian's Linux: nothing is installed on this machine. The applet
-# list comes from the binary itself (`busybox --list-full`), which runs here
-# because it is a static x86-64 Linux program.
+# DIR/usr/bin/awk, ...), the tree the initramfs gets at /. The package
+# comes through scripts/fetch-deb.sh. The applet list comes from the
+# binary itself (`busybox --list-full`), which runs here because it is a
+# static x86-64 Linux program.
 set -euo pipefail
 out=$1
-package=busybox-static
 work=$(mktemp -d)
 trap 'rm -rf "$work" "$out.tmp"' EXIT
 
-echo "  FETCH   $package (apt-get download; nothing is installed)"
-if ! (cd "$work" && apt-get download "$package") >"$work/log" 2>&1; then
-  cat "$work/log" >&2
-  echo "fetch-busybox: 'apt-get download $package' failed (above); the initramfs needs Debian's $package" >&2
-  echo "fetch-busybox: with no package lists yet, 'apt-get update' first" >&2
-  exit 1
-fi
-dpkg-deb -x "$work"/"$package"_*.deb "$work/root"
-
+"$(dirname "$0")/fetch-deb.sh" busybox-static "$work/root"
 rm -rf "$out.tmp"
 mkdir -p "$out.tmp/bin"
 cp "$work/root/bin/busybox" "$out.tmp/bin/busybox"

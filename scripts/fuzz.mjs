@@ -6,7 +6,8 @@
 //   node scripts/fuzz.mjs --ci [--jobs N]
 //
 // One run (`make fuzz`): builds what is missing, an initramfs (user/rootfs,
-// the programs of user/, and with --elf COUNT that many ELF mutants from
+// the programs of user/, the dynamic loaders of build/libs, which mutants
+// naming an interpreter find, and with --elf COUNT that many ELF mutants from
 // scripts/make-elf-mutants.mjs under /fuzz/elf), an ISO whose kernel
 // command line is `exit=qemu init=/bin/fuzz -- seed=... calls=...`, boots
 // it under QEMU (TCG) and streams the console. It passes only if QEMU
@@ -63,7 +64,7 @@ if (options.build) {
 function prepare(dir, run) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const mappings = [`/=${join(root, "user/rootfs")}`, `/bin=${join(build, "user/bin")}`];
+  const mappings = [`/=${join(root, "user/rootfs")}`, `/bin=${join(build, "user/bin")}`, `/=${join(build, "libs")}`];
   const words = [`seed=${run.seed}`, `calls=${run.calls}`];
   if (run.squeeze) words.push(`squeeze=${run.squeeze}`);
   if (run.elf) {

@@ -87,8 +87,10 @@ static void cpu_clock_and_times(void) {
   check(now - start >= 300000000LL, "process-cpu-clock-counts-work", "CPU clock moved less than the 300 ms burnt");
   struct rusage self;
   getrusage(RUSAGE_SELF, &self);
+  long long after = ns(CLOCK_PROCESS_CPUTIME_ID);
   long long sum = tv_ns(self.ru_utime) + tv_ns(self.ru_stime);
-  check(sum <= now + 1000000 && sum >= now - 20000000, "rusage-matches-cpu-clock",
+  /* Between the two clock reads, less the timevals' rounding down to microseconds. */
+  check(sum >= now - 2000 && sum <= after, "rusage-matches-cpu-clock",
         "ru_utime + ru_stime disagree with CLOCK_PROCESS_CPUTIME_ID");
   check(self.ru_maxrss > 0, "rusage-maxrss", "ru_maxrss is 0");
   struct timespec resolution;
@@ -124,14 +126,19 @@ static void children_usage(void) {
   struct rusage usage;
   int status;
   pid_t waited = wait4(child, &status, 0, &usage);
-  check(waited == child && tv_ns(usage.ru_utime) >= 150000000LL, "wait4-rusage-child-times",
-        "wait4's rusage did not show the child's 200 ms of user time");
+  /* The child's 200 ms are mostly user time, but its clock reads are system calls: count both. */
+  char why[96];
+  snprintf(why, sizeof why, "wait4 gave %d, user %lld ns, system %lld ns, for 200 ms of CPU time", (int)waited,
+           tv_ns(usage.ru_utime), tv_ns(usage.ru_stime));
+  check(waited == child && tv_ns(usage.ru_utime) + tv_ns(usage.ru_stime) >= 199000000LL && tv_ns(usage.ru_utime) > 0,
+        "wait4-rusage-child-times", why);
   struct rusage children;
   getrusage(RUSAGE_CHILDREN, &children);
-  check(tv_ns(children.ru_utime) >= 150000000LL, "rusage-children-after-wait", "RUSAGE_CHILDREN lacks the reaped child");
+  check(tv_ns(children.ru_utime) + tv_ns(children.ru_stime) >= 199000000LL, "rusage-children-after-wait",
+        "RUSAGE_CHILDREN lacks the reaped child");
   struct tms t;
   times(&t);
-  check(t.tms_cutime >= 15, "times-children-user-time", "tms_cutime lacks the reaped child");
+  check(t.tms_cutime + t.tms_cstime >= 19, "times-children-cpu-time", "tms_cutime and tms_cstime lack the reaped child");
   clockid_t bad;
   check(clock_getcpuclockid(waited, &bad) != 0, "reaped-child-has-no-clock", "a reaped child's CPU clock was found");
 }
@@ -180,9 +187,13 @@ static void cpu_timers(void) {
   struct itimerval off = {{0, 0}, {0, 0}};
   setitimer(ITIMER_VIRTUAL, &off, NULL);
   setitimer(ITIMER_PROF, &off, NULL);
-  /* 400 ms of work at 50 ms periods: 8 of each, give or take a tick's slack. */
-  check(vtalarms >= 4 && vtalarms <= 9, "itimer-virtual-periodic", "SIGVTALRM count far from 8");
-  check(profs >= 4 && profs <= 9, "itimer-prof-periodic", "SIGPROF count far from 8");
+  /* 400 ms of work at 50 ms periods: 8 of each; fewer when a host stall makes two
+   * expirations meet while the first signal is still pending (they merge). */
+  char why[64];
+  snprintf(why, sizeof why, "%d SIGVTALRM for 8 periods", (int)vtalarms);
+  check(vtalarms >= 3 && vtalarms <= 9, "itimer-virtual-periodic", why);
+  snprintf(why, sizeof why, "%d SIGPROF for 8 periods", (int)profs);
+  check(profs >= 3 && profs <= 9, "itimer-prof-periodic", why);
   check(setitimer(3, &off, NULL) == -1 && errno == EINVAL, "setitimer-unknown-einval", "setitimer(3) did not say EINVAL");
 }
 

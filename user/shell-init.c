@@ -1,4 +1,5 @@
-/* The default process 1: starts busybox's shell as a login shell in a
+/* The default process 1: starts a shell (busybox's, /bin/sh, or the
+ * program its one argument names, such as /bin/bash) as a login shell in a
  * session of its own, with the console as its controlling terminal, and
  * reaps every orphan. A shell that is itself process 1 cannot have job
  * control: the groups of its jobs would have no parent outside them but
@@ -10,6 +11,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/wait.h>
@@ -20,7 +22,8 @@ static void on_power_signal(int signal) {
     reboot(signal == SIGTERM ? RB_AUTOBOOT : signal == SIGUSR1 ? RB_HALT_SYSTEM : RB_POWER_OFF);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    const char *program = argc > 1 ? argv[1] : "/bin/sh";
     struct sigaction power = {0};
     power.sa_handler = on_power_signal;
     sigaction(SIGUSR2, &power, 0);
@@ -40,9 +43,13 @@ int main(void) {
         signal(SIGUSR1, SIG_DFL);
         setsid();
         if (ioctl(0, TIOCSCTTY, 1) != 0) perror("init: TIOCSCTTY");
-        char *argv[] = {"-sh", 0};
-        execv("/bin/sh", argv);
-        perror("init: /bin/sh");
+        /* A login shell is one whose argv[0] starts with '-': "-sh", "-bash". */
+        const char *name = strrchr(program, '/') ? strrchr(program, '/') + 1 : program;
+        char login[256];
+        snprintf(login, sizeof login, "-%s", name);
+        char *shell_argv[] = {login, 0};
+        execv(program, shell_argv);
+        fprintf(stderr, "init: %s: %s\n", program, strerror(errno));
         _exit(127);
     }
     for (;;) {

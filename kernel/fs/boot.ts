@@ -1,10 +1,13 @@
 // The file system tree at boot, as a Linux initramfs system sees it: a
 // tmpfs root with the initramfs unpacked into it, /dev (a tmpfs of its own
 // holding the device nodes, devtmpfs-like, with /dev/shm), /tmp, and the
-// empty /proc that procfs, a layer above, is mounted over.
+// empty /proc that procfs, a layer above, is mounted over. /dev also has
+// the links into /proc/self/fd that udev or systemd make on Linux
+// (/dev/fd, /dev/stdin, /dev/stdout, /dev/stderr): bash's process
+// substitution hands its commands /dev/fd/N names.
 import { storeAscii } from "../lib/ascii";
 import { CpioStatus, deviceNumber } from "./cpio";
-import { Inode, S_IFCHR, S_IFDIR, isDirectoryInode, lookupIn, releaseInode } from "./inode";
+import { Inode, S_IFCHR, S_IFDIR, isDirectoryInode, lookupIn, releaseInode, symlinkIn } from "./inode";
 import { unpackInitramfs } from "./initramfs";
 import { mountOver, mountRoot } from "./mount";
 import { newTmpfs, tmpfsCreate } from "./tmpfs";
@@ -13,8 +16,11 @@ import { newTmpfs, tmpfsCreate } from "./tmpfs";
 const ROOT_DEVICE: u32 = deviceNumber(0, 1);
 const DEV_DEVICE: u32 = deviceNumber(0, 5);
 
-function ascii(s: string): u32 {
-  const scratch = memory.data(32);
+// Names, and the targets of the links, as bytes (a link needs both at once).
+const NAME_BYTES = memory.data(32);
+const TARGET_BYTES = memory.data(32);
+
+function ascii(s: string, scratch: usize = NAME_BYTES): u32 {
   storeAscii(scratch, s);
   return <u32>scratch;
 }
@@ -34,6 +40,11 @@ function directory(dir: Inode, name: string, mode: u32): Inode | null {
 
 function device(dir: Inode, name: string, mode: u32, major: u32, minor: u32): void {
   const made = tmpfsCreate(dir, ascii(name), name.length, S_IFCHR | mode, deviceNumber(major, minor));
+  if (made > 0) releaseInode(changetype<Inode>(<u32>made));
+}
+
+function link(dir: Inode, name: string, target: string): void {
+  const made = symlinkIn(dir, ascii(name), name.length, ascii(target, TARGET_BYTES), target.length);
   if (made > 0) releaseInode(changetype<Inode>(<u32>made));
 }
 
@@ -57,6 +68,10 @@ export function mountFileSystems(): CpioStatus {
     device(dev, "urandom", 0o666, 1, 9);
     device(dev, "tty", 0o666, 5, 0);
     device(dev, "console", 0o600, 5, 1);
+    link(dev, "fd", "/proc/self/fd");
+    link(dev, "stdin", "/proc/self/fd/0");
+    link(dev, "stdout", "/proc/self/fd/1");
+    link(dev, "stderr", "/proc/self/fd/2");
     const shm = directory(dev, "shm", 0o1777);
     if (shm != null) releaseInode(shm);
   }

@@ -15,6 +15,14 @@ export const USER_END: u64 = 0x0000800000000000; // the end of the canonical use
 // address (sysret/iret there faults in kernel mode on Intel CPUs).
 export const USER_MAP_END: u64 = 0x00007ffffffff000;
 export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null pointers fault)
+// The layout of a process when nothing is randomised (proc/exec_layout.ts
+// moves the stack and the mmap area): the stack's 8 MiB end at the top of
+// user space, and mappings placed without an address go below it and a
+// gap that is never mapped, so that an overflow faults.
+export const STACK_TOP: u64 = USER_MAP_END;
+export const STACK_SIZE: u64 = 8 << 20; // like Linux's default RLIMIT_STACK
+export const STACK_GUARD_GAP: u64 = 1 << 20;
+export const MMAP_TOP: u64 = STACK_TOP - STACK_SIZE - STACK_GUARD_GAP;
 
 /**
  * One address space, with its page-fault counts.
@@ -31,8 +39,7 @@ export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null po
  *  80 argStart(u64)  88 argEnd(u64)  96 envStart(u64)  104 envEnd(u64): where exec put the
  *     argument and environment strings (Linux's mm->arg_start...), for /proc/PID/cmdline and environ
  * 112 users (processes running in it: more than one only while a CLONE_VM child runs before exec)
- * 120 mappingTop(u64): mappings the caller does not place go below it, top-down (Linux's mmap_base);
- *     exec sets it from RLIMIT_STACK
+ * 120 mmapTop(u64): mappings placed by the kernel go below it, top-down (Linux's mmap_base; exec may randomise it)
  * 128 auxv(u64): where exec put the auxiliary vector on the stack (a core dump's NT_AUXV reads it there)
  */
 @unmanaged export class AddressSpace {
@@ -58,13 +65,10 @@ export const USER_START: u64 = 0x10000; // nothing is ever mapped below (null po
   envStart: u64;
   envEnd: u64;
   users: u32;
-  mappingTop: u64;
+  mmapTop: u64;
   auxv: u64;
 }
 const ADDRESS_SPACE_SIZE: u32 = 136;
-
-/** Linux's mmap_base under the default 8 MiB stack limit: its least gap, 128 MiB, below the top. */
-export const DEFAULT_MAPPING_TOP: u64 = USER_MAP_END - (128 << 20);
 
 @inline export function regionsOf(space: AddressSpace): RegionSet {
   return changetype<RegionSet>(changetype<u32>(space) + 8);
@@ -88,7 +92,7 @@ export function createAddressSpace(): AddressSpace | null {
   const space = changetype<AddressSpace>(address);
   space.root = root;
   space.users = 1;
-  space.mappingTop = DEFAULT_MAPPING_TOP;
+  space.mmapTop = MMAP_TOP;
   return space;
 }
 

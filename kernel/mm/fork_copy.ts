@@ -63,7 +63,7 @@ export function copyAddressSpace(parent: AddressSpace, child: AddressSpace): boo
   child.argEnd = parent.argEnd;
   child.envStart = parent.envStart;
   child.envEnd = parent.envEnd;
-  child.mappingTop = parent.mappingTop;
+  child.mmapTop = parent.mmapTop;
   child.auxv = parent.auxv;
   const regions = regionsOf(parent);
   let ok = true;

@@ -9,11 +9,11 @@
 // all processes share the same frames.
 import { LayoutItem, layout } from "../arch/x86_64/cpu";
 import { publishClock } from "../time/clock";
-import { AddressSpace, regionsOf } from "./address_space";
+import { AddressSpace, USER_START, regionsOf } from "./address_space";
 import { PAGE_SIZE } from "./frame";
 import { findCachedPage } from "./page_cache";
 import { MEMORY_OBJECT_SIZE, MemoryObject, initMemoryObject } from "./memory_object";
-import { PROT_EXEC, PROT_READ, REGION_FILE, Region, addRegion, attachObject } from "./region";
+import { PROT_EXEC, PROT_READ, REGION_FILE, Region, addRegion, attachObject, findGapBelow } from "./region";
 
 // Held by the kernel for good, so it is never released.
 const vdsoObject = changetype<MemoryObject>(memory.data(MEMORY_OBJECT_SIZE, 8));
@@ -66,13 +66,16 @@ function mapPart(space: AddressSpace, start: u64, offset: u64, bytes: u64, prote
 }
 
 /**
- * Adds the vvar page (read-only) at `top` minus the pseudo-file's size and
- * the image (read and execute) above it. Returns the image's address (for
- * AT_SYSINFO_EHDR), 0 when out of memory. Nothing is mapped until touched.
+ * Adds the vvar page (read-only) and the image (read and execute) above
+ * it in the highest free gap under the space's mmap top, as Linux places
+ * the vDSO after the program and its interpreter. Returns the image's
+ * address (for AT_SYSINFO_EHDR), 0 when out of memory or room. Nothing is
+ * mapped until touched.
  */
-export function mapVdso(space: AddressSpace, top: u64): u64 {
-  const base = top - ((<u64>vdsoBytes() + PAGE_SIZE - 1) & ~(<u64>PAGE_SIZE - 1));
-  if (!mapPart(space, base, 0, PAGE_SIZE, PROT_READ)) return 0;
+export function mapVdso(space: AddressSpace): u64 {
+  const size = (<u64>vdsoBytes() + PAGE_SIZE - 1) & ~(<u64>PAGE_SIZE - 1);
+  const base = findGapBelow(regionsOf(space), size, USER_START, space.mmapTop);
+  if (base == 0 || !mapPart(space, base, 0, PAGE_SIZE, PROT_READ)) return 0;
   if (!mapPart(space, base + PAGE_SIZE, PAGE_SIZE, imageBytes, PROT_READ | PROT_EXEC)) return 0;
   return base + PAGE_SIZE;
 }

@@ -137,7 +137,7 @@ function writeSiginfo(info: SignalInfo): bool {
   return note(NT_SIGINFO, at, SIGINFO_SIZE);
 }
 
-const MAX_AUXV_PAIRS: u32 = 64; // exec writes 14
+const MAX_AUXV_PAIRS: u32 = 64; // more than exec writes (exec_stack.ts)
 
 /** The auxiliary vector's pairs up to AT_NULL (included), read into `buffer`: their bytes, 0 if none can be read. */
 function readAuxv(space: AddressSpace): u32 {

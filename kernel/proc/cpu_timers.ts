@@ -30,22 +30,24 @@ export function dueCpuSignals(process: Process): u64 {
     }
   }
   if (process.profTimerAt != 0 && total >= process.profTimerAt) {
-    process.profTimerAt = nextExpiry(process.profTimerAt, process.profTimerInterval, total);
+    process.profTimerAt = nextExpiry(process.profTimerAt, process.profTimerInterval);
     due |= bitOf(SIGPROF);
   }
   if (process.virtualTimerAt != 0) {
     const user = userTime(process);
     if (user >= process.virtualTimerAt) {
-      process.virtualTimerAt = nextExpiry(process.virtualTimerAt, process.virtualTimerInterval, user);
+      process.virtualTimerAt = nextExpiry(process.virtualTimerAt, process.virtualTimerInterval);
       due |= bitOf(SIGVTALRM);
     }
   }
   return due;
 }
 
-/** A periodic timer's next time after `now` (0 for a one-shot one): one signal however many periods passed. */
-function nextExpiry(at: u64, interval: u64, now: u64): u64 {
-  if (interval == 0) return 0;
-  const next = at + interval;
-  return next > now ? next : now + interval;
+/**
+ * A periodic timer's next time (0 for a one-shot one): one period on, as
+ * Linux's check_cpu_itimer, so expirations a stall skipped come at the
+ * following checks.
+ */
+function nextExpiry(at: u64, interval: u64): u64 {
+  return interval == 0 ? 0 : at + interval;
 }

@@ -18,6 +18,7 @@ import { currentProcess, exitToScheduler, signalGroup, signalProcess, tellParent
 import { discardSignals } from "./signal_queue";
 import { hangUpOrphanedGroups } from "./orphans";
 import { deleteTimers } from "./posix_timer";
+import { releaseRobustList } from "./robust_list";
 import {
   CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGHUP, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGTRAP,
   SIG_IGN, WAIT_CORE_DUMPED, actionOf,
@@ -118,6 +119,7 @@ export function releaseVforkParent(process: Process): void {
 export function exitCurrent(waitStatus: u32): void {
   const process = currentProcess();
   if (argumentEquals("loglevel", "debug")) printFaultCounts(process);
+  releaseRobustList(process);
   clearChildTid(process);
   deleteTimers(process);
   process.alarmAt = 0; // a zombie's alarm would only keep the idle loop watching the clock

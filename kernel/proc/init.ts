@@ -17,13 +17,17 @@ import { allocPages, freePages } from "../mm/buddy";
 import { FrameState } from "../mm/frame";
 import { str } from "../lib/format";
 import { storeAscii } from "../lib/ascii";
-import { ExecArguments, ExecResult, exec, lastElfCheck } from "./exec";
+import { exec, lastElfCheck } from "./exec";
+import { ExecArguments } from "./exec_stack";
 import { elfCheckName } from "./elf";
 import { createProcess, destroyProcess } from "./process";
 import { makeRunnable } from "./scheduler";
 import { descriptorLimit, setDefaultLimits } from "./resource_limits";
 
 const ARGUMENT_ORDER: u32 = 5;
+const ENOEXEC: i64 = 8;
+const EACCES: i64 = 13;
+const ELIBBAD: i64 = 80;
 // "/bin/shell-init", which starts busybox's shell in a session of its own (user/shell-init.c).
 const DEFAULT_INIT = memory.data<u8>([0x2f, 0x62, 0x69, 0x6e, 0x2f, 0x73, 0x68, 0x65, 0x6c, 0x6c, 0x2d, 0x69, 0x6e, 0x69, 0x74]);
 const ARGUMENT_BYTES: u32 = 4096 << ARGUMENT_ORDER;
@@ -112,7 +116,7 @@ export function startInit(): bool {
   setDefaultLimits(process);
   process.pgid = process.pid;
   process.sid = process.pid;
-  const args = changetype<ExecArguments>(memory.data(16, 8));
+  const args = changetype<ExecArguments>(memory.data(offsetof<ExecArguments>(), 8));
   args.strings = strings;
   args.bytes = 0;
   args.argc = 0;
@@ -126,6 +130,7 @@ export function startInit(): bool {
   if (appendString(args, "PATH=/sbin:/usr/sbin:/bin:/usr/bin")) args.envc++;
   if (appendString(args, "TERM=linux")) args.envc++;
   if (appendString(args, "SHELL=/bin/sh")) args.envc++;
+  args.filenameBytes = append(args, path, pathLength) ? pathLength + 1 : 0; // AT_EXECFN
   // Standard input, output and error: the console.
   for (let fd = 0; fd < 3; fd++) {
     const console = newFile(FileKind.Console, null, O_RDWR);
@@ -134,12 +139,13 @@ export function startInit(): bool {
   const result = exec(process, inode, args);
   freePages(strings);
   releaseInode(inode);
-  if (result != ExecResult.Ok) {
+  if (result != 0) {
     print("init: cannot execute ");
     printBytes(path, pathLength);
-    if (result == ExecResult.NotExecutable) printf(": %s (ENOEXEC)\n", str(elfCheckName(lastElfCheck)));
-    else if (result == ExecResult.NoPermission) print(": not an executable file (EACCES)\n");
-    else print(": out of memory\n");
+    if (result == -ENOEXEC) printf(": %s (ENOEXEC)\n", str(elfCheckName(lastElfCheck)));
+    else if (result == -ELIBBAD) printf(": its interpreter: %s (ELIBBAD)\n", str(elfCheckName(lastElfCheck)));
+    else if (result == -EACCES) print(": not an executable file (EACCES)\n");
+    else printf(": error %d\n", -result);
     destroyProcess(process);
     return false;
   }

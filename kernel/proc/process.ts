@@ -60,7 +60,8 @@ export const enum ProcessState {
  * 360 childVoluntarySwitches  364 childInvoluntarySwitches: of the children it has reaped, and theirs
  * 368 retiredPeakPages: the most resident pages of the address spaces it has left (exec, exit): ru_maxrss
  * 372 childPeakPages: the largest peak among the children it has reaped, and theirs
- * 376 limits: its resource limits, 256 bytes (resource_limits.ts)
+ * 376 robustList(u64): set_robust_list's head, walked at exit and exec (robust_list.ts; 0: none)
+ * 384 limits: its resource limits, 256 bytes (resource_limits.ts)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -129,6 +130,7 @@ export const enum ProcessState {
   childInvoluntarySwitches: u32;
   retiredPeakPages: u32;
   childPeakPages: u32;
+  robustList: u64;
 }
 /** The resource limits follow the fields (resource_limits.ts): 16 pairs of u64. */
 export const LIMITS_SIZE: u32 = 16 * 16;

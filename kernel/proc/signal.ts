@@ -74,6 +74,12 @@ const MCONTEXT_AT: u32 = UCONTEXT_AT + 40; // after uc_flags, uc_link and the 24
 const SIGMASK_AT: u32 = MCONTEXT_AT + 256;
 const SIGINFO_AT: u32 = SIGMASK_AT + 8;
 const FRAME_BYTES: u32 = SIGINFO_AT + 128;
+/**
+ * The most stack one handler's frame takes: the FXSAVE area and the frame
+ * with their worst alignment, rounded to 16 (AT_MINSIGSTKSZ, as Linux's
+ * get_sigframe_size computes it for its own frame).
+ */
+export const SIGNAL_FRAME_MAX_BYTES: u32 = (63 + FPU_STATE_BYTES + 15 + 8 + FRAME_BYTES + 15) & ~15;
 const UC_SIGCONTEXT_SS: u64 = 0x2;
 const UC_STRICT_RESTORE_SS: u64 = 0x4;
 // RFLAGS bits a handler or sigreturn may change (Linux's FIX_EFLAGS): AC, OF, DF, TF, SF, ZF, AF, PF, CF, RF.

@@ -3,8 +3,8 @@
 // ttyS0 4:64), which is the console's line discipline.
 import { TTY_FAULT, TTY_INTERRUPTED, TTY_WOULD_BLOCK, ttyRead } from "../drivers/tty_queue";
 import { OutputWait, ttyWriteBytes, waitForOutput } from "../drivers/tty_output";
-import { rdtsc } from "../arch/x86_64/cpu";
 import { deviceNumber } from "../fs/cpio";
+import { randomU64 } from "../lib/random";
 import { File, FileKind } from "../fs/file";
 import { Inode } from "../fs/inode";
 import { AddressSpace } from "../mm/address_space";
@@ -36,16 +36,6 @@ export function isTerminalFile(file: File): bool {
 }
 
 const chunk = memory.data(512, 8);
-let randomState: u64 = 0;
-
-/** xorshift64*, seeded from the TSC: unpredictable enough for tests, not for keys. */
-function nextRandom(): u64 {
-  if (randomState == 0) randomState = rdtsc() | 1;
-  randomState ^= randomState >> 12;
-  randomState ^= randomState << 25;
-  randomState ^= randomState >> 27;
-  return randomState * 0x2545f4914f6cdd1d;
-}
 
 /** Fills user memory with zeros or random bytes, 512 at a time. */
 function fillUser(space: AddressSpace, to: u64, count: u64, random: bool): i64 {
@@ -53,7 +43,7 @@ function fillUser(space: AddressSpace, to: u64, count: u64, random: bool): i64 {
   if (!random) memory.fill(chunk, 0, 512);
   while (done < count) {
     const n = <u32>min(count - done, <u64>512);
-    if (random) for (let i: u32 = 0; i < 512; i += 8) store<u64>(chunk + i, nextRandom());
+    if (random) for (let i: u32 = 0; i < 512; i += 8) store<u64>(chunk + i, randomU64());
     if (!copyToUser(space, to + done, <u32>chunk, n)) return done > 0 ? <i64>done : -EFAULT;
     done += n;
   }
@@ -65,8 +55,8 @@ const GRND_RANDOM: u64 = 2;
 const GRND_INSECURE: u64 = 4;
 
 /**
- * getrandom: bytes from the same generator as /dev/urandom (seeded from
- * the TSC: fine for tests and hash seeds, not for keys); it never blocks,
+ * getrandom: bytes from the same generator as /dev/urandom (lib/random.ts:
+ * RDRAND, or a TSC-seeded generator without it); it never blocks,
  * so GRND_NONBLOCK changes nothing. GRND_RANDOM with GRND_INSECURE is
  * EINVAL, as on Linux.
  */

@@ -32,6 +32,7 @@ import {
   sysSetpgid, sysSetsid,
 } from "./identity";
 import { sysFutex } from "./futex";
+import { sysGetRobustList, sysSetRobustList } from "./robust_list";
 import { sysMount, sysUmount2 } from "./mounts";
 import { sysPoll, sysPpoll, sysPselect6, sysSelect } from "./poll";
 import { getRandom } from "./devices";
@@ -249,6 +250,8 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 268: return sysFchmodat(process, a, b, c, 0); // fchmodat: no flags argument
     case 270: return sysPselect6(process, a, b, c, d, e, f.r9);
     case 271: return sysPpoll(process, a, b, c, d, e);
+    case 273: return sysSetRobustList(process, a, b);
+    case 274: return sysGetRobustList(process, <i32>a, b, c);
     case 269: return sysFaccessat(process, a, b, c, 0); // faccessat: no flags argument
     case 280: return sysUtimensat(process, a, b, c, d);
     case 282: return sysSignalfd4(process, <i32>a, b, c, 0);

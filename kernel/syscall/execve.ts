@@ -5,9 +5,10 @@ import { Inode, releaseInode } from "../fs/inode";
 import { allocPages, freePages } from "../mm/buddy";
 import { FrameState } from "../mm/frame";
 import { copyStringFromUser, getUser64 } from "../mm/user_copy";
-import { ExecArguments, ExecResult, exec } from "../proc/exec";
+import { exec } from "../proc/exec";
+import { ExecArguments } from "../proc/exec_stack";
 import { Process, spaceOf } from "../proc/process";
-import { E2BIG, EACCES, EFAULT, ELOOP, ENOEXEC, ENOMEM } from "./errno";
+import { E2BIG, EFAULT, ELOOP, ENOMEM } from "./errno";
 import { AT_FDCWD, copyPath, lookupCopied, pathAddress } from "./paths";
 import { interpreterAt, interpreterLength, prependInterpreter, readInterpreterLine } from "./script";
 
@@ -46,6 +47,16 @@ const MAX_SCRIPT_DEPTH: u32 = 4; // Linux's BINPRM_MAX_RECURSION
 const PATH_MAX: u32 = 4096;
 // The path of the file being run: execve's, then each interpreter's.
 const programPath = memory.data(PATH_MAX);
+
+/** Puts execve's path after the strings (the program finds it through AT_EXECFN), counted against their limit as on Linux. */
+function appendFilename(args: ExecArguments, length: u32): i64 {
+  if (args.bytes + length + 1 > ARGUMENT_BYTES) return -E2BIG;
+  memory.copy(args.strings + args.bytes, <u32>programPath, length);
+  store<u8>(args.strings + args.bytes + length, 0);
+  args.bytes += length + 1;
+  args.filenameBytes = length + 1;
+  return 0;
+}
 
 /**
  * Runs the interpreters of a script (and of a script interpreter), four
@@ -86,20 +97,27 @@ export function sysExecve(process: Process, path: u64, argv: u64, envp: u64): i6
     releaseInode(changetype<Inode>(<u32>found));
     return -ENOMEM;
   }
-  const args = changetype<ExecArguments>(memory.data(16, 8));
+  const args = changetype<ExecArguments>(memory.data(offsetof<ExecArguments>(), 8));
   args.strings = strings;
   args.bytes = 0;
+  args.filenameBytes = 0;
   copyError = 0;
   args.argc = copyStrings(process, argv, args);
+  if (copyError == 0 && args.argc == 0) {
+    // As Linux since 5.18: an empty argv gets "" as argv[0], so that a
+    // program that starts at argv[1] does not walk into the environment.
+    store<u8>(args.strings, 0);
+    args.bytes = 1;
+    args.argc = 1;
+  }
   if (copyError == 0) args.envc = copyStrings(process, envp, args);
+  if (copyError == 0) copyError = appendFilename(args, <u32>pathLength);
   let result: i64 = copyError;
   if (result != 0) releaseInode(changetype<Inode>(<u32>found));
   else result = followScripts(process, changetype<Inode>(<u32>found), args, <u32>pathLength);
   if (result > 0) {
     const inode = changetype<Inode>(<u32>result);
-    const outcome = exec(process, inode, args);
-    result = outcome == ExecResult.Ok ? 0 : outcome == ExecResult.NotExecutable ? -ENOEXEC
-      : outcome == ExecResult.NoPermission ? -EACCES : -ENOMEM;
+    result = exec(process, inode, args);
     releaseInode(inode);
   }
   freePages(strings);

@@ -85,7 +85,7 @@ function overcommits(bytes: u64): bool {
 export function sysBrk(process: Process, requested: u64): i64 {
   const space = spaceOf(process);
   const current = space.brkEnd;
-  if (requested < space.brkStart || requested > space.mappingTop) return <i64>current;
+  if (requested < space.brkStart || requested > space.mmapTop) return <i64>current;
   const oldTop = pageUp(current);
   const newTop = pageUp(requested);
   if (newTop > oldTop) {
@@ -108,14 +108,15 @@ export function sysBrk(process: Process, requested: u64): i64 {
 
 /**
  * Where a mapping of `size` bytes goes when the caller does not insist:
- * at `hint` if it is free, else in the highest gap below the stack (the
- * second gigabyte for MAP_32BIT): top-down, as Linux, so the heap below
+ * at `hint` if it is free, else in the highest gap below the space's
+ * mmap top, under the stack and its guard gap (the second gigabyte for
+ * MAP_32BIT): top-down, as Linux, so the heap below
  * and the mappings above have the whole address space between them. 0 if
  * there is no room.
  */
 export function placeMapping(space: AddressSpace, hint: u64, size: u64, low32: bool): u64 {
   const bottom = low32 ? LOW_2G_BOTTOM : USER_START;
-  const top = low32 ? LOW_2G_TOP : space.mappingTop;
+  const top = low32 ? LOW_2G_TOP : space.mmapTop;
   const start = hint & ~(<u64>PAGE_SIZE - 1);
   if (start >= bottom && start + size <= top && start + size > start && !overlaps(space, start, start + size)) return start;
   return findGapBelow(regionsOf(space), size, bottom, top);

@@ -5,7 +5,7 @@
 // same environment. The interpreter may be a script itself, four deep.
 import { readInodeToKernel } from "../fs/file_io";
 import { Inode, isRegularInode } from "../fs/inode";
-import { ExecArguments } from "../proc/exec";
+import { ExecArguments } from "../proc/exec_stack";
 import { E2BIG, ENOEXEC } from "./errno";
 
 const LINE_BYTES: u32 = 256; // Linux's BINPRM_BUF_SIZE: the interpreter line must fit

@@ -10,7 +10,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BUSYBOX, bootInit, buildOnce, initramfsWith, programOutput, scratchDir } from "./programs";
+import { BUSYBOX, bootInit, buildOnce, initramfsWith, programOutput, scratchDir, sections } from "./programs";
 import { ROOT, expectExit } from "./qemu";
 
 const run = promisify(execFile);
@@ -21,18 +21,6 @@ const TOUR = join(ROOT, "tests/integration/busybox-tour.sh");
 beforeAll(async () => {
   await buildOnce();
 }, 600_000);
-
-/** The tour's output by section ("=== NAME" lines start one). */
-function sections(output: string): Map<string, string> {
-  const found = new Map<string, string>();
-  let name = "";
-  for (const line of output.split("\n")) {
-    const start = line.match(/^=== (\S+)$/);
-    if (start) found.set((name = start[1]), "");
-    else if (name) found.set(name, `${found.get(name)}${line}\n`);
-  }
-  return found;
-}
 
 describe("busybox", () => {
   it("no program of user/ has the name of an applet (PATH would pick one of the two)", async () => {

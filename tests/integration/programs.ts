@@ -32,16 +32,19 @@ export function scratchDir(prefix: string): string {
 /** Debian's busybox (scripts/fetch-busybox.sh), which runs on the host too. */
 export const BUSYBOX = join(ROOT, "build/busybox/bin/busybox");
 
+/** Debian's bash-static (scripts/fetch-bash.sh), /bin/bash on TSKernel; it runs on the host too. */
+export const BASH = join(ROOT, "build/bash/bin/bash");
+
 /**
  * An initramfs like the default one (user/rootfs, every program of user/ in
- * /bin, busybox and its applet links) plus `extra` mappings such as
+ * /bin, the libraries of build/libs, busybox and its applet links, bash) plus `extra` mappings such as
  * "/bin/lazy32=/tmp/x/lazy".
  */
 export async function initramfsWith(extra: string[]): Promise<string> {
   const out = join(scratchDir("initramfs"), "initramfs.cpio");
   await run("node", [
     join(ROOT, "scripts/make-initramfs.mjs"), out, `/=${join(ROOT, "user/rootfs")}`, `/bin=${USER_BIN}`,
-    `/=${join(ROOT, "build/busybox")}`, ...extra,
+    `/=${join(ROOT, "build/libs")}`, `/=${join(ROOT, "build/busybox")}`, `/=${join(ROOT, "build/bash")}`, ...extra,
   ]);
   return out;
 }
@@ -75,6 +78,18 @@ export function bootInit(o: InitOptions): Promise<BootResult> {
 export function programOutput(serial: string): string {
   const at = serial.indexOf("boot complete\n");
   return at < 0 ? serial : serial.slice(at + "boot complete\n".length);
+}
+
+/** A script's output by section ("=== NAME" lines start one), as the busybox tour and the bash script print it. */
+export function sections(output: string): Map<string, string> {
+  const found = new Map<string, string>();
+  let name = "";
+  for (const line of output.split("\n")) {
+    const start = line.match(/^=== (\S+)$/);
+    if (start) found.set((name = start[1]), "");
+    else if (name) found.set(name, `${found.get(name)}${line}\n`);
+  }
+  return found;
 }
 
 export interface FaultCounts {
@@ -115,11 +130,12 @@ export function runProgram(args: string[], timeoutMs = 90_000): Promise<RunResul
   });
 }
 
-/** Compiles C source text into a static musl binary at `out`. */
-export async function compileC(source: string, out: string, flags: string[] = []): Promise<void> {
+/** Compiles C source text into a static musl binary at `out` (a static PIE with `staticPie`). */
+export async function compileC(source: string, out: string, flags: string[] = [], staticPie = false): Promise<void> {
   const file = `${out}.c`;
   writeFileSync(file, source);
-  await run("musl-gcc", ["-static", "-O2", "-Wall", ...flags, "-o", out, file]);
+  if (staticPie) await run(join(ROOT, "scripts/musl-static-pie"), ["-O2", "-Wall", ...flags, "-o", out, file]);
+  else await run("musl-gcc", ["-static", "-O2", "-Wall", ...flags, "-o", out, file]);
 }
 
 // ---- Malformed ELF files -------------------------------------------------
@@ -179,6 +195,13 @@ function layoutOf(base: Buffer): Layout {
 
 type Field = "type" | "offset" | "vaddr" | "filesz" | "memsz";
 
+/** Makes the non-LOAD header a PT_INTERP naming `filesz` bytes at `offset`. */
+function setInterpreter(elf: Buffer, l: Layout, offset: bigint, filesz: bigint): void {
+  setField(elf, l, l.other, "type", BigInt(PT_INTERP));
+  setField(elf, l, l.other, "offset", offset);
+  setField(elf, l, l.other, "filesz", filesz);
+}
+
 function setField(elf: Buffer, l: Layout, h: ProgramHeader, field: Field, value: bigint): void {
   const at = l.phoff + h.index * 56;
   if (field === "type") elf.writeUInt32LE(Number(value), at);
@@ -201,7 +224,6 @@ const MALFORMED: [string, Patch][] = [
   ["class-32", (e) => void (e[4] = 1)], // ELFCLASS32
   ["big-endian", (e) => void (e[5] = 2)], // ELFDATA2MSB
   ["bad-version", (e) => void e.writeUInt32LE(0, 20)], // e_version 0 (Linux does not check it)
-  ["type-dyn", (e) => void e.writeUInt16LE(3, 16)], // ET_DYN: no PIE support here
   ["type-rel", (e) => void e.writeUInt16LE(1, 16)], // ET_REL: an object file
   ["machine-i386", (e) => void e.writeUInt16LE(3, 18)],
   ["machine-aarch64", (e) => void e.writeUInt16LE(183, 18)],
@@ -235,7 +257,11 @@ const MALFORMED: [string, Patch][] = [
   ["entry-unmapped", (e) => void e.writeBigUInt64LE(0x300000n, 24)],
   ["entry-past-code", (e, l) => void e.writeBigUInt64LE(l.code.vaddr + l.code.memsz, 24)], // one byte past the end
   // Segment kinds and counts.
-  ["interp", (e, l) => setField(e, l, l.other, "type", BigInt(PT_INTERP))], // dynamically linked
+  // Interpreter paths (Linux's checks before it looks for the file).
+  ["interp-empty", (e, l) => setField(e, l, l.other, "type", BigInt(PT_INTERP))], // GNU_STACK's size 0: under 2 bytes
+  ["interp-one-byte", (e, l) => setInterpreter(e, l, 9n, 1n)], // a lone NUL from e_ident's padding
+  ["interp-too-long", (e, l) => setInterpreter(e, l, 0n, 4097n)], // beyond PATH_MAX
+  ["interp-unterminated", (e, l) => setInterpreter(e, l, 1n, 4n)], // "ELF\x02": no NUL at its end
   ["no-load-segment", (e, l) => {
     for (const h of l.loads) setField(e, l, h, "type", 0n); // PT_NULL
   }],

@@ -16,7 +16,7 @@ import { type Kernel, bytesOf, latin1, loadKernel } from "./kernel-wasm";
 import {
   ARCHIVE_ADDRESS, CPIO_ENTRY_SIZE, CPIO_HEADER_SIZE, CPIO_STATUS_NAMES, type Entry, type Member,
   S_IFDIR, S_IFREG, type Written, archive, bootWithInitramfs, contents, directory, expectedEntries,
-  file, lookup, readEntries,
+  PATH_SCRATCH, file, lookup, readEntries,
 } from "./initramfs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -391,7 +391,7 @@ describe("the initramfs, unpacked into the root tmpfs, and the path walk", () =>
     expect(k.exports.cachedPageCount(), "nothing read yet").toBe(0);
   });
 
-  it("adds /proc, /dev (with its devices) and /tmp", () => {
+  it("adds /proc, /dev (with its devices and its links into /proc/self/fd) and /tmp", () => {
     mountTree();
     for (const path of ["/proc", "/dev", "/tmp", "/dev/shm"]) expect(k.exports.inodeMode(lookup(k, path)) >> 12, path).toBe(0o04);
     expect(k.exports.inodeMode(lookup(k, "/tmp")) & 0o7777).toBe(0o1777);
@@ -400,6 +400,13 @@ describe("the initramfs, unpacked into the root tmpfs, and the path walk", () =>
     }
     expect(lookup(k, "/proc/meminfo")).toBeGreaterThan(0);
     expect(lookup(k, "/proc/nonexistent")).toBe(ENOENT);
+    const links = { fd: "/proc/self/fd", stdin: "/proc/self/fd/0", stdout: "/proc/self/fd/1", stderr: "/proc/self/fd/2" };
+    for (const [name, target] of Object.entries(links)) {
+      const link = lookup(k, `/dev/${name}`, false);
+      expect(k.exports.inodeMode(link) >>> 0, name).toBe(0o120777);
+      const length = Number(k.exports.readLink(link, PATH_SCRATCH));
+      expect(latin1(k.read(PATH_SCRATCH, length)), name).toBe(target);
+    }
   });
 
   it("is not there without a module of that name", () => {

@@ -1,10 +1,12 @@
-// kernel/proc/elf.ts: checkElf, the gate every exec passes. Images are
-// built here byte by byte (ELF64 header, program header table, segment
-// bytes) and placed flush against the end of the simulated RAM, so that a
-// read past the image is a wasm trap rather than a silent success. Every
+// kernel/proc/elf.ts: checkElf, the gate every exec passes, for a program
+// and for the interpreter it names. Images are built here byte by byte
+// (ELF64 header, program header table, segment bytes, interpreter path)
+// and placed flush against the end of the simulated RAM, so that a read
+// past the image is a wasm trap rather than a silent success. Every
 // ElfCheck value is reached on purpose, and random mutations of valid
-// images are judged by a validator written here from the ELF
-// specification and the checks elf.ts documents.
+// images (fixed-address and relocatable, with and without an interpreter)
+// are judged by a validator written here from the ELF specification, the
+// checks elf.ts documents and what Linux's load_elf_binary does.
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import { type Kernel, loadKernel } from "./kernel-wasm";
@@ -27,13 +29,14 @@ const enum Check {
   MisalignedSegment,
   OverlappingSegments,
   EntryOutsideCode,
-  NeedsInterpreter,
+  BadInterpreterPath,
+  InterpreterPathOutsideFile,
 }
-const CHECK_COUNT = 17;
+const CHECK_COUNT = 18;
 const CHECK_NAMES = [
   "Ok", "TooSmall", "BadMagic", "NotElf64", "NotLittleEndian", "BadVersion", "NotExecutable", "WrongMachine",
   "BadProgramHeaders", "TooManySegments", "NoSegments", "SegmentOutsideFile", "SegmentTooLarge", "MisalignedSegment",
-  "OverlappingSegments", "EntryOutsideCode", "NeedsInterpreter",
+  "OverlappingSegments", "EntryOutsideCode", "BadInterpreterPath", "InterpreterPathOutsideFile",
 ];
 
 const PT_NULL = 0;
@@ -60,7 +63,8 @@ const PAGE = 0x1000n;
 const USER_LIMIT = 0x00007f0000000000n;
 const MIN_ADDRESS = 0x10000n;
 const U64_MAX = 2n ** 64n - 1n;
-const SEGMENT_RECORD = 40;
+const PATH_MAX = 4096;
+const IMAGE_SEGMENTS_AT = 64; // in ElfImage
 
 // ---- building images ----------------------------------------------------------
 
@@ -88,7 +92,9 @@ interface Image {
   /** e_phnum; the table's length unless a test lies. */
   phnum?: number;
   phdrs: Phdr[];
-  /** The file's length; at least the header, the table and every segment's bytes unless given. */
+  /** Bytes placed at file offsets after everything else (an interpreter path). */
+  blobs?: { offset: number; bytes: Uint8Array }[];
+  /** The file's length; at least the header, the table, every segment's bytes and blob unless given. */
   size?: number;
 }
 
@@ -103,10 +109,12 @@ function build(image: Image): Uint8Array {
   for (const p of image.phdrs) {
     if (p.type === PT_LOAD && p.offset + p.filesz < 1n << 24n) size = Math.max(size, Number(p.offset + p.filesz));
   }
+  for (const b of image.blobs ?? []) size = Math.max(size, b.offset + b.bytes.length);
   const length = image.size ?? size;
   const bytes = new Uint8Array(Math.max(length, size));
-  // Segment bytes first (something recognisable), then the headers over them.
+  // Segment bytes first (something recognisable), then the blobs and the headers over them.
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + 3) & 0xff;
+  for (const b of image.blobs ?? []) bytes.set(b.bytes, b.offset);
   const view = new DataView(bytes.buffer);
   bytes.set([0x7f, 0x45, 0x4c, 0x46, image.elfClass ?? 2, image.data ?? 1, image.identVersion ?? 1, 0]);
   bytes.fill(0, 8, 16);
@@ -163,23 +171,35 @@ const minimal = (overrides: Partial<Image> = {}): Image => ({
 
 interface Verdict {
   check: Check;
+  type?: number;
+  executableStack?: number;
   entry?: bigint;
   programHeaders?: bigint;
   programHeaderCount?: number;
+  interpreter?: { offset: bigint; length: number } | null;
+  alignment?: bigint;
+  low?: bigint;
+  high?: bigint;
   segments?: { address: bigint; memorySize: bigint; offset: bigint; fileSize: bigint; flags: number }[];
 }
 
 const pageDown = (x: bigint) => x & ~(PAGE - 1n);
 const pageUp = (x: bigint) => pageDown(x + PAGE - 1n);
+const isPowerOfTwo = (x: bigint) => x !== 0n && (x & (x - 1n)) === 0n;
 
 /**
  * What checkElf should answer, from the ELF64 layout and the checks its
- * header comments promise, in the order they are listed: the file header,
- * then each program header in table order (PT_INTERP refused outright,
- * PT_LOAD checked for count, file range, size and address range, then
- * alignment), then the loaded segments as a whole (overlap, then entry).
+ * header comments promise, in the order they are listed: the file header
+ * (ET_EXEC or ET_DYN), then a program's first PT_INTERP (its length, then
+ * whether the file holds it: Linux reads it before anything else), then
+ * each program header in table order (PT_LOAD checked for count, file
+ * range, size and address range, where only a fixed-address image has a
+ * lowest address, then alignment; PT_GNU_STACK noted, the last one
+ * winning), then the loaded segments as a whole (overlap, then entry),
+ * and last the interpreter path's terminating NUL. An interpreter's own
+ * PT_INTERP and PT_GNU_STACK count for nothing.
  */
-function validate(bytes: Uint8Array): Verdict {
+function validate(bytes: Uint8Array, asInterpreter = false): Verdict {
   const size = BigInt(bytes.length);
   if (bytes.length < HEADER_SIZE) return { check: Check.TooSmall };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
@@ -187,7 +207,8 @@ function validate(bytes: Uint8Array): Verdict {
   if (bytes[4] !== 2) return { check: Check.NotElf64 };
   if (bytes[5] !== 1) return { check: Check.NotLittleEndian };
   if (bytes[6] !== 1 || view.getUint32(20, true) !== 1) return { check: Check.BadVersion };
-  if (view.getUint16(16, true) !== ET_EXEC) return { check: Check.NotExecutable };
+  const type = view.getUint16(16, true);
+  if (type !== ET_EXEC && type !== ET_DYN) return { check: Check.NotExecutable };
   if (view.getUint16(18, true) !== EM_X86_64) return { check: Check.WrongMachine };
   const entry = view.getBigUint64(24, true);
   const phoff = view.getBigUint64(32, true);
@@ -195,24 +216,41 @@ function validate(bytes: Uint8Array): Verdict {
   const phnum = view.getUint16(56, true);
   if (phentsize !== PHDR_SIZE || phnum === 0 || phnum * PHDR_SIZE > 4096) return { check: Check.BadProgramHeaders };
   if (phoff + BigInt(phnum * PHDR_SIZE) > size) return { check: Check.BadProgramHeaders };
+  const at = (i: number) => Number(phoff) + i * PHDR_SIZE;
 
+  let interpreter: Verdict["interpreter"] = null;
+  for (let i = 0; i < phnum && !asInterpreter; i++) {
+    if (view.getUint32(at(i), true) !== PT_INTERP) continue;
+    const offset = view.getBigUint64(at(i) + 8, true);
+    const length = view.getBigUint64(at(i) + 32, true);
+    if (length < 2n || length > BigInt(PATH_MAX)) return { check: Check.BadInterpreterPath };
+    if (offset + length > size) return { check: Check.InterpreterPathOutsideFile };
+    interpreter = { offset, length: Number(length) };
+    break;
+  }
   const segments: NonNullable<Verdict["segments"]> = [];
   let programHeaders = 0n;
+  let executableStack = 0;
+  let alignment = 0n;
   for (let i = 0; i < phnum; i++) {
-    const at = Number(phoff) + i * PHDR_SIZE;
-    const type = view.getUint32(at, true);
-    if (type === PT_INTERP) return { check: Check.NeedsInterpreter };
-    if (type !== PT_LOAD) continue;
+    const kind = view.getUint32(at(i), true);
+    const flags = view.getUint32(at(i) + 4, true);
+    if (kind === PT_GNU_STACK && !asInterpreter) executableStack = flags & PF_X ? 1 : 0;
+    if (kind !== PT_LOAD) continue;
     if (segments.length === 16) return { check: Check.TooManySegments };
-    const offset = view.getBigUint64(at + 8, true);
-    const address = view.getBigUint64(at + 16, true);
-    const fileSize = view.getBigUint64(at + 32, true);
-    const memorySize = view.getBigUint64(at + 40, true);
+    const offset = view.getBigUint64(at(i) + 8, true);
+    const address = view.getBigUint64(at(i) + 16, true);
+    const fileSize = view.getBigUint64(at(i) + 32, true);
+    const memorySize = view.getBigUint64(at(i) + 40, true);
+    const align = view.getBigUint64(at(i) + 48, true);
     if (offset + fileSize > size) return { check: Check.SegmentOutsideFile };
-    if (fileSize > memorySize || address < MIN_ADDRESS || address + memorySize > USER_LIMIT) return { check: Check.SegmentTooLarge };
+    if (fileSize > memorySize || (type === ET_EXEC && address < MIN_ADDRESS) || address + memorySize > USER_LIMIT) {
+      return { check: Check.SegmentTooLarge };
+    }
     if (address % PAGE !== offset % PAGE) return { check: Check.MisalignedSegment };
-    segments.push({ address, memorySize, offset, fileSize, flags: view.getUint32(at + 4, true) });
+    segments.push({ address, memorySize, offset, fileSize, flags });
     if (phoff >= offset && phoff < offset + fileSize) programHeaders = address + phoff - offset;
+    if (isPowerOfTwo(align) && pageUp(align) > alignment) alignment = pageUp(align);
   }
   if (segments.length === 0) return { check: Check.NoSegments };
   for (let i = 0; i < segments.length; i++) {
@@ -226,7 +264,13 @@ function validate(bytes: Uint8Array): Verdict {
   }
   const inCode = segments.some((s) => (s.flags & PF_X) !== 0 && entry >= s.address && entry < s.address + s.memorySize);
   if (!inCode) return { check: Check.EntryOutsideCode };
-  return { check: Check.Ok, entry, programHeaders, programHeaderCount: phnum, segments };
+  if (interpreter && bytes[Number(interpreter.offset) + interpreter.length - 1] !== 0) return { check: Check.BadInterpreterPath };
+  return {
+    check: Check.Ok, type, executableStack, entry, programHeaders, programHeaderCount: phnum, interpreter, alignment,
+    low: segments.reduce((low, s) => (pageDown(s.address) < low ? pageDown(s.address) : low), U64_MAX),
+    high: segments.reduce((high, s) => (s.address + s.memorySize > high ? s.address + s.memorySize : high), 0n),
+    segments,
+  };
 }
 
 // ---- running checkElf -----------------------------------------------------------
@@ -243,14 +287,16 @@ function placeFlush(bytes: Uint8Array): number {
   return at;
 }
 
-function check(bytes: Uint8Array): Check {
-  return k.exports.checkElf(placeFlush(bytes), bytes.length) >>> 0;
+function check(bytes: Uint8Array, asInterpreter = false): Check {
+  return k.exports.checkElf(placeFlush(bytes), bytes.length, asInterpreter ? 1 : 0) >>> 0;
 }
 
+/** The ElfImage record the last successful check filled (layout in elf.ts). */
 function checked(): Verdict {
   const view = k.view();
-  const segments = Array.from({ length: k.exports.getElfSegmentCount() >>> 0 }, (_, i) => {
-    const at = k.exports.elfSegmentAddress(i) >>> 0;
+  const image = k.exports.checkedElfImage() >>> 0;
+  const segments = Array.from({ length: view.getUint32(image + 4, true) }, (_, i) => {
+    const at = image + IMAGE_SEGMENTS_AT + i * 40;
     return {
       address: view.getBigUint64(at, true),
       memorySize: view.getBigUint64(at + 8, true),
@@ -259,21 +305,28 @@ function checked(): Verdict {
       flags: view.getUint32(at + 32, true),
     };
   });
+  const interpreterLength = view.getUint32(image + 28, true);
   return {
     check: Check.Ok,
-    entry: BigInt.asUintN(64, k.exports.getElfEntry()),
-    programHeaders: BigInt.asUintN(64, k.exports.getElfProgramHeaders()),
-    programHeaderCount: k.exports.getElfProgramHeaderCount() >>> 0,
+    type: view.getUint16(image, true),
+    executableStack: view.getUint16(image + 2, true),
+    entry: view.getBigUint64(image + 8, true),
+    programHeaders: view.getBigUint64(image + 16, true),
+    programHeaderCount: view.getUint32(image + 24, true),
+    interpreter: interpreterLength === 0 ? null : { offset: view.getBigUint64(image + 32, true), length: interpreterLength },
+    alignment: view.getBigUint64(image + 40, true),
+    low: view.getBigUint64(image + 48, true),
+    high: view.getBigUint64(image + 56, true),
     segments,
   };
 }
 
 const named = (c: number) => CHECK_NAMES[c] ?? `ElfCheck ${c}`;
 
-function expectCheck(image: Image | Uint8Array, expected: Check): void {
+function expectCheck(image: Image | Uint8Array, expected: Check, asInterpreter = false): void {
   const bytes = image instanceof Uint8Array ? image : build(image);
-  expect(named(validate(bytes).check), "the validator agrees with the test").toBe(named(expected));
-  expect(named(check(bytes))).toBe(named(expected));
+  expect(named(validate(bytes, asInterpreter).check), "the validator agrees with the test").toBe(named(expected));
+  expect(named(check(bytes, asInterpreter))).toBe(named(expected));
 }
 
 /** The minimal image with one program header replaced. */
@@ -281,6 +334,39 @@ const withPhdr = (index: number, phdr: Partial<Phdr>, overrides: Partial<Image> 
   const base = minimal(overrides);
   return { ...base, phdrs: base.phdrs.map((p, i) => (i === index ? { ...p, ...phdr } : p)) };
 };
+
+const MUSL_LOADER = "/lib/ld-musl-x86_64.so.1";
+const INTERPRETER_AT = 0x1300; // after minimal()'s segments
+const ascii = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+
+/**
+ * The minimal image (or `image`) naming `path` as its program
+ * interpreter: PT_INTERP first, as ld puts it, and the path's bytes (its
+ * NUL included) after the segments.
+ */
+const withInterpreter = (path: string, phdr: Partial<Phdr> = {}, image: Image = minimal()): Image => {
+  const bytes = ascii(`${path}\0`);
+  const interp: Phdr = {
+    type: PT_INTERP, flags: PF_R, offset: BigInt(INTERPRETER_AT), vaddr: 0n, filesz: BigInt(bytes.length),
+    memsz: BigInt(bytes.length), align: 1n, ...phdr,
+  };
+  return { ...image, size: undefined, blobs: [{ offset: INTERPRETER_AT, bytes }], phdrs: [interp, ...image.phdrs] };
+};
+
+/** A position-independent program as ld lays one out: minimal()'s layout, linked at address 0. */
+const pie = (overrides: Partial<Image> = {}): Image => ({
+  type: ET_DYN,
+  entry: 0x100n,
+  phdrs: [
+    load(0n, 0n, 0x1200n, 0x1200n, PF_R | PF_X),
+    load(0x1200n, 0x2200n, 0x100n, 0x3000n, PF_R | PF_W),
+    { type: PT_GNU_STACK, flags: PF_R | PF_W, offset: 0n, vaddr: 0n, filesz: 0n, memsz: 0n, align: 16n },
+  ],
+  size: 0x1300,
+  ...overrides,
+});
+
+const gnuStack = (flags: number): Phdr => ({ type: PT_GNU_STACK, flags, offset: 0n, vaddr: 0n, filesz: 0n, memsz: 0n, align: 16n });
 
 describe("checkElf on a valid static executable", () => {
   it("accepts it and records entry, program headers and the loadable segments", () => {
@@ -396,8 +482,8 @@ describe("checkElf refuses", () => {
     for (const version of [0, 2, 0x100, 0xffffffff]) expectCheck(minimal({ version }), Check.BadVersion);
   });
 
-  it("shared objects, relocatable and core files (NotExecutable)", () => {
-    for (const type of [0, ET_REL, ET_DYN, ET_CORE, 0xfe00, 0x0102]) expectCheck(minimal({ type }), Check.NotExecutable);
+  it("relocatable objects, core files and unknown types (NotExecutable)", () => {
+    for (const type of [0, ET_REL, ET_CORE, 0xfe00, 0x0102]) expectCheck(minimal({ type }), Check.NotExecutable);
   });
 
   it("programs for other machines (WrongMachine)", () => {
@@ -492,17 +578,7 @@ describe("checkElf refuses", () => {
     expectCheck(minimal({ entry: 0x4011ffn }), Check.Ok); // the last byte of text
   });
 
-  it("dynamically linked programs (NeedsInterpreter), wherever PT_INTERP appears", () => {
-    const interp: Phdr = { type: PT_INTERP, flags: PF_R, offset: 0x200n, vaddr: 0x400200n, filesz: 0x1cn, memsz: 0x1cn };
-    const base = minimal();
-    expectCheck({ ...base, phdrs: [interp, ...base.phdrs] }, Check.NeedsInterpreter);
-    expectCheck({ ...base, phdrs: [...base.phdrs, interp] }, Check.NeedsInterpreter);
-    // Even when the segments after it would be refused.
-    expectCheck({ ...base, phdrs: [interp, load(0n, 0n, U64_MAX, 0n)] }, Check.NeedsInterpreter);
-  });
-
   it("every ElfCheck value, one representative each", () => {
-    const interp: Phdr = { type: PT_INTERP, flags: PF_R, offset: 0x200n, vaddr: 0x400200n, filesz: 0x1cn, memsz: 0x1cn };
     const representatives: [Image | Uint8Array, Check][] = [
       [minimal(), Check.Ok],
       [build(minimal()).slice(0, 63), Check.TooSmall],
@@ -510,7 +586,7 @@ describe("checkElf refuses", () => {
       [minimal({ elfClass: 1 }), Check.NotElf64],
       [minimal({ data: 2 }), Check.NotLittleEndian],
       [minimal({ version: 0 }), Check.BadVersion],
-      [minimal({ type: ET_DYN }), Check.NotExecutable],
+      [minimal({ type: ET_REL }), Check.NotExecutable],
       [minimal({ machine: EM_386 }), Check.WrongMachine],
       [minimal({ phentsize: 64 }), Check.BadProgramHeaders],
       [{ entry: 0x400000n, phdrs: Array.from({ length: 17 }, (_, i) => load(BigInt(i) * 0x1000n, 0x400000n + BigInt(i) * 0x2000n, 0x10n, 0x10n, PF_R | PF_X)) }, Check.TooManySegments],
@@ -520,19 +596,146 @@ describe("checkElf refuses", () => {
       [withPhdr(1, { vaddr: 0x402201n }), Check.MisalignedSegment],
       [withPhdr(1, { vaddr: 0x401200n }), Check.OverlappingSegments],
       [minimal({ entry: 0x402200n }), Check.EntryOutsideCode],
-      [{ ...minimal(), phdrs: [interp, ...minimal().phdrs] }, Check.NeedsInterpreter],
+      [withInterpreter(MUSL_LOADER, { filesz: 1n }), Check.BadInterpreterPath],
+      [withInterpreter(MUSL_LOADER, { offset: 0x1400n }), Check.InterpreterPathOutsideFile],
     ];
     for (const [image, expected] of representatives) expectCheck(image, expected);
     expect(new Set(representatives.map(([, c]) => c)).size).toBe(CHECK_COUNT);
   });
 });
 
+describe("checkElf on relocatable images (ET_DYN: PIE, static PIE, loaders)", () => {
+  it("accepts a PIE linked at 0 and records its addresses unbiased, with its span", () => {
+    const bytes = build(pie());
+    expect(check(bytes)).toBe(Check.Ok);
+    const got = checked();
+    expect(got).toEqual(validate(bytes));
+    expect(got.type).toBe(ET_DYN);
+    expect(got.entry).toBe(0x100n);
+    expect(got.programHeaders, "the table lies in the first segment, at 0 + e_phoff").toBe(0x40n);
+    expect([got.low, got.high]).toEqual([0n, 0x5200n]);
+    expect(got.alignment).toBe(0x1000n);
+  });
+
+  it("places no lower bound on a relocatable image's addresses, but bounds its span by user space", () => {
+    expectCheck(pie(), Check.Ok);
+    expectCheck(minimal({ type: ET_DYN }), Check.Ok); // linked at 0x400000: a bias is added all the same
+    expectCheck(pie({ phdrs: [load(0n, USER_LIMIT - 0x1000n, 0x100n, 0x1000n, PF_R | PF_X)], entry: USER_LIMIT - 0x1000n }), Check.Ok);
+    expectCheck(pie({ phdrs: [load(0n, 0n, 0x100n, USER_LIMIT + 1n, PF_R | PF_X)] }), Check.SegmentTooLarge);
+    expectCheck(pie({ phdrs: [load(0n, USER_LIMIT - 0x1000n, 0x100n, 0x1001n, PF_R | PF_X)] }), Check.SegmentTooLarge);
+    expectCheck(pie({ phdrs: [load(0n, U64_MAX - 0xfffn, 0x100n, 0x100n, PF_R | PF_X)] }), Check.SegmentTooLarge);
+    // The other checks hold as for a fixed-address image.
+    expectCheck(pie({ entry: 0x2200n }), Check.EntryOutsideCode);
+    expectCheck(pie({ phdrs: [load(0n, 0n, 0x1200n, 0x1200n, PF_R | PF_X), load(0x1200n, 0x1200n, 0x100n, 0x100n)] }), Check.OverlappingSegments);
+    expectCheck(pie({ phdrs: [load(0x10n, 0x20n, 0x100n, 0x100n, PF_R | PF_X)] }), Check.MisalignedSegment);
+  });
+
+  it("records the largest power-of-two segment alignment, at least a page, as Linux aligns a PIE", () => {
+    const aligned = (aligns: bigint[]) => pie({
+      phdrs: [
+        { ...load(0n, 0n, 0x1200n, 0x1200n, PF_R | PF_X), align: aligns[0] },
+        { ...load(0x1200n, 0x202200n, 0x100n, 0x3000n, PF_R | PF_W), align: aligns[1] },
+      ],
+    });
+    const alignment = (aligns: bigint[]) => {
+      expectCheck(aligned(aligns), Check.Ok);
+      return checked().alignment;
+    };
+    expect(alignment([0x1000n, 0x200000n])).toBe(0x200000n);
+    expect(alignment([1n, 1n])).toBe(0x1000n);
+    expect(alignment([0n, 0n])).toBe(0n);
+    expect(alignment([0x3000n, 0x10n]), "not powers of two are ignored").toBe(0x1000n);
+    expect(alignment([2n ** 63n, 0x1000n])).toBe(2n ** 63n);
+  });
+});
+
+describe("checkElf and PT_INTERP", () => {
+  it("records where a program's interpreter path is, wherever PT_INTERP appears", () => {
+    const image = withInterpreter(MUSL_LOADER);
+    expectCheck(image, Check.Ok);
+    expect(checked().interpreter).toEqual({ offset: BigInt(INTERPRETER_AT), length: MUSL_LOADER.length + 1 });
+    expect(checked()).toEqual(validate(build(image)));
+    const last = { ...image, phdrs: [...image.phdrs.slice(1), image.phdrs[0]] };
+    expectCheck(last, Check.Ok);
+    expect(checked().interpreter?.length).toBe(MUSL_LOADER.length + 1);
+    expectCheck(withInterpreter(MUSL_LOADER, {}, pie()), Check.Ok);
+  });
+
+  it("takes the first PT_INTERP, as Linux does, and ignores later ones however broken", () => {
+    const image = withInterpreter("/lib/first");
+    const broken: Phdr = { type: PT_INTERP, flags: PF_R, offset: U64_MAX, vaddr: 0n, filesz: 0n, memsz: 0n };
+    expectCheck({ ...image, phdrs: [...image.phdrs, broken] }, Check.Ok);
+    expect(checked().interpreter).toEqual({ offset: BigInt(INTERPRETER_AT), length: 11 });
+  });
+
+  it("refuses a path shorter than 2 bytes, longer than PATH_MAX, or not NUL-terminated (BadInterpreterPath)", () => {
+    for (const filesz of [0n, 1n, 4097n, U64_MAX]) expectCheck(withInterpreter(MUSL_LOADER, { filesz }), Check.BadInterpreterPath);
+    expectCheck(withInterpreter("/lib/x", { filesz: 6n }), Check.BadInterpreterPath); // the NUL is left out
+    expectCheck(withInterpreter("/"), Check.Ok); // 2 bytes
+    expectCheck(withInterpreter("a\0b"), Check.Ok); // exec takes the name up to the first NUL
+    const longest = "/" + "x".repeat(PATH_MAX - 2);
+    expectCheck(withInterpreter(longest), Check.Ok);
+    expect(checked().interpreter?.length).toBe(PATH_MAX);
+  });
+
+  it("refuses a path whose bytes the file does not hold (InterpreterPathOutsideFile, EIO on Linux)", () => {
+    const end = INTERPRETER_AT + MUSL_LOADER.length + 1;
+    expectCheck(withInterpreter(MUSL_LOADER, { offset: BigInt(end) }), Check.InterpreterPathOutsideFile);
+    expectCheck(withInterpreter(MUSL_LOADER, { offset: BigInt(INTERPRETER_AT + 1) }), Check.InterpreterPathOutsideFile);
+    expectCheck(withInterpreter(MUSL_LOADER, { offset: U64_MAX - 5n }), Check.InterpreterPathOutsideFile);
+    expectCheck(withInterpreter(MUSL_LOADER, { offset: 2n ** 63n }), Check.InterpreterPathOutsideFile);
+  });
+
+  it("checks PT_INTERP before the segments, and its NUL after them", () => {
+    const badSegments = (image: Image): Image => ({ ...image, phdrs: [...image.phdrs, load(0n, 0n, U64_MAX, 0n)] });
+    expectCheck(badSegments(withInterpreter(MUSL_LOADER, { filesz: 1n })), Check.BadInterpreterPath);
+    expectCheck(badSegments(withInterpreter(MUSL_LOADER, { offset: 0x10000n })), Check.InterpreterPathOutsideFile);
+    expectCheck(badSegments(withInterpreter(MUSL_LOADER)), Check.SegmentOutsideFile);
+    expectCheck(withInterpreter("/lib/x", { filesz: 6n }, minimal({ entry: 0n })), Check.EntryOutsideCode);
+  });
+
+  it("means nothing in an interpreter, which is checked for its segments alone", () => {
+    expectCheck(withInterpreter(MUSL_LOADER, { filesz: 1n }), Check.Ok, true);
+    expectCheck(withInterpreter(MUSL_LOADER, { offset: U64_MAX }), Check.Ok, true);
+    expect(checked().interpreter).toBeNull();
+    expectCheck(withInterpreter(MUSL_LOADER, {}, pie()), Check.Ok, true);
+    expect(checked().interpreter).toBeNull();
+    expectCheck(pie({ entry: 0x2200n }), Check.EntryOutsideCode, true);
+  });
+});
+
+describe("checkElf and PT_GNU_STACK", () => {
+  const stacks = (...flags: number[]): Image => ({ ...pie(), phdrs: [...pie().phdrs.slice(0, 2), ...flags.map(gnuStack)] });
+  const executableStack = (image: Image, asInterpreter = false) => {
+    expectCheck(image, Check.Ok, asInterpreter);
+    return checked().executableStack;
+  };
+
+  it("asks for an executable stack only with PF_X, and none without the header (Linux on x86-64)", () => {
+    expect(executableStack(stacks())).toBe(0);
+    expect(executableStack(stacks(PF_R | PF_W))).toBe(0);
+    expect(executableStack(stacks(PF_R | PF_W | PF_X))).toBe(1);
+    expect(executableStack(stacks(PF_X))).toBe(1);
+  });
+
+  it("lets the last PT_GNU_STACK decide, as Linux's loop does", () => {
+    expect(executableStack(stacks(PF_R | PF_W | PF_X, PF_R | PF_W))).toBe(0);
+    expect(executableStack(stacks(PF_R | PF_W, PF_R | PF_W | PF_X))).toBe(1);
+  });
+
+  it("ignores an interpreter's PT_GNU_STACK: the program's decides", () => {
+    expect(executableStack(stacks(PF_R | PF_W | PF_X), true)).toBe(0);
+  });
+});
+
 // ---- properties -------------------------------------------------------------------
 
 /**
- * Random valid executables: 1..16 loadable segments on disjoint pages with
- * consistent offsets, other program headers mixed in, the entry in an
- * executable one.
+ * Random valid executables, fixed-address or relocatable: 1..16 loadable
+ * segments on disjoint pages with consistent offsets and random
+ * alignments, other program headers mixed in (PT_GNU_STACK with random
+ * flags), perhaps an interpreter path after the segments, the entry in an
+ * executable segment.
  */
 const validImage: fc.Arbitrary<Image> = fc
   .record({
@@ -543,19 +746,29 @@ const validImage: fc.Arbitrary<Image> = fc
         fileBytes: fc.integer({ min: 0, max: 0x1800 }),
         extraBytes: fc.integer({ min: 0, max: 0x3000 }),
         flags: fc.constantFrom(PF_R, PF_R | PF_W, PF_R | PF_X, PF_R | PF_W | PF_X),
+        align: fc.constantFrom(0n, 1n, 16n, 0x1000n, 0x3000n, 0x200000n),
       }),
       { minLength: 1, maxLength: 16 },
     ),
-    others: fc.array(fc.constantFrom(PT_NULL, PT_NOTE, PT_PHDR, PT_GNU_STACK, PT_DYNAMIC), { maxLength: 4 }),
-    base: fc.integer({ min: 0x10, max: 0x7f0000000 - 0x100 }).map((page) => BigInt(page) * PAGE),
+    others: fc.array(
+      fc.record({
+        type: fc.constantFrom(PT_NULL, PT_NOTE, PT_PHDR, PT_GNU_STACK, PT_DYNAMIC),
+        flags: fc.constantFrom(PF_R, PF_R | PF_W, PF_R | PF_W | PF_X),
+      }),
+      { maxLength: 4 },
+    ),
+    relocatable: fc.boolean(),
+    interpreter: fc.option(fc.stringMatching(/^\/[a-z0-9/._-]{0,40}$/), { nil: undefined }),
+    basePage: fc.integer({ min: 0, max: 0x7f0000000 - 0x100 }),
     codeIndex: fc.nat(),
     entryFraction: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
     mixSeed: fc.nat(),
   })
-  .map(({ segments, others, base, codeIndex, entryFraction, mixSeed }) => {
+  .map(({ segments, others, relocatable, interpreter, basePage, codeIndex, entryFraction, mixSeed }) => {
     const code = codeIndex % segments.length;
-    let address = base;
-    let fileEnd = BigInt(HEADER_SIZE + (segments.length + others.length) * PHDR_SIZE);
+    let address = BigInt(relocatable ? basePage : Math.max(basePage, 0x10)) * PAGE;
+    const headers = segments.length + others.length + (interpreter === undefined ? 0 : 1);
+    let fileEnd = BigInt(HEADER_SIZE + headers * PHDR_SIZE);
     const phdrs: Phdr[] = segments.map((s, i) => {
       const vaddr = address + BigInt(s.gapPages) * PAGE + BigInt(s.pageOffset);
       const offset = pageUp(fileEnd) + BigInt(s.pageOffset);
@@ -563,15 +776,22 @@ const validImage: fc.Arbitrary<Image> = fc
       const memsz = filesz + BigInt(s.extraBytes) + (i === code ? 1n : 0n);
       address = pageUp(vaddr + memsz);
       fileEnd = offset + filesz;
-      return load(offset, vaddr, filesz, memsz, i === code ? s.flags | PF_X : s.flags);
+      return { ...load(offset, vaddr, filesz, memsz, i === code ? s.flags | PF_X : s.flags), align: s.align };
     });
     const c = phdrs[code];
     const entry = c.vaddr + BigInt(Math.floor(entryFraction * Number(c.memsz)));
     const all = [...phdrs];
-    others.forEach((type, i) => {
-      all.splice((mixSeed + i * 7) % (all.length + 1), 0, { type, flags: PF_R, offset: 0n, vaddr: 0n, filesz: 0n, memsz: 0n });
+    others.forEach(({ type, flags }, i) => {
+      all.splice((mixSeed + i * 7) % (all.length + 1), 0, { type, flags, offset: 0n, vaddr: 0n, filesz: 0n, memsz: 0n });
     });
-    return { entry, phdrs: all };
+    const image: Image = { type: relocatable ? ET_DYN : ET_EXEC, entry, phdrs: all };
+    if (interpreter === undefined) return image;
+    const bytes = ascii(`${interpreter}\0`);
+    const offset = Number(fileEnd);
+    all.splice(mixSeed % (all.length + 1), 0, {
+      type: PT_INTERP, flags: PF_R, offset: BigInt(offset), vaddr: 0n, filesz: BigInt(bytes.length), memsz: BigInt(bytes.length),
+    });
+    return { ...image, blobs: [{ offset, bytes }] };
   });
 
 /** A mutation of an image: overwrite bytes in its headers, or cut it short. */
@@ -626,17 +846,17 @@ describe("checkElf properties", () => {
     const end = k.memory.buffer.byteLength;
     const bytes = build(minimal()).slice(0, 64);
     k.write(end - 32, bytes.subarray(0, 32));
-    expect(() => k.exports.checkElf(end - 32, 64)).toThrow(WebAssembly.RuntimeError);
+    expect(() => k.exports.checkElf(end - 32, 64, 0)).toThrow(WebAssembly.RuntimeError);
   });
 
   it("never reads past the image and agrees with the validator on mutated images (flipped header bytes, truncation)", () => {
     const seen = new Map<string, number>();
     fc.assert(
-      fc.property(validImage, fc.array(mutation, { minLength: 1, maxLength: 6 }), (image, mutations) => {
+      fc.property(validImage, fc.array(mutation, { minLength: 1, maxLength: 6 }), fc.boolean(), (image, mutations, asInterpreter) => {
         const bytes = mutate(build(image), mutations);
-        const expected = validate(bytes);
+        const expected = validate(bytes, asInterpreter);
         // Flush against the end of memory: a read past the image traps and fails the property.
-        const got = check(bytes);
+        const got = check(bytes, asInterpreter);
         expect(got).toBeGreaterThanOrEqual(0);
         expect(got).toBeLessThan(CHECK_COUNT);
         expect(named(got)).toBe(named(expected.check));

@@ -34,14 +34,14 @@ import {
   kernelObjectsInUse as kernelKernelObjectsInUse, kfree as kernelKfree, kmalloc as kernelKmalloc,
   resetSlab as kernelResetSlab, slabPageCount as kernelSlabPageCount,
 } from "../../kernel/mm/slab";
-import {
-  checkElf as kernelCheckElf, elfEntry, elfProgramHeaderCount, elfProgramHeaders, elfSegment, elfSegmentCount,
-} from "../../kernel/proc/elf";
+import { ELF_IMAGE_SIZE, ElfImage, checkElf as kernelCheckElf, elfSegment } from "../../kernel/proc/elf";
+import { Placement, chooseBias as kernelChooseBias, mapImage as kernelMapImage } from "../../kernel/proc/elf_load";
+import { setLayoutRandomised as kernelSetLayoutRandomised } from "../../kernel/proc/exec_layout";
 import { cpioEntryCount as kernelCpioEntryCount, parseCpio as kernelParseCpio } from "../../kernel/fs/cpio";
 import { initramfsFileCount as kernelInitramfsFileCount } from "../../kernel/fs/initramfs";
 import { mountFileSystems as kernelMountFileSystems } from "../../kernel/fs/boot";
 import { mountProcAtBoot } from "../../kernel/procfs/procfs";
-import { Inode, inodeSize as kernelInodeSize, releaseInode, retainInode } from "../../kernel/fs/inode";
+import { Inode, inodeSize as kernelInodeSize, readlinkOf, releaseInode, retainInode } from "../../kernel/fs/inode";
 import { fileSystemRoot } from "../../kernel/fs/mount";
 import { resolvePath as kernelResolvePath } from "../../kernel/fs/path";
 import { MEMORY_OBJECT_SIZE, MemoryObject, initMemoryObject, readZeroes } from "../../kernel/mm/memory_object";
@@ -260,29 +260,36 @@ export function heapBase(): usize {
 
 // ---- ELF, cpio, initramfs (tests/unit/elf.test.ts, cpio.test.ts) ----------
 
-export function checkElf(image: u32, size: u32): u32 {
-  return kernelCheckElf(image, size);
+// What the last checkElf found (layout: ElfImage in elf.ts).
+const checkedImage = changetype<ElfImage>(memory.data(ELF_IMAGE_SIZE, 8));
+
+export function checkElf(image: u32, size: u32, asInterpreter: bool): u32 {
+  return kernelCheckElf(image, size, checkedImage, asInterpreter);
 }
 
-export function getElfEntry(): u64 {
-  return elfEntry;
-}
-
-export function getElfProgramHeaders(): u64 {
-  return elfProgramHeaders;
-}
-
-export function getElfProgramHeaderCount(): u32 {
-  return elfProgramHeaderCount;
-}
-
-export function getElfSegmentCount(): u32 {
-  return elfSegmentCount;
+/** Linear address of the ElfImage record the last checkElf filled. */
+export function checkedElfImage(): u32 {
+  return changetype<u32>(checkedImage);
 }
 
 /** Linear address of checked segment `i` (layout: Segment in elf.ts). */
 export function elfSegmentAddress(i: u32): u32 {
-  return changetype<u32>(elfSegment(i));
+  return changetype<u32>(elfSegment(checkedImage, i));
+}
+
+// ---- placing and mapping an ELF image (tests/unit/elf-load.test.ts) -------
+
+/** Where an image (an ElfImage record) goes in a space; placement 0 near ELF_ET_DYN_BASE, 1 in the mmap area. */
+export function chooseElfBias(space: u32, image: u32, placement: u32, isProgram: bool): u64 {
+  return kernelChooseBias(changetype<AddressSpace>(space), changetype<ElfImage>(image), <Placement>placement, isProgram);
+}
+
+export function mapElfImage(space: u32, object: u32, image: u32, bias: u64): u64 {
+  return kernelMapImage(changetype<AddressSpace>(space), changetype<MemoryObject>(object), changetype<ElfImage>(image), bias);
+}
+
+export function setLayoutRandomised(on: bool): void {
+  kernelSetLayoutRandomised(on);
 }
 
 export function parseCpio(start: u32, size: u32, table: u32, capacity: u32): u32 {
@@ -332,6 +339,11 @@ export function inodeLinks(inode: u32): u32 {
 
 export function inodeSize(inode: u32): u64 {
   return kernelInodeSize(changetype<Inode>(inode));
+}
+
+/** A symbolic link's text, written at `into`: its length, or -errno. */
+export function readLink(inode: u32, into: u32): i64 {
+  return readlinkOf(changetype<Inode>(inode), into);
 }
 
 /** Where a file unpacked from the archive reads its bytes (its memory object's source), 0 for others. */

@@ -82,15 +82,15 @@ export interface UnitExports {
   slabPageCount(): number;
   heapBase(): number;
   // ELF, cpio, initramfs
-  checkElf(image: number, size: number): number;
+  checkElf(image: number, size: number, asInterpreter: number): number;
+  checkedElfImage(): number;
+  chooseElfBias(space: number, image: number, placement: number, isProgram: number): bigint;
+  mapElfImage(space: number, object: number, image: number, bias: bigint): bigint;
+  setLayoutRandomised(on: number): void;
   mulShift32(a: bigint, b: bigint): bigint;
   ticksReaching(nanoseconds: bigint, hz: bigint, scale: bigint): bigint;
   cmosHour(hourByte: number, status: number): number;
   sleepTypesIn(dsdt: number): number;
-  getElfEntry(): bigint;
-  getElfProgramHeaders(): bigint;
-  getElfProgramHeaderCount(): number;
-  getElfSegmentCount(): number;
   elfSegmentAddress(i: number): number;
   parseCpio(start: number, size: number, table: number, capacity: number): number;
   cpioEntryCount(): number;
@@ -266,6 +266,11 @@ export function loadKernel(options: LoadOptions = {}): Kernel {
       }
       new Uint8Array(memory.buffer).copyWithin(to, from, from + PAGE_SIZE);
       cpu.copiedPages.push([to, from]);
+    },
+    // A processor without RDRAND (or any other feature a leaf reports): the
+    // kernel's random numbers then come from its TSC-seeded generator.
+    cpu_cpuid(_leaf: number, _subleaf: number, out: number) {
+      new Uint8Array(memory.buffer, out >>> 0, 16).fill(0);
     },
     // A clock that ticks once per read: file times only need to move forward.
     cpu_rdtsc() {

@@ -20,6 +20,8 @@
 @external("env", "cpu_wrmsr") export declare function wrmsr(msr: u32, value: u64): void;
 @external("env", "cpu_invlpg") export declare function invlpg(virtualAddress: u64): void;
 @external("env", "cpu_rdtsc") export declare function rdtsc(): u64;
+/** RDRAND: writes a random u64 at `out` and returns 1, or returns 0 when none was ready (only if CPUID.1:ECX.RDRAND). */
+@external("env", "cpu_rdrand") export declare function rdrand(out: u32): u32;
 /** Writes EAX, EBX, ECX, EDX as four u32 at `out`. */
 @external("env", "cpu_cpuid") export declare function cpuid(leaf: u32, subleaf: u32, out: u32): void;
 

@@ -61,6 +61,15 @@ IMPORT(u64, cpu_rdtsc) {
   __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
   return ((uint64_t)hi << 32) | lo;
 }
+/* One RDRAND: the 64-bit value goes to linear `out`; 1 when the CPU had
+ * one ready (carry set), 0 when its generator was momentarily drained. */
+IMPORT(u32, cpu_rdrand, u32 out) {
+  uint64_t value;
+  uint8_t ready;
+  __asm__ volatile("rdrand %0; setc %1" : "=r"(value), "=qm"(ready) : : "cc");
+  *(uint64_t *)linear_pointer(out) = value;
+  return ready;
+}
 IMPORT(void, cpu_cpuid, u32 leaf, u32 subleaf, u32 out) {
   uint32_t *r = linear_pointer(out);
   __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(subleaf));

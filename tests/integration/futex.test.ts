@@ -1,0 +1,41 @@
+// Robust futex lists (user/robustlist.c): set_robust_list and
+// get_robust_list with their errnos, and the list walked at exit and at
+// exec, marking the dead owner's locks and waking their waiters, which is
+// what gives a process-shared robust mutex's next locker EOWNERDEAD. The
+// same binary runs on this Linux host too and must pass there.
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { USER_BIN, buildOnce, failedChecks, runProgram } from "./programs";
+
+const run = promisify(execFile);
+const TEST_TIMEOUT = 240_000;
+const CHECKS = [
+  "set-size-23-einval", "get-self", "get-other-process", "get-reaped-pid-esrch", "fork-child-starts-with-none",
+  "exit-marks-owned-lock-keeps-waiters", "exit-leaves-pending-unlocked-lock", "exit-marks-pi-lock",
+  "exec-marks-owned-lock-keeps-waiters", "waiter-woken-by-owner-exit", "mutex-lock-eownerdead", "mutex-lock-again",
+];
+
+beforeAll(async () => {
+  await buildOnce();
+}, TEST_TIMEOUT);
+
+describe.concurrent("futex", () => {
+  it("robustlist: every check passes, as on Linux", async () => {
+    const result = await runProgram([join(USER_BIN, "robustlist")]);
+    const where = `run-program exited with ${result.status}; stderr: ${result.stderr}\nconsole:\n${result.stdout}`;
+    expect(failedChecks(result.stdout), where).toEqual([]);
+    for (const check of CHECKS) expect(result.stdout, where).toContain(`ok ${check}\n`);
+    expect(result.stdout, where).toContain("robustlist: 0 failed\n");
+    expect(result.stdout, where).not.toMatch(/robustlist\[\d+\] called unknown system call/);
+    expect(result.status, where).toBe(0);
+  }, TEST_TIMEOUT);
+
+  it.skipIf(process.platform !== "linux")("robustlist: the same checks pass on this Linux host", async () => {
+    const { stdout } = await run(join(USER_BIN, "robustlist"), [], { timeout: 60_000 });
+    expect(failedChecks(stdout), stdout).toEqual([]);
+    for (const check of CHECKS) expect(stdout, stdout).toContain(`ok ${check}\n`);
+    expect(stdout, stdout).toContain("robustlist: 0 failed\n");
+  }, TEST_TIMEOUT);
+});
