@@ -5,8 +5,8 @@
 // tmpfs it is then the only copy of its bytes.
 import { AddressSpace, releaseUserFrame, zeroPage } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
-import { MemoryObject, OBJECT_SPARSE } from "../mm/memory_object";
-import { findCachedPage, firstCachedIndex, getCachedPage, markPageDirty } from "../mm/page_cache";
+import { MemoryObject } from "../mm/memory_object";
+import { firstCachedIndex, getCachedPage, isHole, markPageDirty } from "../mm/page_cache";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Inode, fileTimeNow, touchModified } from "./inode";
 
@@ -15,12 +15,6 @@ const ENOMEM: i64 = 12;
 const EFBIG: i64 = 27;
 // Page indices are 32-bit: files stop just short of 16 TiB (Linux's tmpfs limit is larger; nothing here comes near).
 export const MAX_FILE_SIZE: u64 = <u64>U32.MAX_VALUE * PAGE_SIZE;
-
-/** Whether page `index` of a sparse object holds nothing: past its source, and never written (not cached). */
-function isHole(object: MemoryObject, index: u32): bool {
-  return (object.flags & OBJECT_SPARSE) != 0 && <u64>index * PAGE_SIZE >= <u64>object.sourceBytes &&
-    findCachedPage(object, index) == 0;
-}
 
 /** lseek SEEK_DATA: the first offset at or after `offset` in data; -1 if only holes follow (ENXIO). */
 export function nextData(inode: Inode, offset: u64): i64 {
@@ -93,8 +87,12 @@ export function readInodeToKernel(inode: Inode, into: u32, count: u32, offset: u
   return <i64>done;
 }
 
-/** Writes `count` bytes at `offset`, growing the file; the count written, or -errno if nothing was. */
-export function writeInode(inode: Inode, space: AddressSpace, from: u64, count: u64, offset: u64): i64 {
+/**
+ * Writes `count` bytes at `offset`, growing the file; the count written, or
+ * -errno if nothing was. The bytes are at `from` in `space`, or in kernel
+ * memory (linear) when `space` is null (a core dump writes so).
+ */
+export function writeInode(inode: Inode, space: AddressSpace | null, from: u64, count: u64, offset: u64): i64 {
   const object = changetype<MemoryObject>(inode.object);
   if (offset >= MAX_FILE_SIZE) return count == 0 ? 0 : -EFBIG;
   const total = min(count, MAX_FILE_SIZE - offset);
@@ -105,7 +103,9 @@ export function writeInode(inode: Inode, space: AddressSpace, from: u64, count: 
     const chunk = <u32>min(<u64>(PAGE_SIZE - inPage), total - done);
     const page = getCachedPage(object, <u32>(at / PAGE_SIZE));
     if (page == 0) break;
-    const ok = copyFromUser(space, page + inPage, from + done, chunk);
+    let ok = true;
+    if (space == null) memory.copy(page + inPage, <u32>(from + done), chunk);
+    else ok = copyFromUser(space, page + inPage, from + done, chunk);
     if (ok) markPageDirty(page);
     releaseUserFrame(page, false);
     if (!ok) {

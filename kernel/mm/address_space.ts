@@ -40,6 +40,7 @@ export const MMAP_TOP: u64 = STACK_TOP - STACK_SIZE - STACK_GUARD_GAP;
  *     argument and environment strings (Linux's mm->arg_start...), for /proc/PID/cmdline and environ
  * 112 users (processes running in it: more than one only while a CLONE_VM child runs before exec)
  * 120 mmapTop(u64): mappings placed by the kernel go below it, top-down (Linux's mmap_base; exec may randomise it)
+ * 128 auxv(u64): where exec put the auxiliary vector on the stack (a core dump's NT_AUXV reads it there)
  */
 @unmanaged export class AddressSpace {
   root: u32;
@@ -65,8 +66,9 @@ export const MMAP_TOP: u64 = STACK_TOP - STACK_SIZE - STACK_GUARD_GAP;
   envEnd: u64;
   users: u32;
   mmapTop: u64;
+  auxv: u64;
 }
-const ADDRESS_SPACE_SIZE: u32 = 128;
+const ADDRESS_SPACE_SIZE: u32 = 136;
 
 @inline export function regionsOf(space: AddressSpace): RegionSet {
   return changetype<RegionSet>(changetype<u32>(space) + 8);

@@ -64,6 +64,7 @@ export function copyAddressSpace(parent: AddressSpace, child: AddressSpace): boo
   child.envStart = parent.envStart;
   child.envEnd = parent.envEnd;
   child.mmapTop = parent.mmapTop;
+  child.auxv = parent.auxv;
   const regions = regionsOf(parent);
   let ok = true;
   for (let i: u32 = 0; ok && i < regions.count; i++) {

@@ -12,8 +12,8 @@
 // page index in it,  Frame.data = next frame number in its hash chain,
 // FRAME_DIRTY in Frame.flags when the bytes differ from the object's source.
 import { allocPage, freePages } from "./buddy";
-import { FRAME_DIRTY, Frame, FrameState, NO_FRAME, frame, frameAddress, frameNumber } from "./frame";
-import { MemoryObject, OBJECT_NO_SOURCE, readObjectPage } from "./memory_object";
+import { FRAME_DIRTY, Frame, FrameState, NO_FRAME, PAGE_SIZE, frame, frameAddress, frameNumber } from "./frame";
+import { MemoryObject, OBJECT_NO_SOURCE, OBJECT_SPARSE, readObjectPage } from "./memory_object";
 
 const BUCKETS: u32 = 1024;
 const buckets = memory.data(BUCKETS * 4, 4);
@@ -40,6 +40,17 @@ export function findCachedPage(object: MemoryObject, index: u32): u32 {
     if (f.owner == changetype<u32>(object) && f.pageIndex == index) return frameAddress(pfn);
   }
   return 0;
+}
+
+/**
+ * Whether page `index` of `object` reads as zeros without being made: not
+ * cached, and with nothing to read it from (past a sparse object's source,
+ * as Linux's tmpfs reads a hole, or anywhere in an object with no source).
+ */
+export function isHole(object: MemoryObject, index: u32): bool {
+  if (findCachedPage(object, index) != 0) return false;
+  if ((object.flags & OBJECT_NO_SOURCE) != 0) return true;
+  return (object.flags & OBJECT_SPARSE) != 0 && <u64>index * PAGE_SIZE >= <u64>object.sourceBytes;
 }
 
 /**

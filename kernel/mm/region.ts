@@ -17,6 +17,7 @@ export const REGION_STACK: u32 = 4;
 export const REGION_HEAP: u32 = 8; // the brk area
 export const REGION_NEVER_WRITABLE: u32 = 16; // a shared mapping of a file opened read-only: mprotect may not add PROT_WRITE
 export const REGION_LOCKED: u32 = 32; // mlock, mlockall, MAP_LOCKED (Linux's VM_LOCKED): VmLck counts it; fork drops it
+export const REGION_NO_DUMP: u32 = 64; // MADV_DONTDUMP (Linux's VM_DONTDUMP): a core leaves it out
 
 /**
  * One region, [start, end), page aligned.

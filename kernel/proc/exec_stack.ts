@@ -166,5 +166,6 @@ export function buildStack(space: AddressSpace, args: ExecArguments, start: Prog
   pair = putAux(auxv, pair, AT_NULL, 0);
   assert(pair == AUX_PAIRS, "buildStack: auxv count out of step");
   if (!copyToUser(space, at, auxv, AUX_PAIRS * 16)) return 0;
+  space.auxv = at;
   return sp;
 }

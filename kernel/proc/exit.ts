@@ -20,8 +20,8 @@ import { hangUpOrphanedGroups } from "./orphans";
 import { deleteTimers } from "./posix_timer";
 import { releaseRobustList } from "./robust_list";
 import {
-  CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGHUP, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGTRAP,
-  SIG_IGN, actionOf,
+  CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGHUP, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGTRAP,
+  SIG_IGN, WAIT_CORE_DUMPED, actionOf,
 } from "./signal_action";
 import { detachSession, foregroundGroup, terminalSession } from "../drivers/tty_session";
 
@@ -144,7 +144,8 @@ export function exitCurrent(waitStatus: u32): void {
     const autoReap = process.exitSignal == SIGCHLD && (action.handler == SIG_IGN || (action.flags & SA_NOCLDWAIT) != 0);
     process.state = autoReap ? ProcessState.Dead : ProcessState.Zombie;
     const signal = waitStatus & 0x7f;
-    tellParent(process, signal == 0 ? CLD_EXITED : CLD_KILLED, signal == 0 ? waitStatus >> 8 : signal);
+    const code = signal == 0 ? CLD_EXITED : (waitStatus & WAIT_CORE_DUMPED) != 0 ? CLD_DUMPED : CLD_KILLED;
+    tellParent(process, code, signal == 0 ? waitStatus >> 8 : signal);
   } else {
     process.state = ProcessState.Dead;
   }
@@ -155,7 +156,10 @@ export function exitCurrent(waitStatus: u32): void {
 function endOfInit(waitStatus: u32): void {
   const signal = waitStatus & 0x7f;
   if (signal == 0) printf("init: exited with status %d\n", waitStatus >> 8);
-  else printf("init: killed by signal %d (%s)\n", signal, str(signalName(signal)));
+  else {
+    printf("init: killed by signal %d (%s)%s\n", signal, str(signalName(signal)),
+      str((waitStatus & WAIT_CORE_DUMPED) != 0 ? " (core dumped)" : ""));
+  }
   if (argumentEquals("loglevel", "debug")) printMemoryReport();
   shutdown(waitStatus == 0 ? ExitStatus.Success : ExitStatus.InitFailed);
 }

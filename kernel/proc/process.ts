@@ -36,7 +36,7 @@ export const enum ProcessState {
  * 136 pgid  140 sid: process group and session
  * 144 pendingSignals(u64)  152 blockedSignals(u64): bit n-1 for signal n
  * 160 signalQueue (the pending signals' siginfo, oldest first: signal_queue.ts)
- * 164 syscallNumber (of the call in progress: a restart repeats it)
+ * 164 syscallNumber (of the latest call, in progress or just made: a core's orig_rax)
  * 168 savedMask(u64): the mask to restore after a handler run from rt_sigsuspend  176 hasSavedMask
  * 180 exitSignal (sent to the parent at exit: SIGCHLD, or clone's choice)
  * 184 queuedSignals (how many entries signalQueue holds)

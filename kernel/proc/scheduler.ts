@@ -11,7 +11,7 @@ import { Process, ProcessState, destroyProcess, findProcess, kernelStackTop, pro
 import { monotonicNanoseconds, tscAt } from "../time/clock";
 import { TIMER_HZ } from "../arch/x86_64/pic";
 import {
-  CLD_CONTINUED, CLD_EXITED, CONTINUED_STATUS, CLD_KILLED, CLD_STOPPED, MAX_SIGNAL, SA_NOCLDSTOP, SIGALRM, SIGCHLD, SIGCONT, SIGKILL, STOP_SIGNALS,
+  CLD_CONTINUED, CONTINUED_STATUS, CLD_STOPPED, MAX_SIGNAL, SA_NOCLDSTOP, SIGALRM, SIGCHLD, SIGCONT, SIGKILL, STOP_SIGNALS,
   SI_KERNEL, SI_USER, actionOf, bitOf, discarded,
 } from "./signal_action";
 import { discardSignals, enqueueSignal, queueTimerSignal } from "./signal_queue";
@@ -178,7 +178,7 @@ export function tellParent(child: Process, code: i32, status: u32): void {
   wakeUp(changetype<u32>(parent));
   const signal = code == CLD_STOPPED || code == CLD_CONTINUED ? SIGCHLD : child.exitSignal;
   if (signal == 0 || signal > MAX_SIGNAL) return;
-  if (signal == SIGCHLD && code != CLD_EXITED && code != CLD_KILLED && (actionOf(parent, SIGCHLD).flags & SA_NOCLDSTOP) != 0) return;
+  if (signal == SIGCHLD && (code == CLD_STOPPED || code == CLD_CONTINUED) && (actionOf(parent, SIGCHLD).flags & SA_NOCLDSTOP) != 0) return;
   sendSignal(parent, signal, code, <u64>child.pid, <u64>status);
 }
 

@@ -5,14 +5,14 @@
 // general registers, the signal mask and a pointer to the saved FPU/SSE
 // state, then the siginfo), and rt_sigreturn puts everything back, checking
 // what it restores. Without a handler a signal takes its default action:
-// terminate (the core-dump signals too: there are no core files), ignore,
-// or stop, which needs job control and is not supported yet.
+// terminate (the "core" signals dump core first: fatal_signal.ts), ignore,
+// or stop.
 import { fxrstor, fxsave } from "../arch/x86_64/cpu";
 import { USER_CODE, USER_DATA } from "../arch/x86_64/gdt";
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { USER_END } from "../mm/address_space";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
-import { exitCurrent } from "./exit";
+import { dieOfFault, dieOfSignal } from "./fatal_signal";
 import { Process, SIGNAL_ACTIONS_SIZE, resetFpuState, spaceOf } from "./process";
 import { hasDeliverableSignal, stopCurrent } from "./scheduler";
 import { isOrphanedGroup } from "./orphans";
@@ -108,7 +108,7 @@ function saveRegisters(frame: TrapFrame, mcontext: u32): void {
 
 /** A process whose signal frame cannot be written or read back is killed with SIGSEGV, as on Linux. */
 function badFrame(): void {
-  exitCurrent(SIGSEGV);
+  dieOfFault(SIGSEGV, SI_KERNEL, 0, false);
 }
 
 /**
@@ -205,7 +205,7 @@ export function deliverSignals(process: Process, frame: TrapFrame): void {
     if (signal == SIGKILL || action.handler == SIG_DFL) {
       const what = defaultAction(signal);
       if (process.pid == 1) continue; // init is never ended or stopped by a signal
-      if (what == SignalAction.Terminate) exitCurrent(signal);
+      if (what == SignalAction.Terminate || what == SignalAction.Core) dieOfSignal(info, false);
       // POSIX: a group nobody could continue is not stopped by the terminal's stop signals, only by SIGSTOP.
       else if (what == SignalAction.Stop && (signal == SIGSTOP || !isOrphanedGroup(process.pgid))) stopCurrent(signal);
       continue;

@@ -8,13 +8,16 @@ export const enum SignalAction {
   Terminate = 0,
   Ignore = 1,
   Stop = 2,
+  Core = 3, // terminate, with a core dump first (core_dump.ts)
 }
 
 // Linux x86-64 signal numbers.
 export const SIGHUP: u32 = 1;
 export const SIGINT: u32 = 2;
+const SIGQUIT: u32 = 3;
 export const SIGILL: u32 = 4;
 export const SIGTRAP: u32 = 5;
+const SIGABRT: u32 = 6;
 export const SIGBUS: u32 = 7;
 export const SIGFPE: u32 = 8;
 export const SIGKILL: u32 = 9;
@@ -33,6 +36,7 @@ export const SIGVTALRM: u32 = 26;
 export const SIGPROF: u32 = 27;
 const SIGURG: u32 = 23;
 export const SIGWINCH: u32 = 28;
+const SIGSYS: u32 = 31;
 export const SIGRTMIN: u32 = 32; // the first real-time signal (libcs keep 32-34 for themselves)
 export const MAX_SIGNAL: u32 = 64;
 
@@ -60,8 +64,11 @@ export const ILL_ILLOPN: i32 = 2;
 export const FPE_INTDIV: i32 = 1;
 export const CLD_EXITED: i32 = 1;
 export const CLD_KILLED: i32 = 2;
+export const CLD_DUMPED: i32 = 3;
 export const CLD_STOPPED: i32 = 5;
 export const CLD_CONTINUED: i32 = 6;
+/** The wait status bit of a child killed by a signal that dumped core (WCOREDUMP). */
+export const WAIT_CORE_DUMPED: u32 = 0x80;
 /** The wait status of a continued child (WIFCONTINUED); a stopped one's is signal << 8 | 0x7f. */
 export const CONTINUED_STATUS: u32 = 0xffff;
 
@@ -81,6 +88,10 @@ export const SIGACTION_SIZE: u32 = 32;
   return <u64>1 << (signal - 1);
 }
 
+/** The signals whose default action dumps core (Linux's SIG_KERNEL_COREDUMP_MASK). */
+const CORE_SIGNALS: u64 = bitOf(SIGQUIT) | bitOf(SIGILL) | bitOf(SIGTRAP) | bitOf(SIGABRT) | bitOf(SIGBUS) | bitOf(SIGFPE) |
+  bitOf(SIGSEGV) | bitOf(SIGXCPU) | bitOf(SIGXFSZ) | bitOf(SIGSYS);
+
 /** The signals no process can catch, block or ignore. */
 export const UNBLOCKABLE: u64 = bitOf(SIGKILL) | bitOf(SIGSTOP);
 /** The signals whose default action stops: a SIGCONT sent throws away those pending, and they throw away a pending SIGCONT. */
@@ -93,7 +104,7 @@ export const STOP_SIGNALS: u64 = bitOf(SIGSTOP) | bitOf(SIGTSTP) | bitOf(SIGTTIN
 export function defaultAction(signal: u32): SignalAction {
   if (signal == SIGCHLD || signal == SIGCONT || signal == SIGURG || signal == SIGWINCH) return SignalAction.Ignore;
   if (signal >= SIGSTOP && signal <= SIGTTOU) return SignalAction.Stop;
-  return SignalAction.Terminate;
+  return (CORE_SIGNALS & bitOf(signal)) != 0 ? SignalAction.Core : SignalAction.Terminate;
 }
 
 /** Whether `handler` ignores `signal` (Linux's sig_handler_ignored): SIG_IGN, or SIG_DFL of a signal ignored by default. */

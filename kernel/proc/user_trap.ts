@@ -1,6 +1,7 @@
 // CPU exceptions raised by user code: page faults go to the fault handlers;
 // anything they cannot resolve, and every other exception, kills the
-// process with a one-line report and the matching signal.
+// process with a one-line report and the matching signal (dumping core
+// first if its limit allows: fatal_signal.ts).
 import { readCr2 } from "../arch/x86_64/cpu";
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { print, printf } from "../console/console";
@@ -10,6 +11,7 @@ import {
   BUS_ADRERR, FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP, SI_KERNEL,
 } from "./signal_action";
 import { exitCurrent, printProcess, printProcessName } from "./exit";
+import { dieOfFault } from "./fatal_signal";
 import { Process, spaceOf } from "./process";
 import { currentProcess } from "./scheduler";
 import { str } from "../lib/format";
@@ -28,8 +30,8 @@ function reportAndKill(frame: TrapFrame, what: string, signal: u32, code: i32): 
   if (deliverFault(process, frame, signal, code, 0)) return;
   print("traps: ");
   printProcess(process);
-  printf(" %s ip:%x sp:%x error:%x\n", str(what), frame.rip, frame.rsp, frame.errorCode);
-  exitCurrent(signal);
+  printf(" %s ip:%x sp:%x error:%x", str(what), frame.rip, frame.rsp, frame.errorCode);
+  dieOfFault(signal, code, 0, true);
 }
 
 /**
@@ -57,14 +59,14 @@ function handlePageFault(frame: TrapFrame): void {
   if (response == FaultResponse.BusError) {
     if (deliverFault(process, frame, SIGBUS, BUS_ADRERR, address)) return;
     printProcess(process);
-    printf(": bus error at %x ip %x sp %x (past the end of the mapped file)\n", address, frame.rip, frame.rsp);
-    exitCurrent(SIGBUS);
+    printf(": bus error at %x ip %x sp %x (past the end of the mapped file)", address, frame.rip, frame.rsp);
+    dieOfFault(SIGBUS, BUS_ADRERR, address, true);
   }
   const code = response == FaultResponse.Forbidden ? SEGV_ACCERR : SEGV_MAPERR;
   if (deliverFault(process, frame, SIGSEGV, code, address)) return;
   printProcess(process);
-  printf(": segfault at %x ip %x sp %x error %x\n", address, frame.rip, frame.rsp, frame.errorCode);
-  exitCurrent(SIGSEGV);
+  printf(": segfault at %x ip %x sp %x error %x", address, frame.rip, frame.rsp, frame.errorCode);
+  dieOfFault(SIGSEGV, code, address, true);
 }
 
 export function handleUserException(frame: TrapFrame): void {

@@ -40,6 +40,7 @@ export const enum Node {
   Tainted = 41,
   OsType = 42,
   OsRelease = 43,
+  CorePattern = 44,
 }
 
 export const procOps = changetype<InodeOps>(memory.data(INODE_OPS_SIZE, 4));
@@ -70,6 +71,7 @@ export function nodeName(node: u32): string {
     case Node.Tainted: return "tainted";
     case Node.OsType: return "ostype";
     case Node.OsRelease: return "osrelease";
+    case Node.CorePattern: return "core_pattern";
     case Node.Stat: return "stat";
     case Node.Faults: return "faults";
     case Node.Maps: return "maps";

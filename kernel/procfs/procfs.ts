@@ -15,6 +15,7 @@
 //                       counts (problems are printed on the console), and
 //                       reports the free-frame count: the leak check
 //   /proc/cpuinfo, /proc/stat, /proc/loadavg, /proc/sys/kernel/{pid_max,tainted,ostype,osrelease}
+//   /proc/sys/kernel/core_pattern   "core", the one pattern core files follow (core_file.ts)
 // The inodes are nodes.ts's; the system-wide texts system_files.ts's.
 import { kfree, kmalloc } from "../mm/slab";
 import { formatInto, str } from "../lib/format";
@@ -50,7 +51,9 @@ const ROOT_ENTRIES = memory.data<u8>([
   <u8>Node.Uptime, <u8>Node.SystemStat, <u8>Node.Loadavg,
 ]);
 const SYS_ENTRIES = memory.data<u8>([<u8>Node.SysKernel]);
-const SYS_KERNEL_ENTRIES = memory.data<u8>([<u8>Node.PidMax, <u8>Node.Tainted, <u8>Node.OsType, <u8>Node.OsRelease]);
+const SYS_KERNEL_ENTRIES = memory.data<u8>([
+  <u8>Node.PidMax, <u8>Node.Tainted, <u8>Node.OsType, <u8>Node.OsRelease, <u8>Node.CorePattern,
+]);
 const PROCESS_ENTRIES = memory.data<u8>([
   <u8>Node.Cmdline, <u8>Node.Cwd, <u8>Node.Environ, <u8>Node.Exe, <u8>Node.FdDirectory, <u8>Node.Faults, <u8>Node.Maps,
   <u8>Node.Mounts, <u8>Node.RootLink, <u8>Node.Stat, <u8>Node.Status,
@@ -65,7 +68,7 @@ function entryCount(dir: u32): u32 {
   switch (dir) {
     case Node.Root: return 10;
     case Node.Sys: return 1;
-    case Node.SysKernel: return 4;
+    case Node.SysKernel: return 5;
     case Node.ProcessDirectory: return 11;
     default: return 0;
   }
@@ -199,6 +202,7 @@ function writeText(node: u32, process: Process | null, into: u32, capacity: u32)
     case Node.Tainted: return formatInto(into, capacity, "0\n");
     case Node.OsType: return formatInto(into, capacity, "Linux\n");
     case Node.OsRelease: return formatInto(into, capacity, "%s\n", str(KERNEL_RELEASE));
+    case Node.CorePattern: return formatInto(into, capacity, "core\n");
     default: break;
   }
   const p = changetype<Process>(process);

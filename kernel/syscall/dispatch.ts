@@ -297,6 +297,7 @@ export function handleSyscall(frame: TrapFrame): void {
   const process = currentProcess();
   process.systemCalls++;
   const number = <u32>frame.rax;
+  process.syscallNumber = number;
   if (tracing < 0) tracing = argumentEquals("trace", "syscalls") ? 1 : 0;
   const result = dispatch(process, frame);
   if (tracing != 0) trace(process, number, frame, result);

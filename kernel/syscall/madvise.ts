@@ -5,7 +5,9 @@ import { AddressSpace, regionsOf, unmapUserRange } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
 import { punchHole } from "../mm/hole";
 import { MemoryObject } from "../mm/memory_object";
-import { PROT_WRITE, REGION_FILE, REGION_LOCKED, REGION_SHARED, Region, firstEndingAbove, regionAt } from "../mm/region";
+import {
+  PROT_WRITE, REGION_FILE, REGION_LOCKED, REGION_NO_DUMP, REGION_SHARED, Region, findRegion, firstEndingAbove, regionAt, splitAt,
+} from "../mm/region";
 import { isVdsoObject } from "../mm/vdso";
 import { Process, spaceOf } from "../proc/process";
 import { EACCES, EINVAL, ENOMEM } from "./errno";
@@ -24,11 +26,12 @@ const MADV_PAGEOUT: u64 = 21;
 const MADV_DONTNEED_LOCKED: u64 = 24;
 
 /**
- * The advice taken. Hints about read-ahead, reclaim and core dumps change
- * nothing we do (there is no read-ahead, no anonymous reclaim, no core
- * dump), so taking them is honest; advice that would change behaviour we
- * lack (fork inheritance, huge pages, merging, populating) is refused with
- * EINVAL, as a Linux kernel built without that feature answers.
+ * The advice taken. Hints about read-ahead and reclaim change nothing we
+ * do (there is no read-ahead, no anonymous reclaim), so taking them is
+ * honest; MADV_DONTDUMP and MADV_DODUMP mark what a core shows. Advice
+ * that would change behaviour we lack (fork inheritance, huge pages,
+ * merging, populating) is refused with EINVAL, as a Linux kernel built
+ * without that feature answers.
  */
 function known(advice: u64): bool {
   return advice == MADV_NORMAL || advice == MADV_RANDOM || advice == MADV_SEQUENTIAL || advice == MADV_WILLNEED ||
@@ -65,6 +68,34 @@ function advise(space: AddressSpace, region: Region, from: u64, to: u64, advice:
   return 0;
 }
 
+/**
+ * MADV_DONTDUMP and MADV_DODUMP (Linux's VM_DONTDUMP): a core leaves the
+ * range out, or shows it again; a region is split where its mark changes.
+ * As on Linux, MADV_DODUMP refuses the special mappings (the vDSO) with
+ * EINVAL, and unmapped gaps are ENOMEM once the mapped parts are marked.
+ */
+function setNoDump(space: AddressSpace, start: u64, end: u64, noDump: bool): i64 {
+  const set = regionsOf(space);
+  let at = start;
+  let gap = false;
+  while (at < end) {
+    const i = firstEndingAbove(set, at);
+    if (i == set.count || regionAt(set, i).start >= end) return -ENOMEM;
+    const region = regionAt(set, i);
+    if (region.start > at) gap = true;
+    const from = max(region.start, at);
+    const stop = min(region.end, end);
+    if (!noDump && isVdsoObject(region.object)) return -EINVAL;
+    if (((region.flags & REGION_NO_DUMP) != 0) != noDump) {
+      if (!splitAt(set, from) || !splitAt(set, stop)) return -ENOMEM;
+      const piece = changetype<Region>(findRegion(set, from));
+      piece.flags = noDump ? piece.flags | REGION_NO_DUMP : piece.flags & ~REGION_NO_DUMP;
+    }
+    at = stop;
+  }
+  return gap ? -ENOMEM : 0;
+}
+
 /** madvise. Dropped pages read as zeros on the next touch, or as the file again. */
 export function sysMadvise(process: Process, start: u64, length: u64, advice: u64): i64 {
   if (!known(advice) || (start & (PAGE_SIZE - 1)) != 0) return -EINVAL;
@@ -72,6 +103,7 @@ export function sysMadvise(process: Process, start: u64, length: u64, advice: u6
   if (end < start || (length != 0 && end == start)) return -EINVAL;
   if (end == start) return 0;
   const space = spaceOf(process);
+  if (advice == MADV_DONTDUMP || advice == MADV_DODUMP) return setNoDump(space, start, end, advice == MADV_DONTDUMP);
   const set = regionsOf(space);
   let covered = start;
   let gap = false;

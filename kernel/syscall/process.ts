@@ -7,7 +7,7 @@ import { copyToUser } from "../mm/user_copy";
 import { exitCurrent, printProcess } from "../proc/exit";
 import { Process, findProcess, processListHead, spaceOf } from "../proc/process";
 import {
-  CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CONTINUED_STATUS, SIGCHLD, SIGCONT,
+  CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CONTINUED_STATUS, SIGCHLD, SIGCONT, WAIT_CORE_DUMPED,
 } from "../proc/signal_action";
 import {
   WAIT_BAD_OPTIONS, WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, WCONTINUED, WEXITED, WNOHANG, WUNTRACED, WaitFor,
@@ -135,7 +135,7 @@ const WNOWAIT: u64 = 0x01000000;
 
 /**
  * waitid: like wait4, reporting in a siginfo (si_signo SIGCHLD, si_code
- * CLD_EXITED, CLD_KILLED, CLD_STOPPED or CLD_CONTINUED, si_pid,
+ * CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED or CLD_CONTINUED, si_pid,
  * si_status); at least one of WEXITED, WSTOPPED and WCONTINUED, as on Linux.
  */
 export function sysWaitid(process: Process, idType: i64, id: i64, info: u64, options: u64, usage: u64): i64 {
@@ -163,7 +163,8 @@ export function sysWaitid(process: Process, idType: i64, id: i64, info: u64, opt
     if (found > 0) {
       const status = lastWaitStatus;
       const signal = status & 0x7f;
-      const code = status == CONTINUED_STATUS ? CLD_CONTINUED : signal == 0x7f ? CLD_STOPPED : signal == 0 ? CLD_EXITED : CLD_KILLED;
+      const code = status == CONTINUED_STATUS ? CLD_CONTINUED : signal == 0x7f ? CLD_STOPPED : signal == 0 ? CLD_EXITED
+        : (status & WAIT_CORE_DUMPED) != 0 ? CLD_DUMPED : CLD_KILLED;
       store<i32>(siginfo, <i32>SIGCHLD);
       store<i32>(siginfo + 8, code);
       store<i32>(siginfo + 16, <i32>found); // si_pid

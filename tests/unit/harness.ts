@@ -68,9 +68,12 @@ import {
 import { sleepTypesIn as kernelSleepTypesIn } from "../../kernel/drivers/acpi";
 import { closeAll, closeOnExec as kernelCloseOnExec, copyDescriptors, freeFileTable, newFileTable } from "../../kernel/fs/file";
 import { PROCESS_SIZE, Process } from "../../kernel/proc/process";
-import { RLIMIT_NOFILE, setDefaultLimits, setLimit } from "../../kernel/proc/resource_limits";
+import { RLIMIT_CORE, RLIMIT_NOFILE, RLIM_INFINITY, setDefaultLimits, setLimit } from "../../kernel/proc/resource_limits";
 import { TrapFrame } from "../../kernel/arch/x86_64/trap_frame";
 import { dispatch } from "../../kernel/syscall/dispatch";
+import { KERNEL_STACK_SIZE } from "../../kernel/proc/kernel_stack";
+import { dumpCore } from "../../kernel/proc/core_dump";
+import { SIGNAL_INFO_SIZE, SignalInfo } from "../../kernel/proc/signal_info";
 
 export function format(into: usize, size: u32, fmt: string, a: u64, b: u64, c: u64, d: u64, e: u64, f: u64): u32 {
   return formatInto(into, size, fmt, a, b, c, d, e, f);
@@ -582,4 +585,37 @@ export function copyDescriptorTable(child: u32, parent: u32): void {
 /** execve's step for descriptors: closes those marked close-on-exec. */
 export function closeOnExec(process: u32): void {
   kernelCloseOnExec(changetype<Process>(process).files);
+}
+
+// ---- core dumps of a test process (core-dump.test.ts) ----
+
+
+const TRAP_FRAME_BYTES: u32 = 176;
+// The registers and FPU area a test process's core shows: it has no kernel stack, whose top would hold them.
+const coreFrame = memory.data(TRAP_FRAME_BYTES, 16);
+const coreFpu = memory.data(512, 16);
+const coreInfo = memory.data(SIGNAL_INFO_SIZE, 8);
+
+/** The trap frame dumpTestCore takes the registers from (TrapFrame's layout). */
+export function coreFrameAddress(): u32 {
+  return <u32>coreFrame;
+}
+
+/**
+ * Dumps the core of test process `address`, killed by `signal` (si_code
+ * `code`), with RLIMIT_CORE `limit`, as the kernel does for a real one:
+ * the registers from coreFrameAddress(), the FPU area from cpu_fxsave.
+ * Whether it dumped.
+ */
+export function dumpTestCore(address: u32, signal: u32, code: i32, limit: u64): bool {
+  const process = changetype<Process>(address);
+  setLimit(process, RLIMIT_CORE, limit, RLIM_INFINITY);
+  process.kernelStack = <u32>coreFrame + TRAP_FRAME_BYTES - KERNEL_STACK_SIZE; // userFrame(process) is then coreFrame
+  process.fpuState = <u32>coreFpu;
+  const info = changetype<SignalInfo>(coreInfo);
+  info.signal = signal;
+  info.code = code;
+  info.first = process.pid;
+  info.second = 0;
+  return dumpCore(process, info);
 }

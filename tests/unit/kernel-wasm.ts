@@ -20,6 +20,17 @@ const PAGE_SIZE = 4096;
 const COM1_DATA = 0x3f8;
 const COM1_LINE_STATUS = 0x3fd;
 const TRANSMIT_EMPTY = 0x20;
+// The PIT's channel 2, as time/tsc.ts calibrates the TSC against it: its
+// output (port 0x61, bit 5) rises `count` PIT ticks after the count is
+// loaded through port 0x42, measured on a TSC running at SIMULATED_TSC_HZ;
+// each read of port 0x61 takes the CPU a microsecond.
+const PIT_COMMAND = 0x43;
+const PIT_CHANNEL2 = 0x42;
+const SPEAKER_PORT = 0x61;
+const PIT_OUTPUT = 0x20;
+const PIT_HZ = 1193182n;
+const SIMULATED_TSC_HZ = 1_000_000_000n;
+const PORT_READ_TICKS = SIMULATED_TSC_HZ / 1_000_000n;
 /** String's class id in the AssemblyScript runtime, for __new. */
 const STRING_ID = 2;
 
@@ -131,6 +142,9 @@ export interface UnitExports {
   syscall(process: number, number: bigint, a: bigint, b: bigint, c: bigint, d: bigint, e: bigint, f: bigint): bigint;
   copyDescriptorTable(child: number, parent: number): void;
   closeOnExec(process: number): void;
+  // core dumps of a test process
+  coreFrameAddress(): number;
+  dumpTestCore(process: number, signal: number, code: number, limit: bigint): number;
   __new(size: number, id: number): number;
 }
 
@@ -148,6 +162,8 @@ export interface Cpu {
   copiedPages: [number, number][];
   /** Every cpu_write_cr3 value, in order (each also becomes cr3: a full TLB flush). */
   cr3Writes: bigint[];
+  /** The 512 bytes cpu_fxsave stores: the x87/SSE registers this CPU stands for. */
+  fpu: Uint8Array;
 }
 
 export interface LoadOptions {
@@ -199,15 +215,29 @@ const unitModule = new WebAssembly.Module(readFileSync(WASM));
 export function loadKernel(options: LoadOptions = {}): Kernel {
   const memory = new WebAssembly.Memory({ initial: options.memoryPages ?? MEMORY_PAGES });
   let serial = "";
-  const cpu: Cpu = { tsc: 0n, cr3: 0n, invlpg: [], zeroedPages: [], copiedPages: [], cr3Writes: [] };
+  const cpu: Cpu = {
+    tsc: 0n, cr3: 0n, invlpg: [], zeroedPages: [], copiedPages: [], cr3Writes: [],
+    fpu: Uint8Array.from({ length: 512 }, (_, i) => (i * 13 + 1) & 0xff),
+  };
+  const pit = { count: 0, bytesLoaded: 0, loadedAt: 0n };
   const known: Record<string, (...args: never[]) => unknown> = {
     cpu_outb(port: number, value: number) {
-      if (port !== COM1_DATA) throw new Error(`unexpected cpu_outb(0x${port.toString(16)}, 0x${value.toString(16)})`);
-      serial += String.fromCharCode(value & 0xff);
+      if (port === COM1_DATA) serial += String.fromCharCode(value & 0xff);
+      else if (port === PIT_COMMAND) pit.bytesLoaded = 0;
+      else if (port === PIT_CHANNEL2) {
+        pit.count = pit.bytesLoaded === 0 ? value & 0xff : pit.count | ((value & 0xff) << 8);
+        pit.bytesLoaded++;
+        pit.loadedAt = cpu.tsc;
+      } else if (port !== SPEAKER_PORT) {
+        throw new Error(`unexpected cpu_outb(0x${port.toString(16)}, 0x${value.toString(16)})`);
+      }
     },
     cpu_inb(port: number) {
-      if (port !== COM1_LINE_STATUS) throw new Error(`unexpected cpu_inb(0x${port.toString(16)})`);
-      return TRANSMIT_EMPTY;
+      if (port === COM1_LINE_STATUS) return TRANSMIT_EMPTY;
+      if (port !== SPEAKER_PORT) throw new Error(`unexpected cpu_inb(0x${port.toString(16)})`);
+      cpu.tsc += PORT_READ_TICKS;
+      const risesAt = pit.loadedAt + (BigInt(pit.count) * SIMULATED_TSC_HZ) / PIT_HZ;
+      return pit.bytesLoaded === 2 && cpu.tsc >= risesAt ? PIT_OUTPUT : 0;
     },
     cpu_read_cr3() {
       return cpu.cr3;
@@ -246,6 +276,9 @@ export function loadKernel(options: LoadOptions = {}): Kernel {
     cpu_rdtsc() {
       cpu.tsc += 1000n;
       return cpu.tsc;
+    },
+    cpu_fxsave(area: number) {
+      new Uint8Array(memory.buffer, area >>> 0, 512).set(cpu.fpu);
     },
     arch_raise(vector: bigint, code: bigint) {
       throw new Error(`arch_raise(vector ${vector}, code ${code}): the kernel panicked`);

@@ -11,7 +11,7 @@ import { PAGE } from "./mm";
 
 /** Linux x86-64 system-call numbers. */
 export const SYS = {
-  read: 0, write: 1, close: 3, lseek: 8, mmap: 9, munmap: 11, pread64: 17, pwrite64: 18, dup: 32, dup2: 33, fcntl: 72,
+  read: 0, write: 1, close: 3, lseek: 8, mmap: 9, munmap: 11, pread64: 17, mincore: 27, madvise: 28, pwrite64: 18, dup: 32, dup2: 33, fcntl: 72,
   truncate: 76, ftruncate: 77, getdents64: 217, openat: 257, mkdirat: 258, mknodat: 259, newfstatat: 262, unlinkat: 263,
   linkat: 265, symlinkat: 266, readlinkat: 267, dup3: 292, renameat2: 316,
 } as const;
