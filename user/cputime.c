@@ -4,7 +4,8 @@
  * time grow with the work done; CLOCK_PROCESS_CPUTIME_ID and another
  * process's CPU clock; POSIX timers on a CPU clock; ITIMER_VIRTUAL and
  * ITIMER_PROF; RLIMIT_CPU (SIGXCPU, then SIGKILL), RLIMIT_FSIZE (SIGXFSZ,
- * EFBIG and a short write), RLIMIT_STACK sizing a new program's stack.
+ * EFBIG and a short write), RLIMIT_STACK sizing a new program's stack;
+ * getcpu.
  * Prints "ok NAME" or "FAIL NAME: why" per check, then "cputime: N failed".
  */
 #define _GNU_SOURCE
@@ -14,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/times.h>
@@ -277,6 +280,19 @@ static void stack_limit(const char *self) {
   check(now.rlim_cur == 8 << 20, "rlimit-stack-default-8m", "RLIMIT_STACK is not 8 MiB");
 }
 
+/* getcpu names a CPU this process may run on (sched_getaffinity's mask), on node 0 here. */
+static void which_cpu(void) {
+  unsigned cpu = 99999, node = 99999;
+  long got = syscall(SYS_getcpu, &cpu, &node, NULL);
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  sched_getaffinity(0, sizeof allowed, &allowed);
+  check(got == 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &allowed) && node < 1024, "getcpu-in-affinity-mask",
+        "getcpu named a CPU outside the affinity mask");
+  check(syscall(SYS_getcpu, (void *)8, NULL, NULL) == -1 && errno == EFAULT, "getcpu-bad-pointer-efault",
+        "getcpu with a bad pointer did not say EFAULT");
+}
+
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "--recurse") == 0) {
     recurse(atol(argv[2]));
@@ -289,6 +305,7 @@ int main(int argc, char **argv) {
   cpu_limit();
   file_size_limit();
   stack_limit(argv[0]);
+  which_cpu();
   printf("cputime: %d failed\n", failures);
   return failures != 0;
 }

@@ -37,7 +37,7 @@ import { sysMount, sysUmount2 } from "./mounts";
 import { sysPoll, sysPpoll, sysPselect6, sysSelect } from "./poll";
 import { getRandom } from "./devices";
 import {
-  sysGetrlimit, sysPrctl, sysPrlimit, sysSchedGetaffinity, sysSchedGetparam, sysSchedGetscheduler, sysSchedPriorityLimit,
+  sysGetcpu, sysGetrlimit, sysPrctl, sysPrlimit, sysSchedGetaffinity, sysSchedGetparam, sysSchedGetscheduler, sysSchedPriorityLimit,
   sysSchedSetaffinity, sysSetrlimit, sysSysinfo,
 } from "./system";
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from "./descriptors";
@@ -264,6 +264,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 297: return sysRtTgsigqueueinfo(process, <i32>a, <i32>b, <i32>c, d);
     case 302: return sysPrlimit(process, a, b, c, d);
     case 306: return sysSyncfs(process, a);
+    case 309: return sysGetcpu(process, a, b);
     case 316: return sysRenameat2(process, a, b, c, d, e);
     case 318: return getRandom(spaceOf(process), a, b, c);
     case 325: return sysMlock(process, a, b, c); // mlock2

@@ -4,7 +4,7 @@
 import { FILE_LIMIT_CEILING } from "../fs/file";
 import { freeFrameCount } from "../mm/buddy";
 import { managedFrames } from "../mm/frame_database";
-import { copyFromUser, copyStringFromUser, copyToUser } from "../mm/user_copy";
+import { copyFromUser, copyStringFromUser, copyToUser, putUser32 } from "../mm/user_copy";
 import { RLIMIT_NOFILE, RLIM_NLIMITS, hardLimit, setLimit, softLimit } from "../proc/resource_limits";
 import {
   NAME_OFFSET, Process, ProcessState, findProcess, processListHead, processNameLength, setProcessName, spaceOf,
@@ -36,6 +36,13 @@ export function sysSchedGetaffinity(process: Process, pid: i64, size: u64, mask:
   const bits = memory.data(8, 8);
   store<u64>(bits, 1);
   return copyToUser(spaceOf(process), mask, <u32>bits, 8) ? 8 : -EFAULT;
+}
+
+/** getcpu: CPU 0 of NUMA node 0, the only ones; either pointer may be null, and the third (tcache) is unused, as on Linux. */
+export function sysGetcpu(process: Process, cpu: u64, node: u64): i64 {
+  if (cpu != 0 && !putUser32(spaceOf(process), cpu, 0)) return -EFAULT;
+  if (node != 0 && !putUser32(spaceOf(process), node, 0)) return -EFAULT;
+  return 0;
 }
 
 /** sched_setaffinity: any mask that includes CPU 0 (the only one) is met. */
