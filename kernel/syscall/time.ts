@@ -147,14 +147,16 @@ export function sysClockGettime(process: Process, id: i64, timespec: u64): i64 {
 /**
  * clock_getres: the wall clocks read the TSC to the nanosecond (Linux's
  * high-resolution clocks say 1 ns too); so does CPU time, but Linux's
- * profiling and virtual CPU clocks say a tick.
+ * profiling and virtual CPU clocks and its coarse clocks say a tick.
  */
 export function sysClockGetres(process: Process, id: i64, timespec: u64): i64 {
   const clock = clockOf(id);
   if (!readable(clock)) return -EINVAL;
   if (isCpuClock(clock) && cpuClockProcess(process, id, false) == null) return -EINVAL;
   if (timespec == 0) return 0;
-  const resolution = isCpuClock(clock) && cpuClockWhich(id) != CpuClock.Scheduler ? TICK_NANOSECONDS : 1;
+  // The _COARSE clocks say a tick, as Linux's (they are no coarser here, but programs size their slack by it).
+  const coarse = <i32>id == 5 || <i32>id == 6;
+  const resolution = coarse || (isCpuClock(clock) && cpuClockWhich(id) != CpuClock.Scheduler) ? TICK_NANOSECONDS : 1;
   return timespecToUser(process, timespec, resolution) ? 0 : -EFAULT;
 }
 
