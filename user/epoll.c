@@ -162,6 +162,19 @@ static void ctl_errors(void) {
   int a = epoll_create1(0), b = epoll_create1(0);
   add(a, b, EPOLLIN, 0);
   check(add(b, a, EPOLLIN, 0) == -1 && errno == ELOOP, "loop-eloop", "epoll loop accepted");
+  /* A chain of 5 epolls is allowed (EP_MAX_NESTS 4 below the top), a sixth on top is not. */
+  int chain[6];
+  chain[0] = epoll_create1(0);
+  add(chain[0], p[0], EPOLLIN, 0);
+  int nested = 1;
+  for (int i = 1; i < 5; i++) {
+    chain[i] = epoll_create1(0);
+    nested &= add(chain[i], chain[i - 1], EPOLLIN, 0) == 0;
+  }
+  check(nested, "chain-of-five", "a chain of 5 epolls refused");
+  chain[5] = epoll_create1(0);
+  check(add(chain[5], chain[4], EPOLLIN, 0) == -1 && errno == ELOOP, "sixth-level-eloop", "6 nested epolls accepted");
+  for (int i = 0; i < 6; i++) close(chain[i]);
   struct epoll_event out[1];
   check(epoll_wait(ep, out, 0, 0) == -1 && errno == EINVAL, "maxevents-zero-einval", "maxevents 0");
   check(epoll_wait(p[0], out, 1, 0) == -1 && errno == EINVAL, "wait-not-epoll-einval", "epoll_wait on a pipe");

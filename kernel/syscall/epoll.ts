@@ -61,9 +61,13 @@ function canPoll(file: File): bool {
     kind == FileKind.EventFd || kind == FileKind.Epoll || isTerminalFile(file);
 }
 
-/** Whether `from` watches `target`, or epolls nest deeper than Linux allows below it: adding would make ELOOP. */
+/**
+ * Whether `from` (at `depth` below the epoll it is being added to) watches
+ * `target`, or has epolls deeper than Linux allows: adding would make
+ * ELOOP. A chain of 5 epolls is allowed, a sixth on top is not.
+ */
 function wouldLoop(from: EpollSet, target: u32, depth: u32): bool {
-  if (depth >= EPOLL_MAX_NESTS) return true;
+  if (depth > EPOLL_MAX_NESTS) return true;
   for (let at = from.items; at != 0; at = changetype<Item>(at).next) {
     const watched = changetype<File>(changetype<Item>(at).file);
     if (watched.kind != FileKind.Epoll) continue;

@@ -37,7 +37,9 @@ export function eventsOfFile(process: Process, file: File, depth: u32): u32 {
   if (file.kind == FileKind.SignalFd) return signalfdReadable(process, file) ? POLLIN | POLLRDNORM : 0;
   if (file.kind == FileKind.EventFd) return eventfdEvents(file);
   if (file.kind == FileKind.Epoll) {
-    if (depth > EPOLL_MAX_NESTS) return 0; // refused at EPOLL_CTL_ADD: cannot happen
+    // EPOLL_CTL_ADD bounds the chain below an epoll, not above it (Linux
+    // also counts upwards): a chain grown from above is looked at no deeper.
+    if (depth > EPOLL_MAX_NESTS) return 0;
     const set = changetype<EpollSet>(file.data);
     for (let at = set.items; at != 0; at = changetype<Item>(at).next) {
       if (reportable(process, changetype<Item>(at), depth + 1) != 0) return POLLIN | POLLRDNORM;
