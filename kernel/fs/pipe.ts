@@ -11,7 +11,7 @@ import { AddressSpace } from "../mm/address_space";
 import { FrameState, PAGE_SIZE } from "../mm/frame";
 import { kfree, kmalloc } from "../mm/slab";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
-import { signalPending, sleepOn, wakeUp } from "../lib/wait";
+import { signalPending, sleepOn, wakePollers, wakeUp } from "../lib/wait";
 
 const PIPE_PAGES: u32 = 16;
 export const PIPE_CAPACITY: u32 = PIPE_PAGES * PAGE_SIZE;
@@ -75,6 +75,7 @@ function releasePages(pipe: Pipe): void {
 function changed(pipe: Pipe): void {
   pipe.changes++;
   wakeUp(changetype<u32>(pipe));
+  wakePollers();
 }
 
 /** One end closed for good (its File freed); the pipe goes when both have. */

@@ -155,7 +155,7 @@ function epollWait(process: Process, epfd: i64, events: u64, max: i32, deadline:
     const count = collect(process, changetype<EpollSet>(file.data), events, max);
     if (count != 0) return count;
     if (signalPending()) return -EINTR;
-    if (!waitStep(process, deadline)) return 0;
+    if (!waitStep(deadline)) return 0;
   }
 }
 

@@ -8,6 +8,7 @@ import { kmalloc } from "../mm/slab";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { descriptorLimit } from "../proc/resource_limits";
+import { wakePollers } from "../lib/wait";
 import { signalPending, sleepOn, wakeUp } from "../proc/scheduler";
 import { EAGAIN, EFAULT, EINTR, EINVAL, ENOMEM } from "./errno";
 
@@ -73,6 +74,7 @@ export function readEventfd(process: Process, file: File, buffer: u64, count: u6
   counter.count -= taken;
   counter.changes++;
   wakeUp(file.data); // writers waiting for room
+  wakePollers();
   store<u64>(value, taken);
   return copyToUser(spaceOf(process), buffer, <u32>value, 8) ? 8 : -EFAULT;
 }
@@ -89,6 +91,7 @@ export function writeEventfd(process: Process, file: File, buffer: u64, count: u
   }
   counter.count += added;
   counter.changes++;
-  if (added != 0) wakeUp(file.data); // readers waiting for a count
+  wakeUp(file.data); // readers waiting for a count
+  wakePollers();
   return 8;
 }

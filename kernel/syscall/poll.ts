@@ -1,12 +1,14 @@
 // poll, ppoll, select and pselect6 over pipes, the console, files and
 // devices. Readiness is asked of each descriptor (readiness.ts); when none
-// is ready the caller sleeps a tick at a time (10 ms at most, less near
-// its timeout) and asks again, woken early by a signal (EINTR).
+// is ready the caller sleeps until something may have made one ready (a
+// pipe, an eventfd, terminal input), a signal (EINTR), its timeout, or
+// 10 ms at most, and asks again.
 import { POLLERR, POLLHUP, POLLIN, POLLOUT } from "../fs/pipe";
 import { kfree, kmalloc } from "../mm/slab";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
-import { Process, ProcessState, spaceOf } from "../proc/process";
-import { signalPending, yieldToScheduler } from "../proc/scheduler";
+import { sleepAsPoller } from "../lib/wait";
+import { Process, spaceOf } from "../proc/process";
+import { signalPending } from "../proc/scheduler";
 import { restoreTemporaryMask, setTemporaryMask } from "../proc/signal";
 import { monotonicNanoseconds, tscAfter } from "../time/clock";
 import { EBADF, EFAULT, EINTR, EINVAL, ENOMEM } from "./errno";
@@ -16,16 +18,16 @@ import { POLLNVAL, POLLPRI, eventsOf } from "./readiness";
 const POLL_STEP: u64 = 10000000; // 10 ms
 export const FOREVER: u64 = U64.MAX_VALUE;
 
-/** Sleeps until `deadline` (monotonic ns) or at most one step; false once the deadline has passed. */
-export function waitStep(process: Process, deadline: u64): bool {
+/**
+ * Sleeps until a file may have become ready (lib/wait.ts's wakePollers),
+ * `deadline` (monotonic ns) or at most one step, for what wakes no poller
+ * (a blocked signal for a signalfd); false once the deadline has passed.
+ */
+export function waitStep(deadline: u64): bool {
   const now = monotonicNanoseconds();
   if (deadline != FOREVER && now >= deadline) return false;
   const step = deadline == FOREVER ? POLL_STEP : min(POLL_STEP, deadline - now);
-  process.state = ProcessState.Sleeping;
-  process.waitChannel = 0;
-  process.wakeAt = tscAfter(step);
-  yieldToScheduler();
-  process.wakeAt = 0;
+  sleepAsPoller(tscAfter(step));
   return true;
 }
 
@@ -86,7 +88,7 @@ function pollFds(process: Process, fds: u64, count: u64, deadline: u64): i64 {
       ready = -EINTR;
       break;
     }
-    if (!waitStep(process, deadline)) break;
+    if (!waitStep(deadline)) break;
   }
   if (count != 0) {
     const ok = copyToUser(spaceOf(process), fds, table, bytes);
@@ -150,7 +152,7 @@ function selectSets(process: Process, count: i64, sets: u32, read: u64, write: u
     }
     if (ready != 0) break;
     if (signalPending()) return -EINTR;
-    if (!waitStep(process, deadline)) break;
+    if (!waitStep(deadline)) break;
   }
   for (let s: u32 = 0; s < 3; s++) {
     const user = load<u64>(pointers + s * 8);
