@@ -4,7 +4,8 @@
  * nested epoll; level-triggered, edge-triggered and one-shot items; the
  * EPOLL_CTL errnos; closing a watched file removes it; epoll_pwait with a
  * signal mask; eventfd's counter, semaphore mode, overflow and a blocking
- * read woken by a forked child's write; the anonymous inodes' names.
+ * read and write woken by a forked child, EINTR; epoll_pwait2; the
+ * anonymous inodes' names; no kernel object left behind (as TSKernel's init).
  * Prints "ok NAME" or "FAIL NAME: why" per check, then "epoll: N failed".
  */
 #define _GNU_SOURCE
@@ -20,6 +21,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -294,7 +296,47 @@ static void blocking_read(void) {
   long long took = now_ms() - start;
   check(n == 8 && v == 42 && took >= 90, "blocking-read-woken-by-child", "blocking read");
   waitpid(child, NULL, 0);
+  /* A full counter: the write waits until a child's read makes room. */
+  v = UINT64_MAX - 1;
+  write(efd, &v, 8);
+  child = fork();
+  if (child == 0) {
+    struct timespec t = { 0, 50000000 };
+    nanosleep(&t, NULL);
+    uint64_t got;
+    _exit(read(efd, &got, 8) == 8 && got == UINT64_MAX - 1 ? 0 : 1);
+  }
+  v = 3;
+  n = write(efd, &v, 8);
+  int status = -1;
+  waitpid(child, &status, 0);
+  check(n == 8 && WIFEXITED(status) && WEXITSTATUS(status) == 0 && read(efd, &v, 8) == 8 && v == 3,
+        "blocking-write-woken-by-read", "a write to a full counter");
+  /* A handler without SA_RESTART ends a blocking read with EINTR. */
+  struct sigaction action = { .sa_handler = on_usr1 };
+  sigaction(SIGALRM, &action, NULL);
+  struct itimerval once = { { 0, 0 }, { 0, 50000 } };
+  setitimer(ITIMER_REAL, &once, NULL);
+  errno = 0;
+  n = read(efd, &v, 8);
+  check(n == -1 && errno == EINTR, "blocking-read-eintr", "read of an empty counter with a signal");
   close(efd);
+}
+
+/* epoll_pwait2 through its number (musl has no wrapper): a timespec timeout, EINVAL for a bad one. */
+static void pwait2(void) {
+  int ep = epoll_create1(0);
+  int p[2];
+  pipe(p);
+  add(ep, p[1], EPOLLOUT, 7);
+  struct epoll_event out[2];
+  struct timespec zero = { 0, 0 }, bad = { 0, 1000000000 };
+  long n = syscall(441, ep, out, 2, &zero, NULL, 8);
+  check(n == 1 && out[0].data.u64 == 7, "pwait2-reports", "epoll_pwait2 with a zero timeout");
+  check(syscall(441, ep, out, 2, &bad, NULL, 8) == -1 && errno == EINVAL, "pwait2-bad-timespec-einval", "tv_nsec of 1e9");
+  close(p[0]);
+  close(p[1]);
+  close(ep);
 }
 
 /* Init on TSKernel: pid 1 with /proc/memcheck (Linux has no such file). */
@@ -361,6 +403,7 @@ int main(void) {
   pwait_mask();
   counters();
   blocking_read();
+  pwait2();
   leak_check();
   printf("epoll: %d failed\n", failures);
   return failures != 0;
