@@ -177,6 +177,20 @@ static void ctl_errors(void) {
   chain[5] = epoll_create1(0);
   check(add(chain[5], chain[4], EPOLLIN, 0) == -1 && errno == ELOOP, "sixth-level-eloop", "6 nested epolls accepted");
   for (int i = 0; i < 6; i++) close(chain[i]);
+  /* The epolls above the one added to count too: 2 above and 4 below make 6. */
+  int top = epoll_create1(0), middle = epoll_create1(0);
+  add(top, middle, EPOLLIN, 0);
+  chain[0] = epoll_create1(0);
+  add(chain[0], p[0], EPOLLIN, 0);
+  for (int i = 1; i < 4; i++) {
+    chain[i] = epoll_create1(0);
+    add(chain[i], chain[i - 1], EPOLLIN, 0);
+  }
+  check(add(middle, chain[3], EPOLLIN, 0) == -1 && errno == ELOOP, "depth-above-counts-eloop", "6 nested epolls accepted from above");
+  check(add(middle, chain[2], EPOLLIN, 0) == 0, "depth-five-through-middle", "a chain of 5 through the middle refused");
+  for (int i = 0; i < 4; i++) close(chain[i]);
+  close(top);
+  close(middle);
   struct epoll_event out[1];
   check(epoll_wait(ep, out, 0, 0) == -1 && errno == EINVAL, "maxevents-zero-einval", "maxevents 0");
   check(epoll_wait(p[0], out, 1, 0) == -1 && errno == EINVAL, "wait-not-epoll-einval", "epoll_wait on a pipe");

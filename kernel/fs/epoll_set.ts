@@ -10,14 +10,16 @@ export const ITEM_DISABLED: u32 = 1;
 
 /**
  * One epoll: 0 items (first Item)  4 next  8 previous (every epoll, for
- * the release of a watched file).
+ * the release of a watched file)  12 owner (its File, which other epolls'
+ * items name).
  */
 @unmanaged export class EpollSet {
   items: u32;
   next: u32;
   previous: u32;
+  owner: u32;
 }
-const SET_SIZE: u32 = 12;
+const SET_SIZE: u32 = 16;
 
 /**
  *   0 next  4 file  8 fd  12 events (asked, with EPOLLET/EPOLLONESHOT)
@@ -39,11 +41,12 @@ const ITEM_SIZE: u32 = 36;
 
 let allSets: u32 = 0;
 
-/** A new, empty epoll, or 0 when out of memory. */
-export function newEpollSet(): u32 {
+/** A new, empty epoll for File `owner`, or 0 when out of memory. */
+export function newEpollSet(owner: u32): u32 {
   const address = kmalloc(SET_SIZE);
   if (address == 0) return 0;
   const set = changetype<EpollSet>(address);
+  set.owner = owner;
   set.items = 0;
   set.previous = 0;
   set.next = allSets;
@@ -108,6 +111,25 @@ export function removeItem(set: EpollSet, address: u32): void {
     changetype<Item>(at).next = changetype<Item>(address).next;
   }
   kfree(address);
+}
+
+/**
+ * How many epolls stand above the epoll File `file` on its longest chain
+ * of watchers (Linux's ep_get_upwards_depth_proc), counting no further
+ * than `limit`.
+ */
+export function upwardDepth(file: u32, limit: u32): u32 {
+  if (limit == 0) return 0;
+  let deepest: u32 = 0;
+  for (let at = allSets; at != 0; at = changetype<EpollSet>(at).next) {
+    const set = changetype<EpollSet>(at);
+    for (let item = set.items; item != 0; item = changetype<Item>(item).next) {
+      if (changetype<Item>(item).file != file) continue;
+      deepest = max(deepest, 1 + upwardDepth(set.owner, limit - 1));
+      break;
+    }
+  }
+  return deepest;
 }
 
 /** A File's last reference went: every item that watches it, in every epoll, goes. */

@@ -5,7 +5,7 @@
 // or the timeout ends. Level-triggered by default; EPOLLET reports events
 // not seen at the item's last look, EPOLLONESHOT disables the item after
 // one report until EPOLL_CTL_MOD.
-import { EpollSet, ITEM_DISABLED, Item, addItem, findItem, newEpollSet, removeItem } from "../fs/epoll_set";
+import { EpollSet, ITEM_DISABLED, Item, addItem, findItem, newEpollSet, removeItem, upwardDepth } from "../fs/epoll_set";
 import { FD_CLOEXEC, File, FileKind, O_RDWR, fileAt, installFile, newFile, releaseFile } from "../fs/file";
 import { POLLERR, POLLHUP } from "../fs/pipe";
 import { USER_MAP_END } from "../mm/address_space";
@@ -39,7 +39,7 @@ export function sysEpollCreate1(process: Process, flags: u32): i64 {
   if ((flags & ~EPOLL_CLOEXEC) != 0) return -EINVAL;
   const file = newFile(FileKind.Epoll, null, O_RDWR);
   if (file == null) return -ENOMEM;
-  file.data = newEpollSet();
+  file.data = newEpollSet(changetype<u32>(file));
   if (file.data == 0) {
     releaseFile(file);
     return -ENOMEM;
@@ -62,9 +62,9 @@ function canPoll(file: File): bool {
 }
 
 /**
- * Whether `from` (at `depth` below the epoll it is being added to) watches
- * `target`, or has epolls deeper than Linux allows: adding would make
- * ELOOP. A chain of 5 epolls is allowed, a sixth on top is not.
+ * Whether `from` (`depth` epolls below the top of the longest chain it
+ * would join) watches `target`, or has epolls deeper than Linux allows:
+ * adding would make ELOOP. A chain of 5 epolls is allowed, a sixth is not.
  */
 function wouldLoop(from: EpollSet, target: u32, depth: u32): bool {
   if (depth > EPOLL_MAX_NESTS) return true;
@@ -96,8 +96,10 @@ export function sysEpollCtl(process: Process, epfd: i64, op: i32, fd: i64, event
   if (op == EPOLL_CTL_ADD) {
     if (existing != 0) return -EEXIST;
     if (target.kind == FileKind.Epoll) {
-      // Nothing above `epoll` may come below `target`, and the chain stays within Linux's depth.
-      if (wouldLoop(changetype<EpollSet>(target.data), changetype<u32>(epoll), 1)) return -ELOOP;
+      // Nothing above `epoll` may come below `target`, and the longest chain
+      // through both, counting the epolls above `epoll` too, stays within Linux's depth.
+      const above = upwardDepth(changetype<u32>(epoll), EPOLL_MAX_NESTS + 1);
+      if (wouldLoop(changetype<EpollSet>(target.data), changetype<u32>(epoll), above + 1)) return -ELOOP;
     }
     return addItem(set, key, <i32>fd, events, load<u64>(event + 4)) ? 0 : -ENOMEM;
   }

@@ -37,8 +37,7 @@ export function eventsOfFile(process: Process, file: File, depth: u32): u32 {
   if (file.kind == FileKind.SignalFd) return signalfdReadable(process, file) ? POLLIN | POLLRDNORM : 0;
   if (file.kind == FileKind.EventFd) return eventfdEvents(file);
   if (file.kind == FileKind.Epoll) {
-    // EPOLL_CTL_ADD bounds the chain below an epoll, not above it (Linux
-    // also counts upwards): a chain grown from above is looked at no deeper.
+    // EPOLL_CTL_ADD keeps every chain within this depth; the bound is for safety only.
     if (depth > EPOLL_MAX_NESTS) return 0;
     const set = changetype<EpollSet>(file.data);
     for (let at = set.items; at != 0; at = changetype<Item>(at).next) {

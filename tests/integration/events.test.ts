@@ -23,7 +23,7 @@ describe("events", () => {
       "oneshot-reports-once", "oneshot-rearmed-by-mod", "regular-file-eperm", "loop-eloop", "last-close-removes",
       "pwait-mask-eintr", "pwait-mask-restored", "semaphore-counts-down", "overflow-eagain",
       "blocking-read-woken-by-child", "blocking-write-woken-by-read", "blocking-read-eintr",
-      "pwait2-reports", "proc-fd-eventpoll", "leak-kernel-objects-unchanged"]) {
+      "pwait2-reports", "depth-above-counts-eloop", "proc-fd-eventpoll", "leak-kernel-objects-unchanged"]) {
       expect(result.stdout, where).toContain(`ok ${check}\n`);
     }
     expect(result.stdout, where).toContain("epoll: 0 failed\n");
