@@ -6,7 +6,7 @@
 // and FIONREAD see the queue the same way.
 import { AddressSpace } from "../mm/address_space";
 import { copyToUser } from "../mm/user_copy";
-import { signalPending, sleepOn, sleepOnUntil, wakeUp } from "../lib/wait";
+import { signalPending, sleepOn, sleepOnUntil, wakePollers, wakeUp } from "../lib/wait";
 import { monotonicNanoseconds, tscAfter } from "../time/clock";
 import { ICANON, VMIN, VTIME, controlCharacter, localFlag } from "./termios";
 
@@ -54,7 +54,7 @@ export function queueByte(c: u32): void {
   store<u8>(ring + (readHead & MASK), <u8>c);
   markLineEnd(readHead, false);
   readHead++;
-  if (!localFlag(ICANON)) wakeUp(<u32>channel);
+  if (!localFlag(ICANON)) wakeReaders();
 }
 
 /** Ends a line with `c` (0 for VEOF): it becomes readable in canonical mode. */
@@ -63,7 +63,7 @@ export function endLine(c: u32): void {
   queueByte(c);
   markLineEnd(readHead - 1, true);
   canonHead = readHead;
-  wakeUp(<u32>channel);
+  wakeReaders();
 }
 
 /** The bytes of the line being typed (after the complete lines). */
@@ -102,9 +102,10 @@ export function canonicalSwitched(): void {
   }
 }
 
-/** Readers look again (the settings changed). */
+/** Readers, and poll's waiters, look again (input came, or the settings changed). */
 export function wakeReaders(): void {
   wakeUp(<u32>channel);
+  wakePollers();
 }
 
 /** Bytes read() can take now (FIONREAD): complete lines without their VEOFs in canonical mode, all of it otherwise. */

@@ -10,6 +10,7 @@
 // when a descriptor past its end is wanted; RLIMIT_NOFILE, which the
 // caller passes in, bounds the descriptors it hands out.
 import { kfree, kmalloc } from "../mm/slab";
+import { forgetWatchedFile, freeEpollSet } from "./epoll_set";
 import { Inode, releaseInode } from "./inode";
 import { Pipe, closePipeEnd } from "./pipe";
 
@@ -45,11 +46,15 @@ export const enum FileKind {
   Device = 7, // a character device: its inode's rdev says which
   PathOnly = 8, // O_PATH: names its inode, reads and writes nothing
   SignalFd = 9, // signalfd: `data` holds the signal set it reads (a u64, kmalloc'd)
+  EventFd = 10, // eventfd: `data` holds its counter and mode (kmalloc'd)
+  Epoll = 11, // `data` is its EpollSet (epoll_set.ts)
 }
 
 /** Files with no inode of their own, which Linux backs with its anonymous inode: what /proc/PID/fd calls them. */
 export function anonymousName(file: File): string | null {
-  return file.kind == FileKind.SignalFd ? "anon_inode:[signalfd]" : null;
+  if (file.kind == FileKind.SignalFd) return "anon_inode:[signalfd]";
+  if (file.kind == FileKind.EventFd) return "anon_inode:[eventfd]";
+  return file.kind == FileKind.Epoll ? "anon_inode:[eventpoll]" : null;
 }
 
 /**
@@ -91,7 +96,10 @@ export function newFile(kind: FileKind, inode: Inode | null, flags: u32): File |
 
 export function releaseFile(file: File): void {
   if (--file.refCount != 0) return;
-  if (file.kind == FileKind.PipeRead || file.kind == FileKind.PipeWrite) {
+  forgetWatchedFile(changetype<u32>(file));
+  if (file.kind == FileKind.Epoll) {
+    if (file.data != 0) freeEpollSet(file.data);
+  } else if (file.kind == FileKind.PipeRead || file.kind == FileKind.PipeWrite) {
     closePipeEnd(changetype<Pipe>(file.data), file.kind == FileKind.PipeWrite);
   } else if (file.data != 0) {
     kfree(file.data);

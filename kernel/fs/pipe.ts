@@ -11,7 +11,7 @@ import { AddressSpace } from "../mm/address_space";
 import { FrameState, PAGE_SIZE } from "../mm/frame";
 import { kfree, kmalloc } from "../mm/slab";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
-import { signalPending, sleepOn, wakeUp } from "../lib/wait";
+import { signalPending, sleepOn, wakePollers, wakeUp } from "../lib/wait";
 
 const PIPE_PAGES: u32 = 16;
 export const PIPE_CAPACITY: u32 = PIPE_PAGES * PAGE_SIZE;
@@ -19,15 +19,18 @@ export const PIPE_BUF: u64 = 4096; // writes up to this size are atomic (POSIX)
 
 /**
  *   0 head (ring offset of the next byte to read)  4 count (bytes held)
- *   8 readers  12 writers  16 pages: PIPE_PAGES frame addresses, 0 where none is held
+ *   8 readers  12 writers  16 changes (bumped at every wake-up: what an
+ *  edge-triggered epoll item compares)  20 pages: PIPE_PAGES frame
+ *  addresses, 0 where none is held
  */
 @unmanaged export class Pipe {
   head: u32;
   count: u32;
   readers: u32;
   writers: u32;
+  changes: u32;
 }
-const PAGES_OFFSET: u32 = 16;
+const PAGES_OFFSET: u32 = 20;
 const PIPE_SIZE: u32 = PAGES_OFFSET + PIPE_PAGES * 4;
 
 export const PIPE_EOF: i64 = 0;
@@ -68,11 +71,18 @@ function releasePages(pipe: Pipe): void {
   pipe.head = 0;
 }
 
+/** Data moved or an end closed: sleepers wake, and edge-triggered watchers see a new event. */
+function changed(pipe: Pipe): void {
+  pipe.changes++;
+  wakeUp(changetype<u32>(pipe));
+  wakePollers();
+}
+
 /** One end closed for good (its File freed); the pipe goes when both have. */
 export function closePipeEnd(pipe: Pipe, writer: bool): void {
   if (writer) pipe.writers--;
   else pipe.readers--;
-  wakeUp(changetype<u32>(pipe));
+  changed(pipe);
   if (pipe.readers == 0 && pipe.writers == 0) {
     releasePages(pipe);
     kfree(changetype<u32>(pipe));
@@ -112,7 +122,7 @@ export function readPipe(pipe: Pipe, space: AddressSpace, to: u64, count: u64, n
   pipe.head = (pipe.head + done) % PIPE_CAPACITY;
   pipe.count -= done;
   if (pipe.count == 0) releasePages(pipe);
-  wakeUp(changetype<u32>(pipe));
+  changed(pipe);
   return done;
 }
 
@@ -151,7 +161,7 @@ export function writePipe(pipe: Pipe, space: AddressSpace, from: u64, count: u64
     }
     pipe.count += chunk;
     done += chunk;
-    wakeUp(changetype<u32>(pipe));
+    changed(pipe);
   }
   return <i64>done;
 }

@@ -37,6 +37,21 @@ export function wakeUp(channel: u32): void {
   if (wake != null) wake(channel);
 }
 
+// poll, select and epoll waiters sleep here, each for at most a step:
+// what can make a file ready (data through a pipe, an eventfd's count,
+// terminal input) wakes them all to look again at once.
+const pollChannel = memory.data(4, 4);
+
+/** A poll, select or epoll waiter sleeps until some file may have become ready, or until `tscDeadline`. */
+export function sleepAsPoller(tscDeadline: u64): void {
+  sleepOnUntil(<u32>pollChannel, tscDeadline);
+}
+
+/** Some file's readiness may have changed: every poll, select and epoll waiter looks again. */
+export function wakePollers(): void {
+  wakeUp(<u32>pollChannel);
+}
+
 /** Whether the caller has a signal to act on: a blocking call then gives up (EINTR). */
 export function signalPending(): bool {
   const pending = pendingCheck;

@@ -48,6 +48,8 @@ import {
 import { sysClone, sysClone3, sysFork } from "./clone";
 import { sysExecve } from "./execve";
 import { sysSignalfd4 } from "./signalfd";
+import { sysEpollCreate, sysEpollCreate1, sysEpollCtl, sysEpollPwait, sysEpollPwait2, sysEpollWait } from "./epoll";
+import { sysEventfd2 } from "./eventfd";
 import { sysKill, sysRtTgsigqueueinfo, sysTgkill } from "./signal_send";
 import { sysRtSigtimedwait } from "./signal_wait";
 import {
@@ -222,6 +224,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 202: return sysFutex(process, a, b, c, d, f.r9);
     case 203: return sysSchedSetaffinity(process, a, b, c);
     case 204: return sysSchedGetaffinity(process, a, b, c);
+    case 213: return sysEpollCreate(process, <i32>a);
     case 217: return sysGetdents64(process, a, b, c);
     case 218: return sysSetTidAddress(process, a);
     case SYS_RESTART_SYSCALL: return sysRestartSyscall(process);
@@ -235,6 +238,8 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 229: return sysClockGetres(process, <i32>a, b);
     case 230: return sysClockNanosleep(process, <i32>a, <u32>b, c, d);
     case 231: return sysExit(a); // exit_group
+    case 232: return sysEpollWait(process, a, b, <i32>c, <i32>d);
+    case 233: return sysEpollCtl(process, a, <i32>b, c, d);
     case 234: return sysTgkill(process, <i32>a, <i32>b, <i32>c);
     case 247: return sysWaitid(process, <i32>a, <i32>b, c, <u32>d, e);
     case 257: return sysOpenat(process, a, b, c, d);
@@ -255,8 +260,12 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 269: return sysFaccessat(process, a, b, c, 0); // faccessat: no flags argument
     case 280: return sysUtimensat(process, a, b, c, d);
     case 282: return sysSignalfd4(process, <i32>a, b, c, 0);
+    case 281: return sysEpollPwait(process, a, b, <i32>c, <i32>d, e, f.r9);
+    case 284: return sysEventfd2(process, <u32>a, 0); // eventfd
     case 285: return sysFallocate(process, a, b, c, d);
     case 289: return sysSignalfd4(process, <i32>a, b, c, d);
+    case 290: return sysEventfd2(process, <u32>a, <u32>b);
+    case 291: return sysEpollCreate1(process, <u32>a);
     case 292: return sysDup3(process, a, b, c, false);
     case 293: return sysPipe2(process, a, b);
     case 295: return sysTransferVector(process, a, b, c, <i64>d, true); // preadv
@@ -271,6 +280,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 332: return sysStatx(process, a, b, c, d, e);
     case 435: return sysClone3(process, a, b);
     case 439: return sysFaccessat(process, a, b, c, d); // faccessat2
+    case 441: return sysEpollPwait2(process, a, b, <i32>c, d, e, f.r9);
     case 452: return sysFchmodat(process, a, b, c, d); // fchmodat2
     default: return unknown(process, f.rax);
   }

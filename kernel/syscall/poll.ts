@@ -1,53 +1,33 @@
 // poll, ppoll, select and pselect6 over pipes, the console, files and
-// devices. Readiness is asked of each descriptor; when none is ready the
-// caller sleeps a tick at a time (10 ms at most, less near its timeout)
-// and asks again, woken early by a signal (EINTR). Files and devices are
-// always ready, as on Linux; the terminal is readable as its line
-// discipline says (a whole line in canonical mode).
-import { ttyReadable } from "../drivers/tty_queue";
-import { FileKind, fileAt } from "../fs/file";
-import { POLLERR, POLLHUP, POLLIN, POLLOUT, Pipe, pipePollEvents } from "../fs/pipe";
+// devices. Readiness is asked of each descriptor (readiness.ts); when none
+// is ready the caller sleeps until something may have made one ready (a
+// pipe, an eventfd, terminal input), a signal (EINTR), its timeout, or
+// 10 ms at most, and asks again.
+import { POLLERR, POLLHUP, POLLIN, POLLOUT } from "../fs/pipe";
 import { kfree, kmalloc } from "../mm/slab";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
-import { Process, ProcessState, spaceOf } from "../proc/process";
-import { signalPending, yieldToScheduler } from "../proc/scheduler";
+import { sleepAsPoller } from "../lib/wait";
+import { Process, spaceOf } from "../proc/process";
+import { signalPending } from "../proc/scheduler";
 import { restoreTemporaryMask, setTemporaryMask } from "../proc/signal";
 import { monotonicNanoseconds, tscAfter } from "../time/clock";
-import { isTerminalFile } from "./devices";
 import { EBADF, EFAULT, EINTR, EINVAL, ENOMEM } from "./errno";
 import { descriptorLimit } from "../proc/resource_limits";
-import { signalfdReadable } from "./signalfd";
+import { POLLNVAL, POLLPRI, eventsOf } from "./readiness";
 
-const POLLNVAL: u32 = 0x20;
-const POLLPRI: u32 = 0x2;
-const POLLRDNORM: u32 = 0x40;
-const POLLWRNORM: u32 = 0x100;
 const POLL_STEP: u64 = 10000000; // 10 ms
-const FOREVER: u64 = U64.MAX_VALUE;
+export const FOREVER: u64 = U64.MAX_VALUE;
 
-/** The events descriptor `fd` has now (POLLNVAL for a closed one), before masking by what was asked. */
-function eventsOf(process: Process, fd: i64): u32 {
-  const file = fileAt(process.files, fd);
-  if (file == null) return POLLNVAL;
-  if (file.kind == FileKind.PipeRead || file.kind == FileKind.PipeWrite) {
-    const events = pipePollEvents(changetype<Pipe>(file.data), file.kind == FileKind.PipeWrite);
-    return events | ((events & POLLIN) != 0 ? POLLRDNORM : 0) | ((events & POLLOUT) != 0 ? POLLWRNORM : 0);
-  }
-  if (isTerminalFile(file)) return (ttyReadable() ? POLLIN | POLLRDNORM : 0) | POLLOUT | POLLWRNORM;
-  if (file.kind == FileKind.SignalFd) return signalfdReadable(process, file) ? POLLIN | POLLRDNORM : 0;
-  return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
-}
-
-/** Sleeps until `deadline` (monotonic ns) or at most one step; false once the deadline has passed. */
-function waitStep(process: Process, deadline: u64): bool {
+/**
+ * Sleeps until a file may have become ready (lib/wait.ts's wakePollers),
+ * `deadline` (monotonic ns) or at most one step, for what wakes no poller
+ * (a blocked signal for a signalfd); false once the deadline has passed.
+ */
+export function waitStep(deadline: u64): bool {
   const now = monotonicNanoseconds();
   if (deadline != FOREVER && now >= deadline) return false;
   const step = deadline == FOREVER ? POLL_STEP : min(POLL_STEP, deadline - now);
-  process.state = ProcessState.Sleeping;
-  process.waitChannel = 0;
-  process.wakeAt = tscAfter(step);
-  yieldToScheduler();
-  process.wakeAt = 0;
+  sleepAsPoller(tscAfter(step));
   return true;
 }
 
@@ -56,8 +36,8 @@ function waitStep(process: Process, deadline: u64): bool {
  * monotonic nanoseconds, FOREVER for none; a bad one sets badTimeout to
  * -EFAULT or -EINVAL.
  */
-let badTimeout: i64 = 0;
-function deadlineOf(process: Process, timeout: u64, micro: bool): u64 {
+export let badTimeout: i64 = 0;
+export function deadlineOf(process: Process, timeout: u64, micro: bool): u64 {
   badTimeout = 0;
   if (timeout == 0) return FOREVER;
   const value = memory.data(16, 8);
@@ -75,7 +55,7 @@ function deadlineOf(process: Process, timeout: u64, micro: bool): u64 {
 }
 
 /** Restores the mask unless a handler is about to run (then rt_sigreturn restores it). */
-function restoreMask(process: Process, interrupted: bool): void {
+export function restoreMask(process: Process, interrupted: bool): void {
   if (!interrupted) restoreTemporaryMask(process);
 }
 
@@ -108,7 +88,7 @@ function pollFds(process: Process, fds: u64, count: u64, deadline: u64): i64 {
       ready = -EINTR;
       break;
     }
-    if (!waitStep(process, deadline)) break;
+    if (!waitStep(deadline)) break;
   }
   if (count != 0) {
     const ok = copyToUser(spaceOf(process), fds, table, bytes);
@@ -172,7 +152,7 @@ function selectSets(process: Process, count: i64, sets: u32, read: u64, write: u
     }
     if (ready != 0) break;
     if (signalPending()) return -EINTR;
-    if (!waitStep(process, deadline)) break;
+    if (!waitStep(deadline)) break;
   }
   for (let s: u32 = 0; s < 3; s++) {
     const user = load<u64>(pointers + s * 8);

@@ -18,6 +18,7 @@ import { DEV_TTYS0, isTerminal, isTerminalFile, readDevice, writeConsole, writeD
 import { backgroundRead, backgroundWrite } from "./terminal_background";
 import { EAGAIN, EBADF, EFAULT, EINTR, EINVAL, EISDIR, ENOMEM, ENXIO, EPIPE, ESPIPE } from "./errno";
 import { writableCount } from "./file_size_limit";
+import { readEventfd, writeEventfd } from "./eventfd";
 import { readSignalfd } from "./signalfd";
 
 // Linux's MAX_RW_COUNT: one read or write moves at most this much.
@@ -62,6 +63,8 @@ function readFrom(process: Process, file: File, buffer: u64, count: u64, offset:
   if (file.kind == FileKind.Console) return readDevice(DEV_TTYS0, space, buffer, count, !wait);
   if (file.kind == FileKind.Directory) return -EISDIR;
   if (file.kind == FileKind.SignalFd) return readSignalfd(process, file, buffer, count, !wait);
+  if (file.kind == FileKind.EventFd) return readEventfd(process, file, buffer, count, !wait);
+  if (file.kind == FileKind.Epoll) return -EINVAL; // it has no read, as on Linux
   if (file.kind == FileKind.PipeRead) {
     const result = readPipe(changetype<Pipe>(file.data), space, buffer, count, !wait);
     return result == PIPE_FAULT ? -EFAULT : result == PIPE_INTERRUPTED ? -EINTR : result == PIPE_WOULD_BLOCK ? -EAGAIN : result;
@@ -101,7 +104,8 @@ function writeTo(process: Process, file: File, buffer: u64, count: u64, offset: 
   }
   if (file.kind == FileKind.Console) return writeConsole(space, buffer, count, isNonBlocking(file));
   if (file.kind == FileKind.Device) return writeDevice(changetype<Inode>(file.inode).rdev, space, buffer, count, isNonBlocking(file));
-  if (file.kind == FileKind.SignalFd) return -EINVAL; // it has no write, as on Linux
+  if (file.kind == FileKind.SignalFd || file.kind == FileKind.Epoll) return -EINVAL; // they have no write, as on Linux
+  if (file.kind == FileKind.EventFd) return writeEventfd(process, file, buffer, count, isNonBlocking(file));
   if (file.kind != FileKind.Regular) return -EBADF;
   const inode = changetype<Inode>(file.inode);
   // As on Linux, O_APPEND writes at the end even when pwrite gives an offset.
@@ -210,7 +214,8 @@ const SEEK_HOLE: i64 = 4;
 export function sysLseek(process: Process, fd: i64, offset: i64, whence: i64): i64 {
   const file = fileAt(process.files, fd);
   if (file == null || file.kind == FileKind.PathOnly) return -EBADF;
-  if (file.kind == FileKind.SignalFd) return 0; // Linux's noop_llseek: the position stays 0
+  // Linux's noop_llseek: the position stays 0.
+  if (file.kind == FileKind.SignalFd || file.kind == FileKind.EventFd || file.kind == FileKind.Epoll) return 0;
   if (!seekable(file)) return -ESPIPE;
   const size = file.kind == FileKind.Regular ? <i64>inodeSize(changetype<Inode>(file.inode))
     : file.kind == FileKind.Generated ? <i64>file.size : 0;
