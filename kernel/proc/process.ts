@@ -61,7 +61,9 @@ export const enum ProcessState {
  * 368 retiredPeakPages: the most resident pages of the address spaces it has left (exec, exit): ru_maxrss
  * 372 childPeakPages: the largest peak among the children it has reaped, and theirs
  * 376 robustList(u64): set_robust_list's head, walked at exit and exec (robust_list.ts; 0: none)
- * 384 limits: its resource limits, 256 bytes (resource_limits.ts)
+ * 384 futexBase  388 futexBitset  392 futexOffset(u64): the key and bitset of the futex it waits on (futex_queue.ts; base 0: none)
+ * 400 futexNext  404 futexPrevious: its neighbours in that futex's hash bucket
+ * 408 limits: its resource limits, 256 bytes (resource_limits.ts)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -131,6 +133,11 @@ export const enum ProcessState {
   retiredPeakPages: u32;
   childPeakPages: u32;
   robustList: u64;
+  futexBase: u32;
+  futexBitset: u32;
+  futexOffset: u64;
+  futexNext: u32;
+  futexPrevious: u32;
 }
 /** The resource limits follow the fields (resource_limits.ts): 16 pairs of u64. */
 export const LIMITS_SIZE: u32 = 16 * 16;

@@ -6,7 +6,7 @@ import { print, printf } from "../console/console";
 import { printProcess } from "../proc/exit";
 import { Process, spaceOf } from "../proc/process";
 import { currentProcess } from "../proc/scheduler";
-import { EINTR, ENOSYS, ERESTART_RESTARTBLOCK } from "./errno";
+import { EINTR, ENOSYS, ERESTARTNOHAND, ERESTART_RESTARTBLOCK } from "./errno";
 import { handlerAboutToRun } from "../proc/signal";
 import { SA_RESTART } from "../proc/signal_action";
 import {
@@ -219,7 +219,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 169: return sysReboot(process, a, c);
     case 186: return process.pid; // gettid: one thread per process
     case 200: return sysTgkill(process, -1, <i32>a, <i32>b); // tkill
-    case 202: return sysFutex(process, a, b, c, d, f.r9);
+    case 202: return sysFutex(process, a, b, c, d, e, f.r9);
     case 203: return sysSchedSetaffinity(process, a, b, c);
     case 204: return sysSchedGetaffinity(process, a, b, c);
     case 217: return sysGetdents64(process, a, b, c);
@@ -279,9 +279,10 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
 // Calls Linux restarts after a handler with SA_RESTART (the others answer
 // EINTR), and after a signal that runs no handler and does not end the
 // process (a stop, then a continue): read, write and their vector and
-// positioned forms, ioctl (a background job changing the terminal), wait4.
+// positioned forms, ioctl (a background job changing the terminal), wait4,
+// and an untimed futex wait (futex's only EINTR).
 function restartable(number: u32): bool {
-  return number <= 1 || number == 16 || number == 17 || number == 18 || number == 19 || number == 20 || number == 61 ||
+  return number <= 1 || number == 16 || number == 17 || number == 18 || number == 19 || number == 20 || number == 61 || number == 202 ||
     number == 295 || number == 296;
 }
 
@@ -311,6 +312,13 @@ export function handleSyscall(frame: TrapFrame): void {
       process.sleepBase = 0;
     } else {
       frame.rax = SYS_RESTART_SYSCALL;
+      frame.rip -= 2;
+    }
+  } else if (result == -ERESTARTNOHAND) {
+    // A timed futex wait: EINTR for any handler, else the call runs again.
+    if (handlerAboutToRun(process) != null) frame.rax = <u64>-EINTR;
+    else {
+      frame.rax = number;
       frame.rip -= 2;
     }
   } else if (result == -EINTR && restartable(number)) {
