@@ -60,12 +60,15 @@ function wait(process: Process, address: u64, shared: bool, expected: u32, deadl
   const key = memory.data(16, 8);
   const word = memory.data(4, 4);
   while (true) {
+    // The key is taken out of the scratch buffer before anything that may fault.
     if (!futexKey(space, address, shared, key)) return -EFAULT;
+    const keyBase = load<u32>(key);
+    const keyOffset = load<u64>(key, 8);
     if (!copyFromUser(space, <u32>word, address, 4)) return -EFAULT;
     if (load<u32>(word) != expected) return -EAGAIN;
     const now = timeOn(base);
     if (deadline != NO_DEADLINE && now >= deadline) return -ETIMEDOUT;
-    futexEnqueue(process, load<u32>(key), load<u64>(key, 8), bitset);
+    futexEnqueue(process, keyBase, keyOffset, bitset);
     if (!signalPending()) {
       process.state = ProcessState.Sleeping;
       process.waitChannel = 0;
@@ -92,12 +95,16 @@ function requeue(process: Process, address: u64, shared: bool, wakeCount: i32, m
   const key1 = memory.data(16, 8);
   const key2 = memory.data(16, 8);
   if (!twoKeys(space, address, second, shared, key1, key2)) return -EFAULT;
+  const base1 = load<u32>(key1);
+  const offset1 = load<u64>(key1, 8);
+  const base2 = load<u32>(key2);
+  const offset2 = load<u64>(key2, 8);
   if (compare) {
     const word = memory.data(4, 4);
     if (!copyFromUser(space, <u32>word, address, 4)) return -EFAULT;
     if (load<u32>(word) != expected) return -EAGAIN;
   }
-  return futexRequeue(load<u32>(key1), load<u64>(key1, 8), load<u32>(key2), load<u64>(key2, 8), wakeCount, moveCount);
+  return futexRequeue(base1, offset1, base2, offset2, wakeCount, moveCount);
 }
 
 /** FUTEX_WAKE_OP: modify the word at `second`, wake on `address`, and on `second` too if the old value compares true. */
@@ -106,10 +113,14 @@ function wakeOp(process: Process, address: u64, shared: bool, wakeCount: i32, wa
   const key1 = memory.data(16, 8);
   const key2 = memory.data(16, 8);
   if (!twoKeys(space, address, second, shared, key1, key2)) return -EFAULT;
+  const base1 = load<u32>(key1);
+  const offset1 = load<u64>(key1, 8);
+  const base2 = load<u32>(key2);
+  const offset2 = load<u64>(key2, 8);
   const condition = futexAtomicOp(space, second, encoded);
   if (condition < 0) return condition;
-  let woken = futexWake(load<u32>(key1), load<u64>(key1, 8), MATCH_ANY, wakeCount);
-  if (condition > 0) woken += futexWake(load<u32>(key2), load<u64>(key2, 8), MATCH_ANY, wakeCount2);
+  let woken = futexWake(base1, offset1, MATCH_ANY, wakeCount);
+  if (condition > 0) woken += futexWake(base2, offset2, MATCH_ANY, wakeCount2);
   return woken;
 }
 
