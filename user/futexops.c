@@ -7,7 +7,8 @@
  * itself (at another offset too), private futexes that stay within one
  * address space (also after fork's copy-on-write), timeouts, signals
  * (EINTR, and the restart SA_RESTART gives an untimed wait), and the
- * EFAULT, EINVAL and ENOSYS cases.
+ * EFAULT, EINVAL and ENOSYS cases. A timed wait a stop interrupts goes
+ * on to its first deadline once continued.
  *
  * Waiters are child processes; the parent knows one sleeps in its wait
  * once /proc/PID/stat says 'S' after the child said it is about to wait.
@@ -388,6 +389,24 @@ static void signals(volatile uint32_t *w) {
     asleep = until_sleeping(pid, 1) && still_waiting(pid);
     woken = futex(w, FUTEX_WAKE, 1, NULL, NULL, 0);
     check("stop-and-continue-restarts-wait", asleep && woken == 1 && reaped_ok(pid), woken);
+
+    /* A timed wait restarted after a stop keeps its deadline (Linux's restart block), not a fresh timeout. */
+    *ready = 0;
+    pid = fork();
+    if (pid == 0) {
+        struct timespec t = at(600000000);
+        long long start = now_ns(CLOCK_MONOTONIC);
+        __atomic_add_fetch(ready, 1, __ATOMIC_SEQ_CST);
+        long got = futex(w, FUTEX_WAIT, 0, &t, NULL, 0);
+        long long took = now_ns(CLOCK_MONOTONIC) - start;
+        _exit(got == -ETIMEDOUT && took >= 600000000 && took < 850000000 ? 0 : 1);
+    }
+    until_sleeping(pid, 1);
+    pause_ms(300);
+    kill(pid, SIGSTOP);
+    pause_ms(20);
+    kill(pid, SIGCONT);
+    check("stop-and-continue-keeps-deadline", reaped_ok(pid), 0);
 }
 
 static void errors(volatile uint32_t *w) {

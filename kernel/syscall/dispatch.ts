@@ -6,7 +6,7 @@ import { print, printf } from "../console/console";
 import { printProcess } from "../proc/exit";
 import { Process, spaceOf } from "../proc/process";
 import { currentProcess } from "../proc/scheduler";
-import { EINTR, ENOSYS, ERESTARTNOHAND, ERESTART_RESTARTBLOCK } from "./errno";
+import { EINTR, ENOSYS, ERESTART_RESTARTBLOCK } from "./errno";
 import { handlerAboutToRun } from "../proc/signal";
 import { SA_RESTART } from "../proc/signal_action";
 import {
@@ -310,15 +310,9 @@ export function handleSyscall(frame: TrapFrame): void {
     if (handlerAboutToRun(process) != null) {
       frame.rax = <u64>-EINTR;
       process.sleepBase = 0;
+      process.restartFutex = 0;
     } else {
       frame.rax = SYS_RESTART_SYSCALL;
-      frame.rip -= 2;
-    }
-  } else if (result == -ERESTARTNOHAND) {
-    // A timed futex wait: EINTR for any handler, else the call runs again.
-    if (handlerAboutToRun(process) != null) frame.rax = <u64>-EINTR;
-    else {
-      frame.rax = number;
       frame.rip -= 2;
     }
   } else if (result == -EINTR && restartable(number)) {

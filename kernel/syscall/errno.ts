@@ -42,5 +42,3 @@ export const ETXTBSY: i64 = 26;
  * about to run, and otherwise restarts the sleep through restart_syscall.
  */
 export const ERESTART_RESTARTBLOCK: i64 = 516;
-/** Never seen by a program either (Linux's ERESTARTNOHAND): EINTR if a handler is about to run, else the call runs again. */
-export const ERESTARTNOHAND: i64 = 514;

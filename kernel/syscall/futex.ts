@@ -9,8 +9,8 @@ import { copyFromUser } from "../mm/user_copy";
 import { MATCH_ANY, futexDequeue, futexEnqueue, futexRequeue, futexWake } from "../proc/futex_queue";
 import { Process, ProcessState, spaceOf } from "../proc/process";
 import { signalPending, yieldToScheduler } from "../proc/scheduler";
-import { TimeBase, monotonicAt, timeOn, tscAt } from "../time/clock";
-import { EAGAIN, EFAULT, EINTR, EINVAL, ENOSYS, ERESTARTNOHAND, ETIMEDOUT } from "./errno";
+import { TimeBase, monotonicAt, monotonicNanoseconds, timeOn, tscAt } from "../time/clock";
+import { EAGAIN, EFAULT, EINTR, EINVAL, ENOSYS, ERESTART_RESTARTBLOCK, ETIMEDOUT } from "./errno";
 import { futexAtomicOp } from "./futex_op";
 
 const FUTEX_WAIT: u32 = 0;
@@ -23,8 +23,8 @@ const FUTEX_WAKE_BITSET: u32 = 10;
 const FUTEX_PRIVATE_FLAG: u32 = 128;
 const FUTEX_CLOCK_REALTIME: u32 = 256;
 const NO_DEADLINE: u64 = U64.MAX_VALUE;
-// Deadlines further off than this (about 36 years) arm no timer: tscAt would overflow.
-const FAR_FUTURE: u64 = <u64>1 << 60;
+// Deadlines over 31 years away arm no timer (as proc/sleep.ts): tscAt's product would overflow.
+const FAR_FUTURE: u64 = 1000000000000000000;
 
 /**
  * The deadline of a wait on `base`, in its nanoseconds, into `deadline`:
@@ -49,16 +49,32 @@ function readDeadline(process: Process, timeout: u64, relative: bool, base: Time
 /**
  * Linux's futex_wait: sleeps while the word at `address` holds `expected`
  * until a wake whose bitset meets `bitset`, the deadline, or a signal.
- * A signal restarts an untimed wait unless a handler without SA_RESTART
- * runs (-EINTR, which the dispatcher restarts as Linux's -ERESTARTSYS) and
- * a timed one unless any handler runs (-ERESTARTNOHAND); the restart reads
- * the timespec again, so a relative FUTEX_WAIT starts its time afresh.
+ * An untimed wait a signal ends says -EINTR, which the dispatcher turns
+ * into a restart of the call (Linux's -ERESTARTSYS) unless a handler
+ * without SA_RESTART runs. A timed one says -ERESTART_RESTARTBLOCK: EINTR
+ * if any handler runs, else restart_syscall waits again to the same
+ * deadline (Linux's futex_wait_restart), which sleepBase and sleepDeadline
+ * keep, so that a deadline on CLOCK_REALTIME also moves with clock_settime.
  */
 function wait(process: Process, address: u64, shared: bool, expected: u32, deadline: u64, base: TimeBase, bitset: u32): i64 {
   if (bitset == 0) return -EINVAL;
+  const timed = deadline != NO_DEADLINE;
+  const result = sleepOnWord(process, address, shared, expected, deadline, base, bitset);
+  if (result == -EINTR && timed) {
+    process.restartFutex = address | (shared ? 1 : 0);
+    process.restartValue = expected;
+    process.restartBitset = bitset;
+    return -ERESTART_RESTARTBLOCK;
+  }
+  process.sleepBase = 0;
+  return result;
+}
+
+function sleepOnWord(process: Process, address: u64, shared: bool, expected: u32, deadline: u64, base: TimeBase, bitset: u32): i64 {
   const space = spaceOf(process);
   const key = memory.data(16, 8);
   const word = memory.data(4, 4);
+  const timed = deadline != NO_DEADLINE;
   while (true) {
     // The key is taken out of the scratch buffer before anything that may fault.
     if (!futexKey(space, address, shared, key)) return -EFAULT;
@@ -66,21 +82,31 @@ function wait(process: Process, address: u64, shared: bool, expected: u32, deadl
     const keyOffset = load<u64>(key, 8);
     if (!copyFromUser(space, <u32>word, address, 4)) return -EFAULT;
     if (load<u32>(word) != expected) return -EAGAIN;
-    const now = timeOn(base);
-    if (deadline != NO_DEADLINE && now >= deadline) return -ETIMEDOUT;
+    if (timed && timeOn(base) >= deadline) return -ETIMEDOUT;
     futexEnqueue(process, keyBase, keyOffset, bitset);
     if (!signalPending()) {
+      process.sleepBase = timed ? base : 0;
+      process.sleepDeadline = deadline;
       process.state = ProcessState.Sleeping;
       process.waitChannel = 0;
-      process.wakeAt = deadline != NO_DEADLINE && deadline - now < FAR_FUTURE ? tscAt(monotonicAt(base, deadline)) : 0;
+      const now = monotonicNanoseconds();
+      const at = monotonicAt(base, deadline);
+      process.wakeAt = timed ? (at <= now ? 1 : at - now >= FAR_FUTURE ? 0 : tscAt(at)) : 0;
       yieldToScheduler();
       process.wakeAt = 0;
     }
     if (!futexDequeue(process)) return 0; // a wake took it off the queue
-    if (deadline != NO_DEADLINE && timeOn(base) >= deadline) return -ETIMEDOUT;
-    if (signalPending()) return deadline == NO_DEADLINE ? -EINTR : -ERESTARTNOHAND;
-    // Woken by nothing it waits for (a clock_settime moved the deadline's clock): wait on.
+    if (timed && timeOn(base) >= deadline) return -ETIMEDOUT;
+    if (signalPending()) return -EINTR;
+    // Woken by nothing it waits for: wait on.
   }
+}
+
+/** restart_syscall after a timed wait a signal with no handler to run interrupted (a stop and continue): the same wait. */
+export function futexWaitRestart(process: Process): i64 {
+  const word = process.restartFutex;
+  process.restartFutex = 0;
+  return wait(process, word & ~(<u64>1), (word & 1) != 0, process.restartValue, process.sleepDeadline, <TimeBase>process.sleepBase, process.restartBitset);
 }
 
 /** The keys of `first` and `second`, into key1 and key2; false: EFAULT. */
