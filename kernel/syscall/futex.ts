@@ -61,6 +61,8 @@ function wait(process: Process, address: u64, shared: bool, expected: u32, deadl
   const timed = deadline != NO_DEADLINE;
   const result = sleepOnWord(process, address, shared, expected, deadline, base, bitset);
   if (result == -EINTR && timed) {
+    process.sleepBase = base;
+    process.sleepDeadline = deadline;
     process.restartFutex = address | (shared ? 1 : 0);
     process.restartValue = expected;
     process.restartBitset = bitset;
@@ -85,7 +87,7 @@ function sleepOnWord(process: Process, address: u64, shared: bool, expected: u32
     if (timed && timeOn(base) >= deadline) return -ETIMEDOUT;
     futexEnqueue(process, keyBase, keyOffset, bitset);
     if (!signalPending()) {
-      process.sleepBase = timed ? base : 0;
+      process.sleepBase = timed ? base : 0; // for clock_settime to find a CLOCK_REALTIME deadline
       process.sleepDeadline = deadline;
       process.state = ProcessState.Sleeping;
       process.waitChannel = 0;
@@ -179,7 +181,7 @@ export function sysFutex(process: Process, address: u64, operation: u64, value: 
     case FUTEX_WAKE_BITSET: return wake(process, address, shared, count, <u32>third);
     case FUTEX_REQUEUE: return requeue(process, address, shared, count, count2, second, false, 0);
     case FUTEX_CMP_REQUEUE: return requeue(process, address, shared, count, count2, second, true, <u32>third);
+    case FUTEX_WAKE_OP: return (second & 3) != 0 ? -EINVAL : wakeOp(process, address, shared, count, count2, second, <u32>third);
   }
-  if (command == FUTEX_WAKE_OP) return (second & 3) != 0 ? -EINVAL : wakeOp(process, address, shared, count, count2, second, <u32>third);
   return -ENOSYS; // the priority-inheritance operations (FUTEX_LOCK_PI and the rest)
 }
