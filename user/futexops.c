@@ -390,6 +390,16 @@ static void signals(volatile uint32_t *w) {
     woken = futex(w, FUTEX_WAKE, 1, NULL, NULL, 0);
     check("stop-and-continue-restarts-wait", asleep && woken == 1 && reaped_ok(pid), woken);
 
+    /* A waiter killed in its wait leaves the queue: a wake then finds nobody. */
+    *ready = 0;
+    pid = waiter(w, FUTEX_WAIT, 0, 0, 0);
+    asleep = until_sleeping(pid, 1);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    woken = futex(w, FUTEX_WAKE, 10, NULL, NULL, 0);
+    check("killed-waiter-leaves-queue", asleep && WIFSIGNALED(status) && woken == 0, woken);
+
     /* A timed wait restarted after a stop keeps its deadline (Linux's restart block), not a fresh timeout. */
     *ready = 0;
     pid = fork();

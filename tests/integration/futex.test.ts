@@ -31,6 +31,7 @@ const OPERATION_CHECKS = [
   "file-futex-by-object-and-offset", "private-not-across-processes", "private-after-cow-own-space",
   "wait-relative-etimedout", "wait-bitset-absolute-realtime", "wait-clock-realtime-enosys", "signal-handler-eintr",
   "signal-timed-sa-restart-eintr", "signal-sa-restart-restarts-wait", "stop-and-continue-restarts-wait",
+  "stop-and-continue-keeps-deadline", "killed-waiter-leaves-queue",
   "shared-wake-unmapped-efault", "private-wake-unmapped-no-waiters", "wake-op-readonly-efault", "misaligned-einval",
 ];
 
