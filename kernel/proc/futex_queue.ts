@@ -107,14 +107,14 @@ export function futexWake(base: u32, offset: u64, bitset: u32, count: i32): i32 
 
 /**
  * Linux's futex_requeue for plain futexes: the first `wakeCount` waiters on
- * key 1 are woken, the next `moveCount` move to key 2 (behind its own
- * waiters, or in place when both keys share a bucket), keeping their
- * bitsets. Returns how many were woken or moved.
+ * key 1 are woken, the next `moveCount` move to key 2, behind its own
+ * waiters (in place when it is key 1 again), keeping their bitsets.
+ * Returns how many were woken or moved.
  */
 export function futexRequeue(base: u32, offset: u64, base2: u32, offset2: u64, wakeCount: i32, moveCount: i32): i32 {
   const bucket = bucketOf(base, offset);
   const bucket2 = bucketOf(base2, offset2);
-  const last = load<u32>(bucket, 4); // waiters moved in behind it are not looked at again
+  const last = load<u32>(bucket, 4); // waiters moved in behind it (bucket 2 may be bucket 1) are not looked at again
   let count: i32 = 0;
   let at = load<u32>(bucket);
   while (at != 0 && count - wakeCount < moveCount) {
@@ -125,10 +125,9 @@ export function futexRequeue(base: u32, offset: u64, base2: u32, offset2: u64, w
       wakeWaiter(p, bucket);
       continue;
     }
-    if (bucket2 != bucket) {
-      unlink(p, bucket);
-      append(p, bucket2);
-    }
+    if (base2 == base && offset2 == offset) continue;
+    unlink(p, bucket);
+    append(p, bucket2);
     // The new key is held before the old one is let go: they may be the same object.
     const old = p.futexBase;
     const oldOffset = p.futexOffset;
