@@ -7,14 +7,14 @@ import { printBytes, printf } from "../console/console";
 import { str } from "../lib/format";
 import { closeAll } from "../fs/file";
 import { releaseInode } from "../fs/inode";
-import { PAGE_SIZE } from "../mm/frame";
 import { kernelPageTableRoot } from "../mm/kernel_map";
-import { putUser32, userPage } from "../mm/user_copy";
+import { putUser32 } from "../mm/user_copy";
 import { printMemoryReport } from "../mm/meminfo";
 import {
   NAME_OFFSET, Process, ProcessState, findProcess, processListHead, processNameLength, releaseAddressSpace, spaceOf,
 } from "./process";
-import { currentProcess, exitToScheduler, signalGroup, signalProcess, tellParent, wakeUp, wakeUpSome } from "./scheduler";
+import { currentProcess, exitToScheduler, signalGroup, signalProcess, tellParent, wakeUp } from "./scheduler";
+import { futexWakeOne } from "./futex_queue";
 import { discardSignals } from "./signal_queue";
 import { hangUpOrphanedGroups } from "./orphans";
 import { deleteTimers } from "./posix_timer";
@@ -87,8 +87,7 @@ export function clearChildTid(process: Process): void {
   if (address == 0 || process.space == 0 || spaceOf(process).users < 2) return;
   const space = spaceOf(process);
   if (!putUser32(space, address, 0)) return;
-  const page = userPage(space, address, false);
-  if (page != 0) wakeUpSome(page + <u32>(address & (PAGE_SIZE - 1)), 1);
+  futexWakeOne(space, address);
 }
 
 /**

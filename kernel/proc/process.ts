@@ -48,7 +48,7 @@ export const enum ProcessState {
  * 232 exe (the program's inode, held: /proc/PID/exe)
  * 236 voluntarySwitches (gave up the CPU to sleep)  240 involuntarySwitches (preempted, or sched_yield)
  * 244 timers (the first of its POSIX timers: posix_timer.ts)  248 nextTimerId  252 timerCount
- * 256 sleepBase (TimeBase of the nanosleep in progress or to be restarted by restart_syscall; 0: none)
+ * 256 sleepBase (TimeBase of the nanosleep or timed futex wait in progress or to be restarted by restart_syscall; 0: none)
  * 264 sleepDeadline(u64): when that sleep ends, in nanoseconds of sleepBase
  * 272 sleepRemaining(u64): where it writes the time left if a signal interrupts it (0: nowhere)
  * 280 userCycles(u64)  288 systemCycles(u64): CPU time in user mode and in the kernel, in TSC ticks (cpu_time.ts)
@@ -61,7 +61,12 @@ export const enum ProcessState {
  * 368 retiredPeakPages: the most resident pages of the address spaces it has left (exec, exit): ru_maxrss
  * 372 childPeakPages: the largest peak among the children it has reaped, and theirs
  * 376 robustList(u64): set_robust_list's head, walked at exit and exec (robust_list.ts; 0: none)
- * 384 limits: its resource limits, 256 bytes (resource_limits.ts)
+ * 384 futexBase  388 futexBitset  392 futexOffset(u64): the key and bitset of the futex it waits on (futex_queue.ts; base 0: none)
+ * 400 futexNext  404 futexPrevious: its neighbours in that futex's hash bucket
+ * 408 restartFutex(u64): the word of a timed futex wait a signal interrupted, for restart_syscall
+ *     to continue (bit 0: a shared futex; 0: the sleep to restart is a nanosleep's), with its
+ *     deadline in sleepBase and sleepDeadline  416 restartValue  420 restartBitset: that wait's value and bitset
+ * 424 limits: its resource limits, 256 bytes (resource_limits.ts)
  */
 @unmanaged export class Process {
   pid: u32;
@@ -131,6 +136,14 @@ export const enum ProcessState {
   retiredPeakPages: u32;
   childPeakPages: u32;
   robustList: u64;
+  futexBase: u32;
+  futexBitset: u32;
+  futexOffset: u64;
+  futexNext: u32;
+  futexPrevious: u32;
+  restartFutex: u64;
+  restartValue: u32;
+  restartBitset: u32;
 }
 /** The resource limits follow the fields (resource_limits.ts): 16 pairs of u64. */
 export const LIMITS_SIZE: u32 = 16 * 16;

@@ -5,11 +5,10 @@
 // wakes to take it (pthread_mutex_lock's EOWNERDEAD). Priority-inheritance
 // entries (the low bit of a link) are marked but not woken: no PI futex
 // can have waiters here.
-import { PAGE_SIZE } from "../mm/frame";
 import { AddressSpace } from "../mm/address_space";
-import { copyFromUser, putUser32, userPage } from "../mm/user_copy";
+import { copyFromUser, putUser32 } from "../mm/user_copy";
 import { Process, spaceOf } from "./process";
-import { wakeUpSome } from "./scheduler";
+import { futexWakeOne } from "./futex_queue";
 
 /** struct robust_list_head: the list's first link, futex_offset, list_op_pending. */
 export const ROBUST_LIST_HEAD_SIZE: u64 = 24;
@@ -18,11 +17,6 @@ const FUTEX_WAITERS: u32 = 0x80000000;
 const FUTEX_OWNER_DIED: u32 = 0x40000000;
 const FUTEX_TID_MASK: u32 = 0x3fffffff;
 const PI_BIT: u64 = 1;
-
-function wakeOne(space: AddressSpace, address: u64): void {
-  const page = userPage(space, address, false);
-  if (page != 0) wakeUpSome(page + <u32>(address & (PAGE_SIZE - 1)), 1);
-}
 
 /**
  * Linux's handle_futex_death for the lock word at `address`: a word the
@@ -37,12 +31,12 @@ function handleDeath(process: Process, space: AddressSpace, address: u64, pi: bo
   if (!copyFromUser(space, <u32>word, address, 4)) return false;
   const value = load<u32>(word);
   if (pending && !pi && value == 0) {
-    wakeOne(space, address);
+    futexWakeOne(space, address);
     return true;
   }
   if ((value & FUTEX_TID_MASK) != process.pid) return true; // one thread per process: the tid is the pid
   if (!putUser32(space, address, (value & FUTEX_WAITERS) | FUTEX_OWNER_DIED)) return false;
-  if (!pi && (value & FUTEX_WAITERS) != 0) wakeOne(space, address);
+  if (!pi && (value & FUTEX_WAITERS) != 0) futexWakeOne(space, address);
   return true;
 }
 

@@ -78,21 +78,13 @@ export function sleepOnUntil(channel: u32, tscDeadline: u64): void {
 }
 
 export function wakeUp(channel: u32): void {
-  wakeUpSome(channel, U32.MAX_VALUE);
-}
-
-/** Wakes at most `count` sleepers on `channel` (futex wake); returns how many. */
-export function wakeUpSome(channel: u32, count: u32): u32 {
-  let woken: u32 = 0;
-  for (let at = processListHead(); at != 0 && woken < count; at = changetype<Process>(at).allNext) {
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
     const p = changetype<Process>(at);
     if (p.state == ProcessState.Sleeping && p.waitChannel == channel) {
       p.waitChannel = 0;
       makeRunnable(p);
-      woken++;
     }
   }
-  return woken;
 }
 
 const SIGKILL_BIT: u64 = 1 << 8;

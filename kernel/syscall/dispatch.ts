@@ -221,7 +221,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 169: return sysReboot(process, a, c);
     case 186: return process.pid; // gettid: one thread per process
     case 200: return sysTgkill(process, -1, <i32>a, <i32>b); // tkill
-    case 202: return sysFutex(process, a, b, c, d, f.r9);
+    case 202: return sysFutex(process, a, b, c, d, e, f.r9);
     case 203: return sysSchedSetaffinity(process, a, b, c);
     case 204: return sysSchedGetaffinity(process, a, b, c);
     case 213: return sysEpollCreate(process, <i32>a);
@@ -289,9 +289,10 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
 // Calls Linux restarts after a handler with SA_RESTART (the others answer
 // EINTR), and after a signal that runs no handler and does not end the
 // process (a stop, then a continue): read, write and their vector and
-// positioned forms, ioctl (a background job changing the terminal), wait4.
+// positioned forms, ioctl (a background job changing the terminal), wait4,
+// and an untimed futex wait (futex's only EINTR).
 function restartable(number: u32): bool {
-  return number <= 1 || number == 16 || number == 17 || number == 18 || number == 19 || number == 20 || number == 61 ||
+  return number <= 1 || number == 16 || number == 17 || number == 18 || number == 19 || number == 20 || number == 61 || number == 202 ||
     number == 295 || number == 296;
 }
 
@@ -319,6 +320,7 @@ export function handleSyscall(frame: TrapFrame): void {
     if (handlerAboutToRun(process) != null) {
       frame.rax = <u64>-EINTR;
       process.sleepBase = 0;
+      process.restartFutex = 0;
     } else {
       frame.rax = SYS_RESTART_SYSCALL;
       frame.rip -= 2;

@@ -1,85 +1,187 @@
-// futex: FUTEX_WAIT and FUTEX_WAKE (and their _BITSET forms with the
-// match-any bitset), private or shared. A futex is known by the physical
-// address of its word, so processes sharing a page (MAP_SHARED) meet on
-// it; with one thread per process a private futex is the same thing.
-// Waits end on a wake, a signal (EINTR) or the timeout (ETIMEDOUT).
-import { PAGE_SIZE } from "../mm/frame";
-import { copyFromUser, userPage } from "../mm/user_copy";
+// futex(2) as Linux's kernel/futex: FUTEX_WAIT, FUTEX_WAKE and their
+// _BITSET forms, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE and FUTEX_WAKE_OP, private
+// or shared, with FUTEX_CLOCK_REALTIME for FUTEX_WAIT_BITSET. Keys are
+// mm/futex_key.ts's, the queues proc/futex_queue.ts's. The priority-
+// inheritance operations are not supported (ENOSYS).
+import { AddressSpace } from "../mm/address_space";
+import { futexKey } from "../mm/futex_key";
+import { copyFromUser } from "../mm/user_copy";
+import { MATCH_ANY, futexDequeue, futexEnqueue, futexRequeue, futexWake } from "../proc/futex_queue";
 import { Process, ProcessState, spaceOf } from "../proc/process";
-import { signalPending, wakeUpSome, yieldToScheduler } from "../proc/scheduler";
-import { monotonicNanoseconds, realtimeNanoseconds, tscAfter } from "../time/clock";
-import { EAGAIN, EFAULT, EINTR, EINVAL, ENOSYS, ETIMEDOUT } from "./errno";
+import { signalPending, yieldToScheduler } from "../proc/scheduler";
+import { TimeBase, monotonicAt, monotonicNanoseconds, timeOn, tscAt } from "../time/clock";
+import { EAGAIN, EFAULT, EINTR, EINVAL, ENOSYS, ERESTART_RESTARTBLOCK, ETIMEDOUT } from "./errno";
+import { futexAtomicOp } from "./futex_op";
 
 const FUTEX_WAIT: u32 = 0;
 const FUTEX_WAKE: u32 = 1;
+const FUTEX_REQUEUE: u32 = 3;
+const FUTEX_CMP_REQUEUE: u32 = 4;
+const FUTEX_WAKE_OP: u32 = 5;
 const FUTEX_WAIT_BITSET: u32 = 9;
 const FUTEX_WAKE_BITSET: u32 = 10;
 const FUTEX_PRIVATE_FLAG: u32 = 128;
 const FUTEX_CLOCK_REALTIME: u32 = 256;
-const MATCH_ANY: u32 = 0xffffffff;
-
-/** The physical address of the futex word (0: EFAULT). */
-function keyOf(process: Process, address: u64): u32 {
-  const page = userPage(spaceOf(process), address, false);
-  return page == 0 ? 0 : page + <u32>(address & (PAGE_SIZE - 1));
-}
+const NO_DEADLINE: u64 = U64.MAX_VALUE;
+// Deadlines over 31 years away arm no timer (as proc/sleep.ts): tscAt's product would overflow.
+const FAR_FUTURE: u64 = 1000000000000000000;
 
 /**
- * How long to wait, in nanoseconds from now (FOREVER without a timeout): a
- * relative timespec for FUTEX_WAIT, an absolute one on the chosen clock for
- * FUTEX_WAIT_BITSET. Negative: an errno.
+ * The deadline of a wait on `base`, in its nanoseconds, into `deadline`:
+ * FUTEX_WAIT's timespec is relative, FUTEX_WAIT_BITSET's absolute. 0 or
+ * an errno (an unreadable or invalid timespec).
  */
-const FOREVER: i64 = I64.MAX_VALUE;
-
-function timeoutOf(process: Process, timeout: u64, absolute: bool, realtime: bool): i64 {
-  if (timeout == 0) return FOREVER;
+function readDeadline(process: Process, timeout: u64, relative: bool, base: TimeBase, deadline: usize): i64 {
+  store<u64>(deadline, NO_DEADLINE);
+  if (timeout == 0) return 0;
   const spec = memory.data(16, 8);
   if (!copyFromUser(spaceOf(process), <u32>spec, timeout, 16)) return -EFAULT;
   const seconds = load<i64>(spec);
-  const nanoseconds = load<i64>(spec + 8);
-  if (seconds < 0 || nanoseconds < 0 || nanoseconds >= 1000000000) return -EINVAL;
-  const total = <u64>seconds * 1000000000 + <u64>nanoseconds;
-  if (!absolute) return <i64>min(total, <u64>FOREVER - 1);
-  const now = realtime ? realtimeNanoseconds() : monotonicNanoseconds();
-  return total > now ? <i64>(total - now) : 0;
+  const nanoseconds = load<u64>(spec + 8);
+  if (seconds < 0 || nanoseconds >= 1000000000) return -EINVAL; // Linux's timespec64_valid
+  let total = <u64>seconds * 1000000000 + nanoseconds;
+  if (seconds >= 9223372036) total = NO_DEADLINE - 1; // past KTIME_MAX: as good as never
+  if (relative) total = min(timeOn(base) + total, NO_DEADLINE - 1);
+  store<u64>(deadline, total);
+  return 0;
 }
 
-function wait(process: Process, address: u64, expected: u32, timeout: u64, absolute: bool, realtime: bool): i64 {
+/**
+ * Linux's futex_wait: sleeps while the word at `address` holds `expected`
+ * until a wake whose bitset meets `bitset`, the deadline, or a signal.
+ * An untimed wait a signal ends says -EINTR, which the dispatcher turns
+ * into a restart of the call (Linux's -ERESTARTSYS) unless a handler
+ * without SA_RESTART runs. A timed one says -ERESTART_RESTARTBLOCK: EINTR
+ * if any handler runs, else restart_syscall waits again to the same
+ * deadline (Linux's futex_wait_restart), which sleepBase and sleepDeadline
+ * keep, so that a deadline on CLOCK_REALTIME also moves with clock_settime.
+ */
+function wait(process: Process, address: u64, shared: bool, expected: u32, deadline: u64, base: TimeBase, bitset: u32): i64 {
+  if (bitset == 0) return -EINVAL;
+  const timed = deadline != NO_DEADLINE;
+  const result = sleepOnWord(process, address, shared, expected, deadline, base, bitset);
+  if (result == -EINTR && timed) {
+    process.sleepBase = base;
+    process.sleepDeadline = deadline;
+    process.restartFutex = address | (shared ? 1 : 0);
+    process.restartValue = expected;
+    process.restartBitset = bitset;
+    return -ERESTART_RESTARTBLOCK;
+  }
+  process.sleepBase = 0;
+  return result;
+}
+
+function sleepOnWord(process: Process, address: u64, shared: bool, expected: u32, deadline: u64, base: TimeBase, bitset: u32): i64 {
+  const space = spaceOf(process);
+  const key = memory.data(16, 8);
   const word = memory.data(4, 4);
-  if (!copyFromUser(spaceOf(process), <u32>word, address, 4)) return -EFAULT;
-  const wait = timeoutOf(process, timeout, absolute, realtime);
-  if (wait < 0) return wait;
-  if (load<u32>(word) != expected) return -EAGAIN;
-  const key = keyOf(process, address);
-  if (key == 0) return -EFAULT;
-  if (wait == 0) return -ETIMEDOUT;
-  if (signalPending()) return -EINTR;
-  process.state = ProcessState.Sleeping;
-  process.waitChannel = key;
-  process.wakeAt = wait != FOREVER ? tscAfter(<u64>wait) : 0;
-  yieldToScheduler();
-  const wokenByWake = process.waitChannel == 0;
-  process.waitChannel = 0;
-  process.wakeAt = 0;
-  if (wokenByWake) return 0;
-  return signalPending() ? -EINTR : -ETIMEDOUT;
+  const timed = deadline != NO_DEADLINE;
+  while (true) {
+    // The key is taken out of the scratch buffer before anything that may fault.
+    if (!futexKey(space, address, shared, key)) return -EFAULT;
+    const keyBase = load<u32>(key);
+    const keyOffset = load<u64>(key, 8);
+    if (!copyFromUser(space, <u32>word, address, 4)) return -EFAULT;
+    if (load<u32>(word) != expected) return -EAGAIN;
+    if (timed && timeOn(base) >= deadline) return -ETIMEDOUT;
+    futexEnqueue(process, keyBase, keyOffset, bitset);
+    if (!signalPending()) {
+      process.sleepBase = timed ? base : 0; // for clock_settime to find a CLOCK_REALTIME deadline
+      process.sleepDeadline = deadline;
+      process.state = ProcessState.Sleeping;
+      process.waitChannel = 0;
+      const now = monotonicNanoseconds();
+      const at = monotonicAt(base, deadline);
+      process.wakeAt = timed ? (at <= now ? 1 : at - now >= FAR_FUTURE ? 0 : tscAt(at)) : 0;
+      yieldToScheduler();
+      process.wakeAt = 0;
+    }
+    if (!futexDequeue(process)) return 0; // a wake took it off the queue
+    if (timed && timeOn(base) >= deadline) return -ETIMEDOUT;
+    if (signalPending()) return -EINTR;
+    // Woken by nothing it waits for: wait on.
+  }
 }
 
-export function sysFutex(process: Process, address: u64, operation: u64, value: u64, timeout: u64, bitset: u64): i64 {
-  const command = <u32>operation & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
-  const realtime = (<u32>operation & FUTEX_CLOCK_REALTIME) != 0;
+/** restart_syscall after a timed wait a signal with no handler to run interrupted (a stop and continue): the same wait. */
+export function futexWaitRestart(process: Process): i64 {
+  const word = process.restartFutex;
+  process.restartFutex = 0;
+  return wait(process, word & ~(<u64>1), (word & 1) != 0, process.restartValue, process.sleepDeadline, <TimeBase>process.sleepBase, process.restartBitset);
+}
+
+/** The keys of `first` and `second`, into key1 and key2; false: EFAULT. */
+function twoKeys(space: AddressSpace, first: u64, second: u64, shared: bool, key1: usize, key2: usize): bool {
+  return futexKey(space, first, shared, key1) && futexKey(space, second, shared, key2);
+}
+
+/** FUTEX_REQUEUE and FUTEX_CMP_REQUEUE (with `compare`: EAGAIN unless the word at `address` holds `expected`). */
+function requeue(process: Process, address: u64, shared: bool, wakeCount: i32, moveCount: i32, second: u64, compare: bool, expected: u32): i64 {
+  if (wakeCount < 0 || moveCount < 0 || (second & 3) != 0) return -EINVAL;
+  const space = spaceOf(process);
+  const key1 = memory.data(16, 8);
+  const key2 = memory.data(16, 8);
+  if (!twoKeys(space, address, second, shared, key1, key2)) return -EFAULT;
+  const base1 = load<u32>(key1);
+  const offset1 = load<u64>(key1, 8);
+  const base2 = load<u32>(key2);
+  const offset2 = load<u64>(key2, 8);
+  if (compare) {
+    const word = memory.data(4, 4);
+    if (!copyFromUser(space, <u32>word, address, 4)) return -EFAULT;
+    if (load<u32>(word) != expected) return -EAGAIN;
+  }
+  return futexRequeue(base1, offset1, base2, offset2, wakeCount, moveCount);
+}
+
+/** FUTEX_WAKE_OP: modify the word at `second`, wake on `address`, and on `second` too if the old value compares true. */
+function wakeOp(process: Process, address: u64, shared: bool, wakeCount: i32, wakeCount2: i32, second: u64, encoded: u32): i64 {
+  const space = spaceOf(process);
+  const key1 = memory.data(16, 8);
+  const key2 = memory.data(16, 8);
+  if (!twoKeys(space, address, second, shared, key1, key2)) return -EFAULT;
+  const base1 = load<u32>(key1);
+  const offset1 = load<u64>(key1, 8);
+  const base2 = load<u32>(key2);
+  const offset2 = load<u64>(key2, 8);
+  const condition = futexAtomicOp(space, second, encoded);
+  if (condition < 0) return condition;
+  let woken = futexWake(base1, offset1, MATCH_ANY, wakeCount);
+  if (condition > 0) woken += futexWake(base2, offset2, MATCH_ANY, wakeCount2);
+  return woken;
+}
+
+function wake(process: Process, address: u64, shared: bool, count: i32, bitset: u32): i64 {
+  if (bitset == 0) return -EINVAL;
+  const key = memory.data(16, 8);
+  if (!futexKey(spaceOf(process), address, shared, key)) return -EFAULT;
+  return futexWake(load<u32>(key), load<u64>(key, 8), bitset, count);
+}
+
+/** futex(uaddr, op, val, timeout or val2, uaddr2, val3): the checks in Linux's order. */
+export function sysFutex(process: Process, address: u64, operation: u64, value: u64, timeout: u64, second: u64, third: u64): i64 {
+  const op = <u32>operation;
+  const command = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+  const shared = (op & FUTEX_PRIVATE_FLAG) == 0;
+  const base = (op & FUTEX_CLOCK_REALTIME) != 0 ? TimeBase.Realtime : TimeBase.Monotonic;
+  if (base == TimeBase.Realtime && command != FUTEX_WAIT_BITSET) return -ENOSYS; // as Linux (no PI waits here)
+  const deadline = memory.data(8, 8);
+  if (command == FUTEX_WAIT || command == FUTEX_WAIT_BITSET) {
+    const error = readDeadline(process, timeout, command == FUTEX_WAIT, base, deadline);
+    if (error != 0) return error;
+  }
   if ((address & 3) != 0) return -EINVAL;
-  if (realtime && command != FUTEX_WAIT_BITSET) return -ENOSYS; // as Linux: the clock choice is for the bitset wait only
-  if (command == FUTEX_WAIT) return wait(process, address, <u32>value, timeout, false, false);
-  if (command == FUTEX_WAIT_BITSET || command == FUTEX_WAKE_BITSET) {
-    if (<u32>bitset == 0) return -EINVAL;
-    if (<u32>bitset != MATCH_ANY) return -ENOSYS; // waking only some waiters by bitset is not supported yet
-    if (command == FUTEX_WAIT_BITSET) return wait(process, address, <u32>value, timeout, true, realtime);
+  const count = <i32>value; // an int in Linux: a value of 2^31 or more is negative
+  const count2 = <i32>timeout; // val2 travels in the timeout argument
+  switch (command) {
+    case FUTEX_WAIT: return wait(process, address, shared, <u32>value, load<u64>(deadline), base, MATCH_ANY);
+    case FUTEX_WAIT_BITSET: return wait(process, address, shared, <u32>value, load<u64>(deadline), base, <u32>third);
+    case FUTEX_WAKE: return wake(process, address, shared, count, MATCH_ANY);
+    case FUTEX_WAKE_BITSET: return wake(process, address, shared, count, <u32>third);
+    case FUTEX_REQUEUE: return requeue(process, address, shared, count, count2, second, false, 0);
+    case FUTEX_CMP_REQUEUE: return requeue(process, address, shared, count, count2, second, true, <u32>third);
+    case FUTEX_WAKE_OP: return (second & 3) != 0 ? -EINVAL : wakeOp(process, address, shared, count, count2, second, <u32>third);
   }
-  if (command == FUTEX_WAKE || command == FUTEX_WAKE_BITSET) {
-    const key = keyOf(process, address);
-    if (key == 0) return -EFAULT;
-    return wakeUpSome(key, <u32>min(value, <u64>0x7fffffff));
-  }
-  return -ENOSYS; // requeue, wake-op and the priority-inheritance operations are not supported yet
+  return -ENOSYS; // the priority-inheritance operations (FUTEX_LOCK_PI and the rest)
 }

@@ -5,6 +5,7 @@
 // restart_syscall, which the dispatcher puts in the call's place.
 import { Process } from "../proc/process";
 import { sleepUntilDeadline } from "../proc/sleep";
+import { futexWaitRestart } from "./futex";
 import { TimeBase, timeOn } from "../time/clock";
 import { EFAULT, EINTR, EINVAL, EOPNOTSUPP, ERESTART_RESTARTBLOCK } from "./errno";
 import { Clock, KTIME_MAX, clockOf, timeBaseOf, timespecFromUser, timespecToUser } from "./time";
@@ -39,9 +40,10 @@ function startSleep(process: Process, clock: Clock, flags: u64, request: u64, re
   return continueSleep(process);
 }
 
-/** restart_syscall: the interrupted sleep goes on; with none to continue (a handler ran since), EINTR as Linux. */
+/** restart_syscall: the interrupted sleep or timed futex wait goes on; with none to continue (a handler ran since), EINTR as Linux. */
 export function sysRestartSyscall(process: Process): i64 {
   if (process.sleepBase == 0) return -EINTR;
+  if (process.restartFutex != 0) return futexWaitRestart(process);
   return continueSleep(process);
 }
 

@@ -1,4 +1,7 @@
-// Robust futex lists (user/robustlist.c): set_robust_list and
+// futex(2) itself (user/futexops.c): wake counts and order, bitsets,
+// requeue, cmp-requeue, wake-op, shared futexes over shared anonymous
+// memory and a file, private ones after fork, timeouts, signals and the
+// errnos; and robust futex lists (user/robustlist.c): set_robust_list and
 // get_robust_list with their errnos, and the list walked at exit and at
 // exec, marking the dead owner's locks and waking their waiters, which is
 // what gives a process-shared robust mutex's next locker EOWNERDEAD. The
@@ -21,7 +24,34 @@ beforeAll(async () => {
   await buildOnce();
 }, TEST_TIMEOUT);
 
+const OPERATION_CHECKS = [
+  "wake-two-of-three", "wake-the-last-one", "wake-oldest-first", "wake-bitset-meets-one", "wake-bitset-left-other",
+  "wait-bitset-0-einval", "requeue-wakes-one-moves-one", "requeued-waiter-woken-on-second-word", "cmp-requeue-eagain",
+  "cmp-requeue-negative-requeue-einval", "wake-op-wakes-both", "wake-op-false-comparison-wakes-none", "wake-op-shifted-oparg",
+  "file-futex-by-object-and-offset", "private-not-across-processes", "private-after-cow-own-space",
+  "wait-relative-etimedout", "wait-bitset-absolute-realtime", "wait-clock-realtime-enosys", "signal-handler-eintr",
+  "signal-timed-sa-restart-eintr", "signal-sa-restart-restarts-wait", "stop-and-continue-restarts-wait",
+  "stop-and-continue-keeps-deadline", "killed-waiter-leaves-queue",
+  "shared-wake-unmapped-efault", "private-wake-unmapped-no-waiters", "wake-op-readonly-efault", "misaligned-einval",
+];
+
 describe.concurrent("futex", () => {
+  it("futexops: every check passes, as on Linux", async () => {
+    const result = await runProgram([join(USER_BIN, "futexops")]);
+    const where = `run-program exited with ${result.status}; stderr: ${result.stderr}\nconsole:\n${result.stdout}`;
+    expect(failedChecks(result.stdout), where).toEqual([]);
+    for (const check of OPERATION_CHECKS) expect(result.stdout, where).toContain(`ok ${check}\n`);
+    expect(result.stdout, where).toContain("futexops: 0 failed\n");
+    expect(result.status, where).toBe(0);
+  }, TEST_TIMEOUT);
+
+  it.skipIf(process.platform !== "linux")("futexops: the same checks pass on this Linux host", async () => {
+    const { stdout } = await run(join(USER_BIN, "futexops"), [], { timeout: 60_000 });
+    expect(failedChecks(stdout), stdout).toEqual([]);
+    for (const check of OPERATION_CHECKS) expect(stdout, stdout).toContain(`ok ${check}\n`);
+    expect(stdout, stdout).toContain("futexops: 0 failed\n");
+  }, TEST_TIMEOUT);
+
   it("robustlist: every check passes, as on Linux", async () => {
     const result = await runProgram([join(USER_BIN, "robustlist")]);
     const where = `run-program exited with ${result.status}; stderr: ${result.stderr}\nconsole:\n${result.stdout}`;

@@ -68,6 +68,10 @@ import {
 import { sleepTypesIn as kernelSleepTypesIn } from "../../kernel/drivers/acpi";
 import { closeAll, closeOnExec as kernelCloseOnExec, copyDescriptors, freeFileTable, newFileTable } from "../../kernel/fs/file";
 import { PROCESS_SIZE, Process } from "../../kernel/proc/process";
+import {
+  futexDequeue as kernelFutexDequeue, futexEnqueue as kernelFutexEnqueue, futexRequeue as kernelFutexRequeue,
+  futexWake as kernelFutexWake,
+} from "../../kernel/proc/futex_queue";
 import { RLIMIT_CORE, RLIMIT_NOFILE, RLIM_INFINITY, setDefaultLimits, setLimit } from "../../kernel/proc/resource_limits";
 import { TrapFrame } from "../../kernel/arch/x86_64/trap_frame";
 import { dispatch } from "../../kernel/syscall/dispatch";
@@ -618,4 +622,29 @@ export function dumpTestCore(address: u32, signal: u32, code: i32, limit: u64): 
   info.first = process.pid;
   info.second = 0;
   return dumpCore(process, info);
+}
+
+// ---- futex wait queues (futex-queue.test) ----
+// Waiters are bare process records (processRecord): only their state and
+// futex fields are used; a woken one joins the run queue, which never runs.
+
+/** A zeroed process record; 0 when out of memory. */
+export function processRecord(): u32 {
+  return kmalloc(PROCESS_SIZE);
+}
+
+export function futexEnqueue(process: u32, base: u32, offset: u64, bitset: u32): void {
+  kernelFutexEnqueue(changetype<Process>(process), base, offset, bitset);
+}
+
+export function futexDequeue(process: u32): u32 {
+  return kernelFutexDequeue(changetype<Process>(process)) ? 1 : 0;
+}
+
+export function futexWake(base: u32, offset: u64, bitset: u32, count: i32): i32 {
+  return kernelFutexWake(base, offset, bitset, count);
+}
+
+export function futexRequeue(base: u32, offset: u64, base2: u32, offset2: u64, wakeCount: i32, moveCount: i32): i32 {
+  return kernelFutexRequeue(base, offset, base2, offset2, wakeCount, moveCount);
 }

@@ -145,6 +145,12 @@ export interface UnitExports {
   // core dumps of a test process
   coreFrameAddress(): number;
   dumpTestCore(process: number, signal: number, code: number, limit: bigint): number;
+  // futex wait queues
+  processRecord(): number;
+  futexEnqueue(process: number, base: number, offset: bigint, bitset: number): void;
+  futexDequeue(process: number): number;
+  futexWake(base: number, offset: bigint, bitset: number, count: number): number;
+  futexRequeue(base: number, offset: bigint, base2: number, offset2: bigint, wakeCount: number, moveCount: number): number;
   __new(size: number, id: number): number;
 }
 
