@@ -91,10 +91,13 @@ export async function boot(options: BootOptions): Promise<BootResult> {
     let timedOut = false;
     qemu.stdout.on("data", (chunk) => (messages += chunk.toString("latin1")));
     qemu.stderr.on("data", (chunk) => (messages += chunk.toString("latin1")));
+    // GRUB reads the 9 MiB initramfs (busybox, bash, the libraries) through
+    // the BIOS: with several boots at once on two cores under TCG that alone
+    // has taken over 20 s, the console still empty.
     const timer = setTimeout(() => {
       timedOut = true;
       qemu.kill("SIGKILL");
-    }, options.timeoutMs ?? 20_000);
+    }, options.timeoutMs ?? 45_000); // under vitest's 60 s per test
     qemu.on("error", reject);
     qemu.on("close", (status) => {
       clearTimeout(timer);
