@@ -72,6 +72,18 @@ export function isoFor(cmdline: string, initramfs = join(ROOT, "build/initramfs.
   return build;
 }
 
+/**
+ * How long a boot may take before it counts as hung. GRUB reads the ISO's
+ * initramfs through the BIOS before the kernel prints anything: with
+ * several boots at once on two cores under TCG, the 9 MiB one alone has
+ * taken over 20 s, and one with a 32 MiB program in it over 45 s. So the
+ * time grows with the ISO: 45 s, and 2 s for each MiB beyond 10.
+ */
+function defaultTimeout(iso: string): number {
+  const mebibytes = statSync(iso).size / (1 << 20);
+  return 45_000 + Math.max(0, Math.ceil(mebibytes - 10)) * 2_000;
+}
+
 export async function boot(options: BootOptions): Promise<BootResult> {
   const iso = await isoFor(options.cmdline, options.initramfs);
   // A file, not a pipe: QEMU may drop serial output a busy reader has not
@@ -91,13 +103,10 @@ export async function boot(options: BootOptions): Promise<BootResult> {
     let timedOut = false;
     qemu.stdout.on("data", (chunk) => (messages += chunk.toString("latin1")));
     qemu.stderr.on("data", (chunk) => (messages += chunk.toString("latin1")));
-    // GRUB reads the 9 MiB initramfs (busybox, bash, the libraries) through
-    // the BIOS: with several boots at once on two cores under TCG that alone
-    // has taken over 20 s, the console still empty.
     const timer = setTimeout(() => {
       timedOut = true;
       qemu.kill("SIGKILL");
-    }, options.timeoutMs ?? 45_000); // under vitest's 60 s per test
+    }, options.timeoutMs ?? defaultTimeout(iso));
     qemu.on("error", reject);
     qemu.on("close", (status) => {
       clearTimeout(timer);
