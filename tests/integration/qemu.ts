@@ -2,7 +2,7 @@
 // collects the serial console, and reports how QEMU ended. A boot that
 // does not end by itself is killed after a timeout.
 import { execFile, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -62,7 +62,8 @@ export function isoFor(cmdline: string, initramfs = join(ROOT, "build/initramfs.
       if (existsSync(iso)) return iso;
       mkdirSync(ISO_DIR, { recursive: true });
       for (const old of readdirSync(ISO_DIR)) if (!old.startsWith(stamp)) rmSync(join(ISO_DIR, old), { recursive: true, force: true });
-      const temporary = `${iso}.${process.pid}.tmp`;
+      // Vitest's workers are threads of one process: the pid alone would not tell their builds apart.
+      const temporary = `${iso}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
       await run(join(ROOT, "scripts/make-iso.sh"), [temporary, cmdline, initramfs]);
       renameSync(temporary, iso);
       return iso;
