@@ -207,8 +207,17 @@ $(BUILD)/user/go/%: user/%.go
 	@echo "  GO      $@"
 	@$(GO_ENV) go build -o $@ $<
 
+# A Rust program (user/rust_threads.rs), built with rustc for glibc (Debian
+# has no musl target for Rust): std's threads, locks, channels and unwinding.
+# Like the Go one, its test (tests/integration/rust.test.ts) adds it.
+RUST_PROGRAMS := $(BUILD)/user/rust/rust_threads
+$(BUILD)/user/rust/%: user/%.rs
+	@mkdir -p $(@D)
+	@echo "  RUSTC   $@"
+	@rustc -O --edition 2021 -o $@ $<
+
 test: deps
-	@$(MAKE) --no-print-directory iso unit-wasm $(GO_PROGRAMS)
+	@$(MAKE) --no-print-directory iso unit-wasm $(GO_PROGRAMS) $(RUST_PROGRAMS)
 	@node scripts/run-tests.mjs
 
 # Benchmarks against Linux on the same emulator (not part of `make test`).

@@ -99,7 +99,8 @@ loop:
 		}
 	}
 	elapsed := time.Since(start)
-	check("ticker-and-timeout", fired >= 5 && fired <= 16 && elapsed >= 300*time.Millisecond, fired)
+	// A busy machine may drop ticks (a ticker does, for a slow reader), never add them.
+	check("ticker-and-timeout", fired >= 1 && fired <= 16 && elapsed >= 300*time.Millisecond, fired)
 	time.Sleep(10 * time.Millisecond)
 	check("sleep", time.Since(start) >= 310*time.Millisecond, time.Since(start))
 }

@@ -7,7 +7,7 @@ import { managedFrames } from "../mm/frame_database";
 import { copyFromUser, copyStringFromUser, copyToUser, putUser32 } from "../mm/user_copy";
 import { RLIMIT_NOFILE, RLIM_NLIMITS, hardLimit, setLimit, softLimit } from "../proc/resource_limits";
 import {
-  NAME_OFFSET, Process, ProcessState, findProcess, processListHead, processNameLength, setProcessName, spaceOf,
+  NAME_OFFSET, Process, ProcessState, findLiveProcess, findProcess, processListHead, processNameLength, setProcessName, spaceOf,
 } from "../proc/process";
 import { monotonicNanoseconds } from "../time/clock";
 import { EFAULT, EINVAL, EPERM, ESRCH } from "./errno";
@@ -31,8 +31,8 @@ export function sysSysinfo(process: Process, buffer: u64): i64 {
 
 /** sched_getaffinity: CPU 0 is the only one; the answer is the mask's size in bytes, as the system call gives it. */
 export function sysSchedGetaffinity(process: Process, pid: i64, size: u64, mask: u64): i64 {
-  if (pid < 0) return -ESRCH;
   if (size < 8 || (size & 7) != 0) return -EINVAL;
+  if (pid < 0 || (pid != 0 && findLiveProcess(pid) == null)) return -ESRCH;
   const bits = memory.data(8, 8);
   store<u64>(bits, 1);
   return copyToUser(spaceOf(process), mask, <u32>bits, 8) ? 8 : -EFAULT;
@@ -47,11 +47,11 @@ export function sysGetcpu(process: Process, cpu: u64, node: u64): i64 {
 
 /** sched_setaffinity: any mask that includes CPU 0 (the only one) is met. */
 export function sysSchedSetaffinity(process: Process, pid: i64, size: u64, mask: u64): i64 {
-  if (pid < 0) return -ESRCH;
   if (size == 0) return -EINVAL;
   const first = memory.data(8, 8);
   store<u64>(first, 0);
   if (!copyFromUser(spaceOf(process), <u32>first, mask, min(size, <u64>8))) return -EFAULT;
+  if (pid < 0 || (pid != 0 && findLiveProcess(pid) == null)) return -ESRCH;
   return (load<u8>(first) & 1) != 0 ? 0 : -EINVAL;
 }
 

@@ -71,7 +71,7 @@ export function initCommandLine(o: InitOptions): string {
 
 /** Boots with `/bin/PROGRAM` as init; resolves when QEMU ends (or is killed after the timeout). */
 export function bootInit(o: InitOptions): Promise<BootResult> {
-  return boot({ cmdline: initCommandLine(o), memory: o.memory, timeoutMs: o.timeoutMs ?? 60_000, initramfs: o.initramfs });
+  return boot({ cmdline: initCommandLine(o), memory: o.memory, timeoutMs: o.timeoutMs, initramfs: o.initramfs });
 }
 
 /** What the program printed: the console after "boot complete". */

@@ -74,15 +74,15 @@ export function isoFor(cmdline: string, initramfs = join(ROOT, "build/initramfs.
 }
 
 /**
- * How long a boot may take before it counts as hung. GRUB reads the ISO's
+ * How long a boot may take before it counts as hung. GRUB reads the
  * initramfs through the BIOS before the kernel prints anything: with
  * several boots at once on two cores under TCG, the 9 MiB one alone has
- * taken over 20 s, and one with a 32 MiB program in it over 45 s. So the
- * time grows with the ISO: 45 s, and 2 s for each MiB beyond 10.
+ * taken over 20 s, and one with a 32 MiB program in it over 60 s. So the
+ * time grows with the initramfs: 60 s, and 2 s for each MiB beyond 10.
  */
-function defaultTimeout(iso: string): number {
-  const mebibytes = statSync(iso).size / (1 << 20);
-  return 45_000 + Math.max(0, Math.ceil(mebibytes - 10)) * 2_000;
+function defaultTimeout(initramfs: string): number {
+  const mebibytes = statSync(initramfs).size / (1 << 20);
+  return 60_000 + Math.max(0, Math.ceil(mebibytes - 10)) * 2_000;
 }
 
 export async function boot(options: BootOptions): Promise<BootResult> {
@@ -107,7 +107,7 @@ export async function boot(options: BootOptions): Promise<BootResult> {
     const timer = setTimeout(() => {
       timedOut = true;
       qemu.kill("SIGKILL");
-    }, options.timeoutMs ?? defaultTimeout(iso));
+    }, options.timeoutMs ?? defaultTimeout(options.initramfs ?? join(ROOT, "build/initramfs.cpio")));
     qemu.on("error", reject);
     qemu.on("close", (status) => {
       clearTimeout(timer);
