@@ -30,7 +30,8 @@ import { ELF_IMAGE_SIZE, ET_DYN, ElfCheck, ElfImage } from "./elf";
 import { ELF_HEADERS_BYTES, NO_BIAS, Placement, chooseBias, mapImage, readElfHeaders, readInterpreterPath } from "./elf_load";
 import { chooseHeapStart, chooseMmapTop, chooseStackTop, stackSizeFor } from "./exec_layout";
 import { ExecArguments, PROGRAM_START_SIZE, ProgramStart, STACK_SCRATCH_BYTES, buildStack } from "./exec_stack";
-import { clearChildTid, releaseVforkParent } from "./exit";
+import { clearChildTid, exitThread, releaseVforkParent } from "./exit";
+import { SIGKILL } from "./signal_action";
 import { releaseRobustList } from "./robust_list";
 import { deleteTimers } from "./posix_timer";
 import { becomeOnlyThread } from "./exec_threads";
@@ -128,7 +129,10 @@ function buildSpace(space: AddressSpace, programFile: Inode, program: ElfImage, 
 
 /** Gives `process` the new address space and everything else a new program starts with. */
 function commit(process: Process, inode: Inode, space: AddressSpace, args: ExecArguments, entry: u64, sp: u64): void {
-  becomeOnlyThread(process);
+  if (!becomeOnlyThread(process)) { // another thread is ending the process (exit_group, its own execve)
+    destroyAddressSpace(space);
+    exitThread(SIGKILL);
+  }
   releaseRobustList(process); // as Linux's exec_mm_release: the old program's locks die with it
   clearChildTid(process);
   const old = process.space;

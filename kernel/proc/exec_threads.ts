@@ -8,10 +8,15 @@ import { sleepOn } from "./scheduler";
 import { discardSignals, threadPending } from "./signal_queue";
 import { closeAll } from "../fs/file";
 
-/** Ends every other thread of `process`'s group and makes `process` its leader. */
-export function becomeOnlyThread(process: Process): void {
+/**
+ * Ends every other thread of `process`'s group and makes `process` its
+ * leader; false if another thread is already ending the process (its own
+ * exit_group or execve), when the caller is to end instead.
+ */
+export function becomeOnlyThread(process: Process): bool {
   const group = leaderOf(process);
-  if (group.threadCount == 1 && group == process) return;
+  if (group.threadCount == 1 && group == process) return true;
+  if (group.groupExiting != 0) return false;
   // Signals sent meanwhile are for a process being replaced: they go, as
   // they would to one exiting (Linux's group_exec_task).
   group.groupExiting = 1;
@@ -19,6 +24,7 @@ export function becomeOnlyThread(process: Process): void {
   while (group.threadCount > 1) sleepOn(changetype<u32>(group) + offsetof<Process>("threadCount"));
   if (group != process) takeOverLeadership(process, group);
   else group.groupExiting = 0;
+  return true;
 }
 
 /** The old leader has exited (a zombie nobody may reap): `thread` takes its pid and everything it held for the group. */
