@@ -155,7 +155,24 @@ $(BASH):
 # of ours has an applet's name, bash.test.ts that no applet is bash).
 $(BUILD)/initramfs.cpio: $(USER_PROGRAMS) $(LIBRARIES) $(ROOTFS_FILES) $(BUSYBOX) $(BASH) scripts/make-initramfs.mjs
 	@echo "  CPIO    $@"
-	@node scripts/make-initramfs.mjs $@ /=user/rootfs /bin=$(BUILD)/user/bin /=$(BUILD)/libs /=$(BUILD)/busybox /=$(BUILD)/bash
+	@node scripts/make-initramfs.mjs $@ $(INITRAMFS_BASE)
+
+# `make iso DEBIAN="/usr/bin/sort coreutils"`: the ISO's initramfs also holds
+# these Debian programs (absolute paths on this host) and packages, with the
+# libraries ldd names, at their own paths (scripts/add-debian-program).
+# build/debian.list holds the last list, rewritten (as make starts) only when
+# DEBIAN changes, so that the ISO is rebuilt when the list changes, also to
+# nothing.
+DEBIAN ?=
+INITRAMFS_BASE := /=user/rootfs /bin=$(BUILD)/user/bin /=$(BUILD)/libs /=$(BUILD)/busybox /=$(BUILD)/bash
+ISO_INITRAMFS := $(if $(strip $(DEBIAN)),$(BUILD)/initramfs-debian.cpio,$(BUILD)/initramfs.cpio)
+
+$(shell mkdir -p $(BUILD) && (echo '$(strip $(DEBIAN))' | cmp -s - $(BUILD)/debian.list || echo '$(strip $(DEBIAN))' > $(BUILD)/debian.list))
+
+$(BUILD)/initramfs-debian.cpio: $(BUILD)/debian.list $(BUILD)/initramfs.cpio scripts/add-debian-program
+	@scripts/add-debian-program $(BUILD)/debian $(DEBIAN)
+	@echo "  CPIO    $@"
+	@node scripts/make-initramfs.mjs $@ $(INITRAMFS_BASE) /=$(BUILD)/debian
 
 # The console font: a Debian console font (console-setup-linux), converted.
 CONSOLE_FONT := /usr/share/consolefonts/Lat15-VGA16.psf.gz
@@ -164,9 +181,9 @@ $(BUILD)/font.bin: $(CONSOLE_FONT) scripts/make-font.mjs
 	@echo "  FONT    $@"
 	@node scripts/make-font.mjs $< $@
 
-$(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(BUILD)/initramfs.cpio $(BUILD)/font.bin iso/grub.cfg scripts/make-iso.sh
+$(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(ISO_INITRAMFS) $(BUILD)/debian.list $(BUILD)/font.bin iso/grub.cfg scripts/make-iso.sh
 	@echo "  ISO     $@"
-	@scripts/make-iso.sh $@ "$(CMDLINE)"
+	@scripts/make-iso.sh $@ "$(CMDLINE)" $(ISO_INITRAMFS)
 
 # With a display, QEMU's window shows the framebuffer and takes keys; the
 # serial console is on this terminal either way.
