@@ -128,6 +128,14 @@ $(BUILD)/user/bin/loader-execstack: user/loader.c
 	@echo "  MUSL    $@"
 	@musl-gcc -static -O2 -Wall -Wl,-z,execstack -o $@ $<
 
+# user/sharing.c linked with glibc (a PIE with glibc's loader and libc.so.6):
+# the worker the sharing measurement runs ten of (the static build drives them).
+USER_PROGRAMS += $(BUILD)/user/bin/sharing-glibc
+$(BUILD)/user/bin/sharing-glibc: user/sharing.c
+	@mkdir -p $(@D)
+	@echo "  GCC     $@"
+	@gcc -O2 -Wall -o $@ $<
+
 # The dynamic loaders (and glibc's libc) of the dynamically linked
 # programs, copied into build/libs at their paths from the build host's
 # Debian packages: musl's loader, which is also its libc (package musl,
