@@ -1,0 +1,132 @@
+// Debian's own dynamically linked programs, put in the initramfs with the
+// libraries ldd names by scripts/add-debian-program, in one boot: its
+// coreutils (cat, sort, sha256sum, head, tail, wc, uniq, tr, ls) running
+// tests/integration/debian-coreutils.sh, every section of which must print
+// what the same binaries print on this host for the same input; `ls -l /`;
+// then the sharing measurement (user/sharing.c): ten concurrent runs of a
+// glibc-linked program, what each costs in frames beyond the first, and
+// every frame back after they end.
+import { execFile } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { BUSYBOX, bootInit, buildOnce, initramfsWith, programOutput, scratchDir, sections } from "./programs";
+import { BootResult, ROOT, expectExit } from "./qemu";
+
+const run = promisify(execFile);
+const EXIT_INIT_OK = 33;
+const TEST_TIMEOUT = 300_000;
+const SCRIPT = join(ROOT, "tests/integration/debian-coreutils.sh");
+const PROGRAMS = ["ls", "cat", "sort", "sha256sum", "head", "tail", "wc", "uniq", "tr"].map((p) => `/usr/bin/${p}`);
+
+/** The input files: words with repeats (for sort and uniq), numbers, a table, and 1 MiB of lines, all from a fixed seed. */
+function writeInput(dir: string): void {
+  let seed = 12345;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8;
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  const vocabulary = Array.from({ length: 300 }, () =>
+    Array.from({ length: 3 + (next() % 8) }, () => letters[next() % 26]).join(""));
+  const word = () => vocabulary[next() % vocabulary.length];
+  writeFileSync(join(dir, "words.txt"), Array.from({ length: 3000 }, word).join("\n") + "\n");
+  writeFileSync(join(dir, "numbers.txt"), Array.from({ length: 500 }, () => (next() % 20001) - 10000).join("\n") + "\n");
+  writeFileSync(join(dir, "table.csv"), Array.from({ length: 200 }, () => `${word()},${next() % 50}`).join("\n") + "\n");
+  const big: string[] = [];
+  for (let size = 0; size < 1 << 20;) {
+    const line = `${word()} ${word()} ${next() % 100000}`;
+    big.push(line);
+    size += line.length + 1;
+  }
+  writeFileSync(join(dir, "big.txt"), big.join("\n") + "\n");
+}
+
+let booted: Promise<{ result: BootResult; input: string }> | undefined;
+
+/** The one boot both tests read: the coreutils script, `ls -l /`, then the sharing measurement. */
+function bootOnce() {
+  booted ??= (async () => {
+    const debian = join(scratchDir("debian-programs"), "tree");
+    await run(join(ROOT, "scripts/add-debian-program"), [debian, ...PROGRAMS]);
+    const input = scratchDir("debian-input");
+    writeInput(input);
+    const wrapper = join(scratchDir("debian-run"), "run-all.sh");
+    writeFileSync(wrapper, [
+      "sh /coreutils.sh /data /tmp",
+      "echo '=== ls-root'",
+      "/usr/bin/ls -l / 2>/tmp/ls-errors; echo \"status $?\"",
+      "echo '=== ls-root-errors'",
+      "/usr/bin/cat /tmp/ls-errors",
+      "echo '=== sharing'",
+      "/bin/sharing 10; echo \"status $?\"",
+      "",
+    ].join("\n"));
+    const initramfs = await initramfsWith([`/=${debian}`, `/data=${input}`, `/coreutils.sh=${SCRIPT}`, `/run-all.sh=${wrapper}`]);
+    const result = await bootInit({ program: "sh", args: ["/run-all.sh"], initramfs, memory: "256M", timeoutMs: 240_000 });
+    return { result, input };
+  })();
+  return booted;
+}
+
+/** The program's sections, without the kernel's own lines ("unknown system call"). */
+function ours(result: BootResult): Map<string, string> {
+  return sections(programOutput(result.serial).split("\n").filter((l) => !/^(kernel|init): /.test(l)).join("\n"));
+}
+
+beforeAll(async () => {
+  await buildOnce();
+}, 600_000);
+
+describe("Debian's dynamically linked programs", () => {
+  it("coreutils print what they print on this host", async () => {
+    const { result, input } = await bootOnce();
+    expectExit(result, EXIT_INIT_OK);
+    const got = ours(result);
+    const scratch = scratchDir("debian-host");
+    mkdirSync(scratch, { recursive: true });
+    const host = sections((await run(BUSYBOX, ["sh", SCRIPT, input, scratch], { env: { PATH: "/usr/bin:/bin" } })).stdout);
+    expect([...got.keys()].filter((k) => host.has(k)), result.serial).toEqual([...host.keys()]);
+    // "end" only marks that the script ran to its end (here the wrapper's sections follow it).
+    for (const [name, text] of host) if (name !== "end") expect(got.get(name), `section ${name}`).toBe(text);
+    // What the comparison stands on.
+    expect(host.get("sha256sum")).toMatch(/^[0-9a-f]{64} {2}words\.txt\n/);
+    expect(host.get("sha256sum")).toContain("words.txt: OK\nbig.txt: OK\nstatus 0\n");
+    expect(host.get("sort")).toContain("status 1\n");
+    expect(host.get("cat")).toContain("/usr/bin/cat: missing: No such file or directory\nstatus 1\n");
+
+    // ls -l /: one line per entry of the root, owned by root, as Linux's ls shows a directory.
+    const lines = got.get("ls-root")!.trimEnd().split("\n");
+    expect(lines.shift(), result.serial).toMatch(/^total \d+$/);
+    expect(lines.pop()).toBe("status 0");
+    for (const line of lines) {
+      expect(line).toMatch(/^[dl-]([r-][w-][xsStT-]){3} +\d+ root +root +\d+ [A-Z][a-z]{2} [ \d]\d +(\d\d:\d\d|\d{4}) \S+( -> \S+)?$/);
+    }
+    expect(lines.map((l) => l.split(" ").pop())).toEqual(expect.arrayContaining(["bin", "data", "dev", "etc", "lib", "lib64",
+      "proc", "tmp", "usr", "coreutils.sh"]));
+    // ls asks each file system once for a file's ACL (getxattr, lgetxattr): not dispatched yet, so ENOSYS, which
+    // ls reports ("/: Function not implemented") without failing. Linux's tmpfs answers ENODATA instead.
+    const errors = got.get("ls-root-errors")!;
+    if (errors !== "") console.log(`ls -l / wrote on stderr:\n${errors}`);
+    for (const line of errors.trimEnd().split("\n").filter((l) => l !== "")) {
+      expect(line).toMatch(/^\/usr\/bin\/ls: \/\S*: Function not implemented$/);
+    }
+  }, TEST_TIMEOUT);
+
+  it("ten runs of a glibc program share libc: each beyond the first costs a few frames, all come back", async () => {
+    const { result } = await bootOnce();
+    expectExit(result, EXIT_INIT_OK);
+    const text = ours(result).get("sharing") ?? "";
+    const where = `sharing section:\n${text}\nserial:\n${result.serial}`;
+    expect(text.split("\n").filter((l) => l.includes("FAIL")), where).toEqual([]);
+    expect(text, where).toContain("sharing: ok\nstatus 0\n");
+    const pages = Number(text.match(/each touching (\d+) pages of libc's code/)![1]);
+    const [, first, further] = text.match(/first (\d+) frames, each further ([\d.]+) frames/)!.map(Number);
+    const resident = Number(text.match(/resident kB \(average\): rss (\d+)/)![1]) / 4;
+    console.log(`sharing: ${text.split("\n").filter((l) => l.startsWith("sharing:")).join("\n  ")}`);
+    expect(pages, where).toBeGreaterThan(200); // glibc's code is over 1 MiB
+    // Were libc's code copied per process, each run would cost at least those pages.
+    expect(further, where).toBeLessThan(pages / 4);
+    expect(further, where).toBeLessThan(resident / 4);
+    // The first brings libc's pages into the page cache; the others find them there.
+    expect(first - further, where).toBeGreaterThan(pages);
+  }, TEST_TIMEOUT);
+});
