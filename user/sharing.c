@@ -270,6 +270,11 @@ int main(int argc, char **argv) {
     long resident = first.s_rss >= 0 ? first.s_rss : first.rss;
     CHECK(resident / 4 >= pages, "a worker's resident pages (%ld kB) fewer than the libc pages it touched (%ld)", resident,
           pages);
+    /* Every page of libc's code is mapped by every worker: shared, not one copy each. */
+    if (first.s_rss >= 0) {
+        CHECK((first.shared_clean + first.shared_dirty) / 4 >= pages, "a worker's shared pages (%ld kB) fewer than the libc "
+              "pages it touched (%ld)", first.shared_clean + first.shared_dirty, pages);
+    }
     if (exact) {
         CHECK(problems == 0, "/proc/memcheck reports %ld problems (see the memcheck: lines)", problems);
         CHECK(end == before, "free frames %ld before, %ld after the workers (%+ld)", before, end, end - before);

@@ -128,5 +128,14 @@ describe("Debian's dynamically linked programs", () => {
     expect(further, where).toBeLessThan(resident / 4);
     // The first brings libc's pages into the page cache; the others find them there.
     expect(first - further, where).toBeGreaterThan(pages);
+    // /proc/PID/smaps_rollup: libc's code is shared by all ten, so a run's proportional share is a fraction of its pages.
+    const [, rss, pss, sharedClean, sharedDirty, privateClean, privateDirty] = text.match(
+      /smaps_rollup kB \(average\): rss (\d+) pss (\d+) shared_clean (\d+) shared_dirty (\d+) private_clean (\d+) private_dirty (\d+)/,
+    )!.map(Number);
+    expect(sharedClean + sharedDirty + privateClean + privateDirty, where).toBe(rss);
+    expect(sharedClean + sharedDirty, where).toBeGreaterThanOrEqual(pages * 4);
+    expect(rss / 4, where).toBe(resident);
+    expect(pss, where).toBeLessThan(rss / 3);
+    expect(pss, where).toBeGreaterThan(privateClean + privateDirty);
   }, TEST_TIMEOUT);
 });
