@@ -178,7 +178,7 @@ for (const name of ["sharing-first-run", "sharing-each-further-run", "sharing-ru
     return values.length ? median(values) : undefined;
   };
   const unit = (samples.oursSharing.find((m) => m[name]) ?? samples.linuxSharing.find((m) => m[name]))?.[name].unit;
-  if (unit) rows.push({ name, unit, ours: sharing(samples.oursSharing), linux: sharing(samples.linuxSharing), raw: true });
+  if (unit) rows.push({ name, unit, ours: sharing(samples.oursSharing), linux: sharing(samples.linuxSharing), raw: true, memory: true });
 }
 
 const fmt = (v) => (v === undefined ? "-" : v >= 100 ? v.toFixed(0) : v.toFixed(1));
@@ -200,7 +200,7 @@ writeFileSync(join(out, "results.json"), JSON.stringify({ date: new Date().toISO
 writeFileSync(join(out, "table.txt"), lines.join("\n") + "\n");
 
 // The chart: one bar per metric, log scale, 1.0 (parity) in the middle.
-const charted = rows.filter((r) => r.ratio !== undefined);
+const charted = rows.filter((r) => r.ratio !== undefined && !r.memory); // the chart is of times
 const width = 900, barHeight = 22, left = 260, height = charted.length * barHeight + 60;
 const x = (ratio) => left + (Math.log2(ratio) + 6) / 12 * (width - left - 20);
 let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="monospace" font-size="12">`;
