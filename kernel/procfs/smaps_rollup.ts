@@ -3,9 +3,13 @@
 // of every present page of every region. A page mapped by two or more
 // page tables (the frame's mapCount) is shared, else private; its
 // proportional share (Pss) is its size divided by that count, summed in
-// 1/4096ths of a byte as Linux does (PSS_SHIFT). It is dirty when its page
-// table entry is, or when it is a cache page holding the only copy of its
-// bytes (FRAME_DIRTY: tmpfs data, written shared pages). The zero page is
+// 1/4096ths of a byte as Linux does (PSS_SHIFT). An anonymous page is
+// always dirty: it has nothing to be clean against, and Linux's are dirty
+// from the write that made them (the kernel's writes, through the direct
+// map, leave no dirty bit in the user's page table here, where Linux's go
+// through the user's mapping and do). A cache page is dirty when its page
+// table entry is, or when it holds the only copy of its bytes
+// (FRAME_DIRTY: tmpfs data, written shared pages). The zero page is
 // nobody's, as Linux's vm_normal_page says; there is no swap, no huge
 // page, and MADV_FREE drops pages at once, so LazyFree is 0.
 import { formatInto, str } from "../lib/format";
@@ -53,7 +57,7 @@ function account(entry: u64, locked: bool): void {
     else pssFile += share;
   }
   if (locked) pssLocked += share;
-  if ((entry & PTE_DIRTY) != 0 || (f.flags & FRAME_DIRTY) != 0) {
+  if (isAnonymous || (entry & PTE_DIRTY) != 0 || (f.flags & FRAME_DIRTY) != 0) {
     pssDirty += share;
     if (shared) sharedDirty += size;
     else privateDirty += size;
