@@ -123,6 +123,13 @@ $(BUILD)/user/bin/loader-glibc: user/loader.c
 	@echo "  GCC     $@"
 	@gcc -O2 -Wall -o $@ $<
 
+# user/threads.c with glibc's threads too (dynamically linked, a PIE).
+USER_PROGRAMS += $(BUILD)/user/bin/threads-glibc
+$(BUILD)/user/bin/threads-glibc: user/threads.c
+	@mkdir -p $(@D)
+	@echo "  GCC     $@"
+	@gcc -O2 -Wall -o $@ $<
+
 $(BUILD)/user/bin/loader-execstack: user/loader.c
 	@mkdir -p $(@D)
 	@echo "  MUSL    $@"
@@ -139,8 +146,10 @@ $(BUILD)/user/bin/sharing-glibc: user/sharing.c
 # The dynamic loaders (and glibc's libc) of the dynamically linked
 # programs, copied into build/libs at their paths from the build host's
 # Debian packages: musl's loader, which is also its libc (package musl,
-# which musl-tools brings), glibc's loader and libc (libc6).
-HOST_LIBRARIES := /lib/ld-musl-x86_64.so.1 /lib64/ld-linux-x86-64.so.2 /lib/x86_64-linux-gnu/libc.so.6
+# which musl-tools brings), glibc's loader and libc (libc6), and libgcc_s
+# (libgcc-s1), which glibc's pthread_exit and pthread_cancel load to unwind.
+HOST_LIBRARIES := /lib/ld-musl-x86_64.so.1 /lib64/ld-linux-x86-64.so.2 /lib/x86_64-linux-gnu/libc.so.6 \
+  /lib/x86_64-linux-gnu/libgcc_s.so.1
 LIBRARIES := $(addprefix $(BUILD)/libs,$(HOST_LIBRARIES))
 $(BUILD)/libs/%: /%
 	@mkdir -p $(@D)

@@ -51,7 +51,7 @@ export function dispatchTrap(frameAddress: u32): void {
   // Every way back to user mode passes here: signals are acted on now.
   if (fromUserMode(frame) && hasCurrentProcess()) {
     const process = currentProcess();
-    if (hasDeliverableSignal(process)) deliverSignals(process, frame);
+    if (hasDeliverableSignal(process) || process.stopPending != 0) deliverSignals(process, frame);
     chargeSystemTime(process);
   }
 }

@@ -12,6 +12,14 @@ if (existsSync(results)) {
   const report = JSON.parse(readFileSync(results, "utf8"));
   passed = report.numPassedTests;
   failed = report.numFailedTests + (report.numFailedTestSuites ?? 0);
+  // Named again at the end, where a log cut to its last lines still shows them.
+  for (const file of report.testResults) {
+    for (const test of file.assertionResults) {
+      if (test.status !== "failed") continue;
+      const why = (test.failureMessages?.[0] ?? "").split("\n")[0].slice(0, 200);
+      console.log(`FAILED ${file.name.replace(process.cwd() + "/", "")} > ${test.fullName}: ${why}`);
+    }
+  }
 }
 const ok = run.status === 0 && failed === 0 && passed > 0;
 console.log(`tests: ${passed} passed, ${failed} failed${ok ? "" : " (FAILED)"}`);

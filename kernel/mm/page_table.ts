@@ -129,6 +129,10 @@ function unmakeTables(root: u32, virtualAddress: u64, first: u32): void {
   }
 }
 
+// Every thread of a process runs on its address space's one root, so with
+// one CPU a change needs invalidating only when that root is loaded. With
+// SMP this is where the TLB shootdown goes: to each CPU whose current
+// thread uses the root (README, "Threads").
 @inline function flushIfActive(root: u32, virtualAddress: u64): void {
   if (isKernelAddress(virtualAddress) || <u32>(readCr3() & PTE_ADDRESS) == root) invlpg(virtualAddress);
 }

@@ -21,7 +21,7 @@ import { Region, regionAt } from "../mm/region";
 import { readSpace } from "../mm/user_copy";
 import { isVdsoObject } from "../mm/vdso";
 import { coreRoomFor, emitCore, skipCore } from "./core_file";
-import { NAME_OFFSET, NAME_SIZE, Process, spaceOf } from "./process";
+import { NAME_OFFSET, NAME_SIZE, Process, leaderOf, spaceOf } from "./process";
 import { SignalInfo, storeSiginfo } from "./signal_info";
 import { systemTime, userTime } from "./cpu_time";
 
@@ -93,7 +93,7 @@ function writePrstatus(process: Process, frame: TrapFrame, signal: u32): bool {
   store<u64>(at + 16, process.pendingSignals);
   store<u64>(at + 24, process.blockedSignals);
   store<u32>(at + 32, process.pid);
-  store<u32>(at + 36, process.parentPid);
+  store<u32>(at + 36, leaderOf(process).parentPid);
   store<u32>(at + 40, process.pgid);
   store<u32>(at + 44, process.sid);
   storeTimeval(at + 48, userTime(process)); // pr_utime
@@ -118,8 +118,8 @@ function writePrpsinfo(process: Process): bool {
   memory.fill(at, 0, PRPSINFO_SIZE);
   store<u8>(at + 1, 0x52); // pr_sname 'R': it is running (pr_state 0)
   store<u64>(at + 8, DUMPING_FLAGS);
-  store<u32>(at + 24, process.pid);
-  store<u32>(at + 28, process.parentPid);
+  store<u32>(at + 24, process.tgid);
+  store<u32>(at + 28, leaderOf(process).parentPid);
   store<u32>(at + 32, process.pgid);
   store<u32>(at + 36, process.sid);
   memory.copy(at + 40, changetype<u32>(process) + NAME_OFFSET, NAME_SIZE);

@@ -6,7 +6,7 @@
 // time between a switch and the next crossing is kernel time.
 import { rdtsc } from "../arch/x86_64/cpu";
 import { cyclesToNanoseconds } from "../time/clock";
-import { Process, ProcessState } from "./process";
+import { Process, ProcessState, leaderOf, processListHead } from "./process";
 
 // The whole machine's, for /proc/stat: every process's, including those gone.
 let allUserCycles: u64 = 0;
@@ -45,16 +45,52 @@ export function startCharging(process: Process): void {
   process.accountedAt = rdtsc();
 }
 
-/** Kernel time so far, in nanoseconds; for the running process, up to this moment. */
+/** One thread's kernel time so far, in nanoseconds; for the running thread, up to this moment. */
+export function threadSystemTime(thread: Process): u64 {
+  return cyclesToNanoseconds(systemCyclesOf(thread));
+}
+
+/** One thread's user time so far, in nanoseconds (the running thread is in the kernel while this is asked). */
+export function threadUserTime(thread: Process): u64 {
+  return cyclesToNanoseconds(thread.userCycles);
+}
+
+function systemCyclesOf(thread: Process): u64 {
+  let cycles = thread.systemCycles;
+  if (thread.state == ProcessState.Running) cycles += rdtsc() - thread.accountedAt; // on the CPU, in the kernel
+  return cycles;
+}
+
+/** The process's kernel time: every thread's, those ended included, in nanoseconds. */
 export function systemTime(process: Process): u64 {
-  let cycles = process.systemCycles;
-  if (process.state == ProcessState.Running) cycles += rdtsc() - process.accountedAt; // on the CPU, in the kernel
+  const leader = leaderOf(process);
+  let cycles = leader.exitedSystemCycles + systemCyclesOf(leader);
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+    const thread = changetype<Process>(at);
+    if (thread != leader && thread.tgid == leader.tgid && thread.state != ProcessState.Dead) cycles += systemCyclesOf(thread);
+  }
   return cyclesToNanoseconds(cycles);
 }
 
-/** User time so far, in nanoseconds (the running process is in the kernel while this is asked). */
+/** The process's user time: every thread's, those ended included, in nanoseconds. */
 export function userTime(process: Process): u64 {
-  return cyclesToNanoseconds(process.userCycles);
+  const leader = leaderOf(process);
+  let cycles = leader.exitedUserCycles + leader.userCycles;
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+    const thread = changetype<Process>(at);
+    if (thread != leader && thread.tgid == leader.tgid && thread.state != ProcessState.Dead) cycles += thread.userCycles;
+  }
+  return cyclesToNanoseconds(cycles);
+}
+
+/** A thread ends: its time stays its process's. */
+export function keepExitedThreadTime(thread: Process): void {
+  const leader = leaderOf(thread);
+  if (leader == thread) return;
+  leader.exitedUserCycles += thread.userCycles;
+  leader.exitedSystemCycles += thread.systemCycles;
+  thread.userCycles = 0;
+  thread.systemCycles = 0;
 }
 
 /** CLOCK_PROCESS_CPUTIME_ID: user and kernel time together. */
@@ -62,15 +98,18 @@ export function cpuTime(process: Process): u64 {
   return userTime(process) + systemTime(process);
 }
 
-/** What a CPU-time clock counts (Linux's CPUCLOCK_PROF, _VIRT and _SCHED). */
+/** What a CPU-time clock counts (Linux's CPUCLOCK_PROF, _VIRT and _SCHED), with CPU_CLOCK_THREAD for one thread's. */
 export const enum CpuClock {
   Profiling = 0, // user and kernel time
   Virtual = 1, // user time
   Scheduler = 2, // time on the CPU: here the same as Profiling, both exact
 }
+export const CPU_CLOCK_THREAD: u32 = 4; // Linux's CPUCLOCK_PERTHREAD_MASK
 
-export function readCpuClock(process: Process, which: CpuClock): u64 {
-  return which == CpuClock.Virtual ? userTime(process) : cpuTime(process);
+export function readCpuClock(process: Process, which: u32): u64 {
+  const virtual = (which & 3) == CpuClock.Virtual;
+  if ((which & CPU_CLOCK_THREAD) != 0) return virtual ? threadUserTime(process) : threadUserTime(process) + threadSystemTime(process);
+  return virtual ? userTime(process) : cpuTime(process);
 }
 
 /** wait reaped `child`: its times and its reaped children's become part of the parent's children's times. */

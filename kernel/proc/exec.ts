@@ -33,6 +33,7 @@ import { ExecArguments, PROGRAM_START_SIZE, ProgramStart, STACK_SCRATCH_BYTES, b
 import { clearChildTid, releaseVforkParent } from "./exit";
 import { releaseRobustList } from "./robust_list";
 import { deleteTimers } from "./posix_timer";
+import { becomeOnlyThread } from "./exec_threads";
 import { Process, notePeakResident, setProcessName, userFrame } from "./process";
 import { RLIMIT_STACK, softLimit } from "./resource_limits";
 import { resetHandlersForExec } from "./signal";
@@ -127,6 +128,7 @@ function buildSpace(space: AddressSpace, programFile: Inode, program: ElfImage, 
 
 /** Gives `process` the new address space and everything else a new program starts with. */
 function commit(process: Process, inode: Inode, space: AddressSpace, args: ExecArguments, entry: u64, sp: u64): void {
+  becomeOnlyThread(process);
   releaseRobustList(process); // as Linux's exec_mm_release: the old program's locks die with it
   clearChildTid(process);
   const old = process.space;

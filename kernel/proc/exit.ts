@@ -11,11 +11,16 @@ import { kernelPageTableRoot } from "../mm/kernel_map";
 import { putUser32 } from "../mm/user_copy";
 import { printMemoryReport } from "../mm/meminfo";
 import {
-  NAME_OFFSET, Process, ProcessState, findProcess, processListHead, processNameLength, releaseAddressSpace, spaceOf,
+  NAME_OFFSET, Process, ProcessState, findProcess, leaderOf, processListHead, processNameLength, releaseAddressSpace, spaceOf,
 } from "./process";
-import { currentProcess, exitToScheduler, signalGroup, signalProcess, tellParent, wakeUp } from "./scheduler";
+import {
+  currentProcess, exitToScheduler, freeWhenDead, killThread, signalGroup, signalProcess, tellParent, wakeUp,
+} from "./scheduler";
 import { futexWakeOne } from "./futex_queue";
-import { discardSignals } from "./signal_queue";
+import { discardSignals, groupPending, threadPending } from "./signal_queue";
+import { inGroup } from "./thread_group";
+import { keepExitedThreadTime } from "./cpu_time";
+import { keepExitedThreadCounts } from "./resource_usage";
 import { hangUpOrphanedGroups } from "./orphans";
 import { deleteTimers } from "./posix_timer";
 import { releaseRobustList } from "./robust_list";
@@ -65,9 +70,9 @@ function reparentChildren(process: Process): void {
   let zombie = false;
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
     const child = changetype<Process>(at);
-    if (child.parentPid != process.pid) continue;
+    if (child.parentPid != process.tgid) continue;
     child.parentPid = 1;
-    if (child.deathSignal != 0) signalProcess(child, child.deathSignal, process.pid);
+    if (child.deathSignal != 0) signalProcess(child, child.deathSignal, process.tgid);
     child.exitSignal = SIGCHLD; // as Linux: nobody may make init's children signal it otherwise
     if (child.state == ProcessState.Zombie) zombie = true;
   }
@@ -96,7 +101,7 @@ export function clearChildTid(process: Process): void {
  * SIGCONT, as Linux's disassociate_ctty does.
  */
 export function releaseTerminal(leader: Process): void {
-  if (leader.sid != leader.pid || terminalSession() != leader.sid) return;
+  if (leader.sid != leader.tgid || terminalSession() != leader.sid) return;
   const group = foregroundGroup();
   detachSession();
   signalGroup(group, SIGHUP);
@@ -111,44 +116,98 @@ export function releaseVforkParent(process: Process): void {
 }
 
 /**
- * Ends the current process with a Linux wait status (code << 8 for an
- * exit, the signal number for a kill). It stays a zombie until its parent
- * collects the status with wait4. Never returns.
+ * exit_group, and a fatal signal: ends every thread of the current
+ * process, the process with the Linux wait status `waitStatus` (code << 8
+ * for an exit, the signal number for a kill), unless another thread began
+ * ending it first. Never returns.
  */
 export function exitCurrent(waitStatus: u32): void {
   const process = currentProcess();
-  if (argumentEquals("loglevel", "debug")) printFaultCounts(process);
+  const group = leaderOf(process);
+  if (group.groupExiting == 0) {
+    group.groupExiting = 1;
+    group.groupExitStatus = waitStatus;
+    killOtherThreads(process);
+  }
+  exitThread(waitStatus);
+}
+
+/** The other threads of the current one's process get SIGKILL, to end at their next return to user mode. */
+export function killOtherThreads(process: Process): void {
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+    const thread = changetype<Process>(at);
+    if (thread == process || !inGroup(thread, process) || thread.state == ProcessState.Zombie) continue;
+    killThread(thread);
+  }
+}
+
+/**
+ * exit: ends the current thread. The last thread of a process to end
+ * ends the process, with this status unless exit_group or a fatal signal
+ * gave one. A leader that ends first stays a zombie nobody can reap until
+ * then, as in Linux; any other thread is freed at once. Never returns.
+ */
+export function exitThread(waitStatus: u32): void {
+  const process = currentProcess();
+  const group = leaderOf(process);
+  if (argumentEquals("loglevel", "debug") && group.threadCount == 1) printFaultCounts(process);
   releaseRobustList(process);
   clearChildTid(process);
-  deleteTimers(process);
-  process.alarmAt = 0; // a zombie's alarm would only keep the idle loop watching the clock
-  discardSignals(process, U64.MAX_VALUE);
-  closeAll(process.files);
-  releaseInode(process.cwd);
-  process.cwd = null;
-  releaseInode(process.exe);
-  process.exe = null;
+  discardSignals(threadPending(process), U64.MAX_VALUE);
+  keepExitedThreadTime(process);
+  keepExitedThreadCounts(process);
+  if (process != group) {
+    releaseInode(process.cwd);
+    process.cwd = null;
+    releaseInode(process.exe);
+    process.exe = null;
+  }
   writeCr3(kernelPageTableRoot());
   releaseAddressSpace(process);
-  process.waitStatus = waitStatus;
-  if (process.pid == 1) endOfInit(waitStatus);
-  hangUpOrphanedGroups(process);
-  releaseTerminal(process);
-  reparentChildren(process);
   releaseVforkParent(process);
-  const parent = findProcess(process.parentPid);
+  group.threadCount--;
+  wakeUp(changetype<u32>(group) + offsetof<Process>("threadCount")); // an execve waiting for the others to go
+  if (process != group) process.state = ProcessState.Dead;
+  if (group.threadCount == 0) endProcess(group, group.groupExiting != 0 ? group.groupExitStatus : waitStatus);
+  else if (process == group) process.state = ProcessState.Zombie;
+  exitToScheduler();
+}
+
+/**
+ * The last thread of `group` has ended: what the process held goes, its
+ * children go to init, and its parent hears of it. It stays a zombie until
+ * the parent collects the status with wait4.
+ */
+function endProcess(group: Process, waitStatus: u32): void {
+  deleteTimers(group);
+  group.alarmAt = 0; // a zombie's alarm would only keep the idle loop watching the clock
+  discardSignals(groupPending(group), U64.MAX_VALUE);
+  discardSignals(threadPending(group), U64.MAX_VALUE);
+  closeAll(group.files);
+  releaseInode(group.cwd);
+  group.cwd = null;
+  releaseInode(group.exe);
+  group.exe = null;
+  group.waitStatus = waitStatus;
+  if (group.tgid == 1) endOfInit(waitStatus);
+  hangUpOrphanedGroups(group);
+  releaseTerminal(group);
+  reparentChildren(group);
+  const parent = findProcess(group.parentPid);
+  let state = ProcessState.Dead;
   if (parent != null) {
     // A parent that ignores SIGCHLD, or set SA_NOCLDWAIT, leaves no zombies to collect (Linux's autoreap).
     const action = actionOf(parent, SIGCHLD);
-    const autoReap = process.exitSignal == SIGCHLD && (action.handler == SIG_IGN || (action.flags & SA_NOCLDWAIT) != 0);
-    process.state = autoReap ? ProcessState.Dead : ProcessState.Zombie;
+    const autoReap = group.exitSignal == SIGCHLD && (action.handler == SIG_IGN || (action.flags & SA_NOCLDWAIT) != 0);
+    if (!autoReap) state = ProcessState.Zombie;
+  }
+  group.state = state;
+  if (state == ProcessState.Dead && group != currentProcess()) freeWhenDead(group); // its leader ended before: nobody else frees it
+  if (parent != null) {
     const signal = waitStatus & 0x7f;
     const code = signal == 0 ? CLD_EXITED : (waitStatus & WAIT_CORE_DUMPED) != 0 ? CLD_DUMPED : CLD_KILLED;
-    tellParent(process, code, signal == 0 ? waitStatus >> 8 : signal);
-  } else {
-    process.state = ProcessState.Dead;
+    tellParent(group, code, signal == 0 ? waitStatus >> 8 : signal);
   }
-  exitToScheduler();
 }
 
 /** init has ended: report how, and power off (exit QEMU). */

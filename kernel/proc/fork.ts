@@ -1,23 +1,31 @@
-// fork, vfork and clone for new processes (not threads): a child sharing
-// everything copy-on-write with its parent, or with CLONE_VM running in the
-// parent's own address space until it execs or exits (vfork, posix_spawn),
-// returning 0 in the child.
+// fork, vfork and clone: a new process sharing everything copy-on-write
+// with its parent, or with CLONE_VM running in the parent's own address
+// space until it execs or exits (vfork, posix_spawn); or a new thread of
+// the caller's process (CLONE_THREAD), sharing its address space,
+// descriptors, working directory and signal actions. Either returns 0 in
+// the child.
 import { fxsave } from "../arch/x86_64/cpu";
-import { copyDescriptors } from "../fs/file";
+import { copyDescriptors, freeFileTable } from "../fs/file";
 import { Inode, retainInode } from "../fs/inode";
 import { leaveAddressSpace, retainAddressSpace } from "../mm/address_space";
 import { copyAddressSpace } from "../mm/fork_copy";
 import { putUser32 } from "../mm/user_copy";
-import { NAME_OFFSET, NAME_SIZE, Process, createProcess, destroyProcess, spaceOf, userFrame } from "./process";
+import { kfree } from "../mm/slab";
+import { NAME_OFFSET, NAME_SIZE, Process, createProcess, destroyProcess, leaderOf, spaceOf, userFrame } from "./process";
 import { makeRunnable, signalPending, sleepOn } from "./scheduler";
 import { copySignalState } from "./signal";
 import { copyLimits } from "./resource_limits";
 
 const TRAP_FRAME_SIZE: u32 = 176;
 
-// Linux's clone flags that make a new process rather than a thread.
+// Linux's clone flags.
 export const CSIGNAL: u64 = 0xff; // the signal the parent gets at exit
 export const CLONE_VM: u64 = 0x100;
+export const CLONE_FS: u64 = 0x200;
+export const CLONE_FILES: u64 = 0x400;
+export const CLONE_SIGHAND: u64 = 0x800;
+export const CLONE_THREAD: u64 = 0x10000;
+export const CLONE_SYSVSEM: u64 = 0x40000;
 export const CLONE_VFORK: u64 = 0x4000;
 export const CLONE_SETTLS: u64 = 0x80000;
 export const CLONE_PARENT_SETTID: u64 = 0x100000;
@@ -33,10 +41,11 @@ export const CLONE_CHILD_SETTID: u64 = 0x1000000;
   tls: u64;
 }
 
-/** A child of `parent` as `request` describes; returns its pid, or -1 when out of memory. */
+/** A child of `parent` as `request` describes; returns its pid (a thread's id), or -1 when out of memory. */
 export function fork(parent: Process, request: CloneRequest): i64 {
   const flags = request.flags;
-  const child = createProcess(parent.pid);
+  if ((flags & CLONE_THREAD) != 0) return newThread(parent, request);
+  const child = createProcess(parent.tgid);
   if (child == null) return -1;
   if ((flags & CLONE_VM) != 0) {
     leaveAddressSpace(spaceOf(child));
@@ -79,4 +88,48 @@ export function fork(parent: Process, request: CloneRequest): i64 {
     while (child.vforkParent != 0 && !signalPending()) sleepOn(changetype<u32>(child));
   }
   return pid;
+}
+
+/**
+ * clone with CLONE_THREAD (and CLONE_VM, CLONE_FS, CLONE_FILES and
+ * CLONE_SIGHAND, which clone.ts insists on): a thread of the caller's
+ * process, with the caller's registers, signal mask and TLS (or the one
+ * asked for), starting on the stack asked for.
+ */
+function newThread(parent: Process, request: CloneRequest): i64 {
+  const flags = request.flags;
+  const group = leaderOf(parent);
+  const thread = createProcess(group.parentPid);
+  if (thread == null) return -1;
+  // What createProcess made for a process of its own gives way to the group's.
+  leaveAddressSpace(spaceOf(thread));
+  thread.space = changetype<u32>(retainAddressSpace(spaceOf(parent)));
+  freeFileTable(thread.files);
+  thread.files = parent.files;
+  kfree(thread.actions);
+  thread.actions = parent.actions;
+  thread.tgid = group.tgid;
+  thread.leader = changetype<u32>(group);
+  thread.threadCount = 0;
+  group.threadCount++;
+  if ((flags & CLONE_CHILD_SETTID) != 0) putUser32(spaceOf(thread), request.childTid, thread.pid);
+  if ((flags & CLONE_PARENT_SETTID) != 0) putUser32(spaceOf(parent), request.parentTid, thread.pid);
+  if ((flags & CLONE_CHILD_CLEARTID) != 0) thread.clearChildTid = request.childTid;
+  fxsave(parent.fpuState);
+  memory.copy(thread.fpuState, parent.fpuState, 512);
+  thread.fsBase = (flags & CLONE_SETTLS) != 0 ? request.tls : parent.fsBase;
+  memory.copy(changetype<u32>(thread) + NAME_OFFSET, changetype<u32>(parent) + NAME_OFFSET, NAME_SIZE);
+  thread.cwd = parent.cwd != null ? retainInode(changetype<Inode>(parent.cwd)) : null;
+  thread.exe = parent.exe != null ? retainInode(changetype<Inode>(parent.exe)) : null;
+  thread.umask = parent.umask;
+  thread.pgid = parent.pgid;
+  thread.sid = parent.sid;
+  thread.noTerminal = parent.noTerminal;
+  thread.blockedSignals = parent.blockedSignals; // no alternate stack: Linux drops it for a thread, whose stack is new
+  memory.copy(changetype<u32>(userFrame(thread)), changetype<u32>(userFrame(parent)), TRAP_FRAME_SIZE);
+  userFrame(thread).rax = 0;
+  if (request.stack != 0) userFrame(thread).rsp = request.stack;
+  const tid = thread.pid;
+  makeRunnable(thread);
+  return tid;
 }

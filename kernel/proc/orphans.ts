@@ -3,7 +3,7 @@
 // left who could continue its stopped members. When an exit makes such a
 // group and it has a stopped member, every member gets SIGHUP then SIGCONT,
 // as Linux's kill_orphaned_pgrp does, so no job stays stopped forever.
-import { Process, ProcessState, findProcess, processListHead } from "./process";
+import { Process, ProcessState, findProcess, isGroupLeader, processListHead } from "./process";
 import { signalProcess } from "./scheduler";
 import { SIGCONT, SIGHUP } from "./signal_action";
 
@@ -38,7 +38,7 @@ function hasStopped(pgid: u32): bool {
 function hangUpGroup(pgid: u32): void {
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
     const p = changetype<Process>(at);
-    if (p.pgid != pgid || !alive(p)) continue;
+    if (p.pgid != pgid || !alive(p) || !isGroupLeader(p)) continue; // once a process, not once a thread
     signalProcess(p, SIGHUP);
     signalProcess(p, SIGCONT);
   }

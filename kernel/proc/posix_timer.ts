@@ -12,8 +12,8 @@
 // loop; the scheduler's pass at every tick finds it due, as Linux's tick does.
 import { kfree, kmalloc } from "../mm/slab";
 import { TimeBase, monotonicAt, timeOn } from "../time/clock";
-import { CpuClock, readCpuClock } from "./cpu_time";
-import { Process, findProcess } from "./process";
+import { readCpuClock } from "./cpu_time";
+import { Process, findProcess, leaderOf } from "./process";
 import { SI_TIMER } from "./signal_action";
 import { SIGNAL_INFO_SIZE, SignalInfo } from "./signal_info";
 
@@ -29,7 +29,8 @@ const INT_MAX: u64 = 0x7fffffff;
  *  32 overrun(u64): expirations since its signal was queued, beyond the one the signal stands for
  *  40 overrunLast: what timer_getoverrun reports, capped at INT_MAX  44 queued: its entry is in the queue
  *  48 base (TimeBase: the clock expiresAt counts on)  52 clock: what it was created on (syscall/time.ts's Clock)
- *  56 cpuPid: for a CPU-time clock, the process whose time it counts (0: a wall clock, `base`)  60 cpuWhich (CpuClock)
+ *  56 cpuPid: for a CPU-time clock, the process whose time it counts (0: a wall clock, `base`)  60 cpuWhich (CpuClock, with CPU_CLOCK_THREAD)
+ *  64 threadId: the thread its signal is for (SIGEV_THREAD_ID; 0: the process)
  */
 @unmanaged export class PosixTimer {
   next: u32;
@@ -45,16 +46,18 @@ const INT_MAX: u64 = 0x7fffffff;
   clock: u32;
   cpuPid: u32;
   cpuWhich: u32;
+  threadId: u32;
 }
-const POSIX_TIMER_SIZE: u32 = 64;
+const POSIX_TIMER_SIZE: u32 = 72;
 
 /** The entry the timer's signal travels in. */
 @inline export function timerEntry(timer: PosixTimer): SignalInfo {
   return changetype<SignalInfo>(timer.entry);
 }
 
+/** A timer of the process (the leader holds its threads' timers). */
 export function findTimer(process: Process, id: i64): PosixTimer | null {
-  for (let at = process.timers; at != 0; at = changetype<PosixTimer>(at).next) {
+  for (let at = leaderOf(process).timers; at != 0; at = changetype<PosixTimer>(at).next) {
     if (<i64>changetype<PosixTimer>(at).id == id) return changetype<PosixTimer>(at);
   }
   return null;
@@ -62,9 +65,10 @@ export function findTimer(process: Process, id: i64): PosixTimer | null {
 
 /** The next free id, counting up from 0 and wrapping at INT_MAX, as Linux hands them out (a freed id is not reused at once). */
 export function takeTimerId(process: Process): u32 {
+  const group = leaderOf(process);
   while (true) {
-    const id = process.nextTimerId;
-    process.nextTimerId = <u64>id + 1 > INT_MAX ? 0 : id + 1;
+    const id = group.nextTimerId;
+    group.nextTimerId = <u64>id + 1 > INT_MAX ? 0 : id + 1;
     if (findTimer(process, id) == null) return id;
   }
 }
@@ -90,9 +94,10 @@ export function createTimer(process: Process, id: u32, clock: u32, notify: u32, 
   info.timer = address;
   info.first = id;
   info.second = value;
-  timer.next = process.timers;
-  process.timers = address;
-  process.timerCount++;
+  const group = leaderOf(process);
+  timer.next = group.timers;
+  group.timers = address;
+  group.timerCount++;
   return timer;
 }
 
@@ -101,10 +106,11 @@ export function createTimer(process: Process, id: u32, clock: u32, notify: u32, 
  * Linux: its entry becomes an ordinary one, freed when it is taken.
  */
 export function deleteTimer(process: Process, timer: PosixTimer): void {
-  let link = changetype<usize>(process) + offsetof<Process>("timers");
+  const group = leaderOf(process);
+  let link = changetype<usize>(group) + offsetof<Process>("timers");
   while (load<u32>(link) != changetype<u32>(timer)) link = load<u32>(link); // `next` is each timer's first field
   store<u32>(link, timer.next);
-  process.timerCount--;
+  group.timerCount--;
   if (timer.queued != 0) {
     const info = timerEntry(timer);
     info.timer = 0;
@@ -117,7 +123,8 @@ export function deleteTimer(process: Process, timer: PosixTimer): void {
 
 /** exec and exit: every timer goes. */
 export function deleteTimers(process: Process): void {
-  while (process.timers != 0) deleteTimer(process, changetype<PosixTimer>(process.timers));
+  const group = leaderOf(process);
+  while (group.timers != 0) deleteTimer(group, changetype<PosixTimer>(group.timers));
 }
 
 /**
@@ -140,7 +147,7 @@ export function armTimer(timer: PosixTimer, base: TimeBase, expiresAt: u64, inte
 export function timerClockNow(timer: PosixTimer): u64 {
   if (timer.cpuPid == 0) return timeOn(<TimeBase>timer.base);
   const owner = findProcess(timer.cpuPid);
-  return owner == null ? 0 : readCpuClock(owner, <CpuClock>timer.cpuWhich);
+  return owner == null ? 0 : readCpuClock(owner, timer.cpuWhich);
 }
 
 /** How many expirations are due by now; the next one to count moves past now (a one-shot timer disarms). */

@@ -34,12 +34,12 @@ export const enum ProcessState {
  * 120 alarmAt(u64): when ITIMER_REAL next fires, in monotonic nanoseconds (0: not armed)
  * 128 alarmInterval(u64): its period in nanoseconds (0: once)
  * 136 pgid  140 sid: process group and session
- * 144 pendingSignals(u64)  152 blockedSignals(u64): bit n-1 for signal n
- * 160 signalQueue (the pending signals' siginfo, oldest first: signal_queue.ts)
- * 164 syscallNumber (of the latest call, in progress or just made: a core's orig_rax)
+ * 144 blockedSignals(u64): bit n-1 for signal n
+ * 152 pendingSignals(u64)  160 signalQueue  164 queuedSignals: the signals sent to this thread
+ *     (tgkill, its faults), with their siginfo oldest first (a PendingSet: signal_queue.ts)
  * 168 savedMask(u64): the mask to restore after a handler run from rt_sigsuspend  176 hasSavedMask
  * 180 exitSignal (sent to the parent at exit: SIGCHLD, or clone's choice)
- * 184 queuedSignals (how many entries signalQueue holds)
+ * 184 syscallNumber (of the latest call, in progress or just made: a core's orig_rax)
  * 188 jobStatus: a stop or continue its parent has not waited for, in wait's encoding (sig << 8 | 0x7f, 0xffff), or 0
  * 192 altStackBase(u64)  200 altStackSize(u64): sigaltstack's stack (size 0: none)  208 altStackFlags (SS_AUTODISARM)
  * 216 awaitedSignals(u64): the set an rt_sigtimedwait in progress waits for (they wake it though blocked)
@@ -66,7 +66,25 @@ export const enum ProcessState {
  * 408 restartFutex(u64): the word of a timed futex wait a signal interrupted, for restart_syscall
  *     to continue (bit 0: a shared futex; 0: the sleep to restart is a nanosleep's), with its
  *     deadline in sleepBase and sleepDeadline  416 restartValue  420 restartBitset: that wait's value and bitset
- * 424 limits: its resource limits, 256 bytes (resource_limits.ts)
+ * 424 tgid: its thread group's id, the pid getpid gives (the leader's own pid)
+ * 428 leader: the group's leader, which holds what the threads share (itself for a leader)
+ * 432 threadCount (leader): threads of the group that have not exited, itself included
+ * 436 groupExiting (leader): 1 once exit_group, a fatal signal or an execve ends the group's threads
+ * 440 groupExitStatus (leader): the wait status the group then ends with
+ * 444 stopPending: 1 when a group stop waits for this thread's next return to user mode
+ * 448 sharedPendingSignals(u64)  456 sharedSignalQueue  460 sharedQueuedSignals (leader): the
+ *     signals sent to the process as a whole, for any of its threads (a PendingSet)
+ * 464 exitedUserCycles(u64)  472 exitedSystemCycles(u64) (leader): CPU time of its ended threads
+ * 480 exitedMinorFaults  484 exitedVoluntarySwitches  488 exitedInvoluntarySwitches (leader): of its ended threads
+ * 492 limits (leader): the group's resource limits, 256 bytes (resource_limits.ts)
+ *
+ * A thread is a record of its own; what the threads of a group share is
+ * the address space (counted references), the leader's descriptor table
+ * and signal actions (the pointers copied, the leader owning them), and
+ * the fields marked (leader), read through `leader`. The leader's record
+ * outlives every other thread of its group, as in Linux. The working
+ * directory, umask, process group and session are each thread's copy,
+ * changed in every thread at once (thread_group.ts).
  */
 @unmanaged export class Process {
   pid: u32;
@@ -97,14 +115,14 @@ export const enum ProcessState {
   alarmInterval: u64;
   pgid: u32;
   sid: u32;
-  pendingSignals: u64;
   blockedSignals: u64;
+  pendingSignals: u64;
   signalQueue: u32;
-  syscallNumber: u32;
+  queuedSignals: u32;
   savedMask: u64;
   hasSavedMask: u32;
   exitSignal: u32;
-  queuedSignals: u32;
+  syscallNumber: u32;
   jobStatus: u32;
   altStackBase: u64;
   altStackSize: u64;
@@ -144,6 +162,20 @@ export const enum ProcessState {
   restartFutex: u64;
   restartValue: u32;
   restartBitset: u32;
+  tgid: u32;
+  leader: u32;
+  threadCount: u32;
+  groupExiting: u32;
+  groupExitStatus: u32;
+  stopPending: u32;
+  sharedPendingSignals: u64;
+  sharedSignalQueue: u32;
+  sharedQueuedSignals: u32;
+  exitedUserCycles: u64;
+  exitedSystemCycles: u64;
+  exitedMinorFaults: u32;
+  exitedVoluntarySwitches: u32;
+  exitedInvoluntarySwitches: u32;
 }
 /** The resource limits follow the fields (resource_limits.ts): 16 pairs of u64. */
 export const LIMITS_SIZE: u32 = 16 * 16;
@@ -160,6 +192,15 @@ let allProcesses: u32 = 0;
 
 // A clean x87/SSE state (fninit defaults, MXCSR 0x1f80) for new processes.
 const INITIAL_FPU_STATE = memory.data(FPU_STATE_SIZE, 16);
+
+/** The leader of `process`'s thread group, which holds what the group shares. */
+@inline export function leaderOf(process: Process): Process {
+  return changetype<Process>(process.leader);
+}
+
+@inline export function isGroupLeader(process: Process): bool {
+  return process.leader == changetype<u32>(process);
+}
 
 @inline export function spaceOf(process: Process): AddressSpace {
   return changetype<AddressSpace>(process.space);
@@ -222,6 +263,9 @@ export function createProcess(parentPid: u32): Process | null {
   }
   process.actions = actions;
   process.pid = nextPid++;
+  process.tgid = process.pid;
+  process.leader = address;
+  process.threadCount = 1;
   process.parentPid = parentPid;
   process.startTime = monotonicNanoseconds();
   process.state = ProcessState.Runnable;
@@ -273,8 +317,10 @@ export function destroyProcess(process: Process): void {
   process.exe = null;
   freeKernelStack(process.kernelStack);
   kfree(process.fpuState);
-  freeFileTable(process.files);
-  kfree(process.actions);
+  if (isGroupLeader(process)) { // the group's shared ones: its other threads are gone
+    freeFileTable(process.files);
+    kfree(process.actions);
+  }
   let link = changetype<usize>(0);
   for (let at = allProcesses; at != 0; at = changetype<Process>(at).allNext) {
     if (at == changetype<u32>(process)) {

@@ -40,8 +40,9 @@ const DEFAULT_STACK: u64 = 8 << 20; // Linux's _STK_LIM
 const DEFAULT_MEMLOCK: u64 = 8 << 20; // Linux's MLOCK_LIMIT
 const DEFAULT_MSGQUEUE: u64 = 819200; // Linux's MQ_BYTES_MAX
 
+/** The limits of `process`'s thread group, kept in its leader. */
 @inline function limitsOf(process: Process): usize {
-  return changetype<usize>(process) + offsetof<Process>();
+  return process.leader + offsetof<Process>();
 }
 
 @inline export function softLimit(process: Process, resource: u32): u64 {

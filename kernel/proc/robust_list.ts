@@ -34,7 +34,7 @@ function handleDeath(process: Process, space: AddressSpace, address: u64, pi: bo
     futexWakeOne(space, address);
     return true;
   }
-  if ((value & FUTEX_TID_MASK) != process.pid) return true; // one thread per process: the tid is the pid
+  if ((value & FUTEX_TID_MASK) != process.pid) return true; // held by another thread
   if (!putUser32(space, address, (value & FUTEX_WAITERS) | FUTEX_OWNER_DIED)) return false;
   if (!pi && (value & FUTEX_WAITERS) != 0) futexWakeOne(space, address);
   return true;

@@ -7,14 +7,19 @@ import {
 } from "../arch/x86_64/cpu";
 import { setKernelStack } from "../arch/x86_64/gdt";
 import { kernelPageTableRoot } from "../mm/kernel_map";
-import { Process, ProcessState, destroyProcess, findProcess, kernelStackTop, processListHead, spaceOf } from "./process";
+import {
+  Process, ProcessState, destroyProcess, findProcess, isGroupLeader, kernelStackTop, leaderOf, processListHead, spaceOf,
+} from "./process";
 import { monotonicNanoseconds, tscAt } from "../time/clock";
 import { TIMER_HZ } from "../arch/x86_64/pic";
 import {
   CLD_CONTINUED, CONTINUED_STATUS, CLD_STOPPED, MAX_SIGNAL, SA_NOCLDSTOP, SIGALRM, SIGCHLD, SIGCONT, SIGKILL, STOP_SIGNALS,
   SI_KERNEL, SI_USER, actionOf, bitOf, discarded,
 } from "./signal_action";
-import { discardSignals, enqueueSignal, queueTimerSignal } from "./signal_queue";
+import {
+  discardGroupSignals, enqueueSignal, groupPending, pendingSignalsOf, queueTimerSignal, threadPending,
+} from "./signal_queue";
+import { inGroup } from "./thread_group";
 import { PosixTimer, timerEntry, timerFires, timerWakeAt } from "./posix_timer";
 import { registerWaiting } from "../lib/wait";
 import { chargeSystemTime, startCharging } from "./cpu_time";
@@ -89,14 +94,16 @@ export function wakeUp(channel: u32): void {
 
 const SIGKILL_BIT: u64 = 1 << 8;
 
-/** Whether a signal `process` does not block is pending (SIGKILL cannot be blocked). */
-export function hasDeliverableSignal(process: Process): bool {
-  return (process.pendingSignals & (~process.blockedSignals | SIGKILL_BIT)) != 0;
+/** Whether a signal `thread` does not block is pending for it or its process (SIGKILL cannot be blocked). */
+export function hasDeliverableSignal(thread: Process): bool {
+  return (pendingSignalsOf(thread) & (~thread.blockedSignals | SIGKILL_BIT)) != 0;
 }
 
-/** Whether the current process has a signal to take: blocking calls then return EINTR. */
+/** Whether the current thread has a signal to take, or a stop of its process to join: blocking calls then return EINTR. */
 export function signalPending(): bool {
-  return current != 0 && hasDeliverableSignal(currentProcess());
+  if (current == 0) return false;
+  const thread = currentProcess();
+  return hasDeliverableSignal(thread) || thread.stopPending != 0;
 }
 
 /**
@@ -110,53 +117,113 @@ export function signalProcess(process: Process, signal: u32, sender: u32 = 0): v
 }
 
 /**
- * Sends `signal` with the siginfo fields a handler will see (signal_queue.ts
- * says which). False only when a real-time signal finds the target's queue
- * full (EAGAIN); a signal to a process that has ended, or one it ignores,
- * is sent and gone.
+ * Sends `signal` to the process `process` belongs to, for whichever of its
+ * threads takes it first, with the siginfo fields a handler will see
+ * (signal_queue.ts says which). False only when a real-time signal finds
+ * the queue full (EAGAIN); a signal to a process that has ended, or one
+ * it ignores, is sent and gone.
  */
 export function sendSignal(process: Process, signal: u32, code: i32, first: u64, second: u64): bool {
-  if (!prepareSignal(process, signal)) return true;
-  if (!enqueueSignal(process, signal, code, first, second)) return false;
-  wakeForSignal(process, signal);
+  const group = leaderOf(process);
+  if (!prepareSignal(group, signal)) return true;
+  if (!enqueueSignal(group, groupPending(group), signal, code, first, second)) return false;
+  wakeGroupForSignal(group, signal);
   return true;
 }
 
+/** Sends `signal` to one thread (tgkill): only that thread takes it. */
+export function sendThreadSignal(thread: Process, signal: u32, code: i32, first: u64, second: u64): bool {
+  if (thread.state == ProcessState.Zombie || thread.state == ProcessState.Dead) return true;
+  if (!prepareSignal(leaderOf(thread), signal)) return true;
+  if (!enqueueSignal(thread, threadPending(thread), signal, code, first, second)) return false;
+  wakeThreadForSignal(thread, signal);
+  return true;
+}
+
+/** SIGKILL for one thread of a process being ended (exit_group, execve), which takes no other signal now. */
+export function killThread(thread: Process): void {
+  enqueueSignal(thread, threadPending(thread), SIGKILL, SI_KERNEL, 0, 0);
+  wakeThreadForSignal(thread, SIGKILL);
+}
+
 /** A POSIX timer's signal, in the entry the timer keeps for it (unless it is ignored, or the process has ended). */
-function sendTimerSignal(process: Process, timer: PosixTimer): void {
+function sendTimerSignal(group: Process, timer: PosixTimer): void {
   const signal = timerEntry(timer).signal;
-  if (!prepareSignal(process, signal)) return;
-  queueTimerSignal(process, timer);
-  wakeForSignal(process, signal);
+  if (!prepareSignal(group, signal)) return;
+  const thread = timer.threadId != 0 ? findProcess(timer.threadId) : null;
+  if (thread != null && thread.tgid == group.tgid && thread.state != ProcessState.Zombie && thread.state != ProcessState.Dead) {
+    queueTimerSignal(threadPending(thread), timer);
+    wakeThreadForSignal(thread, signal);
+  } else {
+    queueTimerSignal(groupPending(group), timer);
+    wakeGroupForSignal(group, signal);
+  }
+}
+
+/** Whether every thread of the group has exited, or is being made to. */
+@inline function groupEnding(group: Process): bool {
+  return group.threadCount == 0 || group.groupExiting != 0;
 }
 
 /** Whether `signal` is to become pending, after what its arrival does at once (SIGCONT continues). */
-function prepareSignal(process: Process, signal: u32): bool {
-  if (process.state == ProcessState.Zombie || process.state == ProcessState.Dead) return false;
+function prepareSignal(group: Process, signal: u32): bool {
+  if (groupEnding(group)) return false;
   // As Linux's prepare_signal: SIGCONT continues a stopped process even if
   // it ignores SIGCONT, and a SIGCONT and a stop signal cancel each other.
   if (signal == SIGCONT) {
-    discardSignals(process, STOP_SIGNALS);
-    if (process.state == ProcessState.Stopped) {
-      makeRunnable(process);
-      process.jobStatus = CONTINUED_STATUS;
-      tellParent(process, CLD_CONTINUED, SIGCONT);
+    discardGroupSignals(group, STOP_SIGNALS);
+    if (continueGroup(group)) {
+      group.jobStatus = CONTINUED_STATUS;
+      tellParent(group, CLD_CONTINUED, SIGCONT);
     }
   } else if ((bitOf(signal) & STOP_SIGNALS) != 0) {
-    discardSignals(process, bitOf(SIGCONT));
+    discardGroupSignals(group, bitOf(SIGCONT));
   }
-  return !discarded(process, signal); // ignored: it never becomes pending, and wakes nobody
+  return !discarded(group, signal); // ignored: it never becomes pending, and wakes nobody
 }
 
-function wakeForSignal(process: Process, signal: u32): void {
-  if (process.state == ProcessState.Stopped && signal == SIGKILL) makeRunnable(process);
-  if (process.state == ProcessState.Sleeping && (hasDeliverableSignal(process) || (process.awaitedSignals & bitOf(signal)) != 0)) {
-    process.waitChannel = 0;
-    process.wakeAt = 0;
-    makeRunnable(process);
+/** SIGCONT: the group's stopped threads run again and those yet to stop will not; whether any had stopped. */
+function continueGroup(group: Process): bool {
+  let stopped = false;
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+    const thread = changetype<Process>(at);
+    if (!inGroup(thread, group)) continue;
+    thread.stopPending = 0;
+    if (thread.state == ProcessState.Stopped) {
+      makeRunnable(thread);
+      stopped = true;
+    }
+  }
+  return stopped;
+}
+
+/**
+ * A signal for the whole process: SIGKILL wakes every thread; any other
+ * the first thread that takes it now, as Linux's complete_signal, if that
+ * one sleeps (a running or runnable one takes it on its way to user mode).
+ */
+function wakeGroupForSignal(group: Process, signal: u32): void {
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+    const thread = changetype<Process>(at);
+    if (!inGroup(thread, group) || thread.state == ProcessState.Zombie) continue;
+    if (signal == SIGKILL) {
+      wakeThreadForSignal(thread, signal);
+      continue;
+    }
+    if (((~thread.blockedSignals | thread.awaitedSignals) & bitOf(signal)) == 0) continue;
+    wakeThreadForSignal(thread, signal);
+    return;
   }
 }
 
+function wakeThreadForSignal(thread: Process, signal: u32): void {
+  if (thread.state == ProcessState.Stopped && signal == SIGKILL) makeRunnable(thread);
+  if (thread.state == ProcessState.Sleeping && (hasDeliverableSignal(thread) || (thread.awaitedSignals & bitOf(signal)) != 0)) {
+    thread.waitChannel = 0;
+    thread.wakeAt = 0;
+    makeRunnable(thread);
+  }
+}
 
 /**
  * A child stopped, continued or exited: its parent's wait may now find it,
@@ -171,16 +238,51 @@ export function tellParent(child: Process, code: i32, status: u32): void {
   const signal = code == CLD_STOPPED || code == CLD_CONTINUED ? SIGCHLD : child.exitSignal;
   if (signal == 0 || signal > MAX_SIGNAL) return;
   if (signal == SIGCHLD && (code == CLD_STOPPED || code == CLD_CONTINUED) && (actionOf(parent, SIGCHLD).flags & SA_NOCLDSTOP) != 0) return;
-  sendSignal(parent, signal, code, <u64>child.pid, <u64>status);
+  sendSignal(parent, signal, code, <u64>child.tgid, <u64>status);
 }
 
-/** A stop signal's default action: the current process stops until SIGCONT or SIGKILL. */
+/**
+ * A stop signal's default action: the process stops until SIGCONT or
+ * SIGKILL, the current thread now and each other one at its next return
+ * to user mode (a sleeping one when its sleep ends).
+ */
 export function stopCurrent(signal: u32): void {
   const process = currentProcess();
+  const group = leaderOf(process);
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+    const thread = changetype<Process>(at);
+    if (!inGroup(thread, group) || thread == process || thread.state == ProcessState.Zombie) continue;
+    thread.stopPending = 1;
+    if (thread.state == ProcessState.Sleeping) { // its call is interrupted, to restart once continued
+      thread.waitChannel = 0;
+      thread.wakeAt = 0;
+      makeRunnable(thread);
+    }
+  }
+  group.jobStatus = signal << 8 | 0x7f;
+  stopThread();
+}
+
+/**
+ * The current thread stops, for a stop of its process. The last of its
+ * threads to stop tells the parent, as Linux's group stop does.
+ */
+export function stopThread(): void {
+  const process = currentProcess();
+  const group = leaderOf(process);
+  process.stopPending = 0;
   process.state = ProcessState.Stopped;
-  process.jobStatus = signal << 8 | 0x7f;
-  tellParent(process, CLD_STOPPED, signal);
+  if (groupStopped(group)) tellParent(group, CLD_STOPPED, (group.jobStatus >> 8) & 0x7f);
   yieldToScheduler();
+}
+
+/** Whether every thread of the group that has not exited is stopped. */
+export function groupStopped(group: Process): bool {
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+    const thread = changetype<Process>(at);
+    if (inGroup(thread, group) && thread.state != ProcessState.Zombie && thread.state != ProcessState.Stopped) return false;
+  }
+  return true;
 }
 
 /** Gives the CPU back to the scheduler; returns when this process is chosen again. */
@@ -192,12 +294,17 @@ export function yieldToScheduler(): void {
   switchContext(changetype<u32>(process) + 24, load<u64>(schedulerRsp));
 }
 
-/** The current process has exited: never runs again; its stack is freed later. */
+/** The current thread has exited: never runs again; its stack is freed later. */
 export function exitToScheduler(): void {
   const process = currentProcess();
+  freeWhenDead(process);
+  yieldToScheduler();
+}
+
+/** A record that has exited is freed by the scheduler once it is Dead (a zombie's goes when its parent reaps it). */
+export function freeWhenDead(process: Process): void {
   process.runNext = reapList;
   reapList = changetype<u32>(process);
-  yieldToScheduler();
 }
 
 let switches: u64 = 0;
@@ -268,9 +375,11 @@ function wakeSleepers(): void {
   const nanoseconds = monotonicNanoseconds();
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
     const p = changetype<Process>(at);
-    fireAlarm(p, nanoseconds);
-    fireCpuTimers(p);
-    fireTimers(p);
+    if (isGroupLeader(p) && p.threadCount != 0) { // a process's timers are its leader's
+      fireAlarm(p, nanoseconds);
+      fireCpuTimers(p);
+      fireTimers(p);
+    }
     if (p.state != ProcessState.Sleeping || p.wakeAt == 0) continue; // not sleeping on time
     if (now >= p.wakeAt) {
       p.wakeAt = 0;
@@ -343,7 +452,7 @@ function anyBlocked(): bool {
 export function signalGroup(group: u32, signal: u32): void {
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
     const process = changetype<Process>(at);
-    if (process.pgid == group) signalProcess(process, signal);
+    if (process.pgid == group && isGroupLeader(process)) signalProcess(process, signal);
   }
 }
 

@@ -14,10 +14,10 @@ import { USER_END } from "../mm/address_space";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { dieOfFault, dieOfSignal } from "./fatal_signal";
 import { Process, SIGNAL_ACTIONS_SIZE, resetFpuState, spaceOf } from "./process";
-import { hasDeliverableSignal, stopCurrent } from "./scheduler";
+import { hasDeliverableSignal, stopCurrent, stopThread } from "./scheduler";
 import { isOrphanedGroup } from "./orphans";
 import { SIGNAL_INFO_SIZE, SignalInfo, storeSiginfo } from "./signal_info";
-import { dequeueSignal } from "./signal_queue";
+import { dequeueSignal, pendingSignalsOf } from "./signal_queue";
 import {
   copyAlternateStack, forgetAlternateStack, handlerStackPointer, saveAlternateStack, setAlternateStack,
 } from "./signal_stack";
@@ -175,7 +175,7 @@ const deliveredInfo = memory.data(SIGNAL_INFO_SIZE, 8);
 
 /** The lowest deliverable signal (SIGKILL first), 0 if none. */
 function nextSignal(process: Process): u32 {
-  const deliverable = process.pendingSignals & (~process.blockedSignals | bitOf(SIGKILL));
+  const deliverable = pendingSignalsOf(process) & (~process.blockedSignals | bitOf(SIGKILL));
   if (deliverable == 0) return 0;
   if ((deliverable & bitOf(SIGKILL)) != 0) return SIGKILL;
   return <u32>ctz(deliverable) + 1;
@@ -196,6 +196,8 @@ export function handlerAboutToRun(process: Process): SigAction | null {
  * for the next return).
  */
 export function deliverSignals(process: Process, frame: TrapFrame): void {
+  // Its process stopped while it was away: it joins the stop before taking any signal but SIGKILL.
+  if (process.stopPending != 0 && (pendingSignalsOf(process) & bitOf(SIGKILL)) == 0) stopThread();
   while (hasDeliverableSignal(process)) {
     const signal = nextSignal(process);
     const info = changetype<SignalInfo>(deliveredInfo);
@@ -204,7 +206,7 @@ export function deliverSignals(process: Process, frame: TrapFrame): void {
     if (signal != SIGKILL && action.handler == SIG_IGN) continue;
     if (signal == SIGKILL || action.handler == SIG_DFL) {
       const what = defaultAction(signal);
-      if (process.pid == 1) continue; // init is never ended or stopped by a signal
+      if (process.tgid == 1) continue; // init is never ended or stopped by a signal
       if (what == SignalAction.Terminate || what == SignalAction.Core) dieOfSignal(info, false);
       // POSIX: a group nobody could continue is not stopped by the terminal's stop signals, only by SIGSTOP.
       else if (what == SignalAction.Stop && (signal == SIGSTOP || !isOrphanedGroup(process.pgid))) stopCurrent(signal);

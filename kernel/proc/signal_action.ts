@@ -125,9 +125,9 @@ export function discarded(target: Process, signal: u32): bool {
 /** Whether the action of `signal` ignores it (setting such an action throws away one pending, blocked or not). */
 export function ignoredByAction(target: Process, signal: u32): bool {
   const handler = actionOf(target, signal).handler;
-  if (signal == SIGKILL) return target.pid == 1;
+  if (signal == SIGKILL) return target.tgid == 1;
   if (handler == SIG_IGN) return true;
   if (handler != SIG_DFL) return false;
-  return target.pid == 1 || defaultAction(signal) == SignalAction.Ignore;
+  return target.tgid == 1 || defaultAction(signal) == SignalAction.Ignore;
 }
 

@@ -40,7 +40,7 @@ function reportAndKill(frame: TrapFrame, what: string, signal: u32, code: i32): 
  * that faults pages in for it: MAP_POPULATE, mlock).
  */
 export function killForMemory(process: Process, address: u64): void {
-  printf("Out of memory: killed process %d (", process.pid);
+  printf("Out of memory: killed process %d (", process.tgid);
   printProcessName(process);
   printf("), %d KiB resident, faulting at %x; no frame left after reclaiming the page cache\n",
     <u64>spaceOf(process).residentPages * 4, address);

@@ -1,8 +1,8 @@
 // wait4 and waitid: collect a child's exit status, reaping the zombie, or
 // hear of a child stopped (WUNTRACED, WSTOPPED) or continued (WCONTINUED).
 import { copyToUser } from "../mm/user_copy";
-import { Process, ProcessState, destroyProcess, processListHead, spaceOf } from "./process";
-import { signalPending, sleepOn } from "./scheduler";
+import { Process, ProcessState, destroyProcess, isGroupLeader, leaderOf, processListHead, spaceOf } from "./process";
+import { groupStopped, signalPending, sleepOn } from "./scheduler";
 import { CONTINUED_STATUS, SIGCHLD } from "./signal_action";
 import { RUSAGE_SIZE, addChildUsage, storeReapedUsage } from "./resource_usage";
 
@@ -10,9 +10,11 @@ export const WNOHANG: u64 = 1;
 export const WUNTRACED: u64 = 2; // waitid calls it WSTOPPED
 export const WEXITED: u64 = 4; // implied by wait4
 export const WCONTINUED: u64 = 8;
-// One thread per process: WNOTHREAD changes nothing. A "clone" child is one
-// whose exit signal is not SIGCHLD: __WCLONE waits for those only, __WALL
-// for both kinds, and neither for the others only.
+// A thread waits for the children of any thread of its process: __WNOTHREAD,
+// which would limit it to its own, is accepted and changes nothing (children
+// belong to processes here). A "clone" child is one whose exit signal is
+// not SIGCHLD: __WCLONE waits for those only, __WALL for both kinds, and
+// neither for the others only. Threads are never waited for.
 const WNOTHREAD: u64 = 0x20000000;
 const WALL: u64 = 0x40000000;
 const WCLONE: u64 = 0x80000000;
@@ -31,9 +33,9 @@ export const enum WaitFor {
 }
 
 function matches(child: Process, parent: Process, kind: WaitFor, id: u32, options: u64): bool {
-  if (child.parentPid != parent.pid || child.state == ProcessState.Dead) return false;
+  if (child.parentPid != parent.tgid || child.state == ProcessState.Dead || !isGroupLeader(child)) return false;
   if ((options & WALL) == 0 && (child.exitSignal != SIGCHLD) != ((options & WCLONE) != 0)) return false;
-  if (kind == WaitFor.Pid) return child.pid == id;
+  if (kind == WaitFor.Pid) return child.tgid == id;
   if (kind == WaitFor.Group) return child.pgid == id;
   return true;
 }
@@ -63,11 +65,11 @@ export let lastWaitStatus: u32 = 0;
 
 /** What `child` has to report to a wait with these options: a wait status, or -1 for nothing. */
 function reportOf(child: Process, options: u64): i64 {
-  if (child.state == ProcessState.Zombie) return (options & WEXITED) != 0 ? <i64>child.waitStatus : -1;
+  if (child.state == ProcessState.Zombie && child.threadCount == 0) return (options & WEXITED) != 0 ? <i64>child.waitStatus : -1;
   const job = child.jobStatus;
   if (job == 0) return -1;
   if (job == CONTINUED_STATUS) return (options & WCONTINUED) != 0 ? <i64>job : -1;
-  return child.state == ProcessState.Stopped && (options & WUNTRACED) != 0 ? <i64>job : -1;
+  return groupStopped(child) && (options & WUNTRACED) != 0 ? <i64>job : -1;
 }
 
 /**
@@ -96,7 +98,7 @@ export function waitFor(parent: Process, kind: WaitFor, id: u32, status: u64, op
         child.jobStatus = 0; // heard of once, as Linux reports a stop or continue
         return child.pid;
       }
-      addChildUsage(parent, child);
+      addChildUsage(leaderOf(parent), child);
       const childPid = child.pid;
       destroyProcess(child);
       return childPid;
@@ -104,6 +106,6 @@ export function waitFor(parent: Process, kind: WaitFor, id: u32, status: u64, op
     if (!children) return WAIT_NO_CHILD;
     if (options & WNOHANG) return 0;
     if (signalPending()) return WAIT_INTERRUPTED;
-    sleepOn(changetype<u32>(parent));
+    sleepOn(parent.leader); // where tellParent wakes the process
   }
 }

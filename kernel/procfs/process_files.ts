@@ -8,7 +8,7 @@ import { formatInto, str } from "../lib/format";
 import { AddressSpace, mappedPages } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
 import { readSpace } from "../mm/user_copy";
-import { NAME_OFFSET, Process, ProcessState, processNameLength, spaceOf } from "../proc/process";
+import { NAME_OFFSET, Process, ProcessState, leaderOf, processNameLength, spaceOf } from "../proc/process";
 import { clockTicks, systemTime, userTime } from "../proc/cpu_time";
 
 /** The state letter of /proc/PID/stat and /proc/processes, as Linux's task_state_array has them. */
@@ -31,8 +31,9 @@ export function processStat(process: Process, into: u32, capacity: u32): u32 {
     process.parentPid, process.pgid, process.sid);
   const space = process.space != 0 ? spaceOf(process) : null;
   n += formatInto(into + n, capacity - n, "%d %d 0 0 ", process.minorFaults, process.childMinorFaults);
-  n += formatInto(into + n, capacity - n, "%d %d %d %d 20 0 1 0 ", clockTicks(userTime(process)),
-    clockTicks(systemTime(process)), clockTicks(process.childUserTime), clockTicks(process.childSystemTime));
+  n += formatInto(into + n, capacity - n, "%d %d %d %d 20 0 %d 0 ", clockTicks(userTime(process)),
+    clockTicks(systemTime(process)), clockTicks(process.childUserTime), clockTicks(process.childSystemTime),
+    leaderOf(process).threadCount);
   n += formatInto(into + n, capacity - n, "%d %d %d\n", clockTicks(process.startTime),
     space != null ? mappedPages(space) * PAGE_SIZE : 0, space != null ? space.residentPages : 0);
   return min(n, capacity);

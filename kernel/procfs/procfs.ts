@@ -20,7 +20,7 @@
 // The inodes are nodes.ts's; the system-wide texts system_files.ts's.
 import { kfree, kmalloc } from "../mm/slab";
 import { formatInto, str } from "../lib/format";
-import { Process, findProcess, processListHead, spaceOf } from "../proc/process";
+import { Process, findProcess, isGroupLeader, processListHead, spaceOf } from "../proc/process";
 import { currentProcess } from "../proc/scheduler";
 import { FileKind, O_ACCMODE, newFile } from "../fs/file";
 import { equalsAscii, storeAscii } from "../lib/ascii";
@@ -127,6 +127,7 @@ function readdir(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
     let best: u32 = 0;
     for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
       const pid = changetype<Process>(at).pid;
+      if (!isGroupLeader(changetype<Process>(at))) continue; // a thread is under its process's task/
       if (<u64>pid + 100 >= next && (best == 0 || pid < best)) best = pid;
     }
     if (best == 0) return <i64>next;
@@ -139,7 +140,7 @@ function readdir(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
 }
 
 function readlink(inode: Inode, into: u32): i64 {
-  if (inode.kind == Node.Self) return formatInto(into, 12, "%d", currentProcess().pid);
+  if (inode.kind == Node.Self) return formatInto(into, 12, "%d", currentProcess().tgid);
   if (inode.kind == Node.FdLink) return readDescriptorLink(inode, into);
   return readProcessLink(inode, into);
 }

@@ -9,7 +9,7 @@
 import { formatInto, str } from "../lib/format";
 import { AddressSpace, mappedPages } from "../mm/address_space";
 import { SPACE_USAGE_SIZE, SpaceUsage, measureSpace } from "../mm/space_usage";
-import { NAME_OFFSET, Process, ProcessState, processListHead, processNameLength, spaceOf } from "../proc/process";
+import { NAME_OFFSET, Process, ProcessState, isGroupLeader, leaderOf, processListHead, processNameLength, spaceOf } from "../proc/process";
 import { MAX_SIGNAL, SIG_DFL, SIG_IGN, actionOf, bitOf } from "../proc/signal_action";
 
 const ALL_CAPABILITIES: u64 = 0x1ffffffffff; // Linux 6.1's 41 capabilities, root's
@@ -78,11 +78,12 @@ function writeSignals(process: Process, into: u32, capacity: u32): u32 {
   // SigQ counts the signals pending for the process's user, that is, here, for every process.
   let queued: u64 = 0;
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
-    queued += popCount(changetype<Process>(at).pendingSignals);
+    const other = changetype<Process>(at);
+    queued += popCount(other.pendingSignals) + (isGroupLeader(other) ? popCount(other.sharedPendingSignals) : 0);
   }
-  // One pending set per process: it is the whole thread group's (ShdPnd); no thread has its own.
-  let n = formatInto(into, capacity, "Threads:\t1\nSigQ:\t%d/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n",
-    queued, NO_LIMIT, 0, process.pendingSignals);
+  const leader = leaderOf(process);
+  let n = formatInto(into, capacity, "Threads:\t%d\nSigQ:\t%d/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n",
+    leader.threadCount, queued, NO_LIMIT, process.pendingSignals, leader.sharedPendingSignals);
   return n + formatInto(into + n, capacity - n, "SigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\n",
     process.blockedSignals, ignored, caught);
 }
@@ -95,11 +96,11 @@ export function processStatus(process: Process, into: u32, capacity: u32): u32 {
   n += formatInto(into + n, capacity - n, "\nUmask:\t0%d%d%d\nState:\t%s\n", (umask >> 6) & 7, (umask >> 3) & 7, umask & 7,
     str(stateName(process.state)));
   n += formatInto(into + n, capacity - n, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n",
-    process.pid, process.pid, process.parentPid);
+    process.tgid, process.pid, leaderOf(process).parentPid);
   n += formatInto(into + n, capacity - n, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\nGroups:\t \n",
     process.files.capacity);
   n += formatInto(into + n, capacity - n, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n",
-    process.pid, process.pid, process.pgid, process.sid);
+    process.tgid, process.pid, process.pgid, process.sid);
   if (process.space != 0) n += writeMemory(spaceOf(process), into + n, capacity - n);
   n += writeSignals(process, into + n, capacity - n);
   n += formatInto(into + n, capacity - n, "CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\n",

@@ -11,7 +11,7 @@ import { cachedPageCount, dirtyPageCount, reclaimCachePages } from "../mm/page_c
 import { auditFrames } from "../debug/frame_audit";
 import { formatInto, str } from "../lib/format";
 import {
-  NAME_OFFSET, Process, processListHead, processNameLength, processesCreated, spaceOf,
+  NAME_OFFSET, Process, isGroupLeader, processListHead, processNameLength, processesCreated, spaceOf,
 } from "../proc/process";
 import { stateLetter } from "./process_files";
 import { mountAt } from "../fs/mount";
@@ -60,6 +60,7 @@ export function processes(into: u32): u32 {
   let n = formatInto(into, TEXT_CAPACITY, "  PID  PPID S   RSS_KIB NAME\n");
   for (let at = processListHead(); at != 0 && n + 64 < TEXT_CAPACITY; at = changetype<Process>(at).allNext) {
     const p = changetype<Process>(at);
+    if (!isGroupLeader(p)) continue;
     const rss = p.space != 0 ? <u64>spaceOf(p).residentPages * 4 : 0;
     n += formatInto(into + n, TEXT_CAPACITY - n, "%5d %5d %s %9d ", p.pid, p.parentPid, str(stateLetter(p.state)), rss);
     memory.copy(into + n, changetype<u32>(p) + NAME_OFFSET, processNameLength(p));

@@ -20,6 +20,7 @@ import {
   AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, copyPath, lookupAt, lookupCopied, pathAddress,
 } from "./paths";
 import { checkNewSize } from "./file_size_limit";
+import { setUmask } from "../proc/thread_group";
 
 const STAT_SIZE: u32 = 144;
 const ANONYMOUS_DEVICE: u64 = 13; // the next unnamed device after the pipes' (pipe.ts)
@@ -285,7 +286,7 @@ export function sysFchown(process: Process, fd: i64, owner: u64, group: u64): i6
 
 export function sysUmask(process: Process, mask: u64): i64 {
   const old = process.umask;
-  process.umask = <u32>mask & 0o777;
+  setUmask(process, <u32>mask & 0o777);
   return old;
 }
 

@@ -9,6 +9,7 @@ import { Process, spaceOf } from "../proc/process";
 import { isProcInode } from "../procfs/nodes";
 import { EBADF, EFAULT, EINVAL, ENOENT, ENOTDIR, ERANGE } from "./errno";
 import { AT_FDCWD, lookupAt } from "./paths";
+import { setWorkingDirectory } from "../proc/thread_group";
 
 function direntType(type: u32): u8 {
   if (type == S_IFDIR) return 4;
@@ -76,8 +77,7 @@ function changeDirectory(process: Process, inode: Inode): i64 {
     releaseInode(inode);
     return -ENOTDIR;
   }
-  releaseInode(process.cwd);
-  process.cwd = inode;
+  setWorkingDirectory(process, inode);
   return 0;
 }
 

@@ -4,7 +4,7 @@ import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { argumentEquals } from "../boot/cmdline";
 import { print, printf } from "../console/console";
 import { printProcess } from "../proc/exit";
-import { Process, spaceOf } from "../proc/process";
+import { Process, leaderOf, spaceOf } from "../proc/process";
 import { currentProcess } from "../proc/scheduler";
 import { EINTR, ENOSYS, ERESTART_RESTARTBLOCK } from "./errno";
 import { handlerAboutToRun } from "../proc/signal";
@@ -138,12 +138,12 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 36: return sysGetitimer(process, a, b);
     case 37: return sysAlarm(process, a);
     case 38: return sysSetitimer(process, a, b, c);
-    case 39: return process.pid; // getpid
+    case 39: return process.tgid; // getpid
     case 56: return sysClone(process, a, b, c, d, e);
     case 57: return sysFork(process, false);
     case 58: return sysFork(process, true); // vfork
     case 59: return sysExecve(process, a, b, c);
-    case 60: return sysExit(a); // exit
+    case 60: return sysExit(a, false); // exit
     case 61: return sysWait4(process, <i32>a, b, <u32>c, d);
     case 62: return sysKill(process, <i32>a, <i32>b);
     case 63: return sysUname(process, a);
@@ -181,7 +181,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 107: return sysGetId(); // geteuid
     case 108: return sysGetId(); // getegid
     case 109: return sysSetpgid(process, <i32>a, <i32>b);
-    case 110: return process.parentPid; // getppid
+    case 110: return leaderOf(process).parentPid; // getppid
     case 111: return process.pgid; // getpgrp
     case 112: return sysSetsid(process);
     case 113: return sysSetIds(a, b, U32_KEEP); // setreuid
@@ -219,7 +219,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 165: return sysMount(process, a, b, c, d, e);
     case 166: return sysUmount2(process, a, b);
     case 169: return sysReboot(process, a, c);
-    case 186: return process.pid; // gettid: one thread per process
+    case 186: return process.pid; // gettid
     case 200: return sysTgkill(process, -1, <i32>a, <i32>b); // tkill
     case 202: return sysFutex(process, a, b, c, d, e, f.r9);
     case 203: return sysSchedSetaffinity(process, a, b, c);
@@ -237,7 +237,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 228: return sysClockGettime(process, <i32>a, b);
     case 229: return sysClockGetres(process, <i32>a, b);
     case 230: return sysClockNanosleep(process, <i32>a, <u32>b, c, d);
-    case 231: return sysExit(a); // exit_group
+    case 231: return sysExit(a, true); // exit_group
     case 232: return sysEpollWait(process, a, b, <i32>c, <i32>d);
     case 233: return sysEpollCtl(process, a, <i32>b, c, d);
     case 234: return sysTgkill(process, <i32>a, <i32>b, <i32>c);

@@ -3,6 +3,7 @@
 import { Process, ProcessState, findLiveProcess, findProcess, processListHead, spaceOf } from "../proc/process";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { EFAULT, EINVAL, EPERM, ESRCH } from "./errno";
+import { setProcessGroup } from "../proc/thread_group";
 
 /** getuid, geteuid, getgid, getegid. */
 export function sysGetId(): i64 {
@@ -64,12 +65,12 @@ function groupInSession(pgid: u32, sid: u32): bool {
 export function sysSetpgid(process: Process, pid: i64, pgid: i64): i64 {
   if (pgid < 0) return -EINVAL;
   const target = targetOf(process, pid);
-  if (target == null || (target != process && target.parentPid != process.pid)) return -ESRCH;
+  if (target == null || (target.tgid != process.tgid && target.parentPid != process.tgid)) return -ESRCH;
   if (target.sid != process.sid) return -EPERM;
-  if (target.sid == target.pid) return -EPERM; // a session leader stays where it is
-  const group = pgid == 0 ? target.pid : <u32>pgid;
-  if (group != target.pid && !groupInSession(group, process.sid)) return -EPERM;
-  target.pgid = group;
+  if (target.sid == target.tgid) return -EPERM; // a session leader stays where it is
+  const group = pgid == 0 ? target.tgid : <u32>pgid;
+  if (group != target.tgid && !groupInSession(group, process.sid)) return -EPERM;
+  setProcessGroup(target, group, target.sid);
   return 0;
 }
 
@@ -86,11 +87,10 @@ export function sysGetsid(process: Process, pid: i64): i64 {
 /** setsid: a new session and group led by the caller, unless it leads a group already. */
 export function sysSetsid(process: Process): i64 {
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
-    if (changetype<Process>(at).pgid == process.pid) return -EPERM; // someone's group has its number
+    if (changetype<Process>(at).pgid == process.tgid) return -EPERM; // someone's group has its number
   }
-  process.sid = process.pid;
-  process.pgid = process.pid;
-  return process.pid;
+  setProcessGroup(process, process.tgid, process.tgid);
+  return process.tgid;
 }
 
 const CAPABILITY_VERSION_1: u32 = 0x19980330;

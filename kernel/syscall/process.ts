@@ -4,8 +4,8 @@ import { wrmsr } from "../arch/x86_64/cpu";
 import { ExitStatus, restart, shutdown, stop } from "../drivers/qemu_exit";
 import { print } from "../console/console";
 import { copyToUser } from "../mm/user_copy";
-import { exitCurrent, printProcess } from "../proc/exit";
-import { Process, findProcess, processListHead, spaceOf } from "../proc/process";
+import { exitCurrent, exitThread, printProcess } from "../proc/exit";
+import { Process, findProcess, leaderOf, processListHead, spaceOf } from "../proc/process";
 import {
   CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CONTINUED_STATUS, SIGCHLD, SIGCONT, WAIT_CORE_DUMPED,
 } from "../proc/signal_action";
@@ -18,15 +18,17 @@ import { ECHILD, EINTR, EFAULT, EINVAL, EPERM } from "./errno";
 import { KERNEL_RELEASE } from "../procfs/system_files";
 import { storeAscii } from "../lib/ascii";
 import { clockTicks, systemTime, userTime } from "../proc/cpu_time";
-import { RUSAGE_SIZE, storeChildrenUsage, storeOwnUsage } from "../proc/resource_usage";
+import { RUSAGE_SIZE, storeChildrenUsage, storeOwnUsage, storeThreadUsage } from "../proc/resource_usage";
 import { monotonicNanoseconds } from "../time/clock";
 
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
 const MSR_FS_BASE: u32 = 0xc0000100;
 
-export function sysExit(status: u64): i64 {
-  exitCurrent(<u32>(status & 0xff) << 8);
+/** exit ends the calling thread, exit_group (`group`) every thread of its process. */
+export function sysExit(status: u64, group: bool): i64 {
+  if (group) exitCurrent(<u32>(status & 0xff) << 8);
+  else exitThread(<u32>(status & 0xff) << 8);
   return 0;
 }
 
@@ -72,7 +74,7 @@ export function sysArchPrctl(process: Process, code: u64, address: u64): i64 {
 
 export function sysSetTidAddress(process: Process, address: u64): i64 {
   process.clearChildTid = address;
-  return process.pid;
+  return process.pid; // the thread's id
 }
 
 export function sysSchedYield(process: Process): i64 {
@@ -85,11 +87,12 @@ const RUSAGE_SELF: i64 = 0;
 const RUSAGE_CHILDREN: i64 = -1;
 const RUSAGE_THREAD: i64 = 1;
 
-/** getrusage (resource_usage.ts says what is counted); the calling thread is the process. */
+/** getrusage (resource_usage.ts says what is counted). */
 export function sysGetrusage(process: Process, who: i64, usage: u64): i64 {
   if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD) return -EINVAL;
   const rusage = memory.data(RUSAGE_SIZE, 8);
   if (who == RUSAGE_CHILDREN) storeChildrenUsage(rusage, process);
+  else if (who == RUSAGE_THREAD) storeThreadUsage(rusage, process);
   else storeOwnUsage(rusage, process);
   return copyToUser(spaceOf(process), usage, <u32>rusage, RUSAGE_SIZE) ? 0 : -EFAULT;
 }
@@ -104,8 +107,8 @@ export function sysTimes(process: Process, buffer: u64): i64 {
     const tms = memory.data(32, 8);
     store<u64>(tms, clockTicks(userTime(process)));
     store<u64>(tms + 8, clockTicks(systemTime(process)));
-    store<u64>(tms + 16, clockTicks(process.childUserTime));
-    store<u64>(tms + 24, clockTicks(process.childSystemTime));
+    store<u64>(tms + 16, clockTicks(leaderOf(process).childUserTime));
+    store<u64>(tms + 24, clockTicks(leaderOf(process).childSystemTime));
     if (!copyToUser(spaceOf(process), buffer, <u32>tms, 32)) return -EFAULT;
   }
   return <i64>clockTicks(monotonicNanoseconds());

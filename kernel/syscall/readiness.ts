@@ -8,6 +8,7 @@ import { EpollSet, ITEM_DISABLED, Item } from "../fs/epoll_set";
 import { File, FileKind, fileAt } from "../fs/file";
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, Pipe, pipePollEvents } from "../fs/pipe";
 import { Process } from "../proc/process";
+import { pendingSignalsOf } from "../proc/signal_queue";
 import { isTerminalFile } from "./devices";
 import { eventfdChanges, eventfdEvents } from "./eventfd";
 import { signalfdReadable } from "./signalfd";
@@ -64,7 +65,7 @@ export function changeStamp(process: Process, file: File): u32 {
   if (file.kind == FileKind.PipeRead || file.kind == FileKind.PipeWrite) return changetype<Pipe>(file.data).changes;
   if (file.kind == FileKind.EventFd) return eventfdChanges(file);
   if (file.kind == FileKind.SignalFd) {
-    const pending = process.pendingSignals & load<u64>(file.data);
+    const pending = pendingSignalsOf(process) & load<u64>(file.data);
     return <u32>pending ^ <u32>(pending >> 32);
   }
   return 0;

@@ -1,10 +1,10 @@
 // Sending signals: kill (to a process, a process group or all), tkill and
-// tgkill (to a thread: here every process is one thread), and
+// tgkill (to one thread), and
 // rt_sigqueueinfo and rt_tgsigqueueinfo, which send a siginfo of the
 // caller's making, so si_value reaches the handler (sigqueue).
 import { copyFromUser } from "../mm/user_copy";
-import { Process, ProcessState, findLiveProcess, processListHead, spaceOf } from "../proc/process";
-import { sendSignal, signalProcess } from "../proc/scheduler";
+import { Process, ProcessState, findLiveProcess, isGroupLeader, processListHead, spaceOf } from "../proc/process";
+import { sendSignal, sendThreadSignal, signalProcess } from "../proc/scheduler";
 import { MAX_SIGNAL, SI_TKILL } from "../proc/signal_action";
 import { EAGAIN, EFAULT, EINVAL, EPERM, ESRCH } from "./errno";
 
@@ -22,16 +22,16 @@ export function sysKill(process: Process, pid: i64, signal: i64): i64 {
     let found = false;
     for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
       const target = changetype<Process>(at);
-      if (target.state == ProcessState.Dead) continue;
-      if (pid == -1 ? target.pid == 1 || target == process : target.pgid != group) continue;
+      if (target.state == ProcessState.Dead || !isGroupLeader(target)) continue; // a signal to each process, not each thread
+      if (pid == -1 ? target.tgid == 1 || target.tgid == process.tgid : target.pgid != group) continue;
       found = true;
-      if (signal != 0) signalProcess(target, <u32>signal, process.pid);
+      if (signal != 0) signalProcess(target, <u32>signal, process.tgid);
     }
     return found ? 0 : -ESRCH;
   }
   const target = findLiveProcess(pid);
   if (target == null) return -ESRCH;
-  if (signal != 0) signalProcess(target, <u32>signal, process.pid);
+  if (signal != 0) signalProcess(target, <u32>signal, process.tgid);
   return 0;
 }
 
@@ -39,8 +39,8 @@ export function sysKill(process: Process, pid: i64, signal: i64): i64 {
 export function sysTgkill(process: Process, group: i64, thread: i64, signal: i64): i64 {
   if (signal < 0 || signal > <i64>MAX_SIGNAL || thread <= 0 || group == 0 || group < -1) return -EINVAL;
   const target = findLiveProcess(thread);
-  if (target == null || group > 0 && <i64>target.pid != group) return -ESRCH;
-  if (signal != 0 && !sendSignal(target, <u32>signal, SI_TKILL, <u64>process.pid, 0)) return -EAGAIN;
+  if (target == null || group > 0 && <i64>target.tgid != group) return -ESRCH;
+  if (signal != 0 && !sendThreadSignal(target, <u32>signal, SI_TKILL, <u64>process.tgid, 0)) return -EAGAIN;
   return 0;
 }
 
@@ -56,9 +56,14 @@ export function sysRtTgsigqueueinfo(process: Process, group: i64, thread: i64, s
   if (!copyFromUser(spaceOf(process), <u32>buffer, info, SIGINFO_SIZE)) return -EFAULT;
   if (signal < 0 || signal > <i64>MAX_SIGNAL || thread <= 0 || group == 0 || group < -1) return -EINVAL;
   const target = findLiveProcess(thread);
-  if (target == null || group > 0 && <i64>target.pid != group) return -ESRCH;
+  if (target == null || group > 0 && <i64>target.tgid != group) return -ESRCH;
   const code = load<i32>(buffer + 8);
-  if ((code >= 0 || code == SI_TKILL) && target != process) return -EPERM;
-  if (signal != 0 && !sendSignal(target, <u32>signal, code, load<u64>(buffer + 16), load<u64>(buffer + 24))) return -EAGAIN;
+  if ((code >= 0 || code == SI_TKILL) && target.tgid != process.tgid) return -EPERM;
+  if (signal == 0) return 0;
+  const first = load<u64>(buffer + 16);
+  const second = load<u64>(buffer + 24);
+  // rt_sigqueueinfo (group -1) is to the process; rt_tgsigqueueinfo to the one thread.
+  const sent = group == -1 ? sendSignal(target, <u32>signal, code, first, second) : sendThreadSignal(target, <u32>signal, code, first, second);
+  if (!sent) return -EAGAIN;
   return 0;
 }

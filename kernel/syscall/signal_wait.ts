@@ -7,7 +7,7 @@ import { Process, ProcessState, spaceOf } from "../proc/process";
 import { hasDeliverableSignal, yieldToScheduler } from "../proc/scheduler";
 import { SIGKILL, SIGSTOP, bitOf } from "../proc/signal_action";
 import { SIGNAL_INFO_SIZE, SignalInfo, storeSiginfo } from "../proc/signal_info";
-import { dequeueSignal } from "../proc/signal_queue";
+import { dequeueSignal, pendingSignalsOf } from "../proc/signal_queue";
 import { tscAfter } from "../time/clock";
 import { EAGAIN, EFAULT, EINTR, EINVAL } from "./errno";
 
@@ -17,7 +17,7 @@ const taken = memory.data(SIGNAL_INFO_SIZE, 8);
 
 /** The lowest pending signal in `set`, 0 if none. */
 function pendingIn(process: Process, set: u64): u32 {
-  const found = process.pendingSignals & set;
+  const found = pendingSignalsOf(process) & set;
   return found == 0 ? 0 : <u32>ctz(found) + 1;
 }
 

@@ -14,7 +14,7 @@ import {
   SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSTOP, SIGTRAP, SI_TIMER, SI_USER, bitOf,
 } from "../proc/signal_action";
 import { SIGNAL_INFO_SIZE, SignalInfo } from "../proc/signal_info";
-import { dequeueSignal } from "../proc/signal_queue";
+import { dequeueSignal, pendingSignalsOf } from "../proc/signal_queue";
 import { EAGAIN, EBADF, EFAULT, EINTR, EINVAL, ENOMEM } from "./errno";
 
 const SFD_NONBLOCK: u64 = O_NONBLOCK;
@@ -61,7 +61,7 @@ export function sysSignalfd4(process: Process, fd: i64, setAddress: u64, setSize
 
 /** Whether the reader has a signal of the descriptor's set pending (poll's POLLIN). */
 export function signalfdReadable(process: Process, file: File): bool {
-  return (process.pendingSignals & setOf(file)) != 0;
+  return (pendingSignalsOf(process) & setOf(file)) != 0;
 }
 
 /**
@@ -103,12 +103,12 @@ function storeRecord(info: SignalInfo): void {
 export function readSignalfd(process: Process, file: File, buffer: u64, count: u64, nonBlocking: bool): i64 {
   if (count < <u64>RECORD_SIZE) return -EINVAL;
   const set = setOf(file);
-  if ((process.pendingSignals & set) == 0) {
+  if ((pendingSignalsOf(process) & set) == 0) {
     if (nonBlocking) return -EAGAIN;
     if (!hasDeliverableSignal(process)) {
       // The set's signals wake the reader though blocked, as for sigwaitinfo.
       process.awaitedSignals = set;
-      while ((process.pendingSignals & set) == 0 && !hasDeliverableSignal(process)) {
+      while ((pendingSignalsOf(process) & set) == 0 && !hasDeliverableSignal(process)) {
         process.state = ProcessState.Sleeping;
         process.waitChannel = 0;
         process.wakeAt = 0;
@@ -116,11 +116,11 @@ export function readSignalfd(process: Process, file: File, buffer: u64, count: u
       }
       process.awaitedSignals = 0;
     }
-    if ((process.pendingSignals & set) == 0) return -EINTR;
+    if ((pendingSignalsOf(process) & set) == 0) return -EINTR;
   }
   let done: u64 = 0;
   while (done + <u64>RECORD_SIZE <= count) {
-    const pending = process.pendingSignals & setOf(file);
+    const pending = pendingSignalsOf(process) & setOf(file);
     if (pending == 0) break;
     const entry = changetype<SignalInfo>(taken);
     dequeueSignal(process, <u32>ctz(pending) + 1, entry);

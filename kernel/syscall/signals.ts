@@ -6,7 +6,7 @@ import { copyFromUser, copyToUser } from "../mm/user_copy";
 import {
   MAX_SIGNAL, SIGACTION_SIZE, SIGKILL, SIGSTOP, UNBLOCKABLE, actionOf, bitOf, ignoredByAction,
 } from "../proc/signal_action";
-import { discardSignals } from "../proc/signal_queue";
+import { discardGroupSignals, pendingSignalsOf } from "../proc/signal_queue";
 import { setTemporaryMask, signalReturn } from "../proc/signal";
 import { alternateStackFlags, setAlternateStack } from "../proc/signal_stack";
 import { Process, ProcessState, spaceOf } from "../proc/process";
@@ -31,7 +31,7 @@ export function sysRtSigaction(process: Process, signal: i64, action: u64, old: 
     memory.copy(changetype<u32>(current), <u32>actionBuffer, SIGACTION_SIZE);
     current.mask &= ~UNBLOCKABLE;
     // As POSIX asks: a signal now ignored that is pending goes, even if blocked.
-    if (ignoredByAction(process, <u32>signal)) discardSignals(process, bitOf(<u32>signal));
+    if (ignoredByAction(process, <u32>signal)) discardGroupSignals(process, bitOf(<u32>signal));
   }
   return 0;
 }
@@ -60,7 +60,7 @@ export function sysRtSigprocmask(process: Process, how: i64, set: u64, old: u64,
 
 export function sysRtSigpending(process: Process, set: u64, setSize: u64): i64 {
   if (setSize > SIGSET_SIZE) return -EINVAL;
-  return putMask(process, set, process.pendingSignals & process.blockedSignals) ? 0 : -EFAULT;
+  return putMask(process, set, pendingSignalsOf(process) & process.blockedSignals) ? 0 : -EFAULT;
 }
 
 export function sysRtSigreturn(process: Process, frame: TrapFrame): i64 {

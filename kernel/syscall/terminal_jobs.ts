@@ -15,6 +15,7 @@ import { copyFromUser, putUser32 } from "../mm/user_copy";
 import { releaseTerminal } from "../proc/exit";
 import { Process, ProcessState, processListHead, spaceOf } from "../proc/process";
 import { EFAULT, EINVAL, ENOTTY, EPERM, ESRCH } from "./errno";
+import { setNoTerminal } from "../proc/thread_group";
 
 const TIOCSCTTY: u32 = 0x540e;
 const TIOCGPGRP: u32 = 0x540f;
@@ -55,19 +56,19 @@ function setForeground(process: Process, from: u64): i64 {
 }
 
 function takeTerminal(process: Process, steal: bool): i64 {
-  const leader = process.sid == process.pid;
+  const leader = process.sid == process.tgid;
   if (leader && terminalSession() == process.sid) return 0;
   if (!leader) return -EPERM;
   if (terminalSession() != 0 && !steal) return -EPERM; // another session's
   attachSession(process.sid, process.pgid);
-  process.noTerminal = 0;
+  setNoTerminal(process, 0);
   return 0;
 }
 
 function giveUpTerminal(process: Process): i64 {
   if (!controlsTerminal(process)) return -ENOTTY;
   releaseTerminal(process); // a session leader's session loses it
-  process.noTerminal = 1;
+  setNoTerminal(process, 1);
   return 0;
 }
 

@@ -5,8 +5,8 @@
 // calls share.
 import { republishClock } from "../mm/vdso";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
-import { CpuClock, cpuTime, readCpuClock, userTime } from "../proc/cpu_time";
-import { Process, findLiveProcess, spaceOf } from "../proc/process";
+import { CPU_CLOCK_THREAD, CpuClock, cpuTime, readCpuClock, userTime } from "../proc/cpu_time";
+import { Process, findLiveProcess, leaderOf, spaceOf } from "../proc/process";
 import { TIMER_HZ } from "../arch/x86_64/pic";
 import { realtimeSleepersReaim } from "../proc/sleep";
 import { TimeBase, monotonicNanoseconds, realtimeNanoseconds, setRealtime } from "../time/clock";
@@ -62,11 +62,15 @@ function readClock(clock: Clock): u64 {
 // CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID read the caller's
 // own; clock_getcpuclockid's negative ids name any process's, as
 // ~pid << 3 | per-thread << 2 | which (Linux's CPUCLOCK_* encoding; pid 0:
-// the caller). A thread is its process here.
+// the caller); a thread's clock counts that thread alone, a process's all
+// of its threads.
 
-/** What the CPU clock `id` (a CPU clock by clockOf) counts. */
-export function cpuClockWhich(id: i64): CpuClock {
-  return id >= 0 ? CpuClock.Scheduler : <CpuClock>(<u32>id & 3);
+const CLOCK_THREAD_CPUTIME_ID: i64 = 3;
+
+/** What the CPU clock `id` (a CPU clock by clockOf) counts: a CpuClock, with CPU_CLOCK_THREAD for one thread's. */
+export function cpuClockWhich(id: i64): u32 {
+  if (id >= 0) return CpuClock.Scheduler | (id == CLOCK_THREAD_CPUTIME_ID ? CPU_CLOCK_THREAD : 0);
+  return <u32>id & (3 | CPU_CLOCK_THREAD);
 }
 
 /**
@@ -156,7 +160,7 @@ export function sysClockGetres(process: Process, id: i64, timespec: u64): i64 {
   if (timespec == 0) return 0;
   // The _COARSE clocks say a tick, as Linux's (they are no coarser here, but programs size their slack by it).
   const coarse = <i32>id == 5 || <i32>id == 6;
-  const resolution = coarse || (isCpuClock(clock) && cpuClockWhich(id) != CpuClock.Scheduler) ? TICK_NANOSECONDS : 1;
+  const resolution = coarse || (isCpuClock(clock) && (cpuClockWhich(id) & 3) != CpuClock.Scheduler) ? TICK_NANOSECONDS : 1;
   return timespecToUser(process, timespec, resolution) ? 0 : -EFAULT;
 }
 
@@ -196,16 +200,18 @@ const NS_PER_US: u64 = 1000;
 
 /** Nanoseconds until the alarm fires (0: not armed). */
 function remaining(process: Process): u64 {
-  if (process.alarmAt == 0) return 0;
+  const alarmAt = leaderOf(process).alarmAt;
+  if (alarmAt == 0) return 0;
   const now = monotonicNanoseconds();
-  return process.alarmAt > now ? process.alarmAt - now : 1;
+  return alarmAt > now ? alarmAt - now : 1;
 }
 
 /** alarm: SIGALRM after `seconds` (0 cancels); the seconds that were left, rounded as Linux does. */
 export function sysAlarm(process: Process, seconds: u64): i64 {
   const left = remaining(process);
-  process.alarmInterval = 0;
-  process.alarmAt = seconds == 0 ? 0 : monotonicNanoseconds() + min(seconds, <u64>U32.MAX_VALUE) * 1000000000;
+  const group = leaderOf(process);
+  group.alarmInterval = 0;
+  group.alarmAt = seconds == 0 ? 0 : monotonicNanoseconds() + min(seconds, <u64>U32.MAX_VALUE) * 1000000000;
   if (left == 0) return 0;
   const whole = left / 1000000000;
   return <i64>max(<u64>1, whole + ((left % 1000000000) >= 500000000 ? 1 : 0));
@@ -216,11 +222,11 @@ function itimerClock(process: Process, which: i64): u64 {
   return which == ITIMER_REAL ? monotonicNanoseconds() : which == ITIMER_VIRTUAL ? userTime(process) : cpuTime(process);
 }
 
-/** Where timer `which`'s expiry (0: not armed) is kept; the interval follows it. */
+/** Where timer `which`'s expiry (0: not armed) is kept, in the process's leader; the interval follows it. */
 function itimerField(process: Process, which: i64): usize {
   const offset = which == ITIMER_REAL ? offsetof<Process>("alarmAt") : which == ITIMER_VIRTUAL
     ? offsetof<Process>("virtualTimerAt") : offsetof<Process>("profTimerAt");
-  return changetype<usize>(process) + offset;
+  return process.leader + offset;
 }
 
 /** Writes struct itimerval (interval, then value; timevals) of timer `which`. */

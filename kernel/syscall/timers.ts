@@ -6,7 +6,7 @@ import {
   PosixTimer, SIGEV_NONE, armTimer, createTimer, deleteTimer, findTimer, takeTimerId, timerClockNow,
   timerRemaining,
 } from "../proc/posix_timer";
-import { Process, spaceOf } from "../proc/process";
+import { Process, ProcessState, findLiveProcess, leaderOf, spaceOf } from "../proc/process";
 import { RLIMIT_SIGPENDING, softLimit } from "../proc/resource_limits";
 import { MAX_SIGNAL, SIGALRM } from "../proc/signal_action";
 import { EAGAIN, EFAULT, EINVAL, EOPNOTSUPP } from "./errno";
@@ -33,17 +33,22 @@ export function sysTimerCreate(process: Process, id: i64, event: u64, created: u
   if ((clock == Clock.ProcessCpu || clock == Clock.ThreadCpu) && cpuOwner == null) return -EINVAL;
   if (clock == Clock.RealtimeCoarse || clock == Clock.MonotonicOther) return -EOPNOTSUPP;
   // As Linux, each timer's signal entry counts against RLIMIT_SIGPENDING.
-  if (<u64>process.timerCount >= softLimit(process, RLIMIT_SIGPENDING)) return -EAGAIN;
+  if (<u64>leaderOf(process).timerCount >= softLimit(process, RLIMIT_SIGPENDING)) return -EAGAIN;
   const timerId = takeTimerId(process); // as Linux, before the sigevent is judged: a refused one uses up its id
   let notify = SIGEV_SIGNAL;
   let signal = <i32>SIGALRM;
   let value = <u64>timerId;
+  let threadId: u32 = 0;
   if (event != 0) {
     value = load<u64>(sigevent);
     signal = load<i32>(sigevent + 8);
     notify = load<u32>(sigevent + 12);
     if (notify != SIGEV_SIGNAL && notify != SIGEV_NONE && notify != SIGEV_THREAD && notify != SIGEV_THREAD_ID) return -EINVAL;
-    if (notify == SIGEV_THREAD_ID && load<i32>(sigevent + 16) != <i32>process.pid) return -EINVAL; // one thread a process
+    if (notify == SIGEV_THREAD_ID) {
+      const thread = findLiveProcess(<i64>load<i32>(sigevent + 16));
+      if (thread == null || thread.tgid != process.tgid || thread.state == ProcessState.Zombie) return -EINVAL;
+      threadId = thread.pid;
+    }
     if (notify != SIGEV_NONE && (signal <= 0 || signal > <i32>MAX_SIGNAL)) return -EINVAL;
   }
   const out = memory.data(4, 4);
@@ -56,6 +61,7 @@ export function sysTimerCreate(process: Process, id: i64, event: u64, created: u
     timer.cpuPid = cpuOwner.pid;
     timer.cpuWhich = cpuClockWhich(id);
   }
+  timer.threadId = threadId;
   return 0;
 }
 

@@ -2,7 +2,7 @@
 // collects the serial console, and reports how QEMU ended. A boot that
 // does not end by itself is killed after a timeout.
 import { execFile, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -62,7 +62,8 @@ export function isoFor(cmdline: string, initramfs = join(ROOT, "build/initramfs.
       if (existsSync(iso)) return iso;
       mkdirSync(ISO_DIR, { recursive: true });
       for (const old of readdirSync(ISO_DIR)) if (!old.startsWith(stamp)) rmSync(join(ISO_DIR, old), { recursive: true, force: true });
-      const temporary = `${iso}.${process.pid}.tmp`;
+      // Vitest's workers are threads of one process: the pid alone would not tell their builds apart.
+      const temporary = `${iso}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
       await run(join(ROOT, "scripts/make-iso.sh"), [temporary, cmdline, initramfs]);
       renameSync(temporary, iso);
       return iso;
@@ -70,6 +71,18 @@ export function isoFor(cmdline: string, initramfs = join(ROOT, "build/initramfs.
     isoBuilds.set(iso, build);
   }
   return build;
+}
+
+/**
+ * How long a boot may take before it counts as hung. GRUB reads the ISO's
+ * initramfs through the BIOS before the kernel prints anything: with
+ * several boots at once on two cores under TCG, the 9 MiB one alone has
+ * taken over 20 s, and one with a 32 MiB program in it over 45 s. So the
+ * time grows with the ISO: 45 s, and 2 s for each MiB beyond 10.
+ */
+function defaultTimeout(iso: string): number {
+  const mebibytes = statSync(iso).size / (1 << 20);
+  return 45_000 + Math.max(0, Math.ceil(mebibytes - 10)) * 2_000;
 }
 
 export async function boot(options: BootOptions): Promise<BootResult> {
@@ -91,13 +104,10 @@ export async function boot(options: BootOptions): Promise<BootResult> {
     let timedOut = false;
     qemu.stdout.on("data", (chunk) => (messages += chunk.toString("latin1")));
     qemu.stderr.on("data", (chunk) => (messages += chunk.toString("latin1")));
-    // GRUB reads the 9 MiB initramfs (busybox, bash, the libraries) through
-    // the BIOS: with several boots at once on two cores under TCG that alone
-    // has taken over 20 s, the console still empty.
     const timer = setTimeout(() => {
       timedOut = true;
       qemu.kill("SIGKILL");
-    }, options.timeoutMs ?? 45_000); // under vitest's 60 s per test
+    }, options.timeoutMs ?? defaultTimeout(iso));
     qemu.on("error", reject);
     qemu.on("close", (status) => {
       clearTimeout(timer);

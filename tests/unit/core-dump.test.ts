@@ -42,7 +42,7 @@ const TEST_PID = 1000; // harness.ts: newTestProcess
 const ARGUMENT_PAGES = 16; // process.ts: the test process's argument region
 // Offsets in the kernel's records (process.ts, address_space.ts).
 const PROCESS_FS_BASE = 40;
-const PROCESS_SYSCALL_NUMBER = 164;
+const PROCESS_SYSCALL_NUMBER = 184;
 const PROCESS_USER_CYCLES = 280;
 const PROCESS_CHILD_USER_TIME = 304;
 const PROCESS_CHILD_SYSTEM_TIME = 312;

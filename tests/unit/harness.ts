@@ -548,6 +548,9 @@ export function newTestProcess(): u32 {
   }
   const process = changetype<Process>(address);
   process.pid = 1000; // no real process has it; an unknown call's log line names it
+  process.tgid = 1000;
+  process.leader = address; // a process of one thread, leading itself
+  process.threadCount = 1;
   process.space = changetype<u32>(space);
   process.files = files;
   setDefaultLimits(process);
@@ -630,7 +633,9 @@ export function dumpTestCore(address: u32, signal: u32, code: i32, limit: u64): 
 
 /** A zeroed process record; 0 when out of memory. */
 export function processRecord(): u32 {
-  return kmalloc(PROCESS_SIZE);
+  const address = kmalloc(PROCESS_SIZE);
+  if (address != 0) changetype<Process>(address).leader = address;
+  return address;
 }
 
 export function futexEnqueue(process: u32, base: u32, offset: u64, bitset: u32): void {
