@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,11 +165,16 @@ static void spawn(int i, const char *program) {
     pids[i] = pid;
 }
 
-/* Waits until `count` workers have touched libc; returns the pages the last one touched. */
+/*
+ * Waits until `count` workers have touched libc; returns the pages the last
+ * one touched. A worker that died first never says so, and this process
+ * holds the pipe's writing end too: a minute without word is a failure.
+ */
 static long await_ready(int count) {
     long pages = -1;
     for (int i = 0; i < count; i++) {
-        ssize_t n = read(ready[0], &pages, sizeof pages);
+        struct pollfd wait = {ready[0], POLLIN, 0};
+        ssize_t n = poll(&wait, 1, 60000) == 1 ? read(ready[0], &pages, sizeof pages) : -1;
         CHECK(n == sizeof pages, "worker %d of %d never got ready (read %ld, errno %d)", i + 1, count, (long)n, errno);
         if (n != sizeof pages) return -1;
     }
@@ -228,8 +234,17 @@ int main(int argc, char **argv) {
     spawn(0, program);
     long pages = await_ready(1);
     long one = free_frames(&problems, &objects);
-    for (int i = 1; i < n; i++) spawn(i, program);
-    await_ready(n - 1);
+    if (pages >= 0) {
+        for (int i = 1; i < n; i++) spawn(i, program);
+        if (await_ready(n - 1) < 0) pages = -1;
+    }
+    if (pages < 0) { /* nothing to measure: end the workers there are */
+        close(hold[1]);
+        while (wait(NULL) > 0) {
+        }
+        say("sharing: FAILED (%d checks)\n", failures);
+        return 1;
+    }
     long all = free_frames(&problems, &objects);
 
     struct usage first = usage_of(pids[0]), sum = {0};
