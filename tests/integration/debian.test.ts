@@ -1,5 +1,7 @@
-// Debian's own dynamically linked programs, put in the initramfs with the
-// libraries ldd names by scripts/add-debian-program, in one boot: its
+// scripts/add-debian-program (its refusals; a package laid in with every
+// library its programs need), and Debian's own dynamically linked
+// programs, put in the initramfs with the libraries ldd names by it, in
+// one boot: its
 // coreutils (cat, sort, sha256sum, head, tail, wc, uniq, tr, ls) running
 // tests/integration/debian-coreutils.sh, every section of which must print
 // what the same binaries print on this host for the same input; `ls -l /`;
@@ -7,7 +9,7 @@
 // glibc-linked program, what each costs in frames beyond the first, and
 // every frame back after they end.
 import { execFile } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -75,6 +77,35 @@ function ours(result: BootResult): Map<string, string> {
 beforeAll(async () => {
   await buildOnce();
 }, 600_000);
+
+describe("scripts/add-debian-program", () => {
+  const addDebian = (dir: string, names: string[]) =>
+    run(join(ROOT, "scripts/add-debian-program"), [dir, ...names]).then(
+      () => ({ status: 0, stderr: "" }),
+      (e: { code: number; stderr: string }) => ({ status: e.code, stderr: e.stderr }),
+    );
+
+  it("refuses a relative path, a missing program and a file that is not ELF", async () => {
+    const dir = join(scratchDir("debian-refused"), "tree");
+    expect(await addDebian(dir, ["usr/bin/sort"])).toEqual({ status: 1, stderr: expect.stringContaining("absolute path") });
+    expect(await addDebian(dir, ["/usr/bin/no-such-program"])).toEqual({ status: 1, stderr: expect.stringContaining("no such file") });
+    expect(await addDebian(dir, ["/etc/passwd"])).toEqual({ status: 1, stderr: expect.stringContaining("not an ELF program") });
+  });
+
+  it("lays in a package whole, without its documentation, with every library its programs need", async () => {
+    const dir = join(scratchDir("debian-package"), "tree");
+    expect(await addDebian(dir, ["coreutils"])).toEqual({ status: 0, stderr: "" });
+    expect(statSync(join(dir, "usr/bin/sha256sum")).isFile()).toBe(true);
+    expect(existsSync(join(dir, "usr/share/doc"))).toBe(false);
+    const programs = readdirSync(join(dir, "usr/bin")).map((name) => join(dir, "usr/bin", name));
+    for (const program of programs.filter((p) => lstatSync(p).isFile())) {
+      const { stdout } = await run("ldd", [program]).catch((e: { stdout: string }) => e);
+      for (const library of [...stdout.matchAll(/=> (\/\S+)/g)].map((m) => m[1])) {
+        expect(existsSync(join(dir, library)), `${program} needs ${library}`).toBe(true);
+      }
+    }
+  }, TEST_TIMEOUT);
+});
 
 describe("Debian's dynamically linked programs", () => {
   it("coreutils print what they print on this host", async () => {
