@@ -1,8 +1,8 @@
 // scripts/add-debian-program (its refusals; a package laid in with every
 // library its programs need), and Debian's own dynamically linked
 // programs, put in the initramfs with the libraries ldd names by it, in
-// one boot: its
-// coreutils (cat, sort, sha256sum, head, tail, wc, uniq, tr, ls) running
+// one boot: Debian's coreutils (cat, sort, sha256sum, head, tail, wc,
+// uniq, tr, ls) running
 // tests/integration/debian-coreutils.sh, every section of which must print
 // what the same binaries print on this host for the same input; `ls -l /`;
 // then the sharing measurement (user/sharing.c): ten concurrent runs of a
