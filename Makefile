@@ -187,6 +187,7 @@ ISO_INITRAMFS := $(if $(strip $(DEBIAN)),$(BUILD)/initramfs-debian.cpio,$(BUILD)
 $(shell mkdir -p $(BUILD) && (echo '$(strip $(DEBIAN))' | cmp -s - $(BUILD)/debian.list || echo '$(strip $(DEBIAN))' > $(BUILD)/debian.list))
 
 $(BUILD)/initramfs-debian.cpio: $(BUILD)/debian.list $(BUILD)/initramfs.cpio scripts/add-debian-program
+	@rm -rf $(BUILD)/debian
 	@scripts/add-debian-program $(BUILD)/debian $(DEBIAN)
 	@echo "  CPIO    $@"
 	@node scripts/make-initramfs.mjs $@ $(INITRAMFS_BASE) /=$(BUILD)/debian

@@ -85,11 +85,14 @@ describe("scripts/add-debian-program", () => {
       (e: { code: number; stderr: string }) => ({ status: e.code, stderr: e.stderr }),
     );
 
-  it("refuses a relative path, a missing program and a file that is not ELF", async () => {
+  it("refuses a relative path, a missing program, a file that is not ELF and a directory with files", async () => {
     const dir = join(scratchDir("debian-refused"), "tree");
     expect(await addDebian(dir, ["usr/bin/sort"])).toEqual({ status: 1, stderr: expect.stringContaining("absolute path") });
     expect(await addDebian(dir, ["/usr/bin/no-such-program"])).toEqual({ status: 1, stderr: expect.stringContaining("no such file") });
     expect(await addDebian(dir, ["/etc/passwd"])).toEqual({ status: 1, stderr: expect.stringContaining("not an ELF program") });
+    // It never empties a directory: a mistyped one could be anything.
+    writeFileSync(join(dir, "keep"), "");
+    expect(await addDebian(dir, ["/usr/bin/cat"])).toEqual({ status: 1, stderr: expect.stringContaining("not an empty directory") });
   });
 
   it("lays in a package whole, without its documentation, with every library its programs need", async () => {
