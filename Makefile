@@ -223,8 +223,18 @@ $(BUILD)/unit/unit.wasm: $(TS_SOURCES) $(wildcard tests/unit/*.ts) asconfig.json
 	@echo "  ASC     $@"
 	@$(ASC) tests/unit/harness.ts --target unit
 
+# A Go program (user/goroutines.go), built with Debian's Go, static: the Go
+# runtime's threads, futexes and signals. Not in the initramfs: its test
+# (tests/integration/go.test.ts) adds it to its own.
+GO_PROGRAMS := $(BUILD)/user/go/goroutines
+GO_ENV = HOME=$(abspath $(BUILD))/go GOCACHE=$(abspath $(BUILD))/go/cache GOPATH=$(abspath $(BUILD))/go/path CGO_ENABLED=0
+$(BUILD)/user/go/%: user/%.go
+	@mkdir -p $(@D)
+	@echo "  GO      $@"
+	@$(GO_ENV) go build -o $@ $<
+
 test: deps
-	@$(MAKE) --no-print-directory iso unit-wasm
+	@$(MAKE) --no-print-directory iso unit-wasm $(GO_PROGRAMS)
 	@node scripts/run-tests.mjs
 
 # Benchmarks against Linux on the same emulator (not part of `make test`).

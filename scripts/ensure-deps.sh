@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 declare -A needs=(
   [nasm]=nasm [clang]=clang [ld.lld]=lld [wasm2c]=wabt [nm]=binutils
   [grub-mkrescue]=grub-common [xorriso]=xorriso [mformat]=mtools
-  [qemu-system-x86_64]=qemu-system-x86 [node]=nodejs [npm]=npm [musl-gcc]=musl-tools [gcc]=gcc
+  [qemu-system-x86_64]=qemu-system-x86 [node]=nodejs [npm]=npm [musl-gcc]=musl-tools [gcc]=gcc [go]=golang-go
 )
 missing=()
 for cmd in "${!needs[@]}"; do

@@ -6,6 +6,7 @@ import { LIMITS_SIZE, Process, ProcessState, destroyProcess, leaderOf } from "./
 import { killOtherThreads } from "./exit";
 import { sleepOn } from "./scheduler";
 import { discardSignals, threadPending } from "./signal_queue";
+import { closeAll } from "../fs/file";
 
 /** Ends every other thread of `process`'s group and makes `process` its leader. */
 export function becomeOnlyThread(process: Process): void {
@@ -60,7 +61,9 @@ function takeOverLeadership(thread: Process, old: Process): void {
   thread.childInvoluntarySwitches = old.childInvoluntarySwitches;
   thread.childPeakPages = old.childPeakPages;
   memory.copy(changetype<usize>(thread) + offsetof<Process>(), changetype<usize>(old) + offsetof<Process>(), LIMITS_SIZE);
-  // The descriptor table and signal actions were the group's already; they are the new leader's to free now.
+  // The signal actions were the group's already, and are the new leader's to free now; so is the
+  // descriptor table if it shared it, else the old leader's goes with it.
+  if (old.files != thread.files) closeAll(old.files);
   old.leader = changetype<u32>(thread);
   discardSignals(threadPending(old), U64.MAX_VALUE);
   old.state = ProcessState.Dead;

@@ -157,6 +157,7 @@ export function exitThread(waitStatus: u32): void {
   keepExitedThreadTime(process);
   keepExitedThreadCounts(process);
   if (process != group) {
+    if (process.files != group.files) closeAll(process.files); // a thread made without CLONE_FILES
     releaseInode(process.cwd);
     process.cwd = null;
     releaseInode(process.exe);

@@ -11,7 +11,9 @@ import { leaveAddressSpace, retainAddressSpace } from "../mm/address_space";
 import { copyAddressSpace } from "../mm/fork_copy";
 import { putUser32 } from "../mm/user_copy";
 import { kfree } from "../mm/slab";
-import { NAME_OFFSET, NAME_SIZE, Process, createProcess, destroyProcess, leaderOf, spaceOf, userFrame } from "./process";
+import {
+  NAME_OFFSET, NAME_SIZE, Process, createProcess, destroyProcess, findProcess, leaderOf, spaceOf, userFrame,
+} from "./process";
 import { makeRunnable, signalPending, sleepOn } from "./scheduler";
 import { copySignalState } from "./signal";
 import { copyLimits } from "./resource_limits";
@@ -24,6 +26,7 @@ export const CLONE_VM: u64 = 0x100;
 export const CLONE_FS: u64 = 0x200;
 export const CLONE_FILES: u64 = 0x400;
 export const CLONE_SIGHAND: u64 = 0x800;
+export const CLONE_PARENT: u64 = 0x8000;
 export const CLONE_THREAD: u64 = 0x10000;
 export const CLONE_SYSVSEM: u64 = 0x40000;
 export const CLONE_VFORK: u64 = 0x4000;
@@ -45,7 +48,8 @@ export const CLONE_CHILD_SETTID: u64 = 0x1000000;
 export function fork(parent: Process, request: CloneRequest): i64 {
   const flags = request.flags;
   if ((flags & CLONE_THREAD) != 0) return newThread(parent, request);
-  const child = createProcess(parent.tgid);
+  // CLONE_PARENT: a sibling of the caller, which its parent hears of as of its own child.
+  const child = createProcess((flags & CLONE_PARENT) != 0 ? leaderOf(parent).parentPid : parent.tgid);
   if (child == null) return -1;
   if ((flags & CLONE_VM) != 0) {
     leaveAddressSpace(spaceOf(child));
@@ -59,7 +63,7 @@ export function fork(parent: Process, request: CloneRequest): i64 {
   if ((flags & CLONE_CHILD_SETTID) != 0) putUser32(spaceOf(child), request.childTid, child.pid);
   if ((flags & CLONE_PARENT_SETTID) != 0) putUser32(spaceOf(parent), request.parentTid, child.pid);
   if ((flags & CLONE_CHILD_CLEARTID) != 0) child.clearChildTid = request.childTid;
-  child.exitSignal = <u32>(flags & CSIGNAL);
+  child.exitSignal = (flags & CLONE_PARENT) != 0 ? leaderOf(parent).exitSignal : <u32>(flags & CSIGNAL);
   fxsave(parent.fpuState); // the parent's live registers, not its last switch's
   memory.copy(child.fpuState, parent.fpuState, 512);
   child.fsBase = (flags & CLONE_SETTLS) != 0 ? request.tls : parent.fsBase;
@@ -71,6 +75,7 @@ export function fork(parent: Process, request: CloneRequest): i64 {
   child.cwd = parent.cwd != null ? retainInode(changetype<Inode>(parent.cwd)) : null;
   child.exe = parent.exe != null ? retainInode(changetype<Inode>(parent.exe)) : null;
   child.umask = parent.umask;
+  if ((flags & CLONE_FS) != 0) child.fsGroup = parent.fsGroup;
   copyLimits(child, parent);
   copySignalState(child, parent);
   child.pgid = parent.pgid;
@@ -81,31 +86,47 @@ export function fork(parent: Process, request: CloneRequest): i64 {
   if (request.stack != 0) userFrame(child).rsp = request.stack;
   const pid = child.pid;
   makeRunnable(child);
-  if ((flags & CLONE_VFORK) != 0) {
-    // As vfork promises: the parent waits until the child execs or exits,
-    // or until the parent itself is killed (Linux's wait is killable too).
-    child.vforkParent = parent.pid;
-    while (child.vforkParent != 0 && !signalPending()) sleepOn(changetype<u32>(child));
-  }
+  if ((flags & CLONE_VFORK) != 0) waitForVforkChild(child, parent);
   return pid;
 }
 
 /**
- * clone with CLONE_THREAD (and CLONE_VM, CLONE_FS, CLONE_FILES and
- * CLONE_SIGHAND, which clone.ts insists on): a thread of the caller's
- * process, with the caller's registers, signal mask and TLS (or the one
- * asked for), starting on the stack asked for.
+ * As vfork promises: the parent waits until the child execs or exits, or
+ * until the parent itself is killed (Linux's wait is killable too).
+ */
+function waitForVforkChild(child: Process, parent: Process): void {
+  const pid = child.pid;
+  child.vforkParent = parent.pid;
+  while (!signalPending()) {
+    const waited = findProcess(pid); // by pid: an ended child's record may be freed meanwhile
+    if (waited == null || waited.vforkParent == 0) return;
+    sleepOn(changetype<u32>(waited));
+  }
+}
+
+/**
+ * clone with CLONE_THREAD (and CLONE_VM and CLONE_SIGHAND, which Linux
+ * insists on): a thread of the caller's process, with the caller's
+ * registers, signal mask and TLS (or the one asked for), starting on the
+ * stack asked for; sharing the caller's descriptors with CLONE_FILES (a
+ * copy without) and its working directory with CLONE_FS.
  */
 function newThread(parent: Process, request: CloneRequest): i64 {
   const flags = request.flags;
   const group = leaderOf(parent);
   const thread = createProcess(group.parentPid);
   if (thread == null) return -1;
+  if ((flags & CLONE_FILES) == 0 && !copyDescriptors(thread.files, parent.files)) {
+    destroyProcess(thread);
+    return -1;
+  }
   // What createProcess made for a process of its own gives way to the group's.
   leaveAddressSpace(spaceOf(thread));
   thread.space = changetype<u32>(retainAddressSpace(spaceOf(parent)));
-  freeFileTable(thread.files);
-  thread.files = parent.files;
+  if ((flags & CLONE_FILES) != 0) {
+    freeFileTable(thread.files);
+    thread.files = parent.files;
+  }
   kfree(thread.actions);
   thread.actions = parent.actions;
   thread.tgid = group.tgid;
@@ -122,6 +143,7 @@ function newThread(parent: Process, request: CloneRequest): i64 {
   thread.cwd = parent.cwd != null ? retainInode(changetype<Inode>(parent.cwd)) : null;
   thread.exe = parent.exe != null ? retainInode(changetype<Inode>(parent.exe)) : null;
   thread.umask = parent.umask;
+  if ((flags & CLONE_FS) != 0) thread.fsGroup = parent.fsGroup;
   thread.pgid = parent.pgid;
   thread.sid = parent.sid;
   thread.noTerminal = parent.noTerminal;
@@ -131,5 +153,6 @@ function newThread(parent: Process, request: CloneRequest): i64 {
   if (request.stack != 0) userFrame(thread).rsp = request.stack;
   const tid = thread.pid;
   makeRunnable(thread);
+  if ((flags & CLONE_VFORK) != 0) waitForVforkChild(thread, parent);
   return tid;
 }

@@ -76,15 +76,17 @@ export const enum ProcessState {
  *     signals sent to the process as a whole, for any of its threads (a PendingSet)
  * 464 exitedUserCycles(u64)  472 exitedSystemCycles(u64) (leader): CPU time of its ended threads
  * 480 exitedMinorFaults  484 exitedVoluntarySwitches  488 exitedInvoluntarySwitches (leader): of its ended threads
- * 492 limits (leader): the group's resource limits, 256 bytes (resource_limits.ts)
+ * 492 fsGroup: records with the same one share a working directory and umask (CLONE_FS); its own pid if none
+ * 496 limits (leader): the group's resource limits, 256 bytes (resource_limits.ts)
  *
  * A thread is a record of its own; what the threads of a group share is
- * the address space (counted references), the leader's descriptor table
- * and signal actions (the pointers copied, the leader owning them), and
- * the fields marked (leader), read through `leader`. The leader's record
- * outlives every other thread of its group, as in Linux. The working
- * directory, umask, process group and session are each thread's copy,
- * changed in every thread at once (thread_group.ts).
+ * the address space (counted references), the leader's signal actions
+ * and, with CLONE_FILES, its descriptor table (the pointers copied, the
+ * leader owning them), and the fields marked (leader), read through
+ * `leader`. The leader's record outlives every other thread of its group,
+ * as in Linux. The process group and session are each thread's copy, and
+ * so are the working directory and umask, shared by fsGroup; each is
+ * changed in every record that shares it at once (thread_group.ts).
  */
 @unmanaged export class Process {
   pid: u32;
@@ -176,6 +178,7 @@ export const enum ProcessState {
   exitedMinorFaults: u32;
   exitedVoluntarySwitches: u32;
   exitedInvoluntarySwitches: u32;
+  fsGroup: u32;
 }
 /** The resource limits follow the fields (resource_limits.ts): 16 pairs of u64. */
 export const LIMITS_SIZE: u32 = 16 * 16;
@@ -264,6 +267,7 @@ export function createProcess(parentPid: u32): Process | null {
   process.actions = actions;
   process.pid = nextPid++;
   process.tgid = process.pid;
+  process.fsGroup = process.pid;
   process.leader = address;
   process.threadCount = 1;
   process.parentPid = parentPid;
@@ -317,10 +321,9 @@ export function destroyProcess(process: Process): void {
   process.exe = null;
   freeKernelStack(process.kernelStack);
   kfree(process.fpuState);
-  if (isGroupLeader(process)) { // the group's shared ones: its other threads are gone
-    freeFileTable(process.files);
-    kfree(process.actions);
-  }
+  // The group's shared ones go with the leader, the last of its records to go.
+  if (isGroupLeader(process) || process.files != leaderOf(process).files) freeFileTable(process.files);
+  if (isGroupLeader(process)) kfree(process.actions);
   let link = changetype<usize>(0);
   for (let at = allProcesses; at != 0; at = changetype<Process>(at).allNext) {
     if (at == changetype<u32>(process)) {

@@ -13,7 +13,7 @@ import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { USER_END } from "../mm/address_space";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { dieOfFault, dieOfSignal } from "./fatal_signal";
-import { Process, SIGNAL_ACTIONS_SIZE, resetFpuState, spaceOf } from "./process";
+import { Process, SIGNAL_ACTIONS_SIZE, leaderOf, resetFpuState, spaceOf } from "./process";
 import { hasDeliverableSignal, stopCurrent, stopThread } from "./scheduler";
 import { isOrphanedGroup } from "./orphans";
 import { SIGNAL_INFO_SIZE, SignalInfo, storeSiginfo } from "./signal_info";
@@ -206,7 +206,8 @@ export function deliverSignals(process: Process, frame: TrapFrame): void {
     if (signal != SIGKILL && action.handler == SIG_IGN) continue;
     if (signal == SIGKILL || action.handler == SIG_DFL) {
       const what = defaultAction(signal);
-      if (process.tgid == 1) continue; // init is never ended or stopped by a signal
+      // init is never ended or stopped by a signal, but its threads end with it.
+      if (process.tgid == 1 && leaderOf(process).groupExiting == 0) continue;
       if (what == SignalAction.Terminate || what == SignalAction.Core) dieOfSignal(info, false);
       // POSIX: a group nobody could continue is not stopped by the terminal's stop signals, only by SIGSTOP.
       else if (what == SignalAction.Stop && (signal == SIGSTOP || !isOrphanedGroup(process.pgid))) stopCurrent(signal);

@@ -1,7 +1,8 @@
-// What the threads of a process share that each thread's record keeps a
-// copy of (Linux keeps them in fs_struct and signal_struct): the working
-// directory, the umask, the process group and session. Each is changed in
-// every thread of the group at once, so that a thread reads its own copy.
+// What threads and processes share that each record keeps a copy of
+// (Linux keeps them in fs_struct and signal_struct): the working directory
+// and umask (shared by CLONE_FS), the process group and session (by a
+// process's threads). Each is changed in every record that shares it at
+// once, so that each reads its own copy.
 import { Inode, releaseInode, retainInode } from "../fs/inode";
 import { Process, ProcessState, processListHead } from "./process";
 
@@ -10,11 +11,16 @@ import { Process, ProcessState, processListHead } from "./process";
   return thread.tgid == group.tgid && thread.state != ProcessState.Dead;
 }
 
-/** chdir, fchdir: every thread moves to `inode` (the caller's reference is taken over). */
+/** Whether `other` shares `process`'s working directory and umask. */
+@inline function sharesFs(other: Process, process: Process): bool {
+  return other.fsGroup == process.fsGroup && other.state != ProcessState.Dead && other.state != ProcessState.Zombie;
+}
+
+/** chdir, fchdir: every record sharing the directory moves to `inode` (the caller's reference is taken over). */
 export function setWorkingDirectory(process: Process, inode: Inode): void {
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
     const thread = changetype<Process>(at);
-    if (!inGroup(thread, process) || thread == process || thread.cwd == null) continue;
+    if (!sharesFs(thread, process) || thread == process || thread.cwd == null) continue;
     releaseInode(thread.cwd);
     thread.cwd = retainInode(inode);
   }
@@ -23,9 +29,10 @@ export function setWorkingDirectory(process: Process, inode: Inode): void {
 }
 
 export function setUmask(process: Process, mask: u32): void {
+  process.umask = mask;
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
     const thread = changetype<Process>(at);
-    if (inGroup(thread, process)) thread.umask = mask;
+    if (sharesFs(thread, process)) thread.umask = mask;
   }
 }
 

@@ -17,6 +17,7 @@ export const enum Node {
   Sys = 4,
   SysKernel = 5,
   FdDirectory = 6,
+  TaskDirectory = 7, // /proc/PID/task: a directory per thread, named by its id
   Meminfo = 10,
   Memcheck = 11,
   Processes = 12,
@@ -84,6 +85,7 @@ export function nodeName(node: u32): string {
     case Node.Cwd: return "cwd";
     case Node.RootLink: return "root";
     case Node.FdDirectory: return "fd";
+    case Node.TaskDirectory: return "task";
     default: return "";
   }
 }
@@ -95,6 +97,7 @@ export function typeOf(node: u32): u32 {
     case Node.Sys:
     case Node.SysKernel:
     case Node.ProcessDirectory:
+    case Node.TaskDirectory:
     case Node.FdDirectory: return S_IFDIR;
     case Node.Self:
     case Node.Exe:

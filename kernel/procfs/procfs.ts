@@ -6,6 +6,7 @@
 //   /proc/PID/cmdline, environ   the strings, read from the process's memory (process_files.ts)
 //   /proc/PID/exe, cwd, root     links to the program, the working directory, the root (links.ts)
 //   /proc/PID/fd/N      a link per open descriptor (fd.ts)
+//   /proc/PID/task/TID  a directory per thread, with the same files, of that thread
 //   /proc/PID/faults    the process's page-fault, copy-on-write and system-call counts
 //   /proc/PID/maps      its regions, in Linux's format (maps.ts)
 //   /proc/PID/smaps_rollup   its resident pages, shared and private, clean and dirty, and Pss (smaps_rollup.ts)
@@ -20,7 +21,7 @@
 // The inodes are nodes.ts's; the system-wide texts system_files.ts's.
 import { kfree, kmalloc } from "../mm/slab";
 import { formatInto, str } from "../lib/format";
-import { Process, findProcess, isGroupLeader, processListHead, spaceOf } from "../proc/process";
+import { Process, ProcessState, findProcess, isGroupLeader, processListHead, spaceOf } from "../proc/process";
 import { currentProcess } from "../proc/scheduler";
 import { FileKind, O_ACCMODE, newFile } from "../fs/file";
 import { equalsAscii, storeAscii } from "../lib/ascii";
@@ -58,7 +59,7 @@ const SYS_KERNEL_ENTRIES = memory.data<u8>([
 ]);
 const PROCESS_ENTRIES = memory.data<u8>([
   <u8>Node.Cmdline, <u8>Node.Cwd, <u8>Node.Environ, <u8>Node.Exe, <u8>Node.FdDirectory, <u8>Node.Faults, <u8>Node.Maps,
-  <u8>Node.Mounts, <u8>Node.RootLink, <u8>Node.SmapsRollup, <u8>Node.Stat, <u8>Node.Status,
+  <u8>Node.Mounts, <u8>Node.RootLink, <u8>Node.SmapsRollup, <u8>Node.Stat, <u8>Node.Status, <u8>Node.TaskDirectory,
 ]);
 
 function entriesOf(dir: u32): u32 {
@@ -71,7 +72,7 @@ function entryCount(dir: u32): u32 {
     case Node.Root: return 10;
     case Node.Sys: return 1;
     case Node.SysKernel: return 5;
-    case Node.ProcessDirectory: return 12;
+    case Node.ProcessDirectory: return 13;
     default: return 0;
   }
 }
@@ -83,10 +84,18 @@ function lookup(dir: Inode, name: u32, length: u32): i64 {
     const node = <u32>load<u8>(entries + i);
     if (equalsAscii(name, length, nodeName(node))) return makeNode(node, dir.data, dir);
   }
-  if (dir.kind != Node.Root) return 0;
+  if (dir.kind != Node.Root && dir.kind != Node.TaskDirectory) return 0;
+  // As Linux: a thread's directory is also found, though not listed, at /proc/TID.
   const pid = parseDecimal(name, length);
-  if (pid <= 0 || findProcess(<u32>pid) == null) return 0;
+  const found = pid > 0 ? findProcess(<u32>pid) : null;
+  if (found == null || (dir.kind == Node.TaskDirectory && found.tgid != groupOf(dir))) return 0;
   return makeNode(Node.ProcessDirectory, <u32>pid, dir);
+}
+
+/** The thread group a task/ directory lists (0 if its process is gone). */
+function groupOf(dir: Inode): u32 {
+  const owner = findProcess(dir.data);
+  return owner != null ? owner.tgid : 0;
 }
 
 function emitName(emit: EmitEntry, node: u32, ino: u64, next: u64): bool {
@@ -96,8 +105,8 @@ function emitName(emit: EmitEntry, node: u32, ino: u64, next: u64): bool {
 
 /**
  * Positions: 0 ".", 1 "..", then the fixed names, then (in the root) one
- * per process, the cursor being 100 + its pid, or (in fd/) one per
- * descriptor (fd.ts).
+ * per process, or (in task/) one per thread, the cursor being 100 + its
+ * id, or (in fd/) one per descriptor (fd.ts).
  */
 function readdir(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
   let next = cursor;
@@ -120,14 +129,18 @@ function readdir(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
     if (!emitName(emit, node, inodeNumber(node, dir.data), position + 1)) return <i64>next;
     next = position + 1;
   }
-  if (dir.kind != Node.Root) return <i64>next;
+  if (dir.kind != Node.Root && dir.kind != Node.TaskDirectory) return <i64>next;
+  const group = dir.kind == Node.TaskDirectory ? groupOf(dir) : 0;
   if (next < 100) next = 100;
-  // Processes in pid order, from the cursor on: the list is newest first, so pick the smallest above each time.
+  // Processes (or a process's threads) in pid order, from the cursor on:
+  // the list is newest first, so pick the smallest above each time.
   while (true) {
     let best: u32 = 0;
     for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
-      const pid = changetype<Process>(at).pid;
-      if (!isGroupLeader(changetype<Process>(at))) continue; // a thread is under its process's task/
+      const p = changetype<Process>(at);
+      if (p.state == ProcessState.Dead) continue;
+      if (group == 0 ? !isGroupLeader(p) : p.tgid != group) continue; // a thread is under its process's task/
+      const pid = p.pid;
       if (<u64>pid + 100 >= next && (best == 0 || pid < best)) best = pid;
     }
     if (best == 0) return <i64>next;

@@ -3,8 +3,8 @@
 import { PAGE_SIZE } from "../mm/frame";
 import { copyFromUser } from "../mm/user_copy";
 import {
-  CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_SIGHAND,
-  CLONE_SYSVSEM, CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL, CloneRequest, fork,
+  CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_SETTLS,
+  CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL, CloneRequest, fork,
 } from "../proc/fork";
 import { Process, spaceOf } from "../proc/process";
 import { E2BIG, EFAULT, EINVAL, ENOMEM } from "./errno";
@@ -29,32 +29,31 @@ export function sysFork(process: Process, vfork: bool): i64 {
 const CLONE_PTRACE: u64 = 0x2000;
 const CLONE_DETACHED: u64 = 0x400000;
 const CLONE_UNTRACED: u64 = 0x800000;
-const THREAD_SHARES: u64 = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
-const KNOWN_FLAGS: u64 = CLONE_VM | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID
-  | CLONE_CHILD_SETTID | CLONE_PTRACE | CLONE_DETACHED | CLONE_UNTRACED | THREAD_SHARES | CLONE_SYSVSEM;
+const KNOWN_FLAGS: u64 = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_PARENT | CLONE_VFORK
+  | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | CLONE_PTRACE | CLONE_DETACHED
+  | CLONE_UNTRACED | CLONE_SYSVSEM;
 const MAX_EXIT_SIGNAL: u64 = 64;
 
 /**
  * clone and clone3, with the flags glibc's and musl's fork, vfork,
- * posix_spawn and pthread_create use. Linux's own rules first: a thread
- * needs shared signal actions, and those a shared address space (EINVAL).
- * Then ours: a thread shares its descriptors and working directory too,
- * and a process shares neither, nor its address space but with vfork;
- * the other mixes, namespaces, pid descriptors and CLONE_PARENT are
- * refused with EINVAL, as a Linux built without them refuses them.
+ * posix_spawn and pthread_create use, and the others Linux's own rules
+ * allow: a thread needs shared signal actions, and those a shared address
+ * space; init may not make a sibling (EINVAL). Not here, and EINVAL too:
+ * two processes sharing a descriptor table or signal actions (CLONE_FILES
+ * or CLONE_SIGHAND without CLONE_THREAD), and namespaces and pid
+ * descriptors, as a Linux built without them refuses them.
  */
 function cloneWith(process: Process, request: CloneRequest, exitSignal: u64): i64 {
   const flags = request.flags;
   if ((flags & ~KNOWN_FLAGS) != 0) return -EINVAL;
   if ((flags & CLONE_THREAD) != 0 && (flags & CLONE_SIGHAND) == 0) return -EINVAL;
   if ((flags & CLONE_SIGHAND) != 0 && (flags & CLONE_VM) == 0) return -EINVAL;
+  if ((flags & CLONE_PARENT) != 0 && process.tgid == 1) return -EINVAL;
   if ((flags & CLONE_THREAD) != 0) {
-    if ((flags & THREAD_SHARES) != THREAD_SHARES || (flags & CLONE_VFORK) != 0) return -EINVAL;
     request.flags = flags & ~CSIGNAL; // a thread signals nobody when it ends
     return cloneResult(fork(process, request));
   }
-  if ((flags & (CLONE_FS | CLONE_FILES | CLONE_SIGHAND)) != 0) return -EINVAL;
-  if ((flags & CLONE_VM) != 0 && (flags & CLONE_VFORK) == 0) return -EINVAL;
+  if ((flags & (CLONE_FILES | CLONE_SIGHAND)) != 0) return -EINVAL;
   request.flags = (flags & ~CSIGNAL) | exitSignal;
   return cloneResult(fork(process, request));
 }
@@ -94,7 +93,7 @@ export function sysClone3(process: Process, args: u64, size: u64): i64 {
   const stackSize = load<u64>(buffer + 48);
   if ((flags & CSIGNAL) != 0 || load<u64>(buffer + 72) != 0 || load<u64>(buffer + 64) != 0) return -EINVAL; // set_tid needs a pid namespace
   if ((stack == 0) != (stackSize == 0) || exitSignal > MAX_EXIT_SIGNAL) return -EINVAL;
-  if ((flags & CLONE_THREAD) != 0 && exitSignal != 0) return -EINVAL; // as clone3_args_valid: a thread has no exit signal
+  if ((flags & (CLONE_THREAD | CLONE_PARENT)) != 0 && exitSignal != 0) return -EINVAL; // as clone3_args_valid
   const request = changetype<CloneRequest>(memory.data(offsetof<CloneRequest>(), 8));
   request.flags = flags;
   request.stack = stack + stackSize;
