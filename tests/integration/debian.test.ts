@@ -1,5 +1,5 @@
 // scripts/add-debian-program (its refusals; a package laid in with every
-// library its programs need), and Debian's own dynamically linked
+// library its programs need), run-program --with-debian, and Debian's own dynamically linked
 // programs, put in the initramfs with the libraries ldd names by it, in
 // one boot: Debian's coreutils (cat, sort, sha256sum, head, tail, wc,
 // uniq, tr, ls) running
@@ -9,11 +9,11 @@
 // glibc-linked program, what each costs in frames beyond the first, and
 // every frame back after they end.
 import { execFile } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BUSYBOX, bootInit, buildOnce, initramfsWith, programOutput, scratchDir, sections } from "./programs";
+import { BUSYBOX, bootInit, buildOnce, initramfsWith, programOutput, runProgram, scratchDir, sections } from "./programs";
 import { BootResult, ROOT, expectExit } from "./qemu";
 
 const run = promisify(execFile);
@@ -107,6 +107,20 @@ describe("scripts/add-debian-program", () => {
         expect(existsSync(join(dir, library)), `${program} needs ${library}`).toBe(true);
       }
     }
+  }, TEST_TIMEOUT);
+});
+
+describe("run-program --with-debian", () => {
+  it("runs Debian's sort at its own path, with its libraries, on the arguments given", async () => {
+    const result = await runProgram(["--with-debian", "/usr/bin/sort", "/usr/bin/sort", "-t:", "-k3,3nr", "/etc/passwd"]);
+    const where = `run-program exited with ${result.status}; stderr: ${result.stderr}\nconsole:\n${result.stdout}`;
+    // user/rootfs/etc/passwd by user id, highest first: not the file's own order.
+    const passwd = readFileSync(join(ROOT, "user/rootfs/etc/passwd"), "utf8").trimEnd().split("\n");
+    const byId = [...passwd].sort((a, b) => Number(b.split(":")[2]) - Number(a.split(":")[2]));
+    expect(byId).not.toEqual(passwd);
+    expect(programOutput(result.stdout).split("\n").filter((l) => l.includes(":x:")), where).toEqual(byId);
+    expect(result.stdout, where).toContain("command line: exit=qemu init=/usr/bin/sort\n");
+    expect(result.status, where).toBe(0);
   }, TEST_TIMEOUT);
 });
 
