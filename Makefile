@@ -135,6 +135,14 @@ $(BUILD)/user/bin/loader-execstack: user/loader.c
 	@echo "  MUSL    $@"
 	@musl-gcc -static -O2 -Wall -Wl,-z,execstack -o $@ $<
 
+# user/sharing.c linked with glibc (a PIE with glibc's loader and libc.so.6):
+# the worker the sharing measurement runs ten of (the static build drives them).
+USER_PROGRAMS += $(BUILD)/user/bin/sharing-glibc
+$(BUILD)/user/bin/sharing-glibc: user/sharing.c
+	@mkdir -p $(@D)
+	@echo "  GCC     $@"
+	@gcc -O2 -Wall -o $@ $<
+
 # The dynamic loaders (and glibc's libc) of the dynamically linked
 # programs, copied into build/libs at their paths from the build host's
 # Debian packages: musl's loader, which is also its libc (package musl,
@@ -164,7 +172,25 @@ $(BASH):
 # of ours has an applet's name, bash.test.ts that no applet is bash).
 $(BUILD)/initramfs.cpio: $(USER_PROGRAMS) $(LIBRARIES) $(ROOTFS_FILES) $(BUSYBOX) $(BASH) scripts/make-initramfs.mjs
 	@echo "  CPIO    $@"
-	@node scripts/make-initramfs.mjs $@ /=user/rootfs /bin=$(BUILD)/user/bin /=$(BUILD)/libs /=$(BUILD)/busybox /=$(BUILD)/bash
+	@node scripts/make-initramfs.mjs $@ $(INITRAMFS_BASE)
+
+# `make iso DEBIAN="/usr/bin/sort coreutils"`: the ISO's initramfs also holds
+# these Debian programs (absolute paths on this host) and packages, with the
+# libraries ldd names, at their own paths (scripts/add-debian-program).
+# build/debian.list holds the last list, rewritten (as make starts) only when
+# DEBIAN changes, so that the ISO is rebuilt when the list changes, also to
+# nothing.
+DEBIAN ?=
+INITRAMFS_BASE := /=user/rootfs /bin=$(BUILD)/user/bin /=$(BUILD)/libs /=$(BUILD)/busybox /=$(BUILD)/bash
+ISO_INITRAMFS := $(if $(strip $(DEBIAN)),$(BUILD)/initramfs-debian.cpio,$(BUILD)/initramfs.cpio)
+
+$(shell mkdir -p $(BUILD) && (echo '$(strip $(DEBIAN))' | cmp -s - $(BUILD)/debian.list || echo '$(strip $(DEBIAN))' > $(BUILD)/debian.list))
+
+$(BUILD)/initramfs-debian.cpio: $(BUILD)/debian.list $(BUILD)/initramfs.cpio scripts/add-debian-program
+	@rm -rf $(BUILD)/debian
+	@scripts/add-debian-program $(BUILD)/debian $(DEBIAN)
+	@echo "  CPIO    $@"
+	@node scripts/make-initramfs.mjs $@ $(INITRAMFS_BASE) /=$(BUILD)/debian
 
 # The console font: a Debian console font (console-setup-linux), converted.
 CONSOLE_FONT := /usr/share/consolefonts/Lat15-VGA16.psf.gz
@@ -173,9 +199,9 @@ $(BUILD)/font.bin: $(CONSOLE_FONT) scripts/make-font.mjs
 	@echo "  FONT    $@"
 	@node scripts/make-font.mjs $< $@
 
-$(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(BUILD)/initramfs.cpio $(BUILD)/font.bin iso/grub.cfg scripts/make-iso.sh
+$(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(ISO_INITRAMFS) $(BUILD)/debian.list $(BUILD)/font.bin iso/grub.cfg scripts/make-iso.sh
 	@echo "  ISO     $@"
-	@scripts/make-iso.sh $@ "$(CMDLINE)"
+	@scripts/make-iso.sh $@ "$(CMDLINE)" $(ISO_INITRAMFS)
 
 # With a display, QEMU's window shows the framebuffer and takes keys; the
 # serial console is on this terminal either way.

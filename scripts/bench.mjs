@@ -3,6 +3,9 @@
 // TSKernel and on Debian's own Linux kernel, on the same QEMU TCG machine,
 // alternating kernels for N rounds (default 3). Prints a side-by-side table,
 // writes build/bench/results.json and a chart, build/bench/ratios.svg.
+// Each round also boots both kernels once with user/sharing.c as init: ten
+// concurrent runs of a glibc-linked program (with glibc's loader and libc
+// in the initramfs), and the frames the first and each further run cost.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -75,6 +78,38 @@ function boot(label, qemuArgs, timeoutMs = 900_000) {
   });
 }
 
+/** The sharing boot's figures: frames of the first run and of each further one; kB of one run by smaps_rollup. */
+function bootSharing(label, qemuArgs) {
+  return new Promise((resolvePromise) => {
+    const qemu = spawn("qemu-system-x86_64", [...QEMU, "-serial", "stdio", ...qemuArgs], { stdio: ["ignore", "pipe", "inherit"] });
+    let text = "";
+    qemu.stdout.on("data", (chunk) => (text += chunk.toString("latin1")));
+    const timer = setTimeout(() => qemu.kill("SIGKILL"), 300_000);
+    qemu.on("close", () => {
+      clearTimeout(timer);
+      const metrics = {};
+      const cost = text.match(/sharing: first (\d+) frames, each further ([\d.]+) frames/);
+      if (cost) {
+        metrics["sharing-first-run"] = { unit: "frames", value: Number(cost[1]) };
+        metrics["sharing-each-further-run"] = { unit: "frames", value: Number(cost[2]) };
+      }
+      // Resident kB from smaps_rollup where there is one: Linux's status counts lag behind (per-thread caches).
+      const status = text.match(/resident kB \(average\): rss (\d+) .* page-tables (\d+)/);
+      const smaps = text.match(/smaps_rollup kB \(average\): rss (\d+) pss (\d+) .* private_clean (\d+) private_dirty (\d+)/);
+      if (status) metrics["sharing-run-page-tables"] = { unit: "kB", value: Number(status[2]) };
+      if (smaps || status) metrics["sharing-run-resident"] = { unit: "kB", value: Number((smaps ?? status)[1]) };
+      if (smaps) {
+        metrics["sharing-run-pss"] = { unit: "kB", value: Number(smaps[2]) };
+        metrics["sharing-run-private"] = { unit: "kB", value: Number(smaps[3]) + Number(smaps[4]) };
+      }
+      const ok = text.includes("sharing: ok");
+      console.log(`bench: ${label}: ${Object.keys(metrics).length} sharing figures${ok ? "" : " (NOT OK)"}`);
+      if (!ok) console.log(text.split("\n").filter((l) => l.startsWith("sharing")).join("\n") || text.split("\n").slice(-15).join("\n"));
+      resolvePromise(metrics);
+    });
+  });
+}
+
 const median = (values) => {
   const v = [...values].sort((a, b) => a - b);
   return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
@@ -91,9 +126,17 @@ for (const [iso, cmdline] of [["ours.iso", "exit=qemu init=/bin/bench"], ["ours-
   ["ours-mm.iso", "exit=qemu selftest=bench-mm"]]) {
   run(join(root, "scripts/make-iso.sh"), [join(out, iso), cmdline, join(out, "ours.cpio")]);
 }
+// The sharing boots: user/sharing.c (built by make) and its glibc worker, with glibc's loader and libc.
+const userBin = join(root, "build/user/bin");
+const sharingFiles = [`/bin/sharing=${join(userBin, "sharing")}`, `/bin/sharing-glibc=${join(userBin, "sharing-glibc")}`,
+  `/=${join(root, "build/libs")}`];
+run("node", [join(root, "scripts/make-initramfs.mjs"), join(out, "ours-sharing.cpio"), ...sharingFiles]);
+run("node", [join(root, "scripts/make-initramfs.mjs"), join(out, "linux-sharing.cpio"), ...sharingFiles,
+  `/init=${join(userBin, "sharing")}`, "/dev/console=char:5:1"]);
+run(join(root, "scripts/make-iso.sh"), [join(out, "ours-sharing.iso"), "exit=qemu init=/bin/sharing", join(out, "ours-sharing.cpio")]);
 const vmlinuz = linuxKernel();
 
-const samples = { ours: [], oursNoFaultAround: [], linux: [] };
+const samples = { ours: [], oursNoFaultAround: [], linux: [], oursSharing: [], linuxSharing: [] };
 const iso = (name) => ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cdrom", join(out, name), "-boot", "d"];
 const kernelMm = await boot("TSKernel selftest=bench-mm", iso("ours-mm.iso"));
 for (let round = 1; round <= rounds; round++) {
@@ -101,6 +144,9 @@ for (let round = 1; round <= rounds; round++) {
   samples.linux.push(await boot(`round ${round}: Linux ${vmlinuz.split("vmlinuz-")[1]}`,
     ["-kernel", vmlinuz, "-initrd", join(out, "linux.cpio"), "-append", "console=ttyS0 quiet panic=-1"]));
   samples.oursNoFaultAround.push(await boot(`round ${round}: TSKernel faultaround=0`, iso("ours-nofa.iso")));
+  samples.oursSharing.push(await bootSharing(`round ${round}: TSKernel sharing`, iso("ours-sharing.iso")));
+  samples.linuxSharing.push(await bootSharing(`round ${round}: Linux sharing`,
+    ["-kernel", vmlinuz, "-initrd", join(out, "linux-sharing.cpio"), "-append", "console=ttyS0 quiet panic=-1"]));
 }
 
 const names = Object.keys(samples.ours[0] ?? {});
@@ -124,6 +170,16 @@ for (const kind of ["zero", "copy"]) {
   if (metric) rows.push({ name: `kernel-${kind}-page`, unit: "page", ours: metric.ns, linux: undefined });
 }
 rows.push({ name: "frame-record-bytes", unit: "frame", ours: 32, linux: 64, raw: true });
+// Memory, not time: frames or kB, medians of the rounds (Linux's frame counts are MemFree's, which moves in per-CPU batches).
+for (const name of ["sharing-first-run", "sharing-each-further-run", "sharing-run-resident", "sharing-run-page-tables",
+  "sharing-run-pss", "sharing-run-private"]) {
+  const sharing = (list) => {
+    const values = list.map((m) => m[name]?.value).filter((v) => v !== undefined);
+    return values.length ? median(values) : undefined;
+  };
+  const unit = (samples.oursSharing.find((m) => m[name]) ?? samples.linuxSharing.find((m) => m[name]))?.[name].unit;
+  if (unit) rows.push({ name, unit, ours: sharing(samples.oursSharing), linux: sharing(samples.linuxSharing), raw: true, memory: true });
+}
 
 const fmt = (v) => (v === undefined ? "-" : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 const lines = [];
@@ -144,7 +200,7 @@ writeFileSync(join(out, "results.json"), JSON.stringify({ date: new Date().toISO
 writeFileSync(join(out, "table.txt"), lines.join("\n") + "\n");
 
 // The chart: one bar per metric, log scale, 1.0 (parity) in the middle.
-const charted = rows.filter((r) => r.ratio !== undefined);
+const charted = rows.filter((r) => r.ratio !== undefined && !r.memory); // the chart is of times
 const width = 900, barHeight = 22, left = 260, height = charted.length * barHeight + 60;
 const x = (ratio) => left + (Math.log2(ratio) + 6) / 12 * (width - left - 20);
 let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="monospace" font-size="12">`;

@@ -1,6 +1,7 @@
 /* The per-process files of /proc and the descriptor limit, as Linux has
  * them: /proc/PID/status (its fields, memory by kind, signal masks, state
- * of a sleeping and a zombie child), cmdline and environ (read from
+ * of a sleeping and a zombie child), smaps_rollup (its format, private and
+ * shared pages across a fork and a copy-on-write), cmdline and environ (read from
  * another process's memory, a retitled process), exe (readlink, stat, open
  * and execve through it, a deleted program), cwd and root, fd/ (its
  * listing, modes, readlink of files, directories, pipes and deleted files,
@@ -967,6 +968,104 @@ static void leak_check(void) {
           "kernel_objects %ld before, %ld after", objects, memcheck_number("kernel_objects "));
 }
 
+/* ------------------------------------------------------- smaps_rollup */
+
+/* The last smaps_rollup read, after a newline (so that every line starts with one). */
+static char rollup_buffer[4096] = "\n";
+
+static long read_rollup(pid_t pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
+    return read_file(path, rollup_buffer + 1, sizeof rollup_buffer - 1);
+}
+
+/* The kB of "KEY:" in the last smaps_rollup read, or -1. */
+static long rollup(const char *key) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\n%s:", key);
+    const char *at = strstr(rollup_buffer, pattern);
+    return at ? strtol(at + strlen(pattern), 0, 10) : -1;
+}
+
+static long shared_kb(void) {
+    return rollup("Shared_Clean") + rollup("Shared_Dirty");
+}
+
+static long private_kb(void) {
+    return rollup("Private_Clean") + rollup("Private_Dirty");
+}
+
+/*
+ * smaps_rollup's format (Linux 6.1's fields in its order; later kernels add
+ * some) and its accounting: 64 pages written are private and dirty; after a
+ * fork they are shared, the child's Pss counting half of each; once the
+ * parent writes them again, the child's copies are its own.
+ */
+static void smaps_rollup(void) {
+    static const char *fields[] = {"Rss", "Pss", "Pss_Dirty", "Pss_Anon", "Pss_File", "Pss_Shmem", "Shared_Clean",
+        "Shared_Dirty", "Private_Clean", "Private_Dirty", "Referenced", "Anonymous", "LazyFree", "AnonHugePages",
+        "ShmemPmdMapped", "FilePmdMapped", "Shared_Hugetlb", "Private_Hugetlb", "Swap", "SwapPss", "Locked"};
+    enum { PAGES = 64, KB = PAGES * PAGE / 1024 };
+    long n = read_rollup(getpid());
+    check("smaps-rollup-readable", n > 0, "read gave %s", errno_name(n));
+    unsigned long low, high;
+    char tail[64] = "";
+    int header = sscanf(rollup_buffer + 1, "%lx-%lx ---p 00000000 00:00 0 %63s", &low, &high, tail) == 3;
+    check("smaps-rollup-header", header && low < high && !strcmp(tail, "[rollup]") && strchr(rollup_buffer + 1, '\n') -
+          (rollup_buffer + 1) == 73 + 8, "%.100s", rollup_buffer + 1);
+    const char *at = rollup_buffer;
+    int ordered = 1;
+    for (unsigned i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        char pattern[64];
+        snprintf(pattern, sizeof pattern, "\n%s:", fields[i]);
+        const char *found = strstr(at, pattern);
+        if (!found) {
+            ordered = 0;
+            printf("  smaps_rollup: no %s after the fields before it\n", fields[i]);
+            break;
+        }
+        at = found + 1;
+    }
+    check("smaps-rollup-fields-in-order", ordered, "%s", rollup_buffer + 1);
+    long before_dirty = rollup("Private_Dirty"), before_anon = rollup("Anonymous");
+
+    char *pages = mmap(0, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (pages == MAP_FAILED) {
+        check("smaps-rollup-mmap", 0, "mmap: %s", strerror(errno));
+        return;
+    }
+    for (int i = 0; i < PAGES; i++) pages[i * PAGE] = 1;
+    read_rollup(getpid());
+    check("smaps-rollup-sums", rollup("Rss") == shared_kb() + private_kb() && rollup("Pss") <= rollup("Rss"),
+          "Rss %ld, shared %ld, private %ld, Pss %ld", rollup("Rss"), shared_kb(), private_kb(), rollup("Pss"));
+    check("smaps-rollup-written-private-dirty", rollup("Private_Dirty") - before_dirty >= KB &&
+          rollup("Anonymous") - before_anon >= KB, "Private_Dirty %ld then %ld, Anonymous %ld then %ld kB", before_dirty,
+          rollup("Private_Dirty"), before_anon, rollup("Anonymous"));
+
+    int hold;
+    pid_t child = sleeping_child(&hold);
+    if (child < 0) {
+        check("smaps-rollup-fork", 0, "fork: %s", strerror(errno));
+        munmap(pages, PAGES * PAGE);
+        return;
+    }
+    /* Asleep in read, the child has faulted in what it runs (Linux's fork leaves file pages to faults); and only
+     * anonymous pages are compared, which fork maps in both. */
+    wait_state(child, 'S');
+    read_rollup(child);
+    long shared = shared_kb(), private = private_kb(), rss = rollup("Rss"), anon = rollup("Anonymous");
+    long pss_anon = rollup("Pss_Anon");
+    check("smaps-rollup-shared-after-fork", shared >= KB && pss_anon <= anon - KB / 2 && rss == shared + private,
+          "child: Rss %ld, shared %ld, private %ld, Anonymous %ld, Pss_Anon %ld kB", rss, shared, private, anon, pss_anon);
+    for (int i = 0; i < PAGES; i++) pages[i * PAGE] = 2; /* the parent's own copies now */
+    read_rollup(child);
+    check("smaps-rollup-private-after-copy", private_kb() - private >= KB && rollup("Pss_Anon") - pss_anon >= KB / 2,
+          "child: private %ld then %ld, Pss_Anon %ld then %ld kB", private, private_kb(), pss_anon, rollup("Pss_Anon"));
+    close(hold);
+    expect_exit("smaps-rollup-child", status_of_child(child), 0);
+    munmap(pages, PAGES * PAGE);
+}
+
 /* ------------------------------------------------------------------ main */
 
 /* /proc/uptime: seconds up and seconds idle (all CPUs), to the hundredth; both grow, idle never past up times CPUs. */
@@ -1028,6 +1127,7 @@ int main(int argc, char **argv) {
     listing();
     nofile();
     uptime_file();
+    smaps_rollup();
     leak_check();
 
     if (made) rmdir(base);

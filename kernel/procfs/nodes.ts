@@ -37,6 +37,7 @@ export const enum Node {
   RootLink = 28,
   FdLink = 29, // fd/N: Inode.index is N
   FdPipe = 30, // what an fd/N link to a pipe leads to (it has no inode of its own here)
+  SmapsRollup = 31,
   PidMax = 40,
   Tainted = 41,
   OsType = 42,
@@ -76,6 +77,7 @@ export function nodeName(node: u32): string {
     case Node.Stat: return "stat";
     case Node.Faults: return "faults";
     case Node.Maps: return "maps";
+    case Node.SmapsRollup: return "smaps_rollup";
     case Node.Status: return "status";
     case Node.Cmdline: return "cmdline";
     case Node.Environ: return "environ";

@@ -9,6 +9,7 @@
 //   /proc/PID/task/TID  a directory per thread, with the same files, of that thread
 //   /proc/PID/faults    the process's page-fault, copy-on-write and system-call counts
 //   /proc/PID/maps      its regions, in Linux's format (maps.ts)
+//   /proc/PID/smaps_rollup   its resident pages, shared and private, clean and dirty, and Pss (smaps_rollup.ts)
 //   /proc/PID/mounts, /proc/mounts   the mount table, in Linux's format
 //   /proc/self          a symbolic link to the caller's PID directory
 //   /proc/processes     one line per process: pid, parent, state, resident KiB, name
@@ -35,6 +36,7 @@ import {
 } from "./nodes";
 import { argumentsCapacity, processFaults, processStat, writeArguments } from "./process_files";
 import { processStatus } from "./status";
+import { formatSmapsRollup } from "./smaps_rollup";
 import {
   KERNEL_RELEASE, TEXT_CAPACITY, cpuinfo, loadAverage, meminfo, memcheck, mounts, processes, systemStat, uptime,
 } from "./system_files";
@@ -57,7 +59,7 @@ const SYS_KERNEL_ENTRIES = memory.data<u8>([
 ]);
 const PROCESS_ENTRIES = memory.data<u8>([
   <u8>Node.Cmdline, <u8>Node.Cwd, <u8>Node.Environ, <u8>Node.Exe, <u8>Node.FdDirectory, <u8>Node.Faults, <u8>Node.Maps,
-  <u8>Node.Mounts, <u8>Node.RootLink, <u8>Node.Stat, <u8>Node.Status, <u8>Node.TaskDirectory,
+  <u8>Node.Mounts, <u8>Node.RootLink, <u8>Node.SmapsRollup, <u8>Node.Stat, <u8>Node.Status, <u8>Node.TaskDirectory,
 ]);
 
 function entriesOf(dir: u32): u32 {
@@ -70,7 +72,7 @@ function entryCount(dir: u32): u32 {
     case Node.Root: return 10;
     case Node.Sys: return 1;
     case Node.SysKernel: return 5;
-    case Node.ProcessDirectory: return 12;
+    case Node.ProcessDirectory: return 13;
     default: return 0;
   }
 }
@@ -198,7 +200,7 @@ export function mountProcAtBoot(): bool {
 /** Whether `node` is a text about one process (and needs it to be there). */
 function isProcessText(node: u32): bool {
   return node == Node.Stat || node == Node.Faults || node == Node.Maps || node == Node.Status || node == Node.Cmdline ||
-    node == Node.Environ;
+    node == Node.Environ || node == Node.SmapsRollup;
 }
 
 /** Writes the text of `node` at `into` (`capacity` bytes); `process` is its process for the per-process ones. */
@@ -225,6 +227,7 @@ function writeText(node: u32, process: Process | null, into: u32, capacity: u32)
   if (node == Node.Faults) return processFaults(p, into, capacity);
   if (p.space == 0) return 0; // a zombie has no memory to show
   if (node == Node.Maps) return formatMaps(spaceOf(p), into, capacity);
+  if (node == Node.SmapsRollup) return formatSmapsRollup(spaceOf(p), into, capacity);
   return writeArguments(spaceOf(p), node == Node.Environ, into);
 }
 

@@ -1,5 +1,5 @@
 // The per-process files of /proc and the descriptor limit as Linux has
-// them (user/procfiles.c): /proc/PID/status, cmdline and environ (read from
+// them (user/procfiles.c): /proc/PID/status, smaps_rollup, cmdline and environ (read from
 // another process's memory), exe (execve through it, a deleted program),
 // cwd, root, fd/ (reopening files and pipe ends), and RLIMIT_NOFILE with
 // its errnos, a grown table, fork and exec; as init, no frame or kernel
@@ -31,10 +31,11 @@ describe.concurrent("procfiles", () => {
     const result = await runProgram(["--memory", "256M", "--timeout", "150", join(USER_BIN, "procfiles")], 180_000);
     const where = `run-program exited with ${result.status}; stderr: ${result.stderr}\nconsole:\n${result.stdout}`;
     expect(failedChecks(result.stdout), where).toEqual([]);
-    // The checks that exist only on TSKernel ran.
+    // The checks that exist only on TSKernel ran, and smaps_rollup's accounting.
     for (const check of [
       "nofile-defaults", "fd-link-console", "leak-memcheck-problems-0", "leak-free-frames-unchanged",
       "leak-kernel-objects-unchanged", "execve-proc-self-exe", "cmdline-of-other-process", "fd-reopen-pipe-writer",
+      "smaps-rollup-header", "smaps-rollup-fields-in-order", "smaps-rollup-shared-after-fork", "smaps-rollup-private-after-copy",
     ]) {
       expect(result.stdout, where).toContain(`ok ${check}\n`);
     }
