@@ -57,6 +57,7 @@ import {
 } from "./time";
 import { sysClockNanosleep, sysNanosleep, sysRestartSyscall } from "./sleep";
 import { sysTimerCreate, sysTimerDelete, sysTimerGetoverrun, sysTimerGettime, sysTimerSettime } from "./timers";
+import { sysDescriptorListXattr, sysDescriptorXattr, sysListXattr, sysPathXattr } from "./xattr";
 
 const AT_FDCWD: i64 = -100;
 const SYS_RESTART_SYSCALL: u32 = 219;
@@ -220,6 +221,18 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 166: return sysUmount2(process, a, b);
     case 169: return sysReboot(process, a, c);
     case 186: return process.pid; // gettid
+    case 188: return sysPathXattr(process, a, b, true); // setxattr
+    case 189: return sysPathXattr(process, a, b, false); // lsetxattr
+    case 190: return sysDescriptorXattr(process, a, b); // fsetxattr
+    case 191: return sysPathXattr(process, a, b, true); // getxattr
+    case 192: return sysPathXattr(process, a, b, false); // lgetxattr
+    case 193: return sysDescriptorXattr(process, a, b); // fgetxattr
+    case 194: return sysListXattr(process, a, true); // listxattr
+    case 195: return sysListXattr(process, a, false); // llistxattr
+    case 196: return sysDescriptorListXattr(process, a); // flistxattr
+    case 197: return sysPathXattr(process, a, b, true); // removexattr
+    case 198: return sysPathXattr(process, a, b, false); // lremovexattr
+    case 199: return sysDescriptorXattr(process, a, b); // fremovexattr
     case 200: return sysTgkill(process, -1, <i32>a, <i32>b); // tkill
     case 202: return sysFutex(process, a, b, c, d, e, f.r9);
     case 203: return sysSchedSetaffinity(process, a, b, c);
