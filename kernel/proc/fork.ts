@@ -5,12 +5,11 @@
 // descriptors, working directory and signal actions. Either returns 0 in
 // the child.
 import { fxsave } from "../arch/x86_64/cpu";
-import { copyDescriptors, freeFileTable } from "../fs/file";
+import { copyDescriptors } from "../fs/file";
 import { Inode, retainInode } from "../fs/inode";
 import { leaveAddressSpace, retainAddressSpace } from "../mm/address_space";
 import { copyAddressSpace } from "../mm/fork_copy";
 import { putUser32 } from "../mm/user_copy";
-import { kfree } from "../mm/slab";
 import {
   NAME_OFFSET, NAME_SIZE, Process, createProcess, destroyProcess, findProcess, leaderOf, spaceOf, userFrame,
 } from "./process";
@@ -126,25 +125,13 @@ function waitForVforkChild(child: Process, parent: Process): void {
 function newThread(parent: Process, request: CloneRequest): i64 {
   const flags = request.flags;
   const group = leaderOf(parent);
-  const thread = createProcess(group.parentPid);
+  const thread = createProcess(group.parentPid, parent, (flags & CLONE_FILES) != 0);
   if (thread == null) return -1;
   if ((flags & CLONE_FILES) == 0 && !copyDescriptors(thread.files, parent.files)) {
+    group.threadCount--;
     destroyProcess(thread);
     return -1;
   }
-  // What createProcess made for a process of its own gives way to the group's.
-  leaveAddressSpace(spaceOf(thread));
-  thread.space = changetype<u32>(retainAddressSpace(spaceOf(parent)));
-  if ((flags & CLONE_FILES) != 0) {
-    freeFileTable(thread.files);
-    thread.files = parent.files;
-  }
-  kfree(thread.actions);
-  thread.actions = parent.actions;
-  thread.tgid = group.tgid;
-  thread.leader = changetype<u32>(group);
-  thread.threadCount = 0;
-  group.threadCount++;
   thread.blockedSignals = parent.blockedSignals; // no alternate stack: Linux drops it for a thread, whose stack is new
   return start(thread, parent, request);
 }
