@@ -159,6 +159,7 @@ enum {
 #define O_CLOEXEC 02000000
 #define CLONE_VM 0x100
 #define CLONE_VFORK 0x4000
+#define CLONE_THREAD 0x10000
 #define CLOCK_MONOTONIC 1
 
 static void sys_exit(int status) {
@@ -1313,8 +1314,11 @@ static void one_call(void) {
     i64 ret;
     int shared_vm = nr == SYS_vfork || nr == SYS_clone3 || (nr == SYS_clone && (a[0] & (CLONE_VM | CLONE_VFORK)));
     if (shared_vm) {
-        /* the child may share our memory: it execs or exits at once */
-        u64 path = chance(50) ? exec_at[0] : 0;
+        /* the child may share our memory: it execs or exits at once. A
+         * thread (CLONE_THREAD) only exits: its execve would replace this
+         * lane's whole process under the bookkeeping of a lane that still
+         * looks busy in its last call (Linux's de_thread). */
+        u64 path = chance(50) && !(nr == SYS_clone && (a[0] & CLONE_THREAD)) ? exec_at[0] : 0;
         put64(SLOT(7), exec_at[0]);
         put64(SLOT(7) + 8, 0);
         ret = sys_spawnlike(nr, a[0], a[1], a[2], a[3], a[4], a[5], path, SLOT(7));

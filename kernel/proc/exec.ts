@@ -30,18 +30,18 @@ import { ELF_IMAGE_SIZE, ET_DYN, ElfCheck, ElfImage } from "./elf";
 import { ELF_HEADERS_BYTES, NO_BIAS, Placement, chooseBias, mapImage, readElfHeaders, readInterpreterPath } from "./elf_load";
 import { chooseHeapStart, chooseMmapTop, chooseStackTop, stackSizeFor } from "./exec_layout";
 import { ExecArguments, PROGRAM_START_SIZE, ProgramStart, STACK_SCRATCH_BYTES, buildStack } from "./exec_stack";
-import { clearChildTid, exitThread, releaseVforkParent } from "./exit";
-import { SIGKILL } from "./signal_action";
+import { clearChildTid, releaseVforkParent } from "./exit";
 import { releaseRobustList } from "./robust_list";
 import { deleteTimers } from "./posix_timer";
 import { becomeOnlyThread } from "./exec_threads";
-import { Process, notePeakResident, setProcessName, userFrame } from "./process";
+import { Process, leaderOf, notePeakResident, setProcessName, userFrame } from "./process";
 import { RLIMIT_STACK, softLimit } from "./resource_limits";
 import { resetHandlersForExec } from "./signal";
 
 const ENOENT: i64 = 2;
 const EIO: i64 = 5;
 const ENOEXEC: i64 = 8;
+const EAGAIN: i64 = 11;
 const ENOMEM: i64 = 12;
 const EACCES: i64 = 13;
 const ELIBBAD: i64 = 80;
@@ -129,10 +129,7 @@ function buildSpace(space: AddressSpace, programFile: Inode, program: ElfImage, 
 
 /** Gives `process` the new address space and everything else a new program starts with. */
 function commit(process: Process, inode: Inode, space: AddressSpace, args: ExecArguments, entry: u64, sp: u64): void {
-  if (!becomeOnlyThread(process)) { // another thread is ending the process (exit_group, its own execve)
-    destroyAddressSpace(space);
-    exitThread(SIGKILL);
-  }
+  becomeOnlyThread(process);
   releaseRobustList(process); // as Linux's exec_mm_release: the old program's locks die with it
   clearChildTid(process);
   const old = process.space;
@@ -206,6 +203,11 @@ function execIn(process: Process, inode: Inode, args: ExecArguments, work: u32):
 /** Replaces `process`'s program with the ELF file `inode`: 0, or -errno (the process unchanged). */
 export function exec(process: Process, inode: Inode, args: ExecArguments): i64 {
   if (!executable(inode)) return -EACCES;
+  // Another thread is ending the process (exit_group, its own execve): as
+  // Linux's de_thread, EAGAIN, and the SIGKILL that thread sent ends the
+  // caller on its way out. Nothing below sleeps until the other threads
+  // are told to end, so no such ending can begin meanwhile.
+  if (leaderOf(process).groupExiting != 0) return -EAGAIN;
   const work = allocPages(WORK_ORDER, FrameState.KernelObject, false);
   if (work == 0) return -ENOMEM;
   const result = execIn(process, inode, args, work);

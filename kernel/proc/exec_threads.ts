@@ -10,13 +10,12 @@ import { closeAll } from "../fs/file";
 
 /**
  * Ends every other thread of `process`'s group and makes `process` its
- * leader; false if another thread is already ending the process (its own
- * exit_group or execve), when the caller is to end instead.
+ * leader. exec.ts has made sure no other thread is ending the process.
  */
-export function becomeOnlyThread(process: Process): bool {
+export function becomeOnlyThread(process: Process): void {
   const group = leaderOf(process);
-  if (group.threadCount == 1 && group == process) return true;
-  if (group.groupExiting != 0) return false;
+  if (group.threadCount == 1 && group == process) return;
+  assert(group.groupExiting == 0, "execve: no other thread is ending the process");
   // Signals sent meanwhile are for a process being replaced: they go, as
   // they would to one exiting (Linux's group_exec_task).
   group.groupExiting = 1;
@@ -24,7 +23,6 @@ export function becomeOnlyThread(process: Process): bool {
   while (group.threadCount > 1) sleepOn(changetype<u32>(group) + offsetof<Process>("threadCount"));
   if (group != process) takeOverLeadership(process, group);
   else group.groupExiting = 0;
-  return true;
 }
 
 /** The old leader has exited (a zombie nobody may reap): `thread` takes its pid and everything it held for the group. */
