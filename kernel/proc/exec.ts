@@ -33,6 +33,7 @@ import { ExecArguments, PROGRAM_START_SIZE, ProgramStart, STACK_SCRATCH_BYTES, b
 import { clearChildTid, exitThread, releaseVforkParent } from "./exit";
 import { SIGKILL } from "./signal_action";
 import { releaseRobustList } from "./robust_list";
+import { rseqExecve } from "./rseq";
 import { deleteTimers } from "./posix_timer";
 import { becomeOnlyThread } from "./exec_threads";
 import { Process, notePeakResident, setProcessName, userFrame } from "./process";
@@ -134,6 +135,7 @@ function commit(process: Process, inode: Inode, space: AddressSpace, args: ExecA
     exitThread(SIGKILL);
   }
   releaseRobustList(process); // as Linux's exec_mm_release: the old program's locks die with it
+  rseqExecve(process);
   clearChildTid(process);
   const old = process.space;
   notePeakResident(process); // ru_maxrss spans the programs a process has run, as Linux's does
