@@ -67,8 +67,10 @@ function areaFields(process: Process, area: u64): u32 {
 
 /**
  * Registers `area` for `process`: its ids are written and a stale rseq_cs
- * is cleared at once (as Linux since 6.19, so an old libc that reuses an
- * area cannot fault on the way back). False (EFAULT) if it cannot be written.
+ * is cleared at once, as current Linux's registration does (an old libc
+ * that reuses an area must not fault on the way back). False (EFAULT) if
+ * it cannot be written: current Linux's answer too, where 6.18 took the
+ * area and sent SIGSEGV at the return to user mode.
  */
 export function rseqRegister(process: Process, area: u64, length: u32, signature: u32): bool {
   const fields = areaFields(process, area);
