@@ -10,6 +10,9 @@ import { TrapFrame, fromUserMode } from "./arch/x86_64/trap_frame";
 import { panicWithFrame } from "./debug/panic";
 import { makeRunnable, currentProcess, hasCurrentProcess, hasDeliverableSignal, yieldToScheduler } from "./proc/scheduler";
 import { deliverSignals } from "./proc/signal";
+import { rseqHandleResume } from "./proc/rseq";
+import { dieOfFault } from "./proc/fatal_signal";
+import { SIGSEGV, SI_KERNEL } from "./proc/signal_action";
 import { chargeSystemTime, chargeUserTime } from "./proc/cpu_time";
 import { handleUserException } from "./proc/user_trap";
 import { handleSyscall } from "./syscall/dispatch";
@@ -52,6 +55,8 @@ export function dispatchTrap(frameAddress: u32): void {
   if (fromUserMode(frame) && hasCurrentProcess()) {
     const process = currentProcess();
     if (hasDeliverableSignal(process) || process.stopPending != 0) deliverSignals(process, frame);
+    // After the signals: a stop there switches it out too. A bad rseq area or descriptor is SIGSEGV.
+    if (process.rseqPending != 0 && !rseqHandleResume(process, frame)) dieOfFault(SIGSEGV, SI_KERNEL, 0, false);
     chargeSystemTime(process);
   }
 }

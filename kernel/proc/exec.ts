@@ -32,6 +32,7 @@ import { chooseHeapStart, chooseMmapTop, chooseStackTop, stackSizeFor } from "./
 import { ExecArguments, PROGRAM_START_SIZE, ProgramStart, STACK_SCRATCH_BYTES, buildStack } from "./exec_stack";
 import { clearChildTid, releaseVforkParent } from "./exit";
 import { releaseRobustList } from "./robust_list";
+import { rseqExecve } from "./rseq";
 import { deleteTimers } from "./posix_timer";
 import { becomeOnlyThread } from "./exec_threads";
 import { Process, leaderOf, notePeakResident, setProcessName, userFrame } from "./process";
@@ -131,6 +132,7 @@ function buildSpace(space: AddressSpace, programFile: Inode, program: ElfImage, 
 function commit(process: Process, inode: Inode, space: AddressSpace, args: ExecArguments, entry: u64, sp: u64): void {
   becomeOnlyThread(process);
   releaseRobustList(process); // as Linux's exec_mm_release: the old program's locks die with it
+  rseqExecve(process);
   clearChildTid(process);
   const old = process.space;
   notePeakResident(process); // ru_maxrss spans the programs a process has run, as Linux's does

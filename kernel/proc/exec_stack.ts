@@ -12,6 +12,7 @@ import { copyToUser, putUser64 } from "../mm/user_copy";
 import { PROGRAM_HEADER_SIZE } from "./elf";
 import { chooseStackPointerOffset } from "./exec_layout";
 import { SIGNAL_FRAME_MAX_BYTES } from "./signal";
+import { RSEQ_ALIGN, RSEQ_FEATURE_SIZE } from "./rseq";
 
 /**
  * The strings for a new program: argc argument strings, envc environment
@@ -57,10 +58,12 @@ const AT_CLKTCK: u64 = 17;
 const AT_SECURE: u64 = 23;
 const AT_RANDOM: u64 = 25;
 const AT_HWCAP2: u64 = 26;
+const AT_RSEQ_FEATURE_SIZE: u64 = 27;
+const AT_RSEQ_ALIGN: u64 = 28;
 const AT_EXECFN: u64 = 31;
 const AT_SYSINFO_EHDR: u64 = 33;
 const AT_MINSIGSTKSZ: u64 = 51;
-const AUX_PAIRS: u32 = 21;
+const AUX_PAIRS: u32 = 23;
 
 const USER_HZ: u64 = 100; // the unit of times(2) and /proc's clock ticks
 const CR4_FSGSBASE: u64 = 1 << 16;
@@ -163,6 +166,8 @@ export function buildStack(space: AddressSpace, args: ExecArguments, start: Prog
   pair = putAux(auxv, pair, AT_HWCAP2, (readCr4() & CR4_FSGSBASE) != 0 ? HWCAP2_FSGSBASE : 0);
   pair = putAux(auxv, pair, AT_EXECFN, filename);
   pair = putAux(auxv, pair, AT_PLATFORM, platform);
+  pair = putAux(auxv, pair, AT_RSEQ_FEATURE_SIZE, RSEQ_FEATURE_SIZE);
+  pair = putAux(auxv, pair, AT_RSEQ_ALIGN, RSEQ_ALIGN);
   pair = putAux(auxv, pair, AT_NULL, 0);
   assert(pair == AUX_PAIRS, "buildStack: auxv count out of step");
   if (!copyToUser(space, at, auxv, AUX_PAIRS * 16)) return 0;

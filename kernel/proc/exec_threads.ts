@@ -2,7 +2,7 @@
 // caller carries on as the only one, with the process's pid (Linux's
 // de_thread). What the process holds stays with it: its parent, children,
 // timers, pending signals, limits and resource counts.
-import { LIMITS_SIZE, Process, ProcessState, destroyProcess, leaderOf } from "./process";
+import { LIMITS_OFFSET, LIMITS_SIZE, Process, ProcessState, destroyProcess, leaderOf } from "./process";
 import { killOtherThreads } from "./exit";
 import { sleepOn } from "./scheduler";
 import { discardSignals, threadPending } from "./signal_queue";
@@ -64,7 +64,7 @@ function takeOverLeadership(thread: Process, old: Process): void {
   thread.childVoluntarySwitches = old.childVoluntarySwitches;
   thread.childInvoluntarySwitches = old.childInvoluntarySwitches;
   thread.childPeakPages = old.childPeakPages;
-  memory.copy(changetype<usize>(thread) + offsetof<Process>(), changetype<usize>(old) + offsetof<Process>(), LIMITS_SIZE);
+  memory.copy(changetype<usize>(thread) + LIMITS_OFFSET, changetype<usize>(old) + LIMITS_OFFSET, LIMITS_SIZE);
   // The signal actions were the group's already, and are the new leader's to free now; so is the
   // descriptor table if it shared it, else the old leader's goes with it.
   if (old.files != thread.files) closeAll(old.files);

@@ -15,6 +15,7 @@ import {
 } from "./process";
 import { makeRunnable, signalPending, sleepOn } from "./scheduler";
 import { copySignalState } from "./signal";
+import { rseqFork } from "./rseq";
 import { copyLimits } from "./resource_limits";
 
 const TRAP_FRAME_SIZE: u32 = 176;
@@ -64,6 +65,7 @@ export function fork(parent: Process, request: CloneRequest): i64 {
   }
   copyLimits(child, parent);
   copySignalState(child, parent);
+  if ((flags & CLONE_VM) == 0) rseqFork(child, parent);
   return start(child, parent, request);
 }
 

@@ -79,7 +79,9 @@ export const enum ProcessState {
  * 464 exitedUserCycles(u64)  472 exitedSystemCycles(u64) (leader): CPU time of its ended threads
  * 480 exitedMinorFaults  484 exitedVoluntarySwitches  488 exitedInvoluntarySwitches (leader): of its ended threads
  * 492 fsGroup: records with the same one share a working directory and umask (CLONE_FS); its own pid if none
- * 496 limits (leader): the group's resource limits, 256 bytes (resource_limits.ts)
+ * 496 rseq(u64): the struct rseq area registered with rseq(2) (rseq.ts; 0: none)  504 rseqLength  508 rseqSignature
+ * 512 rseqPending: 1 when it was switched out since its area was last updated (Linux's TIF_NOTIFY_RESUME for rseq)
+ * 520 limits (leader): the group's resource limits, 256 bytes (resource_limits.ts), at the first 8-byte boundary
  *
  * A thread is a record of its own; what the threads of a group share is
  * the address space (counted references), the leader's signal actions
@@ -181,10 +183,15 @@ export const enum ProcessState {
   exitedVoluntarySwitches: u32;
   exitedInvoluntarySwitches: u32;
   fsGroup: u32;
+  rseq: u64;
+  rseqLength: u32;
+  rseqSignature: u32;
+  rseqPending: u32;
 }
 /** The resource limits follow the fields (resource_limits.ts): 16 pairs of u64. */
 export const LIMITS_SIZE: u32 = 16 * 16;
-export const PROCESS_SIZE: u32 = offsetof<Process>() + LIMITS_SIZE;
+export const LIMITS_OFFSET: u32 = (offsetof<Process>() + 7) & ~7;
+export const PROCESS_SIZE: u32 = LIMITS_OFFSET + LIMITS_SIZE;
 export const SIGNAL_ACTIONS_SIZE: u32 = 64 * 32;
 export const NAME_OFFSET: u32 = 72;
 export const NAME_SIZE: u32 = 16;

@@ -18,7 +18,7 @@
 import { FILE_LIMIT_CEILING, FILE_LIMIT_DEFAULT, FILE_LIMIT_DEFAULT_MAX } from "../fs/file";
 import { managedFrames } from "../mm/frame_database";
 import { KERNEL_STACK_SIZE } from "./kernel_stack";
-import { LIMITS_SIZE, Process } from "./process";
+import { LIMITS_OFFSET, LIMITS_SIZE, Process } from "./process";
 
 export const RLIMIT_CPU: u32 = 0;
 export const RLIMIT_FSIZE: u32 = 1;
@@ -42,7 +42,7 @@ const DEFAULT_MSGQUEUE: u64 = 819200; // Linux's MQ_BYTES_MAX
 
 /** The limits of `process`'s thread group, kept in its leader. */
 @inline function limitsOf(process: Process): usize {
-  return process.leader + offsetof<Process>();
+  return process.leader + LIMITS_OFFSET;
 }
 
 @inline export function softLimit(process: Process, resource: u32): u64 {

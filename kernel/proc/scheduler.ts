@@ -25,6 +25,7 @@ import { registerWaiting } from "../lib/wait";
 import { chargeSystemTime, startCharging } from "./cpu_time";
 import { dueCpuSignals } from "./cpu_timers";
 import { registerForeground } from "../drivers/tty_session";
+import { rseqPreempt } from "./rseq";
 
 const MSR_FS_BASE: u32 = 0xc0000100;
 
@@ -318,6 +319,7 @@ function run(process: Process): void {
   switches++;
   current = changetype<u32>(process);
   process.state = ProcessState.Running;
+  rseqPreempt(process); // it was away: a critical section it was in must restart
   const top = kernelStackTop(process);
   setKernelStack(top);
   setSyscallStack(top);

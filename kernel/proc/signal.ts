@@ -16,6 +16,7 @@ import { dieOfFault, dieOfSignal } from "./fatal_signal";
 import { Process, SIGNAL_ACTIONS_SIZE, leaderOf, resetFpuState, spaceOf } from "./process";
 import { hasDeliverableSignal, stopCurrent, stopThread } from "./scheduler";
 import { isOrphanedGroup } from "./orphans";
+import { rseqSignalDeliver } from "./rseq";
 import { SIGNAL_INFO_SIZE, SignalInfo, storeSiginfo } from "./signal_info";
 import { dequeueSignal, pendingSignalsOf } from "./signal_queue";
 import {
@@ -121,6 +122,11 @@ function runHandler(process: Process, frame: TrapFrame, info: SignalInfo, faultA
   const action = actionOf(process, signal);
   if ((action.flags & SA_RESTORER) == 0) {
     badFrame(); // x86-64 has no kernel-provided return path: libc must give one
+    return;
+  }
+  // A handler that interrupts an rseq critical section returns to its abort handler.
+  if (!rseqSignalDeliver(process, frame)) {
+    badFrame();
     return;
   }
   const space = spaceOf(process);

@@ -33,6 +33,7 @@ import {
 } from "./identity";
 import { sysFutex } from "./futex";
 import { sysGetRobustList, sysSetRobustList } from "./robust_list";
+import { sysRseq } from "./rseq";
 import { sysMount, sysUmount2 } from "./mounts";
 import { sysPoll, sysPpoll, sysPselect6, sysSelect } from "./poll";
 import { getRandom } from "./devices";
@@ -291,6 +292,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 318: return getRandom(spaceOf(process), a, b, c);
     case 325: return sysMlock(process, a, b, c); // mlock2
     case 332: return sysStatx(process, a, b, c, d, e);
+    case 334: return sysRseq(process, a, <u32>b, <i32>c, <u32>d);
     case 435: return sysClone3(process, a, b);
     case 439: return sysFaccessat(process, a, b, c, d); // faccessat2
     case 441: return sysEpollPwait2(process, a, b, <i32>c, d, e, f.r9);

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -386,6 +387,22 @@ static struct span syscall_floor(void) {
     return end(s);
 }
 
+/* sched_yield, and again with an rseq area registered: what the critical-section fixup on each switch back costs. */
+static struct span yield_loop(void) {
+    struct span s = begin();
+    for (int i = 0; i < 10000; i++) sched_yield();
+    return end(s);
+}
+
+static struct { uint32_t cpu_id_start, cpu_id; uint64_t rseq_cs; uint32_t flags, node_id, mm_cid; } __attribute__((aligned(32))) rseq_area;
+
+static struct span yield_loop_rseq(void) {
+    syscall(334, &rseq_area, 32, 0, 0x53053053); /* rseq */
+    struct span s = yield_loop();
+    syscall(334, &rseq_area, 32, 1, 0x53053053); /* RSEQ_FLAG_UNREGISTER */
+    return s;
+}
+
 static struct span clock_floor(void) {
     struct timespec t;
     struct span s = begin();
@@ -437,6 +454,8 @@ int main(void) {
     MEASURE("file-read-4k", "4KiB", 1024, file_read());
     unlink(scratch_file);
     MEASURE("syscall-getppid", "call", 10000, syscall_floor());
+    MEASURE("sched-yield", "call", 10000, yield_loop());
+    MEASURE("sched-yield-rseq", "call", 10000, yield_loop_rseq());
     MEASURE("clock-gettime", "call", 10000, clock_floor());
     MEASURE("cpu-clock-gettime", "call", 10000, cpu_clock_read());
     MEASURE("rdtsc", "call", 10000, rdtsc_floor());
