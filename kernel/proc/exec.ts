@@ -32,6 +32,7 @@ import { chooseHeapStart, chooseMmapTop, chooseStackTop, stackSizeFor } from "./
 import { ExecArguments, PROGRAM_START_SIZE, ProgramStart, STACK_SCRATCH_BYTES, buildStack } from "./exec_stack";
 import { clearChildTid, exitThread, releaseVforkParent } from "./exit";
 import { SIGKILL } from "./signal_action";
+import { releasePiLocks } from "./pi_owner";
 import { releaseRobustList } from "./robust_list";
 import { deleteTimers } from "./posix_timer";
 import { becomeOnlyThread } from "./exec_threads";
@@ -134,6 +135,7 @@ function commit(process: Process, inode: Inode, space: AddressSpace, args: ExecA
     exitThread(SIGKILL);
   }
   releaseRobustList(process); // as Linux's exec_mm_release: the old program's locks die with it
+  releasePiLocks(process);
   clearChildTid(process);
   const old = process.space;
   notePeakResident(process); // ru_maxrss spans the programs a process has run, as Linux's does
