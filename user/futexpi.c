@@ -6,7 +6,9 @@
  * CLOCK_MONOTONIC (LOCK_PI2), a signal handler after which the lock wait
  * goes on, FUTEX_WAKE on a PI waiter (EINVAL), and an owner's exit passing
  * the lock on with FUTEX_OWNER_DIED (on its robust list or not).
- * futex_waitv: the woken index, EAGAIN, ETIMEDOUT, EINTR and the EINVAL and
+ * FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI (pthread_cond_wait with a
+ * PI mutex): the requeue taking a free lock for the oldest waiter, moving
+ * all to a held one, and their errors. futex_waitv: the woken index, EAGAIN, ETIMEDOUT, EINTR and the EINVAL and
  * EFAULT cases.
  *
  * A thread about to wait says so; the main thread then sleeps 100 ms,
@@ -29,6 +31,8 @@
 #define FUTEX_LOCK_PI 6
 #define FUTEX_UNLOCK_PI 7
 #define FUTEX_TRYLOCK_PI 8
+#define FUTEX_WAIT_REQUEUE_PI 11
+#define FUTEX_CMP_REQUEUE_PI 12
 #define FUTEX_LOCK_PI2 13
 #define FUTEX_PRIVATE_FLAG 128
 #define FUTEX_CLOCK_REALTIME 256
@@ -61,6 +65,11 @@ static void check(const char *name, int ok, long got) {
 
 static long futex(volatile uint32_t *word, int op, uint32_t value, const struct timespec *timeout) {
     long r = syscall(SYS_futex, word, op, value, timeout, NULL, 0);
+    return r < 0 ? -errno : r;
+}
+
+static long futex_requeue(volatile uint32_t *word, int op, uint32_t wake, long move, volatile uint32_t *second, uint32_t expected) {
+    long r = syscall(SYS_futex, word, op, wake, (void *)move, second, expected);
     return r < 0 ? -errno : r;
 }
 
@@ -271,6 +280,73 @@ static void owner_exit(void) {
     }
 }
 
+static volatile uint32_t cond_word;
+
+/* pthread_cond_wait's kernel half with a PI mutex: waits on cond_word for lock_word, then unlocks it. */
+static void *cond_waiter(void *arg) {
+    int index = ((struct locker *)arg)->index;
+    long r = syscall(SYS_futex, &cond_word, FUTEX_WAIT_REQUEUE_PI, 0, NULL, &lock_word, 0);
+    r = r < 0 ? -errno : r;
+    seen_word[index] = lock_word;
+    seen_tid[index] = gettid_();
+    order[finished++] = index;
+    if (r == 0 && (lock_word & FUTEX_TID_MASK) == gettid_()) futex(&lock_word, FUTEX_UNLOCK_PI, 0, NULL);
+    else thread_result = r ? r : -1000;
+    return NULL;
+}
+
+static void requeue_pi(void) {
+    uint32_t tid = gettid_();
+    struct locker a = { 0 }, b = { 1 };
+    pthread_t ta, tb;
+    /* A free lock: the requeue takes it for the waiter, which wakes owning it
+     * (FUTEX_WAITERS only if more may be moved, as Linux). */
+    cond_word = 0;
+    lock_word = 0;
+    finished = 0;
+    thread_result = 0;
+    pthread_create(&ta, NULL, cond_waiter, &a);
+    pause_ms(100);
+    long woken = futex(&cond_word, FUTEX_WAKE, 1, NULL);
+    check("wake-requeue-pi-waiter-einval", woken == -EINVAL, woken);
+    long got = futex_requeue(&cond_word, FUTEX_CMP_REQUEUE_PI, 1, 0, &lock_word, 1);
+    check("cmp-requeue-pi-value-differs-eagain", got == -EAGAIN, got);
+    got = futex_requeue(&cond_word, FUTEX_CMP_REQUEUE_PI, 2, 0, &lock_word, 0);
+    check("cmp-requeue-pi-wake-2-einval", got == -EINVAL, got);
+    got = futex_requeue(&cond_word, FUTEX_CMP_REQUEUE_PI, 1, 0, &cond_word, 0);
+    check("cmp-requeue-pi-same-word-einval", got == -EINVAL, got);
+    got = futex_requeue(&cond_word, FUTEX_CMP_REQUEUE_PI, 1, 0, &lock_word, 0);
+    pthread_join(ta, NULL);
+    check("cmp-requeue-pi-takes-free-lock", got == 1 && thread_result == 0 && seen_word[0] == seen_tid[0], got != 1 ? got : thread_result ? thread_result : seen_word[0]);
+    check("requeue-pi-owner-unlocks", lock_word == 0, lock_word);
+    /* A held lock: both waiters move to it, and get it in turn from its unlocks. */
+    finished = 0;
+    futex(&lock_word, FUTEX_LOCK_PI, 0, NULL);
+    pthread_create(&ta, NULL, cond_waiter, &a);
+    pause_ms(100);
+    pthread_create(&tb, NULL, cond_waiter, &b);
+    pause_ms(100);
+    got = futex_requeue(&cond_word, FUTEX_CMP_REQUEUE_PI, 1, 0x7fffffff, &lock_word, 0);
+    woken = futex(&cond_word, FUTEX_WAKE, 1, NULL);
+    check("cmp-requeue-pi-moves-all-to-held-lock", got == 2 && woken == 0 && lock_word == (FUTEX_WAITERS | tid), got != 2 ? got : woken ? woken : lock_word);
+    got = futex(&lock_word, FUTEX_UNLOCK_PI, 0, NULL);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    check("requeued-waiters-get-lock-in-order", got == 0 && finished == 2 && order[0] == 0 && order[1] == 1 && thread_result == 0 && lock_word == 0, thread_result);
+    got = futex_requeue(&cond_word, FUTEX_CMP_REQUEUE_PI, 1, 1, &lock_word, 0);
+    check("cmp-requeue-pi-no-waiters-0", got == 0, got);
+    got = syscall(SYS_futex, &cond_word, FUTEX_WAIT_REQUEUE_PI, 0, NULL, &cond_word, 0) < 0 ? -errno : 0;
+    check("wait-requeue-pi-same-word-einval", got == -EINVAL, got);
+    got = syscall(SYS_futex, &cond_word, FUTEX_WAIT_REQUEUE_PI, 1, NULL, &lock_word, 0) < 0 ? -errno : 0;
+    check("wait-requeue-pi-value-differs-eagain", got == -EAGAIN, got);
+    struct timespec deadline = in_ms(CLOCK_MONOTONIC, 50);
+    got = syscall(SYS_futex, &cond_word, FUTEX_WAIT_REQUEUE_PI, 0, &deadline, &lock_word, 0) < 0 ? -errno : 0;
+    check("wait-requeue-pi-deadline-etimedout", got == -ETIMEDOUT, got);
+    deadline = in_ms(CLOCK_REALTIME, 50);
+    got = syscall(SYS_futex, &cond_word, FUTEX_WAIT_REQUEUE_PI | FUTEX_CLOCK_REALTIME, 0, &deadline, &lock_word, 0) < 0 ? -errno : 0;
+    check("wait-requeue-pi-realtime-etimedout", got == -ETIMEDOUT, got);
+}
+
 static volatile uint32_t vwords[3];
 
 static void *waitv_waiter(void *arg) {
@@ -357,6 +433,7 @@ int main(void) {
     contended_errors();
     signals();
     owner_exit();
+    requeue_pi();
     waitvs();
     printf("futexpi: %d failed\n", failures);
     return failures != 0;

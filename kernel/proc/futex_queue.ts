@@ -32,8 +32,10 @@ const EINVAL: i32 = 22;
   next: u32;
   previous: u32;
   owner: u32; // the waiting thread
-  lockOwner: u32; // a FUTEX_LOCK_PI waiter: the lock's owner (its TID); its own TID once handed the lock; 0: not a PI waiter
+  lockOwner: u32; // a PI waiter: the lock's owner (its TID); its own TID once handed the lock; REQUEUE_PI_WAITING; 0: neither
 }
+/** lockOwner of a FUTEX_WAIT_REQUEUE_PI waiter not yet moved to its PI lock (no TID is this large). */
+export const REQUEUE_PI_WAITING: u32 = 0xffffffff;
 export const FUTEX_WAITER_SIZE: u32 = offsetof<FutexWaiter>();
 
 /** The node embedded in `p`'s record. */
@@ -160,7 +162,6 @@ export function futexWake(base: u32, offset: u64, bitset: u32, count: i32): i32 
  */
 export function futexRequeue(base: u32, offset: u64, base2: u32, offset2: u64, wakeCount: i32, moveCount: i32): i32 {
   const bucket = bucketOf(base, offset);
-  const bucket2 = bucketOf(base2, offset2);
   const last = load<u32>(bucket, 4); // waiters moved in behind it (bucket 2 may be bucket 1) are not looked at again
   let count: i32 = 0;
   let at = load<u32>(bucket);
@@ -173,16 +174,44 @@ export function futexRequeue(base: u32, offset: u64, base2: u32, offset2: u64, w
       wakeWaiter(n, bucket);
       continue;
     }
-    if (base2 == base && offset2 == offset) continue;
-    unlink(n, bucket);
-    append(n, bucket2);
-    // The new key is held before the old one is let go: they may be the same object.
-    const old = n.base;
-    const oldOffset = n.offset;
-    setKey(n, base2, offset2);
-    if ((oldOffset & KEY_OBJECT) != 0) releaseObject(changetype<MemoryObject>(old));
+    if (base2 != base || offset2 != offset) moveNode(n, bucket, base2, offset2, 0);
   }
   return count;
+}
+
+/** Moves `n` behind the waiters on key 2, as a PI waiter for `lockOwner`. */
+function moveNode(n: FutexWaiter, bucket: usize, base2: u32, offset2: u64, lockOwner: u32): void {
+  unlink(n, bucket);
+  append(n, bucketOf(base2, offset2));
+  // The new key is held before the old one is let go: they may be the same object.
+  const old = n.base;
+  const oldOffset = n.offset;
+  setKey(n, base2, offset2);
+  if ((oldOffset & KEY_OBJECT) != 0) releaseObject(changetype<MemoryObject>(old));
+  n.lockOwner = lockOwner;
+}
+
+/**
+ * FUTEX_CMP_REQUEUE_PI's requeue (Linux's futex_requeue with requeue_pi):
+ * the oldest FUTEX_WAIT_REQUEUE_PI waiters on key 1, `count` at most,
+ * become PI waiters on key 2 for `lockOwner`. Returns how many moved, or
+ * -EINVAL at a waiter of another kind or waiting to move elsewhere.
+ */
+export function futexRequeuePi(base: u32, offset: u64, base2: u32, offset2: u64, count: i64, lockOwner: u32): i64 {
+  const bucket = bucketOf(base, offset);
+  const last = load<u32>(bucket, 4); // waiters moved in behind it (bucket 2 may be bucket 1) are not looked at again
+  let moved: i64 = 0;
+  let at = load<u32>(bucket);
+  while (at != 0 && moved < count) {
+    const n = changetype<FutexWaiter>(at);
+    at = at == last ? 0 : n.next;
+    if (!matches(n, base, offset)) continue;
+    const waiter = changetype<Process>(n.owner);
+    if (n.lockOwner != REQUEUE_PI_WAITING || waiter.requeuePiBase != base2 || waiter.requeuePiOffset != offset2) return -EINVAL;
+    moveNode(n, bucket, base2, offset2, lockOwner);
+    moved++;
+  }
+  return moved;
 }
 
 /** The oldest waiter on the key (Linux's futex_top_waiter), or null. */

@@ -80,7 +80,9 @@ export const enum ProcessState {
  * 472 exitedUserCycles(u64)  480 exitedSystemCycles(u64) (leader): CPU time of its ended threads
  * 488 exitedMinorFaults  492 exitedVoluntarySwitches  496 exitedInvoluntarySwitches (leader): of its ended threads
  * 500 fsGroup: records with the same one share a working directory and umask (CLONE_FS); its own pid if none
- * 504 limits (leader): the group's resource limits, 256 bytes (resource_limits.ts)
+ * 504 requeuePiBase  512 requeuePiOffset(u64): for a FUTEX_WAIT_REQUEUE_PI wait, the key of the PI
+ *     lock a FUTEX_CMP_REQUEUE_PI may move it to (futex_requeue_pi.ts)
+ * 520 limits (leader): the group's resource limits, 256 bytes (resource_limits.ts)
  *
  * A thread is a record of its own; what the threads of a group share is
  * the address space (counted references), the leader's signal actions
@@ -184,6 +186,8 @@ export const enum ProcessState {
   exitedVoluntarySwitches: u32;
   exitedInvoluntarySwitches: u32;
   fsGroup: u32;
+  requeuePiBase: u32;
+  requeuePiOffset: u64;
 }
 /** The resource limits follow the fields (resource_limits.ts): 16 pairs of u64. */
 export const LIMITS_SIZE: u32 = 16 * 16;

@@ -1,9 +1,9 @@
 // futex(2) as Linux's kernel/futex: FUTEX_WAIT, FUTEX_WAKE and their
 // _BITSET forms, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE and FUTEX_WAKE_OP, private
 // or shared, with FUTEX_CLOCK_REALTIME for FUTEX_WAIT_BITSET and
-// FUTEX_LOCK_PI2; the PI locks themselves are futex_pi.ts's. Keys are
-// mm/futex_key.ts's, the queues proc/futex_queue.ts's. FUTEX_WAIT_REQUEUE_PI
-// and FUTEX_CMP_REQUEUE_PI are not supported (ENOSYS).
+// FUTEX_LOCK_PI2 and FUTEX_WAIT_REQUEUE_PI; the PI locks themselves are
+// futex_pi.ts's, their condition variables futex_requeue_pi.ts's. Keys
+// are mm/futex_key.ts's, the queues proc/futex_queue.ts's.
 import { AddressSpace } from "../mm/address_space";
 import { futexKey } from "../mm/futex_key";
 import { copyFromUser } from "../mm/user_copy";
@@ -14,6 +14,7 @@ import { TimeBase } from "../time/clock";
 import { EAGAIN, EFAULT, EINTR, EINVAL, ENOSYS, ERESTART_RESTARTBLOCK, ETIMEDOUT } from "./errno";
 import { futexAtomicOp } from "./futex_op";
 import { lockPi, unlockPi } from "./futex_pi";
+import { cmpRequeuePi, waitRequeuePi } from "./futex_requeue_pi";
 import { NO_DEADLINE, deadlinePassed, futexSleep, readDeadline } from "./futex_sleep";
 
 const FUTEX_WAIT: u32 = 0;
@@ -26,6 +27,8 @@ const FUTEX_LOCK_PI: u32 = 6;
 const FUTEX_UNLOCK_PI: u32 = 7;
 const FUTEX_TRYLOCK_PI: u32 = 8;
 const FUTEX_WAKE_BITSET: u32 = 10;
+const FUTEX_WAIT_REQUEUE_PI: u32 = 11;
+const FUTEX_CMP_REQUEUE_PI: u32 = 12;
 const FUTEX_LOCK_PI2: u32 = 13;
 const FUTEX_PRIVATE_FLAG: u32 = 128;
 const FUTEX_CLOCK_REALTIME: u32 = 256;
@@ -139,9 +142,9 @@ export function sysFutex(process: Process, address: u64, operation: u64, value: 
   const shared = (op & FUTEX_PRIVATE_FLAG) == 0;
   // FUTEX_LOCK_PI's deadline is always on CLOCK_REALTIME, as Linux's.
   const base = (op & FUTEX_CLOCK_REALTIME) != 0 || command == FUTEX_LOCK_PI ? TimeBase.Realtime : TimeBase.Monotonic;
-  if ((op & FUTEX_CLOCK_REALTIME) != 0 && command != FUTEX_WAIT_BITSET && command != FUTEX_LOCK_PI2) return -ENOSYS; // as Linux
+  if ((op & FUTEX_CLOCK_REALTIME) != 0 && command != FUTEX_WAIT_BITSET && command != FUTEX_LOCK_PI2 && command != FUTEX_WAIT_REQUEUE_PI) return -ENOSYS; // as Linux
   const deadline = memory.data(8, 8);
-  if (command == FUTEX_WAIT || command == FUTEX_WAIT_BITSET || command == FUTEX_LOCK_PI || command == FUTEX_LOCK_PI2) {
+  if (command == FUTEX_WAIT || command == FUTEX_WAIT_BITSET || command == FUTEX_LOCK_PI || command == FUTEX_LOCK_PI2 || command == FUTEX_WAIT_REQUEUE_PI) {
     const error = readDeadline(process, timeout, command == FUTEX_WAIT, base, deadline);
     if (error != 0) return error;
   }
@@ -160,6 +163,8 @@ export function sysFutex(process: Process, address: u64, operation: u64, value: 
     case FUTEX_LOCK_PI2: return lockPi(process, address, shared, load<u64>(deadline), base, false);
     case FUTEX_TRYLOCK_PI: return lockPi(process, address, shared, NO_DEADLINE, base, true);
     case FUTEX_UNLOCK_PI: return unlockPi(process, address, shared);
+    case FUTEX_WAIT_REQUEUE_PI: return waitRequeuePi(process, address, shared, <u32>value, load<u64>(deadline), base, second);
+    case FUTEX_CMP_REQUEUE_PI: return cmpRequeuePi(process, address, shared, count, count2, second, <u32>third);
   }
-  return -ENOSYS; // FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI
+  return -ENOSYS;
 }

@@ -10,9 +10,10 @@
 // of waiters, ownership tracked for each of them (lockOwner in their wait
 // node, Linux's pi_state->owner) and the direct handoff at unlock, the
 // lock passing to the oldest waiter without a race for it.
+import { AddressSpace } from "../mm/address_space";
 import { futexKey } from "../mm/futex_key";
 import { copyFromUser, putUser32 } from "../mm/user_copy";
-import { MATCH_ANY, futexDequeue, futexEnqueueNode, futexPassLockOwner, futexTopWaiter, futexWakeNode, ownNode } from "../proc/futex_queue";
+import { MATCH_ANY, REQUEUE_PI_WAITING, futexDequeue, futexEnqueueNode, futexPassLockOwner, futexTopWaiter, futexWakeNode, ownNode } from "../proc/futex_queue";
 import { FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS } from "../proc/pi_owner";
 import { Process, ProcessState, findProcess, spaceOf } from "../proc/process";
 import { signalPending } from "../proc/scheduler";
@@ -26,54 +27,95 @@ function liveThread(tid: u32): bool {
   return thread != null && thread.state != ProcessState.Zombie && thread.state != ProcessState.Dead;
 }
 
+let attachedOwner: u32 = 0;
+
+/** The TID piLockAtomic's caller now waits for (when it answered 0). */
+export function piLockOwner(): u32 {
+  return attachedOwner;
+}
+
 /**
- * Linux's futex_lock_pi_atomic and the wait after it: the word is taken
- * when free (0, or FUTEX_OWNER_DIED alone: the dead owner's lock is taken
- * over, the bit kept for the new owner to see), else the caller queues
- * behind the other waiters until the lock is handed to it. EDEADLK: the
- * caller owns it; ESRCH: the TID in the word names no live thread; EINVAL:
- * plain FUTEX_WAIT waiters on the word. A signal restarts the call after
- * any handler (-ERESTARTNOINTR, as Linux: the deadline is absolute);
- * FUTEX_TRYLOCK_PI says EAGAIN rather than wait.
+ * Linux's futex_lock_pi_atomic, for thread `tid`, on the word at `address`
+ * of `space` with key (keyBase, keyOffset): 1 when the word was free (0,
+ * or FUTEX_OWNER_DIED alone: the dead owner's lock is taken over, the bit
+ * kept for the new owner to see) and is now `tid`'s (with FUTEX_WAITERS
+ * if `setWaiters`); 0 when held, the owner in piLockOwner() and
+ * FUTEX_WAITERS set so that its unlock comes to the kernel. EDEADLK: `tid`
+ * owns it; ESRCH: the word names no live thread; EINVAL: plain waiters on
+ * the word; EFAULT.
+ */
+export function piLockAtomic(space: AddressSpace, address: u64, keyBase: u32, keyOffset: u64, tid: u32, setWaiters: bool): i64 {
+  const word = memory.data(4, 4);
+  if (!copyFromUser(space, <u32>word, address, 4)) return -EFAULT;
+  const value = load<u32>(word);
+  if ((value & FUTEX_TID_MASK) == tid) return -EDEADLK;
+  const top = futexTopWaiter(keyBase, keyOffset);
+  if (top != null) {
+    // Waiters already: the owner is the one they wait for (Linux's attach_to_pi_state).
+    if (top.lockOwner == 0 || top.lockOwner == REQUEUE_PI_WAITING) return -EINVAL;
+    attachedOwner = top.lockOwner;
+    return 0;
+  }
+  if ((value & FUTEX_TID_MASK) == 0) {
+    return putUser32(space, address, (value & FUTEX_OWNER_DIED) | tid | (setWaiters ? FUTEX_WAITERS : 0)) ? 1 : -EFAULT;
+  }
+  // The first waiter (Linux sets FUTEX_WAITERS even for a trylock).
+  const owner = value & FUTEX_TID_MASK;
+  if (!liveThread(owner)) return -ESRCH;
+  if (!putUser32(space, address, value | FUTEX_WAITERS)) return -EFAULT;
+  attachedOwner = owner;
+  return 0;
+}
+
+/**
+ * FUTEX_LOCK_PI, FUTEX_LOCK_PI2 and FUTEX_TRYLOCK_PI: piLockAtomic, and if
+ * the lock is held the caller queues behind the other waiters until it is
+ * handed the lock. A signal restarts the call after any handler
+ * (-ERESTARTNOINTR, as Linux: the deadline is absolute); FUTEX_TRYLOCK_PI
+ * says EAGAIN rather than wait.
  */
 export function lockPi(process: Process, address: u64, shared: bool, deadline: u64, base: TimeBase, trylock: bool): i64 {
   const space = spaceOf(process);
   const key = memory.data(16, 8);
-  const word = memory.data(4, 4);
-  const tid = process.pid;
+  if (!futexKey(space, address, shared, key)) return -EFAULT;
+  const keyBase = load<u32>(key);
+  const keyOffset = load<u64>(key, 8);
+  const taken = piLockAtomic(space, address, keyBase, keyOffset, process.pid, false);
+  if (taken != 0) return taken < 0 ? taken : 0;
+  if (trylock) return -EAGAIN;
+  if (deadlinePassed(deadline, base)) return -ETIMEDOUT;
+  futexEnqueueNode(ownNode(process), process, keyBase, keyOffset, MATCH_ANY, attachedOwner);
+  return awaitPiLock(process, address, deadline, base, true);
+}
+
+/**
+ * Sleeps (at once if `sleepFirst`), queued as a PI waiter, until handed the
+ * lock (0), the deadline (ETIMEDOUT) or a signal (-ERESTARTNOINTR), and
+ * leaves the queue. A wake by nothing it waits for sleeps on in its place.
+ * `address` is the lock word's, in its own space.
+ */
+export function awaitPiLock(process: Process, address: u64, deadline: u64, base: TimeBase, sleepFirst: bool): i64 {
+  const node = ownNode(process);
+  let sleep = sleepFirst;
   while (true) {
-    if (!futexKey(space, address, shared, key)) return -EFAULT;
-    const keyBase = load<u32>(key);
-    const keyOffset = load<u64>(key, 8);
-    if (!copyFromUser(space, <u32>word, address, 4)) return -EFAULT;
-    const value = load<u32>(word);
-    if ((value & FUTEX_TID_MASK) == tid) return -EDEADLK;
-    let owner: u32;
-    const top = futexTopWaiter(keyBase, keyOffset);
-    if (top != null) {
-      // Waiters already: the owner is the one they wait for (Linux's attach_to_pi_state).
-      if (top.lockOwner == 0) return -EINVAL;
-      owner = top.lockOwner;
-    } else if ((value & FUTEX_TID_MASK) == 0) {
-      return putUser32(space, address, (value & FUTEX_OWNER_DIED) | tid) ? 0 : -EFAULT;
-    } else {
-      // The first waiter: FUTEX_WAITERS sends the owner's unlock here (Linux sets it even for a trylock).
-      owner = value & FUTEX_TID_MASK;
-      if (!liveThread(owner)) return -ESRCH;
-      if (!putUser32(space, address, value | FUTEX_WAITERS)) return -EFAULT;
+    if (sleep) {
+      futexSleep(process, deadline, base);
+      process.sleepBase = 0;
     }
-    if (trylock) return -EAGAIN;
-    if (deadlinePassed(deadline, base)) return -ETIMEDOUT;
-    const node = ownNode(process);
-    futexEnqueueNode(node, process, keyBase, keyOffset, MATCH_ANY, owner);
-    futexSleep(process, deadline, base);
-    process.sleepBase = 0;
-    const handed = node.lockOwner == tid;
-    if (!futexDequeue(process)) return 0; // FUTEX_UNLOCK_PI handed it over, the word already the caller's
-    if (handed) return takeDeadOwnersLock(process, address);
-    if (deadlinePassed(deadline, base)) return -ETIMEDOUT;
-    if (signalPending()) return -ERESTARTNOINTR;
-    // Woken by nothing it waits for: try again.
+    sleep = true;
+    if (node.base == 0) return 0; // FUTEX_UNLOCK_PI or a requeue handed it over, the word already the caller's
+    if (node.lockOwner == process.pid) {
+      futexDequeue(process);
+      return takeDeadOwnersLock(process, address);
+    }
+    if (deadlinePassed(deadline, base)) {
+      futexDequeue(process);
+      return -ETIMEDOUT;
+    }
+    if (signalPending()) {
+      futexDequeue(process);
+      return -ERESTARTNOINTR;
+    }
   }
 }
 
@@ -103,7 +145,7 @@ export function unlockPi(process: Process, address: u64, shared: bool): i64 {
   if ((load<u32>(word) & FUTEX_TID_MASK) != process.pid) return -EPERM;
   const top = futexTopWaiter(load<u32>(key), load<u64>(key, 8));
   if (top == null) return putUser32(space, address, 0) ? 0 : -EFAULT;
-  if (top.lockOwner == 0) return -EINVAL;
+  if (top.lockOwner == 0 || top.lockOwner == REQUEUE_PI_WAITING) return -EINVAL;
   const next = changetype<Process>(top.owner).pid;
   if (!putUser32(space, address, FUTEX_WAITERS | next)) return -EFAULT;
   futexPassLockOwner(top, process.pid, next);

@@ -5,7 +5,8 @@
 // get_robust_list with their errnos, and the list walked at exit and at
 // exec, marking the dead owner's locks and waking their waiters, which is
 // what gives a process-shared robust mutex's next locker EOWNERDEAD; and
-// the priority-inheritance locks and futex_waitv between threads
+// the priority-inheritance locks, their requeue from a condition word, and
+// futex_waitv between threads
 // (user/futexpi.c). The same binaries run on this Linux host too and must
 // pass there.
 import { execFile } from "node:child_process";
@@ -46,7 +47,11 @@ const PI_CHECKS = [
   "lock-pi-realtime-deadline-etimedout", "lock-pi2-monotonic-deadline-etimedout", "lock-pi2-realtime-deadline-etimedout",
   "unlock-after-timeouts-zero", "wake-pi-waiter-einval", "signal-leaves-lock-wait", "lock-pi-goes-on-after-handler",
   "owner-exit-hands-lock-owner-died", "unlock-after-owner-exit", "robust-owner-exit-hands-lock-owner-died",
-  "unlock-after-robust-owner-exit", "waitv-returns-woken-index", "waitv-value-differs-eagain", "waitv-128-monotonic-etimedout",
+  "unlock-after-robust-owner-exit", "wake-requeue-pi-waiter-einval", "cmp-requeue-pi-value-differs-eagain",
+  "cmp-requeue-pi-wake-2-einval", "cmp-requeue-pi-same-word-einval", "cmp-requeue-pi-takes-free-lock", "requeue-pi-owner-unlocks",
+  "cmp-requeue-pi-moves-all-to-held-lock", "requeued-waiters-get-lock-in-order", "cmp-requeue-pi-no-waiters-0",
+  "wait-requeue-pi-same-word-einval", "wait-requeue-pi-value-differs-eagain", "wait-requeue-pi-deadline-etimedout",
+  "wait-requeue-pi-realtime-etimedout", "waitv-returns-woken-index", "waitv-value-differs-eagain", "waitv-128-monotonic-etimedout",
   "waitv-realtime-etimedout", "waitv-bad-clock-einval", "waitv-129-einval", "waitv-none-einval", "waitv-flags-einval",
   "waitv-null-einval", "waitv-size-u8-einval", "waitv-reserved-einval", "waitv-misaligned-einval", "waitv-wide-value-einval",
   "waitv-unmapped-efault", "waitv-unreadable-array-efault", "waitv-signal-handler-eintr",
