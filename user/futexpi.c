@@ -8,8 +8,10 @@
  * the lock on with FUTEX_OWNER_DIED (on its robust list or not).
  * FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI (pthread_cond_wait with a
  * PI mutex): the requeue taking a free lock for the oldest waiter, moving
- * all to a held one, and their errors. futex_waitv: the woken index, EAGAIN, ETIMEDOUT, EINTR and the EINVAL and
- * EFAULT cases.
+ * all to a held one, and their errors. musl's PTHREAD_PRIO_INHERIT mutexes
+ * (FUTEX_LOCK_PI underneath): contended, and robust with EOWNERDEAD after
+ * the owner's exit. futex_waitv: the woken index, EAGAIN, ETIMEDOUT, EINTR
+ * and the EINVAL and EFAULT cases.
  *
  * A thread about to wait says so; the main thread then sleeps 100 ms,
  * which lets it (one CPU here) or gives it time (Linux) to sleep. The same
@@ -18,6 +20,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -347,6 +350,51 @@ static void requeue_pi(void) {
     check("wait-requeue-pi-realtime-etimedout", got == -ETIMEDOUT, got);
 }
 
+static pthread_mutex_t pi_mutex;
+static volatile long counter;
+
+static void *incrementer(void *arg) {
+    (void)arg;
+    for (int i = 0; i < 200; i++) {
+        pthread_mutex_lock(&pi_mutex);
+        long seen = counter;
+        sched_yield(); /* let the others find it held */
+        counter = seen + 1;
+        pthread_mutex_unlock(&pi_mutex);
+    }
+    return NULL;
+}
+
+static void *robust_dier(void *arg) {
+    (void)arg;
+    pthread_mutex_lock(&pi_mutex);
+    return NULL; /* ends holding it */
+}
+
+/* libc's own PTHREAD_PRIO_INHERIT mutexes, contended, and robust with an owner that dies. */
+static void pthread_mutexes(void) {
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_setprotocol(&attr, PTHREAD_PRIO_INHERIT);
+    pthread_mutex_init(&pi_mutex, &attr);
+    pthread_t t[4];
+    counter = 0;
+    for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, incrementer, NULL);
+    for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+    check("pthread-pi-mutex-excludes", counter == 800, counter);
+    pthread_mutex_destroy(&pi_mutex);
+    pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&pi_mutex, &attr);
+    pthread_create(&t[0], NULL, robust_dier, NULL);
+    pthread_join(t[0], NULL);
+    int got = pthread_mutex_lock(&pi_mutex);
+    check("pthread-robust-pi-mutex-eownerdead", got == EOWNERDEAD, got);
+    if (got == EOWNERDEAD) pthread_mutex_consistent(&pi_mutex);
+    got = pthread_mutex_unlock(&pi_mutex);
+    check("pthread-robust-pi-mutex-unlock", got == 0, got);
+    pthread_mutex_destroy(&pi_mutex);
+}
+
 static volatile uint32_t vwords[3];
 
 static void *waitv_waiter(void *arg) {
@@ -434,6 +482,7 @@ int main(void) {
     signals();
     owner_exit();
     requeue_pi();
+    pthread_mutexes();
     waitvs();
     printf("futexpi: %d failed\n", failures);
     return failures != 0;
