@@ -5,12 +5,11 @@
 // descriptors, working directory and signal actions. Either returns 0 in
 // the child.
 import { fxsave } from "../arch/x86_64/cpu";
-import { copyDescriptors, freeFileTable } from "../fs/file";
+import { copyDescriptors } from "../fs/file";
 import { Inode, retainInode } from "../fs/inode";
 import { leaveAddressSpace, retainAddressSpace } from "../mm/address_space";
 import { copyAddressSpace } from "../mm/fork_copy";
 import { putUser32 } from "../mm/user_copy";
-import { kfree } from "../mm/slab";
 import {
   NAME_OFFSET, NAME_SIZE, Process, createProcess, destroyProcess, findProcess, leaderOf, spaceOf, userFrame,
 } from "./process";
@@ -58,26 +57,38 @@ export function fork(parent: Process, request: CloneRequest): i64 {
     destroyProcess(child);
     return -1;
   }
+  child.exitSignal = (flags & CLONE_PARENT) != 0 ? leaderOf(parent).exitSignal : <u32>(flags & CSIGNAL);
+  if (!copyDescriptors(child.files, parent.files)) {
+    destroyProcess(child);
+    return -1;
+  }
+  copyLimits(child, parent);
+  copySignalState(child, parent);
+  return start(child, parent, request);
+}
+
+/**
+ * What a new process or thread takes from the one that made it: its
+ * registers (returning 0, on the stack asked for), TLS, name, working
+ * directory, program, process group and session; and the thread ids
+ * clone writes. The child runs from here on; with CLONE_VFORK the caller
+ * waits for its exec or exit. Returns the child's id.
+ */
+function start(child: Process, parent: Process, request: CloneRequest): i64 {
+  const flags = request.flags;
   // As Linux: the child's id goes into its own memory before it runs and
   // into the parent's; an address that cannot be written is let go.
   if ((flags & CLONE_CHILD_SETTID) != 0) putUser32(spaceOf(child), request.childTid, child.pid);
   if ((flags & CLONE_PARENT_SETTID) != 0) putUser32(spaceOf(parent), request.parentTid, child.pid);
   if ((flags & CLONE_CHILD_CLEARTID) != 0) child.clearChildTid = request.childTid;
-  child.exitSignal = (flags & CLONE_PARENT) != 0 ? leaderOf(parent).exitSignal : <u32>(flags & CSIGNAL);
   fxsave(parent.fpuState); // the parent's live registers, not its last switch's
   memory.copy(child.fpuState, parent.fpuState, 512);
   child.fsBase = (flags & CLONE_SETTLS) != 0 ? request.tls : parent.fsBase;
   memory.copy(changetype<u32>(child) + NAME_OFFSET, changetype<u32>(parent) + NAME_OFFSET, NAME_SIZE);
-  if (!copyDescriptors(child.files, parent.files)) {
-    destroyProcess(child);
-    return -1;
-  }
   child.cwd = parent.cwd != null ? retainInode(changetype<Inode>(parent.cwd)) : null;
   child.exe = parent.exe != null ? retainInode(changetype<Inode>(parent.exe)) : null;
   child.umask = parent.umask;
   if ((flags & CLONE_FS) != 0) child.fsGroup = parent.fsGroup;
-  copyLimits(child, parent);
-  copySignalState(child, parent);
   child.pgid = parent.pgid;
   child.sid = parent.sid;
   child.noTerminal = parent.noTerminal;
@@ -114,45 +125,13 @@ function waitForVforkChild(child: Process, parent: Process): void {
 function newThread(parent: Process, request: CloneRequest): i64 {
   const flags = request.flags;
   const group = leaderOf(parent);
-  const thread = createProcess(group.parentPid);
+  const thread = createProcess(group.parentPid, parent, (flags & CLONE_FILES) != 0);
   if (thread == null) return -1;
   if ((flags & CLONE_FILES) == 0 && !copyDescriptors(thread.files, parent.files)) {
+    group.threadCount--;
     destroyProcess(thread);
     return -1;
   }
-  // What createProcess made for a process of its own gives way to the group's.
-  leaveAddressSpace(spaceOf(thread));
-  thread.space = changetype<u32>(retainAddressSpace(spaceOf(parent)));
-  if ((flags & CLONE_FILES) != 0) {
-    freeFileTable(thread.files);
-    thread.files = parent.files;
-  }
-  kfree(thread.actions);
-  thread.actions = parent.actions;
-  thread.tgid = group.tgid;
-  thread.leader = changetype<u32>(group);
-  thread.threadCount = 0;
-  group.threadCount++;
-  if ((flags & CLONE_CHILD_SETTID) != 0) putUser32(spaceOf(thread), request.childTid, thread.pid);
-  if ((flags & CLONE_PARENT_SETTID) != 0) putUser32(spaceOf(parent), request.parentTid, thread.pid);
-  if ((flags & CLONE_CHILD_CLEARTID) != 0) thread.clearChildTid = request.childTid;
-  fxsave(parent.fpuState);
-  memory.copy(thread.fpuState, parent.fpuState, 512);
-  thread.fsBase = (flags & CLONE_SETTLS) != 0 ? request.tls : parent.fsBase;
-  memory.copy(changetype<u32>(thread) + NAME_OFFSET, changetype<u32>(parent) + NAME_OFFSET, NAME_SIZE);
-  thread.cwd = parent.cwd != null ? retainInode(changetype<Inode>(parent.cwd)) : null;
-  thread.exe = parent.exe != null ? retainInode(changetype<Inode>(parent.exe)) : null;
-  thread.umask = parent.umask;
-  if ((flags & CLONE_FS) != 0) thread.fsGroup = parent.fsGroup;
-  thread.pgid = parent.pgid;
-  thread.sid = parent.sid;
-  thread.noTerminal = parent.noTerminal;
   thread.blockedSignals = parent.blockedSignals; // no alternate stack: Linux drops it for a thread, whose stack is new
-  memory.copy(changetype<u32>(userFrame(thread)), changetype<u32>(userFrame(parent)), TRAP_FRAME_SIZE);
-  userFrame(thread).rax = 0;
-  if (request.stack != 0) userFrame(thread).rsp = request.stack;
-  const tid = thread.pid;
-  makeRunnable(thread);
-  if ((flags & CLONE_VFORK) != 0) waitForVforkChild(thread, parent);
-  return tid;
+  return start(thread, parent, request);
 }

@@ -1,6 +1,8 @@
 // Processes: the record, creation of an empty one, and final release.
 import { TrapFrame } from "../arch/x86_64/trap_frame";
-import { AddressSpace, createAddressSpace, destroyAddressSpace, leaveAddressSpace } from "../mm/address_space";
+import {
+  AddressSpace, createAddressSpace, destroyAddressSpace, leaveAddressSpace, retainAddressSpace,
+} from "../mm/address_space";
 import { kfree, kmalloc } from "../mm/slab";
 import { KERNEL_STACK_SIZE, allocKernelStack, freeKernelStack, kernelStackBase } from "./kernel_stack";
 import { LayoutItem, layout } from "../arch/x86_64/cpu";
@@ -253,32 +255,45 @@ export function findLiveProcess(pid: i64): Process | null {
 /**
  * A process with an empty address space, a kernel stack prepared so that
  * the first switch to it enters user mode through its trap frame, and no
- * open files. Null when out of memory.
+ * open files; or, with `maker`, a thread of maker's process, in its address
+ * space, with its signal actions and (with `shareFiles`) maker's descriptor
+ * table (clone's CLONE_THREAD, which fork.ts finishes). Null when out of memory.
  */
-export function createProcess(parentPid: u32): Process | null {
+export function createProcess(parentPid: u32, maker: Process | null = null, shareFiles: bool = false): Process | null {
   const address = kmalloc(PROCESS_SIZE);
   if (address == 0) return null;
   const process = changetype<Process>(address);
-  const space = createAddressSpace();
+  const thread = maker != null;
+  const space = thread ? retainAddressSpace(spaceOf(maker!)) : createAddressSpace();
   const stack = allocKernelStack();
   const fpu = kmalloc(FPU_STATE_SIZE);
-  const files = newFileTable();
-  const actions = kmalloc(SIGNAL_ACTIONS_SIZE);
+  const files = shareFiles ? changetype<FileTable>(maker!.files) : newFileTable();
+  const actions = thread ? maker!.actions : kmalloc(SIGNAL_ACTIONS_SIZE);
   if (space == null || stack == 0 || fpu == 0 || files == null || actions == 0) {
-    if (space != null) destroyAddressSpace(space);
+    if (space != null) {
+      if (thread) leaveAddressSpace(space);
+      else destroyAddressSpace(space);
+    }
     if (stack != 0) freeKernelStack(stack);
     if (fpu != 0) kfree(fpu);
-    if (files != null) freeFileTable(files);
-    if (actions != 0) kfree(actions);
+    if (files != null && !shareFiles) freeFileTable(files);
+    if (actions != 0 && !thread) kfree(actions);
     kfree(address);
     return null;
   }
   process.actions = actions;
   process.pid = nextPid++;
-  process.tgid = process.pid;
   process.fsGroup = process.pid;
-  process.leader = address;
-  process.threadCount = 1;
+  if (thread) { // the group's leader holds what its threads share
+    const group = leaderOf(maker!);
+    process.tgid = group.tgid;
+    process.leader = changetype<u32>(group);
+    group.threadCount++;
+  } else {
+    process.tgid = process.pid;
+    process.leader = address;
+    process.threadCount = 1;
+  }
   process.parentPid = parentPid;
   process.startTime = monotonicNanoseconds();
   process.state = ProcessState.Runnable;

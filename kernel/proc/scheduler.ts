@@ -3,10 +3,10 @@
 // to the next runnable process. Interrupts are enabled only in user mode
 // and while idle, so the kernel itself is never preempted.
 import {
-  fxrstor, fxsave, idle, rdtsc, setSyscallStack, switchContext, wrmsr, writeCr3,
+  fxrstor, fxsave, idle, rdtsc, readCr3, setSyscallStack, switchContext, wrmsr, writeCr3,
 } from "../arch/x86_64/cpu";
+import { PTE_ADDRESS } from "../mm/page_table";
 import { setKernelStack } from "../arch/x86_64/gdt";
-import { kernelPageTableRoot } from "../mm/kernel_map";
 import {
   Process, ProcessState, destroyProcess, findProcess, isGroupLeader, kernelStackTop, leaderOf, processListHead, spaceOf,
 } from "./process";
@@ -323,12 +323,16 @@ function run(process: Process): void {
   setSyscallStack(top);
   wrmsr(MSR_FS_BASE, process.fsBase);
   fxrstor(process.fpuState);
-  writeCr3(spaceOf(process).root);
+  // Threads of one process share its root: going from one to another (or
+  // back to the same one) keeps the TLB. The root stays loaded while the
+  // scheduler runs, which touches only kernel mappings; a space is freed
+  // only by its last thread, which loads the kernel's root first (exit.ts).
+  const root = spaceOf(process).root;
+  if (<u32>(readCr3() & PTE_ADDRESS) != root) writeCr3(root);
   startCharging(process);
   switchContext(<u32>schedulerRsp, process.savedRsp);
   chargeSystemTime(process);
   fxsave(process.fpuState);
-  writeCr3(kernelPageTableRoot());
   current = 0;
 }
 

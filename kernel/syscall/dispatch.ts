@@ -51,7 +51,7 @@ import { sysExecve } from "./execve";
 import { sysSignalfd4 } from "./signalfd";
 import { sysEpollCreate, sysEpollCreate1, sysEpollCtl, sysEpollPwait, sysEpollPwait2, sysEpollWait } from "./epoll";
 import { sysEventfd2 } from "./eventfd";
-import { sysKill, sysRtTgsigqueueinfo, sysTgkill } from "./signal_send";
+import { sysKill, sysRtTgsigqueueinfo, sysTgkill, sysTkill } from "./signal_send";
 import { sysRtSigtimedwait } from "./signal_wait";
 import {
   sysAlarm, sysClockGetres, sysClockGettime, sysClockSettime, sysGetitimer, sysGettimeofday, sysSetitimer,
@@ -234,7 +234,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 197: return sysPathXattr(process, a, b, true); // removexattr
     case 198: return sysPathXattr(process, a, b, false); // lremovexattr
     case 199: return sysDescriptorXattr(process, a, b); // fremovexattr
-    case 200: return sysTgkill(process, -1, <i32>a, <i32>b); // tkill
+    case 200: return sysTkill(process, <i32>a, <i32>b);
     case 202: return sysFutex(process, a, b, c, d, e, f.r9);
     case 203: return sysSchedSetaffinity(process, a, b, c);
     case 204: return sysSchedGetaffinity(process, a, b, c);

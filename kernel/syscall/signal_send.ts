@@ -35,9 +35,19 @@ export function sysKill(process: Process, pid: i64, signal: i64): i64 {
   return 0;
 }
 
-/** tgkill(tgid, tid, sig); tkill is tgkill without the group check (tgid -1). si_code is SI_TKILL. */
+/** tgkill(tgid, tid, sig): to thread `tid` if it belongs to process `tgid`. si_code is SI_TKILL. */
 export function sysTgkill(process: Process, group: i64, thread: i64, signal: i64): i64 {
-  if (signal < 0 || signal > <i64>MAX_SIGNAL || thread <= 0 || group == 0 || group < -1) return -EINVAL;
+  if (group <= 0) return -EINVAL;
+  return signalThread(process, group, thread, signal);
+}
+
+/** tkill(tid, sig): tgkill without the process check. */
+export function sysTkill(process: Process, thread: i64, signal: i64): i64 {
+  return signalThread(process, 0, thread, signal);
+}
+
+function signalThread(process: Process, group: i64, thread: i64, signal: i64): i64 {
+  if (signal < 0 || signal > <i64>MAX_SIGNAL || thread <= 0) return -EINVAL;
   const target = findLiveProcess(thread);
   if (target == null || group > 0 && <i64>target.tgid != group) return -ESRCH;
   if (signal != 0 && !sendThreadSignal(target, <u32>signal, SI_TKILL, <u64>process.tgid, 0)) return -EAGAIN;

@@ -7,6 +7,7 @@
  * then ends QEMU itself). Built by `make bench`, not by the test build. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -305,6 +306,50 @@ static struct span signalfd_round_trip(void) {
     return s;
 }
 
+/* A thread made and joined: clone, its first run, its exit and the joiner's futex wake. */
+static void *return_at_once(void *arg) { return arg; }
+
+static struct span thread_create_join(void) {
+    struct span s = begin();
+    for (int i = 0; i < 200; i++) {
+        pthread_t thread;
+        pthread_create(&thread, 0, return_at_once, 0);
+        pthread_join(thread, 0);
+    }
+    return end(s);
+}
+
+/* Two threads passing a turn back and forth through a private futex
+ * word (0: the first's, 1: the second's): a wake and a wait each way, and
+ * two switches, per round trip. */
+#define FUTEX_WAIT_PRIVATE 128
+#define FUTEX_WAKE_PRIVATE 129
+static volatile int turn;
+
+static void *pass_back(void *arg) {
+    for (int i = 0; i < 1000; i++) {
+        while (turn != 1) syscall(SYS_futex, &turn, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0);
+        turn = 0;
+        syscall(SYS_futex, &turn, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+    }
+    return arg;
+}
+
+static struct span futex_ping_pong(void) {
+    pthread_t partner;
+    turn = 0;
+    pthread_create(&partner, 0, pass_back, 0);
+    struct span s = begin();
+    for (int i = 0; i < 1000; i++) {
+        turn = 1;
+        syscall(SYS_futex, &turn, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+        while (turn != 0) syscall(SYS_futex, &turn, FUTEX_WAIT_PRIVATE, 1, 0, 0, 0);
+    }
+    s = end(s);
+    pthread_join(partner, 0);
+    return s;
+}
+
 /* The process's CPU clock: a system call on both kernels (the vDSO reads only the wall clocks). */
 static struct span cpu_clock_read(void) {
     struct timespec t;
@@ -386,6 +431,8 @@ int main(void) {
     MEASURE("signal-handler-round-trip", "signal", 1000, signal_round_trip());
     MEASURE("timer-signal-round-trip", "signal", 1000, timer_round_trip());
     MEASURE("signalfd-round-trip", "signal", 1000, signalfd_round_trip());
+    MEASURE("thread-create-join", "thread", 200, thread_create_join());
+    MEASURE("futex-ping-pong", "roundtrip", 1000, futex_ping_pong());
     MEASURE("file-write-4k", "4KiB", 1024, file_write());
     MEASURE("file-read-4k", "4KiB", 1024, file_read());
     unlink(scratch_file);
