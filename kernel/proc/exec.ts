@@ -31,6 +31,7 @@ import { ELF_HEADERS_BYTES, NO_BIAS, Placement, chooseBias, mapImage, readElfHea
 import { chooseHeapStart, chooseMmapTop, chooseStackTop, stackSizeFor } from "./exec_layout";
 import { ExecArguments, PROGRAM_START_SIZE, ProgramStart, STACK_SCRATCH_BYTES, buildStack } from "./exec_stack";
 import { clearChildTid, releaseVforkParent } from "./exit";
+import { releasePiLocks } from "./pi_owner";
 import { releaseRobustList } from "./robust_list";
 import { rseqExecve } from "./rseq";
 import { deleteTimers } from "./posix_timer";
@@ -132,6 +133,7 @@ function buildSpace(space: AddressSpace, programFile: Inode, program: ElfImage, 
 function commit(process: Process, inode: Inode, space: AddressSpace, args: ExecArguments, entry: u64, sp: u64): void {
   becomeOnlyThread(process);
   releaseRobustList(process); // as Linux's exec_mm_release: the old program's locks die with it
+  releasePiLocks(process);
   rseqExecve(process);
   clearChildTid(process);
   const old = process.space;

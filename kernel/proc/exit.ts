@@ -23,6 +23,7 @@ import { keepExitedThreadTime } from "./cpu_time";
 import { keepExitedThreadCounts } from "./resource_usage";
 import { hangUpOrphanedGroups } from "./orphans";
 import { deleteTimers } from "./posix_timer";
+import { releasePiLocks } from "./pi_owner";
 import { releaseRobustList } from "./robust_list";
 import {
   CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGHUP, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGTRAP,
@@ -152,6 +153,7 @@ export function exitThread(waitStatus: u32): void {
   const group = leaderOf(process);
   if (argumentEquals("loglevel", "debug") && group.threadCount == 1) printFaultCounts(process);
   releaseRobustList(process);
+  releasePiLocks(process);
   clearChildTid(process);
   discardSignals(threadPending(process), U64.MAX_VALUE);
   keepExitedThreadTime(process);

@@ -64,24 +64,29 @@ export const enum ProcessState {
  * 372 childPeakPages: the largest peak among the children it has reaped, and theirs
  * 376 robustList(u64): set_robust_list's head, walked at exit and exec (robust_list.ts; 0: none)
  * 384 futexBase  388 futexBitset  392 futexOffset(u64): the key and bitset of the futex it waits on (futex_queue.ts; base 0: none)
- * 400 futexNext  404 futexPrevious: its neighbours in that futex's hash bucket
- * 408 restartFutex(u64): the word of a timed futex wait a signal interrupted, for restart_syscall
+ * 400 futexNext  404 futexPrevious: its neighbours in that futex's hash bucket (the six fields
+ *     from futexBase are its FutexWaiter node, futex_queue.ts)
+ * 408 futexOwner: the record itself, as its node's owner  412 futexLockOwner: for a FUTEX_LOCK_PI wait,
+ *     the TID of the lock's owner, its own once handed the lock (0: not a PI wait)
+ * 416 restartFutex(u64): the word of a timed futex wait a signal interrupted, for restart_syscall
  *     to continue (bit 0: a shared futex; 0: the sleep to restart is a nanosleep's), with its
- *     deadline in sleepBase and sleepDeadline  416 restartValue  420 restartBitset: that wait's value and bitset
- * 424 tgid: its thread group's id, the pid getpid gives (the leader's own pid)
- * 428 leader: the group's leader, which holds what the threads share (itself for a leader)
- * 432 threadCount (leader): threads of the group that have not exited, itself included
- * 436 groupExiting (leader): 1 once exit_group, a fatal signal or an execve ends the group's threads
- * 440 groupExitStatus (leader): the wait status the group then ends with
- * 444 stopPending: 1 when a group stop waits for this thread's next return to user mode
- * 448 sharedPendingSignals(u64)  456 sharedSignalQueue  460 sharedQueuedSignals (leader): the
+ *     deadline in sleepBase and sleepDeadline  424 restartValue  428 restartBitset: that wait's value and bitset
+ * 432 tgid: its thread group's id, the pid getpid gives (the leader's own pid)
+ * 436 leader: the group's leader, which holds what the threads share (itself for a leader)
+ * 440 threadCount (leader): threads of the group that have not exited, itself included
+ * 444 groupExiting (leader): 1 once exit_group, a fatal signal or an execve ends the group's threads
+ * 448 groupExitStatus (leader): the wait status the group then ends with
+ * 452 stopPending: 1 when a group stop waits for this thread's next return to user mode
+ * 456 sharedPendingSignals(u64)  464 sharedSignalQueue  468 sharedQueuedSignals (leader): the
  *     signals sent to the process as a whole, for any of its threads (a PendingSet)
- * 464 exitedUserCycles(u64)  472 exitedSystemCycles(u64) (leader): CPU time of its ended threads
- * 480 exitedMinorFaults  484 exitedVoluntarySwitches  488 exitedInvoluntarySwitches (leader): of its ended threads
- * 492 fsGroup: records with the same one share a working directory and umask (CLONE_FS); its own pid if none
- * 496 rseq(u64): the struct rseq area registered with rseq(2) (rseq.ts; 0: none)  504 rseqLength  508 rseqSignature
- * 512 rseqPending: 1 when it was switched out since its area was last updated (Linux's TIF_NOTIFY_RESUME for rseq)
- * 520 limits (leader): the group's resource limits, 256 bytes (resource_limits.ts), at the first 8-byte boundary
+ * 472 exitedUserCycles(u64)  480 exitedSystemCycles(u64) (leader): CPU time of its ended threads
+ * 488 exitedMinorFaults  492 exitedVoluntarySwitches  496 exitedInvoluntarySwitches (leader): of its ended threads
+ * 500 fsGroup: records with the same one share a working directory and umask (CLONE_FS); its own pid if none
+ * 504 requeuePiBase  512 requeuePiOffset(u64): for a FUTEX_WAIT_REQUEUE_PI wait, the key of the PI
+ *     lock a FUTEX_CMP_REQUEUE_PI may move it to (futex_requeue_pi.ts)
+ * 520 rseq(u64): the struct rseq area registered with rseq(2) (rseq.ts; 0: none)  528 rseqLength  532 rseqSignature
+ * 536 rseqPending: 1 when it was switched out since its area was last updated (Linux's TIF_NOTIFY_RESUME for rseq)
+ * 544 limits (leader): the group's resource limits, 256 bytes (resource_limits.ts), at the first 8-byte boundary
  *
  * A thread is a record of its own; what the threads of a group share is
  * the address space (counted references), the leader's signal actions
@@ -165,6 +170,8 @@ export const enum ProcessState {
   futexOffset: u64;
   futexNext: u32;
   futexPrevious: u32;
+  futexOwner: u32;
+  futexLockOwner: u32;
   restartFutex: u64;
   restartValue: u32;
   restartBitset: u32;
@@ -183,6 +190,8 @@ export const enum ProcessState {
   exitedVoluntarySwitches: u32;
   exitedInvoluntarySwitches: u32;
   fsGroup: u32;
+  requeuePiBase: u32;
+  requeuePiOffset: u64;
   rseq: u64;
   rseqLength: u32;
   rseqSignature: u32;

@@ -3,19 +3,18 @@
 // walks the list as Linux's exit_robust_list does, so that a process-shared
 // robust mutex whose owner died says so (FUTEX_OWNER_DIED) and one waiter
 // wakes to take it (pthread_mutex_lock's EOWNERDEAD). Priority-inheritance
-// entries (the low bit of a link) are marked but not woken: no PI futex
-// can have waiters here.
+// entries (the low bit of a link) are marked but not woken, as Linux's:
+// releasePiLocks (pi_owner.ts), called next, hands each to its oldest
+// waiter, who keeps the mark.
 import { AddressSpace } from "../mm/address_space";
 import { copyFromUser, putUser32 } from "../mm/user_copy";
 import { Process, spaceOf } from "./process";
 import { futexWakeOne } from "./futex_queue";
+import { FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS } from "./pi_owner";
 
 /** struct robust_list_head: the list's first link, futex_offset, list_op_pending. */
 export const ROBUST_LIST_HEAD_SIZE: u64 = 24;
 const ROBUST_LIST_LIMIT: u32 = 2048; // Linux's bound: a circular list ends too
-const FUTEX_WAITERS: u32 = 0x80000000;
-const FUTEX_OWNER_DIED: u32 = 0x40000000;
-const FUTEX_TID_MASK: u32 = 0x3fffffff;
 const PI_BIT: u64 = 1;
 
 /**

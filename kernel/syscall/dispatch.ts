@@ -6,7 +6,7 @@ import { print, printf } from "../console/console";
 import { printProcess } from "../proc/exit";
 import { Process, leaderOf, spaceOf } from "../proc/process";
 import { currentProcess } from "../proc/scheduler";
-import { EINTR, ENOSYS, ERESTART_RESTARTBLOCK } from "./errno";
+import { EINTR, ENOSYS, ERESTARTNOINTR, ERESTART_RESTARTBLOCK } from "./errno";
 import { handlerAboutToRun } from "../proc/signal";
 import { SA_RESTART } from "../proc/signal_action";
 import {
@@ -32,6 +32,7 @@ import {
   sysSetpgid, sysSetsid,
 } from "./identity";
 import { sysFutex } from "./futex";
+import { sysFutexWaitv } from "./futex_waitv";
 import { sysGetRobustList, sysSetRobustList } from "./robust_list";
 import { sysRseq } from "./rseq";
 import { sysMount, sysUmount2 } from "./mounts";
@@ -296,6 +297,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 435: return sysClone3(process, a, b);
     case 439: return sysFaccessat(process, a, b, c, d); // faccessat2
     case 441: return sysEpollPwait2(process, a, b, <i32>c, d, e, f.r9);
+    case 449: return sysFutexWaitv(process, a, <u32>b, <u32>c, d, <i32>e);
     case 452: return sysFchmodat(process, a, b, c, d); // fchmodat2
     default: return unknown(process, f.rax);
   }
@@ -305,10 +307,11 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
 // EINTR), and after a signal that runs no handler and does not end the
 // process (a stop, then a continue): read, write and their vector and
 // positioned forms, ioctl (a background job changing the terminal), wait4,
-// and an untimed futex wait (futex's only EINTR).
+// an untimed futex wait (futex's only EINTR) and futex_waitv (its deadline
+// is absolute).
 function restartable(number: u32): bool {
   return number <= 1 || number == 16 || number == 17 || number == 18 || number == 19 || number == 20 || number == 61 || number == 202 ||
-    number == 295 || number == 296;
+    number == 295 || number == 296 || number == 449;
 }
 
 // trace=syscalls on the command line: every call, its first four arguments
@@ -340,6 +343,9 @@ export function handleSyscall(frame: TrapFrame): void {
       frame.rax = SYS_RESTART_SYSCALL;
       frame.rip -= 2;
     }
+  } else if (result == -ERESTARTNOINTR) {
+    frame.rax = number; // after the handler, if any: the call runs again
+    frame.rip -= 2;
   } else if (result == -EINTR && restartable(number)) {
     // No handler to run (the signal stops the process, say) restarts the
     // call as well, as Linux's -ERESTARTSYS does: the caller never sees it.

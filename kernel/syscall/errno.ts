@@ -35,6 +35,7 @@ export const ELOOP: i64 = 40;
 export const EBUSY: i64 = 16;
 export const EOVERFLOW: i64 = 75;
 export const ETIMEDOUT: i64 = 110;
+export const EDEADLK: i64 = 35;
 export const ETXTBSY: i64 = 26;
 /**
  * Never seen by a program: a sleep a signal interrupted (Linux's
@@ -42,3 +43,9 @@ export const ETXTBSY: i64 = 26;
  * about to run, and otherwise restarts the sleep through restart_syscall.
  */
 export const ERESTART_RESTARTBLOCK: i64 = 516;
+/**
+ * Never seen by a program either: a call a signal interrupted that runs
+ * again after the handler whatever its SA_RESTART (Linux's ERESTARTNOINTR:
+ * FUTEX_LOCK_PI, whose deadline is absolute).
+ */
+export const ERESTARTNOINTR: i64 = 513;

@@ -1,17 +1,21 @@
 // futex(2) as Linux's kernel/futex: FUTEX_WAIT, FUTEX_WAKE and their
 // _BITSET forms, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE and FUTEX_WAKE_OP, private
-// or shared, with FUTEX_CLOCK_REALTIME for FUTEX_WAIT_BITSET. Keys are
-// mm/futex_key.ts's, the queues proc/futex_queue.ts's. The priority-
-// inheritance operations are not supported (ENOSYS).
+// or shared, with FUTEX_CLOCK_REALTIME for FUTEX_WAIT_BITSET and
+// FUTEX_LOCK_PI2 and FUTEX_WAIT_REQUEUE_PI; the PI locks themselves are
+// futex_pi.ts's, their condition variables futex_requeue_pi.ts's. Keys
+// are mm/futex_key.ts's, the queues proc/futex_queue.ts's.
 import { AddressSpace } from "../mm/address_space";
 import { futexKey } from "../mm/futex_key";
 import { copyFromUser } from "../mm/user_copy";
 import { MATCH_ANY, futexDequeue, futexEnqueue, futexRequeue, futexWake } from "../proc/futex_queue";
-import { Process, ProcessState, spaceOf } from "../proc/process";
-import { signalPending, yieldToScheduler } from "../proc/scheduler";
-import { TimeBase, monotonicAt, monotonicNanoseconds, timeOn, tscAt } from "../time/clock";
+import { Process, spaceOf } from "../proc/process";
+import { signalPending } from "../proc/scheduler";
+import { TimeBase } from "../time/clock";
 import { EAGAIN, EFAULT, EINTR, EINVAL, ENOSYS, ERESTART_RESTARTBLOCK, ETIMEDOUT } from "./errno";
 import { futexAtomicOp } from "./futex_op";
+import { lockPi, unlockPi } from "./futex_pi";
+import { cmpRequeuePi, waitRequeuePi } from "./futex_requeue_pi";
+import { NO_DEADLINE, deadlinePassed, futexSleep, readDeadline } from "./futex_sleep";
 
 const FUTEX_WAIT: u32 = 0;
 const FUTEX_WAKE: u32 = 1;
@@ -19,33 +23,15 @@ const FUTEX_REQUEUE: u32 = 3;
 const FUTEX_CMP_REQUEUE: u32 = 4;
 const FUTEX_WAKE_OP: u32 = 5;
 const FUTEX_WAIT_BITSET: u32 = 9;
+const FUTEX_LOCK_PI: u32 = 6;
+const FUTEX_UNLOCK_PI: u32 = 7;
+const FUTEX_TRYLOCK_PI: u32 = 8;
 const FUTEX_WAKE_BITSET: u32 = 10;
+const FUTEX_WAIT_REQUEUE_PI: u32 = 11;
+const FUTEX_CMP_REQUEUE_PI: u32 = 12;
+const FUTEX_LOCK_PI2: u32 = 13;
 const FUTEX_PRIVATE_FLAG: u32 = 128;
 const FUTEX_CLOCK_REALTIME: u32 = 256;
-const NO_DEADLINE: u64 = U64.MAX_VALUE;
-// Deadlines over 31 years away arm no timer (as proc/sleep.ts): tscAt's product would overflow.
-const FAR_FUTURE: u64 = 1000000000000000000;
-
-/**
- * The deadline of a wait on `base`, in its nanoseconds, into `deadline`:
- * FUTEX_WAIT's timespec is relative, FUTEX_WAIT_BITSET's absolute. 0 or
- * an errno (an unreadable or invalid timespec).
- */
-function readDeadline(process: Process, timeout: u64, relative: bool, base: TimeBase, deadline: usize): i64 {
-  store<u64>(deadline, NO_DEADLINE);
-  if (timeout == 0) return 0;
-  const spec = memory.data(16, 8);
-  if (!copyFromUser(spaceOf(process), <u32>spec, timeout, 16)) return -EFAULT;
-  const seconds = load<i64>(spec);
-  const nanoseconds = load<u64>(spec + 8);
-  if (seconds < 0 || nanoseconds >= 1000000000) return -EINVAL; // Linux's timespec64_valid
-  let total = <u64>seconds * 1000000000 + nanoseconds;
-  if (seconds >= 9223372036) total = NO_DEADLINE - 1; // past KTIME_MAX: as good as never
-  if (relative) total = min(timeOn(base) + total, NO_DEADLINE - 1);
-  store<u64>(deadline, total);
-  return 0;
-}
-
 /**
  * Linux's futex_wait: sleeps while the word at `address` holds `expected`
  * until a wake whose bitset meets `bitset`, the deadline, or a signal.
@@ -76,7 +62,6 @@ function sleepOnWord(process: Process, address: u64, shared: bool, expected: u32
   const space = spaceOf(process);
   const key = memory.data(16, 8);
   const word = memory.data(4, 4);
-  const timed = deadline != NO_DEADLINE;
   while (true) {
     // The key is taken out of the scratch buffer before anything that may fault.
     if (!futexKey(space, address, shared, key)) return -EFAULT;
@@ -84,21 +69,11 @@ function sleepOnWord(process: Process, address: u64, shared: bool, expected: u32
     const keyOffset = load<u64>(key, 8);
     if (!copyFromUser(space, <u32>word, address, 4)) return -EFAULT;
     if (load<u32>(word) != expected) return -EAGAIN;
-    if (timed && timeOn(base) >= deadline) return -ETIMEDOUT;
+    if (deadlinePassed(deadline, base)) return -ETIMEDOUT;
     futexEnqueue(process, keyBase, keyOffset, bitset);
-    if (!signalPending()) {
-      process.sleepBase = timed ? base : 0; // for clock_settime to find a CLOCK_REALTIME deadline
-      process.sleepDeadline = deadline;
-      process.state = ProcessState.Sleeping;
-      process.waitChannel = 0;
-      const now = monotonicNanoseconds();
-      const at = monotonicAt(base, deadline);
-      process.wakeAt = timed ? (at <= now ? 1 : at - now >= FAR_FUTURE ? 0 : tscAt(at)) : 0;
-      yieldToScheduler();
-      process.wakeAt = 0;
-    }
+    futexSleep(process, deadline, base);
     if (!futexDequeue(process)) return 0; // a wake took it off the queue
-    if (timed && timeOn(base) >= deadline) return -ETIMEDOUT;
+    if (deadlinePassed(deadline, base)) return -ETIMEDOUT;
     if (signalPending()) return -EINTR;
     // Woken by nothing it waits for: wait on.
   }
@@ -147,9 +122,10 @@ function wakeOp(process: Process, address: u64, shared: bool, wakeCount: i32, wa
   const offset2 = load<u64>(key2, 8);
   const condition = futexAtomicOp(space, second, encoded);
   if (condition < 0) return condition;
-  let woken = futexWake(base1, offset1, MATCH_ANY, wakeCount);
-  if (condition > 0) woken += futexWake(base2, offset2, MATCH_ANY, wakeCount2);
-  return woken;
+  const woken = futexWake(base1, offset1, MATCH_ANY, wakeCount);
+  if (woken < 0 || condition == 0) return woken;
+  const woken2 = futexWake(base2, offset2, MATCH_ANY, wakeCount2);
+  return woken2 < 0 ? woken2 : woken + woken2;
 }
 
 function wake(process: Process, address: u64, shared: bool, count: i32, bitset: u32): i64 {
@@ -164,10 +140,11 @@ export function sysFutex(process: Process, address: u64, operation: u64, value: 
   const op = <u32>operation;
   const command = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
   const shared = (op & FUTEX_PRIVATE_FLAG) == 0;
-  const base = (op & FUTEX_CLOCK_REALTIME) != 0 ? TimeBase.Realtime : TimeBase.Monotonic;
-  if (base == TimeBase.Realtime && command != FUTEX_WAIT_BITSET) return -ENOSYS; // as Linux (no PI waits here)
+  // FUTEX_LOCK_PI's deadline is always on CLOCK_REALTIME, as Linux's.
+  const base = (op & FUTEX_CLOCK_REALTIME) != 0 || command == FUTEX_LOCK_PI ? TimeBase.Realtime : TimeBase.Monotonic;
+  if ((op & FUTEX_CLOCK_REALTIME) != 0 && command != FUTEX_WAIT_BITSET && command != FUTEX_LOCK_PI2 && command != FUTEX_WAIT_REQUEUE_PI) return -ENOSYS; // as Linux
   const deadline = memory.data(8, 8);
-  if (command == FUTEX_WAIT || command == FUTEX_WAIT_BITSET) {
+  if (command == FUTEX_WAIT || command == FUTEX_WAIT_BITSET || command == FUTEX_LOCK_PI || command == FUTEX_LOCK_PI2 || command == FUTEX_WAIT_REQUEUE_PI) {
     const error = readDeadline(process, timeout, command == FUTEX_WAIT, base, deadline);
     if (error != 0) return error;
   }
@@ -182,6 +159,12 @@ export function sysFutex(process: Process, address: u64, operation: u64, value: 
     case FUTEX_REQUEUE: return requeue(process, address, shared, count, count2, second, false, 0);
     case FUTEX_CMP_REQUEUE: return requeue(process, address, shared, count, count2, second, true, <u32>third);
     case FUTEX_WAKE_OP: return (second & 3) != 0 ? -EINVAL : wakeOp(process, address, shared, count, count2, second, <u32>third);
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2: return lockPi(process, address, shared, load<u64>(deadline), base, false);
+    case FUTEX_TRYLOCK_PI: return lockPi(process, address, shared, NO_DEADLINE, base, true);
+    case FUTEX_UNLOCK_PI: return unlockPi(process, address, shared);
+    case FUTEX_WAIT_REQUEUE_PI: return waitRequeuePi(process, address, shared, <u32>value, load<u64>(deadline), base, second);
+    case FUTEX_CMP_REQUEUE_PI: return cmpRequeuePi(process, address, shared, count, count2, second, <u32>third);
   }
-  return -ENOSYS; // the priority-inheritance operations (FUTEX_LOCK_PI and the rest)
+  return -ENOSYS;
 }

@@ -69,9 +69,12 @@ import { sleepTypesIn as kernelSleepTypesIn } from "../../kernel/drivers/acpi";
 import { closeAll, closeOnExec as kernelCloseOnExec, copyDescriptors, freeFileTable, newFileTable } from "../../kernel/fs/file";
 import { PROCESS_SIZE, Process } from "../../kernel/proc/process";
 import {
-  futexDequeue as kernelFutexDequeue, futexEnqueue as kernelFutexEnqueue, futexRequeue as kernelFutexRequeue,
+  FutexWaiter, futexDequeue as kernelFutexDequeue, futexDequeueNode as kernelFutexDequeueNode, futexEnqueue as kernelFutexEnqueue,
+  futexEnqueueNode as kernelFutexEnqueueNode, futexFirstLockOwnedBy as kernelFutexFirstLockOwnedBy,
+  futexRequeue as kernelFutexRequeue, futexRequeuePi as kernelFutexRequeuePi, futexTopWaiter as kernelFutexTopWaiter,
   futexWake as kernelFutexWake,
 } from "../../kernel/proc/futex_queue";
+import { releasePiLocks as kernelReleasePiLocks } from "../../kernel/proc/pi_owner";
 import { RLIMIT_CORE, RLIMIT_NOFILE, RLIM_INFINITY, setDefaultLimits, setLimit } from "../../kernel/proc/resource_limits";
 import { TrapFrame } from "../../kernel/arch/x86_64/trap_frame";
 import { dispatch } from "../../kernel/syscall/dispatch";
@@ -644,6 +647,30 @@ export function futexEnqueue(process: u32, base: u32, offset: u64, bitset: u32):
 
 export function futexDequeue(process: u32): u32 {
   return kernelFutexDequeue(changetype<Process>(process)) ? 1 : 0;
+}
+
+export function futexEnqueueNode(node: u32, process: u32, base: u32, offset: u64, bitset: u32, lockOwner: u32): void {
+  kernelFutexEnqueueNode(changetype<FutexWaiter>(node), changetype<Process>(process), base, offset, bitset, lockOwner);
+}
+
+export function futexDequeueNode(node: u32): u32 {
+  return kernelFutexDequeueNode(changetype<FutexWaiter>(node)) ? 1 : 0;
+}
+
+export function futexTopWaiter(base: u32, offset: u64): u32 {
+  return changetype<u32>(kernelFutexTopWaiter(base, offset));
+}
+
+export function futexFirstLockOwnedBy(pid: u32): u32 {
+  return changetype<u32>(kernelFutexFirstLockOwnedBy(pid));
+}
+
+export function futexRequeuePi(base: u32, offset: u64, base2: u32, offset2: u64, count: i64, lockOwner: u32): i64 {
+  return kernelFutexRequeuePi(base, offset, base2, offset2, count, lockOwner);
+}
+
+export function releasePiLocks(process: u32): void {
+  kernelReleasePiLocks(changetype<Process>(process));
 }
 
 export function futexWake(base: u32, offset: u64, bitset: u32, count: i32): i32 {

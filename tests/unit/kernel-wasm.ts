@@ -151,6 +151,12 @@ export interface UnitExports {
   futexDequeue(process: number): number;
   futexWake(base: number, offset: bigint, bitset: number, count: number): number;
   futexRequeue(base: number, offset: bigint, base2: number, offset2: bigint, wakeCount: number, moveCount: number): number;
+  futexEnqueueNode(node: number, process: number, base: number, offset: bigint, bitset: number, lockOwner: number): void;
+  futexDequeueNode(node: number): number;
+  futexTopWaiter(base: number, offset: bigint): number;
+  futexFirstLockOwnedBy(pid: number): number;
+  futexRequeuePi(base: number, offset: bigint, base2: number, offset2: bigint, count: bigint, lockOwner: number): bigint;
+  releasePiLocks(process: number): void;
   __new(size: number, id: number): number;
 }
 
