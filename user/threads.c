@@ -6,7 +6,8 @@
  * that faults and recovers in its SIGSEGV handler; exit_group from a
  * thread; the main thread leaving first with pthread_exit; fork and
  * execve from a thread; a robust mutex whose owner dies; a stopped and
- * continued process of several threads; clone's EINVAL cases; and, as
+ * continued process of several threads; clone's EINVAL cases; descriptor
+ * tables shared or not (CLONE_FILES), one outliving its maker; and, as
  * TSKernel's init, no kernel object or frame left behind.
  *
  * Built twice: static with musl and dynamically linked with glibc. The
@@ -424,6 +425,44 @@ static void test_stop_continue(void) {
 
 /* ---- clone's flags -------------------------------------------------------- */
 
+/* Descriptor tables: a thread made without CLONE_FILES has a copy of its
+ * own; one made with it by such a thread shares that copy, which outlives
+ * its maker. The children make raw system calls only (no TLS of their own). */
+static char stack_a[65536] __attribute__((aligned(16)));
+static char stack_b[65536] __attribute__((aligned(16)));
+static volatile int fd_a = -1, fd_b = -1, b_sees_a = -1, a_done, b_done;
+
+static int child_b(void *arg) {
+    (void)arg;
+    while (!a_done) syscall(SYS_sched_yield); /* A has exited: its table lives on in B */
+    char byte;
+    b_sees_a = syscall(SYS_read, fd_a, &byte, 0) == 0;
+    fd_b = (int)syscall(SYS_dup, 0);
+    b_done = 1;
+    syscall(SYS_exit, 0);
+    return 0;
+}
+
+static int child_a(void *arg) {
+    (void)arg;
+    fd_a = (int)syscall(SYS_dup, 0);
+    clone(child_b, stack_b + sizeof stack_b, CLONE_VM | CLONE_SIGHAND | CLONE_THREAD | CLONE_FS | CLONE_FILES, NULL);
+    a_done = 1;
+    syscall(SYS_exit, 0);
+    return 0;
+}
+
+static void test_descriptor_tables(void) {
+    int made = clone(child_a, stack_a + sizeof stack_a, CLONE_VM | CLONE_SIGHAND | CLONE_THREAD | CLONE_FS, NULL);
+    for (int i = 0; i < 5000 && !b_done; i++) pause_ms(1);
+    check("clone-without-files-made", made > 0 && b_done, made);
+    check("thread-files-shared-outlive-maker", b_sees_a == 1, b_sees_a);
+    /* fd_a and fd_b were made in A's table, not this one: here they are closed, or other files. */
+    int mine = dup(0);
+    check("thread-without-files-own-table", mine >= 0 && mine <= fd_b, mine);
+    close(mine);
+}
+
 static void test_clone_einval(void) {
     long r = syscall(SYS_clone, CLONE_THREAD | CLONE_VM, 0, 0, 0, 0);
     check("clone-thread-needs-sighand", r == -1 && errno == EINVAL, r);
@@ -493,6 +532,7 @@ int main(int argc, char **argv) {
     test_robust();
     test_stop_continue();
     test_clone_einval();
+    test_descriptor_tables();
     test_no_leak();
     printf("threads: %d failed\n", failures);
     return failures != 0;

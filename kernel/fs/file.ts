@@ -109,15 +109,39 @@ export function releaseFile(file: File): void {
 }
 
 /**
- * One process's descriptors.
+ * One process's descriptors, shared by the threads made with CLONE_FILES.
  *
  *   0 slots (kmalloc'd, `capacity` u32s: a File's address | FD_CLOEXEC, 0 when free)  4 capacity
+ *   8 users: the records holding it
  */
 @unmanaged export class FileTable {
   slots: u32;
   capacity: u32;
+  users: u32;
 }
-const FILE_TABLE_RECORD_SIZE: u32 = 8;
+const FILE_TABLE_RECORD_SIZE: u32 = 12;
+
+// What a record that has exited holds instead of its table: no slots, and
+// never freed (its users count is never looked at).
+const NO_FILES = memory.data(FILE_TABLE_RECORD_SIZE, 4);
+
+/** The table of a record that has let go of its own (an exited thread, a zombie): empty. */
+export function noFileTable(): FileTable {
+  return changetype<FileTable>(NO_FILES);
+}
+
+/** One more holder of `table`: a thread made with CLONE_FILES. */
+export function shareFileTable(table: FileTable): FileTable {
+  table.users++;
+  return table;
+}
+
+/** A holder lets go of `table`: the last one closes every descriptor and frees it. */
+export function releaseFileTable(table: FileTable): void {
+  if (changetype<u32>(table) == <u32>NO_FILES) return;
+  table.users--;
+  if (table.users == 0) freeFileTable(table);
+}
 
 /** An empty table of 64 slots; null when out of memory. */
 export function newFileTable(): FileTable | null {
@@ -131,6 +155,7 @@ export function newFileTable(): FileTable | null {
   const table = changetype<FileTable>(address);
   table.slots = slots;
   table.capacity = FIRST_CAPACITY;
+  table.users = 1;
   return table;
 }
 

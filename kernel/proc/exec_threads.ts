@@ -6,7 +6,6 @@ import { LIMITS_OFFSET, LIMITS_SIZE, Process, ProcessState, destroyProcess, lead
 import { killOtherThreads } from "./exit";
 import { sleepOn } from "./scheduler";
 import { discardSignals, threadPending } from "./signal_queue";
-import { closeAll } from "../fs/file";
 
 /**
  * Ends every other thread of `process`'s group and makes `process` its
@@ -65,9 +64,7 @@ function takeOverLeadership(thread: Process, old: Process): void {
   thread.childInvoluntarySwitches = old.childInvoluntarySwitches;
   thread.childPeakPages = old.childPeakPages;
   memory.copy(changetype<usize>(thread) + LIMITS_OFFSET, changetype<usize>(old) + LIMITS_OFFSET, LIMITS_SIZE);
-  // The signal actions were the group's already, and are the new leader's to free now; so is the
-  // descriptor table if it shared it, else the old leader's goes with it.
-  if (old.files != thread.files) closeAll(old.files);
+  // The signal actions were the group's already, and are the new leader's to free now.
   old.leader = changetype<u32>(thread);
   discardSignals(threadPending(old), U64.MAX_VALUE);
   old.state = ProcessState.Dead;

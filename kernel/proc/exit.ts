@@ -5,7 +5,7 @@ import { ExitStatus, shutdown } from "../drivers/qemu_exit";
 import { argumentEquals } from "../boot/cmdline";
 import { printBytes, printf } from "../console/console";
 import { str } from "../lib/format";
-import { closeAll } from "../fs/file";
+import { noFileTable, releaseFileTable } from "../fs/file";
 import { releaseInode } from "../fs/inode";
 import { kernelPageTableRoot } from "../mm/kernel_map";
 import { putUser32 } from "../mm/user_copy";
@@ -159,12 +159,13 @@ export function exitThread(waitStatus: u32): void {
   keepExitedThreadTime(process);
   keepExitedThreadCounts(process);
   if (process != group) {
-    if (process.files != group.files) closeAll(process.files); // a thread made without CLONE_FILES
     releaseInode(process.cwd);
     process.cwd = null;
     releaseInode(process.exe);
     process.exe = null;
   }
+  releaseFileTable(process.files); // the last holder closes every descriptor
+  process.files = noFileTable();
   writeCr3(kernelPageTableRoot());
   releaseAddressSpace(process);
   releaseVforkParent(process);
@@ -186,7 +187,6 @@ function endProcess(group: Process, waitStatus: u32): void {
   group.alarmAt = 0; // a zombie's alarm would only keep the idle loop watching the clock
   discardSignals(groupPending(group), U64.MAX_VALUE);
   discardSignals(threadPending(group), U64.MAX_VALUE);
-  closeAll(group.files);
   releaseInode(group.cwd);
   group.cwd = null;
   releaseInode(group.exe);

@@ -6,7 +6,7 @@ import {
 import { kfree, kmalloc } from "../mm/slab";
 import { KERNEL_STACK_SIZE, allocKernelStack, freeKernelStack, kernelStackBase } from "./kernel_stack";
 import { LayoutItem, layout } from "../arch/x86_64/cpu";
-import { FileTable, freeFileTable, newFileTable } from "../fs/file";
+import { FileTable, newFileTable, releaseFileTable, shareFileTable } from "../fs/file";
 import { Inode, releaseInode } from "../fs/inode";
 import { monotonicNanoseconds } from "../time/clock";
 
@@ -89,10 +89,10 @@ export const enum ProcessState {
  * 544 limits (leader): the group's resource limits, 256 bytes (resource_limits.ts), at the first 8-byte boundary
  *
  * A thread is a record of its own; what the threads of a group share is
- * the address space (counted references), the leader's signal actions
- * and, with CLONE_FILES, its descriptor table (the pointers copied, the
- * leader owning them), and the fields marked (leader), read through
- * `leader`. The leader's record outlives every other thread of its group,
+ * the address space and, with CLONE_FILES, the descriptor table (both
+ * with counted references), the leader's signal actions (the pointer
+ * copied, the leader owning them), and the fields marked (leader), read
+ * through `leader`. The leader's record outlives every other thread of its group,
  * as in Linux. The process group and session are each thread's copy, and
  * so are the working directory and umask, shared by fsGroup; each is
  * changed in every record that shares it at once (thread_group.ts).
@@ -274,7 +274,7 @@ export function createProcess(parentPid: u32, maker: Process | null = null, shar
   const space = thread ? retainAddressSpace(spaceOf(maker!)) : createAddressSpace();
   const stack = allocKernelStack();
   const fpu = kmalloc(FPU_STATE_SIZE);
-  const files = shareFiles ? changetype<FileTable>(maker!.files) : newFileTable();
+  const files = shareFiles ? shareFileTable(maker!.files) : newFileTable();
   const actions = thread ? maker!.actions : kmalloc(SIGNAL_ACTIONS_SIZE);
   if (space == null || stack == 0 || fpu == 0 || files == null || actions == 0) {
     if (space != null) {
@@ -283,7 +283,7 @@ export function createProcess(parentPid: u32, maker: Process | null = null, shar
     }
     if (stack != 0) freeKernelStack(stack);
     if (fpu != 0) kfree(fpu);
-    if (files != null && !shareFiles) freeFileTable(files);
+    if (files != null) releaseFileTable(files);
     if (actions != 0 && !thread) kfree(actions);
     kfree(address);
     return null;
@@ -352,9 +352,8 @@ export function destroyProcess(process: Process): void {
   process.exe = null;
   freeKernelStack(process.kernelStack);
   kfree(process.fpuState);
-  // The group's shared ones go with the leader, the last of its records to go.
-  if (isGroupLeader(process) || process.files != leaderOf(process).files) freeFileTable(process.files);
-  if (isGroupLeader(process)) kfree(process.actions);
+  releaseFileTable(process.files);
+  if (isGroupLeader(process)) kfree(process.actions); // the group's: its other threads are gone
   let link = changetype<usize>(0);
   for (let at = allProcesses; at != 0; at = changetype<Process>(at).allNext) {
     if (at == changetype<u32>(process)) {
