@@ -7,7 +7,8 @@
  * thread; the main thread leaving first with pthread_exit; fork and
  * execve from a thread; a robust mutex whose owner dies; a stopped and
  * continued process of several threads; clone's EINVAL cases; descriptor
- * tables shared or not (CLONE_FILES), one outliving its maker; and, as
+ * tables shared or not (CLONE_FILES), one outliving its maker; a process
+ * sharing descriptors and signal actions, and its execve's copies; and, as
  * TSKernel's init, no kernel object or frame left behind.
  *
  * Built twice: static with musl and dynamically linked with glibc. The
@@ -16,6 +17,7 @@
  * "threads: N failed". */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -463,6 +465,40 @@ static void test_descriptor_tables(void) {
     close(mine);
 }
 
+/* A process sharing the caller's descriptors and signal actions
+ * (CLONE_FILES, CLONE_SIGHAND, with CLONE_VM and CLONE_VFORK): the handler
+ * it installs is the caller's too; its execve gets copies of both, so
+ * close-on-exec and the reset of handlers leave the caller's alone. */
+static char stack_c[65536] __attribute__((aligned(16)));
+
+static void on_usr2(int signal) { (void)signal; }
+
+static int share_then_exec(void *arg) {
+    (void)arg;
+    struct sigaction action = {0};
+    action.sa_handler = on_usr2;
+    sigaction(SIGUSR2, &action, NULL);
+    char *argv[] = {"/bin/true", NULL};
+    char *envp[] = {NULL};
+    syscall(SYS_execve, "/bin/true", argv, envp);
+    syscall(SYS_exit, 9);
+    return 0;
+}
+
+static void test_shared_process(void) {
+    int fd = fcntl(0, F_DUPFD_CLOEXEC, 0);
+    int child = clone(share_then_exec, stack_c + sizeof stack_c,
+        CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_SIGHAND | SIGCHLD, NULL);
+    int status = status_of(child);
+    struct sigaction now;
+    sigaction(SIGUSR2, NULL, &now);
+    check("clone-sighand-process-shares-handler", WIFEXITED(status) && WEXITSTATUS(status) == 0 && now.sa_handler == on_usr2,
+        status);
+    check("exec-leaves-sharer-cloexec-fd", fcntl(fd, F_GETFD) == FD_CLOEXEC, fcntl(fd, F_GETFD));
+    close(fd);
+    signal(SIGUSR2, SIG_DFL);
+}
+
 static void test_clone_einval(void) {
     long r = syscall(SYS_clone, CLONE_THREAD | CLONE_VM, 0, 0, 0, 0);
     check("clone-thread-needs-sighand", r == -1 && errno == EINVAL, r);
@@ -533,6 +569,7 @@ int main(int argc, char **argv) {
     test_stop_continue();
     test_clone_einval();
     test_descriptor_tables();
+    test_shared_process();
     test_no_leak();
     printf("threads: %d failed\n", failures);
     return failures != 0;

@@ -14,7 +14,7 @@
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { writeCr3 } from "../arch/x86_64/cpu";
 import { USER_CODE, USER_DATA } from "../arch/x86_64/gdt";
-import { closeOnExec } from "../fs/file";
+import { FileTable, closeOnExec, copyDescriptors, newFileTable, releaseFileTable } from "../fs/file";
 import { Inode, isRegularInode, releaseInode, retainInode } from "../fs/inode";
 import { fileSystemRoot } from "../fs/mount";
 import { resolvePath } from "../fs/path";
@@ -36,7 +36,10 @@ import { releaseRobustList } from "./robust_list";
 import { rseqExecve } from "./rseq";
 import { deleteTimers } from "./posix_timer";
 import { becomeOnlyThread } from "./exec_threads";
-import { Process, leaderOf, notePeakResident, setProcessName, userFrame } from "./process";
+import {
+  Process, SIGNAL_ACTIONS_SIZE, leaderOf, notePeakResident, processListHead, setProcessName, userFrame,
+} from "./process";
+import { kfree, kmalloc } from "../mm/slab";
 import { RLIMIT_STACK, softLimit } from "./resource_limits";
 import { resetHandlersForExec } from "./signal";
 
@@ -59,7 +62,8 @@ const PROGRAM_AT: u32 = (HEADERS_AT + ELF_HEADERS_BYTES + 63) & ~63;
 const INTERPRETER_AT: u32 = PROGRAM_AT + ELF_IMAGE_SIZE;
 const START_AT: u32 = INTERPRETER_AT + ELF_IMAGE_SIZE;
 const STACK_SCRATCH_AT: u32 = START_AT + PROGRAM_START_SIZE;
-const WORK_ORDER: u32 = 1; // 8 KiB, of which STACK_SCRATCH_AT + STACK_SCRATCH_BYTES (about 6) are used
+const OWN_COPIES_AT: u32 = (STACK_SCRATCH_AT + STACK_SCRATCH_BYTES + 7) & ~7;
+const WORK_ORDER: u32 = 1; // 8 KiB, of which OWN_COPIES_AT + 8 (about 6) are used
 
 /** Whether `inode` may be run: a regular file with an execute bit (root needs one too). */
 function executable(inode: Inode): bool {
@@ -130,7 +134,9 @@ function buildSpace(space: AddressSpace, programFile: Inode, program: ElfImage, 
 }
 
 /** Gives `process` the new address space and everything else a new program starts with. */
-function commit(process: Process, inode: Inode, space: AddressSpace, args: ExecArguments, entry: u64, sp: u64): void {
+function commit(
+  process: Process, inode: Inode, space: AddressSpace, args: ExecArguments, entry: u64, sp: u64, own: OwnCopies,
+): void {
   becomeOnlyThread(process);
   releaseRobustList(process); // as Linux's exec_mm_release: the old program's locks die with it
   releasePiLocks(process);
@@ -141,6 +147,11 @@ function commit(process: Process, inode: Inode, space: AddressSpace, args: ExecA
   process.space = changetype<u32>(space);
   writeCr3(space.root);
   if (old != 0) leaveAddressSpace(changetype<AddressSpace>(old));
+  if (own.files != changetype<u32>(process.files)) { // shared with another process: the program gets its own copy
+    releaseFileTable(process.files);
+    process.files = changetype<FileTable>(own.files);
+  }
+  process.actions = own.actions;
   closeOnExec(process.files);
   const previous = process.exe;
   process.exe = retainInode(inode);
@@ -166,7 +177,7 @@ function commit(process: Process, inode: Inode, space: AddressSpace, args: ExecA
   releaseVforkParent(process);
 }
 
-function execIn(process: Process, inode: Inode, args: ExecArguments, work: u32): i64 {
+function execIn(process: Process, inode: Inode, args: ExecArguments, work: u32, own: OwnCopies): i64 {
   const headers = work + HEADERS_AT;
   const program = changetype<ElfImage>(work + PROGRAM_AT);
   const interpreter = changetype<ElfImage>(work + INTERPRETER_AT);
@@ -200,8 +211,60 @@ function execIn(process: Process, inode: Inode, args: ExecArguments, work: u32):
     destroyAddressSpace(space);
     return result;
   }
-  commit(process, inode, space, args, start.rip, start.rsp);
+  commit(process, inode, space, args, start.rip, start.rsp, own);
   return 0;
+}
+
+/**
+ * The descriptor table and signal actions the new program will have: the
+ * process's own, or, where another process shares them (CLONE_FILES,
+ * CLONE_SIGHAND), copies made before the point of no return, as Linux's
+ * unshare_files and de_thread make them, so that close-on-exec and the
+ * reset of handlers touch only this program's. The threads the execve
+ * ends do not count as sharers.
+ *
+ *   0 files (FileTable)  4 actions
+ */
+@unmanaged class OwnCopies {
+  files: u32;
+  actions: u32;
+}
+
+function makeOwnCopies(process: Process, own: OwnCopies): bool {
+  let tableHolders: u32 = 0;
+  let actionsElsewhere = false;
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+    const other = changetype<Process>(at);
+    if (other.files == process.files && other.tgid == process.tgid) tableHolders++;
+    if (other.actions == process.actions && other.tgid != process.tgid) actionsElsewhere = true;
+  }
+  own.files = changetype<u32>(process.files);
+  own.actions = process.actions;
+  if (process.files.users > tableHolders) {
+    const table = newFileTable();
+    if (table == null) return false;
+    own.files = changetype<u32>(table);
+    if (!copyDescriptors(table, process.files)) {
+      dropOwnCopies(process, own);
+      return false;
+    }
+  }
+  if (actionsElsewhere) {
+    own.actions = kmalloc(SIGNAL_ACTIONS_SIZE);
+    if (own.actions == 0) {
+      own.actions = process.actions;
+      dropOwnCopies(process, own);
+      return false;
+    }
+    memory.copy(own.actions, process.actions, SIGNAL_ACTIONS_SIZE);
+  }
+  return true;
+}
+
+/** The execve failed: the copies go. */
+function dropOwnCopies(process: Process, own: OwnCopies): void {
+  if (own.files != changetype<u32>(process.files)) releaseFileTable(changetype<FileTable>(own.files));
+  if (own.actions != process.actions) kfree(own.actions);
 }
 
 /** Replaces `process`'s program with the ELF file `inode`: 0, or -errno (the process unchanged). */
@@ -214,7 +277,13 @@ export function exec(process: Process, inode: Inode, args: ExecArguments): i64 {
   if (leaderOf(process).groupExiting != 0) return -EAGAIN;
   const work = allocPages(WORK_ORDER, FrameState.KernelObject, false);
   if (work == 0) return -ENOMEM;
-  const result = execIn(process, inode, args, work);
+  const own = changetype<OwnCopies>(work + OWN_COPIES_AT);
+  if (!makeOwnCopies(process, own)) {
+    freePages(work);
+    return -ENOMEM;
+  }
+  const result = execIn(process, inode, args, work, own);
+  if (result != 0) dropOwnCopies(process, own);
   freePages(work);
   return result;
 }

@@ -5,7 +5,8 @@
 // descriptors, working directory and signal actions. Either returns 0 in
 // the child.
 import { fxsave } from "../arch/x86_64/cpu";
-import { copyDescriptors } from "../fs/file";
+import { copyDescriptors, releaseFileTable, shareFileTable } from "../fs/file";
+import { kfree } from "../mm/slab";
 import { Inode, retainInode } from "../fs/inode";
 import { leaveAddressSpace, retainAddressSpace } from "../mm/address_space";
 import { copyAddressSpace } from "../mm/fork_copy";
@@ -59,9 +60,16 @@ export function fork(parent: Process, request: CloneRequest): i64 {
     return -1;
   }
   child.exitSignal = (flags & CLONE_PARENT) != 0 ? leaderOf(parent).exitSignal : <u32>(flags & CSIGNAL);
-  if (!copyDescriptors(child.files, parent.files)) {
+  if ((flags & CLONE_FILES) != 0) { // one table for both, as for threads
+    releaseFileTable(child.files);
+    child.files = shareFileTable(parent.files);
+  } else if (!copyDescriptors(child.files, parent.files)) {
     destroyProcess(child);
     return -1;
+  }
+  if ((flags & CLONE_SIGHAND) != 0) { // one set of signal actions for both
+    kfree(child.actions);
+    child.actions = parent.actions;
   }
   copyLimits(child, parent);
   copySignalState(child, parent);

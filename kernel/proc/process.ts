@@ -90,9 +90,9 @@ export const enum ProcessState {
  *
  * A thread is a record of its own; what the threads of a group share is
  * the address space and, with CLONE_FILES, the descriptor table (both
- * with counted references), the leader's signal actions (the pointer
- * copied, the leader owning them), and the fields marked (leader), read
- * through `leader`. The leader's record outlives every other thread of its group,
+ * with counted references), the signal actions (the pointer copied; the
+ * last record holding them frees them), and the fields marked (leader),
+ * read through `leader`. The leader's record outlives every other thread of its group,
  * as in Linux. The process group and session are each thread's copy, and
  * so are the working directory and umask, shared by fsGroup; each is
  * changed in every record that shares it at once (thread_group.ts).
@@ -343,6 +343,18 @@ export function notePeakResident(process: Process): void {
   process.retiredPeakPages = peakResidentPages(process);
 }
 
+/**
+ * Whether a record other than `process` uses its signal actions: another
+ * thread of its process, or a process made with CLONE_SIGHAND. The last
+ * record to go frees them.
+ */
+export function actionsHeldElsewhere(process: Process): bool {
+  for (let at = allProcesses; at != 0; at = changetype<Process>(at).allNext) {
+    if (at != changetype<u32>(process) && changetype<Process>(at).actions == process.actions) return true;
+  }
+  return false;
+}
+
 /** Frees everything left of a process that is no longer running. */
 export function destroyProcess(process: Process): void {
   releaseAddressSpace(process);
@@ -353,7 +365,7 @@ export function destroyProcess(process: Process): void {
   freeKernelStack(process.kernelStack);
   kfree(process.fpuState);
   releaseFileTable(process.files);
-  if (isGroupLeader(process)) kfree(process.actions); // the group's: its other threads are gone
+  if (!actionsHeldElsewhere(process)) kfree(process.actions);
   let link = changetype<usize>(0);
   for (let at = allProcesses; at != 0; at = changetype<Process>(at).allNext) {
     if (at == changetype<u32>(process)) {

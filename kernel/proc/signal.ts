@@ -60,7 +60,7 @@ export function restoreTemporaryMask(process: Process): void {
 
 /** fork: the child has its parent's actions and mask, and nothing pending. */
 export function copySignalState(child: Process, parent: Process): void {
-  memory.copy(child.actions, parent.actions, SIGNAL_ACTIONS_SIZE);
+  if (child.actions != parent.actions) memory.copy(child.actions, parent.actions, SIGNAL_ACTIONS_SIZE); // not CLONE_SIGHAND
   child.blockedSignals = parent.blockedSignals;
   copyAlternateStack(child, parent);
 }

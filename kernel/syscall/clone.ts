@@ -38,10 +38,9 @@ const MAX_EXIT_SIGNAL: u64 = 64;
  * clone and clone3, with the flags glibc's and musl's fork, vfork,
  * posix_spawn and pthread_create use, and the others Linux's own rules
  * allow: a thread needs shared signal actions, and those a shared address
- * space; init may not make a sibling (EINVAL). Not here, and EINVAL too:
- * two processes sharing a descriptor table or signal actions (CLONE_FILES
- * or CLONE_SIGHAND without CLONE_THREAD), and namespaces and pid
- * descriptors, as a Linux built without them refuses them.
+ * space; init may not make a sibling (EINVAL). Namespaces and pid
+ * descriptors are refused with EINVAL, as a Linux built without them
+ * refuses them.
  */
 function cloneWith(process: Process, request: CloneRequest, exitSignal: u64): i64 {
   const flags = request.flags;
@@ -53,7 +52,6 @@ function cloneWith(process: Process, request: CloneRequest, exitSignal: u64): i6
     request.flags = flags & ~CSIGNAL; // a thread signals nobody when it ends
     return cloneResult(fork(process, request));
   }
-  if ((flags & (CLONE_FILES | CLONE_SIGHAND)) != 0) return -EINVAL;
   request.flags = (flags & ~CSIGNAL) | exitSignal;
   return cloneResult(fork(process, request));
 }

@@ -77,12 +77,13 @@ export function isoFor(cmdline: string, initramfs = join(ROOT, "build/initramfs.
  * How long a boot may take before it counts as hung. GRUB reads the
  * initramfs through the BIOS before the kernel prints anything: with
  * several boots at once on two cores under TCG, the 9 MiB one alone has
- * taken over 20 s, and one with a 32 MiB program in it over 60 s. So the
- * time grows with the initramfs: 60 s, and 2 s for each MiB beyond 10.
+ * taken over 60 s with the console still empty when other QEMUs ran
+ * beside the tests', and one with a 32 MiB program in it longer. So the
+ * time grows with the initramfs: 90 s, and 2 s for each MiB beyond 10.
  */
 function defaultTimeout(initramfs: string): number {
   const mebibytes = statSync(initramfs).size / (1 << 20);
-  return 60_000 + Math.max(0, Math.ceil(mebibytes - 10)) * 2_000;
+  return 90_000 + Math.max(0, Math.ceil(mebibytes - 10)) * 2_000;
 }
 
 export async function boot(options: BootOptions): Promise<BootResult> {

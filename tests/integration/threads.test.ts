@@ -5,7 +5,8 @@
 // thread, exit_group from a thread, the main thread leaving first, fork and
 // execve from a thread, a robust mutex whose owner dies, a stopped and
 // continued process of several threads, clone's EINVAL cases, descriptor
-// tables shared or not (CLONE_FILES) and outliving their maker, and no
+// tables shared or not (CLONE_FILES) and outliving their maker, a process
+// sharing descriptors and signal actions and its execve's copies, and no
 // kernel object or frame left behind. The same binaries run on this Linux
 // host too and must pass there (all but the leak check, which needs our
 // /proc/memcheck).
@@ -24,6 +25,7 @@ const CHECKS = [
   "exec-from-thread-ends-others", "robust-owner-died", "threads-counted", "stop-reported", "continue-reported",
   "kill-ends-all-threads", "stopped-state-gone", "clone-thread-needs-sighand", "clone-sighand-needs-vm",
   "clone-without-files-made", "thread-files-shared-outlive-maker", "thread-without-files-own-table",
+  "clone-sighand-process-shares-handler", "exec-leaves-sharer-cloexec-fd",
 ];
 const LEAK_CHECKS = ["leak-batch", "leak-kernel-objects-unchanged", "leak-free-frames-unchanged", "leak-memcheck-problems-0"];
 
