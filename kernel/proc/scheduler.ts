@@ -309,6 +309,7 @@ export function freeWhenDead(process: Process): void {
 }
 
 let switches: u64 = 0;
+let lastRun: u32 = 0; // the thread run last, for the TLB decision in run()
 
 /** How many times a process has been switched to since boot (/proc/stat's ctxt). */
 export function contextSwitches(): u64 {
@@ -325,12 +326,16 @@ function run(process: Process): void {
   setSyscallStack(top);
   wrmsr(MSR_FS_BASE, process.fsBase);
   fxrstor(process.fpuState);
-  // Threads of one process share its root: going from one to another (or
-  // back to the same one) keeps the TLB. The root stays loaded while the
-  // scheduler runs, which touches only kernel mappings; a space is freed
-  // only by its last thread, which loads the kernel's root first (exit.ts).
+  // Threads of one process share its root: going from one to another keeps
+  // the TLB. The root stays loaded while the scheduler runs, which touches
+  // only kernel mappings; a space is freed only by its last thread, which
+  // loads the kernel's root first (exit.ts). A thread run again straight
+  // after itself does get a reload: without one, fork+exit+wait ran four
+  // times slower under TCG, for a reason not yet found (the closing note
+  // of 2026-12-01's fourth session).
   const root = spaceOf(process).root;
-  if (<u32>(readCr3() & PTE_ADDRESS) != root) writeCr3(root);
+  if (<u32>(readCr3() & PTE_ADDRESS) != root || changetype<u32>(process) == lastRun) writeCr3(root);
+  lastRun = changetype<u32>(process);
   startCharging(process);
   switchContext(<u32>schedulerRsp, process.savedRsp);
   chargeSystemTime(process);
