@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -105,8 +106,12 @@ loop:
 	check("sleep", time.Since(start) >= 310*time.Millisecond, time.Since(start))
 }
 
-// Garbage: 200 MiB allocated in all, never more than a few MiB live.
+// Garbage: 200 MiB allocated in all, never more than a few MiB live,
+// under a 24 MiB memory limit, so that the collector, not the machine's
+// memory, keeps the heap small (a 64 MiB machine, with the collector's
+// threads starved of the CPU, may otherwise run out first).
 func garbage() {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(24 << 20))
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	var keep [][]byte
