@@ -22,6 +22,16 @@ export const KEY_OBJECT: u64 = 1;
 /** Key offset bit: a shared operation on private memory (`base` is the address space). */
 const KEY_SPACE_SHARED: u64 = 2;
 
+/** The base of a key futexKey stored at `key`. */
+@inline export function futexKeyBase(key: usize): u32 {
+  return load<u32>(key);
+}
+
+/** The offset of a key futexKey stored at `key`. */
+@inline export function futexKeyOffset(key: usize): u64 {
+  return load<u64>(key, 8);
+}
+
 /**
  * The key of the aligned futex word at `address`, stored at `into` as
  * base (u32 at 0) and offset (u64 at 8). False: EFAULT (outside user

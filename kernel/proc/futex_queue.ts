@@ -8,7 +8,7 @@
 // waiter on a memory object's key holds the object while queued, so the
 // key cannot be reused by another object while anyone waits on it.
 import { AddressSpace } from "../mm/address_space";
-import { KEY_OBJECT, futexKey } from "../mm/futex_key";
+import { KEY_OBJECT, futexKey, futexKeyBase, futexKeyOffset } from "../mm/futex_key";
 import { MemoryObject, releaseObject, retainObject } from "../mm/memory_object";
 import { Process, ProcessState } from "./process";
 import { makeRunnable } from "./scheduler";
@@ -258,5 +258,5 @@ export function futexFirstLockOwnedBy(pid: u32): FutexWaiter | null {
  */
 export function futexWakeOne(space: AddressSpace, address: u64): void {
   const key = memory.data(16, 8);
-  if (futexKey(space, address, true, key)) futexWake(load<u32>(key), load<u64>(key, 8), MATCH_ANY, 1);
+  if (futexKey(space, address, true, key)) futexWake(futexKeyBase(key), futexKeyOffset(key), MATCH_ANY, 1);
 }

@@ -23,7 +23,7 @@ import {
   copyAlternateStack, forgetAlternateStack, handlerStackPointer, saveAlternateStack, setAlternateStack,
 } from "./signal_stack";
 import {
-  MAX_SIGNAL, SIGCHLD, SIGKILL, SIGSEGV, SIGSTOP, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SA_SIGINFO, SIGACTION_SIZE, SIG_DFL, SIG_IGN, SI_KERNEL, SI_USER,
+  MAX_SIGNAL, SIGKILL, SIGSEGV, SIGSTOP, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SA_SIGINFO, SIGACTION_SIZE, SIG_DFL, SIG_IGN, SI_KERNEL,
   SigAction, SignalAction, UNBLOCKABLE, actionOf, bitOf, defaultAction,
 } from "./signal_action";
 

@@ -12,7 +12,7 @@
 // (FRAME_DIRTY: tmpfs data, written shared pages). The zero page is
 // nobody's, as Linux's vm_normal_page says; there is no swap, no huge
 // page, and MADV_FREE drops pages at once, so LazyFree is 0.
-import { formatInto, str } from "../lib/format";
+import { formatInto } from "../lib/format";
 import { AddressSpace, regionsOf } from "../mm/address_space";
 import { FRAME_DIRTY, FrameState, PAGE_SIZE, frame, frameNumber } from "../mm/frame";
 import { MemoryObject } from "../mm/memory_object";

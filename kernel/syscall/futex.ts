@@ -5,7 +5,7 @@
 // futex_pi.ts's, their condition variables futex_requeue_pi.ts's. Keys
 // are mm/futex_key.ts's, the queues proc/futex_queue.ts's.
 import { AddressSpace } from "../mm/address_space";
-import { futexKey } from "../mm/futex_key";
+import { futexKey, futexKeyBase, futexKeyOffset } from "../mm/futex_key";
 import { copyFromUser } from "../mm/user_copy";
 import { MATCH_ANY, futexDequeue, futexEnqueue, futexRequeue, futexWake } from "../proc/futex_queue";
 import { Process, spaceOf } from "../proc/process";
@@ -65,8 +65,8 @@ function sleepOnWord(process: Process, address: u64, shared: bool, expected: u32
   while (true) {
     // The key is taken out of the scratch buffer before anything that may fault.
     if (!futexKey(space, address, shared, key)) return -EFAULT;
-    const keyBase = load<u32>(key);
-    const keyOffset = load<u64>(key, 8);
+    const keyBase = futexKeyBase(key);
+    const keyOffset = futexKeyOffset(key);
     if (!copyFromUser(space, <u32>word, address, 4)) return -EFAULT;
     if (load<u32>(word) != expected) return -EAGAIN;
     if (deadlinePassed(deadline, base)) return -ETIMEDOUT;
@@ -98,16 +98,12 @@ function requeue(process: Process, address: u64, shared: bool, wakeCount: i32, m
   const key1 = memory.data(16, 8);
   const key2 = memory.data(16, 8);
   if (!twoKeys(space, address, second, shared, key1, key2)) return -EFAULT;
-  const base1 = load<u32>(key1);
-  const offset1 = load<u64>(key1, 8);
-  const base2 = load<u32>(key2);
-  const offset2 = load<u64>(key2, 8);
   if (compare) {
     const word = memory.data(4, 4);
     if (!copyFromUser(space, <u32>word, address, 4)) return -EFAULT;
     if (load<u32>(word) != expected) return -EAGAIN;
   }
-  return futexRequeue(base1, offset1, base2, offset2, wakeCount, moveCount);
+  return futexRequeue(futexKeyBase(key1), futexKeyOffset(key1), futexKeyBase(key2), futexKeyOffset(key2), wakeCount, moveCount);
 }
 
 /** FUTEX_WAKE_OP: modify the word at `second`, wake on `address`, and on `second` too if the old value compares true. */
@@ -116,15 +112,11 @@ function wakeOp(process: Process, address: u64, shared: bool, wakeCount: i32, wa
   const key1 = memory.data(16, 8);
   const key2 = memory.data(16, 8);
   if (!twoKeys(space, address, second, shared, key1, key2)) return -EFAULT;
-  const base1 = load<u32>(key1);
-  const offset1 = load<u64>(key1, 8);
-  const base2 = load<u32>(key2);
-  const offset2 = load<u64>(key2, 8);
   const condition = futexAtomicOp(space, second, encoded);
   if (condition < 0) return condition;
-  const woken = futexWake(base1, offset1, MATCH_ANY, wakeCount);
+  const woken = futexWake(futexKeyBase(key1), futexKeyOffset(key1), MATCH_ANY, wakeCount);
   if (woken < 0 || condition == 0) return woken;
-  const woken2 = futexWake(base2, offset2, MATCH_ANY, wakeCount2);
+  const woken2 = futexWake(futexKeyBase(key2), futexKeyOffset(key2), MATCH_ANY, wakeCount2);
   return woken2 < 0 ? woken2 : woken + woken2;
 }
 
@@ -132,7 +124,7 @@ function wake(process: Process, address: u64, shared: bool, count: i32, bitset: 
   if (bitset == 0) return -EINVAL;
   const key = memory.data(16, 8);
   if (!futexKey(spaceOf(process), address, shared, key)) return -EFAULT;
-  return futexWake(load<u32>(key), load<u64>(key, 8), bitset, count);
+  return futexWake(futexKeyBase(key), futexKeyOffset(key), bitset, count);
 }
 
 /** futex(uaddr, op, val, timeout or val2, uaddr2, val3): the checks in Linux's order. */

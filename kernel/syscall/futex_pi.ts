@@ -11,7 +11,7 @@
 // node, Linux's pi_state->owner) and the direct handoff at unlock, the
 // lock passing to the oldest waiter without a race for it.
 import { AddressSpace } from "../mm/address_space";
-import { futexKey } from "../mm/futex_key";
+import { futexKey, futexKeyBase, futexKeyOffset } from "../mm/futex_key";
 import { copyFromUser, putUser32 } from "../mm/user_copy";
 import { MATCH_ANY, REQUEUE_PI_WAITING, futexDequeue, futexEnqueueNode, futexPassLockOwner, futexTopWaiter, futexWakeNode, ownNode } from "../proc/futex_queue";
 import { FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS } from "../proc/pi_owner";
@@ -78,8 +78,8 @@ export function lockPi(process: Process, address: u64, shared: bool, deadline: u
   const space = spaceOf(process);
   const key = memory.data(16, 8);
   if (!futexKey(space, address, shared, key)) return -EFAULT;
-  const keyBase = load<u32>(key);
-  const keyOffset = load<u64>(key, 8);
+  const keyBase = futexKeyBase(key);
+  const keyOffset = futexKeyOffset(key);
   const taken = piLockAtomic(space, address, keyBase, keyOffset, process.pid, false);
   if (taken != 0) return taken < 0 ? taken : 0;
   if (trylock) return -EAGAIN;
@@ -143,7 +143,7 @@ export function unlockPi(process: Process, address: u64, shared: bool): i64 {
   if (!futexKey(space, address, shared, key)) return -EFAULT;
   if (!copyFromUser(space, <u32>word, address, 4)) return -EFAULT;
   if ((load<u32>(word) & FUTEX_TID_MASK) != process.pid) return -EPERM;
-  const top = futexTopWaiter(load<u32>(key), load<u64>(key, 8));
+  const top = futexTopWaiter(futexKeyBase(key), futexKeyOffset(key));
   if (top == null) return putUser32(space, address, 0) ? 0 : -EFAULT;
   if (top.lockOwner == 0 || top.lockOwner == REQUEUE_PI_WAITING) return -EINVAL;
   const next = changetype<Process>(top.owner).pid;

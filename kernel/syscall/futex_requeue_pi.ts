@@ -4,7 +4,7 @@
 // signal or broadcast moves the waiters onto that lock, giving it at once
 // to the oldest when it is free, so that none of them wakes only to
 // block on the mutex again.
-import { futexKey } from "../mm/futex_key";
+import { futexKey, futexKeyBase, futexKeyOffset } from "../mm/futex_key";
 import { copyFromUser } from "../mm/user_copy";
 import { MATCH_ANY, REQUEUE_PI_WAITING, futexDequeue, futexEnqueueNode, futexRequeuePi, futexTopWaiter, futexWakeNode, ownNode } from "../proc/futex_queue";
 import { Process, spaceOf } from "../proc/process";
@@ -29,11 +29,11 @@ export function waitRequeuePi(process: Process, address: u64, shared: bool, expe
   const key = memory.data(16, 8);
   // The lock's key is compared, never followed: it holds no reference.
   if (!futexKey(space, second, shared, key)) return -EFAULT;
-  const lockBase = load<u32>(key);
-  const lockOffset = load<u64>(key, 8);
+  const lockBase = futexKeyBase(key);
+  const lockOffset = futexKeyOffset(key);
   if (!futexKey(space, address, shared, key)) return -EFAULT;
-  const keyBase = load<u32>(key);
-  const keyOffset = load<u64>(key, 8);
+  const keyBase = futexKeyBase(key);
+  const keyOffset = futexKeyOffset(key);
   const word = memory.data(4, 4);
   if (!copyFromUser(space, <u32>word, address, 4)) return -EFAULT;
   if (load<u32>(word) != expected) return -EAGAIN;
@@ -68,11 +68,11 @@ export function cmpRequeuePi(process: Process, address: u64, shared: bool, wakeC
   const space = spaceOf(process);
   const key = memory.data(16, 8);
   if (!futexKey(space, address, shared, key)) return -EFAULT;
-  const keyBase = load<u32>(key);
-  const keyOffset = load<u64>(key, 8);
+  const keyBase = futexKeyBase(key);
+  const keyOffset = futexKeyOffset(key);
   if (!futexKey(space, second, shared, key)) return -EFAULT;
-  const lockBase = load<u32>(key);
-  const lockOffset = load<u64>(key, 8);
+  const lockBase = futexKeyBase(key);
+  const lockOffset = futexKeyOffset(key);
   if (keyBase == lockBase && keyOffset == lockOffset) return -EINVAL;
   const word = memory.data(4, 4);
   if (!copyFromUser(space, <u32>word, address, 4)) return -EFAULT;

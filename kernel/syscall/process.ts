@@ -5,7 +5,7 @@ import { ExitStatus, restart, shutdown, stop } from "../drivers/qemu_exit";
 import { print } from "../console/console";
 import { copyToUser } from "../mm/user_copy";
 import { exitCurrent, exitThread, printProcess } from "../proc/exit";
-import { Process, findProcess, leaderOf, processListHead, spaceOf } from "../proc/process";
+import { Process, leaderOf, spaceOf } from "../proc/process";
 import {
   CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CONTINUED_STATUS, SIGCHLD, SIGCONT, WAIT_CORE_DUMPED,
 } from "../proc/signal_action";
@@ -13,7 +13,7 @@ import {
   WAIT_BAD_OPTIONS, WAIT_FAULT, WAIT_INTERRUPTED, WAIT_NO_CHILD, WCONTINUED, WEXITED, WNOHANG, WUNTRACED, WaitFor,
   lastWaitStatus, waitFor, waitForChild,
 } from "../proc/wait";
-import { makeRunnable, signalPending, signalProcess, yieldToScheduler } from "../proc/scheduler";
+import { makeRunnable, yieldToScheduler } from "../proc/scheduler";
 import { ECHILD, EINTR, EFAULT, EINVAL, EPERM } from "./errno";
 import { KERNEL_RELEASE } from "../procfs/system_files";
 import { storeAscii } from "../lib/ascii";
