@@ -6,6 +6,7 @@ import { sampleLoad } from "./proc/load_average";
 import { handleKeyboardInterrupt } from "./drivers/keyboard";
 import { pollUsbKeyboard } from "./drivers/usb_keyboard";
 import { handleSerialInterrupt } from "./drivers/tty";
+import { runIrqHandlers } from "./arch/x86_64/irq";
 import { TrapFrame, fromUserMode } from "./arch/x86_64/trap_frame";
 import { panicWithFrame } from "./debug/panic";
 import { makeRunnable, currentProcess, hasCurrentProcess, hasDeliverableSignal, yieldToScheduler } from "./proc/scheduler";
@@ -44,6 +45,7 @@ export function dispatchTrap(frameAddress: u32): void {
     } else {
       if (irq == IRQ_KEYBOARD) handleKeyboardInterrupt();
       else if (irq == IRQ_SERIAL) handleSerialInterrupt();
+      else runIrqHandlers(irq);
       endOfInterrupt(irq);
     }
   } else if (vector < IRQ_BASE && fromUserMode(frame) && hasCurrentProcess()) {

@@ -11,7 +11,6 @@ import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Inode, fileTimeNow, touchModified } from "./inode";
 
 const EFAULT: i64 = 14;
-const ENOMEM: i64 = 12;
 const EFBIG: i64 = 27;
 // Page indices are 32-bit: files stop just short of 16 TiB (Linux's tmpfs limit is larger; nothing here comes near).
 export const MAX_FILE_SIZE: u64 = <u64>U32.MAX_VALUE * PAGE_SIZE;
@@ -56,8 +55,9 @@ export function readInode(inode: Inode, space: AddressSpace, to: u64, count: u64
     if (isHole(object, index)) {
       ok = copyToUser(space, to + done, zeroPage(), chunk); // a hole is read without making its page
     } else {
-      const page = getCachedPage(object, index);
-      if (page == 0) return done > 0 ? <i64>done : -ENOMEM;
+      const got = getCachedPage(object, index);
+      if (got < 0) return done > 0 ? <i64>done : got;
+      const page = <u32>got;
       ok = copyToUser(space, to + done, page + inPage, chunk);
       releaseUserFrame(page, false);
     }
@@ -78,8 +78,9 @@ export function readInodeToKernel(inode: Inode, into: u32, count: u32, offset: u
     const at = offset + done;
     const inPage = <u32>(at % PAGE_SIZE);
     const chunk = min(PAGE_SIZE - inPage, total - done);
-    const page = getCachedPage(object, <u32>(at / PAGE_SIZE));
-    if (page == 0) return -ENOMEM;
+    const got = getCachedPage(object, <u32>(at / PAGE_SIZE));
+    if (got < 0) return got;
+    const page = <u32>got;
     memory.copy(into + done, page + inPage, chunk);
     releaseUserFrame(page, false);
     done += chunk;
@@ -101,8 +102,12 @@ export function writeInode(inode: Inode, space: AddressSpace | null, from: u64, 
     const at = offset + done;
     const inPage = <u32>(at % PAGE_SIZE);
     const chunk = <u32>min(<u64>(PAGE_SIZE - inPage), total - done);
-    const page = getCachedPage(object, <u32>(at / PAGE_SIZE));
-    if (page == 0) break;
+    const got = getCachedPage(object, <u32>(at / PAGE_SIZE));
+    if (got < 0) {
+      if (done == 0) return got;
+      break;
+    }
+    const page = <u32>got;
     let ok = true;
     if (space == null) memory.copy(page + inPage, <u32>(from + done), chunk);
     else ok = copyFromUser(space, page + inPage, from + done, chunk);
@@ -115,7 +120,6 @@ export function writeInode(inode: Inode, space: AddressSpace | null, from: u64, 
     done += chunk;
     if (at + chunk > object.size) object.size = at + chunk;
   }
-  if (done == 0 && total != 0) return -ENOMEM;
   if (done != 0) touchModified(inode);
   return <i64>done;
 }

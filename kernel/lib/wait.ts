@@ -7,15 +7,35 @@ let sleeper: ((channel: u32) => void) | null = null;
 let timedSleeper: ((channel: u32, tscDeadline: u64) => void) | null = null;
 let waker: ((channel: u32) => void) | null = null;
 let pendingCheck: (() => bool) | null = null;
+let diskSleeper: ((channel: u32) => void) | null = null;
+let sleepPossible: (() => bool) | null = null;
 
 export function registerWaiting(
   sleep: (channel: u32) => void, sleepUntil: (channel: u32, tscDeadline: u64) => void, wake: (channel: u32) => void,
-  pending: () => bool,
+  pending: () => bool, sleepForIo: (channel: u32) => void, canSleepNow: () => bool,
 ): void {
   sleeper = sleep;
   timedSleeper = sleepUntil;
   waker = wake;
   pendingCheck = pending;
+  diskSleeper = sleepForIo;
+  sleepPossible = canSleepNow;
+}
+
+/** Whether the caller runs as a process that can sleep (at boot, before the first, nothing can). */
+export function canSleep(): bool {
+  const possible = sleepPossible;
+  return possible != null && possible();
+}
+
+/**
+ * Sleeps until wakeUp(channel), deaf to signals (a disk request in flight
+ * cannot be abandoned: Linux's TASK_UNINTERRUPTIBLE, state D).
+ */
+export function sleepUninterruptible(channel: u32): void {
+  const sleep = diskSleeper;
+  assert(sleep != null, "sleepUninterruptible: no scheduler registered");
+  sleep!(channel);
 }
 
 /** Sleeps until wakeUp(channel); the caller checks its condition again after. */

@@ -3,9 +3,12 @@
 import { allocPage, freeFrameRun, freePages } from "./buddy";
 import { Frame, FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import { kernelPageTableRoot } from "./kernel_map";
-import { HUGE_PAGE_SIZE, PTE_ADDRESS, allocTable, nextPossiblyMapped, unmapChunk } from "./page_table";
+import {
+  HUGE_PAGE_SIZE, PTE_ADDRESS, PTE_DIRTY, PTE_PRESENT, PTE_WRITABLE, allocTable, leafEntry, nextPossiblyMapped, protectPage,
+  unmapChunk,
+} from "./page_table";
 import { readCr3, writeCr3 } from "../arch/x86_64/cpu";
-import { Region, RegionSet, clearRegions, regionAt, removeRange, splitAt } from "./region";
+import { REGION_SHARED, Region, RegionSet, clearRegions, regionAt, removeRange, splitAt } from "./region";
 import { MemoryObject, releaseObject, retainObject } from "./memory_object";
 import { kfree, kmalloc } from "./slab";
 
@@ -188,6 +191,27 @@ export function unmapObjectFrom(object: MemoryObject, offset: u64): void {
     if (offset >= regionEnd) continue;
     const start = offset > region.fileOffset ? region.start + (offset - region.fileOffset) : region.start;
     unmapUserRange(changetype<AddressSpace>(region.space), start, region.end);
+  }
+}
+
+/**
+ * Makes every shared mapping of page `index` of `object` (frame `page`)
+ * read-only, before the page is written back: the next store through any
+ * of them faults and dirties the page again, so no store is lost to the
+ * writeback (Linux's page_mkclean). Private mappings hold copies, or map
+ * the page read-only already.
+ */
+export function writeProtectObjectPage(object: MemoryObject, index: u32, page: u32): void {
+  const offset = <u64>index * PAGE_SIZE;
+  for (let at = object.mappings; at != 0; at = changetype<Region>(at).nextMapping) {
+    const region = changetype<Region>(at);
+    if ((region.flags & REGION_SHARED) == 0 || offset < region.fileOffset) continue;
+    const address = region.start + (offset - region.fileOffset);
+    if (address >= region.end) continue;
+    const root = changetype<AddressSpace>(region.space).root;
+    const entry = leafEntry(root, address);
+    if ((entry & PTE_PRESENT) == 0 || (entry & PTE_WRITABLE) == 0 || <u32>(entry & PTE_ADDRESS) != page) continue;
+    protectPage(root, address, entry & ~(PTE_WRITABLE | PTE_DIRTY));
   }
 }
 

@@ -31,8 +31,9 @@ export function readDumpPage(space: AddressSpace, region: Region, page: u64, int
   if (offset >= object.size) return false; // past the end of the file: a touch would be a bus error
   const index = <u32>(offset / PAGE_SIZE);
   if (isHole(object, index)) return false;
-  const cached = getCachedPage(object, index);
-  if (cached == 0) return false; // no frame to read it into: left out, as Linux leaves out a page it cannot get
+  const got = getCachedPage(object, index);
+  if (got < 0) return false; // no frame to read it into, or unreadable: left out, as Linux leaves out a page it cannot get
+  const cached = <u32>got;
   memory.copy(into, cached, PAGE_SIZE);
   releaseUserFrame(cached, false);
   // Where an ELF segment's file bytes end the process sees zeros (fault.ts), not what follows in the file.

@@ -5,14 +5,16 @@
 // too (user_copy.ts), so they fault pages in exactly as the program would.
 import { copyPage, invlpg } from "../arch/x86_64/cpu";
 import { AddressSpace, regionsOf, releaseUserFrame, zeroPage } from "./address_space";
-import { findCachedPage, getCachedPage, markPageDirty } from "./page_cache";
+import { findCachedPage, findReadyPage, getCachedPage, markPageDirty } from "./page_cache";
 import { allocPage } from "./buddy";
 import { FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import {
   MapResult, PTE_ADDRESS, PTE_NO_EXECUTE, PTE_PRESENT, PTE_USER, PTE_WRITABLE, fillEmptyEntry, leafEntry, mapPage,
   pageTableFor, pageTableIndex, remapPage,
 } from "./page_table";
-import { MemoryObject } from "./memory_object";
+import { MemoryObject, OBJECT_READS_SLEEP } from "./memory_object";
+
+const ENOMEM: i64 = 12;
 import { PROT_EXEC, PROT_READ, PROT_WRITE, REGION_FILE, REGION_SHARED, Region, findRegion } from "./region";
 
 export const enum FaultResponse {
@@ -21,6 +23,7 @@ export const enum FaultResponse {
   OutOfMemory = 2, // no frame for the page
   BusError = 3, // a page of a mapped object past its end (a file truncated or shorter than the mapping): SIGBUS
   Forbidden = 4, // a region is there but does not allow this access: SIGSEGV (SEGV_ACCERR, where Kill is SEGV_MAPERR)
+  Retry = 5, // the handler slept for a disk read: the regions may have changed meanwhile, so the fault is taken again
 }
 
 /** What a page fault asks for (x86 page-fault error code bits). */
@@ -115,14 +118,29 @@ function handleZeroFault(space: AddressSpace, region: Region, page: u64, write: 
  * copy with the tail zeroed: the cached page holds whatever follows in the
  * file. A page wholly past the object's end is a bus error, as on Linux.
  */
+/**
+ * A file page that must come from a disk: read it into the cache (the
+ * process sleeps meanwhile, others run), and have the fault taken again,
+ * since another thread may have changed the mappings while this one slept.
+ * A page the disk cannot give is a bus error, as on Linux.
+ */
+function readPageAndRetry(object: MemoryObject, index: u32): FaultResponse {
+  const got = getCachedPage(object, index);
+  if (got < 0) return got == -ENOMEM ? FaultResponse.OutOfMemory : FaultResponse.BusError;
+  releaseUserFrame(<u32>got, false);
+  return FaultResponse.Retry;
+}
+
 function handleFileFault(space: AddressSpace, region: Region, page: u64, write: bool): FaultResponse {
   const object = changetype<MemoryObject>(region.object);
   const offsetInRegion = page - region.start;
   const offset = region.fileOffset + offsetInRegion;
   if (offset >= object.size) return FaultResponse.BusError;
   const index = <u32>(offset / PAGE_SIZE);
-  const cached = getCachedPage(object, index);
-  if (cached == 0) return FaultResponse.OutOfMemory;
+  if ((object.flags & OBJECT_READS_SLEEP) != 0 && findReadyPage(object, index) == 0) return readPageAndRetry(object, index);
+  const got = getCachedPage(object, index);
+  if (got < 0) return got == -ENOMEM ? FaultResponse.OutOfMemory : FaultResponse.BusError;
+  const cached = <u32>got;
   const fileBytesHere = region.fileBytes - offsetInRegion;
   const straddles = fileBytesHere < PAGE_SIZE;
   const shared = (region.flags & REGION_SHARED) != 0;

@@ -39,7 +39,8 @@ export const FRAME_STATE_COUNT: u32 = 11;
  * lists (the buddy free lists, slab lists), NO_FRAME at the ends.
  * `pageIndex`/`owner` say which file page a cache frame holds. `data`
  * depends on the state: entries in use for a page table; the free-object
- * list for a slab page.
+ * list for a slab page; the hash chain for a cache page, whose next/prev
+ * link its object's dirty pages while it is dirty and writable back.
  */
 @unmanaged export class Frame {
   state: u8;
@@ -58,6 +59,11 @@ export const FRAME_STATE_COUNT: u32 = 11;
 export const FRAME_BUDDY_HEAD: u16 = 1; // first frame of a free buddy block
 export const FRAME_BLOCK_HEAD: u16 = 2; // first frame of an allocated block
 export const FRAME_DIRTY: u16 = 4; // a cache page whose bytes its object could not read again
+export const FRAME_LOCKED: u16 = 8; // a cache page being read in: its bytes are not there yet (waiters sleep on its address)
+export const FRAME_WRITEBACK: u16 = 16; // a cache page being written to its disk (a second writer of it waits)
+/** Bits 12..15: which kilobytes of a dirty page changed (a block device's page holds several blocks). */
+export const FRAME_DIRTY_KIB_SHIFT: u16 = 12;
+export const FRAME_DIRTY_WHOLE: u16 = 0xf << FRAME_DIRTY_KIB_SHIFT;
 
 /** Linear address of each section's records; 0 where a section has no RAM. */
 const sections = memory.data(SECTION_COUNT * 4, 8);

@@ -50,8 +50,9 @@ function unmapCachedPages(object: MemoryObject, first: u32, end: u32): void {
  */
 function zeroInCache(object: MemoryObject, index: u32, from: u32, to: u32): bool {
   if (findCachedPage(object, index) == 0 && <u64>index * PAGE_SIZE >= <u64>object.sourceBytes) return true;
-  const page = getCachedPage(object, index);
-  if (page == 0) return false;
+  const got = getCachedPage(object, index);
+  if (got < 0) return false;
+  const page = <u32>got;
   memory.fill(page + from, 0, to - from);
   markPageDirty(page);
   releaseUserFrame(page, false);

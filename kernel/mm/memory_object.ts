@@ -8,11 +8,21 @@
 // region that maps it, the page cache never. When the last holder lets go,
 // `release` runs (which normally drops the object's pages from the cache).
 import { copyPage } from "../arch/x86_64/cpu";
-import { PAGE_SIZE } from "./frame";
+import { NO_FRAME, PAGE_SIZE } from "./frame";
 import { kfree, kmalloc } from "./slab";
 
-/** Fills frame `page` (linear address) with page `index` of the object: its bytes, zeros past them. */
-export type ReadPage = (object: MemoryObject, index: u32, page: u32) => void;
+/**
+ * Fills frame `page` (linear address) with page `index` of the object: its
+ * bytes, zeros past them. Returns 0, or -errno (EIO: the disk failed). It may
+ * sleep (a disk read), so it must keep nothing in shared scratch across one.
+ */
+export type ReadPage = (object: MemoryObject, index: u32, page: u32) => i32;
+/**
+ * Writes frame `page`, page `index` of the object, back to where the object
+ * keeps it: 0 or -errno. It may sleep. `dirtyKib` says which kilobytes
+ * changed (bit k: bytes [k KiB, k+1 KiB)); a file writes its whole page.
+ */
+export type WritePage = (object: MemoryObject, index: u32, page: u32, dirtyKib: u32) => i32;
 /** The last holder let go. */
 export type ReleaseObject = (object: MemoryObject) => void;
 
@@ -26,6 +36,13 @@ export type ReleaseObject = (object: MemoryObject) => void;
  *     so that truncation finds every page table to unmap from
  *  40 pages: how many of its pages the page cache holds
  *  44 executors: address spaces running it as their program (writing it is then ETXTBSY)
+ *  48 writePage (WritePage; 0: its dirty pages are kept, not written: tmpfs, shared memory)
+ *  52 readahead: the page after the last read ahead, where a sequential reader is expected next
+ *  56 window: how many pages the next read-ahead takes (it grows while reads stay sequential)
+ *  60 dirtyHead: its first dirty page waiting for writeback (a frame number; a list through Frame.next/prev)
+ *  64 dirtyPages: how many  68 nextDirty: the next object with such pages (the flusher's list)
+ *  72 dirtiedAt(u64): when the oldest of them was dirtied (monotonic nanoseconds)
+ *  80 writeError: the first writeback error since fsync last reported one (-errno; Linux's AS_EIO)
  */
 @unmanaged export class MemoryObject {
   readPage: u32;
@@ -39,8 +56,16 @@ export type ReleaseObject = (object: MemoryObject) => void;
   mappings: u32;
   pages: u32;
   executors: u32;
+  writePage: u32;
+  readahead: u32;
+  window: u32;
+  dirtyHead: u32;
+  dirtyPages: u32;
+  nextDirty: u32;
+  dirtiedAt: u64;
+  writeError: i32;
 }
-export const MEMORY_OBJECT_SIZE: u32 = 48;
+export const MEMORY_OBJECT_SIZE: u32 = 88;
 
 /**
  * MemoryObject.flags: the pages cannot be read again once dropped (they
@@ -55,6 +80,12 @@ export const OBJECT_NO_SOURCE: u32 = 1;
  * tmpfs reads a hole.
  */
 export const OBJECT_SPARSE: u32 = 2;
+/**
+ * Reading a page may sleep (it comes from a disk): a page fault that must
+ * read one sleeps, then is taken again (FaultResponse.Retry), because the
+ * faulting thread's mappings may have changed meanwhile.
+ */
+export const OBJECT_READS_SLEEP: u32 = 4;
 
 /** A new object with one holder (the caller); null when out of memory. */
 export function newMemoryObject(readPage: ReadPage, release: ReleaseObject | null, size: u64, flags: u32): MemoryObject | null {
@@ -72,6 +103,25 @@ export function initMemoryObject(object: MemoryObject, readPage: ReadPage, relea
   object.refCount = 1;
   object.flags = flags;
   object.size = size;
+  object.source = 0;
+  object.sourceBytes = 0;
+  object.owner = 0;
+  object.mappings = 0;
+  object.pages = 0;
+  object.executors = 0;
+  object.writePage = 0;
+  object.readahead = 0;
+  object.window = 0;
+  object.dirtyHead = NO_FRAME;
+  object.dirtyPages = 0;
+  object.nextDirty = 0;
+  object.dirtiedAt = 0;
+  object.writeError = 0;
+}
+
+/** Gives the object a place to write its dirty pages back to (a file on a disk). */
+export function setWritePage(object: MemoryObject, writePage: WritePage): void {
+  object.writePage = changetype<u32>(writePage);
 }
 
 @inline export function retainObject(object: MemoryObject | null): void {
@@ -87,24 +137,30 @@ export function releaseObject(object: MemoryObject | null): void {
   kfree(changetype<u32>(object));
 }
 
-@inline export function readObjectPage(object: MemoryObject, index: u32, page: u32): void {
-  changetype<ReadPage>(object.readPage)(object, index, page);
+@inline export function readObjectPage(object: MemoryObject, index: u32, page: u32): i32 {
+  return changetype<ReadPage>(object.readPage)(object, index, page);
+}
+
+@inline export function writeObjectPage(object: MemoryObject, index: u32, page: u32, dirtyKib: u32): i32 {
+  return changetype<WritePage>(object.writePage)(object, index, page, dirtyKib);
 }
 
 /** ReadPage for objects whose bytes are in memory at `source` (zeros past `sourceBytes`). */
-export function readFromSource(object: MemoryObject, index: u32, page: u32): void {
+export function readFromSource(object: MemoryObject, index: u32, page: u32): i32 {
   const offset = <u64>index * PAGE_SIZE;
   const bytes = offset < <u64>object.sourceBytes ? <u32>min(<u64>PAGE_SIZE, <u64>object.sourceBytes - offset) : 0;
   const from = object.source + <u32>offset;
   if (bytes == PAGE_SIZE && (from & (PAGE_SIZE - 1)) == 0) {
     copyPage(page, from);
-    return;
+    return 0;
   }
   if (bytes != 0) memory.copy(page, from, bytes);
   memory.fill(page + bytes, 0, PAGE_SIZE - bytes);
+  return 0;
 }
 
 /** ReadPage for memory that starts zeroed and has no source (shared anonymous memory, new files). */
-export function readZeroes(object: MemoryObject, index: u32, page: u32): void {
+export function readZeroes(object: MemoryObject, index: u32, page: u32): i32 {
   memory.fill(page, 0, PAGE_SIZE);
+  return 0;
 }

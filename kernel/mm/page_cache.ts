@@ -11,15 +11,34 @@
 // For a FileCache frame:  Frame.owner = the MemoryObject,  Frame.pageIndex =
 // page index in it,  Frame.data = next frame number in its hash chain,
 // FRAME_DIRTY in Frame.flags when the bytes differ from the object's source.
+//
+// Reading a page may sleep (a disk). The frame goes into the cache first,
+// FRAME_LOCKED, so that a second reader of the same page finds it and
+// sleeps on it instead of reading it again (Linux's locked page); the
+// reader unlocks it and wakes them when the bytes are in. A page whose read
+// failed leaves the cache at once (its waiters then see the error), so the
+// next reader tries the disk again.
 import { allocPage, freePages } from "./buddy";
-import { FRAME_DIRTY, Frame, FrameState, NO_FRAME, PAGE_SIZE, frame, frameAddress, frameNumber } from "./frame";
+import {
+  FRAME_DIRTY, FRAME_DIRTY_KIB_SHIFT, FRAME_DIRTY_WHOLE, FRAME_LOCKED, Frame, FrameState, NO_FRAME, PAGE_SIZE, frame,
+  frameAddress, frameNumber,
+} from "./frame";
+import { monotonicNanoseconds } from "../time/clock";
 import { MemoryObject, OBJECT_NO_SOURCE, OBJECT_SPARSE, readObjectPage } from "./memory_object";
+import { sleepUninterruptible, wakeUp } from "../lib/wait";
+
+const ENOMEM: i64 = 12;
+const EIO: i64 = 5;
 
 const BUCKETS: u32 = 1024;
 const buckets = memory.data(BUCKETS * 4, 4);
 let initialized = false;
 let cachedPages: u32 = 0;
-let dirtyPages: u32 = 0;
+let keptPages: u32 = 0; // dirty, with nowhere to write them
+let writablePages: u32 = 0; // dirty, waiting for writeback
+// Objects with pages waiting for writeback, a list through MemoryObject.nextDirty (kept in memory, so
+// that unlinking one walks links by address).
+const dirtyObjects = memory.data(4, 4);
 export let cacheHits: u64 = 0;
 export let cacheMisses: u64 = 0;
 
@@ -53,41 +72,156 @@ export function isHole(object: MemoryObject, index: u32): bool {
   return (object.flags & OBJECT_SPARSE) != 0 && <u64>index * PAGE_SIZE >= <u64>object.sourceBytes;
 }
 
-/**
- * The frame holding page `index` of `object`, read in by the object if it
- * is not cached yet. The caller gets one new reference. Returns 0 when no
- * frame can be had.
- */
-export function getCachedPage(object: MemoryObject, index: u32): u32 {
-  let page = findCachedPage(object, index);
-  if (page != 0) {
-    cacheHits++;
-  } else {
-    page = allocPage(FrameState.FileCache, false);
-    if (page == 0) return 0;
-    cacheMisses++;
-    readObjectPage(object, index, page);
-    const pfn = frameNumber(page);
-    const f = frame(pfn);
-    f.owner = changetype<u32>(object);
-    f.pageIndex = index;
-    const bucket = bucketOf(object, index);
-    f.data = load<u32>(bucket);
-    store<u32>(bucket, pfn);
-    cachedPages++;
-    object.pages++;
-    if ((object.flags & OBJECT_NO_SOURCE) != 0) markPageDirty(page);
-  }
-  frame(frameNumber(page)).refCount++;
-  return page;
+/** The cached frame for page `index` of `object` when its bytes are there (not being read in), or 0. */
+export function findReadyPage(object: MemoryObject, index: u32): u32 {
+  const page = findCachedPage(object, index);
+  return page != 0 && (frame(frameNumber(page)).flags & FRAME_LOCKED) == 0 ? page : 0;
 }
 
-/** The page's bytes now differ from its object's source: it may not be dropped while the object lives. */
-export function markPageDirty(page: u32): void {
+/**
+ * The frame holding page `index` of `object`, read in by the object if it
+ * is not cached yet (sleeping while a disk reads it, or while another
+ * reader does). The caller gets one new reference. Returns the frame's
+ * address, or -ENOMEM when no frame can be had, or the object's error
+ * (-EIO) when the page cannot be read.
+ */
+export function getCachedPage(object: MemoryObject, index: u32): i64 {
+  const page = findCachedPage(object, index);
+  if (page == 0) return readIntoCache(object, index);
+  cacheHits++;
   const f = frame(frameNumber(page));
+  f.refCount++;
+  while ((f.flags & FRAME_LOCKED) != 0) sleepUninterruptible(page);
+  if (f.owner != changetype<u32>(object)) { // its read failed and it left the cache
+    releasePageReference(page);
+    return -EIO;
+  }
+  return <i64>page;
+}
+
+function releasePageReference(page: u32): void {
+  const f = frame(frameNumber(page));
+  assert(f.refCount > 0, "releasePageReference: page has no holder");
+  if (--f.refCount == 0) freePages(page);
+}
+
+function readIntoCache(object: MemoryObject, index: u32): i64 {
+  const page = allocPage(FrameState.FileCache, false);
+  if (page == 0) return -ENOMEM;
+  cacheMisses++;
+  const pfn = frameNumber(page);
+  const f = frame(pfn);
+  f.owner = changetype<u32>(object);
+  f.pageIndex = index;
+  f.flags |= FRAME_LOCKED;
+  f.refCount++; // the caller's; the cache's is the one allocPage gave
+  const bucket = bucketOf(object, index);
+  f.data = load<u32>(bucket);
+  store<u32>(bucket, pfn);
+  cachedPages++;
+  object.pages++;
+  const status = readObjectPage(object, index, page);
+  f.flags &= ~FRAME_LOCKED;
+  wakeUp(page);
+  if (status != 0) {
+    if (f.owner != 0) removeFromCache(f, pfn); // (a truncation may have taken it out meanwhile)
+    releasePageReference(page);
+    return status < 0 ? <i64>status : -EIO;
+  }
+  if ((object.flags & OBJECT_NO_SOURCE) != 0) markPageDirty(page);
+  return <i64>page;
+}
+
+/** Takes a page out of its chain and drops the cache's reference (holders keep it until they let go). */
+function removeFromCache(f: Frame, pfn: u32): void {
+  const object = changetype<MemoryObject>(f.owner);
+  let link = bucketOf(object, f.pageIndex);
+  while (load<u32>(link) != pfn) link = changetype<usize>(frame(load<u32>(link))) + 28; // Frame.data
+  unlink(link, f, pfn);
+}
+
+/**
+ * The page's bytes now differ from its object's source: it may not be
+ * dropped until written back, or at all while the object lives when the
+ * object has nowhere to write it (tmpfs, shared memory).
+ */
+export function markPageDirty(page: u32): void {
+  markKibDirty(page, FRAME_DIRTY_WHOLE);
+}
+
+/** As markPageDirty, for bytes [offset, offset + length) of the page only (a block of a device's page). */
+export function markPartDirty(page: u32, offset: u32, length: u32): void {
+  assert(length != 0 && offset + length <= PAGE_SIZE, "markPartDirty: range outside the page");
+  const first = offset >> 10;
+  const last = (offset + length - 1) >> 10;
+  markKibDirty(page, <u16>((((1 << (last + 1)) - 1) & ~((1 << first) - 1)) << FRAME_DIRTY_KIB_SHIFT));
+}
+
+function markKibDirty(page: u32, kib: u16): void {
+  const pfn = frameNumber(page);
+  const f = frame(pfn);
+  f.flags |= kib;
   if ((f.flags & FRAME_DIRTY) != 0) return;
   f.flags |= FRAME_DIRTY;
-  dirtyPages++;
+  const object = changetype<MemoryObject>(f.owner);
+  if (object.writePage == 0) {
+    keptPages++;
+    return;
+  }
+  writablePages++;
+  f.prev = NO_FRAME;
+  f.next = object.dirtyHead;
+  if (object.dirtyHead != NO_FRAME) frame(object.dirtyHead).prev = pfn;
+  object.dirtyHead = pfn;
+  if (object.dirtyPages++ == 0) {
+    object.dirtiedAt = monotonicNanoseconds();
+    object.nextDirty = load<u32>(dirtyObjects);
+    store<u32>(dirtyObjects, changetype<u32>(object));
+  }
+}
+
+/** Takes a dirty page off its object's list of pages to write; the object leaves the flusher's list with its last. */
+function forgetDirty(f: Frame, pfn: u32): void {
+  const object = changetype<MemoryObject>(f.owner);
+  if (object.writePage == 0) {
+    keptPages--;
+    return;
+  }
+  writablePages--;
+  if (f.prev != NO_FRAME) frame(f.prev).next = f.next;
+  else object.dirtyHead = f.next;
+  if (f.next != NO_FRAME) frame(f.next).prev = f.prev;
+  if (--object.dirtyPages == 0) {
+    let link = <u32>dirtyObjects;
+    while (load<u32>(link) != changetype<u32>(object)) link = load<u32>(link) + 68; // MemoryObject.nextDirty
+    store<u32>(link, object.nextDirty);
+    object.nextDirty = 0;
+  }
+}
+
+/**
+ * Makes a dirty page clean, for its writeback: returns which kilobytes
+ * were dirty (bit k: the k-th), to be written. A store after this dirties
+ * it again (the caller write-protected its mappings first).
+ */
+export function cleanPage(page: u32): u32 {
+  const pfn = frameNumber(page);
+  const f = frame(pfn);
+  if ((f.flags & FRAME_DIRTY) == 0) return 0;
+  forgetDirty(f, pfn);
+  const kib = <u32>(f.flags & FRAME_DIRTY_WHOLE) >> FRAME_DIRTY_KIB_SHIFT;
+  f.flags &= ~(FRAME_DIRTY | FRAME_DIRTY_WHOLE);
+  return kib;
+}
+
+/** The first object with pages waiting for writeback (0 if none); the rest follow through MemoryObject.nextDirty. */
+export function firstDirtyObject(): u32 {
+  return load<u32>(dirtyObjects);
+}
+
+/** Drops a reference a caller of getCachedPage holds (the page stays cached). */
+export function releaseCachedPage(page: u32): void {
+  releasePageReference(page);
 }
 
 export function cachedPageCount(): u32 {
@@ -95,18 +229,24 @@ export function cachedPageCount(): u32 {
 }
 
 /** Cached pages that are the only copy of their bytes (tmpfs data, shared memory): /proc/meminfo's Shmem. */
-export function dirtyPageCount(): u32 {
-  return dirtyPages;
+export function keptPageCount(): u32 {
+  return keptPages;
 }
 
+/** Cached pages waiting to be written to their disk: /proc/meminfo's Dirty. */
+export function dirtyPageCount(): u32 {
+  return writablePages;
+}
+
+/** Takes the page out of the chain at `link` and drops the cache's reference: freed unless a holder is reading it still. */
 function unlink(link: u32, f: Frame, pfn: u32): void {
   changetype<MemoryObject>(f.owner).pages--;
   store<u32>(link, f.data);
-  if ((f.flags & FRAME_DIRTY) != 0) dirtyPages--;
-  f.flags &= ~FRAME_DIRTY;
+  if ((f.flags & FRAME_DIRTY) != 0) forgetDirty(f, pfn);
+  f.flags &= ~(FRAME_DIRTY | FRAME_DIRTY_WHOLE);
   f.data = 0;
   f.owner = 0;
-  freePages(frameAddress(pfn));
+  releasePageReference(frameAddress(pfn));
   cachedPages--;
 }
 
@@ -127,7 +267,8 @@ function sweep(object: MemoryObject | null, first: u32, end: u32): u32 {
       const drop = object == null ? f.refCount == 1 && (f.flags & FRAME_DIRTY) == 0
         : f.owner == changetype<u32>(object) && f.pageIndex >= first && f.pageIndex < end;
       if (drop) {
-        assert(f.refCount == 1, "dropCachedPages: page still in use");
+        // A page may still be held by a reader sleeping on the disk, which then keeps it alone; never mapped.
+        assert(f.mapCount == 0, "dropCachedPages: page still mapped");
         unlink(link, f, pfn);
         freed++;
       } else {

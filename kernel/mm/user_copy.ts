@@ -16,10 +16,11 @@ export function userPage(space: AddressSpace, address: u64, write: bool): u32 {
   const page = address & ~(<u64>PAGE_SIZE - 1);
   const needed = PTE_PRESENT | PTE_USER | (write ? PTE_WRITABLE : 0);
   let entry = leafEntry(space.root, page);
-  if ((entry & needed) != needed) {
-    if (handleUserFault(space, page, write ? FAULT_WRITE : 0) != FaultResponse.Continue) return 0;
+  while ((entry & needed) != needed) {
+    const response = handleUserFault(space, page, write ? FAULT_WRITE : 0);
+    if (response != FaultResponse.Continue && response != FaultResponse.Retry) return 0;
     entry = leafEntry(space.root, page);
-    if ((entry & needed) != needed) return 0;
+    if (response == FaultResponse.Continue && (entry & needed) != needed) return 0;
   }
   return <u32>(entry & PTE_ADDRESS);
 }

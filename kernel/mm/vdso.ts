@@ -44,11 +44,12 @@ function vdsoBytes(): u32 {
   return PAGE_SIZE + imageBytes;
 }
 
-function readVdsoPage(object: MemoryObject, index: u32, page: u32): void {
+function readVdsoPage(object: MemoryObject, index: u32, page: u32): i32 {
   const from = index == 0 ? <u32>vvarPage : imageStart + (index - 1) * PAGE_SIZE;
   const bytes = index == 0 ? PAGE_SIZE : min(PAGE_SIZE, imageBytes - (index - 1) * PAGE_SIZE);
   memory.copy(page, from, bytes);
   memory.fill(page + bytes, 0, PAGE_SIZE - bytes);
+  return 0;
 }
 
 export function isVdsoObject(object: MemoryObject | null): bool {

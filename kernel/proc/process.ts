@@ -17,6 +17,7 @@ export const enum ProcessState {
   Zombie = 3, // exited, waiting for its parent
   Dead = 4, // exited and uncollectable: freed once the scheduler is off its stack
   Stopped = 5, // by a stop signal, until SIGCONT or SIGKILL
+  DiskSleep = 6, // waiting for a disk request, deaf to signals (Linux's D)
 }
 
 /**

@@ -83,10 +83,19 @@ export function sleepOnUntil(channel: u32, tscDeadline: u64): void {
   process.wakeAt = 0;
 }
 
+/** Sleeps until wakeUp(channel); signals neither wake nor interrupt it (a disk request is in flight). */
+function sleepForIo(channel: u32): void {
+  const process = currentProcess();
+  process.state = ProcessState.DiskSleep;
+  process.waitChannel = channel;
+  process.wakeAt = 0;
+  yieldToScheduler();
+}
+
 export function wakeUp(channel: u32): void {
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
     const p = changetype<Process>(at);
-    if (p.state == ProcessState.Sleeping && p.waitChannel == channel) {
+    if ((p.state == ProcessState.Sleeping || p.state == ProcessState.DiskSleep) && p.waitChannel == channel) {
       p.waitChannel = 0;
       makeRunnable(p);
     }
@@ -454,7 +463,8 @@ function wakeBeforeNextTick(): u64 {
 /** Whether any process sleeps (on a time, a child, a pipe, the console). */
 function anyBlocked(): bool {
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
-    if (changetype<Process>(at).state == ProcessState.Sleeping) return true;
+    const state = changetype<Process>(at).state;
+    if (state == ProcessState.Sleeping || state == ProcessState.DiskSleep) return true;
   }
   return false;
 }
@@ -469,6 +479,6 @@ export function signalGroup(group: u32, signal: u32): void {
 
 /** Lets the layers below (pipes, the terminal) sleep, wake and signal through the scheduler. */
 export function registerScheduling(): void {
-  registerWaiting(sleepOn, sleepOnUntil, wakeUp, signalPending);
+  registerWaiting(sleepOn, sleepOnUntil, wakeUp, signalPending, sleepForIo, hasCurrentProcess);
   registerForeground(signalGroup);
 }

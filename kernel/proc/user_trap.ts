@@ -55,6 +55,7 @@ function handlePageFault(frame: TrapFrame): void {
     process.minorFaults++;
     return;
   }
+  if (response == FaultResponse.Retry) return; // the page came from the disk: the access faults again, and finds it
   if (response == FaultResponse.OutOfMemory) killForMemory(process, address);
   if (response == FaultResponse.BusError) {
     if (deliverFault(process, frame, SIGBUS, BUS_ADRERR, address)) return;

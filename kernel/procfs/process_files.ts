@@ -18,6 +18,7 @@ export function stateLetter(state: u32): string {
     case ProcessState.Runnable:
     case ProcessState.Running: return "R";
     case ProcessState.Sleeping: return "S";
+    case ProcessState.DiskSleep: return "D";
     case ProcessState.Zombie: return "Z";
     default: return "X";
   }

@@ -20,6 +20,7 @@ function stateName(state: u32): string {
     case ProcessState.Runnable:
     case ProcessState.Running: return "R (running)";
     case ProcessState.Sleeping: return "S (sleeping)";
+    case ProcessState.DiskSleep: return "D (disk sleep)";
     case ProcessState.Stopped: return "T (stopped)";
     case ProcessState.Zombie: return "Z (zombie)";
     default: return "X (dead)";

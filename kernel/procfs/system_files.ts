@@ -7,7 +7,8 @@ import {
   cowCopiesTotal, cowReusesTotal, demandZeroFaultsTotal, faultAroundMapsTotal, fileFaultsTotal, zeroPageMapsTotal,
 } from "../mm/fault";
 import { kernelObjectsInUse } from "../mm/slab";
-import { cachedPageCount, dirtyPageCount, reclaimCachePages } from "../mm/page_cache";
+import { cachedPageCount, dirtyPageCount, keptPageCount, reclaimCachePages } from "../mm/page_cache";
+import { writebackPageCount } from "../mm/writeback";
 import { auditFrames } from "../debug/frame_audit";
 import { formatInto, str } from "../lib/format";
 import {
@@ -31,12 +32,14 @@ export const TEXT_CAPACITY: u32 = 4096;
 
 export function meminfo(into: u32): u32 {
   const cached = frameStateCount(FrameState.FileCache);
-  // Available: free, plus cached pages that could be read again (the dirty ones are the only copy).
-  const available = freeFrameCount() + cached - min(cached, dirtyPageCount());
+  // Available: free, plus cached pages that could be read again (the kept ones are the only copy; dirty ones must be written first).
+  const available = freeFrameCount() + cached - min(cached, keptPageCount() + dirtyPageCount());
   let n = formatInto(into, TEXT_CAPACITY, "MemTotal:       %8d kB\nMemFree:        %8d kB\nMemAvailable:   %8d kB\n",
     kib(managedFrames), kib(freeFrameCount()), kib(available));
   n += formatInto(into + n, TEXT_CAPACITY - n, "Cached:         %8d kB\nShmem:          %8d kB\nAnonPages:      %8d kB\n",
-    kib(cached), kib(dirtyPageCount()), kib(frameStateCount(FrameState.Anonymous)));
+    kib(cached), kib(keptPageCount()), kib(frameStateCount(FrameState.Anonymous)));
+  n += formatInto(into + n, TEXT_CAPACITY - n, "Dirty:          %8d kB\nWriteback:      %8d kB\n",
+    kib(dirtyPageCount()), kib(writebackPageCount()));
   n += formatInto(into + n, TEXT_CAPACITY - n, "FilePages:      %8d kB\nPageTables:     %8d kB\nKernelObjects:  %8d kB\n",
     kib(frameStateCount(FrameState.FileCache)), kib(frameStateCount(FrameState.PageTable)),
     kib(frameStateCount(FrameState.KernelObject)));

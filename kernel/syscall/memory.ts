@@ -220,7 +220,8 @@ export function faultIn(process: Process, region: Region, from: u64, to: u64): b
   const space = spaceOf(process);
   const access = (region.protection & PROT_WRITE) != 0 ? FAULT_WRITE : 0;
   for (let at = from; at < to; at += PAGE_SIZE) {
-    const response = handleUserFault(space, at, access);
+    let response = handleUserFault(space, at, access);
+    while (response == FaultResponse.Retry) response = handleUserFault(space, at, access); // slept for the disk
     if (response == FaultResponse.OutOfMemory) killForMemory(process, at); // as a fault there would
     if (response != FaultResponse.Continue) return false;
   }

@@ -466,7 +466,8 @@ export function releaseUserFrame(physical: u32, mapped: bool): void {
 }
 
 export function getCachedPage(object: u32, index: u32): u32 {
-  return kernelGetCachedPage(changetype<MemoryObject>(object), index);
+  const page = kernelGetCachedPage(changetype<MemoryObject>(object), index);
+  return page < 0 ? 0 : <u32>page;
 }
 
 export function findCachedPage(object: u32, index: u32): u32 {

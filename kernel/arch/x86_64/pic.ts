@@ -1,7 +1,7 @@
 // The 8259 interrupt controllers and the PIT timer: the PICs are moved to
 // vectors 32..47 (away from the CPU exceptions) with the timer, keyboard and
 // serial lines open, and the PIT's channel 0 interrupts TIMER_HZ times a second.
-import { outb } from "./cpu";
+import { inb, outb } from "./cpu";
 
 export const IRQ_BASE: u32 = 32;
 export const IRQ_TIMER: u32 = 0;
@@ -25,6 +25,15 @@ export function initInterruptControllers(): void {
   outb(0x43, 0x34); // channel 0, low then high byte, rate generator
   outb(0x40, divisor & 0xff);
   outb(0x40, divisor >> 8);
+}
+
+/** Opens line `irq` (a device driver's); a line of the second controller also opens the cascade (line 2). */
+export function unmaskInterruptLine(irq: u32): void {
+  if (irq >= 8) {
+    outb(0xa1, inb(0xa1) & ~(1 << (irq - 8)) & 0xff);
+    irq = 2;
+  }
+  outb(0x21, inb(0x21) & ~(1 << irq) & 0xff);
 }
 
 export function endOfInterrupt(irq: u32): void {

@@ -1,0 +1,89 @@
+// Writeback: dirty pages of objects that have somewhere to write them (a
+// file on a disk, a block device) go back there on fsync, sync, msync and
+// umount. A page is made clean before it is written, with every shared
+// mapping of it made read-only first, so a store during the write dirties
+// it again rather than being lost; a second writer of a page under
+// writeback waits for it (Linux's stable pages), so the disk never gets a
+// page torn between two versions.
+import { writeProtectObjectPage } from "./address_space";
+import { FRAME_DIRTY, FRAME_WRITEBACK, NO_FRAME, frame, frameAddress, frameNumber } from "./frame";
+import { MemoryObject, releaseObject, retainObject, writeObjectPage } from "./memory_object";
+import { cleanPage, dirtyPageCount, firstDirtyObject, releaseCachedPage } from "./page_cache";
+import { sleepUninterruptible, wakeUp } from "../lib/wait";
+
+let writebackPages: u32 = 0;
+export let pagesWrittenTotal: u64 = 0;
+
+/** Pages being written right now: /proc/meminfo's Writeback. */
+export function writebackPageCount(): u32 {
+  return writebackPages;
+}
+
+/** Waits until the page is not being written (before changing its bytes). */
+export function waitForWriteback(page: u32): void {
+  const f = frame(frameNumber(page));
+  while ((f.flags & FRAME_WRITEBACK) != 0) sleepUninterruptible(page);
+}
+
+/** Writes one dirty page of `object` back; 0 or -errno (also kept in the object for fsync to report). */
+function writeBackPage(object: MemoryObject, page: u32): i32 {
+  const f = frame(frameNumber(page));
+  f.refCount++;
+  waitForWriteback(page);
+  let status: i32 = 0;
+  if ((f.flags & FRAME_DIRTY) != 0 && f.owner == changetype<u32>(object)) {
+    writeProtectObjectPage(object, f.pageIndex, page);
+    const kib = cleanPage(page);
+    f.flags |= FRAME_WRITEBACK;
+    writebackPages++;
+    status = writeObjectPage(object, f.pageIndex, page, kib);
+    f.flags &= ~FRAME_WRITEBACK;
+    writebackPages--;
+    pagesWrittenTotal++;
+    wakeUp(page);
+    if (status != 0 && object.writeError == 0) object.writeError = status;
+  }
+  releaseCachedPage(page);
+  return status;
+}
+
+/** The first dirty page of `object` with an index in [first, end), or 0. */
+function firstDirtyIn(object: MemoryObject, first: u32, end: u32): u32 {
+  for (let pfn = object.dirtyHead; pfn != NO_FRAME; pfn = frame(pfn).next) {
+    const index = frame(pfn).pageIndex;
+    if (index >= first && index < end) return frameAddress(pfn);
+  }
+  return 0;
+}
+
+/**
+ * Writes the dirty pages of `object` with indices in [first, end) and
+ * waits for them (fsync, msync, fdatasync); 0, or the first error since the
+ * last report (then forgotten, as Linux reports a writeback error once).
+ */
+export function writeBackObject(object: MemoryObject, first: u32, end: u32): i32 {
+  if (object.writePage == 0) return 0;
+  retainObject(object); // a sleep may see its last other holder go
+  for (let page = firstDirtyIn(object, first, end); page != 0; page = firstDirtyIn(object, first, end)) {
+    writeBackPage(object, page);
+  }
+  const status = object.writeError;
+  object.writeError = 0;
+  releaseObject(object);
+  return status;
+}
+
+/** Writes every dirty page of every object (sync); a writer that keeps dirtying cannot hold it past that many pages. */
+export function writeBackAll(): void {
+  let budget = dirtyPageCount();
+  while (budget > 0) {
+    const at = firstDirtyObject();
+    if (at == 0) return;
+    const object = changetype<MemoryObject>(at);
+    retainObject(object);
+    const page = frameAddress(object.dirtyHead);
+    writeBackPage(object, page);
+    releaseObject(object);
+    budget--;
+  }
+}
