@@ -9,6 +9,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
+// @ts-expect-error: a plain JavaScript module, shared with scripts/run-program
+import { diskArguments } from "../../scripts/disk-arguments.mjs";
+
 const run = promisify(execFile);
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -32,6 +35,8 @@ export interface BootOptions {
   timeoutMs?: number;
   /** Initramfs to boot; default build/initramfs.cpio. */
   initramfs?: string;
+  /** Disk images to attach, in order (scripts/disk-arguments.mjs: IMAGE for virtio-blk, IMAGE,ahci for SATA). */
+  disks?: string[];
 }
 
 /** What an ISO is made of, besides the command line and the initramfs. */
@@ -96,7 +101,7 @@ export async function boot(options: BootOptions): Promise<BootResult> {
     "-accel", "tcg", "-cpu", "max", "-m", options.memory ?? "128M",
     "-no-reboot", "-display", "none", "-serial", `file:${log}`, "-monitor", "none",
     "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-    "-cdrom", iso, "-boot", "d",
+    "-cdrom", iso, "-boot", "d", ...diskArguments(options.disks ?? []),
   ];
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
