@@ -1,20 +1,28 @@
-// bench.mjs [--rounds N]
+// bench.mjs [--rounds N] [--disk]
 // `make bench`: the same benchmark binary (user/bench/bench.c) as init on
 // TSKernel and on Debian's own Linux kernel, on the same QEMU TCG machine,
 // alternating kernels for N rounds (default 3). Prints a side-by-side table,
 // writes build/bench/results.json and a chart, build/bench/ratios.svg.
 // Each round also boots both kernels once with user/sharing.c as init: ten
 // concurrent runs of a glibc-linked program (with glibc's loader and libc
-// in the initramfs), and the frames the first and each further run cost.
+// in the initramfs), and the frames the first and each further run cost,
+// and once with user/bench/disk.c as init and a fresh copy of the same disk
+// image attached (virtio-blk): storage rows, cold after boot.
+// --disk boots only the storage ones, and writes results-disk.json,
+// table-disk.txt and ratios-disk.svg instead.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { diskArguments } from "./disk-arguments.mjs";
+import { linuxModules } from "./linux-modules.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "build/bench");
 const args = process.argv.slice(2);
-const rounds = args[0] === "--rounds" ? Number(args[1]) : Number(process.env.BENCH_ROUNDS ?? 3);
+const rounds = args.includes("--rounds") ? Number(args[args.indexOf("--rounds") + 1]) : Number(process.env.BENCH_ROUNDS ?? 3);
+const diskOnly = args.includes("--disk");
+const suffix = diskOnly ? "-disk" : "";
 const MEMORY = "1G";
 const QEMU = ["-accel", "tcg", "-cpu", "max", "-m", MEMORY, "-no-reboot", "-display", "none", "-monitor", "none"];
 mkdirSync(out, { recursive: true });
@@ -24,7 +32,8 @@ const run = (cmd, argv, options = {}) => execFileSync(cmd, argv, { stdio: ["igno
 function buildPrograms() {
   const bin = join(out, "bin");
   mkdirSync(bin, { recursive: true });
-  for (const [name, source] of [["bench", "bench.c"], ["bench-small", "small.c"], ["bench-big", "big.c"]]) {
+  for (const [name, source] of [["bench", "bench.c"], ["bench-small", "small.c"], ["bench-big", "big.c"],
+    ["bench-disk", "disk.c"]]) {
     run("musl-gcc", ["-static", "-O2", "-Wall", "-o", join(bin, name), join(root, "user/bench", source)]);
   }
   const data = join(out, "data");
@@ -33,6 +42,40 @@ function buildPrograms() {
   for (let i = 0; i < file.length; i += 4) file.writeUInt32LE((i * 2654435761) >>> 0, i);
   writeFileSync(join(data, "file32m"), file);
   return { bin, data };
+}
+
+// user/bench/disk.c's regions, in MiB: five repetitions each of a 64 MiB
+// sequential read, an 8 MiB mapping faulted cold then warm, and 32 MiB written.
+const SEQ = { size: 64, stride: 65 }, FAULT = { size: 8, stride: 9 }, WRITE = { size: 32, stride: 33 }, REPS = 5;
+const WRITE_BASE = REPS * (SEQ.stride + FAULT.stride);
+const DISK_MIB = WRITE_BASE + REPS * WRITE.stride + 1;
+
+/** The storage rows' image: each 4 KiB page starts with its page number. */
+function makeBenchDisk(path) {
+  const fd = openSync(path, "w");
+  const chunk = Buffer.alloc(1 << 20);
+  for (let mib = 0; mib < DISK_MIB; mib++) {
+    for (let page = 0; page < 256; page++) chunk.writeBigUInt64LE(BigInt(mib * 256 + page), page * 4096);
+    writeSync(fd, chunk, 0, chunk.length, mib * chunk.length);
+  }
+  closeSync(fd);
+}
+
+/** Pages of the written regions that do not hold their stamp (the page number's complement), after a storage boot. */
+function unwrittenPages(path) {
+  const fd = openSync(path, "r");
+  const chunk = Buffer.alloc(1 << 20);
+  let wrong = 0;
+  for (let rep = 0; rep < REPS; rep++) {
+    for (let mib = WRITE_BASE + rep * WRITE.stride; mib < WRITE_BASE + rep * WRITE.stride + WRITE.size; mib++) {
+      readSync(fd, chunk, 0, chunk.length, mib * chunk.length);
+      for (let page = 0; page < 256; page++) {
+        if (chunk.readBigUInt64LE(page * 4096) !== BigInt.asUintN(64, ~BigInt(mib * 256 + page))) wrong++;
+      }
+    }
+  }
+  closeSync(fd);
+  return wrong;
 }
 
 function linuxKernel() {
@@ -64,6 +107,8 @@ function boot(label, qemuArgs, timeoutMs = 900_000) {
       for (const line of text.split("\n")) {
         const m = line.match(/^BENCH (\S+) (\S+) ns=([\d.]+) ticks=([\d.]+) faults=([\d.]+) reps=(\d+)/);
         if (m) metrics[m[1]] = { unit: m[2], ns: Number(m[3]), ticks: Number(m[4]), faults: Number(m[5]), reps: Number(m[6]) };
+        const disk = line.match(/^BENCH (\S+) .* sectors-read=([\d.]+) sectors-written=([\d.]+)/);
+        if (disk) Object.assign(metrics[disk[1]], { sectorsRead: Number(disk[2]), sectorsWritten: Number(disk[3]) });
       }
       const mm = text.match(/bench-mm (zero|copy) page: unrolled movs \(used\) +([\d.]+) ns/g) ?? [];
       for (const line of mm) {
@@ -117,49 +162,69 @@ const median = (values) => {
 
 const { bin, data } = buildPrograms();
 execFileSync("make", ["--no-print-directory", "-s", "-C", root, "build/kernel.elf", "build/kernel.sym", "build/font.bin"], { stdio: "inherit" });
+const vmlinuz = linuxKernel();
+const linuxVersion = vmlinuz.split("vmlinuz-")[1];
+// Linux's side of the storage boots loads these from /lib/modules (user/bench/disk.c); ours has the drivers built in.
+const modules = linuxModules(join(out, "linux/lib/modules", linuxVersion, "kernel"), ["virtio_pci", "virtio_blk"], join(out, "modules"));
 const files = [`/bin/bench=${join(bin, "bench")}`, `/bin/bench-small=${join(bin, "bench-small")}`,
-  `/bin/bench-big=${join(bin, "bench-big")}`, `/data/file32m=${join(data, "file32m")}`];
+  `/bin/bench-big=${join(bin, "bench-big")}`, `/bin/bench-disk=${join(bin, "bench-disk")}`, `/data/file32m=${join(data, "file32m")}`];
 run("node", [join(root, "scripts/make-initramfs.mjs"), join(out, "ours.cpio"), ...files]);
 run("node", [join(root, "scripts/make-initramfs.mjs"), join(out, "linux.cpio"), ...files,
-  `/init=${join(bin, "bench")}`, "/dev/console=char:5:1"]);
-for (const [iso, cmdline] of [["ours.iso", "exit=qemu init=/bin/bench"], ["ours-nofa.iso", "exit=qemu init=/bin/bench faultaround=0"],
-  ["ours-mm.iso", "exit=qemu selftest=bench-mm"]]) {
-  run(join(root, "scripts/make-iso.sh"), [join(out, iso), cmdline, join(out, "ours.cpio")]);
+  ...modules.map((path) => `/lib/modules/${path.split("/").pop()}=${path}`), `/init=${join(bin, "bench")}`, "/dev/console=char:5:1"]);
+const isos = [["ours-disk.iso", "exit=qemu init=/bin/bench-disk"]];
+if (!diskOnly) isos.push(["ours.iso", "exit=qemu init=/bin/bench"], ["ours-nofa.iso", "exit=qemu init=/bin/bench faultaround=0"],
+  ["ours-mm.iso", "exit=qemu selftest=bench-mm"]);
+for (const [iso, cmdline] of isos) run(join(root, "scripts/make-iso.sh"), [join(out, iso), cmdline, join(out, "ours.cpio")]);
+if (!diskOnly) {
+  // The sharing boots: user/sharing.c (built by make) and its glibc worker, with glibc's loader and libc.
+  const userBin = join(root, "build/user/bin");
+  const sharingFiles = [`/bin/sharing=${join(userBin, "sharing")}`, `/bin/sharing-glibc=${join(userBin, "sharing-glibc")}`,
+    `/=${join(root, "build/libs")}`];
+  run("node", [join(root, "scripts/make-initramfs.mjs"), join(out, "ours-sharing.cpio"), ...sharingFiles]);
+  run("node", [join(root, "scripts/make-initramfs.mjs"), join(out, "linux-sharing.cpio"), ...sharingFiles,
+    `/init=${join(userBin, "sharing")}`, "/dev/console=char:5:1"]);
+  run(join(root, "scripts/make-iso.sh"), [join(out, "ours-sharing.iso"), "exit=qemu init=/bin/sharing", join(out, "ours-sharing.cpio")]);
 }
-// The sharing boots: user/sharing.c (built by make) and its glibc worker, with glibc's loader and libc.
-const userBin = join(root, "build/user/bin");
-const sharingFiles = [`/bin/sharing=${join(userBin, "sharing")}`, `/bin/sharing-glibc=${join(userBin, "sharing-glibc")}`,
-  `/=${join(root, "build/libs")}`];
-run("node", [join(root, "scripts/make-initramfs.mjs"), join(out, "ours-sharing.cpio"), ...sharingFiles]);
-run("node", [join(root, "scripts/make-initramfs.mjs"), join(out, "linux-sharing.cpio"), ...sharingFiles,
-  `/init=${join(userBin, "sharing")}`, "/dev/console=char:5:1"]);
-run(join(root, "scripts/make-iso.sh"), [join(out, "ours-sharing.iso"), "exit=qemu init=/bin/sharing", join(out, "ours-sharing.cpio")]);
-const vmlinuz = linuxKernel();
 
-const samples = { ours: [], oursNoFaultAround: [], linux: [], oursSharing: [], linuxSharing: [] };
+const samples = { ours: [], oursNoFaultAround: [], linux: [], oursSharing: [], linuxSharing: [], oursDisk: [], linuxDisk: [] };
 const iso = (name) => ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cdrom", join(out, name), "-boot", "d"];
-const kernelMm = await boot("TSKernel selftest=bench-mm", iso("ours-mm.iso"));
+const linuxArgs = (cpio, append = "") => ["-kernel", vmlinuz, "-initrd", join(out, cpio), "-append", `console=ttyS0 quiet panic=-1${append}`];
+const image = join(out, "disk.img");
+/** A storage boot on a fresh image, which must afterwards hold every page the boot wrote. */
+async function bootDisk(label, qemuArgs) {
+  makeBenchDisk(image);
+  const metrics = await boot(label, [...qemuArgs, ...diskArguments([image])]);
+  const wrong = unwrittenPages(image);
+  if (wrong) console.log(`bench: ${label}: ${wrong} written pages missing from the image`);
+  return metrics;
+}
+const kernelMm = diskOnly ? {} : await boot("TSKernel selftest=bench-mm", iso("ours-mm.iso"));
 for (let round = 1; round <= rounds; round++) {
+  samples.oursDisk.push(await bootDisk(`round ${round}: TSKernel storage`, iso("ours-disk.iso")));
+  samples.linuxDisk.push(await bootDisk(`round ${round}: Linux storage`, linuxArgs("linux.cpio", " rdinit=/bin/bench-disk")));
+  if (diskOnly) continue;
   samples.ours.push(await boot(`round ${round}: TSKernel`, iso("ours.iso")));
-  samples.linux.push(await boot(`round ${round}: Linux ${vmlinuz.split("vmlinuz-")[1]}`,
-    ["-kernel", vmlinuz, "-initrd", join(out, "linux.cpio"), "-append", "console=ttyS0 quiet panic=-1"]));
+  samples.linux.push(await boot(`round ${round}: Linux ${linuxVersion}`, linuxArgs("linux.cpio")));
   samples.oursNoFaultAround.push(await boot(`round ${round}: TSKernel faultaround=0`, iso("ours-nofa.iso")));
   samples.oursSharing.push(await bootSharing(`round ${round}: TSKernel sharing`, iso("ours-sharing.iso")));
-  samples.linuxSharing.push(await bootSharing(`round ${round}: Linux sharing`,
-    ["-kernel", vmlinuz, "-initrd", join(out, "linux-sharing.cpio"), "-append", "console=ttyS0 quiet panic=-1"]));
+  samples.linuxSharing.push(await bootSharing(`round ${round}: Linux sharing`, linuxArgs("linux-sharing.cpio")));
 }
 
-const names = Object.keys(samples.ours[0] ?? {});
 const value = (list, name, field) => {
   const values = list.map((m) => m[name]?.[field]).filter((v) => v !== undefined);
   return values.length ? median(values) : undefined;
 };
 const floor = value(samples.ours, "syscall-getppid", "ns");
-const rows = names.map((name) => ({
-  name, unit: samples.ours[0][name].unit,
-  ours: value(samples.ours, name, "ns"), linux: value(samples.linux, name, "ns"),
-  oursFaults: value(samples.ours, name, "faults"), linuxFaults: value(samples.linux, name, "faults"),
+const rowsOf = (ours, linux) => Object.keys(ours[0] ?? {}).map((name) => ({
+  name, unit: ours[0][name].unit,
+  ours: value(ours, name, "ns"), linux: value(linux, name, "ns"),
+  oursFaults: value(ours, name, "faults"), linuxFaults: value(linux, name, "faults"),
+  ...(ours[0][name].sectorsRead === undefined ? {} : {
+    oursSectors: [value(ours, name, "sectorsRead"), value(ours, name, "sectorsWritten")],
+    linuxSectors: [value(linux, name, "sectorsRead"), value(linux, name, "sectorsWritten")],
+  }),
 }));
+const rows = [...rowsOf(samples.ours, samples.linux), ...rowsOf(samples.oursDisk, samples.linuxDisk)];
 const noFa = value(samples.oursNoFaultAround, "file-read-fault", "ns");
 if (noFa !== undefined) {
   rows.push({ name: "file-read-fault-no-faultaround", unit: "page", ours: noFa, linux: undefined,
@@ -169,7 +234,7 @@ for (const kind of ["zero", "copy"]) {
   const metric = kernelMm[`kernel-${kind}-page`];
   if (metric) rows.push({ name: `kernel-${kind}-page`, unit: "page", ours: metric.ns, linux: undefined });
 }
-rows.push({ name: "frame-record-bytes", unit: "frame", ours: 32, linux: 64, raw: true });
+if (!diskOnly) rows.push({ name: "frame-record-bytes", unit: "frame", ours: 32, linux: 64, raw: true });
 // Memory, not time: frames or kB, medians of the rounds (Linux's frame counts are MemFree's, which moves in per-CPU batches).
 for (const name of ["sharing-first-run", "sharing-each-further-run", "sharing-run-resident", "sharing-run-page-tables",
   "sharing-run-pss", "sharing-run-private"]) {
@@ -182,22 +247,24 @@ for (const name of ["sharing-first-run", "sharing-each-further-run", "sharing-ru
 }
 
 const fmt = (v) => (v === undefined ? "-" : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+const sectors = (pair) => (pair?.[0] === undefined ? "-" : `${fmt(pair[0])}/${fmt(pair[1])}`);
 const lines = [];
-lines.push(`TSKernel vs Linux ${vmlinuz.split("vmlinuz-")[1]} on qemu-system-x86_64 -accel tcg -cpu max -m ${MEMORY}, ${rounds} rounds (medians)`);
+lines.push(`TSKernel vs Linux ${linuxVersion} on qemu-system-x86_64 -accel tcg -cpu max -m ${MEMORY}, ${rounds} rounds (medians)`);
 lines.push("metric".padEnd(32) + "unit".padEnd(7) + "ours ns".padStart(12) + "Linux ns".padStart(12) + "ours/Linux".padStart(11) + "above floor".padStart(13) + "  faults/unit ours, Linux");
 for (const r of rows) {
   const ratio = r.ours !== undefined && r.linux ? r.ours / r.linux : undefined;
   r.ratio = ratio;
-  const above = !r.raw && floor !== undefined && r.ours !== undefined && /fault|write|read|cow/.test(r.name) ? r.ours - floor : undefined;
+  const above = !r.raw && r.unit !== "MiB" && floor !== undefined && r.ours !== undefined && /fault|write|read|cow/.test(r.name) ? r.ours - floor : undefined;
   r.aboveFloor = above;
   lines.push(r.name.padEnd(32) + r.unit.padEnd(7) + fmt(r.ours).padStart(12) + fmt(r.linux).padStart(12) +
     (ratio === undefined ? "-" : ratio.toFixed(2)).padStart(11) + fmt(above).padStart(13) +
-    (r.oursFaults === undefined ? "" : `  ${r.oursFaults.toFixed(3)}, ${r.linuxFaults === undefined ? "-" : r.linuxFaults.toFixed(3)}`));
+    (r.oursFaults === undefined ? "" : `  ${r.oursFaults.toFixed(3)}, ${r.linuxFaults === undefined ? "-" : r.linuxFaults.toFixed(3)}`) +
+    (r.oursSectors ? `  sectors read/written per unit ${sectors(r.oursSectors)}, ${sectors(r.linuxSectors)}` : ""));
 }
 console.log("\n" + lines.join("\n"));
-writeFileSync(join(out, "results.json"), JSON.stringify({ date: new Date().toISOString(), rounds, memory: MEMORY,
+writeFileSync(join(out, `results${suffix}.json`), JSON.stringify({ date: new Date().toISOString(), rounds, memory: MEMORY,
   linux: vmlinuz, rows, samples }, null, 2));
-writeFileSync(join(out, "table.txt"), lines.join("\n") + "\n");
+writeFileSync(join(out, `table${suffix}.txt`), lines.join("\n") + "\n");
 
 // The chart: one bar per metric, log scale, 1.0 (parity) in the middle.
 const charted = rows.filter((r) => r.ratio !== undefined && !r.memory); // the chart is of times
@@ -213,5 +280,5 @@ charted.forEach((r, i) => {
   svg += `<text x="${Math.max(x0, x1) + 4}" y="${y + 15}">${r.ratio.toFixed(2)}</text>`;
 });
 svg += `<line x1="${x(1)}" y1="30" x2="${x(1)}" y2="${height - 10}" stroke="#000"/></svg>\n`;
-writeFileSync(join(out, "ratios.svg"), svg);
-console.log(`\nbench: wrote ${join(out, "results.json")}, ${join(out, "table.txt")} and ${join(out, "ratios.svg")}`);
+writeFileSync(join(out, `ratios${suffix}.svg`), svg);
+console.log(`\nbench: wrote ${["results.json", "table.txt", "ratios.svg"].map((f) => join(out, f.replace(".", `${suffix}.`))).join(", ")}`);

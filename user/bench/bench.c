@@ -23,64 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PAGE 4096UL
-#define MIB (1024UL * 1024UL)
-#define REPS 5
-
-static inline uint64_t rdtsc(void) {
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
-static uint64_t now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
-}
-
-static long minor_faults(void) {
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return u.ru_minflt;
-}
-
-/* One timed span: wall ns, TSC ticks and this process's minor faults. */
-struct span { uint64_t ns, ticks; long faults; };
-static struct span begin(void) { struct span s = { now_ns(), rdtsc(), minor_faults() }; return s; }
-static struct span end(struct span s) {
-    struct span e = { now_ns() - s.ns, rdtsc() - s.ticks, minor_faults() - s.faults };
-    return e;
-}
-
-static int compare(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-    qsort(v, n, sizeof *v, compare);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void report(const char *name, const char *unit, double *ns, double *ticks, double *faults, int reps) {
-    printf("BENCH %s %s ns=%.1f ticks=%.1f faults=%.3f reps=%d\n", name, unit, median(ns, reps), median(ticks, reps),
-           median(faults, reps), reps);
-    fflush(stdout);
-}
-
-/* Runs `body` REPS times; each call returns a span covering `units` units. */
-#define MEASURE(name, unit, units, body)                                        \
-    do {                                                                       \
-        double ns_[REPS], ticks_[REPS], faults_[REPS];                         \
-        for (int r_ = 0; r_ < REPS; r_++) {                                    \
-            struct span s_ = body;                                             \
-            ns_[r_] = (double)s_.ns / (units);                                 \
-            ticks_[r_] = (double)s_.ticks / (units);                           \
-            faults_[r_] = (double)s_.faults / (units);                         \
-        }                                                                      \
-        report(name, unit, ns_, ticks_, faults_, REPS);                        \
-    } while (0)
+#include "measure.h"
 
 static char *map_anon(size_t size) {
     char *p = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
