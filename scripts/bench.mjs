@@ -107,8 +107,8 @@ function boot(label, qemuArgs, timeoutMs = 900_000) {
       for (const line of text.split("\n")) {
         const m = line.match(/^BENCH (\S+) (\S+) ns=([\d.]+) ticks=([\d.]+) faults=([\d.]+) reps=(\d+)/);
         if (m) metrics[m[1]] = { unit: m[2], ns: Number(m[3]), ticks: Number(m[4]), faults: Number(m[5]), reps: Number(m[6]) };
-        const disk = line.match(/^BENCH (\S+) .* sectors-read=([\d.]+) sectors-written=([\d.]+)/);
-        if (disk) Object.assign(metrics[disk[1]], { sectorsRead: Number(disk[2]), sectorsWritten: Number(disk[3]) });
+        const disk = line.match(/^BENCH (\S+) .* requests-read=([\d.]+) sectors-read=([\d.]+) requests-written=([\d.]+) sectors-written=([\d.]+)/);
+        if (disk) Object.assign(metrics[disk[1]], { disk: disk.slice(2, 6).map(Number) });
       }
       const mm = text.match(/bench-mm (zero|copy) page: unrolled movs \(used\) +([\d.]+) ns/g) ?? [];
       for (const line of mm) {
@@ -215,14 +215,16 @@ const value = (list, name, field) => {
   return values.length ? median(values) : undefined;
 };
 const floor = value(samples.ours, "syscall-getppid", "ns");
+// Requests and sectors read, then written, per unit: medians of the rounds.
+const diskCounts = (list, name) => [0, 1, 2, 3].map((i) => {
+  const values = list.map((m) => m[name]?.disk?.[i]).filter((v) => v !== undefined);
+  return values.length ? median(values) : undefined;
+});
 const rowsOf = (ours, linux) => Object.keys(ours[0] ?? {}).map((name) => ({
   name, unit: ours[0][name].unit,
   ours: value(ours, name, "ns"), linux: value(linux, name, "ns"),
   oursFaults: value(ours, name, "faults"), linuxFaults: value(linux, name, "faults"),
-  ...(ours[0][name].sectorsRead === undefined ? {} : {
-    oursSectors: [value(ours, name, "sectorsRead"), value(ours, name, "sectorsWritten")],
-    linuxSectors: [value(linux, name, "sectorsRead"), value(linux, name, "sectorsWritten")],
-  }),
+  ...(ours[0][name].disk === undefined ? {} : { oursDisk: diskCounts(ours, name), linuxDisk: diskCounts(linux, name) }),
 }));
 const rows = [...rowsOf(samples.ours, samples.linux), ...rowsOf(samples.oursDisk, samples.linuxDisk)];
 const noFa = value(samples.oursNoFaultAround, "file-read-fault", "ns");
@@ -247,7 +249,7 @@ for (const name of ["sharing-first-run", "sharing-each-further-run", "sharing-ru
 }
 
 const fmt = (v) => (v === undefined ? "-" : v >= 100 ? v.toFixed(0) : v.toFixed(1));
-const sectors = (pair) => (pair?.[0] === undefined ? "-" : `${fmt(pair[0])}/${fmt(pair[1])}`);
+const io = (c) => (c?.[0] === undefined ? "-" : `${fmt(c[0])} (${fmt(c[1])}), ${fmt(c[2])} (${fmt(c[3])})`);
 const lines = [];
 lines.push(`TSKernel vs Linux ${linuxVersion} on qemu-system-x86_64 -accel tcg -cpu max -m ${MEMORY}, ${rounds} rounds (medians)`);
 lines.push("metric".padEnd(32) + "unit".padEnd(7) + "ours ns".padStart(12) + "Linux ns".padStart(12) + "ours/Linux".padStart(11) + "above floor".padStart(13) + "  faults/unit ours, Linux");
@@ -259,7 +261,7 @@ for (const r of rows) {
   lines.push(r.name.padEnd(32) + r.unit.padEnd(7) + fmt(r.ours).padStart(12) + fmt(r.linux).padStart(12) +
     (ratio === undefined ? "-" : ratio.toFixed(2)).padStart(11) + fmt(above).padStart(13) +
     (r.oursFaults === undefined ? "" : `  ${r.oursFaults.toFixed(3)}, ${r.linuxFaults === undefined ? "-" : r.linuxFaults.toFixed(3)}`) +
-    (r.oursSectors ? `  sectors read/written per unit ${sectors(r.oursSectors)}, ${sectors(r.linuxSectors)}` : ""));
+    (r.oursDisk ? `  requests (sectors) read, written per unit: ours ${io(r.oursDisk)}; Linux ${io(r.linuxDisk)}` : ""));
 }
 console.log("\n" + lines.join("\n"));
 writeFileSync(join(out, `results${suffix}.json`), JSON.stringify({ date: new Date().toISOString(), rounds, memory: MEMORY,

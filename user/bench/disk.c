@@ -1,7 +1,7 @@
 /* The storage benchmark: runs unchanged as init on TSKernel and on Linux,
  * with the disk scripts/bench.mjs makes attached as /dev/vda (virtio-blk),
- * and prints BENCH lines as bench.c does, each with the sectors the disk
- * read and wrote per unit (medians, from /proc/diskstats) appended.
+ * and prints BENCH lines as bench.c does, each with the requests and sectors
+ * the disk read and wrote per unit (medians, from /proc/diskstats) appended.
  *
  * The disk is split into regions so that every repetition of a cold row
  * meets sectors nothing has read yet, within one boot: each 4 KiB page of
@@ -61,10 +61,11 @@ static void load_modules(void) {
     mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
 }
 
-/* Sectors vda has read and written (the third and seventh numbers after its name). */
-static void disk_sectors(uint64_t *read_sectors, uint64_t *written_sectors) {
+/* vda's counts from /proc/diskstats: reads completed, sectors read, writes completed, sectors written. */
+#define COUNTS 4
+static void disk_counts(double *counts) {
     static char text[8192];
-    *read_sectors = *written_sectors = 0;
+    memset(counts, 0, COUNTS * sizeof *counts);
     int fd = open("/proc/diskstats", O_RDONLY);
     ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
     if (fd >= 0) close(fd);
@@ -73,29 +74,32 @@ static void disk_sectors(uint64_t *read_sectors, uint64_t *written_sectors) {
     char *at = strstr(text, " vda ");
     unsigned long long v[7];
     if (at && sscanf(at + 5, "%llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]) == 7) {
-        *read_sectors = v[2];
-        *written_sectors = v[6];
+        counts[0] = v[0];
+        counts[1] = v[2];
+        counts[2] = v[4];
+        counts[3] = v[6];
     }
 }
 
 static int next_seq, next_fault, next_warm, next_write;
 
-/* The sectors per unit of each repetition; `units` is the row's. */
+/* The counts per unit of each repetition; `units` is the row's. */
 static int repetition;
-static double units, sectors_read[REPS], sectors_written[REPS];
-static struct span with_sectors(struct span (*body)(void)) {
-    uint64_t read0, written0, read1, written1;
-    disk_sectors(&read0, &written0);
+static double units, per_unit[COUNTS][REPS];
+static struct span with_counts(struct span (*body)(void)) {
+    double before[COUNTS], after[COUNTS];
+    disk_counts(before);
     struct span s = body();
-    disk_sectors(&read1, &written1);
-    sectors_read[repetition % REPS] = (read1 - read0) / units;
-    sectors_written[repetition++ % REPS] = (written1 - written0) / units;
+    disk_counts(after);
+    for (int i = 0; i < COUNTS; i++) per_unit[i][repetition % REPS] = (after[i] - before[i]) / units;
+    repetition++;
     return s;
 }
 
-static const char *sectors_text(void) {
-    static char text[80];
-    snprintf(text, sizeof text, " sectors-read=%.1f sectors-written=%.1f", median(sectors_read, REPS), median(sectors_written, REPS));
+static const char *counts_text(void) {
+    static char text[120];
+    snprintf(text, sizeof text, " requests-read=%.2f sectors-read=%.1f requests-written=%.2f sectors-written=%.1f",
+             median(per_unit[0], REPS), median(per_unit[1], REPS), median(per_unit[2], REPS), median(per_unit[3], REPS));
     return text;
 }
 
@@ -147,14 +151,14 @@ int main(void) {
     disk = open("/dev/vda", O_RDWR);
     if (disk < 0) { perror("open /dev/vda"); return 1; }
     memset(buffer, 0, sizeof buffer); /* its demand-zero faults stay out of the timed spans */
-    report_extra = sectors_text;
+    report_extra = counts_text;
     units = SEQ_SIZE / MIB;
-    MEASURE("disk-seq-read", "MiB", units, with_sectors(seq_read));
+    MEASURE("disk-seq-read", "MiB", units, with_counts(seq_read));
     units = FAULT_SIZE / PAGE;
-    MEASURE("disk-read-fault-cold", "page", units, with_sectors(fault_cold));
-    MEASURE("disk-read-fault-warm", "page", units, with_sectors(fault_warm));
+    MEASURE("disk-read-fault-cold", "page", units, with_counts(fault_cold));
+    MEASURE("disk-read-fault-warm", "page", units, with_counts(fault_warm));
     units = WRITE_SIZE / MIB;
-    MEASURE("disk-write-fsync", "MiB", units, with_sectors(write_fsync));
+    MEASURE("disk-write-fsync", "MiB", units, with_counts(write_fsync));
     close(disk);
     if (bad_pages) printf("disk: %d pages held the wrong bytes\n", bad_pages);
     else printf("BENCH done\n");
