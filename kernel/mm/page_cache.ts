@@ -88,29 +88,55 @@ export function findReadyPage(object: MemoryObject, index: u32): u32 {
  * (-EIO) when the page cannot be read.
  */
 export function getCachedPage(object: MemoryObject, index: u32): i64 {
+  const got = lookUpOrRead(object, index);
+  // A page whose read failed (or an overwrite of it did) left the cache while this one waited: the disk once more.
+  if (got != 0) return got;
+  const again = lookUpOrRead(object, index);
+  return again != 0 ? again : -EIO;
+}
+
+/** The page, read in if missing; 0 if the page this waited for left the cache meanwhile. */
+function lookUpOrRead(object: MemoryObject, index: u32): i64 {
   const page = findCachedPage(object, index);
   if (page == 0) return readIntoCache(object, index);
   cacheHits++;
   const f = frame(frameNumber(page));
   f.refCount++;
   while ((f.flags & FRAME_LOCKED) != 0) sleepUninterruptible(page);
-  if (f.owner != changetype<u32>(object)) { // its read failed and it left the cache
-    releasePageReference(page);
-    return -EIO;
-  }
-  return <i64>page;
+  if (f.owner == changetype<u32>(object)) return <i64>page;
+  releasePageReference(page);
+  return 0;
 }
 
-function releasePageReference(page: u32): void {
-  const f = frame(frameNumber(page));
-  assert(f.refCount > 0, "releasePageReference: page has no holder");
-  if (--f.refCount == 0) freePages(page);
-}
-
-function readIntoCache(object: MemoryObject, index: u32): i64 {
+/**
+ * For a write of the whole page: the cached frame as getCachedPage gives
+ * it, or, when the page is not cached, a new frame put in the cache
+ * locked and not read (its bytes are about to be replaced). The writer
+ * fills it and calls finishOverwrite. The write's source must be in
+ * memory already: a fault on this page while it is locked would wait for
+ * itself.
+ */
+export function getPageToOverwrite(object: MemoryObject, index: u32): i64 {
+  if (findCachedPage(object, index) != 0) return getCachedPage(object, index);
   const page = allocPage(FrameState.FileCache, false);
   if (page == 0) return -ENOMEM;
   cacheMisses++;
+  insertLocked(object, index, page);
+  return <i64>page;
+}
+
+/** Ends an overwrite getPageToOverwrite began: the page is unlocked, or, if the write failed, dropped. */
+export function finishOverwrite(page: u32, written: bool): void {
+  const pfn = frameNumber(page);
+  const f = frame(pfn);
+  if ((f.flags & FRAME_LOCKED) == 0) return; // it was cached already: nothing began
+  f.flags &= ~FRAME_LOCKED;
+  wakeUp(page);
+  if (!written && f.owner != 0) removeFromCache(f, pfn);
+}
+
+/** Puts a new frame in the cache as page `index` of `object`, locked, with a reference for the caller. */
+function insertLocked(object: MemoryObject, index: u32, page: u32): void {
   const pfn = frameNumber(page);
   const f = frame(pfn);
   f.owner = changetype<u32>(object);
@@ -123,6 +149,21 @@ function readIntoCache(object: MemoryObject, index: u32): i64 {
   cachedPages++;
   inactivePages++;
   object.pages++;
+}
+
+function releasePageReference(page: u32): void {
+  const f = frame(frameNumber(page));
+  assert(f.refCount > 0, "releasePageReference: page has no holder");
+  if (--f.refCount == 0) freePages(page);
+}
+
+function readIntoCache(object: MemoryObject, index: u32): i64 {
+  const page = allocPage(FrameState.FileCache, false);
+  if (page == 0) return -ENOMEM;
+  cacheMisses++;
+  insertLocked(object, index, page);
+  const pfn = frameNumber(page);
+  const f = frame(pfn);
   const status = readObjectPage(object, index, page);
   f.flags &= ~FRAME_LOCKED;
   wakeUp(page);
@@ -299,9 +340,10 @@ function unlink(link: u32, f: Frame, pfn: u32): void {
 /**
  * Unlinks and frees cached pages, every chain swept once: with `object`
  * null, every clean page nobody uses (reclaim); else the pages of `object`
- * with indices in [first, end), which nobody may map any more.
+ * with indices in [first, end), which nobody may map any more, or, with
+ * `onlyClean`, just those of them that are clean and unused.
  */
-function sweep(object: MemoryObject | null, first: u32, end: u32): u32 {
+function sweep(object: MemoryObject | null, first: u32, end: u32, onlyClean: bool = false): u32 {
   if (!initialized) return 0;
   let freed: u32 = 0;
   for (let b: u32 = 0; b < BUCKETS; b++) {
@@ -310,8 +352,9 @@ function sweep(object: MemoryObject | null, first: u32, end: u32): u32 {
     while (pfn != NO_FRAME) {
       const f: Frame = frame(pfn);
       const next = f.data;
-      const drop = object == null ? f.refCount == 1 && (f.flags & FRAME_DIRTY) == 0
-        : f.owner == changetype<u32>(object) && f.pageIndex >= first && f.pageIndex < end;
+      const unused = f.refCount == 1 && (f.flags & FRAME_DIRTY) == 0;
+      const drop = object == null ? unused
+        : f.owner == changetype<u32>(object) && f.pageIndex >= first && f.pageIndex < end && (!onlyClean || unused);
       if (drop) {
         // A page may still be held by a reader sleeping on the disk, which then keeps it alone; never mapped.
         assert(f.mapCount == 0, "dropCachedPages: page still mapped");
@@ -324,6 +367,11 @@ function sweep(object: MemoryObject | null, first: u32, end: u32): u32 {
     }
   }
   return freed;
+}
+
+/** Frees the clean pages of `object` in [first, end) that nobody maps or holds (fadvise DONTNEED); how many. */
+export function dropCleanRange(object: MemoryObject, first: u32, end: u32): u32 {
+  return object.pages != 0 ? sweep(object, first, end, true) : 0;
 }
 
 /** Frees every clean cached page that nobody uses. Returns how many were freed. */
