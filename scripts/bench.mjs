@@ -249,7 +249,8 @@ for (const name of ["sharing-first-run", "sharing-each-further-run", "sharing-ru
 }
 
 const fmt = (v) => (v === undefined ? "-" : v >= 100 ? v.toFixed(0) : v.toFixed(1));
-const io = (c) => (c?.[0] === undefined ? "-" : `${fmt(c[0])} (${fmt(c[1])}), ${fmt(c[2])} (${fmt(c[3])})`);
+const count = (v) => (v === undefined ? "-" : v < 10 ? v.toFixed(2) : fmt(v)); // requests per page are fractions
+const io = (c) => (c?.[0] === undefined ? "-" : `${count(c[0])} (${fmt(c[1])}), ${count(c[2])} (${fmt(c[3])})`);
 const lines = [];
 lines.push(`TSKernel vs Linux ${linuxVersion} on qemu-system-x86_64 -accel tcg -cpu max -m ${MEMORY}, ${rounds} rounds (medians)`);
 lines.push("metric".padEnd(32) + "unit".padEnd(7) + "ours ns".padStart(12) + "Linux ns".padStart(12) + "ours/Linux".padStart(11) + "above floor".padStart(13) + "  faults/unit ours, Linux");
