@@ -6,15 +6,17 @@
 // Each round also boots both kernels once with user/sharing.c as init: ten
 // concurrent runs of a glibc-linked program (with glibc's loader and libc
 // in the initramfs), and the frames the first and each further run cost,
-// and once with user/bench/disk.c as init and a fresh copy of the same disk
-// image attached (virtio-blk): storage rows, cold after boot.
+// and once with user/bench/disk.c as init and fresh copies of the same two
+// disk images attached (virtio-blk; a raw one and an ext2 one): storage
+// rows, cold after boot.
 // --disk boots only the storage ones, and writes results-disk.json,
 // table-disk.txt and ratios-disk.svg instead.
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, writeFileSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { diskArguments } from "./disk-arguments.mjs";
+import { makeExt2Disk } from "./disk-image.mjs";
 import { linuxModules } from "./linux-modules.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -50,15 +52,30 @@ const SEQ = { size: 64, stride: 65 }, FAULT = { size: 8, stride: 9 }, WRITE = { 
 const WRITE_BASE = REPS * (SEQ.stride + FAULT.stride);
 const DISK_MIB = WRITE_BASE + REPS * WRITE.stride + 1;
 
-/** The storage rows' image: each 4 KiB page starts with its page number. */
-function makeBenchDisk(path) {
+/** A file (the raw disk's image, or a file for the ext2 one) of `mebibytes` whose 4 KiB pages start with their page numbers. */
+function writeStamped(path, mebibytes) {
   const fd = openSync(path, "w");
   const chunk = Buffer.alloc(1 << 20);
-  for (let mib = 0; mib < DISK_MIB; mib++) {
+  for (let mib = 0; mib < mebibytes; mib++) {
     for (let page = 0; page < 256; page++) chunk.writeBigUInt64LE(BigInt(mib * 256 + page), page * 4096);
     writeSync(fd, chunk, 0, chunk.length, mib * chunk.length);
   }
   closeSync(fd);
+}
+
+/** The ext2 disk's image (4 KiB blocks): five each of seq-N, fault-N and the 32 MiB program big-N, and room for five write-N. */
+function makeExt2Template(path, bigProgram) {
+  const dir = join(out, "ext2-root");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir);
+  for (let rep = 0; rep < REPS; rep++) {
+    writeStamped(join(dir, `seq-${rep}`), SEQ.size);
+    writeStamped(join(dir, `fault-${rep}`), FAULT.size);
+    copyFileSync(bigProgram, join(dir, `big-${rep}`));
+    chmodSync(join(dir, `big-${rep}`), 0o755);
+  }
+  makeExt2Disk(path, REPS * (SEQ.size + FAULT.size + 32 + WRITE.size) + 64, dir, 4096);
+  rmSync(dir, { recursive: true });
 }
 
 /** Pages of the written regions that do not hold their stamp (the page number's complement), after a storage boot. */
@@ -165,7 +182,9 @@ execFileSync("make", ["--no-print-directory", "-s", "-C", root, "build/kernel.el
 const vmlinuz = linuxKernel();
 const linuxVersion = vmlinuz.split("vmlinuz-")[1];
 // Linux's side of the storage boots loads these from /lib/modules (user/bench/disk.c); ours has the drivers built in.
-const modules = linuxModules(join(out, "linux/lib/modules", linuxVersion, "kernel"), ["virtio_pci", "virtio_blk"], join(out, "modules"));
+// crc32c: ext4 asks the crypto API for it at every mount, ext2's too, and no modprobe is there to answer.
+const modules = linuxModules(join(out, "linux/lib/modules", linuxVersion, "kernel"), ["virtio_pci", "virtio_blk", "crc32c_generic", "ext4"],
+  join(out, "modules"));
 const files = [`/bin/bench=${join(bin, "bench")}`, `/bin/bench-small=${join(bin, "bench-small")}`,
   `/bin/bench-big=${join(bin, "bench-big")}`, `/bin/bench-disk=${join(bin, "bench-disk")}`, `/data/file32m=${join(data, "file32m")}`];
 run("node", [join(root, "scripts/make-initramfs.mjs"), join(out, "ours.cpio"), ...files]);
@@ -189,11 +208,13 @@ if (!diskOnly) {
 const samples = { ours: [], oursNoFaultAround: [], linux: [], oursSharing: [], linuxSharing: [], oursDisk: [], linuxDisk: [] };
 const iso = (name) => ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cdrom", join(out, name), "-boot", "d"];
 const linuxArgs = (cpio, append = "") => ["-kernel", vmlinuz, "-initrd", join(out, cpio), "-append", `console=ttyS0 quiet panic=-1${append}`];
-const image = join(out, "disk.img");
-/** A storage boot on a fresh image, which must afterwards hold every page the boot wrote. */
+const image = join(out, "disk.img"), ext2Template = join(out, "ext2-template.img"), ext2Image = join(out, "ext2.img");
+makeExt2Template(ext2Template, join(bin, "bench-big"));
+/** A storage boot on fresh images; the raw one must afterwards hold every page the boot wrote. */
 async function bootDisk(label, qemuArgs) {
-  makeBenchDisk(image);
-  const metrics = await boot(label, [...qemuArgs, ...diskArguments([image])]);
+  writeStamped(image, DISK_MIB);
+  copyFileSync(ext2Template, ext2Image);
+  const metrics = await boot(label, [...qemuArgs, ...diskArguments([image, ext2Image])]);
   const wrong = unwrittenPages(image);
   if (wrong) console.log(`bench: ${label}: ${wrong} written pages missing from the image`);
   return metrics;
