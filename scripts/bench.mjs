@@ -12,11 +12,11 @@
 // --disk boots only the storage ones, and writes results-disk.json,
 // table-disk.txt and ratios-disk.svg instead.
 import { execFileSync, spawn } from "node:child_process";
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { diskArguments } from "./disk-arguments.mjs";
-import { makeExt2Disk } from "./disk-image.mjs";
+import { freshDisks, makeExt2Template, unwrittenPages } from "./bench-disks.mjs";
 import { linuxModules } from "./linux-modules.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -44,55 +44,6 @@ function buildPrograms() {
   for (let i = 0; i < file.length; i += 4) file.writeUInt32LE((i * 2654435761) >>> 0, i);
   writeFileSync(join(data, "file32m"), file);
   return { bin, data };
-}
-
-// user/bench/disk.c's regions, in MiB: five repetitions each of a 64 MiB
-// sequential read, an 8 MiB mapping faulted cold then warm, and 32 MiB written.
-const SEQ = { size: 64, stride: 65 }, FAULT = { size: 8, stride: 9 }, WRITE = { size: 32, stride: 33 }, REPS = 5;
-const WRITE_BASE = REPS * (SEQ.stride + FAULT.stride);
-const DISK_MIB = WRITE_BASE + REPS * WRITE.stride + 1;
-
-/** A file (the raw disk's image, or a file for the ext2 one) of `mebibytes` whose 4 KiB pages start with their page numbers. */
-function writeStamped(path, mebibytes) {
-  const fd = openSync(path, "w");
-  const chunk = Buffer.alloc(1 << 20);
-  for (let mib = 0; mib < mebibytes; mib++) {
-    for (let page = 0; page < 256; page++) chunk.writeBigUInt64LE(BigInt(mib * 256 + page), page * 4096);
-    writeSync(fd, chunk, 0, chunk.length, mib * chunk.length);
-  }
-  closeSync(fd);
-}
-
-/** The ext2 disk's image (4 KiB blocks): five each of seq-N, fault-N and the 32 MiB program big-N, and room for five write-N. */
-function makeExt2Template(path, bigProgram) {
-  const dir = join(out, "ext2-root");
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir);
-  for (let rep = 0; rep < REPS; rep++) {
-    writeStamped(join(dir, `seq-${rep}`), SEQ.size);
-    writeStamped(join(dir, `fault-${rep}`), FAULT.size);
-    copyFileSync(bigProgram, join(dir, `big-${rep}`));
-    chmodSync(join(dir, `big-${rep}`), 0o755);
-  }
-  makeExt2Disk(path, REPS * (SEQ.size + FAULT.size + 32 + WRITE.size) + 64, dir, 4096);
-  rmSync(dir, { recursive: true });
-}
-
-/** Pages of the written regions that do not hold their stamp (the page number's complement), after a storage boot. */
-function unwrittenPages(path) {
-  const fd = openSync(path, "r");
-  const chunk = Buffer.alloc(1 << 20);
-  let wrong = 0;
-  for (let rep = 0; rep < REPS; rep++) {
-    for (let mib = WRITE_BASE + rep * WRITE.stride; mib < WRITE_BASE + rep * WRITE.stride + WRITE.size; mib++) {
-      readSync(fd, chunk, 0, chunk.length, mib * chunk.length);
-      for (let page = 0; page < 256; page++) {
-        if (chunk.readBigUInt64LE(page * 4096) !== BigInt.asUintN(64, ~BigInt(mib * 256 + page))) wrong++;
-      }
-    }
-  }
-  closeSync(fd);
-  return wrong;
 }
 
 function linuxKernel() {
@@ -208,14 +159,12 @@ if (!diskOnly) {
 const samples = { ours: [], oursNoFaultAround: [], linux: [], oursSharing: [], linuxSharing: [], oursDisk: [], linuxDisk: [] };
 const iso = (name) => ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cdrom", join(out, name), "-boot", "d"];
 const linuxArgs = (cpio, append = "") => ["-kernel", vmlinuz, "-initrd", join(out, cpio), "-append", `console=ttyS0 quiet panic=-1${append}`];
-const image = join(out, "disk.img"), ext2Template = join(out, "ext2-template.img"), ext2Image = join(out, "ext2.img");
-makeExt2Template(ext2Template, join(bin, "bench-big"));
+const ext2Template = makeExt2Template(out, join(bin, "bench-big"));
 /** A storage boot on fresh images; the raw one must afterwards hold every page the boot wrote. */
 async function bootDisk(label, qemuArgs) {
-  writeStamped(image, DISK_MIB);
-  copyFileSync(ext2Template, ext2Image);
-  const metrics = await boot(label, [...qemuArgs, ...diskArguments([image, ext2Image])]);
-  const wrong = unwrittenPages(image);
+  const [raw, ext2] = freshDisks(out, ext2Template);
+  const metrics = await boot(label, [...qemuArgs, ...diskArguments([raw, ext2])]);
+  const wrong = unwrittenPages(raw);
   if (wrong) console.log(`bench: ${label}: ${wrong} written pages missing from the image`);
   return metrics;
 }

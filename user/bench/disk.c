@@ -33,7 +33,7 @@
 
 #include "measure.h"
 
-/* The layout; scripts/bench.mjs makes the image to match (diskLayout). */
+/* The layout; scripts/bench-disks.mjs makes the image to match. */
 #define SEQ_BASE 0UL
 #define SEQ_SIZE (64 * MIB)
 #define SEQ_STRIDE (65 * MIB) /* a MiB apart: one region's readahead does not warm the next */
