@@ -3,6 +3,10 @@
 // IMAGE,ahci (a SATA disk on one AHCI controller: /dev/sda, /dev/sdb, ...),
 // attached in the order given, raw, writable, with writes going straight to
 // the image file so that a killed machine leaves what it had written.
+// Run as a program (`node disk-arguments.mjs SPEC...`), it prints them, for
+// the Makefile's `make run DISK=...`.
+import { fileURLToPath } from "node:url";
+
 export function diskArguments(specs) {
   const args = [];
   let sata = 0;
@@ -21,3 +25,5 @@ export function diskArguments(specs) {
   });
   return args;
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(diskArguments(process.argv.slice(2)).join(" "));

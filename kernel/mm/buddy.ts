@@ -158,6 +158,21 @@ export function allocPages(order: u32, state: FrameState, zeroed: bool): u32 {
 }
 
 /** Returns the block allocated at physical `address` to the free lists, merging buddies. */
+/**
+ * Makes an allocated block of 2^order frames that many blocks of one
+ * frame, each freed on its own (Linux's split_page): read-ahead reads into
+ * contiguous frames that then live and go as separate cache pages.
+ */
+export function splitBlock(address: u32, order: u32): void {
+  const pfn = frameNumber(address);
+  assert((frame(pfn).flags & FRAME_BLOCK_HEAD) != 0 && <u32>frame(pfn).order == order, "splitBlock: not a block of that order");
+  for (let i: u32 = 0; i < (1 << order); i++) {
+    const f = frame(pfn + i);
+    f.order = 0;
+    f.flags = FRAME_BLOCK_HEAD;
+  }
+}
+
 export function freePages(address: u32): void {
   const pfn = frameNumber(address);
   const head = frame(pfn);
