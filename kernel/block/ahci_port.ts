@@ -6,10 +6,11 @@
 // Errors. After a task-file error the AHCI specification (6.2.2) has the
 // HBA stop with the failed command at PxCMD.CCS, while some HBAs (QEMU's)
 // clear the failed slot and go on. So when more than one command was
-// issued the port cannot say which one failed: it recovers (stop, clear
-// errors, start) and runs every request it holds again one at a time
-// ("isolating"), so that the one that fails alone is the one that failed.
-// Reads and writes may run twice: each moves the same bytes again.
+// issued the port cannot say which one failed: it waits for the HBA to
+// go idle, recovers (stop, clear errors, start) and runs every request it
+// holds again one at a time ("isolating"), so that the one that fails
+// alone is the one that failed. Reads and writes may run twice: each
+// moves the same bytes again.
 import { memoryBarrier, mmioRead32, mmioWrite32, rdtsc } from "../arch/x86_64/cpu";
 import { printBytes, printf } from "../console/console";
 import { allocPages, freePages } from "../mm/buddy";
@@ -297,17 +298,38 @@ function recover(port: AhciPort): void {
   if (!startEngine(port)) printf("ahci: port %d: the device stays busy after an error\n", port.number);
 }
 
+/**
+ * Waits until the HBA has stopped working through its command list: PxCI
+ * empty, or unchanged for 100 ms (an HBA that halts at the error, as the
+ * specification's does). QEMU's goes on with the next command instead, and
+ * stopping its engine under a command in flight crashes it.
+ */
+function waitIdle(port: AhciPort): void {
+  let seen = readPort(port, PxCI);
+  while (seen != 0) {
+    const deadline = tscAfter(100000000);
+    while (readPort(port, PxCI) == seen && rdtsc() < deadline) {}
+    const now = readPort(port, PxCI);
+    if (now == seen) return;
+    seen = now;
+  }
+}
+
 /** After an error (PxIS `status`): fails the request when one was issued, else isolates them all. */
 function handleError(port: AhciPort, status: u32): void {
   const taskFile = readPort(port, PxTFD);
   const issued = port.issued;
   port.issued = 0;
+  if ((issued & (issued - 1)) != 0) waitIdle(port);
   recover(port);
   if (issued != 0 && (issued & (issued - 1)) == 0) {
     const slot = <u32>ctz(issued);
     reportFailure(port, slot, status, taskFile);
     finish(port, slot, false);
   } else {
+    printf("ahci: ");
+    printBytes(deviceNameAddress(port.device), deviceNameLength(port.device));
+    printf(": error with %d commands in flight; running them again one at a time\n", <u32>popcnt(issued));
     port.isolating = 1;
   }
   issueHeld(port);
