@@ -2,6 +2,10 @@
 // statx), statfs, access, chmod, chown, utimensat, umask, truncate, and
 // the sync calls, which have nothing to write back on tmpfs and say so by
 // succeeding at once.
+import { syncEverything } from "../block/flush";
+import { blockDeviceOf, blockFileObject } from "../fs/block_file";
+import { BLOCK_FLUSH, blockIo } from "../block/request";
+import { writeBackObject } from "../mm/writeback";
 import { File, FileKind, anonymousName, fileAt } from "../fs/file";
 import {
   Inode, S_IFCHR, S_IFIFO, S_IFMT, fileTimeNow, inodeSize, isDirectoryInode, isRegularInode, releaseInode, truncateInode,
@@ -13,7 +17,7 @@ import { freeFrameCount } from "../mm/buddy";
 import { managedFrames } from "../mm/frame_database";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
-import { EACCES, EBADF, EFAULT, EFBIG, EINVAL, EISDIR, EPERM, ETXTBSY } from "./errno";
+import { EACCES, EBADF, EFAULT, EFBIG, EINVAL, EISDIR, ENXIO, EPERM, ETXTBSY } from "./errno";
 import { MemoryObject } from "../mm/memory_object";
 import { DEV_TTYS0 } from "./devices";
 import {
@@ -352,14 +356,35 @@ export function sysFtruncate(process: Process, fd: i64, length: i64): i64 {
   return truncate(process, changetype<Inode>(file.inode), length);
 }
 
-/** fsync and fdatasync: tmpfs has no disk behind it, so everything is already where it belongs. */
+/**
+ * fsync and fdatasync: a block device's dirty pages are written and its
+ * write cache flushed; tmpfs has no disk behind it, so everything there is
+ * already where it belongs.
+ */
 export function sysFsync(process: Process, fd: i64): i64 {
   const file = fileAt(process.files, fd);
   if (file == null || file.kind == FileKind.PathOnly) return -EBADF;
   if (file.kind == FileKind.PipeRead || file.kind == FileKind.PipeWrite) return -EINVAL;
+  if (file.kind == FileKind.BlockDevice) {
+    const inode = changetype<Inode>(file.inode);
+    const device = blockDeviceOf(inode);
+    const object = blockFileObject(inode);
+    if (device == null || object == null) return -ENXIO;
+    const written = writeBackObject(object, 0, U32.MAX_VALUE);
+    const flushed = blockIo(device, BLOCK_FLUSH, 0, 0, 0);
+    return written != 0 ? <i64>written : <i64>flushed;
+  }
   return 0;
 }
 
+/** syncfs: every file system's dirty data goes to its disk (sync's work: it is not told apart per file system yet). */
 export function sysSyncfs(process: Process, fd: i64): i64 {
-  return fileAt(process.files, fd) == null ? -EBADF : 0;
+  if (fileAt(process.files, fd) == null) return -EBADF;
+  syncEverything();
+  return 0;
+}
+
+export function sysSync(): i64 {
+  syncEverything();
+  return 0;
 }
