@@ -8,45 +8,25 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { EXIT_SUCCESS, boot, expectExit } from "./qemu";
-import { BUSYBOX, buildOnce, failedChecks, initCommandLine, programOutput, runProgram, scratchDir } from "./programs";
+import { EXIT_SUCCESS, expectExit } from "./qemu";
+import { BUSYBOX, bootInit, buildOnce, failedChecks, programOutput, runProgram, scratchDir } from "./programs";
+// @ts-expect-error: a plain JavaScript module, shared with the scripts
+import { makePatternDisk } from "../../scripts/disk-image.mjs";
 
 const TEST_TIMEOUT = 240_000;
 /** user/blockdev.c by path: busybox's shell would run its own blockdev applet for the bare name. */
 const BLOCKDEV = "/bin/blockdev";
 const SECTOR = 512;
-const MIB = 1 << 20;
 
 beforeAll(async () => {
   await buildOnce();
 }, TEST_TIMEOUT);
 
-/**
- * user/blockdev.c's disk: sector s starts with s (8 bytes, little-endian)
- * and byte i past them is (s * 7 + i) & 0xff; an MBR in sector 0 names
- * partition 1 at sectors 2048..10239.
- */
-function patternImage(bytes: number): Buffer {
-  const image = Buffer.alloc(bytes);
-  for (let s = 0; s < bytes / SECTOR; s++) {
-    const at = s * SECTOR;
-    image.writeBigUInt64LE(BigInt(s), at);
-    for (let i = 8; i < SECTOR; i++) image[at + i] = (s * 7 + i) & 0xff;
-  }
-  image.fill(0, 446, 510);
-  image[446 + 4] = 0x83; // Linux
-  image.writeUInt32LE(2048, 446 + 8);
-  image.writeUInt32LE(8192, 446 + 12);
-  image[510] = 0x55;
-  image[511] = 0xaa;
-  return image;
-}
-
-function writeImage(name: string, bytes = 16 * MIB): { path: string; original: Buffer } {
+/** A 16 MiB disk (or `mebibytes`) with user/blockdev.c's pattern and partition 1 at sectors 2048..10239. */
+function writeImage(name: string, mebibytes = 16): { path: string; original: Buffer } {
   const path = join(scratchDir("ahci"), name);
-  const original = patternImage(bytes);
-  writeFileSync(path, original);
-  return { path, original };
+  makePatternDisk(path, mebibytes, [[2048, 8192]]);
+  return { path, original: readFileSync(path) };
 }
 
 /** The image as blockdev leaves it: its writes at their disk offsets, NUL-terminated as it writes them. */
@@ -74,7 +54,7 @@ function expectBlockdevWrites(path: string, original: Buffer): void {
 describe("ahci", () => {
   it("blockdev: /dev/sda reads, writes and flushes; the image holds exactly the bytes written", async () => {
     const disk = writeImage("sda.img");
-    const result = await boot({ cmdline: initCommandLine({ program: "blockdev", args: ["sda"] }), disks: [`${disk.path},ahci`] });
+    const result = await bootInit({ program: "blockdev", args: ["sda"], disks: [`${disk.path},ahci`] });
     expectExit(result, EXIT_SUCCESS);
     const output = programOutput(result.serial);
     expect(failedChecks(output), result.serial).toEqual([]);
@@ -120,9 +100,8 @@ describe("ahci", () => {
     const disk = writeImage("bad.img");
     const rules = join(scratchDir("ahci"), "blkdebug.conf");
     writeFileSync(rules, '[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "3000"\n');
-    const result = await boot({
-      cmdline: initCommandLine({ program: "blockload", args: ["sda", "readers", "3000"] }),
-      disks: [`blkdebug:${rules}:${disk.path},ahci`],
+    const result = await bootInit({
+      program: "blockload", args: ["sda", "readers", "3000"], disks: [`blkdebug:${rules}:${disk.path},ahci`],
     });
     expectExit(result, EXIT_SUCCESS);
     const output = programOutput(result.serial);
@@ -136,10 +115,8 @@ describe("ahci", () => {
   }, TEST_TIMEOUT);
 
   it("reads a 64 MiB disk through /dev/sda in 1 MiB reads", async () => {
-    const disk = writeImage("speed.img", 64 * MIB);
-    const result = await boot({
-      cmdline: initCommandLine({ program: "blockload", args: ["sda", "speed"] }), disks: [`${disk.path},ahci`],
-    });
+    const disk = writeImage("speed.img", 64);
+    const result = await bootInit({ program: "blockload", args: ["sda", "speed"], disks: [`${disk.path},ahci`] });
     expectExit(result, EXIT_SUCCESS);
     const rate = programOutput(result.serial).match(/^blockload: read 64 MiB in (\d+) ms \((\d+) MiB\/s\)$/m);
     expect(rate, result.serial).not.toBeNull();
