@@ -3,14 +3,19 @@
 // IMAGE,ahci (a SATA disk on one AHCI controller: /dev/sda, /dev/sdb, ...),
 // attached in the order given, raw, writable, with writes going straight to
 // the image file so that a killed machine leaves what it had written.
+// A `,writeback` suffix (IMAGE,ahci,writeback) caches writes on the host
+// instead, so that the disk reports a volatile write cache and the guest
+// must flush it.
 export function diskArguments(specs) {
   const args = [];
   let sata = 0;
   specs.forEach((spec, i) => {
-    const [image, kind = "virtio", ...rest] = spec.split(",");
-    if (rest.length > 0 || (kind !== "virtio" && kind !== "ahci")) throw new Error(`disk ${spec}: expected IMAGE or IMAGE,ahci`);
+    const [image, kind = "virtio", cache = "writethrough", ...rest] = spec.split(",");
+    if (rest.length > 0 || (kind !== "virtio" && kind !== "ahci") || (cache !== "writethrough" && cache !== "writeback")) {
+      throw new Error(`disk ${spec}: expected IMAGE, IMAGE,ahci or either with ,writeback`);
+    }
     const id = `disk${i}`;
-    args.push("-drive", `file=${image},format=raw,if=none,id=${id},cache=writethrough`);
+    args.push("-drive", `file=${image},format=raw,if=none,id=${id},cache=${cache}`);
     if (kind === "virtio") {
       args.push("-device", `virtio-blk-pci,drive=${id}`);
     } else {

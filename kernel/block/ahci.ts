@@ -16,8 +16,8 @@ import {
   registerBlockDevice,
 } from "./block_device";
 import {
-  AhciPort, enableInterrupts, hasAtaDisk, identify, printModel, releasePort, servicePort, startPort, startRequest,
-  writeCacheEnabled,
+  AhciPort, enableInterrupts, hasAtaDisk, identify, printModel, quietPort, releasePort, servicePort, startPort,
+  startRequest, writeCacheEnabled,
 } from "./ahci_port";
 
 const AHCI_CLASS: u32 = 0x010601; // mass storage, SATA, AHCI 1.0 programming interface
@@ -117,27 +117,28 @@ function addDisk(port: AhciPort, sectors: u64): bool {
   return true;
 }
 
-/** Brings up the disk on port `number` of the HBA at `registers`, if there is one. */
-function probePort(host: AhciHost, number: u32, capabilities: u32): void {
+/** Brings up the disk on port `number` of the HBA, if there is one; false when the port is left unused. */
+function probePort(host: AhciHost, number: u32, capabilities: u32): bool {
   const registers = host.registers + PORT_REGISTERS + number * PORT_STRIDE;
-  if (!hasAtaDisk(registers)) return;
+  if (!hasAtaDisk(registers)) return false;
   const port = startPort(registers, number, ((capabilities >> 8) & 0x1f) + 1, (capabilities & CAP_CLO) != 0);
   if (port == null) {
     printf("ahci: port %d does not start; not used\n", number);
-    return;
+    return false;
   }
   const sectors = identify(port);
   if (sectors == 0) {
     printf("ahci: port %d: IDENTIFY DEVICE failed; not used\n", number);
     releasePort(port);
-    return;
+    return false;
   }
   if (!addDisk(port, sectors)) {
     releasePort(port);
-    return;
+    return false;
   }
   store<u32>(hostPortSlot(host, number), changetype<u32>(port));
   enableInterrupts(port);
+  return true;
 }
 
 /** forEachPciFunction's visitor: takes and starts the function if it is an AHCI HBA. */
@@ -163,7 +164,10 @@ function probeFunction(location: u32): void {
   takeFromFirmware(registers);
   mmioWrite32(registers + GHC, mmioRead32(registers + GHC) | GHC_AHCI);
   const capabilities = mmioRead32(registers + CAP);
-  for (let bits = mmioRead32(registers + PI); bits != 0; bits &= bits - 1) probePort(host, <u32>ctz(bits), capabilities);
+  for (let bits = mmioRead32(registers + PI); bits != 0; bits &= bits - 1) {
+    const number = <u32>ctz(bits);
+    if (!probePort(host, number, capabilities)) quietPort(registers + PORT_REGISTERS + number * PORT_STRIDE);
+  }
   mmioWrite32(registers + IS, 0xffffffff);
   mmioWrite32(registers + GHC, mmioRead32(registers + GHC) | GHC_INTERRUPTS);
 }

@@ -105,6 +105,12 @@ export function hasAtaDisk(registers: u64): bool {
   return (mmioRead32(registers + PxSSTS) & 0xf) == DETECTION_ESTABLISHED && mmioRead32(registers + PxSIG) == SIGNATURE_ATA;
 }
 
+/** Silences a port this driver does not use: the firmware may have left its interrupts on, and one it raised would never be cleared. */
+export function quietPort(registers: u64): void {
+  mmioWrite32(registers + PxIE, 0);
+  mmioWrite32(registers + PxIS, 0xffffffff);
+}
+
 /** Waits until (register & mask) == value; false on timeout. */
 function waitPort(port: AhciPort, register: u32, mask: u32, value: u32): bool {
   const deadline = tscAfter(TIMEOUT_NS);
