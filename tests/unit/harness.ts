@@ -66,6 +66,7 @@ import {
   cmosHour as kernelCmosHour, mulShift32 as kernelMulShift32, ticksReaching as kernelTicksReaching,
 } from "../../kernel/time/clock";
 import { sleepTypesIn as kernelSleepTypesIn } from "../../kernel/drivers/acpi";
+import { buildCommand as kernelBuildCommand } from "../../kernel/block/ahci_command";
 import { closeAll, closeOnExec as kernelCloseOnExec, copyDescriptors, freeFileTable, newFileTable } from "../../kernel/fs/file";
 import { PROCESS_SIZE, Process } from "../../kernel/proc/process";
 import {
@@ -526,6 +527,10 @@ export function cmosHour(hourByte: u32, status: u32): u32 {
 
 export function sleepTypesIn(dsdt: u32): i32 {
   return kernelSleepTypesIn(dsdt);
+}
+
+export function ahciBuildCommand(area: u32, slot: u32, command: u32, sector: u64, count: u32, buffer: u32, bytes: u32, write: bool): void {
+  kernelBuildCommand(area, slot, <u8>command, sector, count, buffer, bytes, write);
 }
 
 // ---- system calls from a test process (tmpfs-model, page-cache-model, descriptor-flags) ----

@@ -91,6 +91,7 @@ export interface UnitExports {
   ticksReaching(nanoseconds: bigint, hz: bigint, scale: bigint): bigint;
   cmosHour(hourByte: number, status: number): number;
   sleepTypesIn(dsdt: number): number;
+  ahciBuildCommand(area: number, slot: number, command: number, sector: bigint, count: number, buffer: number, bytes: number, write: number): void;
   elfSegmentAddress(i: number): number;
   parseCpio(start: number, size: number, table: number, capacity: number): number;
   cpioEntryCount(): number;
@@ -284,6 +285,8 @@ export function loadKernel(options: LoadOptions = {}): Kernel {
     cpu_cpuid(_leaf: number, _subleaf: number, out: number) {
       new Uint8Array(memory.buffer, out >>> 0, 16).fill(0);
     },
+    // No device reads this memory by DMA: ordering needs nothing.
+    cpu_memory_barrier() {},
     // A clock that ticks once per read: file times only need to move forward.
     cpu_rdtsc() {
       cpu.tsc += 1000n;
