@@ -147,7 +147,8 @@ function probeFunction(location: u32): void {
   const registers = <u64>pciMemoryBar32(location, 5);
   const irq = pciInterruptLine(location);
   if (registers == 0 || irq >= 16) {
-    printf("ahci: controller at %x has no 32-bit ABAR or no legacy interrupt line; not used\n", location);
+    printf("ahci: controller at %x:%x.%d has no 32-bit ABAR or no legacy interrupt line; not used\n",
+      location >> 16, (location >> 11) & 0x1f, (location >> 8) & 7);
     return;
   }
   const record = kmalloc(HOST_SIZE);

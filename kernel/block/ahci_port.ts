@@ -288,10 +288,14 @@ function operationName(operation: u32): string {
   return operation == BLOCK_READ ? "reading" : operation == BLOCK_WRITE ? "writing" : "flushing";
 }
 
-function reportFailure(port: AhciPort, slot: u32, status: u32, taskFile: u32): void {
-  const request = changetype<BlockRequest>(load<u32>(requestSlot(port, slot)));
+function printDiskName(port: AhciPort): void {
   printf("ahci: ");
   printBytes(deviceNameAddress(port.device), deviceNameLength(port.device));
+}
+
+function reportFailure(port: AhciPort, slot: u32, status: u32, taskFile: u32): void {
+  const request = changetype<BlockRequest>(load<u32>(requestSlot(port, slot)));
+  printDiskName(port);
   printf(": error %s sector %d (%d sectors): status %x, error %x, interrupt status %x\n",
     str(operationName(request.operation)), request.sector, request.count, taskFile & 0xff, (taskFile >> 8) & 0xff, status);
 }
@@ -325,18 +329,21 @@ function waitIdle(port: AhciPort): void {
 function handleError(port: AhciPort, status: u32): void {
   const taskFile = readPort(port, PxTFD);
   const issued = port.issued;
+  const inFlight = <u32>popcnt(issued);
   port.issued = 0;
-  if ((issued & (issued - 1)) != 0) waitIdle(port);
+  if (inFlight > 1) waitIdle(port);
   recover(port);
-  if (issued != 0 && (issued & (issued - 1)) == 0) {
+  if (inFlight == 1) {
     const slot = <u32>ctz(issued);
     reportFailure(port, slot, status, taskFile);
     finish(port, slot, false);
-  } else {
-    printf("ahci: ");
-    printBytes(deviceNameAddress(port.device), deviceNameLength(port.device));
-    printf(": error with %d commands in flight; running them again one at a time\n", <u32>popcnt(issued));
+  } else if (inFlight > 1) {
+    printDiskName(port);
+    printf(": error with %d commands in flight; running them again one at a time\n", inFlight);
     port.isolating = 1;
+  } else {
+    printDiskName(port);
+    printf(": error with no command in flight: interrupt status %x\n", status);
   }
   issueHeld(port);
 }
