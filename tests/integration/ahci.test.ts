@@ -4,7 +4,8 @@
 // with a write cache that fsync flushes; a SATA and a virtio disk at once;
 // four readers at once with a sector that fails (QEMU's blkdebug injects
 // EIO), which must fail alone, every time, while every other read succeeds
-// and the port keeps working; and the read throughput of a 64 MiB disk.
+// and the port keeps working; a write that fails, seen by fsync; and the
+// read throughput of a 64 MiB disk.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -113,6 +114,25 @@ describe("ahci", () => {
     expect(output).toContain("ok four readers at once read the pattern\n");
     expect(output).toContain("ok a good page still reads after the errors\n");
     expect(readFileSync(disk.path).equals(disk.original)).toBe(true);
+  }, TEST_TIMEOUT);
+
+  it("a write that fails makes fsync fail with EIO and leaves the sector as it was; the next write lands", async () => {
+    const disk = writeImage("badwrite.img");
+    const rules = join(scratchDir("ahci"), "blkdebug.conf");
+    writeFileSync(rules, '[inject-error]\nevent = "write_aio"\nerrno = "5"\nsector = "3000"\n');
+    const page = (n: number) => `dd if=/dev/zero of=/dev/sda bs=4096 count=1 seek=${n} conv=fsync`;
+    const result = await runProgram([
+      "--disk", `blkdebug:${rules}:${disk.path},ahci`, BUSYBOX, "sh", "-c", `! ${page(375)} && ${page(100)}`,
+    ], 180_000);
+    const where = `run-program exited with ${result.status}; console:\n${result.stdout}`;
+    expect(result.stdout, where).toMatch(/^ahci: sda: error writing sector 3000 \(8 sectors\): status 41, error 4, interrupt status 40000001$/m);
+    expect(result.stdout, where).toContain("dd: /dev/sda: Input/output error\n");
+    expect(result.status, where).toBe(0);
+    const expected = Buffer.from(disk.original);
+    expected.fill(0, 100 * 4096, 101 * 4096);
+    const image = readFileSync(disk.path);
+    const first = image.findIndex((byte, i) => byte !== expected[i]);
+    expect(first, `byte ${first} is ${image[first]}, expected ${expected[first]}`).toBe(-1);
   }, TEST_TIMEOUT);
 
   it("reads a 64 MiB disk through /dev/sda in 1 MiB reads", async () => {
