@@ -9,7 +9,7 @@ import { printBytes, printf } from "../console/console";
 import { forEachPciFunction, pciEnableMemoryAndDma, pciInterruptLine, pciMemoryBar32, pciRead32 } from "../drivers/pci";
 import { str } from "../lib/format";
 import { mapDeviceMemory } from "../mm/kernel_map";
-import { kmalloc } from "../mm/slab";
+import { kfree, kmalloc } from "../mm/slab";
 import { tscAfter } from "../time/clock";
 import {
   BlockDevice, PollDevice, SCSI_DISK_MAJOR, StartRequest, deviceNameAddress, deviceNameLength, nameDisk, newBlockDevice,
@@ -106,7 +106,10 @@ function addDisk(port: AhciPort, sectors: u64): bool {
   device.minor = 16 * diskCount; // 15 partitions per disk, as Linux numbers sd
   device.volatileCache = writeCacheEnabled(port) ? 1 : 0;
   nameDisk(device, "sd", diskCount);
-  if (!registerBlockDevice(device)) return false;
+  if (!registerBlockDevice(device)) {
+    kfree(changetype<u32>(device));
+    return false;
+  }
   port.device = device;
   diskCount++;
   printf("ahci: ");
