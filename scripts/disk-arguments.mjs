@@ -1,6 +1,6 @@
 // QEMU arguments that attach disk images, for run-program, make run and the
 // tests: each spec is IMAGE (virtio-blk, Linux's /dev/vda, /dev/vdb, ...) or
-// IMAGE,ahci (a SATA disk on one AHCI controller: /dev/sda, /dev/sdb, ...),
+// IMAGE,ahci (a SATA disk: /dev/sda, /dev/sdb, ...; six to a controller),
 // attached in the order given, raw, writable, with writes going straight to
 // the image file so that a killed machine leaves what it had written.
 // A `,writeback` suffix (IMAGE,ahci,writeback) caches writes on the host
@@ -19,9 +19,9 @@ export function diskArguments(specs) {
     if (kind === "virtio") {
       args.push("-device", `virtio-blk-pci,drive=${id}`);
     } else {
-      if (sata === 0) args.push("-device", "ahci,id=ahci0");
-      if (sata === 6) throw new Error("at most 6 AHCI disks (one controller's ports)");
-      args.push("-device", `ide-hd,drive=${id},bus=ahci0.${sata++}`);
+      const controller = `ahci${Math.floor(sata / 6)}`; // QEMU's AHCI controller has 6 ports
+      if (sata % 6 === 0) args.push("-device", `ahci,id=${controller}`);
+      args.push("-device", `ide-hd,drive=${id},bus=${controller}.${sata++ % 6}`);
     }
   });
   return args;

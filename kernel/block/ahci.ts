@@ -47,12 +47,14 @@ const MAX_DISKS: u32 = 26; // sda..sdz
 /**
  * One HBA, its interrupt handler's record.
  *
- *   0 registers(u64) (ABAR, physical)  8 ports (32 words: the AhciPort on each port with a disk, 0 elsewhere)
+ *   0 registers(u64) (ABAR, physical)  8 location (its PCI function)
+ *  12 ports (32 words: the AhciPort on each port with a disk, 0 elsewhere)
  */
 @unmanaged class AhciHost {
   registers: u64;
+  location: u32;
 }
-const PORTS: u32 = 8;
+const PORTS: u32 = 12;
 const HOST_SIZE: u32 = PORTS + 32 * 4;
 
 let diskCount: u32 = 0;
@@ -93,8 +95,19 @@ function takeFromFirmware(registers: u64): void {
   while ((mmioRead32(registers + BOHC) & BOHC_BIOS_BUSY) != 0 && rdtsc() < deadline) {}
 }
 
-/** Makes the disk on `port` block device sd<letter>; false when out of memory or names. */
-function addDisk(port: AhciPort, sectors: u64): bool {
+/** Prints a PCI function's location as Linux does, bus:device.function. */
+function printLocation(location: u32): void {
+  printf("%x:%x.%d", location >> 16, (location >> 11) & 0x1f, (location >> 8) & 7);
+}
+
+function printPort(host: AhciHost, number: u32): void {
+  printf("ahci: ");
+  printLocation(host.location);
+  printf(" port %d", number);
+}
+
+/** Makes the disk on `port` of `host` block device sd<letter>; false when out of memory or names. */
+function addDisk(host: AhciHost, port: AhciPort, sectors: u64): bool {
   if (diskCount == MAX_DISKS) return false;
   const device = newBlockDevice();
   if (device == null) return false;
@@ -114,7 +127,9 @@ function addDisk(port: AhciPort, sectors: u64): bool {
   diskCount++;
   printf("ahci: ");
   printBytes(deviceNameAddress(device), deviceNameLength(device));
-  printf(" on port %d: ", port.number);
+  printf(" on ");
+  printLocation(host.location);
+  printf(" port %d: ", port.number);
   printModel(port);
   printf(", write cache %s\n", str(device.volatileCache != 0 ? "on" : "off"));
   return true;
@@ -126,16 +141,18 @@ function probePort(host: AhciHost, number: u32, capabilities: u32): bool {
   if (!hasAtaDisk(registers)) return false;
   const port = startPort(registers, number, ((capabilities >> 8) & 0x1f) + 1, (capabilities & CAP_CLO) != 0);
   if (port == null) {
-    printf("ahci: port %d does not start; not used\n", number);
+    printPort(host, number);
+    printf(" does not start; not used\n");
     return false;
   }
   const sectors = identify(port);
   if (sectors == 0) {
-    printf("ahci: port %d: IDENTIFY DEVICE failed; not used\n", number);
+    printPort(host, number);
+    printf(": IDENTIFY DEVICE failed; not used\n");
     releasePort(port);
     return false;
   }
-  if (!addDisk(port, sectors)) {
+  if (!addDisk(host, port, sectors)) {
     releasePort(port);
     return false;
   }
@@ -150,8 +167,9 @@ function probeFunction(location: u32): void {
   const registers = <u64>pciMemoryBar32(location, 5);
   const irq = pciInterruptLine(location);
   if (registers == 0 || irq >= 16) {
-    printf("ahci: controller at %x:%x.%d has no 32-bit ABAR or no legacy interrupt line; not used\n",
-      location >> 16, (location >> 11) & 0x1f, (location >> 8) & 7);
+    printf("ahci: controller at ");
+    printLocation(location);
+    printf(" has no 32-bit ABAR or no legacy interrupt line; not used\n");
     return;
   }
   const record = kmalloc(HOST_SIZE);
@@ -159,6 +177,7 @@ function probeFunction(location: u32): void {
   memory.fill(record, 0, HOST_SIZE);
   const host = changetype<AhciHost>(record);
   host.registers = registers;
+  host.location = location;
   // The handler goes on first: a disk registered without it would take requests and never complete them.
   if (!registerIrqHandler(irq, ahciInterrupt, record)) {
     printf("ahci: interrupt line %d has no room for another handler; controller not used\n", irq);

@@ -1,11 +1,11 @@
 // The AHCI driver (kernel/block/ahci*.ts) under QEMU's `-device ahci` with
 // `ide-hd` disks: /dev/sda read and written through user/blockdev.c, the
 // image then holding exactly the bytes written; two SATA disks at once, one
-// with a write cache that fsync flushes; a SATA and a virtio disk at once;
-// four readers at once with a sector that fails (QEMU's blkdebug injects
-// EIO), which must fail alone, every time, while every other read succeeds
-// and the port keeps working; a write that fails, seen by fsync; and the
-// read throughput of a 64 MiB disk.
+// with a write cache that fsync flushes; seven, on two controllers; a SATA
+// and a virtio disk at once; four readers at once with a sector that fails
+// (QEMU's blkdebug injects EIO), which must fail alone, every time, while
+// every other read succeeds and the port keeps working; a write that
+// fails, seen by fsync; and the read throughput of a 64 MiB disk.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -59,7 +59,7 @@ describe("ahci", () => {
     expectExit(result, EXIT_SUCCESS);
     const output = programOutput(result.serial);
     expect(failedChecks(output), result.serial).toEqual([]);
-    expect(result.serial).toMatch(/ahci: sda on port 0: QEMU HARDDISK, write cache (on|off)\n/);
+    expect(result.serial).toMatch(/^ahci: sda on 0:[0-9a-f]+\.0 port 0: QEMU HARDDISK, write cache off$/m);
     expect(result.serial).toContain("sda: 32768 sectors (16 MiB), 1 partitions\n");
     expect(output).toContain("blockdev: 0 failed\n");
     expectBlockdevWrites(disk.path, disk.original);
@@ -74,13 +74,30 @@ describe("ahci", () => {
     ], 180_000);
     const where = `run-program exited with ${result.status}; console:\n${result.stdout}`;
     expect(failedChecks(result.stdout), where).toEqual([]);
-    expect(result.stdout, where).toContain("ahci: sda on port 0: QEMU HARDDISK, write cache off\n");
+    expect(result.stdout, where).toMatch(/^ahci: sda on 0:[0-9a-f]+\.0 port 0: QEMU HARDDISK, write cache off$/m);
     // With the cache on, blockdev's fsync and sync send FLUSH CACHE EXT, which must succeed.
-    expect(result.stdout, where).toContain("ahci: sdb on port 1: QEMU HARDDISK, write cache on\n");
+    expect(result.stdout, where).toMatch(/^ahci: sdb on 0:[0-9a-f]+\.0 port 1: QEMU HARDDISK, write cache on$/m);
     expect(result.stdout.match(/blockdev: 0 failed\n/g)?.length, where).toBe(2);
     expect(result.status, where).toBe(0);
     expectBlockdevWrites(first.path, first.original);
     expectBlockdevWrites(second.path, second.original);
+  }, TEST_TIMEOUT);
+
+  it("seven SATA disks fill one controller's six ports and go on to a second controller's", async () => {
+    const images = ["a", "b", "c", "d", "e", "f", "g"].map((letter) => writeImage(`sd${letter}.img`, 1));
+    const result = await runProgram([
+      ...images.flatMap((image) => ["--disk", `${image.path},ahci`]),
+      BUSYBOX, "sh", "-c", "cat /proc/partitions && /bin/blockload sdg readers",
+    ], 180_000);
+    const where = `run-program exited with ${result.status}; console:\n${result.stdout}`;
+    const found = [...result.stdout.matchAll(/^ahci: (sd[a-z]) on (\S+) port (\d): QEMU HARDDISK/gm)].map((m) => [m[1], m[2], Number(m[3])]);
+    expect(found.map(([name, , port]) => `${name}:${port}`), where).toEqual(["sda:0", "sdb:1", "sdc:2", "sdd:3", "sde:4", "sdf:5", "sdg:0"]);
+    expect(new Set(found.slice(0, 6).map(([, location]) => location)).size, where).toBe(1);
+    expect(found[6][1], where).not.toBe(found[0][1]);
+    expect(result.stdout, where).toMatch(/^ +8 +96 +1024 sdg$/m);
+    expect(failedChecks(result.stdout), where).toEqual([]);
+    expect(result.stdout, where).toContain("blockload: 0 failed\n");
+    expect(result.status, where).toBe(0);
   }, TEST_TIMEOUT);
 
   it("a virtio disk and a SATA disk at once are vda and sda", async () => {
