@@ -5,7 +5,8 @@
 //   0x0000 command list: 32 command headers of 32 bytes (1 KiB aligned)
 //   0x0400 received FIS area (256 bytes, 256 aligned)
 //   0x0800 IDENTIFY DEVICE data (512 bytes)
-//   0x1000 command tables: one of 256 bytes per slot (128 aligned)
+//   0x1000 command tables: one of 256 bytes per slot (128 aligned), to 0x3000
+//   (the last frame is unused: the buddy allocator hands out powers of two)
 //
 // A command header, 32 bytes:
 //   0 flags: bits 0..4 command FIS length in dwords, 6 write (to the device), 16..31 PRDT entries
