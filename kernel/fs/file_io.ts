@@ -6,9 +6,9 @@
 import { AddressSpace, releaseUserFrame, zeroPage } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject } from "../mm/memory_object";
-import { firstCachedIndex, getCachedPage, isHole, markPageDirty } from "../mm/page_cache";
+import { firstCachedIndex, getCachedPage, isHole, markPageAccessed, markPageDirty } from "../mm/page_cache";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
-import { waitForWriteback } from "../mm/writeback";
+import { overDirtyLimit, waitForWriteback, writeBackObject } from "../mm/writeback";
 import { Inode, fileTimeNow, touchModified } from "./inode";
 
 const EFAULT: i64 = 14;
@@ -66,6 +66,10 @@ export function readObject(object: MemoryObject, space: AddressSpace, to: u64, c
       const got = getCachedPage(object, index);
       if (got < 0) return done > 0 ? <i64>done : got;
       const page = <u32>got;
+      if (index != object.lastRead) { // reading on in the same page is not another use of it
+        markPageAccessed(page);
+        object.lastRead = index;
+      }
       ok = copyToUser(space, to + done, page + inPage, chunk);
       releaseUserFrame(page, false);
     }
@@ -138,5 +142,6 @@ export function writeObject(object: MemoryObject, space: AddressSpace | null, fr
     done += chunk;
     if (at + chunk > object.size) object.size = at + chunk;
   }
+  if (done != 0 && overDirtyLimit()) writeBackObject(object, 0, U32.MAX_VALUE); // the writer pays: it is throttled
   return <i64>done;
 }

@@ -20,8 +20,8 @@
 // next reader tries the disk again.
 import { allocPage, freePages } from "./buddy";
 import {
-  FRAME_DIRTY, FRAME_DIRTY_KIB_SHIFT, FRAME_DIRTY_WHOLE, FRAME_LOCKED, Frame, FrameState, NO_FRAME, PAGE_SIZE, frame,
-  frameAddress, frameNumber,
+  FRAME_ACTIVE, FRAME_DIRTY, FRAME_DIRTY_KIB_SHIFT, FRAME_DIRTY_WHOLE, FRAME_LOCKED, FRAME_REFERENCED, Frame, FrameState,
+  NO_FRAME, PAGE_SIZE, frame, frameAddress, frameNumber,
 } from "./frame";
 import { monotonicNanoseconds } from "../time/clock";
 import { MemoryObject, OBJECT_NO_SOURCE, OBJECT_SPARSE, readObjectPage } from "./memory_object";
@@ -34,6 +34,8 @@ const BUCKETS: u32 = 1024;
 const buckets = memory.data(BUCKETS * 4, 4);
 let initialized = false;
 let cachedPages: u32 = 0;
+let activePages: u32 = 0; // FRAME_ACTIVE: used more than once
+let inactivePages: u32 = 0; // the others, which reclaim takes first
 let keptPages: u32 = 0; // dirty, with nowhere to write them
 let writablePages: u32 = 0; // dirty, waiting for writeback
 // Objects with pages waiting for writeback, a list through MemoryObject.nextDirty (kept in memory, so
@@ -119,6 +121,7 @@ function readIntoCache(object: MemoryObject, index: u32): i64 {
   f.data = load<u32>(bucket);
   store<u32>(bucket, pfn);
   cachedPages++;
+  inactivePages++;
   object.pages++;
   const status = readObjectPage(object, index, page);
   f.flags &= ~FRAME_LOCKED;
@@ -193,7 +196,7 @@ function forgetDirty(f: Frame, pfn: u32): void {
   if (f.next != NO_FRAME) frame(f.next).prev = f.prev;
   if (--object.dirtyPages == 0) {
     let link = <u32>dirtyObjects;
-    while (load<u32>(link) != changetype<u32>(object)) link = load<u32>(link) + 68; // MemoryObject.nextDirty
+    while (load<u32>(link) != changetype<u32>(object)) link = load<u32>(link) + offsetof<MemoryObject>("nextDirty");
     store<u32>(link, object.nextDirty);
     object.nextDirty = 0;
   }
@@ -217,6 +220,47 @@ export function cleanPage(page: u32): u32 {
 /** The first object with pages waiting for writeback (0 if none); the rest follow through MemoryObject.nextDirty. */
 export function firstDirtyObject(): u32 {
   return load<u32>(dirtyObjects);
+}
+
+/**
+ * A use of the page (a read() of it, a fault on it): the first since
+ * reclaim looked marks it referenced, a second makes it active (Linux's
+ * mark_page_accessed), so that pages used once, such as a big file read
+ * through, are given up before the ones used again.
+ */
+export function markPageAccessed(page: u32): void {
+  const f = frame(frameNumber(page));
+  if ((f.flags & FRAME_REFERENCED) == 0) {
+    f.flags |= FRAME_REFERENCED;
+  } else if ((f.flags & FRAME_ACTIVE) == 0) {
+    f.flags = (f.flags | FRAME_ACTIVE) & ~FRAME_REFERENCED;
+    activePages++;
+    inactivePages--;
+  }
+}
+
+/** Reclaim moves an active page back to the inactive list (it was not used since reclaim last looked). */
+export function deactivatePage(f: Frame): void {
+  assert((f.flags & FRAME_ACTIVE) != 0, "deactivatePage: page is not active");
+  f.flags &= ~(FRAME_ACTIVE | FRAME_REFERENCED);
+  activePages--;
+  inactivePages++;
+}
+
+/** Reclaim gives up a clean page nobody holds: out of the cache, its frame freed. */
+export function evictPage(page: u32): void {
+  const pfn = frameNumber(page);
+  const f = frame(pfn);
+  assert(f.refCount == 1 && f.mapCount == 0 && (f.flags & (FRAME_DIRTY | FRAME_LOCKED)) == 0, "evictPage: page in use or dirty");
+  removeFromCache(f, pfn);
+}
+
+export function activePageCount(): u32 {
+  return activePages;
+}
+
+export function inactivePageCount(): u32 {
+  return inactivePages;
 }
 
 /** Drops a reference a caller of getCachedPage holds (the page stays cached). */
@@ -243,7 +287,9 @@ function unlink(link: u32, f: Frame, pfn: u32): void {
   changetype<MemoryObject>(f.owner).pages--;
   store<u32>(link, f.data);
   if ((f.flags & FRAME_DIRTY) != 0) forgetDirty(f, pfn);
-  f.flags &= ~(FRAME_DIRTY | FRAME_DIRTY_WHOLE);
+  if ((f.flags & FRAME_ACTIVE) != 0) activePages--;
+  else inactivePages--;
+  f.flags &= ~(FRAME_DIRTY | FRAME_DIRTY_WHOLE | FRAME_ACTIVE | FRAME_REFERENCED);
   f.data = 0;
   f.owner = 0;
   releasePageReference(frameAddress(pfn));
