@@ -7,10 +7,10 @@
 // HBA stop with the failed command at PxCMD.CCS, while some HBAs (QEMU's)
 // clear the failed slot and go on. So when more than one command was
 // issued the port cannot say which one failed: it waits for the HBA to
-// go idle, recovers (stop, clear errors, start) and runs every request it
-// holds again one at a time ("isolating"), so that the one that fails
-// alone is the one that failed. Reads and writes may run twice: each
-// moves the same bytes again.
+// go idle, recovers (stop, clear errors, start) and runs each of those
+// requests (the suspects) again alone, holding new ones back meanwhile, so
+// that the one that fails alone is the one that failed. Reads and writes
+// may run twice: each moves the same bytes again.
 import { memoryBarrier, mmioRead32, mmioWrite32, rdtsc } from "../arch/x86_64/cpu";
 import { printBytes, printf } from "../console/console";
 import { allocPages, freePages } from "../mm/buddy";
@@ -68,7 +68,7 @@ const TIMEOUT_NS: u64 = 500000000;
  *
  *   0 registers(u64) (the port's, physical)  8 area (its memory block, ahci_command.ts)  12 device (BlockDevice)
  *  16 number (port on its HBA)  20 slotMask (the command slots the HBA has)  24 busy (slots holding a request)
- *  28 issued (slots in PxCI, completion not yet seen)  32 isolating (1: one request at a time after an error)
+ *  28 issued (slots in PxCI, completion not yet seen)  32 suspects (slots to run alone again after an error)
  *  36 canOverride (the HBA has PxCMD.CLO)  40 requests (32 words: the request in each busy slot)
  */
 @unmanaged export class AhciPort {
@@ -79,7 +79,7 @@ const TIMEOUT_NS: u64 = 500000000;
   slotMask: u32;
   busy: u32;
   issued: u32;
-  isolating: u32;
+  suspects: u32;
   canOverride: u32;
 }
 const REQUESTS: u32 = 40;
@@ -244,7 +244,7 @@ export function printModel(port: AhciPort): void {
   printBytes(model, length);
 }
 
-/** The block layer's StartRequest: writes the request into a free slot and issues it (unless isolating). */
+/** The block layer's StartRequest: writes the request into a free slot and issues it (or holds it while suspects run). */
 export function startRequest(device: BlockDevice, address: u32): bool {
   const port = changetype<AhciPort>(device.driver);
   const free = port.slotMask & ~port.busy;
@@ -261,7 +261,7 @@ export function startRequest(device: BlockDevice, address: u32): bool {
   request.driverSlot = slot;
   store<u32>(requestSlot(port, slot), address);
   port.busy |= 1 << slot;
-  if (port.isolating == 0) issue(port, slot);
+  if (port.suspects == 0) issue(port, slot);
   return true;
 }
 
@@ -271,17 +271,17 @@ function finish(port: AhciPort, slot: u32, ok: bool): void {
   assert(changetype<BlockRequest>(address).driverSlot == slot, "ahci: a slot's request names another slot");
   store<u32>(requestSlot(port, slot), 0);
   port.busy &= ~(1 << slot);
+  port.suspects &= ~(1 << slot);
   completeRequest(address, ok);
 }
 
-/** While isolating, issues the next held request once the last has completed; isolation ends when none is held. */
+/** Issues the next suspect once none is in flight; when none is left, every request held back. */
 function issueHeld(port: AhciPort): void {
-  if (port.isolating == 0 || port.issued != 0) return;
-  if (port.busy == 0) {
-    port.isolating = 0;
+  if (port.suspects != 0) {
+    if (port.issued == 0) issue(port, <u32>ctz(port.suspects));
     return;
   }
-  issue(port, <u32>ctz(port.busy));
+  for (let held = port.busy & ~port.issued; held != 0; held &= held - 1) issue(port, <u32>ctz(held));
 }
 
 function operationName(operation: u32): string {
@@ -325,7 +325,7 @@ function waitIdle(port: AhciPort): void {
   }
 }
 
-/** After an error (PxIS `status`): fails the request when one was issued, else isolates them all. */
+/** After an error (PxIS `status`): fails the request when one was issued, else makes them all suspects. */
 function handleError(port: AhciPort, status: u32): void {
   const taskFile = readPort(port, PxTFD);
   const issued = port.issued;
@@ -340,7 +340,7 @@ function handleError(port: AhciPort, status: u32): void {
   } else if (inFlight > 1) {
     printDiskName(port);
     printf(": error with %d commands in flight; running them again one at a time\n", inFlight);
-    port.isolating = 1;
+    port.suspects = issued;
   } else {
     printDiskName(port);
     printf(": error with no command in flight: interrupt status %x\n", status);
