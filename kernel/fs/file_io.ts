@@ -6,8 +6,10 @@
 import { AddressSpace, releaseUserFrame, zeroPage } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject } from "../mm/memory_object";
-import { firstCachedIndex, getCachedPage, isHole, markPageAccessed, markPageDirty } from "../mm/page_cache";
-import { copyFromUser, copyToUser } from "../mm/user_copy";
+import {
+  finishOverwrite, firstCachedIndex, getCachedPage, getPageToOverwrite, isHole, markPageAccessed, markPageDirty,
+} from "../mm/page_cache";
+import { copyFromUser, copyToUser, userPage } from "../mm/user_copy";
 import { overDirtyLimit, waitForWriteback, writeBackObject } from "../mm/writeback";
 import { Inode, fileTimeNow, touchModified } from "./inode";
 
@@ -123,7 +125,9 @@ export function writeObject(object: MemoryObject, space: AddressSpace | null, fr
     const at = offset + done;
     const inPage = <u32>(at % PAGE_SIZE);
     const chunk = <u32>min(<u64>(PAGE_SIZE - inPage), total - done);
-    const got = getCachedPage(object, <u32>(at / PAGE_SIZE));
+    // A whole page replaced need not be read first, if its source is in memory (see getPageToOverwrite).
+    const whole = chunk == PAGE_SIZE && (space == null || userPage(space, from + done, false) != 0);
+    const got = whole ? getPageToOverwrite(object, <u32>(at / PAGE_SIZE)) : getCachedPage(object, <u32>(at / PAGE_SIZE));
     if (got < 0) {
       if (done == 0) return got;
       break;
@@ -133,6 +137,7 @@ export function writeObject(object: MemoryObject, space: AddressSpace | null, fr
     let ok = true;
     if (space == null) memory.copy(page + inPage, <u32>(from + done), chunk);
     else ok = copyFromUser(space, page + inPage, from + done, chunk);
+    if (whole) finishOverwrite(page, ok);
     if (ok) markPageDirty(page);
     releaseUserFrame(page, false);
     if (!ok) {

@@ -88,29 +88,55 @@ export function findReadyPage(object: MemoryObject, index: u32): u32 {
  * (-EIO) when the page cannot be read.
  */
 export function getCachedPage(object: MemoryObject, index: u32): i64 {
+  const got = lookUpOrRead(object, index);
+  // A page whose read failed (or an overwrite of it did) left the cache while this one waited: the disk once more.
+  if (got != 0) return got;
+  const again = lookUpOrRead(object, index);
+  return again != 0 ? again : -EIO;
+}
+
+/** The page, read in if missing; 0 if the page this waited for left the cache meanwhile. */
+function lookUpOrRead(object: MemoryObject, index: u32): i64 {
   const page = findCachedPage(object, index);
   if (page == 0) return readIntoCache(object, index);
   cacheHits++;
   const f = frame(frameNumber(page));
   f.refCount++;
   while ((f.flags & FRAME_LOCKED) != 0) sleepUninterruptible(page);
-  if (f.owner != changetype<u32>(object)) { // its read failed and it left the cache
-    releasePageReference(page);
-    return -EIO;
-  }
-  return <i64>page;
+  if (f.owner == changetype<u32>(object)) return <i64>page;
+  releasePageReference(page);
+  return 0;
 }
 
-function releasePageReference(page: u32): void {
-  const f = frame(frameNumber(page));
-  assert(f.refCount > 0, "releasePageReference: page has no holder");
-  if (--f.refCount == 0) freePages(page);
-}
-
-function readIntoCache(object: MemoryObject, index: u32): i64 {
+/**
+ * For a write of the whole page: the cached frame as getCachedPage gives
+ * it, or, when the page is not cached, a new frame put in the cache
+ * locked and not read (its bytes are about to be replaced). The writer
+ * fills it and calls finishOverwrite. The write's source must be in
+ * memory already: a fault on this page while it is locked would wait for
+ * itself.
+ */
+export function getPageToOverwrite(object: MemoryObject, index: u32): i64 {
+  if (findCachedPage(object, index) != 0) return getCachedPage(object, index);
   const page = allocPage(FrameState.FileCache, false);
   if (page == 0) return -ENOMEM;
   cacheMisses++;
+  insertLocked(object, index, page);
+  return <i64>page;
+}
+
+/** Ends an overwrite getPageToOverwrite began: the page is unlocked, or, if the write failed, dropped. */
+export function finishOverwrite(page: u32, written: bool): void {
+  const pfn = frameNumber(page);
+  const f = frame(pfn);
+  if ((f.flags & FRAME_LOCKED) == 0) return; // it was cached already: nothing began
+  f.flags &= ~FRAME_LOCKED;
+  wakeUp(page);
+  if (!written && f.owner != 0) removeFromCache(f, pfn);
+}
+
+/** Puts a new frame in the cache as page `index` of `object`, locked, with a reference for the caller. */
+function insertLocked(object: MemoryObject, index: u32, page: u32): void {
   const pfn = frameNumber(page);
   const f = frame(pfn);
   f.owner = changetype<u32>(object);
@@ -123,6 +149,21 @@ function readIntoCache(object: MemoryObject, index: u32): i64 {
   cachedPages++;
   inactivePages++;
   object.pages++;
+}
+
+function releasePageReference(page: u32): void {
+  const f = frame(frameNumber(page));
+  assert(f.refCount > 0, "releasePageReference: page has no holder");
+  if (--f.refCount == 0) freePages(page);
+}
+
+function readIntoCache(object: MemoryObject, index: u32): i64 {
+  const page = allocPage(FrameState.FileCache, false);
+  if (page == 0) return -ENOMEM;
+  cacheMisses++;
+  insertLocked(object, index, page);
+  const pfn = frameNumber(page);
+  const f = frame(pfn);
   const status = readObjectPage(object, index, page);
   f.flags &= ~FRAME_LOCKED;
   wakeUp(page);
