@@ -21,7 +21,7 @@ import { SECTOR_SHIFT } from "./block_device";
 export const COMMAND_LIST: u32 = 0x0000;
 export const RECEIVED_FIS: u32 = 0x0400;
 export const IDENTIFY_DATA: u32 = 0x0800;
-export const COMMAND_TABLES: u32 = 0x1000;
+const COMMAND_TABLES: u32 = 0x1000;
 /** The port's memory block: 2^2 frames. */
 export const PORT_MEMORY_ORDER: u32 = 2;
 
@@ -46,7 +46,7 @@ export const ATA_FLUSH_CACHE_EXT: u8 = 0xea;
 export const ATA_IDENTIFY_DEVICE: u8 = 0xec;
 
 /** An LBA48 command moves at most 65536 sectors (a count of 0 means 65536), which 8 PRDs of 4 MiB cover. */
-export const MAX_COMMAND_SECTORS: u32 = 65536;
+const MAX_COMMAND_SECTORS: u32 = 65536;
 
 @inline function headerAddress(area: u32, slot: u32): u32 {
   return area + COMMAND_LIST + slot * HEADER_SIZE;

@@ -83,7 +83,7 @@ const TIMEOUT_NS: u64 = 500000000;
   canOverride: u32;
 }
 const REQUESTS: u32 = 40;
-export const AHCI_PORT_SIZE: u32 = REQUESTS + 32 * 4;
+const AHCI_PORT_SIZE: u32 = REQUESTS + 32 * 4;
 
 @inline function readPort(port: AhciPort, register: u32): u32 {
   return mmioRead32(port.registers + register);
