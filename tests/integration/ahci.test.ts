@@ -10,18 +10,43 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EXIT_SUCCESS, expectExit } from "./qemu";
-import { BUSYBOX, bootInit, buildOnce, failedChecks, programOutput, runProgram, scratchDir } from "./programs";
+import { bootInit, buildOnce, failedChecks, initramfsWith, programOutput, scratchDir } from "./programs";
 // @ts-expect-error: a plain JavaScript module, shared with the scripts
 import { makePatternDisk } from "../../scripts/disk-image.mjs";
 
 const TEST_TIMEOUT = 240_000;
-/** user/blockdev.c by path: busybox's shell would run its own blockdev applet for the bare name. */
-const BLOCKDEV = "/bin/blockdev";
 const SECTOR = 512;
+
+/**
+ * The shell scripts some tests run as init (`sh /etc/ahci/NAME.sh`), in an
+ * initramfs of their own. user/blockdev.c goes by path: busybox's shell
+ * would run its own blockdev applet for the bare name.
+ */
+const SCRIPTS: Record<string, string> = {
+  "two.sh": "/bin/blockdev sda && /bin/blockdev sdb",
+  "seven.sh": "cat /proc/partitions && /bin/blockload sdg readers",
+  "mixed.sh": "/bin/blockdev vda && /bin/blockdev sda",
+  // The page holding sector 3000 must fail to write, the next page must not.
+  "badwrite.sh": "! dd if=/dev/zero of=/dev/sda bs=4096 count=1 seek=375 conv=fsync &&\n" +
+    "  dd if=/dev/zero of=/dev/sda bs=4096 count=1 seek=100 conv=fsync",
+};
+let initramfs = "";
 
 beforeAll(async () => {
   await buildOnce();
+  const dir = scratchDir("ahci-scripts");
+  for (const [name, text] of Object.entries(SCRIPTS)) writeFileSync(join(dir, name), `${text}\n`);
+  initramfs = await initramfsWith([`/etc/ahci=${dir}`]);
 }, TEST_TIMEOUT);
+
+/** Boots `sh /etc/ahci/SCRIPT` as init with `disks`; fails unless it exits 0. Returns what was printed after boot. */
+async function runScript(script: string, disks: string[]): Promise<{ serial: string; output: string }> {
+  const result = await bootInit({ program: "sh", args: [`/etc/ahci/${script}`], initramfs, disks });
+  expectExit(result, EXIT_SUCCESS);
+  const output = programOutput(result.serial);
+  expect(failedChecks(output), result.serial).toEqual([]);
+  return { serial: result.serial, output };
+}
 
 /** A 16 MiB disk (or `mebibytes`) with user/blockdev.c's pattern and partition 1 at sectors 2048..10239. */
 function writeImage(name: string, mebibytes = 16): { path: string; original: Buffer } {
@@ -68,49 +93,31 @@ describe("ahci", () => {
   it("two SATA disks on one controller are sda and sdb, each its own image; sdb's write cache is flushed", async () => {
     const first = writeImage("first.img");
     const second = writeImage("second.img");
-    const result = await runProgram([
-      "--disk", `${first.path},ahci`, "--disk", `${second.path},ahci,writeback`,
-      BUSYBOX, "sh", "-c", `${BLOCKDEV} sda && ${BLOCKDEV} sdb`,
-    ], 180_000);
-    const where = `run-program exited with ${result.status}; console:\n${result.stdout}`;
-    expect(failedChecks(result.stdout), where).toEqual([]);
-    expect(result.stdout, where).toMatch(/^ahci: sda on 0:[0-9a-f]+\.0 port 0: QEMU HARDDISK, write cache off$/m);
+    const { serial, output } = await runScript("two.sh", [`${first.path},ahci`, `${second.path},ahci,writeback`]);
+    expect(serial).toMatch(/^ahci: sda on 0:[0-9a-f]+\.0 port 0: QEMU HARDDISK, write cache off$/m);
     // With the cache on, blockdev's fsync and sync send FLUSH CACHE EXT, which must succeed.
-    expect(result.stdout, where).toMatch(/^ahci: sdb on 0:[0-9a-f]+\.0 port 1: QEMU HARDDISK, write cache on$/m);
-    expect(result.stdout.match(/blockdev: 0 failed\n/g)?.length, where).toBe(2);
-    expect(result.status, where).toBe(0);
+    expect(serial).toMatch(/^ahci: sdb on 0:[0-9a-f]+\.0 port 1: QEMU HARDDISK, write cache on$/m);
+    expect(output.match(/^blockdev: 0 failed$/gm), serial).toHaveLength(2);
     expectBlockdevWrites(first.path, first.original);
     expectBlockdevWrites(second.path, second.original);
   }, TEST_TIMEOUT);
 
   it("seven SATA disks fill one controller's six ports and go on to a second controller's", async () => {
     const images = ["a", "b", "c", "d", "e", "f", "g"].map((letter) => writeImage(`sd${letter}.img`, 1));
-    const result = await runProgram([
-      ...images.flatMap((image) => ["--disk", `${image.path},ahci`]),
-      BUSYBOX, "sh", "-c", "cat /proc/partitions && /bin/blockload sdg readers",
-    ], 180_000);
-    const where = `run-program exited with ${result.status}; console:\n${result.stdout}`;
-    const found = [...result.stdout.matchAll(/^ahci: (sd[a-z]) on (\S+) port (\d): QEMU HARDDISK/gm)].map((m) => [m[1], m[2], Number(m[3])]);
-    expect(found.map(([name, , port]) => `${name}:${port}`), where).toEqual(["sda:0", "sdb:1", "sdc:2", "sdd:3", "sde:4", "sdf:5", "sdg:0"]);
-    expect(new Set(found.slice(0, 6).map(([, location]) => location)).size, where).toBe(1);
-    expect(found[6][1], where).not.toBe(found[0][1]);
-    expect(result.stdout, where).toMatch(/^ +8 +96 +1024 sdg$/m);
-    expect(failedChecks(result.stdout), where).toEqual([]);
-    expect(result.stdout, where).toContain("blockload: 0 failed\n");
-    expect(result.status, where).toBe(0);
+    const { serial, output } = await runScript("seven.sh", images.map((image) => `${image.path},ahci`));
+    const found = [...serial.matchAll(/^ahci: (sd[a-z]) on (\S+) port (\d): QEMU HARDDISK/gm)].map((m) => [m[1], m[2], Number(m[3])]);
+    expect(found.map(([name, , port]) => `${name}:${port}`), serial).toEqual(["sda:0", "sdb:1", "sdc:2", "sdd:3", "sde:4", "sdf:5", "sdg:0"]);
+    expect(new Set(found.slice(0, 6).map(([, location]) => location)).size, serial).toBe(1);
+    expect(found[6][1], serial).not.toBe(found[0][1]);
+    expect(output, serial).toMatch(/^ +8 +96 +1024 sdg$/m);
+    expect(output, serial).toContain("blockload: 0 failed\n");
   }, TEST_TIMEOUT);
 
   it("a virtio disk and a SATA disk at once are vda and sda", async () => {
     const virtio = writeImage("vda.img");
     const sata = writeImage("sda.img");
-    const result = await runProgram([
-      "--disk", virtio.path, "--disk", `${sata.path},ahci`,
-      BUSYBOX, "sh", "-c", `${BLOCKDEV} vda && ${BLOCKDEV} sda`,
-    ], 180_000);
-    const where = `run-program exited with ${result.status}; console:\n${result.stdout}`;
-    expect(failedChecks(result.stdout), where).toEqual([]);
-    expect(result.stdout.match(/blockdev: 0 failed\n/g)?.length, where).toBe(2);
-    expect(result.status, where).toBe(0);
+    const { serial, output } = await runScript("mixed.sh", [virtio.path, `${sata.path},ahci`]);
+    expect(output.match(/^blockdev: 0 failed$/gm), serial).toHaveLength(2);
     expectBlockdevWrites(virtio.path, virtio.original);
     expectBlockdevWrites(sata.path, sata.original);
   }, TEST_TIMEOUT);
@@ -137,14 +144,9 @@ describe("ahci", () => {
     const disk = writeImage("badwrite.img");
     const rules = join(scratchDir("ahci"), "blkdebug.conf");
     writeFileSync(rules, '[inject-error]\nevent = "write_aio"\nerrno = "5"\nsector = "3000"\n');
-    const page = (n: number) => `dd if=/dev/zero of=/dev/sda bs=4096 count=1 seek=${n} conv=fsync`;
-    const result = await runProgram([
-      "--disk", `blkdebug:${rules}:${disk.path},ahci`, BUSYBOX, "sh", "-c", `! ${page(375)} && ${page(100)}`,
-    ], 180_000);
-    const where = `run-program exited with ${result.status}; console:\n${result.stdout}`;
-    expect(result.stdout, where).toMatch(/^ahci: sda: error writing sector 3000 \(8 sectors\): status 41, error 4, interrupt status 40000001$/m);
-    expect(result.stdout, where).toContain("dd: /dev/sda: Input/output error\n");
-    expect(result.status, where).toBe(0);
+    const { serial, output } = await runScript("badwrite.sh", [`blkdebug:${rules}:${disk.path},ahci`]);
+    expect(output, serial).toMatch(/^ahci: sda: error writing sector 3000 \(8 sectors\): status 41, error 4, interrupt status 40000001$/m);
+    expect(output, serial).toContain("dd: /dev/sda: Input/output error\n");
     const expected = Buffer.from(disk.original);
     expected.fill(0, 100 * 4096, 101 * 4096);
     const image = readFileSync(disk.path);
