@@ -340,9 +340,10 @@ function unlink(link: u32, f: Frame, pfn: u32): void {
 /**
  * Unlinks and frees cached pages, every chain swept once: with `object`
  * null, every clean page nobody uses (reclaim); else the pages of `object`
- * with indices in [first, end), which nobody may map any more.
+ * with indices in [first, end), which nobody may map any more, or, with
+ * `onlyClean`, just those of them that are clean and unused.
  */
-function sweep(object: MemoryObject | null, first: u32, end: u32): u32 {
+function sweep(object: MemoryObject | null, first: u32, end: u32, onlyClean: bool = false): u32 {
   if (!initialized) return 0;
   let freed: u32 = 0;
   for (let b: u32 = 0; b < BUCKETS; b++) {
@@ -351,8 +352,9 @@ function sweep(object: MemoryObject | null, first: u32, end: u32): u32 {
     while (pfn != NO_FRAME) {
       const f: Frame = frame(pfn);
       const next = f.data;
-      const drop = object == null ? f.refCount == 1 && (f.flags & FRAME_DIRTY) == 0
-        : f.owner == changetype<u32>(object) && f.pageIndex >= first && f.pageIndex < end;
+      const unused = f.refCount == 1 && (f.flags & FRAME_DIRTY) == 0;
+      const drop = object == null ? unused
+        : f.owner == changetype<u32>(object) && f.pageIndex >= first && f.pageIndex < end && (!onlyClean || unused);
       if (drop) {
         // A page may still be held by a reader sleeping on the disk, which then keeps it alone; never mapped.
         assert(f.mapCount == 0, "dropCachedPages: page still mapped");
@@ -365,6 +367,11 @@ function sweep(object: MemoryObject | null, first: u32, end: u32): u32 {
     }
   }
   return freed;
+}
+
+/** Frees the clean pages of `object` in [first, end) that nobody maps or holds (fadvise DONTNEED); how many. */
+export function dropCleanRange(object: MemoryObject, first: u32, end: u32): u32 {
+  return object.pages != 0 ? sweep(object, first, end, true) : 0;
 }
 
 /** Frees every clean cached page that nobody uses. Returns how many were freed. */
