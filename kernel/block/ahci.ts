@@ -172,8 +172,9 @@ function probeFunction(location: u32): void {
     printf(" has no 32-bit ABAR or no legacy interrupt line; not used\n");
     return;
   }
+  if (!mapDeviceMemory(registers, ABAR_BYTES)) return;
   const record = kmalloc(HOST_SIZE);
-  if (record == 0 || !mapDeviceMemory(registers, ABAR_BYTES)) return;
+  if (record == 0) return;
   memory.fill(record, 0, HOST_SIZE);
   const host = changetype<AhciHost>(record);
   host.registers = registers;
@@ -181,6 +182,7 @@ function probeFunction(location: u32): void {
   // The handler goes on first: a disk registered without it would take requests and never complete them.
   if (!registerIrqHandler(irq, ahciInterrupt, record)) {
     printf("ahci: interrupt line %d has no room for another handler; controller not used\n", irq);
+    kfree(record);
     return;
   }
   pciEnableMemoryAndDma(location);
