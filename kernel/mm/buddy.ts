@@ -35,6 +35,15 @@ export function setReclaimHook(hook: () => u32): void {
   reclaimHook = hook;
 }
 
+// Called after an allocation that leaves fewer than lowWatermark frames free (mm/balance.ts wakes its thread).
+let lowMemoryHook: (() => void) | null = null;
+let lowWatermark: u32 = 0;
+
+export function setLowMemoryHook(watermark: u32, hook: () => void): void {
+  lowWatermark = watermark;
+  lowMemoryHook = hook;
+}
+
 function pushFree(pfn: u32, order: u32): void {
   const f = frame(pfn);
   const head = listHead(order);
@@ -111,6 +120,10 @@ export function allocPages(order: u32, state: FrameState, zeroed: bool): u32 {
     pushFree(pfn + (1 << found), found);
   }
   freeFrames -= 1 << order;
+  if (freeFrames < lowWatermark) {
+    const hook = lowMemoryHook;
+    if (hook != null) hook();
+  }
   const count: u32 = 1 << order;
   for (let i: u32 = 0; i < count; i++) {
     const f = frame(pfn + i);
