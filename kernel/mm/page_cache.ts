@@ -193,7 +193,9 @@ export const READ_AHEAD_MAX: u32 = 32;
  * Reads pages [index, index + count) into contiguous new frames with one
  * call of the object's readPages, each its own cache page, locked until the
  * read ends; count shrinks to the pages before the first one cached and
- * before the object's end, and to what memory there is in one block.
+ * before the object's end, and to what memory there is in one block. If
+ * the read fails, none stays cached and the first page is read alone, so
+ * that a bad block costs only the pages it is in.
  */
 function readAhead(object: MemoryObject, index: u32, wanted: u32): i64 {
   const pagesInObject = (object.size + PAGE_SIZE - 1) / PAGE_SIZE;
@@ -223,9 +225,9 @@ function readAhead(object: MemoryObject, index: u32, wanted: u32): i64 {
     if (status != 0 && f.owner != 0) removeFromCache(f, pfn);
     if (i != 0) releasePageReference(page); // only the first is the caller's
   }
-  if (status != 0) {
+  if (status != 0) { // one bad block fails the whole run: the page asked for is read again alone, as Linux does
     releasePageReference(block);
-    return status < 0 ? <i64>status : -EIO;
+    return readIntoCache(object, index);
   }
   return <i64>block;
 }
