@@ -52,6 +52,13 @@ export const S_IFIFO: u32 = 0o010000;
  *                                                     inode, with a reference; 0: follow readlink's text
  *  40 evict(inode): void                              the inode is being freed: the file system lets go of
  *                                                     what it keeps there (a link's target, a held parent)
+ *  44 empty(dir): i64                                 0 when the directory has no entry but "." and "..",
+ *                                                     else -ENOTEMPTY or -errno (rmdir, rename over it)
+ *  48 sync(inode, whole): i64                         writes the file (fsync) or its whole file system
+ *                                                     (syncfs) to its disk: 0 or -errno; 0 = nothing to write
+ *  52 blocks(inode): u64                              st_blocks (512-byte units) of a file on a disk
+ *  56 statfs(inode, into): void                       fills struct statfs's f_type, f_bsize, f_blocks, f_bfree,
+ *                                                     f_bavail, f_files, f_ffree, f_frsize at `into` (a disk's)
  */
 @unmanaged export class InodeOps {
   lookup: u32;
@@ -65,8 +72,12 @@ export const S_IFIFO: u32 = 0o010000;
   symlink: u32;
   jumpLink: u32;
   evict: u32;
+  empty: u32;
+  sync: u32;
+  blocks: u32;
+  statfs: u32;
 }
-export const INODE_OPS_SIZE: u32 = 44;
+export const INODE_OPS_SIZE: u32 = 60;
 
 export type LookupOp = (dir: Inode, name: u32, length: u32) => i64;
 export type CreateOp = (dir: Inode, name: u32, length: u32, mode: u32, rdev: u32) => i64;
@@ -81,6 +92,10 @@ export type TruncateOp = (inode: Inode, size: u64) => i64;
 export type SymlinkOp = (dir: Inode, name: u32, length: u32, target: u32, targetLength: u32) => i64;
 export type JumpLinkOp = (inode: Inode) => i64;
 export type EvictOp = (inode: Inode) => void;
+export type EmptyOp = (dir: Inode) => i64;
+export type SyncOp = (inode: Inode, whole: bool) => i64;
+export type BlocksOp = (inode: Inode) => u64;
+export type StatfsOp = (inode: Inode, into: u32) => void;
 
 /**
  * One file.
@@ -262,6 +277,20 @@ export function symlinkIn(dir: Inode, name: u32, length: u32, target: u32, targe
 export function jumpLinkOf(inode: Inode): i64 {
   if (inode.ops.jumpLink == 0) return 0;
   return changetype<JumpLinkOp>(inode.ops.jumpLink)(inode);
+}
+
+const ENOTEMPTY: i64 = 39;
+
+/** 0 when directory `dir` holds nothing but "." and "..": -ENOTEMPTY, or -errno (a disk failed). */
+export function directoryEmpty(dir: Inode): i64 {
+  if (dir.ops.empty == 0) return -ENOTEMPTY;
+  return changetype<EmptyOp>(dir.ops.empty)(dir);
+}
+
+/** Writes the file (or, `whole`, its file system) to its disk and waits: 0 or -errno. */
+export function syncInode(inode: Inode, whole: bool): i64 {
+  if (inode.ops.sync == 0) return 0;
+  return changetype<SyncOp>(inode.ops.sync)(inode, whole);
 }
 
 export function truncateInode(inode: Inode, size: u64): i64 {

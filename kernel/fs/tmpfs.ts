@@ -84,9 +84,11 @@ function removeEntry(dir: Inode, entry: DirEntry): void {
   touchModified(dir);
 }
 
-/** Whether a directory has no entry (for rmdir and rename over it). */
-export function tmpfsDirectoryEmpty(dir: Inode): bool {
-  return dir.data == 0;
+const ENOTEMPTY: i64 = 39;
+
+/** EmptyOp: whether a directory has no entry (for rmdir and rename over it). */
+function directoryEmpty(dir: Inode): i64 {
+  return dir.data == 0 ? 0 : -ENOTEMPTY;
 }
 
 function releaseFileObject(object: MemoryObject): void {
@@ -293,6 +295,7 @@ export function newTmpfs(device: u32): Inode | null {
     tmpfsOps.truncate = changetype<u32>(truncate);
     tmpfsOps.symlink = changetype<u32>(symlink);
     tmpfsOps.evict = changetype<u32>(evict);
+    tmpfsOps.empty = changetype<u32>(directoryEmpty);
   }
   const root = newInode(tmpfsOps, S_IFDIR | 0o755, device);
   if (root == null) return null;

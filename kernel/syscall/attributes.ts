@@ -4,9 +4,12 @@
 // succeeding at once.
 import { File, FileKind, anonymousName, fileAt } from "../fs/file";
 import {
-  Inode, S_IFCHR, S_IFIFO, S_IFMT, fileTimeNow, inodeSize, isDirectoryInode, isRegularInode, releaseInode, truncateInode,
+  BlocksOp, Inode, S_IFCHR, S_IFIFO, S_IFMT, StatfsOp, fileTimeNow, inodeSize, isDirectoryInode, isRegularInode,
+  releaseInode, syncInode, truncateInode,
 } from "../fs/inode";
 import { MAX_FILE_SIZE } from "../fs/file_io";
+import { Mount, mountAt } from "../fs/mount";
+import { writeBackAll } from "../mm/writeback";
 import { PIPE_DEVICE, Pipe, pipeInodeNumber } from "../fs/pipe";
 import { isProcInode } from "../procfs/nodes";
 import { freeFrameCount } from "../mm/buddy";
@@ -70,6 +73,7 @@ function statOf(file: File | null, inode: Inode | null, into: u32): void {
  * (a hole holds none).
  */
 function blocksOf(inode: Inode): u64 {
+  if (inode.ops.blocks != 0) return changetype<BlocksOp>(inode.ops.blocks)(inode);
   const object = inode.object;
   if (object == null || !isRegularInode(inode)) return 0;
   const archivePages = (<u64>object.sourceBytes + 4095) / 4096;
@@ -172,7 +176,10 @@ function writeStatfs(process: Process, inode: Inode, buffer: u64): i64 {
   memory.fill(s, 0, 120);
   store<u64>(s, isProcInode(inode) ? PROC_SUPER_MAGIC : TMPFS_MAGIC); // f_type
   store<u64>(s + 8, 4096); // f_bsize
-  if (!isProcInode(inode)) {
+  store<u64>(s + 72, 4096); // f_frsize
+  if (inode.ops.statfs != 0) {
+    changetype<StatfsOp>(inode.ops.statfs)(inode, s);
+  } else if (!isProcInode(inode)) {
     store<u64>(s + 16, managedFrames); // f_blocks: tmpfs may use all of memory
     store<u64>(s + 24, freeFrameCount()); // f_bfree
     store<u64>(s + 32, freeFrameCount()); // f_bavail
@@ -181,7 +188,6 @@ function writeStatfs(process: Process, inode: Inode, buffer: u64): i64 {
   }
   store<u32>(s + 56, inode.device); // f_fsid
   store<u64>(s + 64, 255); // f_namelen
-  store<u64>(s + 72, 4096); // f_frsize
   return copyToUser(spaceOf(process), buffer, s, 120) ? 0 : -EFAULT;
 }
 
@@ -352,14 +358,24 @@ export function sysFtruncate(process: Process, fd: i64, length: i64): i64 {
   return truncate(process, changetype<Inode>(file.inode), length);
 }
 
-/** fsync and fdatasync: tmpfs has no disk behind it, so everything is already where it belongs. */
+/** fsync and fdatasync: the file's pages and inode go to its disk (tmpfs has none: it is all where it belongs). */
 export function sysFsync(process: Process, fd: i64): i64 {
   const file = fileAt(process.files, fd);
   if (file == null || file.kind == FileKind.PathOnly) return -EBADF;
   if (file.kind == FileKind.PipeRead || file.kind == FileKind.PipeWrite) return -EINVAL;
-  return 0;
+  return file.inode != null ? syncInode(changetype<Inode>(file.inode), false) : 0;
 }
 
+/** syncfs: everything of the file system the descriptor's file is on goes to its disk. */
 export function sysSyncfs(process: Process, fd: i64): i64 {
-  return fileAt(process.files, fd) == null ? -EBADF : 0;
+  const file = fileAt(process.files, fd);
+  if (file == null) return -EBADF;
+  return file.inode != null ? syncInode(changetype<Inode>(file.inode), true) : 0;
+}
+
+/** sync: every mounted file system, then every other dirty page (a block device's own). Never fails. */
+export function sysSync(): i64 {
+  for (let i: u32 = 0; mountAt(i) != null; i++) syncInode(changetype<Mount>(mountAt(i)).root, true);
+  writeBackAll();
+  return 0;
 }

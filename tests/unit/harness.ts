@@ -81,6 +81,10 @@ import { dispatch } from "../../kernel/syscall/dispatch";
 import { KERNEL_STACK_SIZE } from "../../kernel/proc/kernel_stack";
 import { dumpCore } from "../../kernel/proc/core_dump";
 import { SIGNAL_INFO_SIZE, SignalInfo } from "../../kernel/proc/signal_info";
+import { BlockDevice } from "../../kernel/block/block_device";
+import { ext2Mount } from "../../kernel/fs/ext2/mount";
+import { S_IFBLK, createIn } from "../../kernel/fs/inode";
+export { newRamDisk, ramDiskFailFrom, ramDiskFlushes } from "./ram_disk";
 
 export function format(into: usize, size: u32, fmt: string, a: u64, b: u64, c: u64, d: u64, e: u64, f: u64): u32 {
   return formatInto(into, size, fmt, a, b, c, d, e, f);
@@ -680,4 +684,22 @@ export function futexWake(base: u32, offset: u64, bitset: u32, count: i32): i32 
 
 export function futexRequeue(base: u32, offset: u64, base2: u32, offset2: u64, wakeCount: i32, moveCount: i32): i32 {
   return kernelFutexRequeue(base, offset, base2, offset2, wakeCount, moveCount);
+}
+
+// ---- ext2 over a RAM disk (ext2*.test.ts) ----
+
+/** Makes /dev/NAME a block device node for `rdev` (mknod refuses block devices): 0 or -errno. */
+export function makeBlockNode(name: u32, length: u32, rdev: u32): i64 {
+  const dev = kernelResolvePath(fileSystemRoot(), changetype<u32>(memory.data<u8>([0x2f, 0x64, 0x65, 0x76])), 4, true);
+  if (dev < 0) return dev;
+  const made = createIn(changetype<Inode>(<u32>dev), name, length, S_IFBLK | 0o600, rdev);
+  releaseInode(changetype<Inode>(<u32>dev));
+  if (made < 0) return made;
+  releaseInode(changetype<Inode>(<u32>made));
+  return 0;
+}
+
+/** What the boot's root mount calls: the root Inode of the ext2 file system on `device`, or -errno. */
+export function mountExt2Device(device: u32, readOnly: bool, deviceNumber: u32): i64 {
+  return ext2Mount(changetype<BlockDevice>(device), readOnly, deviceNumber);
 }

@@ -104,6 +104,12 @@ export interface UnitExports {
   inodeSize(inode: number): bigint;
   inodeData(inode: number): number;
   inodeObject(inode: number): number;
+  // ext2 over a RAM disk
+  newRamDisk(buffer: number, sectors: bigint, major: number, minor: number): number;
+  ramDiskFailFrom(device: number, sector: bigint): void;
+  ramDiskFlushes(device: number): number;
+  makeBlockNode(name: number, length: number, rdev: number): bigint;
+  mountExt2Device(device: number, readOnly: number, deviceNumber: number): bigint;
   // regions, address spaces, faults, page cache
   newRegionSet(): number;
   newRegion(start: bigint, end: bigint, protection: number, flags: number): number;
