@@ -22,6 +22,8 @@ const RAM_END = 32 * MIB;
 const DISK_ADDRESS = RAM_END;
 export const DISK_MAJOR = 254;
 export const DISK_RDEV = DISK_MAJOR << 8;
+/** The file clock's time in the tests (seconds since 1970): 2026-01-01. */
+export const TEST_TIME = 1767225600;
 
 export interface ImageOptions {
   blockSize?: 1024 | 2048 | 4096;
@@ -75,7 +77,20 @@ export function fsck(image: Uint8Array): { status: number; output: string } {
 
 /** debugfs -R REQUEST: what it printed. */
 export function debugfs(image: Uint8Array, request: string): Buffer {
-  return withImageFile(image, (file) => execFileSync("debugfs", ["-R", request, file], { stdio: ["ignore", "pipe", "pipe"] }));
+  return withImageFile(image, (file) => execFileSync("debugfs", ["-R", request, file], { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 28 }));
+}
+
+/** The image's whole tree copied out by debugfs rdump into a new host directory (the caller removes it). */
+export function dumpTree(image: Uint8Array): string {
+  const out = mkdtempSync(join(tmpdir(), "ext2-dump-"));
+  withImageFile(image, (file) => execFileSync("debugfs", ["-R", `rdump / ${out}`, file], { stdio: "pipe" }));
+  return out;
+}
+
+/** The superblock's free block and inode counts, as debugfs reads them. */
+export function freeCounts(image: Uint8Array): { blocks: number; inodes: number } {
+  const text = debugfs(image, "stats").toString();
+  return { blocks: Number(/Free blocks:\s+(\d+)/.exec(text)![1]), inodes: Number(/Free inodes:\s+(\d+)/.exec(text)![1]) };
 }
 
 /** Changes an image with debugfs -w (set_super_value, set_inode_field, ...). */
@@ -98,6 +113,7 @@ export function bootDisk(image: Uint8Array): Disk {
   const k = loadKernel({ memoryPages: (DISK_ADDRESS + image.length + 0xffff) >> 16 });
   expect(bootWithInitramfs(k, archive([]).bytes, { ramEnd: RAM_END })).toBe(0);
   k.write(DISK_ADDRESS, image);
+  k.exports.setTestClock(BigInt(TEST_TIME) * 1_000_000_000n);
   const device = k.exports.newRamDisk(DISK_ADDRESS, BigInt(image.length / 512), DISK_MAJOR, 0);
   expect(device).not.toBe(0);
   const name = bytesOf("vda");

@@ -83,7 +83,7 @@ import { dumpCore } from "../../kernel/proc/core_dump";
 import { SIGNAL_INFO_SIZE, SignalInfo } from "../../kernel/proc/signal_info";
 import { BlockDevice } from "../../kernel/block/block_device";
 import { ext2Mount } from "../../kernel/fs/ext2/mount";
-import { S_IFBLK, createIn } from "../../kernel/fs/inode";
+import { S_IFBLK, createIn, setFileClock } from "../../kernel/fs/inode";
 export { newRamDisk, ramDiskFailFrom, ramDiskFlushes } from "./ram_disk";
 
 export function format(into: usize, size: u32, fmt: string, a: u64, b: u64, c: u64, d: u64, e: u64, f: u64): u32 {
@@ -702,4 +702,12 @@ export function makeBlockNode(name: u32, length: u32, rdev: u32): i64 {
 /** What the boot's root mount calls: the root Inode of the ext2 file system on `device`, or -errno. */
 export function mountExt2Device(device: u32, readOnly: bool, deviceNumber: u32): i64 {
   return ext2Mount(changetype<BlockDevice>(device), readOnly, deviceNumber);
+}
+
+let testNow: u64 = 0;
+
+/** Sets the file clock (nanoseconds since 1970) to `nanoseconds`, until called again: files made after get that time. */
+export function setTestClock(nanoseconds: u64): void {
+  testNow = nanoseconds;
+  setFileClock((): u64 => testNow);
 }

@@ -110,6 +110,7 @@ export interface UnitExports {
   ramDiskFlushes(device: number): number;
   makeBlockNode(name: number, length: number, rdev: number): bigint;
   mountExt2Device(device: number, readOnly: number, deviceNumber: number): bigint;
+  setTestClock(nanoseconds: bigint): void;
   // regions, address spaces, faults, page cache
   newRegionSet(): number;
   newRegion(start: bigint, end: bigint, protection: number, flags: number): number;

@@ -46,6 +46,11 @@ export function forgetMetadata(fs: Ext2Fs, block: u32): void {
   writeBackObject(object, page, page + 1);
 }
 
+/** Whether the inode's data blocks are read through the buffer cache (a directory's, a link's), not its own pages. */
+@inline function holdsMetadata(info: Ext2Inode): bool {
+  return (<u32>rawOf(info).mode & 0o170000) != 0o100000;
+}
+
 /** Frees a block of the inode's, counting it out of i_blocks. */
 export function releaseBlock(info: Ext2Inode, block: u32, metadata: bool): void {
   const fs = info.fs;
@@ -158,7 +163,7 @@ function freeBranch(info: Ext2Inode, block: u32, depth: u32, from: u64): bool {
     const partial = i == <u32>(from / per) ? from % per : 0;
     let gone = true;
     if (depth > 1) gone = freeBranch(info, entry, depth - 1, partial);
-    else if (validBlock(fs, entry)) releaseBlock(info, entry, false);
+    else if (validBlock(fs, entry)) releaseBlock(info, entry, holdsMetadata(info));
     else badBlock(info, entry);
     if (gone) store<u32>(<u32>at + i * 4, 0);
   }
@@ -175,7 +180,7 @@ export function freeBlocksFrom(info: Ext2Inode, keep: u64): void {
   for (let slot = <u32>min(keep, <u64>DIRECT_BLOCKS); slot < DIRECT_BLOCKS; slot++) {
     const block = blockSlot(raw, slot);
     if (block == 0) continue;
-    if (validBlock(info.fs, block)) releaseBlock(info, block, false);
+    if (validBlock(info.fs, block)) releaseBlock(info, block, holdsMetadata(info));
     else badBlock(info, block);
     setBlockSlot(raw, slot, 0);
   }
