@@ -32,6 +32,7 @@ import { initUsbKeyboard } from "./drivers/usb_keyboard";
 import { initAcpi } from "./drivers/acpi";
 import { framebufferColumns, initFramebufferConsole } from "./console/framebuffer";
 import { dispatchTrap } from "./trap";
+import { probeBlockDevices } from "./block/probe";
 import { initTermios } from "./drivers/termios";
 
 export function kmain(bootInfoAddress: u32): void {
@@ -66,6 +67,7 @@ export function kmain(bootInfoAddress: u32): void {
   initUsbKeyboard();
   initAcpi();
   setFileClock(realtimeNanoseconds);
+  probeBlockDevices();
   const initramfs = mountFileSystems();
   if (!mountProcAtBoot()) print("procfs: /proc not mounted\n");
   if (initramfs == CpioStatus.Ok) printf("initramfs: %d files\n", initramfsFileCount());

@@ -36,6 +36,7 @@ export type PollDevice = (device: BlockDevice) => void;
  *  96 readTicks(u64)  104 writeTicks(u64) (milliseconds spent, as diskstats counts)
  * 112 ioTicks(u64) (milliseconds with requests in flight)  120 busySince(u64) (TSC, while inFlight > 0)
  * 128 partitions (how many of the disk)  132 readOnly
+ * 136 volatileCache (the disk may hold completed writes in a cache until flushed: BLOCK_FLUSH goes to it)
  */
 @unmanaged export class BlockDevice {
   start: u32;
@@ -61,8 +62,9 @@ export type PollDevice = (device: BlockDevice) => void;
   busySince: u64;
   partitions: u32;
   readOnly: u32;
+  volatileCache: u32;
 }
-export const BLOCK_DEVICE_SIZE: u32 = 136;
+export const BLOCK_DEVICE_SIZE: u32 = 144;
 
 const MAX_DEVICES: u32 = 32;
 const devices = memory.data(MAX_DEVICES * 4, 4);
@@ -89,13 +91,22 @@ export function newBlockDevice(): BlockDevice | null {
   return device;
 }
 
-/** Sets the name from `prefix` and a number-like `suffix` ("vd" + "a", "vda" + "1"). */
-export function setDeviceName(device: BlockDevice, prefix: u32, prefixLength: u32, suffix: string): void {
+/** Names a disk `prefix` and a letter by its number (0: "vda", 1: "vdb", ...), as Linux's sd and virtio_blk. */
+export function nameDisk(device: BlockDevice, prefix: string, number: u32): void {
   const at = deviceNameAddress(device);
   memory.fill(at, 0, 8);
-  const length = min(prefixLength, 8);
-  memory.copy(at, prefix, length);
-  for (let i = 0; i < suffix.length && length + <u32>i < 8; i++) store<u8>(at + length + <u32>i, <u8>suffix.charCodeAt(i));
+  const length = <u32>min(prefix.length, 6);
+  for (let i: u32 = 0; i < length; i++) store<u8>(at + i, <u8>prefix.charCodeAt(i));
+  store<u8>(at + length, <u8>(0x61 + number % 26));
+}
+
+/** Names partition `number` (1, 2, ...) of `disk` as Linux does for these disks: the disk's name and the number ("vda1"). */
+export function namePartition(partition: BlockDevice, disk: BlockDevice, number: u32): void {
+  const at = deviceNameAddress(partition);
+  memory.copy(at, deviceNameAddress(disk), 8);
+  let length = deviceNameLength(disk);
+  if (number >= 10 && length < 8) store<u8>(at + length++, <u8>(0x30 + number / 10));
+  if (length < 8) store<u8>(at + length, <u8>(0x30 + number % 10));
 }
 
 /** Makes the device known (listed, openable as /dev/NAME); false when the table is full. */

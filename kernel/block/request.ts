@@ -88,6 +88,7 @@ export function completeRequest(request: u32, ok: bool): void {
 export function blockIo(device: BlockDevice, operation: u32, sector: u64, count: u32, buffer: u32): i32 {
   if (operation != BLOCK_FLUSH && (count == 0 || sector >= device.sectors || <u64>count > device.sectors - sector)) return -EIO;
   if (operation == BLOCK_WRITE && device.readOnly != 0) return -EIO;
+  if (operation == BLOCK_FLUSH && device.whole.volatileCache == 0) return 0; // nothing held back to flush
   const address = kmalloc(REQUEST_SIZE);
   if (address == 0) return -EIO;
   const request = changetype<BlockRequest>(address);

@@ -7,6 +7,7 @@ const CONFIG_ADDRESS: u32 = 0xcf8;
 const CONFIG_DATA: u32 = 0xcfc;
 export const NO_DEVICE: u32 = 0xffffffff;
 
+const COMMAND_IO: u32 = 1 << 0;
 const COMMAND_MEMORY: u32 = 1 << 1;
 const COMMAND_BUS_MASTER: u32 = 1 << 2;
 
@@ -52,6 +53,41 @@ export function findPciFunction(classCode: u32, subclass: u32, programming: u32,
     }
   }
   return NO_DEVICE;
+}
+
+/** Calls `visit(location)` for every function on bus `bus` and the buses behind its bridges, in bus order. */
+export function forEachPciFunction(visit: (location: u32) => void, bus: u32 = 0): void {
+  for (let device: u32 = 0; device < 32; device++) {
+    for (let fn: u32 = 0; fn < 8; fn++) {
+      const location = (bus << 16) | (device << 11) | (fn << 8);
+      if ((pciRead32(location, 0) & 0xffff) == 0xffff) {
+        if (fn == 0) break;
+        continue;
+      }
+      visit(location);
+      if (pciRead32(location, 8) >> 16 == 0x0604) { // a PCI-to-PCI bridge
+        const secondary = (pciRead32(location, 0x18) >> 8) & 0xff;
+        if (secondary > bus) forEachPciFunction(visit, secondary);
+      }
+      if (fn == 0 && (pciRead32(location, 0x0c) & 0x00800000) == 0) break;
+    }
+  }
+}
+
+/** The legacy interrupt line the firmware routed the function to (config 0x3c), 0xff if none. */
+export function pciInterruptLine(location: u32): u32 {
+  return pciRead32(location, 0x3c) & 0xff;
+}
+
+/** Base of I/O-port BAR `bar` (0..5), or 0 if that BAR is not an I/O BAR. */
+export function pciIoBar(location: u32, bar: u32): u32 {
+  const value = pciRead32(location, 0x10 + bar * 4);
+  return (value & 1) != 0 ? value & 0xfffc : 0;
+}
+
+/** Lets the device answer I/O-port accesses and master the bus (DMA). */
+export function pciEnableIoAndDma(location: u32): void {
+  pciWrite32(location, 4, (pciRead32(location, 4) & 0xffff) | COMMAND_IO | COMMAND_BUS_MASTER);
 }
 
 /**

@@ -4,10 +4,12 @@
 // empty /proc that procfs, a layer above, is mounted over. /dev also has
 // the links into /proc/self/fd that udev or systemd make on Linux
 // (/dev/fd, /dev/stdin, /dev/stdout, /dev/stderr): bash's process
-// substitution hands its commands /dev/fd/N names.
+// substitution hands its commands /dev/fd/N names, and a node for each disk
+// and partition found at boot.
 import { storeAscii } from "../lib/ascii";
 import { CpioStatus, deviceNumber } from "./cpio";
-import { Inode, S_IFCHR, S_IFDIR, isDirectoryInode, lookupIn, releaseInode, symlinkIn } from "./inode";
+import { blockDeviceAt, blockDeviceCount, deviceNameAddress, deviceNameLength } from "../block/block_device";
+import { Inode, S_IFBLK, S_IFCHR, S_IFDIR, isDirectoryInode, lookupIn, releaseInode, symlinkIn } from "./inode";
 import { unpackInitramfs } from "./initramfs";
 import { mountOver, mountRoot } from "./mount";
 import { newTmpfs, tmpfsCreate } from "./tmpfs";
@@ -43,6 +45,15 @@ function device(dir: Inode, name: string, mode: u32, major: u32, minor: u32): vo
   if (made > 0) releaseInode(changetype<Inode>(<u32>made));
 }
 
+/** A node per disk and partition the drivers found (/dev/vda, /dev/vda1, ...), as udev makes them. */
+function blockDeviceNodes(dev: Inode): void {
+  for (let i: u32 = 0; i < blockDeviceCount(); i++) {
+    const disk = blockDeviceAt(i);
+    const made = tmpfsCreate(dev, deviceNameAddress(disk), deviceNameLength(disk), S_IFBLK | 0o660, deviceNumber(disk.major, disk.minor));
+    if (made > 0) releaseInode(changetype<Inode>(<u32>made));
+  }
+}
+
 function link(dir: Inode, name: string, target: string): void {
   const made = symlinkIn(dir, ascii(name), name.length, ascii(target, TARGET_BYTES), target.length);
   if (made > 0) releaseInode(changetype<Inode>(<u32>made));
@@ -74,6 +85,7 @@ export function mountFileSystems(): CpioStatus {
     link(dev, "stderr", "/proc/self/fd/2");
     const shm = directory(dev, "shm", 0o1777);
     if (shm != null) releaseInode(shm);
+    blockDeviceNodes(dev);
   }
   return status;
 }

@@ -48,6 +48,7 @@ export const enum FileKind {
   SignalFd = 9, // signalfd: `data` holds the signal set it reads (a u64, kmalloc'd)
   EventFd = 10, // eventfd: `data` holds its counter and mode (kmalloc'd)
   Epoll = 11, // `data` is its EpollSet (epoll_set.ts)
+  BlockDevice = 12, // a block device node: its bytes are the device's pages (block_file.ts)
 }
 
 /** Files with no inode of their own, which Linux backs with its anonymous inode: what /proc/PID/fd calls them. */

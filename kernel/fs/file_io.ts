@@ -8,10 +8,12 @@ import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject } from "../mm/memory_object";
 import { firstCachedIndex, getCachedPage, isHole, markPageDirty } from "../mm/page_cache";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
+import { waitForWriteback } from "../mm/writeback";
 import { Inode, fileTimeNow, touchModified } from "./inode";
 
 const EFAULT: i64 = 14;
 const EFBIG: i64 = 27;
+const ENOSPC: i64 = 28;
 // Page indices are 32-bit: files stop just short of 16 TiB (Linux's tmpfs limit is larger; nothing here comes near).
 export const MAX_FILE_SIZE: u64 = <u64>U32.MAX_VALUE * PAGE_SIZE;
 
@@ -42,7 +44,13 @@ export function nextHole(inode: Inode, offset: u64): i64 {
 
 /** Reads up to `count` bytes at `offset`; the count read (0 at or past the end), or -errno if nothing was. */
 export function readInode(inode: Inode, space: AddressSpace, to: u64, count: u64, offset: u64): i64 {
-  const object = changetype<MemoryObject>(inode.object);
+  const done = readObject(changetype<MemoryObject>(inode.object), space, to, count, offset);
+  if (done >= 0) inode.atime = fileTimeNow();
+  return done;
+}
+
+/** Reads up to `count` bytes of `object` at `offset` into user memory (a file's, or a block device's). */
+export function readObject(object: MemoryObject, space: AddressSpace, to: u64, count: u64, offset: u64): i64 {
   if (offset >= object.size) return 0;
   const total = min(count, object.size - offset);
   let done: u64 = 0;
@@ -64,7 +72,6 @@ export function readInode(inode: Inode, space: AddressSpace, to: u64, count: u64
     if (!ok) return done > 0 ? <i64>done : -EFAULT;
     done += chunk;
   }
-  inode.atime = fileTimeNow();
   return <i64>done;
 }
 
@@ -94,9 +101,19 @@ export function readInodeToKernel(inode: Inode, into: u32, count: u32, offset: u
  * memory (linear) when `space` is null (a core dump writes so).
  */
 export function writeInode(inode: Inode, space: AddressSpace | null, from: u64, count: u64, offset: u64): i64 {
-  const object = changetype<MemoryObject>(inode.object);
-  if (offset >= MAX_FILE_SIZE) return count == 0 ? 0 : -EFBIG;
-  const total = min(count, MAX_FILE_SIZE - offset);
+  const done = writeObject(changetype<MemoryObject>(inode.object), space, from, count, offset, MAX_FILE_SIZE);
+  if (done > 0) touchModified(inode);
+  return done;
+}
+
+/**
+ * As writeInode, for any object, which grows up to `limit` bytes: a file's
+ * largest size, or a block device's own (past which a write is ENOSPC, as
+ * Linux's block devices answer).
+ */
+export function writeObject(object: MemoryObject, space: AddressSpace | null, from: u64, count: u64, offset: u64, limit: u64): i64 {
+  if (offset >= limit) return count == 0 ? 0 : limit == MAX_FILE_SIZE ? -EFBIG : -ENOSPC;
+  const total = min(count, limit - offset);
   let done: u64 = 0;
   while (done < total) {
     const at = offset + done;
@@ -108,6 +125,7 @@ export function writeInode(inode: Inode, space: AddressSpace | null, from: u64, 
       break;
     }
     const page = <u32>got;
+    waitForWriteback(page); // the disk is reading these bytes: let it finish before they change
     let ok = true;
     if (space == null) memory.copy(page + inPage, <u32>(from + done), chunk);
     else ok = copyFromUser(space, page + inPage, from + done, chunk);
@@ -120,6 +138,5 @@ export function writeInode(inode: Inode, space: AddressSpace | null, from: u64, 
     done += chunk;
     if (at + chunk > object.size) object.size = at + chunk;
   }
-  if (done != 0) touchModified(inode);
   return <i64>done;
 }

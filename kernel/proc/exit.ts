@@ -1,5 +1,6 @@
 // How processes end: by exiting, or killed by the kernel with a one-line
 // report in the spirit of Linux's. When init ends, the machine does.
+import { syncEverything } from "../block/flush";
 import { writeCr3 } from "../arch/x86_64/cpu";
 import { ExitStatus, shutdown } from "../drivers/qemu_exit";
 import { argumentEquals } from "../boot/cmdline";
@@ -152,6 +153,9 @@ export function exitThread(waitStatus: u32): void {
   const process = currentProcess();
   const group = leaderOf(process);
   if (argumentEquals("loglevel", "debug") && group.threadCount == 1) printFaultCounts(process);
+  // The machine powers off when init ends: what is written goes to the disks first, while init
+  // can still sleep on them (a clean shutdown's sync).
+  if (group.tgid == 1 && group.threadCount == 1) syncEverything();
   releaseRobustList(process);
   releasePiLocks(process);
   clearChildTid(process);

@@ -26,6 +26,8 @@ export const enum Node {
   Uptime = 15,
   SystemStat = 16, // /proc/stat (Stat is /proc/PID/stat)
   Loadavg = 17,
+  Partitions = 18,
+  Diskstats = 19,
   Stat = 20,
   Faults = 21,
   Maps = 22,
@@ -67,6 +69,8 @@ export function nodeName(node: u32): string {
     case Node.Uptime: return "uptime";
     case Node.SystemStat: return "stat";
     case Node.Loadavg: return "loadavg";
+    case Node.Partitions: return "partitions";
+    case Node.Diskstats: return "diskstats";
     case Node.Sys: return "sys";
     case Node.SysKernel: return "kernel";
     case Node.PidMax: return "pid_max";

@@ -16,6 +16,7 @@
 //   /proc/memcheck      drops unmapped cache pages, audits every frame's
 //                       counts (problems are printed on the console), and
 //                       reports the free-frame count: the leak check
+//   /proc/partitions, /proc/diskstats   every disk and partition, and the sectors each has moved (disks.ts)
 //   /proc/cpuinfo, /proc/stat, /proc/loadavg, /proc/sys/kernel/{pid_max,tainted,ostype,osrelease}
 //   /proc/sys/kernel/core_pattern   "core", the one pattern core files follow (core_file.ts)
 // The inodes are nodes.ts's; the system-wide texts system_files.ts's.
@@ -37,6 +38,7 @@ import {
 import { argumentsCapacity, processFaults, processStat, writeArguments } from "./process_files";
 import { processStatus } from "./status";
 import { formatSmapsRollup } from "./smaps_rollup";
+import { diskstats, partitions } from "./disks";
 import {
   KERNEL_RELEASE, TEXT_CAPACITY, cpuinfo, loadAverage, meminfo, memcheck, mounts, processes, systemStat, uptime,
 } from "./system_files";
@@ -51,7 +53,7 @@ const EACCES: i64 = 13;
 // directories follow them, and fd/ has only its descriptors).
 const ROOT_ENTRIES = memory.data<u8>([
   <u8>Node.Meminfo, <u8>Node.Memcheck, <u8>Node.Processes, <u8>Node.Mounts, <u8>Node.Cpuinfo, <u8>Node.Sys, <u8>Node.Self,
-  <u8>Node.Uptime, <u8>Node.SystemStat, <u8>Node.Loadavg,
+  <u8>Node.Uptime, <u8>Node.SystemStat, <u8>Node.Loadavg, <u8>Node.Partitions, <u8>Node.Diskstats,
 ]);
 const SYS_ENTRIES = memory.data<u8>([<u8>Node.SysKernel]);
 const SYS_KERNEL_ENTRIES = memory.data<u8>([
@@ -69,7 +71,7 @@ function entriesOf(dir: u32): u32 {
 
 function entryCount(dir: u32): u32 {
   switch (dir) {
-    case Node.Root: return 10;
+    case Node.Root: return 12;
     case Node.Sys: return 1;
     case Node.SysKernel: return 5;
     case Node.ProcessDirectory: return 13;
@@ -214,6 +216,8 @@ function writeText(node: u32, process: Process | null, into: u32, capacity: u32)
     case Node.Uptime: return uptime(into);
     case Node.SystemStat: return systemStat(into);
     case Node.Loadavg: return loadAverage(into);
+    case Node.Partitions: return partitions(into, capacity);
+    case Node.Diskstats: return diskstats(into, capacity);
     case Node.PidMax: return formatInto(into, capacity, "4194304\n");
     case Node.Tainted: return formatInto(into, capacity, "0\n");
     case Node.OsType: return formatInto(into, capacity, "Linux\n");

@@ -2,6 +2,10 @@
 // statx), statfs, access, chmod, chown, utimensat, umask, truncate, and
 // the sync calls, which have nothing to write back on tmpfs and say so by
 // succeeding at once.
+import { syncEverything } from "../block/flush";
+import { blockDeviceOf, blockFileObject } from "../fs/block_file";
+import { BLOCK_FLUSH, blockIo } from "../block/request";
+import { writeBackObject } from "../mm/writeback";
 import { File, FileKind, anonymousName, fileAt } from "../fs/file";
 import {
   BlocksOp, Inode, S_IFCHR, S_IFIFO, S_IFMT, StatfsOp, fileTimeNow, inodeSize, isDirectoryInode, isRegularInode,
@@ -9,14 +13,13 @@ import {
 } from "../fs/inode";
 import { MAX_FILE_SIZE } from "../fs/file_io";
 import { Mount, mountAt } from "../fs/mount";
-import { writeBackAll } from "../mm/writeback";
 import { PIPE_DEVICE, Pipe, pipeInodeNumber } from "../fs/pipe";
 import { isProcInode } from "../procfs/nodes";
 import { freeFrameCount } from "../mm/buddy";
 import { managedFrames } from "../mm/frame_database";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
-import { EACCES, EBADF, EFAULT, EFBIG, EINVAL, EISDIR, EPERM, ETXTBSY } from "./errno";
+import { EACCES, EBADF, EFAULT, EFBIG, EINVAL, EISDIR, ENXIO, EPERM, ETXTBSY } from "./errno";
 import { MemoryObject } from "../mm/memory_object";
 import { DEV_TTYS0 } from "./devices";
 import {
@@ -358,24 +361,41 @@ export function sysFtruncate(process: Process, fd: i64, length: i64): i64 {
   return truncate(process, changetype<Inode>(file.inode), length);
 }
 
-/** fsync and fdatasync: the file's pages and inode go to its disk (tmpfs has none: it is all where it belongs). */
+/**
+ * fsync and fdatasync: a block device's dirty pages are written and its
+ * write cache flushed; a file on a disk's file system goes to its disk
+ * with its inode; tmpfs has no disk behind it, so everything there is
+ * already where it belongs.
+ */
 export function sysFsync(process: Process, fd: i64): i64 {
   const file = fileAt(process.files, fd);
   if (file == null || file.kind == FileKind.PathOnly) return -EBADF;
   if (file.kind == FileKind.PipeRead || file.kind == FileKind.PipeWrite) return -EINVAL;
+  if (file.kind == FileKind.BlockDevice) {
+    const inode = changetype<Inode>(file.inode);
+    const device = blockDeviceOf(inode);
+    const object = blockFileObject(inode);
+    if (device == null || object == null) return -ENXIO;
+    const written = writeBackObject(object, 0, U32.MAX_VALUE);
+    const flushed = blockIo(device, BLOCK_FLUSH, 0, 0, 0);
+    return written != 0 ? <i64>written : <i64>flushed;
+  }
   return file.inode != null ? syncInode(changetype<Inode>(file.inode), false) : 0;
 }
 
-/** syncfs: everything of the file system the descriptor's file is on goes to its disk. */
+/** syncfs: the file system of the descriptor's file goes to its disk (sync's work for those with no disk of their own). */
 export function sysSyncfs(process: Process, fd: i64): i64 {
   const file = fileAt(process.files, fd);
   if (file == null) return -EBADF;
-  return file.inode != null ? syncInode(changetype<Inode>(file.inode), true) : 0;
+  const inode = file.inode;
+  if (inode != null && inode.ops.sync != 0) return syncInode(inode, true);
+  syncEverything();
+  return 0;
 }
 
-/** sync: every mounted file system, then every other dirty page (a block device's own). Never fails. */
+/** sync: every mounted disk file system (its inodes, pages and metadata), then every dirty page and disk cache. */
 export function sysSync(): i64 {
   for (let i: u32 = 0; mountAt(i) != null; i++) syncInode(changetype<Mount>(mountAt(i)).root, true);
-  writeBackAll();
+  syncEverything();
   return 0;
 }

@@ -13,8 +13,8 @@ import {
   sysPause, sysRtSigaction, sysRtSigpending, sysRtSigprocmask, sysRtSigreturn, sysRtSigsuspend, sysSigaltstack,
 } from "./signals";
 import {
-  sysFaccessat, sysFchmod, sysFchmodat, sysFchown, sysFchownat, sysFstat, sysFstatfs, sysFsync, sysFtruncate,
-  sysNewfstatat, sysStat, sysStatfs, sysStatx, sysSync, sysSyncfs, sysTruncate, sysUmask, sysUtimensat,
+  sysFaccessat, sysFchmod, sysFchmodat, sysFchown, sysFchownat, sysFstat, sysFstatfs, sysFsync, sysFtruncate, sysSync,
+  sysNewfstatat, sysStat, sysStatfs, sysStatx, sysSyncfs, sysTruncate, sysUmask, sysUtimensat,
 } from "./attributes";
 import { sysChdir, sysFchdir, sysGetcwd, sysGetdents64 } from "./directories";
 import { sysIoctl } from "./ioctl";
@@ -218,7 +218,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 157: return sysPrctl(process, a, b);
     case 158: return sysArchPrctl(process, a, b);
     case 160: return sysSetrlimit(process, a, b);
-    case 162: return sysSync();
+    case 162: return sysSync(); // sync
     case 165: return sysMount(process, a, b, c, d, e);
     case 166: return sysUmount2(process, a, b);
     case 169: return sysReboot(process, a, c);

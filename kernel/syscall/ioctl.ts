@@ -1,6 +1,6 @@
 // ioctl: the requests every descriptor takes (FIONBIO, FIOCLEX,
-// FIONCLEX), FIONREAD on pipes and regular files, and the terminal's
-// requests on the console (terminal.ts). Anything else is ENOTTY, Linux's
+// FIONCLEX), FIONREAD on pipes and regular files, the terminal's requests
+// on the console (terminal.ts), and block devices' (block_ioctl.ts). Anything else is ENOTTY, Linux's
 // answer to a request a file does not know. Linux takes the request as 32
 // bits; the upper half of the register is ignored.
 import { FD_CLOEXEC, File, FileKind, O_NONBLOCK, fileAt, setDescriptorFlags } from "../fs/file";
@@ -11,6 +11,7 @@ import { Process, spaceOf } from "../proc/process";
 import { isTerminalFile } from "./devices";
 import { EBADF, EFAULT, ENOTTY } from "./errno";
 import { FIONREAD, terminalIoctl } from "./terminal";
+import { blockIoctl } from "./block_ioctl";
 
 const FIONBIO: u32 = 0x5421;
 const FIONCLEX: u32 = 0x5450;
@@ -41,5 +42,6 @@ export function sysIoctl(process: Process, fd: i64, request: u64, argument: u64)
   const readable = kind == FileKind.Regular || kind == FileKind.Generated || kind == FileKind.PipeRead || kind == FileKind.PipeWrite;
   if (command == FIONREAD && readable) return putUser32(spaceOf(process), argument, <u32>bytesToRead(file)) ? 0 : -EFAULT;
   if (isTerminalFile(file)) return terminalIoctl(process, command, argument);
+  if (kind == FileKind.BlockDevice) return blockIoctl(process, file, command, argument);
   return -ENOTTY;
 }

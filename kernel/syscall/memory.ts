@@ -2,6 +2,8 @@
 // family. They only change regions (and, for munmap and mprotect, existing
 // mappings); pages arrive later, on the first touch, unless populating or
 // locking asks for them now.
+import { writeBackObject } from "../mm/writeback";
+import { blockFileObject } from "../fs/block_file";
 import { FileKind, O_ACCMODE, O_RDWR, O_WRONLY, fileAt, isPathOnly } from "../fs/file";
 import { AddressSpace, USER_MAP_END, USER_START, regionsOf, unmapRegions } from "../mm/address_space";
 import { FAULT_WRITE, FaultResponse, handleUserFault, pageFlags, shouldReuse } from "../mm/fault";
@@ -20,7 +22,7 @@ import {
 } from "../mm/region";
 import { Process, spaceOf } from "../proc/process";
 import { killForMemory } from "../proc/user_trap";
-import { EACCES, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, ENOSYS, EOPNOTSUPP, EOVERFLOW } from "./errno";
+import { EACCES, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, ENOSYS, ENXIO, EOPNOTSUPP, EOVERFLOW } from "./errno";
 
 const MAP_SHARED: u64 = 0x01;
 const MAP_PRIVATE: u64 = 0x02;
@@ -150,13 +152,15 @@ export function sysMmap(process: Process, hint: u64, length: u64, protection: u6
     const accessMode = file.flags & O_ACCMODE;
     if (file.kind == FileKind.Device && changetype<Inode>(file.inode).rdev == DEV_ZERO) {
       anonymous = true; // /dev/zero: anonymous memory, private or shared
-    } else if (file.kind != FileKind.Regular) {
+    } else if (file.kind != FileKind.Regular && file.kind != FileKind.BlockDevice) {
       return -ENODEV;
     } else {
       if (accessMode == O_WRONLY) return -EACCES; // a mapping reads the file
       mayWrite = sharing != MAP_SHARED || accessMode == O_RDWR;
       if (!mayWrite && (protection & PROT_WRITE) != 0) return -EACCES;
-      object = changetype<Inode>(file.inode).object;
+      object = file.kind == FileKind.BlockDevice ? blockFileObject(changetype<Inode>(file.inode))
+        : changetype<Inode>(file.inode).object;
+      if (object == null) return -ENXIO;
       if (<u64>offset + size > MAX_FILE_SIZE) return -EOVERFLOW;
     }
   }
@@ -293,10 +297,11 @@ const MS_INVALIDATE: u64 = 2;
 const MS_SYNC: u64 = 4;
 
 /**
- * msync: a shared file mapping is the page cache itself and tmpfs has no
- * disk behind it, so there is nothing to write back or to invalidate; the
- * arguments are checked as Linux checks them (flags, alignment: EINVAL;
- * unmapped pages in the range: ENOMEM).
+ * msync: a shared file mapping is the page cache itself, so MS_SYNC writes
+ * the dirty pages the range maps back to their disk and waits (tmpfs has
+ * none to write); MS_ASYNC leaves them to writeback, as Linux does since
+ * 2.6.19. Nothing needs invalidating. The arguments are checked as Linux
+ * checks them (flags, alignment: EINVAL; unmapped pages in the range: ENOMEM).
  */
 export function sysMsync(process: Process, start: u64, length: u64, flags: u64): i64 {
   if ((flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) != 0 || (flags & (MS_ASYNC | MS_SYNC)) == (MS_ASYNC | MS_SYNC)) {
@@ -305,7 +310,32 @@ export function sysMsync(process: Process, start: u64, length: u64, flags: u64):
   if ((start & (PAGE_SIZE - 1)) != 0) return -EINVAL;
   const end = pageUp(start + length);
   if (end < start) return -ENOMEM;
-  return covered(spaceOf(process), start, end) ? 0 : -ENOMEM;
+  const space = spaceOf(process);
+  if (!covered(space, start, end)) return -ENOMEM;
+  return (flags & MS_SYNC) != 0 ? writeBackMapped(space, start, end) : 0;
+}
+
+/** Writes back what the shared file mappings in [start, end) hold dirty; 0 or the first error. */
+function writeBackMapped(space: AddressSpace, start: u64, end: u64): i64 {
+  const set = regionsOf(space);
+  let status: i32 = 0;
+  // A sleep on the disk may let another thread change the regions: each step looks the next one up again.
+  let at = start;
+  while (at < end) {
+    const i = firstEndingAbove(set, at);
+    if (i >= set.count || regionAt(set, i).start >= end) break;
+    const region = regionAt(set, i);
+    const from = max(at, region.start);
+    const to = min(end, region.end);
+    at = region.end;
+    if ((region.flags & REGION_SHARED) == 0 || region.object == null) continue;
+    const object = changetype<MemoryObject>(region.object);
+    const first = region.fileOffset + (from - region.start);
+    const last = region.fileOffset + (to - region.start);
+    const result = writeBackObject(object, <u32>(first / PAGE_SIZE), <u32>min((last + PAGE_SIZE - 1) / PAGE_SIZE, <u64>U32.MAX_VALUE));
+    if (result != 0 && status == 0) status = result;
+  }
+  return status;
 }
 
 /** Whether every page of [start, end) belongs to some region. */

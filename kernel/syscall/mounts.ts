@@ -2,7 +2,7 @@
 // file system from a block device. Options and flags that would change
 // behaviour this kernel does not have are refused (EINVAL), not taken and
 // ignored.
-import { findBlockDevice } from "../block/block_device";
+import { blockDeviceOf } from "../fs/block_file";
 import { deviceNumber } from "../fs/cpio";
 import { ext2Busy, ext2Mount, ext2Unmount, isExt2Inode } from "../fs/ext2/mount";
 import { Inode, S_IFBLK, fileType, isDirectoryInode, releaseInode } from "../fs/inode";
@@ -33,9 +33,9 @@ function mountExt2(process: Process, source: u64, readOnly: bool): i64 {
   const node = changetype<Inode>(<u32>found);
   const isBlock = fileType(node) == S_IFBLK;
   const rdev = node.rdev;
+  const device = blockDeviceOf(node);
   releaseInode(node);
   if (!isBlock) return -ENOTBLK;
-  const device = findBlockDevice((rdev >> 8) & 0xfff, (rdev & 0xff) | ((rdev >> 12) & 0xfff00));
   if (device == null) return -ENXIO;
   return ext2Mount(device, readOnly, rdev);
 }

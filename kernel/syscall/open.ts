@@ -2,11 +2,12 @@
 // are kept and reported but never refuse an open; what the file is decides
 // the rest (EISDIR, ENOTDIR, ELOOP for O_NOFOLLOW, ENXIO for a device
 // nothing drives).
+import { blockFileObject } from "../fs/block_file";
 import {
   FD_CLOEXEC, File, FileKind, O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY, closeDescriptor, installFile, newFile, releaseFile,
 } from "../fs/file";
 import {
-  Inode, S_IFCHR, S_IFREG, createIn, fileType, inodeSize, isDirectoryInode, isRegularInode, isSymlinkInode, jumpLinkOf,
+  Inode, S_IFBLK, S_IFCHR, S_IFREG, createIn, fileType, inodeSize, isDirectoryInode, isRegularInode, isSymlinkInode, jumpLinkOf,
   lookupIn, readlinkOf, releaseInode, truncateInode,
 } from "../fs/inode";
 import { isDotOrDotDot, lastName, lastNameLength, resolveParent, trailingSlash } from "../fs/path";
@@ -114,7 +115,7 @@ export function sysOpenat(process: Process, directory: i64, path: u64, flags: u6
   else if (isSymlinkInode(inode)) error = -ELOOP; // O_NOFOLLOW met a link
   else if (isDirectoryInode(inode) && (writing || (flags & O_CREAT) != 0)) error = -EISDIR;
   else if (fileType(inode) != S_IFREG && !isDirectoryInode(inode) && !isProcInode(inode) &&
-    !(fileType(inode) == S_IFCHR && isKnownDevice(inode.rdev))) {
+    !(fileType(inode) == S_IFCHR && isKnownDevice(inode.rdev)) && !(fileType(inode) == S_IFBLK && blockFileObject(inode) != null)) {
     error = -ENXIO; // a device nothing drives, a FIFO or socket node
   }
   // A program some process runs may not change under it (Linux's ETXTBSY).
@@ -143,7 +144,7 @@ export function sysOpenat(process: Process, directory: i64, path: u64, flags: u6
     return install(process, changetype<File>(<u32>opened), fdFlags);
   }
   const kind = pathOnly ? FileKind.PathOnly : isDirectoryInode(inode) ? FileKind.Directory
-    : isRegularInode(inode) ? FileKind.Regular : FileKind.Device;
+    : isRegularInode(inode) ? FileKind.Regular : fileType(inode) == S_IFBLK ? FileKind.BlockDevice : FileKind.Device;
   const file = newFile(kind, inode, pathOnly ? 0 : <u32>flags);
   if (file == null) {
     releaseInode(inode);

@@ -3,12 +3,13 @@
 // and other character devices, pipes, directories (EISDIR), and the /proc
 // text made at open.
 import { File, FileKind, O_ACCMODE, O_APPEND, O_RDWR, O_WRONLY, fileAt, isNonBlocking } from "../fs/file";
-import { MAX_FILE_SIZE, nextData, nextHole, readInode, writeInode } from "../fs/file_io";
+import { MAX_FILE_SIZE, nextData, nextHole, readInode, readObject, writeInode, writeObject } from "../fs/file_io";
+import { blockFileObject, blockFileSize } from "../fs/block_file";
 import { Inode, inodeSize } from "../fs/inode";
 import {
   PIPE_BROKEN, PIPE_FAULT, PIPE_INTERRUPTED, PIPE_NO_MEMORY, PIPE_WOULD_BLOCK, Pipe, readPipe, writePipe,
 } from "../fs/pipe";
-import { USER_MAP_END } from "../mm/address_space";
+import { AddressSpace, USER_MAP_END } from "../mm/address_space";
 import { kfree, kmalloc } from "../mm/slab";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
@@ -46,6 +47,7 @@ const AT_POSITION: i64 = -1;
 /** Files with a position: not pipes or terminals (Linux's memory devices, null and zero, have one). */
 @inline function seekable(file: File): bool {
   return file.kind == FileKind.Regular || file.kind == FileKind.Directory || file.kind == FileKind.Generated ||
+    file.kind == FileKind.BlockDevice ||
     (file.kind == FileKind.Device && !isTerminal(changetype<Inode>(file.inode).rdev));
 }
 
@@ -75,6 +77,9 @@ function readFrom(process: Process, file: File, buffer: u64, count: u64, offset:
     result = readDevice(changetype<Inode>(file.inode).rdev, space, buffer, count, !wait);
   } else if (file.kind == FileKind.Regular) {
     result = readInode(changetype<Inode>(file.inode), space, buffer, count, at);
+  } else if (file.kind == FileKind.BlockDevice) {
+    const object = blockFileObject(changetype<Inode>(file.inode));
+    result = object == null ? -ENXIO : readObject(object, space, buffer, count, at);
   } else if (file.kind == FileKind.Generated) {
     if (at >= <u64>file.size) return 0;
     const n = min(count, <u64>file.size - at);
@@ -106,6 +111,7 @@ function writeTo(process: Process, file: File, buffer: u64, count: u64, offset: 
   if (file.kind == FileKind.Device) return writeDevice(changetype<Inode>(file.inode).rdev, space, buffer, count, isNonBlocking(file));
   if (file.kind == FileKind.SignalFd || file.kind == FileKind.Epoll) return -EINVAL; // they have no write, as on Linux
   if (file.kind == FileKind.EventFd) return writeEventfd(process, file, buffer, count, isNonBlocking(file));
+  if (file.kind == FileKind.BlockDevice) return writeBlockFile(file, space, buffer, count, offset);
   if (file.kind != FileKind.Regular) return -EBADF;
   const inode = changetype<Inode>(file.inode);
   // As on Linux, O_APPEND writes at the end even when pwrite gives an offset.
@@ -115,6 +121,17 @@ function writeTo(process: Process, file: File, buffer: u64, count: u64, offset: 
   if (allowed < 0) return allowed;
   const result = writeInode(inode, space, buffer, <u64>allowed, at);
   if (result > 0 && (offset == AT_POSITION || append)) file.offset = at + <u64>result;
+  return result;
+}
+
+/** A write to a block device: its bytes, up to its end (then ENOSPC); O_APPEND has no meaning there. */
+function writeBlockFile(file: File, space: AddressSpace, buffer: u64, count: u64, offset: i64): i64 {
+  const inode = changetype<Inode>(file.inode);
+  const object = blockFileObject(inode);
+  if (object == null) return -ENXIO;
+  const at = offset == AT_POSITION ? file.offset : <u64>offset;
+  const result = writeObject(object, space, buffer, count, at, blockFileSize(inode));
+  if (result > 0 && offset == AT_POSITION) file.offset = at + <u64>result;
   return result;
 }
 
@@ -218,7 +235,8 @@ export function sysLseek(process: Process, fd: i64, offset: i64, whence: i64): i
   if (file.kind == FileKind.SignalFd || file.kind == FileKind.EventFd || file.kind == FileKind.Epoll) return 0;
   if (!seekable(file)) return -ESPIPE;
   const size = file.kind == FileKind.Regular ? <i64>inodeSize(changetype<Inode>(file.inode))
-    : file.kind == FileKind.Generated ? <i64>file.size : 0;
+    : file.kind == FileKind.Generated ? <i64>file.size
+    : file.kind == FileKind.BlockDevice ? <i64>blockFileSize(changetype<Inode>(file.inode)) : 0;
   let position: i64;
   if (whence == SEEK_SET) position = offset;
   else if (whence == SEEK_CUR) position = <i64>file.offset + offset;

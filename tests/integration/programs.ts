@@ -60,6 +60,8 @@ export interface InitOptions {
   initramfs?: string;
   memory?: string;
   timeoutMs?: number;
+  /** Disk images to attach (IMAGE for virtio-blk, IMAGE,ahci for SATA), in order. */
+  disks?: string[];
 }
 
 /** The kernel command line that runs a program as init. */
@@ -71,7 +73,7 @@ export function initCommandLine(o: InitOptions): string {
 
 /** Boots with `/bin/PROGRAM` as init; resolves when QEMU ends (or is killed after the timeout). */
 export function bootInit(o: InitOptions): Promise<BootResult> {
-  return boot({ cmdline: initCommandLine(o), memory: o.memory, timeoutMs: o.timeoutMs, initramfs: o.initramfs });
+  return boot({ cmdline: initCommandLine(o), memory: o.memory, timeoutMs: o.timeoutMs, initramfs: o.initramfs, disks: o.disks });
 }
 
 /** What the program printed: the console after "boot complete". */

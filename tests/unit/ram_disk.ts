@@ -3,7 +3,7 @@
 // poll (blockIo polls while no process can sleep, as at boot), copying
 // between the buffer and the request's. A test may make the disk fail
 // every request from a sector on, to see errors come back as EIO.
-import { BlockDevice, newBlockDevice, registerBlockDevice, setDeviceName } from "../../kernel/block/block_device";
+import { BlockDevice, newBlockDevice, nameDisk, registerBlockDevice } from "../../kernel/block/block_device";
 import { BLOCK_FLUSH, BLOCK_READ, BlockRequest, completeRequest } from "../../kernel/block/request";
 import { kmalloc } from "../../kernel/mm/slab";
 
@@ -52,7 +52,7 @@ function poll(device: BlockDevice): void {
   completeRequest(address, true);
 }
 
-/** A registered disk named "ram<N>" of `sectors` at `buffer`, number (major, minor); 0 when out of memory. */
+/** A registered disk named "ram" and a letter for `minor` ("rama" for 0, as nameDisk names disks) of `sectors` at `buffer`, number (major, minor); 0 when out of memory. */
 export function newRamDisk(buffer: u32, sectors: u64, major: u32, minor: u32): u32 {
   const device = newBlockDevice();
   const record = kmalloc(offsetof<RamDisk>());
@@ -68,7 +68,7 @@ export function newRamDisk(buffer: u32, sectors: u64, major: u32, minor: u32): u
   device.sectors = sectors;
   device.major = major;
   device.minor = minor;
-  setDeviceName(device, changetype<u32>(memory.data<u8>([0x72, 0x61, 0x6d])), 3, minor.toString());
+  nameDisk(device, "ram", minor);
   return registerBlockDevice(device) ? changetype<u32>(device) : 0;
 }
 
