@@ -13,13 +13,14 @@ import {
 } from "../fs/inode";
 import { MAX_FILE_SIZE } from "../fs/file_io";
 import { Mount, mountAt } from "../fs/mount";
+import { onReadOnlyMount } from "../fs/ext2/mount";
 import { PIPE_DEVICE, Pipe, pipeInodeNumber } from "../fs/pipe";
 import { isProcInode } from "../procfs/nodes";
 import { freeFrameCount } from "../mm/buddy";
 import { managedFrames } from "../mm/frame_database";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
-import { EACCES, EBADF, EFAULT, EFBIG, EINVAL, EISDIR, ENXIO, EPERM, ETXTBSY } from "./errno";
+import { EACCES, EBADF, EFAULT, EFBIG, EINVAL, EISDIR, ENXIO, EPERM, EROFS, ETXTBSY } from "./errno";
 import { MemoryObject } from "../mm/memory_object";
 import { DEV_TTYS0 } from "./devices";
 import {
@@ -242,6 +243,7 @@ function targetOf(process: Process, directory: i64, path: u64, follow: bool, emp
 
 function changeMode(inode: Inode, mode: u64): i64 {
   if (isProcInode(inode)) return -EPERM;
+  if (onReadOnlyMount(inode)) return -EROFS;
   inode.mode = (inode.mode & S_IFMT) | (<u32>mode & 0o7777);
   inode.ctime = fileTimeNow();
   return 0;
@@ -267,6 +269,7 @@ export function sysFchmod(process: Process, fd: i64, mode: u64): i64 {
 /** Owner and group change as root asks (-1 keeps one); setuid and setgid bits go, as on Linux. */
 function changeOwner(inode: Inode, owner: u64, group: u64): i64 {
   if (isProcInode(inode)) return -EPERM;
+  if (onReadOnlyMount(inode)) return -EROFS;
   const keepOwner = <u32>owner == U32.MAX_VALUE;
   const keepGroup = <u32>group == U32.MAX_VALUE;
   if (!keepOwner) inode.uid = <u32>owner;
@@ -320,6 +323,10 @@ export function sysUtimensat(process: Process, directory: i64, path: u64, times:
     : targetOf(process, directory, path, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0);
   if (found < 0) return found;
   const inode = changetype<Inode>(<u32>found);
+  if (onReadOnlyMount(inode)) {
+    releaseInode(inode);
+    return -EROFS;
+  }
   const now = fileTimeNow();
   for (let i: u32 = 0; i < 2; i++) {
     const seconds = load<i64>(spec + i * 16);

@@ -117,6 +117,13 @@ describe.each(LAYOUTS)("an image with $blockSize-byte blocks, revision $revision
     expect(sys(p, 258, AT_FDCWD, path(p, "/mnt/dir"), 0o755)).toBe(EROFS);
     expect(sys(p, 263, AT_FDCWD, path(p, "/mnt/small"), 0)).toBe(EROFS);
     expect(sys(p, 76, path(p, "/mnt/small"), 0)).toBe(EROFS);
+    expect(open(p, "/mnt/small", O_WRONLY)).toBe(EROFS);
+    expect(sys(p, 268, AT_FDCWD, path(p, "/mnt/small"), 0o600)).toBe(EROFS); // fchmodat
+    expect(sys(p, 280, AT_FDCWD, path(p, "/mnt/small"), 0, 0)).toBe(EROFS); // utimensat
+    const fd = open(p, "/mnt/small", 0);
+    expect(sys(p, 74, fd)).toBe(0); // fsync: nothing to write
+    expect(umount(d)).toBe(-16); // EBUSY while it is open
+    expect(sys(p, 3, fd)).toBe(0);
     expect(stat(p, "/mnt/new")).toBe(ENOENT);
     expect(umount(d)).toBe(0);
     expect(Buffer.compare(Buffer.from(diskImage(d)), Buffer.from(image))).toBe(0);

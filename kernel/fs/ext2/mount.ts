@@ -115,6 +115,11 @@ export function isExt2Inode(inode: Inode): bool {
   return inode.ops == ext2Ops;
 }
 
+/** Whether `inode` is on a file system mounted read-only (its data and attributes then refuse change: EROFS). */
+export function onReadOnlyMount(inode: Inode): bool {
+  return isExt2Inode(inode) && infoOf(inode).fs.readOnly != 0;
+}
+
 /**
  * Whether anything of the file system mounted at `root` is in use beyond
  * the `rootHolders` holds on its root the caller knows of (the mount's, a
