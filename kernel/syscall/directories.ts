@@ -68,6 +68,7 @@ export function sysGetdents64(process: Process, fd: i64, buffer: u64, count: u64
   const next = readdirOf(inode, file.offset, emit);
   if (outFault) return -EFAULT;
   if (outWritten == 0 && outFull) return -EINVAL; // not even the first entry fits
+  if (next < 0 && outWritten == 0) return next; // the directory cannot be read (EIO)
   if (next >= 0) file.offset = <u64>next;
   return <i64>outWritten;
 }

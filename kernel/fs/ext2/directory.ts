@@ -284,12 +284,17 @@ export function directoryEmpty(dir: Inode): i64 {
   return 0;
 }
 
-/** ReaddirOp: the entries from byte `cursor` on; the next cursor (the directory's size at its end), or -errno. */
+/**
+ * ReaddirOp: the entries from byte `cursor` on; the next cursor (the
+ * directory's size at its end), or -errno. A bad entry after some were
+ * given ends the call there, so the next one reports it.
+ */
 export function readDirectory(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
   const info = infoOf(dir);
   const fs = info.fs;
   const size = <u64>blockCount(dir) << fs.blockShift;
   let position = cursor;
+  let emitted = false;
   while (position < size) {
     const logical = <u32>(position >> fs.blockShift);
     const got = directoryBlock(info, logical);
@@ -302,7 +307,7 @@ export function readDirectory(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
     while (offset < fs.blockSize) {
       if (!checkEntry(info, block, offset)) {
         putBlock(block);
-        return -EIO;
+        return emitted ? <i64>(base + offset) : -EIO;
       }
       const entry = entryAt(block + offset);
       const next = offset + entry.recordLength;
@@ -313,6 +318,7 @@ export function readDirectory(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
           stopped = true;
           break;
         }
+        emitted = true;
       }
       offset = next;
     }
