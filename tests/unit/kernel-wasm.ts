@@ -205,7 +205,7 @@ export interface Kernel {
 }
 
 function newestSource(): number {
-  const sources = [join(ROOT, "asconfig.json"), join(ROOT, "tests/unit/harness.ts")];
+  const sources = [join(ROOT, "asconfig.json"), join(ROOT, "tests/unit/harness.ts"), join(ROOT, "tests/unit/ram_disk.ts")];
   for (const entry of readdirSync(join(ROOT, "kernel"), { recursive: true, encoding: "utf8" })) {
     if (entry.endsWith(".ts")) sources.push(join(ROOT, "kernel", entry));
   }

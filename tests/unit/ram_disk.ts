@@ -66,6 +66,7 @@ export function newRamDisk(buffer: u32, sectors: u64, major: u32, minor: u32): u
   device.start = changetype<u32>(start);
   device.poll = changetype<u32>(poll);
   device.sectors = sectors;
+  device.volatileCache = 1; // so that flushes reach it, and the tests can count them
   device.major = major;
   device.minor = minor;
   nameDisk(device, "ram", minor);
