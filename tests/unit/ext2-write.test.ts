@@ -132,6 +132,7 @@ describe.each([1024, 2048, 4096] as const)("a file system with %d-byte blocks", 
   it("frees an unlinked file's blocks and inode when its last descriptor closes", () => {
     const d = bootDisk(image);
     const { p } = d;
+    const objects = d.k.exports.kernelObjectsInUse();
     expect(mount(d)).toBe(0);
     const fd = open(p, "/mnt/open", O_CREAT | O_WRONLY);
     expect(pwrite(p, fd, contents(300 * 1024, 3))).toBe(300 * 1024);
@@ -147,5 +148,7 @@ describe.each([1024, 2048, 4096] as const)("a file system with %d-byte blocks", 
     const check = fsck(diskImage(d));
     expect(check.status, check.output).toBe(0);
     expect(freeCounts(diskImage(d))).toEqual(freeCounts(image));
+    // Every record the mount made is freed, but the device's buffer-cache object, which stays with the device.
+    expect(d.k.exports.kernelObjectsInUse()).toBe(objects + 1);
   });
 });

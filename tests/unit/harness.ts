@@ -82,7 +82,8 @@ import { KERNEL_STACK_SIZE } from "../../kernel/proc/kernel_stack";
 import { dumpCore } from "../../kernel/proc/core_dump";
 import { SIGNAL_INFO_SIZE, SignalInfo } from "../../kernel/proc/signal_info";
 import { BlockDevice } from "../../kernel/block/block_device";
-import { ext2Mount } from "../../kernel/fs/ext2/mount";
+import { ext2Busy, ext2Mount, ext2Unmount } from "../../kernel/fs/ext2/mount";
+import { mountRoot } from "../../kernel/fs/mount";
 import { S_IFBLK, createIn, setFileClock } from "../../kernel/fs/inode";
 export { newRamDisk, ramDiskFailFrom, ramDiskFlushes } from "./ram_disk";
 
@@ -710,4 +711,18 @@ let testNow: u64 = 0;
 export function setTestClock(nanoseconds: u64): void {
   testNow = nanoseconds;
   setFileClock((): u64 => testNow);
+}
+
+/** Makes the ext2 file system on `device` the root of the tree, as a root=/dev/vda boot would: 0 or -errno. */
+export function mountExt2AsRoot(device: u32, deviceNumber: u32): i64 {
+  const got = ext2Mount(changetype<BlockDevice>(device), false, deviceNumber);
+  if (got < 0) return got;
+  return mountRoot(changetype<Inode>(<u32>got), "ext2", deviceNumber) ? 0 : -12;
+}
+
+/** Unmounts the ext2 root mountExt2AsRoot made (nothing may use it any more): 0, -EBUSY, or a write error. */
+export function unmountExt2Root(): i64 {
+  const root = fileSystemRoot();
+  if (ext2Busy(root, 1)) return -16;
+  return ext2Unmount(root);
 }

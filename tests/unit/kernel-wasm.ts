@@ -111,6 +111,8 @@ export interface UnitExports {
   makeBlockNode(name: number, length: number, rdev: number): bigint;
   mountExt2Device(device: number, readOnly: number, deviceNumber: number): bigint;
   setTestClock(nanoseconds: bigint): void;
+  mountExt2AsRoot(device: number, deviceNumber: number): bigint;
+  unmountExt2Root(): bigint;
   // regions, address spaces, faults, page cache
   newRegionSet(): number;
   newRegion(start: bigint, end: bigint, protection: number, flags: number): number;

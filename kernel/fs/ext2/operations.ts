@@ -205,8 +205,10 @@ function reparent(inode: Inode, to: Inode): i32 {
 }
 
 function rename(from: Inode, name: u32, length: u32, to: Inode, toName: u32, toLength: u32): i64 {
-  const refused = max(refuseChange(from, length), refuseChange(to, toLength));
+  const refused = refuseChange(from, length);
   if (refused != 0) return refused;
+  const refusedTo = refuseChange(to, toLength);
+  if (refusedTo != 0) return refusedTo;
   const position = findEntry(from, name, length);
   if (position < 0) return position;
   const ino = entryInode(from, <u64>position);
