@@ -43,7 +43,7 @@ export const S_IFIFO: u32 = 0o010000;
  *   8 link(dir, name, length, inode): i64             0 or -errno (directories: mkdir makes them)
  *  12 unlink(dir, name, length): i64                  removes a name (a directory's too, for rmdir; the caller checks)
  *  16 rename(from, name, length, to, toName, toLength): i64   replaces the target name if any (the caller checks kinds)
- *  20 readdir(dir, cursor, emit): i64                 calls emit for entries from `cursor`, returns the next cursor
+ *  20 readdir(dir, cursor, emit, context): i64        calls emit(context, ...) for entries from `cursor`, returns the next cursor
  *  24 readlink(inode, into): i64                      the target's length, written at `into` (PATH_MAX room)
  *  28 truncate(inode, size): i64                      0 or -errno (regular files)
  *  32 symlink(dir, name, length, target, targetLength): i64   a new symbolic link, with a reference
@@ -84,9 +84,13 @@ export type CreateOp = (dir: Inode, name: u32, length: u32, mode: u32, rdev: u32
 export type LinkOp = (dir: Inode, name: u32, length: u32, inode: Inode) => i64;
 export type UnlinkOp = (dir: Inode, name: u32, length: u32) => i64;
 export type RenameOp = (from: Inode, name: u32, length: u32, to: Inode, toName: u32, toLength: u32) => i64;
-/** Called per entry by readdir; returns false when the caller's buffer is full (the entry is then not consumed). */
-export type EmitEntry = (ino: u64, type: u32, name: u32, length: u32, next: u64) => bool;
-export type ReaddirOp = (dir: Inode, cursor: u64, emit: EmitEntry) => i64;
+/**
+ * Called per entry by readdir with the caller's `context` (its own record:
+ * a readdir may sleep on a disk while another runs); returns false when the
+ * caller's buffer is full (the entry is then not consumed).
+ */
+export type EmitEntry = (context: u32, ino: u64, type: u32, name: u32, length: u32, next: u64) => bool;
+export type ReaddirOp = (dir: Inode, cursor: u64, emit: EmitEntry, context: u32) => i64;
 export type ReadlinkOp = (inode: Inode, into: u32) => i64;
 export type TruncateOp = (inode: Inode, size: u64) => i64;
 export type SymlinkOp = (dir: Inode, name: u32, length: u32, target: u32, targetLength: u32) => i64;
@@ -258,8 +262,8 @@ export function renameIn(from: Inode, name: u32, length: u32, to: Inode, toName:
   return changetype<RenameOp>(from.ops.rename)(from, name, length, to, toName, toLength);
 }
 
-export function readdirOf(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
-  return changetype<ReaddirOp>(dir.ops.readdir)(dir, cursor, emit);
+export function readdirOf(dir: Inode, cursor: u64, emit: EmitEntry, context: u32): i64 {
+  return changetype<ReaddirOp>(dir.ops.readdir)(dir, cursor, emit, context);
 }
 
 export function readlinkOf(inode: Inode, into: u32): i64 {

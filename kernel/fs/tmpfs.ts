@@ -226,21 +226,21 @@ function rename(from: Inode, name: u32, length: u32, to: Inode, toName: u32, toL
   return 0;
 }
 
-function readdir(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
+function readdir(dir: Inode, cursor: u64, emit: EmitEntry, context: u32): i64 {
   let next = cursor;
   if (next == 0) {
-    if (!emit(dir.ino, S_IFDIR, changetype<u32>(memory.data<u8>([0x2e])), 1, 1)) return <i64>next;
+    if (!emit(context, dir.ino, S_IFDIR, changetype<u32>(memory.data<u8>([0x2e])), 1, 1)) return <i64>next;
     next = 1;
   }
   if (next == 1) {
     const parent = dir.parent != null ? changetype<Inode>(dir.parent) : dir;
-    if (!emit(parent.ino, S_IFDIR, changetype<u32>(memory.data<u8>([0x2e, 0x2e])), 2, FIRST_SERIAL)) return <i64>next;
+    if (!emit(context, parent.ino, S_IFDIR, changetype<u32>(memory.data<u8>([0x2e, 0x2e])), 2, FIRST_SERIAL)) return <i64>next;
     next = FIRST_SERIAL;
   }
   for (let at = dir.data; at != 0; at = changetype<DirEntry>(at).next) {
     const entry = changetype<DirEntry>(at);
     if (entry.serial < next) continue;
-    if (!emit(entry.inode.ino, fileType(entry.inode), entryName(entry), entry.nameLength, entry.serial + 1)) return <i64>next;
+    if (!emit(context, entry.inode.ino, fileType(entry.inode), entryName(entry), entry.nameLength, entry.serial + 1)) return <i64>next;
     next = entry.serial + 1;
   }
   return <i64>next;

@@ -289,7 +289,7 @@ export function directoryEmpty(dir: Inode): i64 {
  * directory's size at its end), or -errno. A bad entry after some were
  * given ends the call there, so the next one reports it.
  */
-export function readDirectory(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
+export function readDirectory(dir: Inode, cursor: u64, emit: EmitEntry, context: u32): i64 {
   const info = infoOf(dir);
   const fs = info.fs;
   const size = <u64>blockCount(dir) << fs.blockShift;
@@ -313,7 +313,7 @@ export function readDirectory(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
       const next = offset + entry.recordLength;
       if (offset >= start && entry.inode != 0) {
         const type = hasFileType(fs) ? modeOfFileType(entry.fileType) : 0;
-        if (!emit(entry.inode, type, block + offset + ENTRY_HEADER, entry.nameLength, base + next)) {
+        if (!emit(context, entry.inode, type, block + offset + ENTRY_HEADER, entry.nameLength, base + next)) {
           position = base + offset;
           stopped = true;
           break;
