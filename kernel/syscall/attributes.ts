@@ -12,7 +12,7 @@ import {
   releaseInode, syncInode, truncateInode,
 } from "../fs/inode";
 import { MAX_FILE_SIZE } from "../fs/file_io";
-import { Mount, mountAt } from "../fs/mount";
+import { syncFileSystems } from "../fs/mount";
 import { onReadOnlyMount } from "../fs/ext2/mount";
 import { PIPE_DEVICE, Pipe, pipeInodeNumber } from "../fs/pipe";
 import { isProcInode } from "../procfs/nodes";
@@ -402,7 +402,7 @@ export function sysSyncfs(process: Process, fd: i64): i64 {
 
 /** sync: every mounted disk file system (its inodes, pages and metadata), then every dirty page and disk cache. */
 export function sysSync(): i64 {
-  for (let i: u32 = 0; mountAt(i) != null; i++) syncInode(changetype<Mount>(mountAt(i)).root, true);
+  syncFileSystems();
   syncEverything();
   return 0;
 }

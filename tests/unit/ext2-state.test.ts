@@ -57,6 +57,12 @@ describe("writing back without umount", () => {
     expect(sys(p, SYSCALL.fsync, fd)).toBe(0);
     expect(d.k.exports.ramDiskFlushes(d.device)).toBeGreaterThan(flushes);
     expect(Buffer.compare(debugfs(diskImage(d), "cat /synced"), Buffer.from(contents(70000, 5)))).toBe(0);
+    // Its data blocks are one run in file order (pages are written back last first); the indirect block is near.
+    const map = /\(0-11\):(\d+)-(\d+), \(IND\):(\d+), \(12-67\):(\d+)-(\d+)/.exec(debugfs(diskImage(d), "stat /synced").toString());
+    expect(map, debugfs(diskImage(d), "stat /synced").toString()).not.toBeNull();
+    const [first, last, indirect, next, end] = map!.slice(1).map(Number);
+    expect([last - first, next - first, end - first]).toEqual([11, 12, 67]);
+    expect(Math.abs(indirect - first)).toBeLessThan(100);
     expect(writeFile(p, "/mnt/second", contents(3000, 6))).toBe(0);
     expect(sys(p, SYSCALL.syncfs, fd)).toBe(0);
     expect(Buffer.compare(debugfs(diskImage(d), "cat /second"), Buffer.from(contents(3000, 6)))).toBe(0);

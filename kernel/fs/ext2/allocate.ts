@@ -12,19 +12,28 @@ import { GROUP_DESCRIPTOR_SIZE, GroupDescriptor, getGroupDescriptor, groupFirstB
 const ENOSPC: i64 = 28;
 const EIO: i64 = 5;
 
-/** The first clear bit below `bits` in the bitmap at `map`, or -1. */
-function firstClearBit(map: u32, bits: u32): i32 {
-  for (let byte: u32 = 0; byte < (bits + 7) >> 3; byte++) {
-    const value = <u32>load<u8>(map + byte);
-    if (value == 0xff) continue;
-    const bit = (byte << 3) + <u32>ctz(~value);
-    return bit < bits ? <i32>bit : -1;
+@inline function testBit(map: u32, bit: u32): bool {
+  return (load<u8>(map + (bit >> 3)) & (1 << (bit & 7))) != 0;
+}
+
+/** The first clear bit in [start, end) of the bitmap at `map` (a full byte at a time where it can), or -1. */
+function clearBitIn(map: u32, start: u32, end: u32): i32 {
+  let bit = start;
+  while (bit < end) {
+    if ((bit & 7) == 0 && bit + 8 <= end && load<u8>(map + (bit >> 3)) == 0xff) {
+      bit += 8;
+      continue;
+    }
+    if (!testBit(map, bit)) return <i32>bit;
+    bit++;
   }
   return -1;
 }
 
-@inline function testBit(map: u32, bit: u32): bool {
-  return (load<u8>(map + (bit >> 3)) & (1 << (bit & 7))) != 0;
+/** The first clear bit below `bits` at or after `from`, else before it; -1 if none. */
+function firstClearBit(map: u32, from: u32, bits: u32): i32 {
+  const found = clearBitIn(map, min(from, bits), bits);
+  return found >= 0 || from == 0 ? found : clearBitIn(map, 0, min(from, bits));
 }
 
 @inline function flipBit(map: u32, bit: u32): void {
@@ -42,10 +51,11 @@ function blocksInGroup(fs: Ext2Fs, group: u32): u32 {
 }
 
 /**
- * Takes the first free bit of group `group`'s block bitmap (inodes: false)
- * or inode bitmap (true): its index, -1 if the group has none, or -errno.
+ * Takes the first free bit from bit `from` on (then before it) of group
+ * `group`'s block bitmap (inodes: false) or inode bitmap (true): its
+ * index, -1 if the group has none, or -errno.
  */
-function takeBit(fs: Ext2Fs, group: u32, inodes: bool, directory: bool): i64 {
+function takeBit(fs: Ext2Fs, group: u32, from: u32, inodes: bool, directory: bool, take: bool = true): i64 {
   const got = getGroupDescriptor(fs, group);
   if (got < 0) return got;
   const gd = changetype<GroupDescriptor>(<u32>got);
@@ -58,8 +68,8 @@ function takeBit(fs: Ext2Fs, group: u32, inodes: bool, directory: bool): i64 {
     putBlock(<u32>got);
     return map;
   }
-  const bit = firstClearBit(<u32>map, inodes ? fs.inodesPerGroup : blocksInGroup(fs, group));
-  if (bit >= 0) {
+  const bit = firstClearBit(<u32>map, from, inodes ? fs.inodesPerGroup : blocksInGroup(fs, group));
+  if (bit >= 0 && take) {
     flipBit(<u32>map, bit);
     markBlockDirty(<u32>map, fs.blockSize);
     const sb = fs.superblock;
@@ -73,7 +83,7 @@ function takeBit(fs: Ext2Fs, group: u32, inodes: bool, directory: bool): i64 {
     }
     descriptorChanged(fs, <u32>got);
     superblockChanged(fs);
-  } else {
+  } else if (bit < 0) {
     printf("ext2: group %d counts free %s, but its bitmap has none\n", group, changetype<usize>(inodes ? "inodes" : "blocks"));
   }
   putBlock(<u32>map);
@@ -113,15 +123,26 @@ function releaseBit(fs: Ext2Fs, group: u32, bit: u32, inodes: bool, directory: b
   return 0;
 }
 
-/** A free block, looked for from group `goal` on: its number, or -ENOSPC, or -errno. */
-export function allocateBlock(fs: Ext2Fs, goal: u32): i64 {
+/** The first free block from block `goal` on, then in the groups after its own (taken when `take`): its number, -ENOSPC, -errno. */
+function searchBlock(fs: Ext2Fs, goal: u32, take: bool): i64 {
+  const first = goal > fs.firstDataBlock && goal < fs.blocksCount ? goal - fs.firstDataBlock : 0;
   for (let i: u32 = 0; i < fs.groupCount; i++) {
-    const group = (goal + i) % fs.groupCount;
-    const bit = takeBit(fs, group, false, false);
+    const group = (first / fs.blocksPerGroup + i) % fs.groupCount;
+    const bit = takeBit(fs, group, i == 0 ? first % fs.blocksPerGroup : 0, false, false, take);
     if (bit >= 0) return <i64>groupFirstBlock(fs, group) + bit;
     if (bit != -1) return bit;
   }
   return -ENOSPC;
+}
+
+/** A free block, taken, looked for from block `goal` on (where the file wants it): its number, or -ENOSPC, or -errno. */
+export function allocateBlock(fs: Ext2Fs, goal: u32): i64 {
+  return searchBlock(fs, goal, true);
+}
+
+/** The block allocateBlock would give for `goal`, left free. */
+export function findFreeBlock(fs: Ext2Fs, goal: u32): i64 {
+  return searchBlock(fs, goal, false);
 }
 
 export function freeBlock(fs: Ext2Fs, block: u32): i32 {
@@ -152,7 +173,7 @@ export function allocateInode(fs: Ext2Fs, parentGroup: u32, directory: bool): i6
   const goal = directory ? roomiestGroup(fs, parentGroup) : parentGroup;
   for (let i: u32 = 0; i < fs.groupCount; i++) {
     const group = (goal + i) % fs.groupCount;
-    const bit = takeBit(fs, group, true, directory);
+    const bit = takeBit(fs, group, 0, true, directory);
     if (bit < -1) return bit;
     if (bit < 0) continue;
     const ino = <i64>group * fs.inodesPerGroup + bit + 1;

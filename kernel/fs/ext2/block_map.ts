@@ -7,11 +7,12 @@ import { getBlock, markBlockDirty, putBlock } from "../../block/buffer_cache";
 import { printf } from "../../console/console";
 import { writeBackObject } from "../../mm/writeback";
 import { PAGE_SIZE } from "../../mm/frame";
-import { allocateBlock, freeBlock } from "./allocate";
+import { allocateBlock, findFreeBlock, freeBlock } from "./allocate";
 import {
   DIRECT_BLOCKS, DiskInode, Ext2Inode, INDIRECT, blockSlot, rawOf, setBlockSlot,
 } from "./disk_inode";
 import { Ext2Fs, addressesPerBlock, groupOfIno, validBlock } from "./fs";
+import { groupFirstBlock } from "./group";
 
 const EIO: i64 = 5;
 const EFBIG: i64 = 27;
@@ -58,10 +59,28 @@ export function releaseBlock(info: Ext2Inode, block: u32, metadata: bool): void 
   if (freeBlock(fs, block) == 0) rawOf(info).blocks -= blockUnits(fs);
 }
 
-/** A new block for the inode, counted in i_blocks; zeroed in the cache when it is an indirect block. */
-function newBlock(info: Ext2Inode, indirect: bool): i64 {
+/**
+ * Where block `logical` of the inode should go: as far from its block 0
+ * as it is in the file. Writeback takes a file's pages in any order (the
+ * last written first), so a goal that follows the last block given would
+ * lay a file out backwards; this one keeps it in order. Block 0's place is
+ * where it is, or the first free block of the inode's group then.
+ */
+function goalFor(info: Ext2Inode, logical: u64): u32 {
   const fs = info.fs;
-  const got = allocateBlock(fs, groupOfIno(fs, info.ino));
+  if (info.firstGoal == 0) {
+    const first = blockSlot(rawOf(info), 0);
+    const found = validBlock(fs, first) ? <i64>first : findFreeBlock(fs, groupFirstBlock(fs, groupOfIno(fs, info.ino)));
+    info.firstGoal = found > 0 ? <u32>found : fs.firstDataBlock + 1;
+  }
+  const goal = <u64>info.firstGoal + logical;
+  return goal < <u64>fs.blocksCount ? <u32>goal : info.firstGoal;
+}
+
+/** A new block for block `logical` of the inode (or an indirect block on its way), counted in i_blocks; an indirect one zeroed. */
+function newBlock(info: Ext2Inode, logical: u64, indirect: bool): i64 {
+  const fs = info.fs;
+  const got = allocateBlock(fs, goalFor(info, logical));
   if (got < 0) return got;
   rawOf(info).blocks += blockUnits(fs);
   if (indirect) {
@@ -106,7 +125,7 @@ export function mapBlock(info: Ext2Inode, logical: u64, allocate: bool): i64 {
   let block = blockSlot(raw, slot);
   if (block == 0) {
     if (!allocate) return 0;
-    const got = newBlock(info, depth > 0);
+    const got = newBlock(info, logical, depth > 0);
     if (got < 0) return got;
     block = <u32>got;
     setBlockSlot(raw, slot, block);
@@ -123,7 +142,7 @@ export function mapBlock(info: Ext2Inode, logical: u64, allocate: bool): i64 {
         putBlock(<u32>at);
         return 0;
       }
-      const got = newBlock(info, level > 1);
+      const got = newBlock(info, logical, level > 1);
       if (got < 0) {
         putBlock(<u32>at);
         return got;

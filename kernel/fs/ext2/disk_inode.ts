@@ -64,7 +64,8 @@ export const INDEX_FLAG: u32 = 0x1000;
  * One ext2 inode in memory:
  *   0 fs  4 inode (the VFS Inode; 0 once it is freed while its file's pages live on in a mapping)
  *   8 next (the mount's list)  12 ino  16 hasObject (a regular file's memory object is alive)
- *  20 syncPass (the mount's pass that last wrote it)  24 raw (DiskInode, 128 bytes)
+ *  20 syncPass (the mount's pass that last wrote it)  24 firstGoal (where its block 0 belongs: block L's goal is firstGoal + L)
+ *  28 raw (DiskInode, 128 bytes)
  */
 @unmanaged export class Ext2Inode {
   fs: Ext2Fs;
@@ -73,8 +74,9 @@ export const INDEX_FLAG: u32 = 0x1000;
   ino: u32;
   hasObject: u32;
   syncPass: u32;
+  firstGoal: u32;
 }
-const RAW_OFFSET: u32 = 24;
+const RAW_OFFSET: u32 = 28;
 export const EXT2_INODE_SIZE: u32 = RAW_OFFSET + DISK_INODE_SIZE;
 
 @inline export function rawOf(info: Ext2Inode): DiskInode {

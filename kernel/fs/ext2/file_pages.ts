@@ -9,7 +9,7 @@ import { PAGE_SIZE } from "../../mm/frame";
 import { MemoryObject } from "../../mm/memory_object";
 import { Inode } from "../inode";
 import { mapBlock } from "./block_map";
-import { Ext2Inode, storeInode } from "./disk_inode";
+import { Ext2Inode, diskSize, rawOf, storeInode } from "./disk_inode";
 import { Ext2Fs, blockSectors } from "./fs";
 
 @inline function infoOfObject(object: MemoryObject): Ext2Inode {
@@ -90,8 +90,8 @@ export function writeFilePage(object: MemoryObject, index: u32, page: u32, dirty
     const result = transfer(fs, BLOCK_WRITE, <u32>got, 1, at);
     if (result != 0) status = result;
   }
-  if (allocated && info.inode != 0) {
-    const result = storeInode(changetype<Inode>(info.inode)); // i_blocks and the map changed
+  if ((allocated || diskSize(rawOf(info)) != object.size) && info.inode != 0) {
+    const result = storeInode(changetype<Inode>(info.inode)); // the map, i_blocks or the size changed
     if (result != 0 && status == 0) status = result;
   }
   return status;
