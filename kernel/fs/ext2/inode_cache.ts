@@ -146,14 +146,18 @@ function discard(info: Ext2Inode, inode: Inode | null): void {
   kfree(changetype<u32>(info));
 }
 
+/** The cached Inode of `ino` with a new holder, or 0. */
+function retainCached(fs: Ext2Fs, ino: u32): i64 {
+  const cached = findCached(fs, ino);
+  if (cached == null) return 0;
+  changetype<Inode>(cached.inode).refCount++;
+  return <i64>cached.inode;
+}
+
 /** Inode `ino`, with a holder for the caller; -EIO (a bad or free number, logged) or -ENOMEM. */
 export function getInode(fs: Ext2Fs, ino: u32): i64 {
-  const cached = findCached(fs, ino);
-  if (cached != null) {
-    const inode = changetype<Inode>(cached.inode);
-    inode.refCount++;
-    return <i64>cached.inode;
-  }
+  const cached = retainCached(fs, ino);
+  if (cached != 0) return cached;
   if ((ino < fs.firstIno && ino != ROOT_INO) || ino > fs.inodesPerGroup * fs.groupCount) {
     printf("ext2: inode number %d is not one of a file\n", ino);
     return -EIO;
@@ -161,9 +165,11 @@ export function getInode(fs: Ext2Fs, ino: u32): i64 {
   const info = newRecord(fs, ino);
   if (info == null) return -ENOMEM;
   const status = loadDiskInode(fs, ino, rawOf(info));
-  if (status != 0) {
+  // The read may have slept while another caller read the same inode in: one Inode per inode, theirs.
+  const raced = retainCached(fs, ino);
+  if (status != 0 || raced != 0) {
     discard(info, null);
-    return status;
+    return raced != 0 ? raced : status;
   }
   if (rawOf(info).links == 0 || rawOf(info).mode == 0) {
     printf("ext2: inode %d is named, but free\n", ino);
