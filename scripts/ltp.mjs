@@ -3,7 +3,8 @@
 // Builds the tests (LTP's sources in LTP_SRC, with the team's build.sh, into
 // build/ltp; only what is missing or out of date), boots the kernel under
 // QEMU with a batch of tests in the initramfs (with busybox, as the
-// commands some tests run) and user/ltp-run.c as init,
+// commands some tests run, and Debian's mkfs.ext2) and user/ltp-run.c as
+// init, a scratch disk attached,
 // two boots at a time, and prints one line per test and
 //   ltp: N passed, M failed, K skipped
 // Writes build/ltp/results.json, the console of every boot
@@ -33,12 +34,14 @@
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
-  cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync,
+  cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, truncateSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { diskArguments } from "./disk-arguments.mjs";
 
 const execFileAsync = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -232,6 +235,17 @@ for (const dir of ["boots", "logs"]) {
 const empty = join(work, "empty");
 mkdirSync(empty);
 
+// The tests that format and mount a device (.needs_device, .mount_device)
+// get a scratch disk per boot, LTP_DEV=/dev/vda (ltp-run), 320 MiB as their
+// 300 MiB minimum asks (sparse on the host), and Debian's mkfs.ext2 with its
+// libraries, which runs on TSKernel as on Linux.
+const SCRATCH_MIB = 320;
+const debianTree = join(out, "debian-e2fsprogs");
+if (!existsSync(join(debianTree, "usr/sbin/mkfs.ext2"))) {
+  rmSync(debianTree, { recursive: true, force: true });
+  execFileSync(join(root, "scripts/add-debian-program"), [debianTree, "/usr/sbin/mkfs.ext2"], { stdio: ["ignore", "inherit", "inherit"] });
+}
+
 async function makeIso(index, batch) {
   const dir = join(work, `batch${index}`);
   mkdirSync(dir);
@@ -241,11 +255,13 @@ async function makeIso(index, batch) {
   await execFileAsync("node", [
     join(root, "scripts/make-initramfs.mjs"), cpio,
     `/=${join(root, "user/rootfs")}`, `/bin=${join(root, "build/user/bin")}`, `/=${join(root, "build/busybox")}`,
-    `/tmp=${empty}`, `/dev=${empty}`,
+    `/tmp=${empty}`, `/dev=${empty}`, `/=${debianTree}`,
     ...binaries.map((p) => `/ltp/bin/${p}=${join(out, "bin", p)}`), `/ltp/batch=${join(dir, "batch")}`,
   ]);
   const args = ["-t", String(perTest), ...(env.LTP_TIMEOUT_MUL ? ["-m", env.LTP_TIMEOUT_MUL] : []), "/ltp/batch"];
   const iso = join(dir, "os.iso");
+  writeFileSync(join(dir, "scratch.img"), "");
+  truncateSync(join(dir, "scratch.img"), SCRATCH_MIB << 20);
   await execFileAsync(join(root, "scripts/make-iso.sh"), [iso, `exit=qemu${process.env.LTP_KERNEL ? ` ${process.env.LTP_KERNEL}` : ""} init=/bin/ltp-run -- ${args.join(" ")}`, cpio]);
   return iso;
 }
@@ -258,7 +274,7 @@ function bootIso(iso, log, limitMs) {
     const qemu = spawn("qemu-system-x86_64", [
       "-accel", "tcg", "-cpu", "max", "-m", memory, "-no-reboot", "-display", "none",
       "-serial", `file:${log}`, "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-      "-cdrom", iso, "-boot", "d",
+      "-cdrom", iso, "-boot", "d", ...diskArguments([join(dirname(iso), "scratch.img")]),
     ], { stdio: ["ignore", "ignore", "pipe"] });
     let messages = "", killed = "", lastSize = -1, lastChange = Date.now();
     qemu.stderr.on("data", (chunk) => (messages += chunk));

@@ -5,8 +5,9 @@
  * BATCH_FILE (default /ltp/batch) holds one test per line as in LTP's
  * runtest/syscalls: `TAG PROGRAM ARGS...`; blank lines and lines starting
  * with '#' are skipped. Each test runs in a child with LTP's environment
- * (KCONFIG_SKIP_CHECK=1, TMPDIR=/tmp, LTPROOT=/ltp, PATH=/ltp/bin:/bin, and
- * LTP_TIMEOUT_MUL with -m), its output going to the console as it is, and is
+ * (KCONFIG_SKIP_CHECK=1, TMPDIR=/tmp, LTPROOT=/ltp,
+ * PATH=/ltp/bin:/bin:/usr/sbin:/sbin, LTP_DEV=/dev/vda when the scratch
+ * disk is there, and LTP_TIMEOUT_MUL with -m), its output going to the console as it is, and is
  * given SECONDS (default 60) of wall-clock time: then it is killed with
  * SIGKILL. After each test every other process left over (the test's own
  * children) is killed too and everything is reaped, so each test starts
@@ -229,7 +230,7 @@ int main(int argc, char **argv) {
     environment[e++] = "KCONFIG_SKIP_CHECK=1";
     environment[e++] = "TMPDIR=/tmp";
     environment[e++] = "LTPROOT=/ltp";
-    environment[e++] = "PATH=/ltp/bin:/bin";
+    environment[e++] = "PATH=/ltp/bin:/bin:/usr/sbin:/sbin"; /* mkfs.ext2, for the tests that format a device */
     environment[e++] = "HOME=/";
     environment[e++] = "LTP_COLORIZE_OUTPUT=0";
     static char mul_env[64];
@@ -237,6 +238,9 @@ int main(int argc, char **argv) {
         snprintf(mul_env, sizeof mul_env, "LTP_TIMEOUT_MUL=%s", mul);
         environment[e++] = mul_env;
     }
+    /* The scratch disk scripts/ltp.mjs attaches: the device of the tests that need one. */
+    struct stat device;
+    if (stat("/dev/vda", &device) == 0 && S_ISBLK(device.st_mode)) environment[e++] = "LTP_DEV=/dev/vda";
     environment[e] = NULL;
     for (int i = 0; environment[i]; i++) putenv(environment[i]);
 

@@ -6,9 +6,11 @@
 import { AddressSpace, releaseUserFrame, zeroPage } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject } from "../mm/memory_object";
-import { firstCachedIndex, getCachedPage, isHole, markPageDirty } from "../mm/page_cache";
-import { copyFromUser, copyToUser } from "../mm/user_copy";
-import { waitForWriteback } from "../mm/writeback";
+import {
+  finishOverwrite, firstCachedIndex, getCachedPage, getPageToOverwrite, isHole, markPageAccessed, markPageDirty,
+} from "../mm/page_cache";
+import { copyFromUser, copyToUser, userPage } from "../mm/user_copy";
+import { overDirtyLimit, waitForWriteback, writeBackObject } from "../mm/writeback";
 import { Inode, fileTimeNow, touchModified } from "./inode";
 
 const EFAULT: i64 = 14;
@@ -66,6 +68,10 @@ export function readObject(object: MemoryObject, space: AddressSpace, to: u64, c
       const got = getCachedPage(object, index);
       if (got < 0) return done > 0 ? <i64>done : got;
       const page = <u32>got;
+      if (index != object.lastRead) { // reading on in the same page is not another use of it
+        markPageAccessed(page);
+        object.lastRead = index;
+      }
       ok = copyToUser(space, to + done, page + inPage, chunk);
       releaseUserFrame(page, false);
     }
@@ -119,7 +125,9 @@ export function writeObject(object: MemoryObject, space: AddressSpace | null, fr
     const at = offset + done;
     const inPage = <u32>(at % PAGE_SIZE);
     const chunk = <u32>min(<u64>(PAGE_SIZE - inPage), total - done);
-    const got = getCachedPage(object, <u32>(at / PAGE_SIZE));
+    // A whole page replaced need not be read first, if its source is in memory (see getPageToOverwrite).
+    const whole = chunk == PAGE_SIZE && (space == null || userPage(space, from + done, false) != 0);
+    const got = whole ? getPageToOverwrite(object, <u32>(at / PAGE_SIZE)) : getCachedPage(object, <u32>(at / PAGE_SIZE));
     if (got < 0) {
       if (done == 0) return got;
       break;
@@ -129,6 +137,7 @@ export function writeObject(object: MemoryObject, space: AddressSpace | null, fr
     let ok = true;
     if (space == null) memory.copy(page + inPage, <u32>(from + done), chunk);
     else ok = copyFromUser(space, page + inPage, from + done, chunk);
+    if (whole) finishOverwrite(page, ok);
     if (ok) markPageDirty(page);
     releaseUserFrame(page, false);
     if (!ok) {
@@ -138,5 +147,6 @@ export function writeObject(object: MemoryObject, space: AddressSpace | null, fr
     done += chunk;
     if (at + chunk > object.size) object.size = at + chunk;
   }
+  if (done != 0 && overDirtyLimit()) writeBackObject(object, 0, U32.MAX_VALUE); // the writer pays: it is throttled
   return <i64>done;
 }

@@ -4,8 +4,8 @@ import { allocPage, freeFrameRun, freePages } from "./buddy";
 import { Frame, FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import { kernelPageTableRoot } from "./kernel_map";
 import {
-  HUGE_PAGE_SIZE, PTE_ADDRESS, PTE_DIRTY, PTE_PRESENT, PTE_WRITABLE, allocTable, leafEntry, nextPossiblyMapped, protectPage,
-  unmapChunk,
+  HUGE_PAGE_SIZE, PTE_ACCESSED, PTE_ADDRESS, PTE_DIRTY, PTE_PRESENT, PTE_WRITABLE, allocTable, leafEntry, nextPossiblyMapped,
+  protectPage, unmapChunk, unmapPage,
 } from "./page_table";
 import { readCr3, writeCr3 } from "../arch/x86_64/cpu";
 import { REGION_SHARED, Region, RegionSet, clearRegions, regionAt, removeRange, splitAt } from "./region";
@@ -212,6 +212,48 @@ export function writeProtectObjectPage(object: MemoryObject, index: u32, page: u
     const entry = leafEntry(root, address);
     if ((entry & PTE_PRESENT) == 0 || (entry & PTE_WRITABLE) == 0 || <u32>(entry & PTE_ADDRESS) != page) continue;
     protectPage(root, address, entry & ~(PTE_WRITABLE | PTE_DIRTY));
+  }
+}
+
+/**
+ * Whether any page table mapping page `index` of `object` (frame `page`)
+ * saw an access since the last look: the accessed bits, cleared as they
+ * are read (Linux's page_referenced, through the file's reverse map).
+ */
+export function testAndClearAccessed(object: MemoryObject, index: u32, page: u32): bool {
+  const offset = <u64>index * PAGE_SIZE;
+  let accessed = false;
+  for (let at = object.mappings; at != 0; at = changetype<Region>(at).nextMapping) {
+    const region = changetype<Region>(at);
+    if (offset < region.fileOffset || region.start + (offset - region.fileOffset) >= region.end) continue;
+    const address = region.start + (offset - region.fileOffset);
+    const root = changetype<AddressSpace>(region.space).root;
+    const entry = leafEntry(root, address);
+    if ((entry & PTE_PRESENT) == 0 || <u32>(entry & PTE_ADDRESS) != page || (entry & PTE_ACCESSED) == 0) continue;
+    protectPage(root, address, entry & ~PTE_ACCESSED);
+    accessed = true;
+  }
+  return accessed;
+}
+
+/**
+ * Removes every mapping of page `index` of `object` (frame `page`), so
+ * that reclaim can give the page up; the next touch faults it back in.
+ * A store through a writable mapping was already marked in the page
+ * (dirty), so nothing is lost.
+ */
+export function unmapCachePage(object: MemoryObject, index: u32, page: u32): void {
+  const offset = <u64>index * PAGE_SIZE;
+  for (let at = object.mappings; at != 0; at = changetype<Region>(at).nextMapping) {
+    const region = changetype<Region>(at);
+    if (offset < region.fileOffset || region.start + (offset - region.fileOffset) >= region.end) continue;
+    const address = region.start + (offset - region.fileOffset);
+    const space = changetype<AddressSpace>(region.space);
+    const entry = leafEntry(space.root, address);
+    if ((entry & PTE_PRESENT) == 0 || <u32>(entry & PTE_ADDRESS) != page) continue;
+    unmapPage(space.root, address);
+    releaseUserFrame(page, true);
+    space.residentPages--;
   }
 }
 

@@ -5,7 +5,7 @@
 // too (user_copy.ts), so they fault pages in exactly as the program would.
 import { copyPage, invlpg } from "../arch/x86_64/cpu";
 import { AddressSpace, regionsOf, releaseUserFrame, zeroPage } from "./address_space";
-import { findCachedPage, findReadyPage, getCachedPage, markPageDirty } from "./page_cache";
+import { findCachedPage, findReadyPage, getCachedPage, markPageAccessed, markPageDirty } from "./page_cache";
 import { allocPage } from "./buddy";
 import { FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import {
@@ -141,6 +141,7 @@ function handleFileFault(space: AddressSpace, region: Region, page: u64, write: 
   const got = getCachedPage(object, index);
   if (got < 0) return got == -ENOMEM ? FaultResponse.OutOfMemory : FaultResponse.BusError;
   const cached = <u32>got;
+  markPageAccessed(cached);
   const fileBytesHere = region.fileBytes - offsetInRegion;
   const straddles = fileBytesHere < PAGE_SIZE;
   const shared = (region.flags & REGION_SHARED) != 0;

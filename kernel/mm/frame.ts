@@ -61,6 +61,8 @@ export const FRAME_BLOCK_HEAD: u16 = 2; // first frame of an allocated block
 export const FRAME_DIRTY: u16 = 4; // a cache page whose bytes its object could not read again
 export const FRAME_LOCKED: u16 = 8; // a cache page being read in: its bytes are not there yet (waiters sleep on its address)
 export const FRAME_WRITEBACK: u16 = 16; // a cache page being written to its disk (a second writer of it waits)
+export const FRAME_REFERENCED: u16 = 32; // a cache page used since reclaim last looked at it
+export const FRAME_ACTIVE: u16 = 64; // a cache page used twice or more: on the active list, which reclaim takes from last
 /** Bits 12..15: which kilobytes of a dirty page changed (a block device's page holds several blocks). */
 export const FRAME_DIRTY_KIB_SHIFT: u16 = 12;
 export const FRAME_DIRTY_WHOLE: u16 = 0xf << FRAME_DIRTY_KIB_SHIFT;

@@ -7,7 +7,7 @@ import { clearReservedRanges, initFrameDatabase, reserveRange } from "./frame_da
 import { installKernelPageTables } from "./kernel_map";
 import { resetSlab } from "./slab";
 import { setReclaimHook } from "./buddy";
-import { reclaimCachePages } from "./page_cache";
+import { reclaimForAllocation } from "./reclaim";
 import { zeroPage } from "./address_space";
 
 /** Physical start of the TypeScript static data (asc --memoryBase, linker/kernel.ld). */
@@ -30,7 +30,7 @@ export function initMemory(bootInfoAddress: u32): bool {
   if (!initFrameDatabase()) return false;
   installKernelPageTables();
   resetSlab();
-  setReclaimHook(reclaimCachePages);
+  setReclaimHook(reclaimForAllocation);
   // The shared zero page now rather than at the first demand-zero read, so
   // that no program run leaves a frame behind it.
   return zeroPage() != 0;

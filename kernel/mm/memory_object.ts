@@ -37,12 +37,11 @@ export type ReleaseObject = (object: MemoryObject) => void;
  *  40 pages: how many of its pages the page cache holds
  *  44 executors: address spaces running it as their program (writing it is then ETXTBSY)
  *  48 writePage (WritePage; 0: its dirty pages are kept, not written: tmpfs, shared memory)
- *  52 readahead: the page after the last read ahead, where a sequential reader is expected next
- *  56 window: how many pages the next read-ahead takes (it grows while reads stay sequential)
- *  60 dirtyHead: its first dirty page waiting for writeback (a frame number; a list through Frame.next/prev)
- *  64 dirtyPages: how many  68 nextDirty: the next object with such pages (the flusher's list)
+ *  52 lastRead: the page read() last took bytes from (a read of the same page again is not a new use of it)
+ *  56 dirtyHead: its first dirty page waiting for writeback (a frame number; a list through Frame.next/prev)
+ *  60 dirtyPages: how many  64 nextDirty: the next object with such pages (writeback's list)
+ *  68 writeError: the first writeback error since fsync last reported one (-errno; Linux's AS_EIO)
  *  72 dirtiedAt(u64): when the oldest of them was dirtied (monotonic nanoseconds)
- *  80 writeError: the first writeback error since fsync last reported one (-errno; Linux's AS_EIO)
  */
 @unmanaged export class MemoryObject {
   readPage: u32;
@@ -57,15 +56,14 @@ export type ReleaseObject = (object: MemoryObject) => void;
   pages: u32;
   executors: u32;
   writePage: u32;
-  readahead: u32;
-  window: u32;
+  lastRead: u32;
   dirtyHead: u32;
   dirtyPages: u32;
   nextDirty: u32;
-  dirtiedAt: u64;
   writeError: i32;
+  dirtiedAt: u64;
 }
-export const MEMORY_OBJECT_SIZE: u32 = 88;
+export const MEMORY_OBJECT_SIZE: u32 = 80;
 
 /**
  * MemoryObject.flags: the pages cannot be read again once dropped (they
@@ -110,8 +108,7 @@ export function initMemoryObject(object: MemoryObject, readPage: ReadPage, relea
   object.pages = 0;
   object.executors = 0;
   object.writePage = 0;
-  object.readahead = 0;
-  object.window = 0;
+  object.lastRead = U32.MAX_VALUE;
   object.dirtyHead = NO_FRAME;
   object.dirtyPages = 0;
   object.nextDirty = 0;

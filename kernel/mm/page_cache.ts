@@ -20,8 +20,8 @@
 // next reader tries the disk again.
 import { allocPage, freePages } from "./buddy";
 import {
-  FRAME_DIRTY, FRAME_DIRTY_KIB_SHIFT, FRAME_DIRTY_WHOLE, FRAME_LOCKED, Frame, FrameState, NO_FRAME, PAGE_SIZE, frame,
-  frameAddress, frameNumber,
+  FRAME_ACTIVE, FRAME_DIRTY, FRAME_DIRTY_KIB_SHIFT, FRAME_DIRTY_WHOLE, FRAME_LOCKED, FRAME_REFERENCED, Frame, FrameState,
+  NO_FRAME, PAGE_SIZE, frame, frameAddress, frameNumber,
 } from "./frame";
 import { monotonicNanoseconds } from "../time/clock";
 import { MemoryObject, OBJECT_NO_SOURCE, OBJECT_SPARSE, readObjectPage } from "./memory_object";
@@ -34,6 +34,8 @@ const BUCKETS: u32 = 1024;
 const buckets = memory.data(BUCKETS * 4, 4);
 let initialized = false;
 let cachedPages: u32 = 0;
+let activePages: u32 = 0; // FRAME_ACTIVE: used more than once
+let inactivePages: u32 = 0; // the others, which reclaim takes first
 let keptPages: u32 = 0; // dirty, with nowhere to write them
 let writablePages: u32 = 0; // dirty, waiting for writeback
 // Objects with pages waiting for writeback, a list through MemoryObject.nextDirty (kept in memory, so
@@ -86,17 +88,67 @@ export function findReadyPage(object: MemoryObject, index: u32): u32 {
  * (-EIO) when the page cannot be read.
  */
 export function getCachedPage(object: MemoryObject, index: u32): i64 {
+  const got = lookUpOrRead(object, index);
+  // A page whose read failed (or an overwrite of it did) left the cache while this one waited: the disk once more.
+  if (got != 0) return got;
+  const again = lookUpOrRead(object, index);
+  return again != 0 ? again : -EIO;
+}
+
+/** The page, read in if missing; 0 if the page this waited for left the cache meanwhile. */
+function lookUpOrRead(object: MemoryObject, index: u32): i64 {
   const page = findCachedPage(object, index);
   if (page == 0) return readIntoCache(object, index);
   cacheHits++;
   const f = frame(frameNumber(page));
   f.refCount++;
   while ((f.flags & FRAME_LOCKED) != 0) sleepUninterruptible(page);
-  if (f.owner != changetype<u32>(object)) { // its read failed and it left the cache
-    releasePageReference(page);
-    return -EIO;
-  }
+  if (f.owner == changetype<u32>(object)) return <i64>page;
+  releasePageReference(page);
+  return 0;
+}
+
+/**
+ * For a write of the whole page: the cached frame as getCachedPage gives
+ * it, or, when the page is not cached, a new frame put in the cache
+ * locked and not read (its bytes are about to be replaced). The writer
+ * fills it and calls finishOverwrite. The write's source must be in
+ * memory already: a fault on this page while it is locked would wait for
+ * itself.
+ */
+export function getPageToOverwrite(object: MemoryObject, index: u32): i64 {
+  if (findCachedPage(object, index) != 0) return getCachedPage(object, index);
+  const page = allocPage(FrameState.FileCache, false);
+  if (page == 0) return -ENOMEM;
+  cacheMisses++;
+  insertLocked(object, index, page);
   return <i64>page;
+}
+
+/** Ends an overwrite getPageToOverwrite began: the page is unlocked, or, if the write failed, dropped. */
+export function finishOverwrite(page: u32, written: bool): void {
+  const pfn = frameNumber(page);
+  const f = frame(pfn);
+  if ((f.flags & FRAME_LOCKED) == 0) return; // it was cached already: nothing began
+  f.flags &= ~FRAME_LOCKED;
+  wakeUp(page);
+  if (!written && f.owner != 0) removeFromCache(f, pfn);
+}
+
+/** Puts a new frame in the cache as page `index` of `object`, locked, with a reference for the caller. */
+function insertLocked(object: MemoryObject, index: u32, page: u32): void {
+  const pfn = frameNumber(page);
+  const f = frame(pfn);
+  f.owner = changetype<u32>(object);
+  f.pageIndex = index;
+  f.flags |= FRAME_LOCKED;
+  f.refCount++; // the caller's; the cache's is the one allocPage gave
+  const bucket = bucketOf(object, index);
+  f.data = load<u32>(bucket);
+  store<u32>(bucket, pfn);
+  cachedPages++;
+  inactivePages++;
+  object.pages++;
 }
 
 function releasePageReference(page: u32): void {
@@ -109,17 +161,9 @@ function readIntoCache(object: MemoryObject, index: u32): i64 {
   const page = allocPage(FrameState.FileCache, false);
   if (page == 0) return -ENOMEM;
   cacheMisses++;
+  insertLocked(object, index, page);
   const pfn = frameNumber(page);
   const f = frame(pfn);
-  f.owner = changetype<u32>(object);
-  f.pageIndex = index;
-  f.flags |= FRAME_LOCKED;
-  f.refCount++; // the caller's; the cache's is the one allocPage gave
-  const bucket = bucketOf(object, index);
-  f.data = load<u32>(bucket);
-  store<u32>(bucket, pfn);
-  cachedPages++;
-  object.pages++;
   const status = readObjectPage(object, index, page);
   f.flags &= ~FRAME_LOCKED;
   wakeUp(page);
@@ -194,7 +238,7 @@ function forgetDirty(f: Frame, pfn: u32): void {
   if (f.next != NO_FRAME) frame(f.next).prev = f.prev;
   if (--object.dirtyPages == 0) {
     let link = <u32>dirtyObjects;
-    while (load<u32>(link) != changetype<u32>(object)) link = load<u32>(link) + 68; // MemoryObject.nextDirty
+    while (load<u32>(link) != changetype<u32>(object)) link = load<u32>(link) + offsetof<MemoryObject>("nextDirty");
     store<u32>(link, object.nextDirty);
     object.nextDirty = 0;
   }
@@ -218,6 +262,47 @@ export function cleanPage(page: u32): u32 {
 /** The first object with pages waiting for writeback (0 if none); the rest follow through MemoryObject.nextDirty. */
 export function firstDirtyObject(): u32 {
   return load<u32>(dirtyObjects);
+}
+
+/**
+ * A use of the page (a read() of it, a fault on it): the first since
+ * reclaim looked marks it referenced, a second makes it active (Linux's
+ * mark_page_accessed), so that pages used once, such as a big file read
+ * through, are given up before the ones used again.
+ */
+export function markPageAccessed(page: u32): void {
+  const f = frame(frameNumber(page));
+  if ((f.flags & FRAME_REFERENCED) == 0) {
+    f.flags |= FRAME_REFERENCED;
+  } else if ((f.flags & FRAME_ACTIVE) == 0) {
+    f.flags = (f.flags | FRAME_ACTIVE) & ~FRAME_REFERENCED;
+    activePages++;
+    inactivePages--;
+  }
+}
+
+/** Reclaim moves an active page back to the inactive list (it was not used since reclaim last looked). */
+export function deactivatePage(f: Frame): void {
+  assert((f.flags & FRAME_ACTIVE) != 0, "deactivatePage: page is not active");
+  f.flags &= ~(FRAME_ACTIVE | FRAME_REFERENCED);
+  activePages--;
+  inactivePages++;
+}
+
+/** Reclaim gives up a clean page nobody holds: out of the cache, its frame freed. */
+export function evictPage(page: u32): void {
+  const pfn = frameNumber(page);
+  const f = frame(pfn);
+  assert(f.refCount == 1 && f.mapCount == 0 && (f.flags & (FRAME_DIRTY | FRAME_LOCKED)) == 0, "evictPage: page in use or dirty");
+  removeFromCache(f, pfn);
+}
+
+export function activePageCount(): u32 {
+  return activePages;
+}
+
+export function inactivePageCount(): u32 {
+  return inactivePages;
 }
 
 /** Drops a reference a caller of getCachedPage holds (the page stays cached). */
@@ -244,7 +329,9 @@ function unlink(link: u32, f: Frame, pfn: u32): void {
   changetype<MemoryObject>(f.owner).pages--;
   store<u32>(link, f.data);
   if ((f.flags & FRAME_DIRTY) != 0) forgetDirty(f, pfn);
-  f.flags &= ~(FRAME_DIRTY | FRAME_DIRTY_WHOLE);
+  if ((f.flags & FRAME_ACTIVE) != 0) activePages--;
+  else inactivePages--;
+  f.flags &= ~(FRAME_DIRTY | FRAME_DIRTY_WHOLE | FRAME_ACTIVE | FRAME_REFERENCED);
   f.data = 0;
   f.owner = 0;
   releasePageReference(frameAddress(pfn));
@@ -254,9 +341,10 @@ function unlink(link: u32, f: Frame, pfn: u32): void {
 /**
  * Unlinks and frees cached pages, every chain swept once: with `object`
  * null, every clean page nobody uses (reclaim); else the pages of `object`
- * with indices in [first, end), which nobody may map any more.
+ * with indices in [first, end), which nobody may map any more, or, with
+ * `onlyClean`, just those of them that are clean and unused.
  */
-function sweep(object: MemoryObject | null, first: u32, end: u32): u32 {
+function sweep(object: MemoryObject | null, first: u32, end: u32, onlyClean: bool = false): u32 {
   if (!initialized) return 0;
   let freed: u32 = 0;
   for (let b: u32 = 0; b < BUCKETS; b++) {
@@ -265,8 +353,9 @@ function sweep(object: MemoryObject | null, first: u32, end: u32): u32 {
     while (pfn != NO_FRAME) {
       const f: Frame = frame(pfn);
       const next = f.data;
-      const drop = object == null ? f.refCount == 1 && (f.flags & FRAME_DIRTY) == 0
-        : f.owner == changetype<u32>(object) && f.pageIndex >= first && f.pageIndex < end;
+      const unused = f.refCount == 1 && (f.flags & FRAME_DIRTY) == 0;
+      const drop = object == null ? unused
+        : f.owner == changetype<u32>(object) && f.pageIndex >= first && f.pageIndex < end && (!onlyClean || unused);
       if (drop) {
         // A page may still be held by a reader sleeping on the disk, which then keeps it alone; never mapped.
         assert(f.mapCount == 0, "dropCachedPages: page still mapped");
@@ -279,6 +368,11 @@ function sweep(object: MemoryObject | null, first: u32, end: u32): u32 {
     }
   }
   return freed;
+}
+
+/** Frees the clean pages of `object` in [first, end) that nobody maps or holds (fadvise DONTNEED); how many. */
+export function dropCleanRange(object: MemoryObject, first: u32, end: u32): u32 {
+  return object.pages != 0 ? sweep(object, first, end, true) : 0;
 }
 
 /** Frees every clean cached page that nobody uses. Returns how many were freed. */

@@ -10,13 +10,44 @@ import { FRAME_DIRTY, FRAME_WRITEBACK, NO_FRAME, frame, frameAddress, frameNumbe
 import { MemoryObject, releaseObject, retainObject, writeObjectPage } from "./memory_object";
 import { cleanPage, dirtyPageCount, firstDirtyObject, releaseCachedPage } from "./page_cache";
 import { sleepUninterruptible, wakeUp } from "../lib/wait";
+import { managedFrames } from "./frame_database";
 
 let writebackPages: u32 = 0;
+
+/**
+ * Dirty memory a writer may leave behind it, as a share of RAM (Linux's
+ * vm.dirty_ratio is 20%): past it, a writer writes its own file back
+ * before its write returns, so it cannot fill memory with pages only a
+ * slow disk can free.
+ */
+const DIRTY_LIMIT_PERCENT: u32 = 20;
+/** How old dirty data may grow before writeback takes it (Linux's dirty_expire_centisecs: 30 s). */
+export const DIRTY_EXPIRE_NANOSECONDS: u64 = 30_000_000_000;
 export let pagesWrittenTotal: u64 = 0;
 
 /** Pages being written right now: /proc/meminfo's Writeback. */
 export function writebackPageCount(): u32 {
   return writebackPages;
+}
+
+export function overDirtyLimit(): bool {
+  return <u64>dirtyPageCount() * 100 > <u64>managedFrames * DIRTY_LIMIT_PERCENT;
+}
+
+/** Writes back every object whose oldest dirty page is older than the expiry (the periodic flush). */
+export function writeBackExpired(now: u64): void {
+  let budget = dirtyPageCount();
+  for (let at = firstDirtyObject(); at != 0 && budget > 0; at = firstDirtyObject()) {
+    // The list is newest first: find the oldest expired object still there.
+    let oldest: u32 = 0;
+    for (let o = at; o != 0; o = changetype<MemoryObject>(o).nextDirty) {
+      if (now - changetype<MemoryObject>(o).dirtiedAt >= DIRTY_EXPIRE_NANOSECONDS) oldest = o;
+    }
+    if (oldest == 0) return;
+    const object = changetype<MemoryObject>(oldest);
+    budget = budget > object.dirtyPages ? budget - object.dirtyPages : 0;
+    writeBackObject(object, 0, U32.MAX_VALUE);
+  }
 }
 
 /** Waits until the page is not being written (before changing its bytes). */
@@ -26,7 +57,7 @@ export function waitForWriteback(page: u32): void {
 }
 
 /** Writes one dirty page of `object` back; 0 or -errno (also kept in the object for fsync to report). */
-function writeBackPage(object: MemoryObject, page: u32): i32 {
+export function writeBackPage(object: MemoryObject, page: u32): i32 {
   const f = frame(frameNumber(page));
   f.refCount++;
   waitForWriteback(page);

@@ -28,6 +28,7 @@ export const enum Node {
   Loadavg = 17,
   Partitions = 18,
   Diskstats = 19,
+  Vmstat = 9,
   Stat = 20,
   Faults = 21,
   Maps = 22,
@@ -71,6 +72,7 @@ export function nodeName(node: u32): string {
     case Node.Loadavg: return "loadavg";
     case Node.Partitions: return "partitions";
     case Node.Diskstats: return "diskstats";
+    case Node.Vmstat: return "vmstat";
     case Node.Sys: return "sys";
     case Node.SysKernel: return "kernel";
     case Node.PidMax: return "pid_max";

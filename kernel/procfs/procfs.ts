@@ -16,6 +16,7 @@
 //   /proc/memcheck      drops unmapped cache pages, audits every frame's
 //                       counts (problems are printed on the console), and
 //                       reports the free-frame count: the leak check
+//   /proc/vmstat        page-cache, writeback and reclaim counts, Linux's names (system_files.ts)
 //   /proc/partitions, /proc/diskstats   every disk and partition, and the sectors each has moved (disks.ts)
 //   /proc/cpuinfo, /proc/stat, /proc/loadavg, /proc/sys/kernel/{pid_max,tainted,ostype,osrelease}
 //   /proc/sys/kernel/core_pattern   "core", the one pattern core files follow (core_file.ts)
@@ -40,7 +41,7 @@ import { processStatus } from "./status";
 import { formatSmapsRollup } from "./smaps_rollup";
 import { diskstats, partitions } from "./disks";
 import {
-  KERNEL_RELEASE, TEXT_CAPACITY, cpuinfo, loadAverage, meminfo, memcheck, mounts, processes, systemStat, uptime,
+  KERNEL_RELEASE, TEXT_CAPACITY, cpuinfo, loadAverage, meminfo, memcheck, mounts, processes, systemStat, uptime, vmstat,
 } from "./system_files";
 
 // ---- the file system ---------------------------------------------------------
@@ -53,7 +54,7 @@ const EACCES: i64 = 13;
 // directories follow them, and fd/ has only its descriptors).
 const ROOT_ENTRIES = memory.data<u8>([
   <u8>Node.Meminfo, <u8>Node.Memcheck, <u8>Node.Processes, <u8>Node.Mounts, <u8>Node.Cpuinfo, <u8>Node.Sys, <u8>Node.Self,
-  <u8>Node.Uptime, <u8>Node.SystemStat, <u8>Node.Loadavg, <u8>Node.Partitions, <u8>Node.Diskstats,
+  <u8>Node.Uptime, <u8>Node.SystemStat, <u8>Node.Loadavg, <u8>Node.Partitions, <u8>Node.Diskstats, <u8>Node.Vmstat,
 ]);
 const SYS_ENTRIES = memory.data<u8>([<u8>Node.SysKernel]);
 const SYS_KERNEL_ENTRIES = memory.data<u8>([
@@ -71,7 +72,7 @@ function entriesOf(dir: u32): u32 {
 
 function entryCount(dir: u32): u32 {
   switch (dir) {
-    case Node.Root: return 12;
+    case Node.Root: return 13;
     case Node.Sys: return 1;
     case Node.SysKernel: return 5;
     case Node.ProcessDirectory: return 13;
@@ -218,6 +219,7 @@ function writeText(node: u32, process: Process | null, into: u32, capacity: u32)
     case Node.Loadavg: return loadAverage(into);
     case Node.Partitions: return partitions(into, capacity);
     case Node.Diskstats: return diskstats(into, capacity);
+    case Node.Vmstat: return vmstat(into);
     case Node.PidMax: return formatInto(into, capacity, "4194304\n");
     case Node.Tainted: return formatInto(into, capacity, "0\n");
     case Node.OsType: return formatInto(into, capacity, "Linux\n");

@@ -7,8 +7,12 @@ import {
   cowCopiesTotal, cowReusesTotal, demandZeroFaultsTotal, faultAroundMapsTotal, fileFaultsTotal, zeroPageMapsTotal,
 } from "../mm/fault";
 import { kernelObjectsInUse } from "../mm/slab";
-import { cachedPageCount, dirtyPageCount, keptPageCount, reclaimCachePages } from "../mm/page_cache";
-import { writebackPageCount } from "../mm/writeback";
+import {
+  activePageCount, cachedPageCount, cacheMisses, dirtyPageCount, inactivePageCount, keptPageCount, reclaimCachePages,
+} from "../mm/page_cache";
+import { pagesDeactivatedTotal, pagesReclaimedTotal, pagesScannedTotal } from "../mm/reclaim";
+import { balanceRunsTotal } from "../mm/balance";
+import { pagesWrittenTotal, writebackPageCount } from "../mm/writeback";
 import { auditFrames } from "../debug/frame_audit";
 import { formatInto, str } from "../lib/format";
 import {
@@ -38,6 +42,8 @@ export function meminfo(into: u32): u32 {
     kib(managedFrames), kib(freeFrameCount()), kib(available));
   n += formatInto(into + n, TEXT_CAPACITY - n, "Cached:         %8d kB\nShmem:          %8d kB\nAnonPages:      %8d kB\n",
     kib(cached), kib(keptPageCount()), kib(frameStateCount(FrameState.Anonymous)));
+  n += formatInto(into + n, TEXT_CAPACITY - n, "Active(file):   %8d kB\nInactive(file): %8d kB\n",
+    kib(activePageCount()), kib(inactivePageCount()));
   n += formatInto(into + n, TEXT_CAPACITY - n, "Dirty:          %8d kB\nWriteback:      %8d kB\n",
     kib(dirtyPageCount()), kib(writebackPageCount()));
   n += formatInto(into + n, TEXT_CAPACITY - n, "FilePages:      %8d kB\nPageTables:     %8d kB\nKernelObjects:  %8d kB\n",
@@ -48,6 +54,21 @@ export function meminfo(into: u32): u32 {
   n += formatInto(into + n, TEXT_CAPACITY - n, "CowCopies:      %8d\nCowReuses:      %8d\nCachedPages:    %8d\n",
     cowCopiesTotal, cowReusesTotal, cachedPageCount());
   n += formatInto(into + n, TEXT_CAPACITY - n, "FaultAroundMaps: %7d\n", faultAroundMapsTotal);
+  return n;
+}
+
+/**
+ * /proc/vmstat, Linux's names for what this kernel counts: pages read into
+ * the cache (pgpgin counts KiB, as Linux's) and written back, scanned and
+ * reclaimed by the clock, moved from active to inactive, balancer runs.
+ */
+export function vmstat(into: u32): u32 {
+  let n = formatInto(into, TEXT_CAPACITY, "nr_free_pages %d\nnr_file_pages %d\nnr_active_file %d\nnr_inactive_file %d\n",
+    freeFrameCount(), cachedPageCount(), activePageCount(), inactivePageCount());
+  n += formatInto(into + n, TEXT_CAPACITY - n, "nr_dirty %d\nnr_writeback %d\npgpgin %d\npgpgout %d\n",
+    dirtyPageCount(), writebackPageCount(), cacheMisses * 4, pagesWrittenTotal * 4);
+  n += formatInto(into + n, TEXT_CAPACITY - n, "pgscan %d\npgsteal %d\npgdeactivate %d\nkswapd_runs %d\n",
+    pagesScannedTotal, pagesReclaimedTotal, pagesDeactivatedTotal, balanceRunsTotal);
   return n;
 }
 

@@ -1,5 +1,6 @@
 // System-call dispatch by Linux x86-64 number: arguments in RDI, RSI, RDX,
 // R10, R8, R9, the number in RAX, the result (or -errno) back in RAX.
+import { sysFadvise64 } from "./fadvise";
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { argumentEquals } from "../boot/cmdline";
 import { print, printf } from "../console/console";
@@ -278,6 +279,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 281: return sysEpollPwait(process, a, b, <i32>c, <i32>d, e, f.r9);
     case 284: return sysEventfd2(process, <u32>a, 0); // eventfd
     case 285: return sysFallocate(process, a, b, c, d);
+    case 221: return sysFadvise64(process, a, <i64>b, <i64>c, <i64>d);
     case 289: return sysSignalfd4(process, <i32>a, b, c, d);
     case 290: return sysEventfd2(process, <u32>a, <u32>b);
     case 291: return sysEpollCreate1(process, <u32>a);

@@ -2,7 +2,9 @@
 // partition table read at boot, read/pread/mmap of the pattern the image
 // holds, pwrite, a shared mapping's store written by msync and one written
 // by sync, ENOSPC at the end; then the image on the host must hold exactly
-// those bytes and nothing else changed.
+// those bytes and nothing else changed. And the page cache under memory
+// pressure (user/pagecache.c): a disk twice the size of RAM read twice, a
+// working set kept through a scan, writes of more than RAM.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -45,5 +47,25 @@ describe.concurrent("block devices", () => {
     const wanted = expectedImage();
     const firstDifference = written.findIndex((byte, i) => byte !== wanted[i]);
     expect(firstDifference, `first differing byte at ${firstDifference}`).toBe(-1);
+  }, TEST_TIMEOUT);
+
+  it("pagecache: a 128 MiB disk on a 64 MiB machine read twice, a working set kept through a scan, 96 MiB written", async () => {
+    const image = join(scratchDir("pressure"), "pattern.img");
+    makePatternDisk(image, 128, []);
+    const result = await bootInit({ program: "pagecache", args: ["vda", "128"], memory: "64M", disks: [image] });
+    const output = programOutput(result.serial);
+    expect(failedChecks(output), output).toEqual([]);
+    expect(output).toContain("pagecache: 0 failed");
+    expect(output).not.toContain("Out of memory");
+    expectExit(result, EXIT_SUCCESS);
+    console.log(`pagecache figures:\n${output.split("\n").filter((l) => l.startsWith("figure")).join("\n")}`);
+    const written = readFileSync(image);
+    for (let mib = 16; mib < 112; mib += 7) { // a sample of the written sectors, as user/pagecache.c wrote them
+      const sector = mib * 2048 + 5;
+      const at = sector * 512;
+      expect(written.readBigUInt64LE(at)).toBe(BigInt(sector) ^ 0x5757575757575757n);
+      expect(written[at + 100]).toBe((sector * 13) & 0xff);
+    }
+    expect(written.subarray(0, 16 * MIB).equals(patternSectors(0, 16 * 2048))).toBe(true);
   }, TEST_TIMEOUT);
 });
