@@ -2,13 +2,16 @@
 // Linux keeps it (not clean while mounted read-write, the mount count and
 // times, clean again after umount), fsync, syncfs and sync putting data on
 // the disk without an umount, statfs's counts, and a file past 4 GiB,
-// which turns LARGE_FILE on when the image lacked it.
+// which turns LARGE_FILE on when the image lacked it; and the device
+// node and the file system seeing the same disk around a mount.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { contents } from "./initramfs";
-import { BUFFER, O_CREAT, O_RDONLY, O_WRONLY, sys } from "./process";
+import { BUFFER, O_CREAT, O_RDONLY, O_RDWR, O_WRONLY, storeUser, sys } from "./process";
 import {
-  MS_RDONLY, SYSCALL, TEST_TIME, bootDisk, debugfs, diskImage, freeCounts, fsck, makeImage, mount, open, pwrite, stat,
-  umount, writeFile,
+  MS_RDONLY, SYSCALL, TEST_TIME, bootDisk, debugfs, diskImage, freeCounts, fsck, makeImage, mount, open, pwrite, readFile,
+  stat, umount, writeFile,
 } from "./ext2-disk";
 import { loadOwn, path } from "./process";
 
@@ -121,5 +124,26 @@ describe("a file past 4 GiB", () => {
     expect(sys(p, 3, reader)).toBe(0);
     expect(umount(d)).toBe(0);
     expect(TEST_TIME).toBeGreaterThan(0);
+  });
+});
+
+describe("the file system and its device node", () => {
+  it("see one disk: a write through /dev/vda before the mount is read by it, and a file written by it after umount", () => {
+    const populated = makeImage({ blockSize: 1024, kib: 4096, populate: (dir) => writeFileSync(join(dir, "hello"), "hello\n") });
+    const block = Number(/(\d+)/.exec(debugfs(populated, "blocks /hello").toString())![1]);
+    const d = bootDisk(populated);
+    const { p } = d;
+    const device = open(p, "/dev/vda", O_RDWR);
+    expect(storeUser(p, BUFFER, Buffer.from("HELLO\n"))).toBe(0);
+    expect(sys(p, 18, device, BUFFER, 6, block * 1024)).toBe(6); // pwrite64: left in the device's pages
+    expect(mount(d)).toBe(0);
+    expect(Buffer.from(readFile(p, "/mnt/hello") as Uint8Array).toString()).toBe("HELLO\n");
+    expect(writeFile(p, "/mnt/later", contents(5000, 4))).toBe(0);
+    expect(sys(p, 17, device, BUFFER, 4096, 0)).toBe(4096); // caches the device's first page meanwhile
+    expect(umount(d)).toBe(0);
+    const later = Number(/(\d+)/.exec(debugfs(diskImage(d), "blocks /later").toString())![1]);
+    expect(sys(p, 17, device, BUFFER, 1024, later * 1024)).toBe(1024);
+    expect(Buffer.compare(Buffer.from(loadOwn(p, BUFFER, 1024)), Buffer.from(contents(5000, 4).subarray(0, 1024)))).toBe(0);
+    expect(sys(p, 3, device)).toBe(0);
   });
 });

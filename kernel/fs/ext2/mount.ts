@@ -7,7 +7,9 @@
 import { BlockDevice, deviceBytes } from "../../block/block_device";
 import { getBlock, putBlock } from "../../block/buffer_cache";
 import { printf } from "../../console/console";
+import { dropCleanRange } from "../../mm/page_cache";
 import { kfree, kmalloc } from "../../mm/slab";
+import { writeBackObject } from "../../mm/writeback";
 import { Inode, dropLink, fileTimeNow, isDirectoryInode, releaseInode } from "../inode";
 import { Ext2Inode, infoOf } from "./disk_inode";
 import { EXT2_FS_SIZE, Ext2Fs, ext2Ops, superblockChanged } from "./fs";
@@ -75,6 +77,9 @@ function markMounted(fs: Ext2Fs): i64 {
 export function ext2Mount(device: BlockDevice, readOnly: bool, deviceNumber: u32): i64 {
   if (!readOnly && device.readOnly != 0) return -EROFS;
   setExt2Operations();
+  // Files' blocks are read from the disk itself: what was written through /dev/NAME goes there first.
+  const object = device.object;
+  if (object != null) writeBackObject(object, 0, U32.MAX_VALUE);
   if (deviceBytes(device) < <u64>(SUPERBLOCK_OFFSET + SUPERBLOCK_SIZE)) return -EINVAL;
   const got = getBlock(device, SUPERBLOCK_OFFSET / SUPERBLOCK_SIZE, SUPERBLOCK_SIZE);
   if (got < 0) return got;
@@ -174,6 +179,9 @@ export function ext2Unmount(root: Inode): i64 {
   }
   freeInodes(fs, root);
   putBlock(changetype<u32>(fs.superblock));
+  // Files' blocks were written to the disk itself: a later read through /dev/NAME must not find older copies.
+  const object = fs.device.object;
+  if (object != null) dropCleanRange(object, 0, U32.MAX_VALUE);
   kfree(changetype<u32>(fs));
   return status;
 }
