@@ -28,6 +28,7 @@ let nextDevice: u32 = 16; // anonymous device numbers 0:16 on for mounted file s
  * (its rdev names the device), with the mount's holder; or -errno.
  */
 function mountExt2(process: Process, source: u64, readOnly: bool): i64 {
+  if (source == 0) return -EINVAL; // no device named
   const found = lookupAt(process, AT_FDCWD, source, true, false);
   if (found < 0) return found;
   const node = changetype<Inode>(<u32>found);
@@ -46,6 +47,7 @@ function mountExt2(process: Process, source: u64, readOnly: bool): i64 {
  * MS_RDONLY. No options.
  */
 export function sysMount(process: Process, source: u64, target: u64, type: u64, flags: u64, data: u64): i64 {
+  if (type == 0) return -EINVAL; // as Linux's do_new_mount
   const name = memory.data(16);
   const length = copyStringFromUser(spaceOf(process), <u32>name, type, 16);
   if (length == -1) return -EFAULT;

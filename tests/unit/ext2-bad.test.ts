@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { contents } from "./initramfs";
+import { AT_FDCWD, BUFFER, path, storeUser, sys } from "./process";
 import { MS_RDONLY, bootDisk, debugfs, debugfsWrite, diskImage, fsck, makeImage, mount, names, readFile, umount, writeFile } from "./ext2-disk";
 
 const EINVAL = -22;
@@ -54,6 +55,22 @@ describe("mount refuses", () => {
     expect(mount(d, MS_RDONLY)).toBe(EINVAL);
     expect(d.k.serial()).toMatch(reason);
     expect(names(d.p, "/mnt")).toEqual([]); // nothing was mounted
+  });
+
+  it("a device mounted already (EBUSY), a missing device or type (EINVAL), a node that is no block device (ENOTBLK)", () => {
+    const d = bootDisk(base);
+    const { p } = d;
+    expect(mount(d)).toBe(0);
+    expect(sys(p, 258, AT_FDCWD, path(p, "/second"), 0o755)).toBe(0);
+    const type = BigInt(BUFFER);
+    expect(storeUser(p, type, Buffer.from("ext2\0"))).toBe(0);
+    expect(sys(p, 165, path(p, "/dev/vda"), path(p, "/second", 1), type, 0, 0)).toBe(-16);
+    expect(sys(p, 165, 0, path(p, "/second", 1), type, 0, 0)).toBe(EINVAL);
+    expect(sys(p, 165, path(p, "/dev/vda"), path(p, "/second", 1), 0, 0, 0)).toBe(EINVAL);
+    expect(sys(p, 165, path(p, "/dev/null"), path(p, "/second", 1), type, 0, 0)).toBe(-15);
+    expect(umount(d)).toBe(0);
+    expect(sys(p, 165, path(p, "/dev/vda"), path(p, "/second", 1), type, 0, 0)).toBe(0);
+    expect(sys(p, 166, path(p, "/second"), 0)).toBe(0);
   });
 
   it("a read-write mount of an unknown read-only feature, but mounts it read-only", () => {

@@ -11,6 +11,7 @@ import { dropCleanRange } from "../../mm/page_cache";
 import { kfree, kmalloc } from "../../mm/slab";
 import { writeBackObject } from "../../mm/writeback";
 import { Inode, dropLink, fileTimeNow, isDirectoryInode, releaseInode } from "../inode";
+import { Mount, mountAt } from "../mount";
 import { Ext2Inode, infoOf } from "./disk_inode";
 import { EXT2_FS_SIZE, Ext2Fs, ext2Ops, superblockChanged } from "./fs";
 import { GROUP_DESCRIPTOR_SIZE, checkGroups, descriptorBlock } from "./group";
@@ -24,6 +25,7 @@ import { syncFileSystem } from "./sync";
 const EINVAL: i64 = 22;
 const ENOMEM: i64 = 12;
 const EROFS: i64 = 30;
+const EBUSY: i64 = 16;
 const ROOT_INO: u32 = 2;
 const NANOSECONDS: u64 = 1000000000;
 
@@ -54,6 +56,15 @@ function newFs(device: BlockDevice, sb: DiskSuperblock, readOnly: bool, deviceNu
   return fs;
 }
 
+/** Whether an ext2 file system from `device` is mounted (the table holds every mount, the root's too). */
+function mountedOn(device: BlockDevice): bool {
+  for (let i: u32 = 0; mountAt(i) != null; i++) {
+    const root = changetype<Mount>(mountAt(i)).root;
+    if (isExt2Inode(root) && infoOf(root).fs.device == device) return true;
+  }
+  return false;
+}
+
 /** Marks a read-write mount on disk, and says what Linux warns about. */
 function markMounted(fs: Ext2Fs): i64 {
   const sb = fs.superblock;
@@ -72,10 +83,11 @@ function markMounted(fs: Ext2Fs): i64 {
  * Mounts the ext2 file system on `device` (its files' st_dev is
  * `deviceNumber`): the root Inode with a holder for the mount, or -EINVAL
  * (not ext2, corrupt, an unsupported feature: logged), -EROFS (read-write
- * on a read-only device), -EIO, -ENOMEM.
+ * on a read-only device), -EBUSY (mounted already), -EIO, -ENOMEM.
  */
 export function ext2Mount(device: BlockDevice, readOnly: bool, deviceNumber: u32): i64 {
   if (!readOnly && device.readOnly != 0) return -EROFS;
+  if (mountedOn(device)) return -EBUSY;
   setExt2Operations();
   // Files' blocks are read from the disk itself: what was written through /dev/NAME goes there first.
   const object = device.object;
