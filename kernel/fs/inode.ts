@@ -59,6 +59,7 @@ export const S_IFIFO: u32 = 0o010000;
  *  52 blocks(inode): u64                              st_blocks (512-byte units) of a file on a disk
  *  56 statfs(inode, into): void                       fills struct statfs's f_type, f_bsize, f_blocks, f_bfree,
  *                                                     f_bavail, f_files, f_ffree, f_frsize at `into` (a disk's)
+ *  60 blockSize(inode): u32                           st_blksize, the file system's block (0: a page)
  */
 @unmanaged export class InodeOps {
   lookup: u32;
@@ -76,8 +77,9 @@ export const S_IFIFO: u32 = 0o010000;
   sync: u32;
   blocks: u32;
   statfs: u32;
+  blockSize: u32;
 }
-export const INODE_OPS_SIZE: u32 = 60;
+export const INODE_OPS_SIZE: u32 = 64;
 
 export type LookupOp = (dir: Inode, name: u32, length: u32) => i64;
 export type CreateOp = (dir: Inode, name: u32, length: u32, mode: u32, rdev: u32) => i64;
@@ -100,6 +102,7 @@ export type EmptyOp = (dir: Inode) => i64;
 export type SyncOp = (inode: Inode, whole: bool) => i64;
 export type BlocksOp = (inode: Inode) => u64;
 export type StatfsOp = (inode: Inode, into: u32) => void;
+export type BlockSizeOp = (inode: Inode) => u32;
 
 /**
  * One file.

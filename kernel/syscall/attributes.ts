@@ -8,7 +8,7 @@ import { BLOCK_FLUSH, blockIo } from "../block/request";
 import { writeBackObject } from "../mm/writeback";
 import { File, FileKind, anonymousName, fileAt } from "../fs/file";
 import {
-  BlocksOp, Inode, S_IFCHR, S_IFIFO, S_IFMT, StatfsOp, fileTimeNow, inodeSize, isDirectoryInode, isRegularInode,
+  BlockSizeOp, BlocksOp, Inode, S_IFCHR, S_IFIFO, S_IFMT, StatfsOp, fileTimeNow, inodeSize, isDirectoryInode, isRegularInode,
   releaseInode, syncInode, truncateInode,
 } from "../fs/inode";
 import { MAX_FILE_SIZE } from "../fs/file_io";
@@ -38,7 +38,8 @@ const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 /** Attributes of an open file that has no inode (the console, a pipe), or of an inode. */
 function statOf(file: File | null, inode: Inode | null, into: u32): void {
   memory.fill(into, 0, STAT_SIZE);
-  store<u64>(into + 56, 4096); // st_blksize
+  const blockSize = inode != null && inode.ops.blockSize != 0 ? changetype<BlockSizeOp>(inode.ops.blockSize)(inode) : 4096;
+  store<u64>(into + 56, blockSize); // st_blksize
   if (file != null && anonymousName(file) != null) {
     // Linux's anonymous inode: one for all such files, read and write for its owner, no file type.
     store<u64>(into, ANONYMOUS_DEVICE); // st_dev
@@ -150,7 +151,7 @@ export function sysStatx(process: Process, directory: i64, path: u64, flags: u64
   const x = <u32>statBuffer;
   memory.fill(x, 0, STATX_SIZE);
   store<u32>(x, STATX_BASIC_STATS); // stx_mask
-  store<u32>(x + 4, 4096); // stx_blksize
+  store<u32>(x + 4, <u32>load<u64>(stat + 56)); // stx_blksize
   store<u32>(x + 16, <u32>load<u64>(stat + 16)); // stx_nlink
   store<u32>(x + 20, load<u32>(stat + 28)); // stx_uid
   store<u32>(x + 24, load<u32>(stat + 32)); // stx_gid

@@ -228,6 +228,7 @@ export interface Stat {
   uid: number;
   size: number;
   blocks: number;
+  blksize: number;
   rdev: number;
 }
 
@@ -244,6 +245,7 @@ export function stat(p: TestProcess, at: string, noFollow = false): Stat | numbe
     rdev: Number(view.getBigUint64(40, true)),
     size: Number(view.getBigUint64(48, true)),
     blocks: Number(view.getBigUint64(64, true)),
+    blksize: Number(view.getBigUint64(56, true)),
   };
 }
 

@@ -90,6 +90,7 @@ describe.each(LAYOUTS)("an image with $blockSize-byte blocks, revision $revision
     const root = stat(p, "/mnt") as { mode: number; nlink: number; ino: bigint };
     expect(root.mode & S_IFMT).toBe(S_IFDIR);
     expect(root.ino).toBe(2n);
+    expect((stat(p, "/mnt/small") as { blksize: number }).blksize).toBe(blockSize); // as Linux's ext2: its block size
     expect(root.nlink).toBe(5); // ".", "..", and lost+found, many and sub's ".."
     expect((stat(p, "/mnt/sub/deeper/leaf") as { mode: number }).mode & S_IFMT).toBe(S_IFREG);
     expect(latin1Of(readFile(p, "/mnt/sub/deeper/../deeper/leaf"))).toBe("leaf\n");

@@ -298,6 +298,11 @@ function blocks(inode: Inode): u64 {
   return rawOf(infoOf(inode)).blocks;
 }
 
+/** BlockSizeOp: st_blksize is the file system's block size, as Linux's ext2 gives it. */
+function blockSize(inode: Inode): u32 {
+  return fsOf(inode).blockSize;
+}
+
 /** StatfsOp: the superblock's counts (f_bavail without the blocks kept for root). */
 function statfs(inode: Inode, into: u32): void {
   const fs = fsOf(inode);
@@ -329,4 +334,5 @@ export function setExt2Operations(): void {
   ext2Ops.sync = changetype<u32>(sync);
   ext2Ops.blocks = changetype<u32>(blocks);
   ext2Ops.statfs = changetype<u32>(statfs);
+  ext2Ops.blockSize = changetype<u32>(blockSize);
 }
