@@ -254,7 +254,8 @@ export function markPartDirty(page: u32, offset: u32, length: u32): void {
   assert(length != 0 && offset + length <= PAGE_SIZE, "markPartDirty: range outside the page");
   const first = offset >> 10;
   const last = (offset + length - 1) >> 10;
-  markKibDirty(page, <u16>((((1 << (last + 1)) - 1) & ~((1 << first) - 1)) << FRAME_DIRTY_KIB_SHIFT));
+  const kib: u32 = ((<u32>1 << (last + 1)) - 1) & ~((<u32>1 << first) - 1);
+  markKibDirty(page, <u16>(kib << FRAME_DIRTY_KIB_SHIFT));
 }
 
 function markKibDirty(page: u32, kib: u16): void {

@@ -110,6 +110,15 @@ export interface UnitExports {
   inodeSize(inode: number): bigint;
   inodeData(inode: number): number;
   inodeObject(inode: number): number;
+  // ext2 over a RAM disk
+  newRamDisk(buffer: number, sectors: bigint, major: number, minor: number): number;
+  ramDiskFailFrom(device: number, sector: bigint): void;
+  ramDiskFlushes(device: number): number;
+  makeBlockNode(name: number, length: number, rdev: number): bigint;
+  mountExt2Device(device: number, readOnly: number, deviceNumber: number): bigint;
+  setTestClock(nanoseconds: bigint): void;
+  mountExt2AsRoot(device: number, deviceNumber: number): bigint;
+  unmountExt2Root(): bigint;
   // regions, address spaces, faults, page cache
   newRegionSet(): number;
   newRegion(start: bigint, end: bigint, protection: number, flags: number): number;
@@ -206,7 +215,7 @@ export interface Kernel {
 }
 
 function newestSource(): number {
-  const sources = [join(ROOT, "asconfig.json"), join(ROOT, "tests/unit/harness.ts")];
+  const sources = [join(ROOT, "asconfig.json"), join(ROOT, "tests/unit/harness.ts"), join(ROOT, "tests/unit/ram_disk.ts")];
   for (const entry of readdirSync(join(ROOT, "kernel"), { recursive: true, encoding: "utf8" })) {
     if (entry.endsWith(".ts")) sources.push(join(ROOT, "kernel", entry));
   }
