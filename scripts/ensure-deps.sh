@@ -10,7 +10,7 @@ declare -A needs=(
   [nasm]=nasm [clang]=clang [ld.lld]=lld [wasm2c]=wabt [nm]=binutils
   [grub-mkrescue]=grub-common [xorriso]=xorriso [mformat]=mtools
   [qemu-system-x86_64]=qemu-system-x86 [node]=nodejs [npm]=npm [musl-gcc]=musl-tools [gcc]=gcc [go]=golang-go
-  [rustc]=rustc
+  [rustc]=rustc [mke2fs]=e2fsprogs
 )
 missing=()
 for cmd in "${!needs[@]}"; do

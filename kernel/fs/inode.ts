@@ -43,7 +43,7 @@ export const S_IFIFO: u32 = 0o010000;
  *   8 link(dir, name, length, inode): i64             0 or -errno (directories: mkdir makes them)
  *  12 unlink(dir, name, length): i64                  removes a name (a directory's too, for rmdir; the caller checks)
  *  16 rename(from, name, length, to, toName, toLength): i64   replaces the target name if any (the caller checks kinds)
- *  20 readdir(dir, cursor, emit): i64                 calls emit for entries from `cursor`, returns the next cursor
+ *  20 readdir(dir, cursor, emit, context): i64        calls emit(context, ...) for entries from `cursor`, returns the next cursor
  *  24 readlink(inode, into): i64                      the target's length, written at `into` (PATH_MAX room)
  *  28 truncate(inode, size): i64                      0 or -errno (regular files)
  *  32 symlink(dir, name, length, target, targetLength): i64   a new symbolic link, with a reference
@@ -52,6 +52,14 @@ export const S_IFIFO: u32 = 0o010000;
  *                                                     inode, with a reference; 0: follow readlink's text
  *  40 evict(inode): void                              the inode is being freed: the file system lets go of
  *                                                     what it keeps there (a link's target, a held parent)
+ *  44 empty(dir): i64                                 0 when the directory has no entry but "." and "..",
+ *                                                     else -ENOTEMPTY or -errno (rmdir, rename over it)
+ *  48 sync(inode, whole): i64                         writes the file (fsync) or its whole file system
+ *                                                     (syncfs) to its disk: 0 or -errno; 0 = nothing to write
+ *  52 blocks(inode): u64                              st_blocks (512-byte units) of a file on a disk
+ *  56 statfs(inode, into): void                       fills struct statfs's f_type, f_bsize, f_blocks, f_bfree,
+ *                                                     f_bavail, f_files, f_ffree, f_frsize at `into` (a disk's)
+ *  60 blockSize(inode): u32                           st_blksize, the file system's block (0: a page)
  */
 @unmanaged export class InodeOps {
   lookup: u32;
@@ -65,22 +73,36 @@ export const S_IFIFO: u32 = 0o010000;
   symlink: u32;
   jumpLink: u32;
   evict: u32;
+  empty: u32;
+  sync: u32;
+  blocks: u32;
+  statfs: u32;
+  blockSize: u32;
 }
-export const INODE_OPS_SIZE: u32 = 44;
+export const INODE_OPS_SIZE: u32 = 64;
 
 export type LookupOp = (dir: Inode, name: u32, length: u32) => i64;
 export type CreateOp = (dir: Inode, name: u32, length: u32, mode: u32, rdev: u32) => i64;
 export type LinkOp = (dir: Inode, name: u32, length: u32, inode: Inode) => i64;
 export type UnlinkOp = (dir: Inode, name: u32, length: u32) => i64;
 export type RenameOp = (from: Inode, name: u32, length: u32, to: Inode, toName: u32, toLength: u32) => i64;
-/** Called per entry by readdir; returns false when the caller's buffer is full (the entry is then not consumed). */
-export type EmitEntry = (ino: u64, type: u32, name: u32, length: u32, next: u64) => bool;
-export type ReaddirOp = (dir: Inode, cursor: u64, emit: EmitEntry) => i64;
+/**
+ * Called per entry by readdir with the caller's `context` (its own record:
+ * a readdir may sleep on a disk while another runs); returns false when the
+ * caller's buffer is full (the entry is then not consumed).
+ */
+export type EmitEntry = (context: u32, ino: u64, type: u32, name: u32, length: u32, next: u64) => bool;
+export type ReaddirOp = (dir: Inode, cursor: u64, emit: EmitEntry, context: u32) => i64;
 export type ReadlinkOp = (inode: Inode, into: u32) => i64;
 export type TruncateOp = (inode: Inode, size: u64) => i64;
 export type SymlinkOp = (dir: Inode, name: u32, length: u32, target: u32, targetLength: u32) => i64;
 export type JumpLinkOp = (inode: Inode) => i64;
 export type EvictOp = (inode: Inode) => void;
+export type EmptyOp = (dir: Inode) => i64;
+export type SyncOp = (inode: Inode, whole: bool) => i64;
+export type BlocksOp = (inode: Inode) => u64;
+export type StatfsOp = (inode: Inode, into: u32) => void;
+export type BlockSizeOp = (inode: Inode) => u32;
 
 /**
  * One file.
@@ -243,8 +265,8 @@ export function renameIn(from: Inode, name: u32, length: u32, to: Inode, toName:
   return changetype<RenameOp>(from.ops.rename)(from, name, length, to, toName, toLength);
 }
 
-export function readdirOf(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
-  return changetype<ReaddirOp>(dir.ops.readdir)(dir, cursor, emit);
+export function readdirOf(dir: Inode, cursor: u64, emit: EmitEntry, context: u32): i64 {
+  return changetype<ReaddirOp>(dir.ops.readdir)(dir, cursor, emit, context);
 }
 
 export function readlinkOf(inode: Inode, into: u32): i64 {
@@ -262,6 +284,20 @@ export function symlinkIn(dir: Inode, name: u32, length: u32, target: u32, targe
 export function jumpLinkOf(inode: Inode): i64 {
   if (inode.ops.jumpLink == 0) return 0;
   return changetype<JumpLinkOp>(inode.ops.jumpLink)(inode);
+}
+
+const ENOTEMPTY: i64 = 39;
+
+/** 0 when directory `dir` holds nothing but "." and "..": -ENOTEMPTY, or -errno (a disk failed). */
+export function directoryEmpty(dir: Inode): i64 {
+  if (dir.ops.empty == 0) return -ENOTEMPTY;
+  return changetype<EmptyOp>(dir.ops.empty)(dir);
+}
+
+/** Writes the file (or, `whole`, its file system) to its disk and waits: 0 or -errno. */
+export function syncInode(inode: Inode, whole: bool): i64 {
+  if (inode.ops.sync == 0) return 0;
+  return changetype<SyncOp>(inode.ops.sync)(inode, whole);
 }
 
 export function truncateInode(inode: Inode, size: u64): i64 {

@@ -4,7 +4,7 @@
 // root takes the directory's place (its parent and name). The table keeps
 // what /proc/mounts shows and umount undoes.
 import { kfree, kmalloc } from "../mm/slab";
-import { Inode, releaseInode, setInodeName } from "./inode";
+import { Inode, releaseInode, setInodeName, syncInode } from "./inode";
 
 const MAX_MOUNTS: u32 = 16;
 
@@ -66,6 +66,16 @@ export function mountOver(point: Inode, root: Inode, type: string, source: strin
   if (!record(point, root, type, source, device)) return false;
   point.mounted = root;
   return true;
+}
+
+/** Writes every mounted file system that has a disk back to it (sync); the first error, or 0. */
+export function syncFileSystems(): i64 {
+  let status: i64 = 0;
+  for (let i: u32 = 0; i < mountCount; i++) {
+    const result = syncInode(changetype<Mount>(load<u32>(mounts + i * 4)).root, true);
+    if (status == 0) status = result;
+  }
+  return status;
 }
 
 /** The mount whose root is `root`, or -1 (umount's target must be one). */

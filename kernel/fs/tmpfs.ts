@@ -84,9 +84,11 @@ function removeEntry(dir: Inode, entry: DirEntry): void {
   touchModified(dir);
 }
 
-/** Whether a directory has no entry (for rmdir and rename over it). */
-export function tmpfsDirectoryEmpty(dir: Inode): bool {
-  return dir.data == 0;
+const ENOTEMPTY: i64 = 39;
+
+/** EmptyOp: whether a directory has no entry (for rmdir and rename over it). */
+function directoryEmpty(dir: Inode): i64 {
+  return dir.data == 0 ? 0 : -ENOTEMPTY;
 }
 
 function releaseFileObject(object: MemoryObject): void {
@@ -224,21 +226,21 @@ function rename(from: Inode, name: u32, length: u32, to: Inode, toName: u32, toL
   return 0;
 }
 
-function readdir(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
+function readdir(dir: Inode, cursor: u64, emit: EmitEntry, context: u32): i64 {
   let next = cursor;
   if (next == 0) {
-    if (!emit(dir.ino, S_IFDIR, changetype<u32>(memory.data<u8>([0x2e])), 1, 1)) return <i64>next;
+    if (!emit(context, dir.ino, S_IFDIR, changetype<u32>(memory.data<u8>([0x2e])), 1, 1)) return <i64>next;
     next = 1;
   }
   if (next == 1) {
     const parent = dir.parent != null ? changetype<Inode>(dir.parent) : dir;
-    if (!emit(parent.ino, S_IFDIR, changetype<u32>(memory.data<u8>([0x2e, 0x2e])), 2, FIRST_SERIAL)) return <i64>next;
+    if (!emit(context, parent.ino, S_IFDIR, changetype<u32>(memory.data<u8>([0x2e, 0x2e])), 2, FIRST_SERIAL)) return <i64>next;
     next = FIRST_SERIAL;
   }
   for (let at = dir.data; at != 0; at = changetype<DirEntry>(at).next) {
     const entry = changetype<DirEntry>(at);
     if (entry.serial < next) continue;
-    if (!emit(entry.inode.ino, fileType(entry.inode), entryName(entry), entry.nameLength, entry.serial + 1)) return <i64>next;
+    if (!emit(context, entry.inode.ino, fileType(entry.inode), entryName(entry), entry.nameLength, entry.serial + 1)) return <i64>next;
     next = entry.serial + 1;
   }
   return <i64>next;
@@ -293,6 +295,7 @@ export function newTmpfs(device: u32): Inode | null {
     tmpfsOps.truncate = changetype<u32>(truncate);
     tmpfsOps.symlink = changetype<u32>(symlink);
     tmpfsOps.evict = changetype<u32>(evict);
+    tmpfsOps.empty = changetype<u32>(directoryEmpty);
   }
   const root = newInode(tmpfsOps, S_IFDIR | 0o755, device);
   if (root == null) return null;

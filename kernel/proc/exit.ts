@@ -1,6 +1,7 @@
 // How processes end: by exiting, or killed by the kernel with a one-line
 // report in the spirit of Linux's. When init ends, the machine does.
 import { syncEverything } from "../block/flush";
+import { syncFileSystems } from "../fs/mount";
 import { writeCr3 } from "../arch/x86_64/cpu";
 import { ExitStatus, shutdown } from "../drivers/qemu_exit";
 import { argumentEquals } from "../boot/cmdline";
@@ -155,7 +156,10 @@ export function exitThread(waitStatus: u32): void {
   if (argumentEquals("loglevel", "debug") && group.threadCount == 1) printFaultCounts(process);
   // The machine powers off when init ends: what is written goes to the disks first, while init
   // can still sleep on them (a clean shutdown's sync).
-  if (group.tgid == 1 && group.threadCount == 1) syncEverything();
+  if (group.tgid == 1 && group.threadCount == 1) {
+    syncFileSystems();
+    syncEverything();
+  }
   releaseRobustList(process);
   releasePiLocks(process);
   clearChildTid(process);

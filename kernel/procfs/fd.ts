@@ -61,7 +61,7 @@ export function lookupDescriptor(dir: Inode, name: u32, length: u32): i64 {
 }
 
 /** Positions: 2 + N for descriptor N (procfs's readdir emits "." and ".." before). */
-export function readDescriptors(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
+export function readDescriptors(dir: Inode, cursor: u64, emit: EmitEntry, context: u32): i64 {
   const process = liveProcess(dir);
   if (process == null) return <i64>cursor;
   const table = process.files;
@@ -70,7 +70,7 @@ export function readDescriptors(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
     if (fileAt(table, <i64>fd) == null) continue;
     const length = formatInto(<u32>digits, 12, "%d", fd);
     const next = fd + FIRST_DESCRIPTOR_POSITION + 1;
-    if (!emit(descriptorInodeNumber(dir.data, <u32>fd), S_IFLNK, <u32>digits, length, next)) {
+    if (!emit(context, descriptorInodeNumber(dir.data, <u32>fd), S_IFLNK, <u32>digits, length, next)) {
       return <i64>(fd + FIRST_DESCRIPTOR_POSITION);
     }
   }

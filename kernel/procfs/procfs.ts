@@ -101,9 +101,9 @@ function groupOf(dir: Inode): u32 {
   return owner != null ? owner.tgid : 0;
 }
 
-function emitName(emit: EmitEntry, node: u32, ino: u64, next: u64): bool {
+function emitName(emit: EmitEntry, context: u32, node: u32, ino: u64, next: u64): bool {
   const scratch = memory.data(16);
-  return emit(ino, typeOf(node), <u32>scratch, storeAscii(scratch, nodeName(node)), next);
+  return emit(context, ino, typeOf(node), <u32>scratch, storeAscii(scratch, nodeName(node)), next);
 }
 
 /**
@@ -111,25 +111,25 @@ function emitName(emit: EmitEntry, node: u32, ino: u64, next: u64): bool {
  * per process, or (in task/) one per thread, the cursor being 100 + its
  * id, or (in fd/) one per descriptor (fd.ts).
  */
-function readdir(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
+function readdir(dir: Inode, cursor: u64, emit: EmitEntry, context: u32): i64 {
   let next = cursor;
   const dots = memory.data<u8>([0x2e, 0x2e]);
   if (next == 0) {
-    if (!emit(dir.ino, S_IFDIR, changetype<u32>(dots), 1, 1)) return <i64>next;
+    if (!emit(context, dir.ino, S_IFDIR, changetype<u32>(dots), 1, 1)) return <i64>next;
     next = 1;
   }
   if (next == 1) {
     const parent = dir.parent != null ? changetype<Inode>(dir.parent) : dir;
-    if (!emit(parent.ino, S_IFDIR, changetype<u32>(dots), 2, 2)) return <i64>next;
+    if (!emit(context, parent.ino, S_IFDIR, changetype<u32>(dots), 2, 2)) return <i64>next;
     next = 2;
   }
-  if (dir.kind == Node.FdDirectory) return readDescriptors(dir, next, emit);
+  if (dir.kind == Node.FdDirectory) return readDescriptors(dir, next, emit, context);
   const entries = entriesOf(dir.kind);
   for (let i: u32 = 0; i < entryCount(dir.kind); i++) {
     const position = <u64>(2 + i);
     if (next > position) continue;
     const node = <u32>load<u8>(entries + i);
-    if (!emitName(emit, node, inodeNumber(node, dir.data), position + 1)) return <i64>next;
+    if (!emitName(emit, context, node, inodeNumber(node, dir.data), position + 1)) return <i64>next;
     next = position + 1;
   }
   if (dir.kind != Node.Root && dir.kind != Node.TaskDirectory) return <i64>next;
@@ -149,7 +149,7 @@ function readdir(dir: Inode, cursor: u64, emit: EmitEntry): i64 {
     if (best == 0) return <i64>next;
     const digits = memory.data(12);
     const length = formatInto(<u32>digits, 12, "%d", best);
-    if (!emit(inodeNumber(Node.ProcessDirectory, best), S_IFDIR, <u32>digits, length, <u64>best + 101)) return <i64>next;
+    if (!emit(context, inodeNumber(Node.ProcessDirectory, best), S_IFDIR, <u32>digits, length, <u64>best + 101)) return <i64>next;
     next = <u64>best + 101;
   }
   return <i64>next; // not reached

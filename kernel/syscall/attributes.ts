@@ -8,16 +8,19 @@ import { BLOCK_FLUSH, blockIo } from "../block/request";
 import { writeBackObject } from "../mm/writeback";
 import { File, FileKind, anonymousName, fileAt } from "../fs/file";
 import {
-  Inode, S_IFCHR, S_IFIFO, S_IFMT, fileTimeNow, inodeSize, isDirectoryInode, isRegularInode, releaseInode, truncateInode,
+  BlockSizeOp, BlocksOp, Inode, S_IFCHR, S_IFIFO, S_IFMT, StatfsOp, fileTimeNow, inodeSize, isDirectoryInode, isRegularInode,
+  releaseInode, syncInode, truncateInode,
 } from "../fs/inode";
 import { MAX_FILE_SIZE } from "../fs/file_io";
+import { syncFileSystems } from "../fs/mount";
+import { onReadOnlyMount } from "../fs/ext2/mount";
 import { PIPE_DEVICE, Pipe, pipeInodeNumber } from "../fs/pipe";
 import { isProcInode } from "../procfs/nodes";
 import { freeFrameCount } from "../mm/buddy";
 import { managedFrames } from "../mm/frame_database";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
-import { EACCES, EBADF, EFAULT, EFBIG, EINVAL, EISDIR, ENXIO, EPERM, ETXTBSY } from "./errno";
+import { EACCES, EBADF, EFAULT, EFBIG, EINVAL, EISDIR, ENXIO, EPERM, EROFS, ETXTBSY } from "./errno";
 import { MemoryObject } from "../mm/memory_object";
 import { DEV_TTYS0 } from "./devices";
 import {
@@ -35,7 +38,8 @@ const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 /** Attributes of an open file that has no inode (the console, a pipe), or of an inode. */
 function statOf(file: File | null, inode: Inode | null, into: u32): void {
   memory.fill(into, 0, STAT_SIZE);
-  store<u64>(into + 56, 4096); // st_blksize
+  const blockSize = inode != null && inode.ops.blockSize != 0 ? changetype<BlockSizeOp>(inode.ops.blockSize)(inode) : 4096;
+  store<u64>(into + 56, blockSize); // st_blksize
   if (file != null && anonymousName(file) != null) {
     // Linux's anonymous inode: one for all such files, read and write for its owner, no file type.
     store<u64>(into, ANONYMOUS_DEVICE); // st_dev
@@ -74,6 +78,7 @@ function statOf(file: File | null, inode: Inode | null, into: u32): void {
  * (a hole holds none).
  */
 function blocksOf(inode: Inode): u64 {
+  if (inode.ops.blocks != 0) return changetype<BlocksOp>(inode.ops.blocks)(inode);
   const object = inode.object;
   if (object == null || !isRegularInode(inode)) return 0;
   const archivePages = (<u64>object.sourceBytes + 4095) / 4096;
@@ -146,7 +151,7 @@ export function sysStatx(process: Process, directory: i64, path: u64, flags: u64
   const x = <u32>statBuffer;
   memory.fill(x, 0, STATX_SIZE);
   store<u32>(x, STATX_BASIC_STATS); // stx_mask
-  store<u32>(x + 4, 4096); // stx_blksize
+  store<u32>(x + 4, <u32>load<u64>(stat + 56)); // stx_blksize
   store<u32>(x + 16, <u32>load<u64>(stat + 16)); // stx_nlink
   store<u32>(x + 20, load<u32>(stat + 28)); // stx_uid
   store<u32>(x + 24, load<u32>(stat + 32)); // stx_gid
@@ -176,7 +181,10 @@ function writeStatfs(process: Process, inode: Inode, buffer: u64): i64 {
   memory.fill(s, 0, 120);
   store<u64>(s, isProcInode(inode) ? PROC_SUPER_MAGIC : TMPFS_MAGIC); // f_type
   store<u64>(s + 8, 4096); // f_bsize
-  if (!isProcInode(inode)) {
+  store<u64>(s + 72, 4096); // f_frsize
+  if (inode.ops.statfs != 0) {
+    changetype<StatfsOp>(inode.ops.statfs)(inode, s);
+  } else if (!isProcInode(inode)) {
     store<u64>(s + 16, managedFrames); // f_blocks: tmpfs may use all of memory
     store<u64>(s + 24, freeFrameCount()); // f_bfree
     store<u64>(s + 32, freeFrameCount()); // f_bavail
@@ -185,7 +193,6 @@ function writeStatfs(process: Process, inode: Inode, buffer: u64): i64 {
   }
   store<u32>(s + 56, inode.device); // f_fsid
   store<u64>(s + 64, 255); // f_namelen
-  store<u64>(s + 72, 4096); // f_frsize
   return copyToUser(spaceOf(process), buffer, s, 120) ? 0 : -EFAULT;
 }
 
@@ -237,6 +244,7 @@ function targetOf(process: Process, directory: i64, path: u64, follow: bool, emp
 
 function changeMode(inode: Inode, mode: u64): i64 {
   if (isProcInode(inode)) return -EPERM;
+  if (onReadOnlyMount(inode)) return -EROFS;
   inode.mode = (inode.mode & S_IFMT) | (<u32>mode & 0o7777);
   inode.ctime = fileTimeNow();
   return 0;
@@ -262,6 +270,7 @@ export function sysFchmod(process: Process, fd: i64, mode: u64): i64 {
 /** Owner and group change as root asks (-1 keeps one); setuid and setgid bits go, as on Linux. */
 function changeOwner(inode: Inode, owner: u64, group: u64): i64 {
   if (isProcInode(inode)) return -EPERM;
+  if (onReadOnlyMount(inode)) return -EROFS;
   const keepOwner = <u32>owner == U32.MAX_VALUE;
   const keepGroup = <u32>group == U32.MAX_VALUE;
   if (!keepOwner) inode.uid = <u32>owner;
@@ -315,6 +324,10 @@ export function sysUtimensat(process: Process, directory: i64, path: u64, times:
     : targetOf(process, directory, path, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0);
   if (found < 0) return found;
   const inode = changetype<Inode>(<u32>found);
+  if (onReadOnlyMount(inode)) {
+    releaseInode(inode);
+    return -EROFS;
+  }
   const now = fileTimeNow();
   for (let i: u32 = 0; i < 2; i++) {
     const seconds = load<i64>(spec + i * 16);
@@ -358,7 +371,8 @@ export function sysFtruncate(process: Process, fd: i64, length: i64): i64 {
 
 /**
  * fsync and fdatasync: a block device's dirty pages are written and its
- * write cache flushed; tmpfs has no disk behind it, so everything there is
+ * write cache flushed; a file on a disk's file system goes to its disk
+ * with its inode; tmpfs has no disk behind it, so everything there is
  * already where it belongs.
  */
 export function sysFsync(process: Process, fd: i64): i64 {
@@ -374,17 +388,22 @@ export function sysFsync(process: Process, fd: i64): i64 {
     const flushed = blockIo(device, BLOCK_FLUSH, 0, 0, 0);
     return written != 0 ? <i64>written : <i64>flushed;
   }
-  return 0;
+  return file.inode != null ? syncInode(changetype<Inode>(file.inode), false) : 0;
 }
 
-/** syncfs: every file system's dirty data goes to its disk (sync's work: it is not told apart per file system yet). */
+/** syncfs: the file system of the descriptor's file goes to its disk (sync's work for those with no disk of their own). */
 export function sysSyncfs(process: Process, fd: i64): i64 {
-  if (fileAt(process.files, fd) == null) return -EBADF;
+  const file = fileAt(process.files, fd);
+  if (file == null) return -EBADF;
+  const inode = file.inode;
+  if (inode != null && inode.ops.sync != 0) return syncInode(inode, true);
   syncEverything();
   return 0;
 }
 
+/** sync: every mounted disk file system (its inodes, pages and metadata), then every dirty page and disk cache. */
 export function sysSync(): i64 {
+  syncFileSystems();
   syncEverything();
   return 0;
 }

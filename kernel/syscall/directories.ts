@@ -7,7 +7,8 @@ import { AddressSpace } from "../mm/address_space";
 import { copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { isProcInode } from "../procfs/nodes";
-import { EBADF, EFAULT, EINVAL, ENOENT, ENOTDIR, ERANGE } from "./errno";
+import { kfree, kmalloc } from "../mm/slab";
+import { EBADF, EFAULT, EINVAL, ENOENT, ENOMEM, ENOTDIR, ERANGE } from "./errno";
 import { AT_FDCWD, lookupAt } from "./paths";
 import { setWorkingDirectory } from "../proc/thread_group";
 
@@ -22,21 +23,31 @@ function direntType(type: u32): u8 {
   return 0;
 }
 
-// One getdents64 call's state, for the emit callback (readdir does not sleep).
-let outSpace: AddressSpace | null = null;
-let outBuffer: u64 = 0;
-let outCapacity: u64 = 0;
-let outWritten: u64 = 0;
-let outFault = false;
-let outFull = false; // an entry was left because it did not fit
-const record = memory.data(280, 8);
+/**
+ * One getdents64 call's state, kmalloc'd for the call (a file system's
+ * readdir may sleep on its disk, and another call run meanwhile):
+ *   0 space  8 buffer(u64)  16 capacity(u64)  24 written(u64)  32 fault  36 full (an entry did not fit)
+ *  40 the entry being written (RECORD_BYTES)
+ */
+@unmanaged class DirentWriter {
+  space: AddressSpace;
+  buffer: u64;
+  capacity: u64;
+  written: u64;
+  fault: bool;
+  full: bool;
+}
+const ENTRY_AT: u32 = 40;
+const RECORD_BYTES: u32 = 280;
 
 /** Writes one struct linux_dirent64; false when it does not fit (or the buffer is bad), so readdir stops there. */
-function emit(ino: u64, type: u32, name: u32, length: u32, next: u64): bool {
+function emit(context: u32, ino: u64, type: u32, name: u32, length: u32, next: u64): bool {
+  const out = changetype<DirentWriter>(context);
+  const record = context + ENTRY_AT;
   const size = (19 + length + 1 + 7) & ~7; // d_ino, d_off, d_reclen, d_type, name, NUL; 8-aligned
-  if (outFault) return false;
-  if (outWritten + size > outCapacity) {
-    outFull = true;
+  if (out.fault) return false;
+  if (out.written + size > out.capacity) {
+    out.full = true;
     return false;
   }
   memory.fill(record, 0, size);
@@ -45,11 +56,11 @@ function emit(ino: u64, type: u32, name: u32, length: u32, next: u64): bool {
   store<u16>(record + 16, <u16>size);
   store<u8>(record + 18, direntType(type));
   memory.copy(record + 19, name, length);
-  if (!copyToUser(changetype<AddressSpace>(outSpace), outBuffer + outWritten, <u32>record, size)) {
-    outFault = true;
+  if (!copyToUser(out.space, out.buffer + out.written, record, size)) {
+    out.fault = true;
     return false;
   }
-  outWritten += size;
+  out.written += size;
   return true;
 }
 
@@ -59,17 +70,24 @@ export function sysGetdents64(process: Process, fd: i64, buffer: u64, count: u64
   if (file.kind != FileKind.Directory) return -ENOTDIR;
   const inode = changetype<Inode>(file.inode);
   if (inode.nlink == 0 && !isProcInode(inode)) return -ENOENT; // removed, as Linux answers (/proc's have no names to count)
-  outSpace = spaceOf(process);
-  outBuffer = buffer;
-  outCapacity = count;
-  outWritten = 0;
-  outFault = false;
-  outFull = false;
-  const next = readdirOf(inode, file.offset, emit);
-  if (outFault) return -EFAULT;
-  if (outWritten == 0 && outFull) return -EINVAL; // not even the first entry fits
-  if (next >= 0) file.offset = <u64>next;
-  return <i64>outWritten;
+  const context = kmalloc(ENTRY_AT + RECORD_BYTES);
+  if (context == 0) return -ENOMEM;
+  const out = changetype<DirentWriter>(context);
+  out.space = spaceOf(process);
+  out.buffer = buffer;
+  out.capacity = count;
+  out.written = 0;
+  out.fault = false;
+  out.full = false;
+  const next = readdirOf(inode, file.offset, emit, context);
+  const written = out.written;
+  let result: i64 = <i64>written;
+  if (out.fault) result = -EFAULT;
+  else if (written == 0 && out.full) result = -EINVAL; // not even the first entry fits
+  else if (next < 0 && written == 0) result = next; // the directory cannot be read (EIO)
+  else if (next >= 0) file.offset = <u64>next;
+  kfree(context);
+  return result;
 }
 
 function changeDirectory(process: Process, inode: Inode): i64 {

@@ -27,6 +27,7 @@ export const ENAMETOOLONG: i64 = 36;
 export const ENOSYS: i64 = 38;
 export const EOPNOTSUPP: i64 = 95;
 export const ENXIO: i64 = 6;
+export const ENOTBLK: i64 = 15;
 export const EXDEV: i64 = 18;
 export const EFBIG: i64 = 27;
 export const ENOSPC: i64 = 28;

@@ -1,17 +1,21 @@
-// mount and umount2, for the in-memory file systems: a new tmpfs or a
-// procfs over a directory. Options and flags that would change behaviour
-// this kernel does not have are refused (EINVAL), not taken and ignored.
+// mount and umount2: a new tmpfs or a procfs over a directory, or an ext2
+// file system from a block device. Options and flags that would change
+// behaviour this kernel does not have are refused (EINVAL), not taken and
+// ignored.
+import { blockDeviceOf } from "../fs/block_file";
 import { deviceNumber } from "../fs/cpio";
-import { Inode, isDirectoryInode, releaseInode } from "../fs/inode";
+import { ext2Busy, ext2Mount, ext2Unmount, isExt2Inode } from "../fs/ext2/mount";
+import { Inode, S_IFBLK, fileType, isDirectoryInode, releaseInode } from "../fs/inode";
 import { mountIndexOf, mountOver, unmount } from "../fs/mount";
 import { newProcfs } from "../procfs/procfs";
 import { isTmpfsInode, newTmpfs, tmpfsEmptyTree, tmpfsTreeBusy } from "../fs/tmpfs";
 import { copyStringFromUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { equalsAscii } from "../lib/ascii";
-import { EBUSY, EFAULT, EINVAL, ENODEV, ENOMEM, ENOTDIR } from "./errno";
+import { EBUSY, EFAULT, EINVAL, ENODEV, ENOMEM, ENOTBLK, ENOTDIR, ENXIO } from "./errno";
 import { AT_FDCWD, lookupAt } from "./paths";
 
+const MS_RDONLY: u64 = 1;
 const MS_NOSUID: u64 = 2;
 const MS_SILENT: u64 = 32768;
 const MNT_FORCE: u64 = 1;
@@ -19,15 +23,39 @@ const MNT_DETACH: u64 = 2;
 const UMOUNT_NOFOLLOW: u64 = 8;
 let nextDevice: u32 = 16; // anonymous device numbers 0:16 on for mounted file systems
 
-/** mount: "tmpfs" or "proc" over a directory; MS_NOSUID (nothing is set-user-id here) and MS_SILENT only; no options. */
+/**
+ * The root of the ext2 file system on the block device node at `source`
+ * (its rdev names the device), with the mount's holder; or -errno.
+ */
+function mountExt2(process: Process, source: u64, readOnly: bool): i64 {
+  if (source == 0) return -EINVAL; // no device named
+  const found = lookupAt(process, AT_FDCWD, source, true, false);
+  if (found < 0) return found;
+  const node = changetype<Inode>(<u32>found);
+  const isBlock = fileType(node) == S_IFBLK;
+  const rdev = node.rdev;
+  const device = blockDeviceOf(node);
+  releaseInode(node);
+  if (!isBlock) return -ENOTBLK;
+  if (device == null) return -ENXIO;
+  return ext2Mount(device, readOnly, rdev);
+}
+
+/**
+ * mount: "tmpfs" or "proc" over a directory, MS_NOSUID (nothing is
+ * set-user-id here) and MS_SILENT only; "ext2" from a block device, also
+ * MS_RDONLY. No options.
+ */
 export function sysMount(process: Process, source: u64, target: u64, type: u64, flags: u64, data: u64): i64 {
+  if (type == 0) return -EINVAL; // as Linux's do_new_mount
   const name = memory.data(16);
   const length = copyStringFromUser(spaceOf(process), <u32>name, type, 16);
   if (length == -1) return -EFAULT;
   const tmpfs = length > 0 && equalsAscii(<u32>name, <u32>length, "tmpfs");
   const proc = length > 0 && equalsAscii(<u32>name, <u32>length, "proc");
-  if (!tmpfs && !proc) return -ENODEV;
-  if ((flags & ~(MS_NOSUID | MS_SILENT)) != 0) return -EINVAL;
+  const ext2 = length > 0 && equalsAscii(<u32>name, <u32>length, "ext2");
+  if (!tmpfs && !proc && !ext2) return -ENODEV;
+  if ((flags & ~(MS_NOSUID | MS_SILENT | (ext2 ? MS_RDONLY : 0))) != 0) return -EINVAL;
   if (data != 0) {
     const first = memory.data(1);
     if (copyStringFromUser(spaceOf(process), <u32>first, data, 1) != 0) return -EINVAL; // no mount options are supported
@@ -39,6 +67,7 @@ export function sysMount(process: Process, source: u64, target: u64, type: u64, 
     releaseInode(point);
     return -ENOTDIR;
   }
+  if (ext2) return mountExt2Over(process, point, source, (flags & MS_RDONLY) != 0);
   const device = deviceNumber(0, nextDevice++);
   const root = tmpfs ? newTmpfs(device) : newProcfs(device);
   if (root == null) {
@@ -54,6 +83,22 @@ export function sysMount(process: Process, source: u64, target: u64, type: u64, 
   return 0; // the mount keeps the holds on both
 }
 
+/** The ext2 half of sysMount, once the mount point is found (its holder passes to the mount, or is let go). */
+function mountExt2Over(process: Process, point: Inode, source: u64, readOnly: bool): i64 {
+  const mounted = mountExt2(process, source, readOnly);
+  if (mounted < 0) {
+    releaseInode(point);
+    return mounted;
+  }
+  const root = changetype<Inode>(<u32>mounted);
+  if (!mountOver(point, root, "ext2", "ext2", root.device)) {
+    ext2Unmount(root);
+    releaseInode(point);
+    return -ENOMEM;
+  }
+  return 0;
+}
+
 /** umount2: the root of a mounted file system, when nothing in it is in use (else EBUSY; MNT_DETACH and MNT_FORCE are not supported). */
 export function sysUmount2(process: Process, target: u64, flags: u64): i64 {
   if ((flags & ~UMOUNT_NOFOLLOW) != 0) return (flags & (MNT_FORCE | MNT_DETACH)) != 0 ? -EBUSY : -EINVAL;
@@ -64,9 +109,11 @@ export function sysUmount2(process: Process, target: u64, flags: u64): i64 {
   let error: i64 = index < 0 ? -EINVAL : 0;
   // Our walk holds one reference and the mount another: any more is a user.
   if (error == 0 && (root.refCount > 2 || (isTmpfsInode(root) && tmpfsTreeBusy(root)))) error = -EBUSY;
+  if (error == 0 && isExt2Inode(root) && ext2Busy(root, 2)) error = -EBUSY;
   releaseInode(root);
   if (error != 0) return error;
   const unmounted = unmount(<u32>index);
+  if (isExt2Inode(unmounted)) return ext2Unmount(unmounted);
   if (isTmpfsInode(unmounted)) tmpfsEmptyTree(unmounted);
   unmounted.nlink = 0; // the mount's hold was the last: the root goes
   releaseInode(unmounted);

@@ -2,11 +2,10 @@
 // symlink, readlink (each with its *at form), with the checks Linux makes
 // before it touches anything.
 import {
-  Inode, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, createIn, isDirectoryInode, isSymlinkInode, linkIn, lookupIn,
+  Inode, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, createIn, directoryEmpty, isDirectoryInode, isSymlinkInode, linkIn, lookupIn,
   readlinkOf, releaseInode, renameIn, symlinkIn, unlinkIn,
 } from "../fs/inode";
 import { PATH_MAX, isDotOrDotDot, lastName, lastNameLength, trailingSlash } from "../fs/path";
-import { isTmpfsInode, tmpfsDirectoryEmpty } from "../fs/tmpfs";
 import { copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import {
@@ -102,7 +101,7 @@ export function sysUnlinkat(process: Process, directory: i64, path: u64, flags: 
       if (removingDirectory) {
         if (!isDirectoryInode(inode)) error = -ENOTDIR;
         else if (inode.mounted != null || inode.device != parent.device) error = -EBUSY;
-        else if (!isTmpfsInode(inode) || !tmpfsDirectoryEmpty(inode)) error = -ENOTEMPTY;
+        else error = directoryEmpty(inode);
       } else if (isDirectoryInode(inode)) {
         error = -EISDIR;
       } else if (trailingSlash) {
@@ -133,7 +132,10 @@ function checkRename(source: Inode, target: Inode | null, fromParent: Inode, toP
   if (isDirectoryInode(source) && !isDirectoryInode(target)) return -ENOTDIR;
   if (!isDirectoryInode(source) && isDirectoryInode(target)) return -EISDIR;
   if (source.mounted != null || target.mounted != null) return -EBUSY;
-  if (isDirectoryInode(target) && (!isTmpfsInode(target) || !tmpfsDirectoryEmpty(target))) return -ENOTEMPTY;
+  if (isDirectoryInode(target)) {
+    const empty = directoryEmpty(target);
+    if (empty != 0) return empty;
+  }
   return 0;
 }
 

@@ -15,6 +15,7 @@ import { openProcFile } from "../procfs/procfs";
 import { isProcInode } from "../procfs/nodes";
 import { Process } from "../proc/process";
 import { isKnownDevice } from "./devices";
+import { onReadOnlyMount } from "../fs/ext2/mount";
 import { EBADF, EEXIST, EISDIR, ELOOP, ENOENT, ENOMEM, ENOTDIR, ENXIO, EROFS, ETXTBSY } from "./errno";
 import { MemoryObject } from "../mm/memory_object";
 import { AT_FDCWD, copyPath, lookupCopied, parentAt, pathAddress } from "./paths";
@@ -117,6 +118,9 @@ export function sysOpenat(process: Process, directory: i64, path: u64, flags: u6
   else if (fileType(inode) != S_IFREG && !isDirectoryInode(inode) && !isProcInode(inode) &&
     !(fileType(inode) == S_IFCHR && isKnownDevice(inode.rdev)) && !(fileType(inode) == S_IFBLK && blockFileObject(inode) != null)) {
     error = -ENXIO; // a device nothing drives, a FIFO or socket node
+  }
+  if (error == 0 && !pathOnly && isRegularInode(inode) && (writing || (flags & O_TRUNC) != 0) && onReadOnlyMount(inode)) {
+    error = -EROFS;
   }
   // A program some process runs may not change under it (Linux's ETXTBSY).
   if (error == 0 && !pathOnly && isRegularInode(inode) && (writing || (flags & O_TRUNC) != 0) && inode.object != null &&

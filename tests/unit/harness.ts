@@ -66,6 +66,13 @@ import {
   cmosHour as kernelCmosHour, mulShift32 as kernelMulShift32, ticksReaching as kernelTicksReaching,
 } from "../../kernel/time/clock";
 import { sleepTypesIn as kernelSleepTypesIn } from "../../kernel/drivers/acpi";
+import { buildCommand as kernelBuildCommand } from "../../kernel/block/ahci_command";
+import {
+  AhciPort, enableInterrupts as kernelEnableInterrupts, identify as kernelIdentify, servicePort as kernelServicePort,
+  startPort as kernelStartPort, startRequest as kernelStartRequest,
+} from "../../kernel/block/ahci_port";
+import { BlockDevice, StartRequest, nameDisk, newBlockDevice } from "../../kernel/block/block_device";
+import { BlockRequest } from "../../kernel/block/request";
 import { closeAll, closeOnExec as kernelCloseOnExec, copyDescriptors, freeFileTable, newFileTable } from "../../kernel/fs/file";
 import { PROCESS_SIZE, Process } from "../../kernel/proc/process";
 import {
@@ -81,6 +88,11 @@ import { dispatch } from "../../kernel/syscall/dispatch";
 import { KERNEL_STACK_SIZE } from "../../kernel/proc/kernel_stack";
 import { dumpCore } from "../../kernel/proc/core_dump";
 import { SIGNAL_INFO_SIZE, SignalInfo } from "../../kernel/proc/signal_info";
+import { BlockDevice } from "../../kernel/block/block_device";
+import { ext2Busy, ext2Mount, ext2Unmount } from "../../kernel/fs/ext2/mount";
+import { mountRoot } from "../../kernel/fs/mount";
+import { S_IFBLK, createIn, setFileClock } from "../../kernel/fs/inode";
+export { newRamDisk, ramDiskFailFrom, ramDiskFlushes } from "./ram_disk";
 
 export function format(into: usize, size: u32, fmt: string, a: u64, b: u64, c: u64, d: u64, e: u64, f: u64): u32 {
   return formatInto(into, size, fmt, a, b, c, d, e, f);
@@ -528,6 +540,62 @@ export function sleepTypesIn(dsdt: u32): i32 {
   return kernelSleepTypesIn(dsdt);
 }
 
+// ---- an AHCI port against the fake HBA of ahci-port.test.ts ----
+
+/** startPort for port 0 with registers at `registers`; the port record, 0 on failure. */
+export function ahciStartPort(registers: u64, slots: u32): u32 {
+  const port = kernelStartPort(registers, 0, slots, true);
+  return port == null ? 0 : changetype<u32>(port);
+}
+
+export function ahciIdentify(port: u32): u64 {
+  return kernelIdentify(changetype<AhciPort>(port));
+}
+
+/** A disk "sda" on `port`, its interrupts on, as ahci.ts makes one. */
+export function ahciNewDisk(port: u32, sectors: u64): u32 {
+  const device = newBlockDevice()!;
+  device.start = changetype<u32>(<StartRequest>kernelStartRequest);
+  device.driver = port;
+  device.sectors = sectors;
+  nameDisk(device, "sd", 0);
+  changetype<AhciPort>(port).device = device;
+  kernelEnableInterrupts(changetype<AhciPort>(port));
+  return changetype<u32>(device);
+}
+
+/**
+ * A request handed to the driver as the block layer's dispatch does (in
+ * flight, status pending: 1); the request's address, 0 when the driver has
+ * no free slot.
+ */
+export function ahciSubmit(disk: u32, operation: u32, sector: u64, count: u32, buffer: u32): u32 {
+  const device = changetype<BlockDevice>(disk);
+  const address = kernelKmalloc(44);
+  const request = changetype<BlockRequest>(address);
+  request.device = device;
+  request.next = 0;
+  request.sector = sector;
+  request.count = count;
+  request.buffer = buffer;
+  request.operation = operation;
+  request.status = 1;
+  if (!kernelStartRequest(device, address)) {
+    kernelKfree(address);
+    return 0;
+  }
+  device.inFlight++;
+  return address;
+}
+
+export function ahciService(port: u32): void {
+  kernelServicePort(changetype<AhciPort>(port));
+}
+
+export function ahciBuildCommand(area: u32, slot: u32, command: u32, sector: u64, count: u32, buffer: u32, bytes: u32, write: bool): void {
+  kernelBuildCommand(area, slot, <u8>command, sector, count, buffer, bytes, write);
+}
+
 // ---- system calls from a test process (tmpfs-model, page-cache-model, descriptor-flags) ----
 // A process record with what calls on files and memory use: an address
 // space, a descriptor table and a working directory. It has no kernel
@@ -680,4 +748,44 @@ export function futexWake(base: u32, offset: u64, bitset: u32, count: i32): i32 
 
 export function futexRequeue(base: u32, offset: u64, base2: u32, offset2: u64, wakeCount: i32, moveCount: i32): i32 {
   return kernelFutexRequeue(base, offset, base2, offset2, wakeCount, moveCount);
+}
+
+// ---- ext2 over a RAM disk (ext2*.test.ts) ----
+
+/** Makes /dev/NAME a block device node for `rdev` (mknod refuses block devices): 0 or -errno. */
+export function makeBlockNode(name: u32, length: u32, rdev: u32): i64 {
+  const dev = kernelResolvePath(fileSystemRoot(), changetype<u32>(memory.data<u8>([0x2f, 0x64, 0x65, 0x76])), 4, true);
+  if (dev < 0) return dev;
+  const made = createIn(changetype<Inode>(<u32>dev), name, length, S_IFBLK | 0o600, rdev);
+  releaseInode(changetype<Inode>(<u32>dev));
+  if (made < 0) return made;
+  releaseInode(changetype<Inode>(<u32>made));
+  return 0;
+}
+
+/** What the boot's root mount calls: the root Inode of the ext2 file system on `device`, or -errno. */
+export function mountExt2Device(device: u32, readOnly: bool, deviceNumber: u32): i64 {
+  return ext2Mount(changetype<BlockDevice>(device), readOnly, deviceNumber);
+}
+
+let testNow: u64 = 0;
+
+/** Sets the file clock (nanoseconds since 1970) to `nanoseconds`, until called again: files made after get that time. */
+export function setTestClock(nanoseconds: u64): void {
+  testNow = nanoseconds;
+  setFileClock((): u64 => testNow);
+}
+
+/** Makes the ext2 file system on `device` the root of the tree, as a root=/dev/vda boot would: 0 or -errno. */
+export function mountExt2AsRoot(device: u32, deviceNumber: u32): i64 {
+  const got = ext2Mount(changetype<BlockDevice>(device), false, deviceNumber);
+  if (got < 0) return got;
+  return mountRoot(changetype<Inode>(<u32>got), "ext2", deviceNumber) ? 0 : -12;
+}
+
+/** Unmounts the ext2 root mountExt2AsRoot made (nothing may use it any more): 0, -EBUSY, or a write error. */
+export function unmountExt2Root(): i64 {
+  const root = fileSystemRoot();
+  if (ext2Busy(root, 1)) return -16;
+  return ext2Unmount(root);
 }

@@ -1,0 +1,199 @@
+// Mounting and unmounting ext2: the superblock is read and checked, the
+// geometry kept in a mount record, the groups checked, the root inode
+// read. A read-write mount marks the file system in use on disk (s_state
+// without VALID, s_mnt_count + 1, s_mtime), as Linux does, so that a
+// crash leaves it for e2fsck; umount writes everything back and marks it
+// clean again.
+import { BlockDevice, deviceBytes } from "../../block/block_device";
+import { getBlock, putBlock } from "../../block/buffer_cache";
+import { printf } from "../../console/console";
+import { dropCleanRange } from "../../mm/page_cache";
+import { kfree, kmalloc } from "../../mm/slab";
+import { writeBackObject } from "../../mm/writeback";
+import { Inode, dropLink, fileTimeNow, isDirectoryInode, releaseInode } from "../inode";
+import { Mount, mountAt } from "../mount";
+import { Ext2Inode, infoOf } from "./disk_inode";
+import { EXT2_FS_SIZE, Ext2Fs, ext2Ops, superblockChanged } from "./fs";
+import { GROUP_DESCRIPTOR_SIZE, checkGroups, descriptorBlock } from "./group";
+import { getInode } from "./inode_cache";
+import { setExt2Operations } from "./operations";
+import {
+  DiskSuperblock, STATE_VALID, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, checkSuperblock, firstInoOf, inodeSizeOf,
+} from "./superblock";
+import { syncFileSystem } from "./sync";
+
+const EINVAL: i64 = 22;
+const ENOMEM: i64 = 12;
+const EROFS: i64 = 30;
+const EBUSY: i64 = 16;
+const ROOT_INO: u32 = 2;
+const NANOSECONDS: u64 = 1000000000;
+
+@inline function now(): u32 {
+  return <u32>(fileTimeNow() / NANOSECONDS);
+}
+
+/** The mount record for a checked superblock. */
+function newFs(device: BlockDevice, sb: DiskSuperblock, readOnly: bool, deviceNumber: u32): Ext2Fs | null {
+  const address = kmalloc(EXT2_FS_SIZE);
+  if (address == 0) return null;
+  memory.fill(address, 0, EXT2_FS_SIZE);
+  const fs = changetype<Ext2Fs>(address);
+  fs.device = device;
+  fs.superblock = sb;
+  fs.blockShift = 10 + sb.logBlockSize;
+  fs.blockSize = 1 << fs.blockShift;
+  fs.blocksCount = sb.blocksCount;
+  fs.inodesPerGroup = sb.inodesPerGroup;
+  fs.blocksPerGroup = sb.blocksPerGroup;
+  fs.firstDataBlock = sb.firstDataBlock;
+  fs.groupCount = (sb.blocksCount - sb.firstDataBlock + sb.blocksPerGroup - 1) / sb.blocksPerGroup;
+  fs.inodeSize = inodeSizeOf(sb);
+  fs.firstIno = firstInoOf(sb);
+  fs.descriptorsPerBlock = fs.blockSize / GROUP_DESCRIPTOR_SIZE;
+  fs.readOnly = readOnly ? 1 : 0;
+  fs.deviceNumber = deviceNumber;
+  return fs;
+}
+
+/** Whether an ext2 file system from `device` is mounted (the table holds every mount, the root's too). */
+function mountedOn(device: BlockDevice): bool {
+  for (let i: u32 = 0; mountAt(i) != null; i++) {
+    const root = changetype<Mount>(mountAt(i)).root;
+    if (isExt2Inode(root) && infoOf(root).fs.device == device) return true;
+  }
+  return false;
+}
+
+/** Marks a read-write mount on disk, and says what Linux warns about. */
+function markMounted(fs: Ext2Fs): i64 {
+  const sb = fs.superblock;
+  if ((sb.state & STATE_VALID) == 0) printf("ext2: mounting a file system that was not cleanly unmounted: run e2fsck\n");
+  if (sb.maxMountCount > 0 && <i32>sb.mountCount >= <i32>sb.maxMountCount) {
+    printf("ext2: maximal mount count reached, running e2fsck is recommended\n");
+  }
+  sb.state &= ~STATE_VALID;
+  sb.mountCount++;
+  sb.mtime = now();
+  superblockChanged(fs);
+  return syncFileSystem(fs);
+}
+
+/**
+ * Mounts the ext2 file system on `device` (its files' st_dev is
+ * `deviceNumber`): the root Inode with a holder for the mount, or -EINVAL
+ * (not ext2, corrupt, an unsupported feature: logged), -EROFS (read-write
+ * on a read-only device), -EBUSY (mounted already), -EIO, -ENOMEM.
+ */
+export function ext2Mount(device: BlockDevice, readOnly: bool, deviceNumber: u32): i64 {
+  if (!readOnly && device.readOnly != 0) return -EROFS;
+  if (mountedOn(device)) return -EBUSY;
+  setExt2Operations();
+  // Files' blocks are read from the disk itself: what was written through /dev/NAME goes there first.
+  const object = device.object;
+  if (object != null) writeBackObject(object, 0, U32.MAX_VALUE);
+  if (deviceBytes(device) < <u64>(SUPERBLOCK_OFFSET + SUPERBLOCK_SIZE)) return -EINVAL;
+  const got = getBlock(device, SUPERBLOCK_OFFSET / SUPERBLOCK_SIZE, SUPERBLOCK_SIZE);
+  if (got < 0) return got;
+  const sb = changetype<DiskSuperblock>(<u32>got);
+  const checked = checkSuperblock(sb, deviceBytes(device) >> 10, readOnly);
+  if (checked != 0) {
+    putBlock(<u32>got);
+    return checked;
+  }
+  const fs = newFs(device, sb, readOnly, deviceNumber);
+  if (fs == null) {
+    putBlock(<u32>got);
+    return -ENOMEM;
+  }
+  const lastDescriptorBlock = descriptorBlock(fs, (fs.groupCount - 1) / fs.descriptorsPerBlock);
+  let status: i64 = lastDescriptorBlock >= fs.blocksCount ? -EINVAL : checkGroups(fs);
+  if (status != 0) status = -EINVAL;
+  if (status == 0) {
+    status = getInode(fs, ROOT_INO);
+    if (status > 0 && !isDirectoryInode(changetype<Inode>(<u32>status))) {
+      printf("ext2: cannot mount: the root inode is not a directory\n");
+      freeInodes(fs, changetype<Inode>(<u32>status));
+      status = -EINVAL;
+    }
+  }
+  if (status < 0) {
+    kfree(changetype<u32>(fs));
+    putBlock(<u32>got);
+    return status;
+  }
+  fs.root = <u32>status;
+  if (!readOnly) markMounted(fs);
+  return status;
+}
+
+/** Whether `inode` is one of ext2's. */
+export function isExt2Inode(inode: Inode): bool {
+  return inode.ops == ext2Ops;
+}
+
+/** Whether `inode` is on a file system mounted read-only (its data and attributes then refuse change: EROFS). */
+export function onReadOnlyMount(inode: Inode): bool {
+  return isExt2Inode(inode) && infoOf(inode).fs.readOnly != 0;
+}
+
+/**
+ * Whether anything of the file system mounted at `root` is in use beyond
+ * the `rootHolders` holds on its root the caller knows of (the mount's, a
+ * walk's): an open file, a working directory, a mapping, a mount on it.
+ */
+export function ext2Busy(root: Inode, rootHolders: u32): bool {
+  const fs = infoOf(root).fs;
+  for (let at = fs.inodes; at != 0; at = changetype<Ext2Inode>(at).next) {
+    const info = changetype<Ext2Inode>(at);
+    if (info.inode == 0) return true; // a freed file's pages are still mapped
+    const inode = changetype<Inode>(info.inode);
+    if (inode.refCount > (inode == root ? rootHolders : 0) || (inode != root && inode.mounted != null)) return true;
+    const object = inode.object;
+    if (object != null && object.refCount > 1) return true;
+  }
+  return false;
+}
+
+/** Frees every cached inode (they stay on disk as they are), `root` (held once, by the mount) last. */
+function freeInodes(fs: Ext2Fs, root: Inode): void {
+  fs.unmounting = 1;
+  while (fs.inodes != 0) {
+    const info = changetype<Ext2Inode>(fs.inodes);
+    assert(info.inode != 0, "ext2 freeInodes: a freed file's pages are still in use");
+    const inode = changetype<Inode>(info.inode);
+    if (inode == root) {
+      assert(inode.refCount == 1, "ext2 freeInodes: the root has holders besides the mount");
+      inode.nlink = 0;
+      releaseInode(inode);
+    } else {
+      assert(inode.refCount == 0, "ext2 freeInodes: an inode still has holders");
+      inode.nlink = 1;
+      dropLink(inode);
+    }
+  }
+}
+
+/**
+ * Unmounts the file system whose root is `root` (taken off the mount
+ * table already, its one hold the mount's; the caller checked ext2Busy):
+ * writes everything back, marks the file system clean, frees its inodes
+ * and the record. 0, or the first write error (it is unmounted all the same).
+ */
+export function ext2Unmount(root: Inode): i64 {
+  const fs = infoOf(root).fs;
+  let status = syncFileSystem(fs);
+  if (fs.readOnly == 0) {
+    fs.superblock.state |= STATE_VALID;
+    superblockChanged(fs);
+    const written = syncFileSystem(fs);
+    if (status == 0) status = written;
+  }
+  freeInodes(fs, root);
+  putBlock(changetype<u32>(fs.superblock));
+  // Files' blocks were written to the disk itself: a later read through /dev/NAME must not find older copies.
+  const object = fs.device.object;
+  if (object != null) dropCleanRange(object, 0, U32.MAX_VALUE);
+  kfree(changetype<u32>(fs));
+  return status;
+}

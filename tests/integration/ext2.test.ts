@@ -1,0 +1,43 @@
+// ext2 on a virtio-blk disk (user/ext2.c): an image mke2fs made on the
+// host is mounted by a program running as init, read, changed, unmounted,
+// mounted read-only and read back; then e2fsck -fn must find the image
+// clean and debugfs must read the program's bytes.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { EXIT_SUCCESS, expectExit } from "./qemu";
+import { bootInit, buildOnce, failedChecks, programOutput, scratchDir } from "./programs";
+
+const TEST_TIMEOUT = 240_000;
+const PATTERN_BYTES = 100000;
+
+beforeAll(async () => {
+  await buildOnce();
+}, TEST_TIMEOUT);
+
+const pattern = (length: number) => Buffer.from(Array.from({ length }, (_, i) => (i * 31 + 7) & 0xff));
+
+describe.concurrent("ext2", () => {
+  it("ext2: a disk's ext2 file system mounted, changed and unmounted; e2fsck finds it clean", async () => {
+    const dir = scratchDir("ext2");
+    const root = join(dir, "root");
+    mkdirSync(root);
+    writeFileSync(join(root, "hello"), "hello from the host\n");
+    writeFileSync(join(root, "old"), Buffer.alloc(30000, 1));
+    const image = join(dir, "ext2.img");
+    execFileSync("mke2fs", ["-q", "-F", "-t", "ext2", "-b", "1024", "-E", "root_owner=0:0", "-d", root, image, "8m"]);
+    const result = await bootInit({ program: "ext2", args: ["vda"], disks: [image] });
+    const output = programOutput(result.serial);
+    expect(failedChecks(output), output).toEqual([]);
+    expect(output).toContain("ext2: 0 failed");
+    expectExit(result, EXIT_SUCCESS);
+    const check = spawnSync("e2fsck", ["-fn", image], { encoding: "utf8" });
+    expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
+    const cat = (file: string) => execFileSync("debugfs", ["-R", `cat ${file}`, image], { stdio: ["ignore", "pipe", "pipe"] });
+    expect(Buffer.compare(cat("/dir/renamed"), pattern(PATTERN_BYTES))).toBe(0);
+    expect(Buffer.compare(cat("/linked"), pattern(PATTERN_BYTES))).toBe(0);
+    expect(Buffer.compare(cat("/dir/cut"), pattern(4097))).toBe(0);
+    expect(execFileSync("debugfs", ["-R", "ls /", image], { stdio: ["ignore", "pipe", "pipe"] }).toString()).not.toMatch(/\bold\b/);
+  }, TEST_TIMEOUT);
+});
