@@ -33,6 +33,7 @@ import { initAcpi } from "./drivers/acpi";
 import { framebufferColumns, initFramebufferConsole } from "./console/framebuffer";
 import { dispatchTrap } from "./trap";
 import { probeBlockDevices } from "./block/probe";
+import { mountRootFromDisk } from "./fs/root_mount";
 import { kernelThreadMain, startKernelThread } from "./proc/kernel_thread";
 import { flusherMain } from "./mm/balance";
 import { initTermios } from "./drivers/termios";
@@ -72,6 +73,7 @@ export function kmain(bootInfoAddress: u32): void {
   probeBlockDevices();
   const initramfs = mountFileSystems();
   if (!mountProcAtBoot()) print("procfs: /proc not mounted\n");
+  mountRootFromDisk();
   if (initramfs == CpioStatus.Ok) printf("initramfs: %d files\n", initramfsFileCount());
   else printf("initramfs: %s (%d files usable)\n", str(cpioStatusName(initramfs)), initramfsFileCount());
   print("boot complete\n");

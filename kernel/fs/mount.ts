@@ -56,6 +56,50 @@ export function mountRoot(root: Inode, type: string, device: u32): bool {
 }
 
 /**
+ * Makes `root` (a disk's file system: root=; its holder passes to the
+ * mount) the root of everything in place of the tmpfs made at boot, which
+ * then sits over directory `keepAt` of the new root (its holder passes
+ * too), as Linux's rootfs stays under the real root; with no such
+ * directory it stays in the table, out of reach. False when out of room.
+ */
+export function replaceRoot(root: Inode, type: string, source: string, device: u32, keepAt: Inode | null): bool {
+  const old = changetype<Mount>(load<u32>(mounts)); // the boot root's record is the first
+  assert(old.point == null, "replaceRoot: the first mount is not the boot root");
+  if (keepAt != null && keepAt.mounted != null) keepAt = null;
+  if (keepAt != null && !setInodeName(old.root, keepAt.parent != null ? changetype<Inode>(keepAt.parent) : keepAt,
+    keepAt.name, keepAt.nameLength)) return false;
+  if (!record(null, root, type, source, device)) return false;
+  if (keepAt != null) {
+    old.point = keepAt;
+    keepAt.mounted = old.root;
+  }
+  rootInode = root;
+  return true;
+}
+
+/**
+ * Moves the mount over directory `from` to directory `to` (Linux's
+ * MS_MOVE): the caller's holder on `to` passes to the mount, the mount's
+ * on `from` is let go. False when nothing is mounted on `from`, something
+ * is on `to`, or memory for the name is short.
+ */
+export function moveMount(from: Inode, to: Inode): bool {
+  if (from.mounted == null || to.mounted != null) return false;
+  const root = changetype<Inode>(from.mounted);
+  for (let i: u32 = 0; i < mountCount; i++) {
+    const mount = changetype<Mount>(load<u32>(mounts + i * 4));
+    if (mount.point != from) continue;
+    if (!setInodeName(root, to.parent != null ? changetype<Inode>(to.parent) : to, to.name, to.nameLength)) return false;
+    mount.point = to;
+    to.mounted = root;
+    from.mounted = null;
+    releaseInode(from);
+    return true;
+  }
+  return false;
+}
+
+/**
  * Mounts `root` (its holder passes to the mount) over directory `point`
  * (the caller's holder on it passes too). False when out of room.
  */
