@@ -96,12 +96,24 @@ function finish(info: Ext2Inode): void {
   kfree(changetype<u32>(info));
 }
 
-/** ReleaseObject of a file's pages: they go from the cache (written back already, or belonging to a freed file). */
+/**
+ * ReleaseObject of a file's pages: they go from the cache (written back
+ * already, or belonging to a freed file). When the Inode is going too
+ * (this runs inside its freeing, before evict), the record takes the size
+ * now, and the Inode lets go of the object, which is freed next.
+ */
 function releaseFileObject(object: MemoryObject): void {
   dropCachedPages(object, 0);
   const info = changetype<Ext2Inode>(object.source);
   info.hasObject = 0;
-  if (info.inode == 0) finish(info);
+  if (info.inode == 0) {
+    finish(info);
+    return;
+  }
+  const inode = changetype<Inode>(info.inode);
+  inode.size = object.size;
+  inode.object = null;
+  storeVfsFields(inode, info);
 }
 
 /** EvictOp: the Inode goes (no name, no holder; or umount). */
