@@ -36,7 +36,7 @@ NATIVE_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(NATIVE_C)) \
 USER_PROGRAMS := $(patsubst user/%.c,$(BUILD)/user/bin/%,$(wildcard user/*.c))
 ROOTFS_FILES  := $(shell find user/rootfs -type f)
 
-.PHONY: all iso run debug test bench unit-wasm deps clean
+.PHONY: all iso run disk debug test bench unit-wasm deps clean
 all: iso
 iso: $(BUILD)/os.iso
 
@@ -207,10 +207,25 @@ $(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(ISO_INITRAMFS) $(BUIL
 # serial console is on this terminal either way.
 RUN_OUTPUT := $(if $(DISPLAY),-serial mon:stdio,-nographic)
 
+# `make run DISK=IMAGE` (IMAGE, or IMAGE,ahci for SATA; several, space-separated)
+# attaches disks and boots with the first one's partition 1 as the root,
+# read-write (`make disk` makes build/disk.img for it); CMDLINE adds words.
+DISK ?=
+ROOT_CMDLINE := $(if $(strip $(DISK)),root=$(if $(findstring ahci,$(firstword $(DISK))),/dev/sda1,/dev/vda1) rw )
 run: deps
 	@$(MAKE) --no-print-directory iso
-	@echo "  QEMU    $(BUILD)/os.iso (serial console here; quit with Ctrl-A X)"
-	@$(QEMU) $(QEMU_FLAGS) -cdrom $(BUILD)/os.iso -boot d $(RUN_OUTPUT)
+	@$(if $(strip $(DISK)),scripts/make-iso.sh $(BUILD)/os-disk.iso "$(ROOT_CMDLINE)$(CMDLINE)" $(ISO_INITRAMFS),true)
+	@echo "  QEMU    $(if $(strip $(DISK)),$(BUILD)/os-disk.iso with $(DISK),$(BUILD)/os.iso) (serial console here; quit with Ctrl-A X)"
+	@$(QEMU) $(QEMU_FLAGS) -cdrom $(BUILD)/$(if $(strip $(DISK)),os-disk.iso,os.iso) -boot d $(RUN_OUTPUT) \
+		$(if $(strip $(DISK)),$(shell node scripts/disk-arguments.mjs $(DISK)))
+
+# `make disk`: build/disk.img, an ext2 disk (DISK_MIB MiB, partition 1) with
+# what the initramfs holds, for `make run DISK=build/disk.img`.
+DISK_MIB ?= 256
+disk: $(BUILD)/disk.img
+$(BUILD)/disk.img: $(BUILD)/initramfs.cpio scripts/make-disk.sh scripts/disk-image.mjs scripts/make-initramfs.mjs
+	@echo "  DISK    $@"
+	@scripts/make-disk.sh $@ $(DISK_MIB) $(INITRAMFS_BASE)
 
 debug: deps
 	@$(MAKE) --no-print-directory iso

@@ -33,6 +33,8 @@ import { initAcpi } from "./drivers/acpi";
 import { framebufferColumns, initFramebufferConsole } from "./console/framebuffer";
 import { dispatchTrap } from "./trap";
 import { probeBlockDevices } from "./block/probe";
+import { kernelThreadMain, startKernelThread } from "./proc/kernel_thread";
+import { flusherMain } from "./mm/balance";
 import { initTermios } from "./drivers/termios";
 
 export function kmain(bootInfoAddress: u32): void {
@@ -75,10 +77,16 @@ export function kmain(bootInfoAddress: u32): void {
   print("boot complete\n");
   if (!argumentEquals("init", "none")) {
     if (!startInit()) shutdown(ExitStatus.Failure);
+    if (!startKernelThread("kflushd", flusherMain)) print("kflushd: no memory for the writeback and reclaim thread\n");
     runScheduler();
     print("kernel: no process left to run\n");
   }
   shutdown(ExitStatus.Success);
+}
+
+/** A new kernel thread starts here (entry.c's kernel_thread_entry). */
+export function kernelThread(): void {
+  kernelThreadMain();
 }
 
 export function trap(frameAddress: u32): void {

@@ -17,7 +17,6 @@ import { SIGSEGV, SI_KERNEL } from "./proc/signal_action";
 import { chargeSystemTime, chargeUserTime } from "./proc/cpu_time";
 import { handleUserException } from "./proc/user_trap";
 import { handleSyscall } from "./syscall/dispatch";
-import { balanceMemory, balanceNeeded, balanceTick } from "./mm/balance";
 
 export let timerTicks: u64 = 0;
 
@@ -25,7 +24,6 @@ export let timerTicks: u64 = 0;
 function handleTimer(frame: TrapFrame): void {
   timerTicks++;
   if (timerTicks % (<u64>TIMER_HZ * 5) == 0) sampleLoad();
-  if (timerTicks % <u64>(TIMER_HZ / 10) == 0) balanceTick(timerTicks % <u64>TIMER_HZ == 0);
   endOfInterrupt(IRQ_TIMER);
   pollUsbKeyboard();
   if (fromUserMode(frame) && hasCurrentProcess()) {
@@ -61,7 +59,6 @@ export function dispatchTrap(frameAddress: u32): void {
     if (hasDeliverableSignal(process) || process.stopPending != 0) deliverSignals(process, frame);
     // After the signals: a stop there switches it out too. A bad rseq area or descriptor is SIGSEGV.
     if (process.rseqPending != 0 && !rseqHandleResume(process, frame)) dieOfFault(SIGSEGV, SI_KERNEL, 0, false);
-    if (balanceNeeded()) balanceMemory(); // memory low or dirty data old: this process does the work (mm/balance.ts)
     chargeSystemTime(process);
   }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Disk images for the tests and for `make run DISK=...`:
 //   disk-image.mjs pattern OUT MIB [START:COUNT ...]
-//     every sector s holds the pattern user/blockdev.c checks (its first 8
+//     every sector s holds the pattern user/diskfile.c checks (its first 8
 //     bytes are s, little-endian; byte i past them is (s * 7 + i) & 0xff),
 //     with an MBR whose primary partitions (type 0x83) span the given sectors;
 //   disk-image.mjs ext2 OUT MIB DIR [BLOCK_SIZE]

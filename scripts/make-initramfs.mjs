@@ -6,10 +6,14 @@
 // /dev/console in an initramfs) and `link:TARGET` a symbolic link; symbolic
 // links in a SOURCE directory stay links. Parent directories are added as
 // needed; the output is deterministic.
-import { lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+// `make-initramfs.mjs --tree DIR DEST=SOURCE...` writes the same files into
+// the directory DIR instead (for an ext2 image made from it: make disk);
+// device nodes are left out there (the kernel makes /dev at boot).
+import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-const [out, ...mappings] = process.argv.slice(2);
+const tree = process.argv[2] === "--tree";
+const [out, ...mappings] = process.argv.slice(tree ? 3 : 2);
 const entries = new Map(); // archive path (no leading slash) -> { mode, data }
 
 function addDirectory(path) {
@@ -49,6 +53,21 @@ function add(dest, source) {
 for (const mapping of mappings) {
   const at = mapping.indexOf("=");
   add(mapping.slice(0, at), mapping.slice(at + 1));
+}
+
+if (tree) {
+  mkdirSync(out, { recursive: true });
+  for (const path of [...entries.keys()].sort()) {
+    const { mode, data } = entries.get(path);
+    const at = join(out, path);
+    if ((mode & 0o170000) === 0o040000) mkdirSync(at, { recursive: true });
+    else if ((mode & 0o170000) === 0o120000) symlinkSync(data.toString(), at);
+    else if ((mode & 0o170000) === 0o100000) {
+      writeFileSync(at, data);
+      chmodSync(at, mode & 0o7777);
+    }
+  }
+  process.exit(0);
 }
 
 const hex = (n) => n.toString(16).padStart(8, "0");

@@ -9,7 +9,7 @@
 // the file's own pages. So writeback of a device page writes only the
 // kilobytes marked dirty (the page cache's dirty mask), never the rest.
 import { PAGE_SIZE } from "../mm/frame";
-import { MemoryObject, OBJECT_READS_SLEEP, newMemoryObject, setWritePage } from "../mm/memory_object";
+import { MemoryObject, OBJECT_READS_SLEEP, newMemoryObject, setReadPages, setWritePage } from "../mm/memory_object";
 import { getCachedPage, markPartDirty, releaseCachedPage } from "../mm/page_cache";
 import { BLOCK_READ, BLOCK_WRITE, blockIo } from "./request";
 import { BlockDevice, SECTOR_SHIFT, SECTOR_SIZE, deviceBytes } from "./block_device";
@@ -35,6 +35,16 @@ function readDevicePage(object: MemoryObject, index: u32, page: u32): i32 {
   if (sectors < SECTORS_PER_PAGE) memory.fill(page + (sectors << SECTOR_SHIFT), 0, PAGE_SIZE - (sectors << SECTOR_SHIFT));
   if (sectors == 0) return 0;
   return blockIo(device, BLOCK_READ, <u64>index * SECTORS_PER_PAGE, sectors, page);
+}
+
+/** Pages [index, index + count) of the device into contiguous frames at `buffer`: one request (read-ahead). */
+function readDevicePages(object: MemoryObject, index: u32, count: u32, buffer: u32): i32 {
+  const device = deviceOf(object);
+  const first = <u64>index * SECTORS_PER_PAGE;
+  const sectors = first >= device.sectors ? 0 : <u32>min(<u64>count * SECTORS_PER_PAGE, device.sectors - first);
+  const bytes: u32 = sectors << SECTOR_SHIFT;
+  if (bytes < count * PAGE_SIZE) memory.fill(buffer + bytes, 0, count * PAGE_SIZE - bytes);
+  return sectors == 0 ? 0 : blockIo(device, BLOCK_READ, first, sectors, buffer);
 }
 
 /** Writes the dirty kilobytes of the page (bit k of `dirty`: bytes [k KiB, k+1 KiB)), a run at a time. */
@@ -69,6 +79,7 @@ export function deviceObject(device: BlockDevice): MemoryObject | null {
   if (object == null) return null;
   object.owner = changetype<u32>(device);
   setWritePage(object, writeDevicePage);
+  setReadPages(object, readDevicePages);
   device.object = object;
   return object;
 }

@@ -6,9 +6,11 @@ import { blockDeviceAt, blockDeviceCount, deviceNameAddress, deviceNameLength, i
 import { scanPartitions } from "./partitions";
 import { str } from "../lib/format";
 import { probeVirtioBlock } from "./virtio_blk";
+import { probeAhci } from "./ahci";
 
 export function probeBlockDevices(): void {
   probeVirtioBlock();
+  probeAhci();
   const disks = blockDeviceCount();
   for (let i: u32 = 0; i < disks; i++) {
     const disk = blockDeviceAt(i);

@@ -119,3 +119,9 @@ export function pciMemoryBar0(location: u32): u64 {
 export function pciEnableMemoryAndDma(location: u32): void {
   pciWrite32(location, 4, (pciRead32(location, 4) & 0xffff) | COMMAND_MEMORY | COMMAND_BUS_MASTER);
 }
+
+/** Physical base of 32-bit memory BAR `bar` (0..5), or 0 if it is an I/O BAR or a 64-bit one. */
+export function pciMemoryBar32(location: u32, bar: u32): u32 {
+  const value = pciRead32(location, 0x10 + bar * 4);
+  return (value & 1) == 0 && ((value >> 1) & 3) == 0 ? value & 0xfffffff0 : 0;
+}

@@ -7,8 +7,12 @@ import { AddressSpace, releaseUserFrame, zeroPage } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject } from "../mm/memory_object";
 import {
-  finishOverwrite, firstCachedIndex, getCachedPage, getPageToOverwrite, isHole, markPageAccessed, markPageDirty,
+  READ_AHEAD_MAX, finishOverwrite, firstCachedIndex, getCachedPage, getCachedPageAhead, getPageToOverwrite, isHole,
+  markPageAccessed, markPageDirty,
 } from "../mm/page_cache";
+
+/** The first read-ahead of a sequential reader, in pages (it doubles from there with each call). */
+const READ_AHEAD_START: u32 = 4;
 import { copyFromUser, copyToUser, userPage } from "../mm/user_copy";
 import { overDirtyLimit, waitForWriteback, writeBackObject } from "../mm/writeback";
 import { Inode, fileTimeNow, touchModified } from "./inode";
@@ -55,6 +59,11 @@ export function readInode(inode: Inode, space: AddressSpace, to: u64, count: u64
 export function readObject(object: MemoryObject, space: AddressSpace, to: u64, count: u64, offset: u64): i64 {
   if (offset >= object.size) return 0;
   const total = min(count, object.size - offset);
+  // A reader that goes on where it stopped is sequential: each of its calls reads ahead twice as far as the last.
+  const first = <u32>(offset / PAGE_SIZE);
+  const sequential = first == object.lastRead || first == object.lastRead + 1 || (first == 0 && object.lastRead == U32.MAX_VALUE);
+  object.window = sequential ? min(max(object.window * 2, READ_AHEAD_START), READ_AHEAD_MAX) : 0;
+  const requested = <u32>min((offset + total + PAGE_SIZE - 1) / PAGE_SIZE - first, <u64>READ_AHEAD_MAX);
   let done: u64 = 0;
   while (done < total) {
     const at = offset + done;
@@ -65,7 +74,7 @@ export function readObject(object: MemoryObject, space: AddressSpace, to: u64, c
     if (isHole(object, index)) {
       ok = copyToUser(space, to + done, zeroPage(), chunk); // a hole is read without making its page
     } else {
-      const got = getCachedPage(object, index);
+      const got = getCachedPageAhead(object, index, max(object.window, requested - (index - first)));
       if (got < 0) return done > 0 ? <i64>done : got;
       const page = <u32>got;
       if (index != object.lastRead) { // reading on in the same page is not another use of it

@@ -1,26 +1,29 @@
-// Keeping memory in balance, from a safe point: a process returning to
-// user mode, which may sleep and is in the middle of no page-table change
-// (Linux does this from its kswapd and flusher threads; this kernel has no
-// kernel threads yet, so the process that passes pays, as Linux's direct
-// reclaim makes an allocating process pay). Two jobs:
+// Keeping memory in balance: kflushd, a kernel thread (proc/kernel_thread.ts;
+// Linux's kswapd and flusher threads in one), wakes ten times a second, and
+// at once when an allocation leaves free memory under the low watermark.
+// Two jobs:
 //   - free memory below the low watermark: reclaim (unmapping and writing
 //     back as needed) until it is above the high one;
-//   - dirty data older than the expiry: written back (checked once a
-//     second, from the timer).
-// A run that frees nothing is not repeated before the timer's next tenth
-// of a second.
-import { freeFrameCount } from "./buddy";
+//   - dirty data older than the expiry, or more of it than the background
+//     share of RAM: written back.
+// It may sleep on the disks meanwhile, as any process; an allocation that
+// cannot wait for it takes clean pages itself (reclaim.ts).
+import { freeFrameCount, setLowMemoryHook } from "./buddy";
 import { managedFrames } from "./frame_database";
-import { cachedPageCount, firstDirtyObject } from "./page_cache";
+import { cachedPageCount, dirtyPageCount, firstDirtyObject } from "./page_cache";
 import { shrinkPageCache } from "./reclaim";
-import { writeBackExpired } from "./writeback";
-import { monotonicNanoseconds } from "../time/clock";
+import { writeBackExpired, writeBackOldest } from "./writeback";
+import { monotonicNanoseconds, tscAfter } from "../time/clock";
+import { sleepOnUntil, wakeUp } from "../lib/wait";
 
 const BATCH: u32 = 32;
-let balancing = false;
-let expiryCheckDue = false;
-// After a run that freed nothing (memory is full of what cannot be freed), the next waits for the
-// timer's next call: scanning at every return to user mode would only burn the CPU.
+const PERIOD_NANOSECONDS: u64 = 100_000_000;
+/** Dirty data past this share of RAM is written in the background (Linux's dirty_background_ratio). */
+const BACKGROUND_DIRTY_PERCENT: u32 = 10;
+const flusherChannel = memory.data(4, 4);
+let flusherAwake = false;
+// After a reclaim that freed nothing (memory is full of what cannot be freed), allocations stop
+// waking kflushd until its next period: scanning after every one would only burn the CPU.
 let backingOff = false;
 export let balanceRunsTotal: u64 = 0;
 
@@ -44,25 +47,14 @@ function mayUnmap(): bool {
   return cachedPageCount() * 8 > managedFrames;
 }
 
-/** The timer's call, ten times a second: reclaim may try again; once a second, expired dirty data is looked for. */
-export function balanceTick(everySecond: bool): void {
-  backingOff = false;
-  if (everySecond && firstDirtyObject() != 0) expiryCheckDue = true;
+/** The allocator's call when free memory fell under the low watermark: kflushd is woken, once. */
+function lowOnMemory(): void {
+  if (flusherAwake || backingOff) return;
+  flusherAwake = true;
+  wakeUp(<u32>flusherChannel);
 }
 
-/** Whether the safe point has work (cheap: asked at every return to user mode). */
-@inline export function balanceNeeded(): bool {
-  return !balancing && (expiryCheckDue || (!backingOff && freeFrameCount() < lowWatermark()));
-}
-
-/** The work itself; it may sleep on the disks. One process at a time does it. */
-export function balanceMemory(): void {
-  balancing = true;
-  balanceRunsTotal++;
-  if (expiryCheckDue) {
-    expiryCheckDue = false;
-    writeBackExpired(monotonicNanoseconds());
-  }
+function reclaim(): void {
   let idle: u32 = 0;
   let freed: u32 = 0;
   while (freeFrameCount() < highWatermark() && idle < 2) {
@@ -70,6 +62,20 @@ export function balanceMemory(): void {
     freed += batch;
     idle = batch == 0 ? idle + 1 : 0;
   }
-  if (freeFrameCount() < lowWatermark() && freed == 0) backingOff = true;
-  balancing = false;
+  backingOff = freed == 0 && freeFrameCount() < lowWatermark();
+}
+
+/** kflushd's life: the two jobs, then sleep until the next period or a wake-up. */
+export function flusherMain(): void {
+  setLowMemoryHook(lowWatermark(), lowOnMemory);
+  while (true) {
+    flusherAwake = true;
+    balanceRunsTotal++;
+    if (firstDirtyObject() != 0) writeBackExpired(monotonicNanoseconds());
+    while (<u64>dirtyPageCount() * 100 > <u64>managedFrames * BACKGROUND_DIRTY_PERCENT && writeBackOldest()) {}
+    if (freeFrameCount() < lowWatermark()) reclaim();
+    else backingOff = false;
+    flusherAwake = false;
+    sleepOnUntil(<u32>flusherChannel, tscAfter(PERIOD_NANOSECONDS));
+  }
 }

@@ -35,6 +35,15 @@ export function setReclaimHook(hook: () => u32): void {
   reclaimHook = hook;
 }
 
+// Called after an allocation that leaves fewer than lowWatermark frames free (mm/balance.ts wakes its thread).
+let lowMemoryHook: (() => void) | null = null;
+let lowWatermark: u32 = 0;
+
+export function setLowMemoryHook(watermark: u32, hook: () => void): void {
+  lowWatermark = watermark;
+  lowMemoryHook = hook;
+}
+
 function pushFree(pfn: u32, order: u32): void {
   const f = frame(pfn);
   const head = listHead(order);
@@ -111,6 +120,10 @@ export function allocPages(order: u32, state: FrameState, zeroed: bool): u32 {
     pushFree(pfn + (1 << found), found);
   }
   freeFrames -= 1 << order;
+  if (freeFrames < lowWatermark) {
+    const hook = lowMemoryHook;
+    if (hook != null) hook();
+  }
   const count: u32 = 1 << order;
   for (let i: u32 = 0; i < count; i++) {
     const f = frame(pfn + i);
@@ -145,6 +158,21 @@ export function allocPages(order: u32, state: FrameState, zeroed: bool): u32 {
 }
 
 /** Returns the block allocated at physical `address` to the free lists, merging buddies. */
+/**
+ * Makes an allocated block of 2^order frames that many blocks of one
+ * frame, each freed on its own (Linux's split_page): read-ahead reads into
+ * contiguous frames that then live and go as separate cache pages.
+ */
+export function splitBlock(address: u32, order: u32): void {
+  const pfn = frameNumber(address);
+  assert((frame(pfn).flags & FRAME_BLOCK_HEAD) != 0 && <u32>frame(pfn).order == order, "splitBlock: not a block of that order");
+  for (let i: u32 = 0; i < (1 << order); i++) {
+    const f = frame(pfn + i);
+    f.order = 0;
+    f.flags = FRAME_BLOCK_HEAD;
+  }
+}
+
 export function freePages(address: u32): void {
   const pfn = frameNumber(address);
   const head = frame(pfn);

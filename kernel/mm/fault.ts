@@ -5,7 +5,7 @@
 // too (user_copy.ts), so they fault pages in exactly as the program would.
 import { copyPage, invlpg } from "../arch/x86_64/cpu";
 import { AddressSpace, regionsOf, releaseUserFrame, zeroPage } from "./address_space";
-import { findCachedPage, findReadyPage, getCachedPage, markPageAccessed, markPageDirty } from "./page_cache";
+import { findCachedPage, findReadyPage, getCachedPage, getCachedPageAhead, markPageAccessed, markPageDirty } from "./page_cache";
 import { allocPage } from "./buddy";
 import { FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import {
@@ -119,13 +119,21 @@ function handleZeroFault(space: AddressSpace, region: Region, page: u64, write: 
  * file. A page wholly past the object's end is a bus error, as on Linux.
  */
 /**
+ * Pages a fault that reads from a disk reads in all, its own and those after
+ * it (Linux reads 32 around the fault; fewer here, so that a lazily run
+ * program reads little more than it touches: fault-around then maps those
+ * already read, for nothing).
+ */
+const FAULT_READ_AHEAD: u32 = 4;
+
+/**
  * A file page that must come from a disk: read it into the cache (the
  * process sleeps meanwhile, others run), and have the fault taken again,
  * since another thread may have changed the mappings while this one slept.
  * A page the disk cannot give is a bus error, as on Linux.
  */
 function readPageAndRetry(object: MemoryObject, index: u32): FaultResponse {
-  const got = getCachedPage(object, index);
+  const got = getCachedPageAhead(object, index, FAULT_READ_AHEAD);
   if (got < 0) return got == -ENOMEM ? FaultResponse.OutOfMemory : FaultResponse.BusError;
   releaseUserFrame(<u32>got, false);
   return FaultResponse.Retry;

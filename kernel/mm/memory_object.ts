@@ -23,6 +23,12 @@ export type ReadPage = (object: MemoryObject, index: u32, page: u32) => i32;
  * changed (bit k: bytes [k KiB, k+1 KiB)); a file writes its whole page.
  */
 export type WritePage = (object: MemoryObject, index: u32, page: u32, dirtyKib: u32) => i32;
+/**
+ * Fills `count` frames from `buffer` (contiguous) with pages [index, index
+ * + count) of the object, in as few disk requests as it can: read-ahead.
+ * Returns 0 or -errno. It may sleep.
+ */
+export type ReadPages = (object: MemoryObject, index: u32, count: u32, buffer: u32) => i32;
 /** The last holder let go. */
 export type ReleaseObject = (object: MemoryObject) => void;
 
@@ -42,6 +48,8 @@ export type ReleaseObject = (object: MemoryObject) => void;
  *  60 dirtyPages: how many  64 nextDirty: the next object with such pages (writeback's list)
  *  68 writeError: the first writeback error since fsync last reported one (-errno; Linux's AS_EIO)
  *  72 dirtiedAt(u64): when the oldest of them was dirtied (monotonic nanoseconds)
+ *  80 readPages (ReadPages; 0: pages are read one at a time, and not ahead)
+ *  84 window: how many pages the next read-ahead of a sequential reader takes (it doubles up to READ_AHEAD_MAX)
  */
 @unmanaged export class MemoryObject {
   readPage: u32;
@@ -62,8 +70,10 @@ export type ReleaseObject = (object: MemoryObject) => void;
   nextDirty: u32;
   writeError: i32;
   dirtiedAt: u64;
+  readPages: u32;
+  window: u32;
 }
-export const MEMORY_OBJECT_SIZE: u32 = 80;
+export const MEMORY_OBJECT_SIZE: u32 = 88;
 
 /**
  * MemoryObject.flags: the pages cannot be read again once dropped (they
@@ -114,6 +124,13 @@ export function initMemoryObject(object: MemoryObject, readPage: ReadPage, relea
   object.nextDirty = 0;
   object.dirtiedAt = 0;
   object.writeError = 0;
+  object.readPages = 0;
+  object.window = 0;
+}
+
+/** Lets the object read runs of pages in one go, so that the page cache reads ahead for it. */
+export function setReadPages(object: MemoryObject, readPages: ReadPages): void {
+  object.readPages = changetype<u32>(readPages);
 }
 
 /** Gives the object a place to write its dirty pages back to (a file on a disk). */
@@ -136,6 +153,10 @@ export function releaseObject(object: MemoryObject | null): void {
 
 @inline export function readObjectPage(object: MemoryObject, index: u32, page: u32): i32 {
   return changetype<ReadPage>(object.readPage)(object, index, page);
+}
+
+@inline export function readObjectPages(object: MemoryObject, index: u32, count: u32, buffer: u32): i32 {
+  return changetype<ReadPages>(object.readPages)(object, index, count, buffer);
 }
 
 @inline export function writeObjectPage(object: MemoryObject, index: u32, page: u32, dirtyKib: u32): i32 {

@@ -18,13 +18,13 @@
 // reader unlocks it and wakes them when the bytes are in. A page whose read
 // failed leaves the cache at once (its waiters then see the error), so the
 // next reader tries the disk again.
-import { allocPage, freePages } from "./buddy";
+import { allocPage, allocPages, freePages, splitBlock } from "./buddy";
 import {
   FRAME_ACTIVE, FRAME_DIRTY, FRAME_DIRTY_KIB_SHIFT, FRAME_DIRTY_WHOLE, FRAME_LOCKED, FRAME_REFERENCED, Frame, FrameState,
   NO_FRAME, PAGE_SIZE, frame, frameAddress, frameNumber,
 } from "./frame";
 import { monotonicNanoseconds } from "../time/clock";
-import { MemoryObject, OBJECT_NO_SOURCE, OBJECT_SPARSE, readObjectPage } from "./memory_object";
+import { MemoryObject, OBJECT_NO_SOURCE, OBJECT_SPARSE, readObjectPage, readObjectPages } from "./memory_object";
 import { sleepUninterruptible, wakeUp } from "../lib/wait";
 
 const ENOMEM: i64 = 12;
@@ -88,17 +88,27 @@ export function findReadyPage(object: MemoryObject, index: u32): u32 {
  * (-EIO) when the page cannot be read.
  */
 export function getCachedPage(object: MemoryObject, index: u32): i64 {
-  const got = lookUpOrRead(object, index);
+  return getCachedPageAhead(object, index, 1);
+}
+
+/**
+ * As getCachedPage, and if the page must be read, also read the pages
+ * after it, up to `ahead` pages in all, in one go (objects that read runs:
+ * MemoryObject.readPages), stopping at the first that is cached already
+ * and at the object's end. The others go in the cache without a reference.
+ */
+export function getCachedPageAhead(object: MemoryObject, index: u32, ahead: u32): i64 {
+  const got = lookUpOrRead(object, index, ahead);
   // A page whose read failed (or an overwrite of it did) left the cache while this one waited: the disk once more.
   if (got != 0) return got;
-  const again = lookUpOrRead(object, index);
+  const again = lookUpOrRead(object, index, 1);
   return again != 0 ? again : -EIO;
 }
 
 /** The page, read in if missing; 0 if the page this waited for left the cache meanwhile. */
-function lookUpOrRead(object: MemoryObject, index: u32): i64 {
+function lookUpOrRead(object: MemoryObject, index: u32, ahead: u32): i64 {
   const page = findCachedPage(object, index);
-  if (page == 0) return readIntoCache(object, index);
+  if (page == 0) return object.readPages != 0 && ahead > 1 ? readAhead(object, index, ahead) : readIntoCache(object, index);
   cacheHits++;
   const f = frame(frameNumber(page));
   f.refCount++;
@@ -174,6 +184,52 @@ function readIntoCache(object: MemoryObject, index: u32): i64 {
   }
   if ((object.flags & OBJECT_NO_SOURCE) != 0) markPageDirty(page);
   return <i64>page;
+}
+
+/** Pages a read-ahead takes at most (128 KiB, Linux's default read_ahead_kb). */
+export const READ_AHEAD_MAX: u32 = 32;
+
+/**
+ * Reads pages [index, index + count) into contiguous new frames with one
+ * call of the object's readPages, each its own cache page, locked until the
+ * read ends; count shrinks to the pages before the first one cached and
+ * before the object's end, and to what memory there is in one block. If
+ * the read fails, none stays cached and the first page is read alone, so
+ * that a bad block costs only the pages it is in.
+ */
+function readAhead(object: MemoryObject, index: u32, wanted: u32): i64 {
+  const pagesInObject = (object.size + PAGE_SIZE - 1) / PAGE_SIZE;
+  let count: u32 = 1;
+  while (count < min(wanted, READ_AHEAD_MAX) && <u64>(index + count) < pagesInObject && index + count > index &&
+    findCachedPage(object, index + count) == 0) count++;
+  let order: u32 = 0;
+  while ((<u32>1 << order) < count) order++;
+  let block = allocPages(order, FrameState.FileCache, false);
+  while (block == 0 && order > 0) { // short of contiguous memory: a smaller window
+    order--;
+    block = allocPages(order, FrameState.FileCache, false);
+  }
+  if (block == 0) return -ENOMEM;
+  splitBlock(block, order);
+  count = min(count, <u32>1 << order);
+  for (let i: u32 = count; i < (<u32>1 << order); i++) freePages(block + i * PAGE_SIZE);
+  cacheMisses += count;
+  for (let i: u32 = 0; i < count; i++) insertLocked(object, index + i, block + i * PAGE_SIZE);
+  const status = readObjectPages(object, index, count, block);
+  for (let i: u32 = 0; i < count; i++) {
+    const page = block + i * PAGE_SIZE;
+    const pfn = frameNumber(page);
+    const f = frame(pfn);
+    f.flags &= ~FRAME_LOCKED;
+    wakeUp(page);
+    if (status != 0 && f.owner != 0) removeFromCache(f, pfn);
+    if (i != 0) releasePageReference(page); // only the first is the caller's
+  }
+  if (status != 0) { // one bad block fails the whole run: the page asked for is read again alone, as Linux does
+    releasePageReference(block);
+    return readIntoCache(object, index);
+  }
+  return <i64>block;
 }
 
 /** Takes a page out of its chain and drops the cache's reference (holders keep it until they let go). */

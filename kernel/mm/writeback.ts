@@ -50,6 +50,17 @@ export function writeBackExpired(now: u64): void {
   }
 }
 
+/** Writes back the object whose dirty data is oldest (background writeback); false if none has any. */
+export function writeBackOldest(): bool {
+  let oldest: u32 = 0;
+  for (let o = firstDirtyObject(); o != 0; o = changetype<MemoryObject>(o).nextDirty) {
+    if (oldest == 0 || changetype<MemoryObject>(o).dirtiedAt < changetype<MemoryObject>(oldest).dirtiedAt) oldest = o;
+  }
+  if (oldest == 0) return false;
+  writeBackObject(changetype<MemoryObject>(oldest), 0, U32.MAX_VALUE);
+  return true;
+}
+
 /** Waits until the page is not being written (before changing its bytes). */
 export function waitForWriteback(page: u32): void {
   const f = frame(frameNumber(page));

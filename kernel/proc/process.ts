@@ -87,6 +87,7 @@ export const enum ProcessState {
  *     lock a FUTEX_CMP_REQUEUE_PI may move it to (futex_requeue_pi.ts)
  * 520 rseq(u64): the struct rseq area registered with rseq(2) (rseq.ts; 0: none)  528 rseqLength  532 rseqSignature
  * 536 rseqPending: 1 when it was switched out since its area was last updated (Linux's TIF_NOTIFY_RESUME for rseq)
+ * 540 kernelMain: for a kernel thread (kernel_thread.ts), the function it runs; 0 for every process of user space
  * 544 limits (leader): the group's resource limits, 256 bytes (resource_limits.ts), at the first 8-byte boundary
  *
  * A thread is a record of its own; what the threads of a group share is
@@ -197,6 +198,7 @@ export const enum ProcessState {
   rseqLength: u32;
   rseqSignature: u32;
   rseqPending: u32;
+  kernelMain: u32;
 }
 /** The resource limits follow the fields (resource_limits.ts): 16 pairs of u64. */
 export const LIMITS_SIZE: u32 = 16 * 16;
@@ -265,9 +267,11 @@ export function findLiveProcess(pid: i64): Process | null {
  * the first switch to it enters user mode through its trap frame, and no
  * open files; or, with `maker`, a thread of maker's process, in its address
  * space, with its signal actions and (with `shareFiles`) maker's descriptor
- * table (clone's CLONE_THREAD, which fork.ts finishes). Null when out of memory.
+ * table (clone's CLONE_THREAD, which fork.ts finishes); or, with
+ * `kernelMain`, a kernel thread whose first switch calls that function
+ * (kernel_thread.ts). Null when out of memory.
  */
-export function createProcess(parentPid: u32, maker: Process | null = null, shareFiles: bool = false): Process | null {
+export function createProcess(parentPid: u32, maker: Process | null = null, shareFiles: bool = false, kernelMain: u32 = 0): Process | null {
   const address = kmalloc(PROCESS_SIZE);
   if (address == 0) return null;
   const process = changetype<Process>(address);
@@ -317,7 +321,8 @@ export function createProcess(parentPid: u32, maker: Process | null = null, shar
   // Below the trap frame: the frame arch_switch pops, returning into trap_return.
   const switchFrame = process.kernelStack + KERNEL_STACK_SIZE - TRAP_FRAME_SIZE - SWITCH_FRAME_SIZE;
   memory.fill(switchFrame, 0, SWITCH_FRAME_SIZE + TRAP_FRAME_SIZE);
-  store<u64>(switchFrame + 6 * 8, layout(LayoutItem.TrapReturn));
+  store<u64>(switchFrame + 6 * 8, layout(kernelMain == 0 ? LayoutItem.TrapReturn : LayoutItem.KernelThreadEntry));
+  process.kernelMain = kernelMain;
   process.savedRsp = kernelStackTop(process) - TRAP_FRAME_SIZE - SWITCH_FRAME_SIZE;
   process.allNext = allProcesses;
   allProcesses = address;

@@ -177,7 +177,7 @@ function sendTimerSignal(group: Process, timer: PosixTimer): void {
 
 /** Whether `signal` is to become pending, after what its arrival does at once (SIGCONT continues). */
 function prepareSignal(group: Process, signal: u32): bool {
-  if (groupEnding(group)) return false;
+  if (groupEnding(group) || group.kernelMain != 0) return false; // kernel threads ignore every signal, as Linux's
   // As Linux's prepare_signal: SIGCONT continues a stopped process even if
   // it ignores SIGCONT, and a SIGCONT and a stop signal cancel each other.
   if (signal == SIGCONT) {

@@ -67,7 +67,7 @@ export function vmstat(into: u32): u32 {
     freeFrameCount(), cachedPageCount(), activePageCount(), inactivePageCount());
   n += formatInto(into + n, TEXT_CAPACITY - n, "nr_dirty %d\nnr_writeback %d\npgpgin %d\npgpgout %d\n",
     dirtyPageCount(), writebackPageCount(), cacheMisses * 4, pagesWrittenTotal * 4);
-  n += formatInto(into + n, TEXT_CAPACITY - n, "pgscan %d\npgsteal %d\npgdeactivate %d\nkswapd_runs %d\n",
+  n += formatInto(into + n, TEXT_CAPACITY - n, "pgscan %d\npgsteal %d\npgdeactivate %d\npageoutrun %d\n",
     pagesScannedTotal, pagesReclaimedTotal, pagesDeactivatedTotal, balanceRunsTotal);
   return n;
 }

@@ -1,4 +1,4 @@
-// Block devices as files (user/blockdev.c) on a virtio-blk disk: the
+// Block devices as files (user/diskfile.c) on a virtio-blk disk: the
 // partition table read at boot, read/pread/mmap of the pattern the image
 // holds, pwrite, a shared mapping's store written by msync and one written
 // by sync, ENOSPC at the end; then the image on the host must hold exactly
@@ -20,7 +20,7 @@ beforeAll(async () => {
   await buildOnce();
 }, TEST_TIMEOUT);
 
-/** The image as the test made it, with the bytes user/blockdev.c writes laid over it. */
+/** The image as the test made it, with the bytes user/diskfile.c writes laid over it. */
 function expectedImage(): Buffer {
   const image = patternSectors(0, 16 * 2048);
   masterBootRecord(image.subarray(0, 512), [[2048, 8192], [10240, 22528]]).copy(image, 0);
@@ -33,14 +33,14 @@ function expectedImage(): Buffer {
 }
 
 describe.concurrent("block devices", () => {
-  it("blockdev: /dev/vda and /dev/vda1 read, written and mapped; the image holds what was written", async () => {
+  it("diskfile: /dev/vda and /dev/vda1 read, written and mapped; the image holds what was written", async () => {
     const image = join(scratchDir("disk"), "pattern.img");
     makePatternDisk(image, 16, [[2048, 8192], [10240, 22528]]);
-    const result = await bootInit({ program: "blockdev", args: ["vda"], disks: [image] });
+    const result = await bootInit({ program: "diskfile", args: ["vda"], disks: [image] });
     const output = programOutput(result.serial);
     expect(result.serial).toContain("vda: 32768 sectors (16 MiB), 2 partitions");
     expect(failedChecks(output), output).toEqual([]);
-    expect(output).toContain("blockdev: 0 failed");
+    expect(output).toContain("diskfile: 0 failed");
     expectExit(result, EXIT_SUCCESS);
     const written = readFileSync(image);
     expect(written.length).toBe(16 * MIB);

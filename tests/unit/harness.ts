@@ -66,6 +66,13 @@ import {
   cmosHour as kernelCmosHour, mulShift32 as kernelMulShift32, ticksReaching as kernelTicksReaching,
 } from "../../kernel/time/clock";
 import { sleepTypesIn as kernelSleepTypesIn } from "../../kernel/drivers/acpi";
+import { buildCommand as kernelBuildCommand } from "../../kernel/block/ahci_command";
+import {
+  AhciPort, enableInterrupts as kernelEnableInterrupts, identify as kernelIdentify, servicePort as kernelServicePort,
+  startPort as kernelStartPort, startRequest as kernelStartRequest,
+} from "../../kernel/block/ahci_port";
+import { BlockDevice, StartRequest, nameDisk, newBlockDevice } from "../../kernel/block/block_device";
+import { BlockRequest } from "../../kernel/block/request";
 import { closeAll, closeOnExec as kernelCloseOnExec, copyDescriptors, freeFileTable, newFileTable } from "../../kernel/fs/file";
 import { PROCESS_SIZE, Process } from "../../kernel/proc/process";
 import {
@@ -531,6 +538,62 @@ export function cmosHour(hourByte: u32, status: u32): u32 {
 
 export function sleepTypesIn(dsdt: u32): i32 {
   return kernelSleepTypesIn(dsdt);
+}
+
+// ---- an AHCI port against the fake HBA of ahci-port.test.ts ----
+
+/** startPort for port 0 with registers at `registers`; the port record, 0 on failure. */
+export function ahciStartPort(registers: u64, slots: u32): u32 {
+  const port = kernelStartPort(registers, 0, slots, true);
+  return port == null ? 0 : changetype<u32>(port);
+}
+
+export function ahciIdentify(port: u32): u64 {
+  return kernelIdentify(changetype<AhciPort>(port));
+}
+
+/** A disk "sda" on `port`, its interrupts on, as ahci.ts makes one. */
+export function ahciNewDisk(port: u32, sectors: u64): u32 {
+  const device = newBlockDevice()!;
+  device.start = changetype<u32>(<StartRequest>kernelStartRequest);
+  device.driver = port;
+  device.sectors = sectors;
+  nameDisk(device, "sd", 0);
+  changetype<AhciPort>(port).device = device;
+  kernelEnableInterrupts(changetype<AhciPort>(port));
+  return changetype<u32>(device);
+}
+
+/**
+ * A request handed to the driver as the block layer's dispatch does (in
+ * flight, status pending: 1); the request's address, 0 when the driver has
+ * no free slot.
+ */
+export function ahciSubmit(disk: u32, operation: u32, sector: u64, count: u32, buffer: u32): u32 {
+  const device = changetype<BlockDevice>(disk);
+  const address = kernelKmalloc(44);
+  const request = changetype<BlockRequest>(address);
+  request.device = device;
+  request.next = 0;
+  request.sector = sector;
+  request.count = count;
+  request.buffer = buffer;
+  request.operation = operation;
+  request.status = 1;
+  if (!kernelStartRequest(device, address)) {
+    kernelKfree(address);
+    return 0;
+  }
+  device.inFlight++;
+  return address;
+}
+
+export function ahciService(port: u32): void {
+  kernelServicePort(changetype<AhciPort>(port));
+}
+
+export function ahciBuildCommand(area: u32, slot: u32, command: u32, sector: u64, count: u32, buffer: u32, bytes: u32, write: bool): void {
+  kernelBuildCommand(area, slot, <u8>command, sector, count, buffer, bytes, write);
 }
 
 // ---- system calls from a test process (tmpfs-model, page-cache-model, descriptor-flags) ----

@@ -91,6 +91,12 @@ export interface UnitExports {
   ticksReaching(nanoseconds: bigint, hz: bigint, scale: bigint): bigint;
   cmosHour(hourByte: number, status: number): number;
   sleepTypesIn(dsdt: number): number;
+  ahciBuildCommand(area: number, slot: number, command: number, sector: bigint, count: number, buffer: number, bytes: number, write: number): void;
+  ahciStartPort(registers: bigint, slots: number): number;
+  ahciIdentify(port: number): bigint;
+  ahciNewDisk(port: number, sectors: bigint): number;
+  ahciSubmit(disk: number, operation: number, sector: bigint, count: number, buffer: number): number;
+  ahciService(port: number): void;
   elfSegmentAddress(i: number): number;
   parseCpio(start: number, size: number, table: number, capacity: number): number;
   cpioEntryCount(): number;
@@ -185,6 +191,8 @@ export interface Cpu {
   cr3Writes: bigint[];
   /** The 512 bytes cpu_fxsave stores: the x87/SSE registers this CPU stands for. */
   fpu: Uint8Array;
+  /** The device behind mmio_read32 and mmio_write32, when a test plugs one in. */
+  mmio: { read(physical: bigint): number; write(physical: bigint, value: number): void } | null;
 }
 
 export interface LoadOptions {
@@ -238,7 +246,7 @@ export function loadKernel(options: LoadOptions = {}): Kernel {
   let serial = "";
   const cpu: Cpu = {
     tsc: 0n, cr3: 0n, invlpg: [], zeroedPages: [], copiedPages: [], cr3Writes: [],
-    fpu: Uint8Array.from({ length: 512 }, (_, i) => (i * 13 + 1) & 0xff),
+    fpu: Uint8Array.from({ length: 512 }, (_, i) => (i * 13 + 1) & 0xff), mmio: null,
   };
   const pit = { count: 0, bytesLoaded: 0, loadedAt: 0n };
   const known: Record<string, (...args: never[]) => unknown> = {
@@ -292,6 +300,16 @@ export function loadKernel(options: LoadOptions = {}): Kernel {
     // kernel's random numbers then come from its TSC-seeded generator.
     cpu_cpuid(_leaf: number, _subleaf: number, out: number) {
       new Uint8Array(memory.buffer, out >>> 0, 16).fill(0);
+    },
+    // No device reads this memory by DMA: ordering needs nothing.
+    cpu_memory_barrier() {},
+    mmio_read32(physical: bigint) {
+      if (cpu.mmio == null) throw new Error(`unexpected mmio_read32(0x${physical.toString(16)})`);
+      return cpu.mmio.read(physical);
+    },
+    mmio_write32(physical: bigint, value: number) {
+      if (cpu.mmio == null) throw new Error(`unexpected mmio_write32(0x${physical.toString(16)})`);
+      cpu.mmio.write(physical, value >>> 0);
     },
     // A clock that ticks once per read: file times only need to move forward.
     cpu_rdtsc() {

@@ -86,6 +86,7 @@ export const enum LayoutItem {
   TrapReturn = 15,
   VdsoImageStart = 16, // physical, page-aligned
   VdsoImageEnd = 17, // physical
+  KernelThreadEntry = 18, // where a new kernel thread's first switch returns to (entry.c)
 }
 
 export const KERNEL_VMA: u64 = 0xffffffff80000000;

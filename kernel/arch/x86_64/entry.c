@@ -28,6 +28,13 @@ void kernel_entry(uint32_t boot_info) {
   Z_kernelZ_kmain(&kernel_instance, boot_info);
 }
 
+/* A kernel thread's first switch returns here, on its own stack: it runs
+ * the TypeScript function its record names, which never returns (if it
+ * did, the kernel would panic: kernel/main.ts). */
+void kernel_thread_entry(void) {
+  Z_kernelZ_kernelThread(&kernel_instance);
+}
+
 void trap_dispatch(struct trap_frame *frame) {
   Z_kernelZ_trap(&kernel_instance, linear_address(frame));
 }

@@ -136,6 +136,7 @@ IMPORT(void, mm_copy_page_rep, u32 to, u32 from) {
 
 extern uint64_t trap_stub_table[];
 extern char syscall_entry[], trap_return[];
+extern void kernel_thread_entry(void);
 extern char kernel_phys_start[], kernel_end[], kernel_text_start[], kernel_text_end[];
 extern char kernel_rodata_start[], kernel_rodata_end[], kernel_data_start[];
 extern char boot_stack_guard[], boot_stack_top[];
@@ -166,6 +167,7 @@ IMPORT(u64, arch_layout, u32 item) {
     case 15: return (uint64_t)trap_return;
     case 16: return (uint64_t)vdso_image_start - KERNEL_VMA;
     case 17: return (uint64_t)vdso_image_end - KERNEL_VMA;
+    case 18: return (uint64_t)kernel_thread_entry;
     default: return 0;
   }
 }

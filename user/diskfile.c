@@ -4,7 +4,7 @@
  * of it, past them, is (s * 7 + i) & 0xff), with an MBR naming partition 1
  * at sectors 2048..10239.
  *
- * `blockdev DISK` (e.g. vda or sda) checks, through /dev/DISK and
+ * `diskfile DISK` (e.g. vda or sda) checks, through /dev/DISK and
  * /dev/DISK1: the sizes lseek(SEEK_END) and BLKGETSIZE64 give, the pattern
  * read by read, pread at odd offsets and across pages, and through a
  * MAP_SHARED mapping; then it writes: pwrite of "written by pwrite" at byte
@@ -13,7 +13,7 @@
  * fsync; /proc/partitions and /proc/diskstats name the devices and count
  * sectors read. The test reads the image on the host afterwards.
  *
- * Prints "ok NAME" or "FAIL NAME: ..." per check and "blockdev: N failed";
+ * Prints "ok NAME" or "FAIL NAME: ..." per check and "diskfile: N failed";
  * exits 0 only if every check passed. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -136,6 +136,6 @@ int main(int argc, char **argv) {
   close(part);
   close(disk);
   sync();
-  printf("blockdev: %d failed\n", failures);
+  printf("diskfile: %d failed\n", failures);
   return failures == 0 ? 0 : 1;
 }
