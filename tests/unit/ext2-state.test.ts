@@ -147,3 +147,17 @@ describe("the file system and its device node", () => {
     expect(sys(p, 3, device)).toBe(0);
   });
 });
+
+describe("reading ahead", () => {
+  it("reads a file laid out in one run in few disk requests", () => {
+    const size = 1024 * 1024;
+    const populated = makeImage({ blockSize: 4096, kib: 8192, populate: (dir) => writeFileSync(join(dir, "big"), contents(size, 8)) });
+    const d = bootDisk(populated);
+    expect(mount(d, MS_RDONLY)).toBe(0);
+    const readIos = () => Number(d.k.view().getBigUint64(d.device + 64, true)); // BlockDevice.readIos
+    const before = readIos();
+    expect(Buffer.compare(Buffer.from(readFile(d.p, "/mnt/big") as Uint8Array), Buffer.from(contents(size, 8)))).toBe(0);
+    expect(readIos() - before).toBeLessThan(size / 4096 / 4); // 256 pages, read-ahead windows of up to 32
+    expect(umount(d)).toBe(0);
+  });
+});
