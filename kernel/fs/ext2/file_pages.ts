@@ -81,7 +81,11 @@ export function readFilePages(object: MemoryObject, index: u32, count: u32, buff
   return readRange(object, index, count, buffer);
 }
 
-/** Writes the page's blocks that lie in the file (a freed file's pages are dropped: owner 0). */
+/**
+ * Writes the page's blocks that lie in the file, a run of blocks that
+ * follow each other on the disk in one request (a freed file's pages are
+ * dropped: owner 0).
+ */
 export function writeFilePage(object: MemoryObject, index: u32, page: u32, dirtyKib: u32): i32 {
   const info = infoOfObject(object);
   if (info.inode == 0) return 0;
@@ -91,20 +95,31 @@ export function writeFilePage(object: MemoryObject, index: u32, page: u32, dirty
   const end = min(first + perPage, blocksFor(fs, object.size));
   let allocated = false;
   let status: i32 = 0;
-  for (let logical = first; logical < end; logical++) {
+  let runStart: u32 = 0; // the run waiting to be written: its first disk block, its length, where its bytes are
+  let runLength: u32 = 0;
+  let runBytes: u32 = 0;
+  for (let logical = first; logical <= end; logical++) {
     const at = page + (<u32>(logical - first) << fs.blockShift);
-    let got = mapBlock(info, logical, false);
-    if (got == 0) {
-      if (isZero(at, fs.blockSize)) continue;
-      got = mapBlock(info, logical, true);
-      allocated = true;
+    let got: i64 = 0;
+    if (logical < end) {
+      got = mapBlock(info, logical, false);
+      if (got == 0 && !isZero(at, fs.blockSize)) {
+        got = mapBlock(info, logical, true);
+        allocated = true;
+      }
+      if (got < 0) status = <i32>got;
     }
-    if (got < 0) {
-      status = <i32>got;
+    if (runLength != 0 && got == <i64>runStart + runLength) {
+      runLength++;
       continue;
     }
-    const result = transfer(fs, BLOCK_WRITE, <u32>got, 1, at);
-    if (result != 0) status = result;
+    if (runLength != 0) {
+      const result = transfer(fs, BLOCK_WRITE, runStart, runLength, runBytes);
+      if (result != 0) status = result;
+    }
+    runLength = got > 0 ? 1 : 0;
+    runStart = <u32>max(got, 0);
+    runBytes = at;
   }
   if ((allocated || diskSize(rawOf(info)) != object.size) && info.inode != 0) {
     const result = storeInode(changetype<Inode>(info.inode)); // the map, i_blocks or the size changed
