@@ -21,9 +21,10 @@ import { Ext2Fs, blockSectors } from "./fs";
   return (size + fs.blockSize - 1) >> fs.blockShift;
 }
 
-function isZero(at: u32, bytes: u32): bool {
-  for (let i: u32 = 0; i < bytes; i += 8) if (load<u64>(at + i) != 0) return false;
-  return true;
+/** Whether block `n` of the page (blocks of 2^shift bytes) overlaps the kilobytes `dirtyKib` marks written. */
+@inline function written(dirtyKib: u32, n: u32, shift: u32): bool {
+  const kibPerBlock: u32 = 1 << (shift - 10);
+  return (dirtyKib & (((<u32>1 << kibPerBlock) - 1) << (n * kibPerBlock))) != 0;
 }
 
 /** Reads or writes `count` consecutive blocks from disk block `first` at `buffer`. */
@@ -103,7 +104,9 @@ export function writeFilePage(object: MemoryObject, index: u32, page: u32, dirty
     let got: i64 = 0;
     if (logical < end) {
       got = mapBlock(info, logical, false);
-      if (got == 0 && !isZero(at, fs.blockSize)) {
+      // A hole gets a block where the page was written, zeros or not (a write is data, as on Linux),
+      // and stays a hole where only its neighbours in the page were.
+      if (got == 0 && written(dirtyKib, <u32>(logical - first), fs.blockShift)) {
         got = mapBlock(info, logical, true);
         allocated = true;
       }
