@@ -8,7 +8,7 @@ import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject } from "../mm/memory_object";
 import {
   READ_AHEAD_MAX, finishOverwrite, firstCachedIndex, getCachedPage, getCachedPageAhead, getPageToOverwrite, isHole,
-  markPageAccessed, markPageDirty,
+  markPageAccessed, markPartDirty,
 } from "../mm/page_cache";
 
 /** The first read-ahead of a sequential reader, in pages (it doubles from there with each call). */
@@ -147,7 +147,7 @@ export function writeObject(object: MemoryObject, space: AddressSpace | null, fr
     if (space == null) memory.copy(page + inPage, <u32>(from + done), chunk);
     else ok = copyFromUser(space, page + inPage, from + done, chunk);
     if (whole) finishOverwrite(page, ok);
-    if (ok) markPageDirty(page);
+    if (ok) markPartDirty(page, inPage, chunk); // a file system with small blocks writes (and allocates) only these
     releaseUserFrame(page, false);
     if (!ok) {
       if (done == 0) return -EFAULT;

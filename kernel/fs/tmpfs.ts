@@ -17,6 +17,7 @@ import {
 const ENOENT: i64 = 2;
 const ENOMEM: i64 = 12;
 const EEXIST: i64 = 17;
+const ENOSPC: i64 = 28;
 
 /**
  * A directory entry:
@@ -35,6 +36,30 @@ const FIRST_SERIAL: u64 = 2;
 // A directory's size, as Linux's tmpfs counts it: 20 bytes a name (BOGO_DIRENT_SIZE), "." and ".." included.
 const NAME_BYTES: u64 = 20;
 const EMPTY_DIRECTORY_BYTES: u64 = 2 * NAME_BYTES;
+
+/**
+ * A tmpfs mounted with size= or nr_inodes= counts its pages and inodes
+ * against these limits (0: none), through Inode.index of each of its
+ * inodes and MemoryObject.quota of each file (Linux's shmem_sb_info).
+ *   0 pages (PageQuota: used, limit)  8 inodesUsed  12 inodesLimit
+ */
+@unmanaged export class TmpfsLimits {
+  pagesUsed: u32;
+  pagesLimit: u32;
+  inodesUsed: u32;
+  inodesLimit: u32;
+}
+export const TMPFS_LIMITS_SIZE: u32 = 16;
+
+/** The limits of the tmpfs `inode` is in, or null when it has none. */
+export function tmpfsLimitsOf(inode: Inode): TmpfsLimits | null {
+  return inode.index == 0 ? null : changetype<TmpfsLimits>(inode.index);
+}
+
+function inodesFull(dir: Inode): bool {
+  const limits = tmpfsLimitsOf(dir);
+  return limits != null && limits.inodesLimit != 0 && limits.inodesUsed >= limits.inodesLimit;
+}
 
 /** tmpfs keeps a directory's next serial in Inode.kind and its entries in Inode.data. */
 const tmpfsOps = changetype<InodeOps>(memory.data(INODE_OPS_SIZE, 4));
@@ -100,6 +125,7 @@ function makeInode(dir: Inode, mode: u32, rdev: u32, source: u32, sourceBytes: u
   const inode = newInode(tmpfsOps, mode, dir.device);
   if (inode == null) return null;
   inode.rdev = rdev;
+  inode.index = dir.index;
   if ((mode & S_IFMT) == S_IFDIR) inode.size = EMPTY_DIRECTORY_BYTES;
   if ((mode & S_IFMT) == S_IFREG) {
     const object = newMemoryObject(sourceBytes != 0 ? readFromSource : readZeroes, releaseFileObject, sourceBytes, OBJECT_SPARSE);
@@ -110,8 +136,11 @@ function makeInode(dir: Inode, mode: u32, rdev: u32, source: u32, sourceBytes: u
     object.source = source;
     object.sourceBytes = sourceBytes;
     object.owner = changetype<u32>(inode);
+    object.quota = inode.index; // a TmpfsLimits begins with its PageQuota
     inode.object = object;
   }
+  const limits = tmpfsLimitsOf(inode);
+  if (limits != null) limits.inodesUsed++;
   return inode;
 }
 
@@ -137,6 +166,7 @@ export function tmpfsCreate(dir: Inode, name: u32, length: u32, mode: u32, rdev:
 /** As tmpfsCreate, for a regular file whose first bytes are `sourceBytes` at `source` (an archive's). */
 export function createWithSource(dir: Inode, name: u32, length: u32, mode: u32, rdev: u32, source: u32, sourceBytes: u32): i64 {
   if (findEntry(dir, name, length) != null) return -EEXIST;
+  if (inodesFull(dir)) return -ENOSPC;
   const inode = makeInode(dir, mode, rdev, source, sourceBytes);
   if (inode == null) return -ENOMEM;
   if (!giveName(dir, name, length, inode)) {
@@ -155,6 +185,7 @@ function dropLinkless(inode: Inode): void {
 
 function symlink(dir: Inode, name: u32, length: u32, target: u32, targetLength: u32): i64 {
   if (findEntry(dir, name, length) != null) return -EEXIST;
+  if (inodesFull(dir)) return -ENOSPC;
   const copy = kmalloc(max(targetLength, 1));
   if (copy == 0) return -ENOMEM;
   memory.copy(copy, target, targetLength);
@@ -254,6 +285,8 @@ function readlink(inode: Inode, into: u32): i64 {
 /** A link's target is its own copy (Inode.data); a directory's entries are gone by the time it is freed. */
 function evict(inode: Inode): void {
   if (isSymlinkInode(inode) && inode.data != 0) kfree(inode.data);
+  const limits = tmpfsLimitsOf(inode);
+  if (limits != null) limits.inodesUsed--;
 }
 
 /**
@@ -282,8 +315,12 @@ function truncate(inode: Inode, size: u64): i64 {
   return 0;
 }
 
-/** Fills the operations table and makes the root directory (one holder: the caller, which mounts it). */
-export function newTmpfs(device: u32): Inode | null {
+/**
+ * Fills the operations table and makes the root directory (one holder: the
+ * caller, which mounts it); `limits` (a TmpfsLimits the mount owns, 0 for
+ * none) bounds its pages and inodes.
+ */
+export function newTmpfs(device: u32, limits: u32 = 0): Inode | null {
   if (tmpfsOps.lookup == 0) {
     tmpfsOps.lookup = changetype<u32>(lookup);
     tmpfsOps.create = changetype<u32>(tmpfsCreate);
@@ -301,6 +338,8 @@ export function newTmpfs(device: u32): Inode | null {
   if (root == null) return null;
   root.nlink = 2;
   root.size = EMPTY_DIRECTORY_BYTES;
+  root.index = limits;
+  if (limits != 0) changetype<TmpfsLimits>(limits).inodesUsed = 1; // the root counts, as on Linux (df -i)
   return root;
 }
 
@@ -314,12 +353,15 @@ export function tmpfsTreeBusy(dir: Inode): bool {
   return false;
 }
 
-/** Removes every name below `dir` (unmount), freeing what nobody holds. */
+/** Removes every name below `dir` (unmount), freeing what nobody holds, and detaches them from the mount's limits. */
 export function tmpfsEmptyTree(dir: Inode): void {
   while (dir.data != 0) {
     const entry = changetype<DirEntry>(dir.data);
     const inode = entry.inode;
     if (isDirectoryInode(inode)) tmpfsEmptyTree(inode);
+    // A file still mapped outlives the mount, whose limits go with it: its pages count against nothing now.
+    if (inode.object != null) changetype<MemoryObject>(inode.object).quota = 0;
+    inode.index = 0;
     const length = entry.nameLength;
     const name = memory.data(256);
     memory.copy(<u32>name, entryName(entry), length);

@@ -50,6 +50,7 @@ export type ReleaseObject = (object: MemoryObject) => void;
  *  72 dirtiedAt(u64): when the oldest of them was dirtied (monotonic nanoseconds)
  *  80 readPages (ReadPages; 0: pages are read one at a time, and not ahead)
  *  84 window: how many pages the next read-ahead of a sequential reader takes (it doubles up to READ_AHEAD_MAX)
+ *  88 quota (PageQuota, 0: none): the pages it may have cached, counted with others' (a tmpfs mounted with size=)
  */
 @unmanaged export class MemoryObject {
   readPage: u32;
@@ -72,8 +73,20 @@ export type ReleaseObject = (object: MemoryObject) => void;
   dirtiedAt: u64;
   readPages: u32;
   window: u32;
+  quota: u32;
 }
-export const MEMORY_OBJECT_SIZE: u32 = 88;
+export const MEMORY_OBJECT_SIZE: u32 = 96;
+
+/**
+ * A limit on the pages several objects may hold in the page cache
+ * together (a tmpfs's size=, Linux's shmem max_blocks): a page past it is
+ * ENOSPC. Its owner may follow these two words with its own.
+ *   0 used  4 limit
+ */
+@unmanaged export class PageQuota {
+  used: u32;
+  limit: u32;
+}
 
 /**
  * MemoryObject.flags: the pages cannot be read again once dropped (they
@@ -126,6 +139,7 @@ export function initMemoryObject(object: MemoryObject, readPage: ReadPage, relea
   object.writeError = 0;
   object.readPages = 0;
   object.window = 0;
+  object.quota = 0;
 }
 
 /** Lets the object read runs of pages in one go, so that the page cache reads ahead for it. */

@@ -24,11 +24,12 @@ import {
   NO_FRAME, PAGE_SIZE, frame, frameAddress, frameNumber,
 } from "./frame";
 import { monotonicNanoseconds } from "../time/clock";
-import { MemoryObject, OBJECT_NO_SOURCE, OBJECT_SPARSE, readObjectPage, readObjectPages } from "./memory_object";
+import { MemoryObject, OBJECT_NO_SOURCE, OBJECT_SPARSE, PageQuota, readObjectPage, readObjectPages } from "./memory_object";
 import { sleepUninterruptible, wakeUp } from "../lib/wait";
 
 const ENOMEM: i64 = 12;
 const EIO: i64 = 5;
+const ENOSPC: i64 = 28;
 
 const BUCKETS: u32 = 1024;
 const buckets = memory.data(BUCKETS * 4, 4);
@@ -128,6 +129,7 @@ function lookUpOrRead(object: MemoryObject, index: u32, ahead: u32): i64 {
  */
 export function getPageToOverwrite(object: MemoryObject, index: u32): i64 {
   if (findCachedPage(object, index) != 0) return getCachedPage(object, index);
+  if (quotaFull(object)) return -ENOSPC;
   const page = allocPage(FrameState.FileCache, false);
   if (page == 0) return -ENOMEM;
   cacheMisses++;
@@ -159,6 +161,7 @@ function insertLocked(object: MemoryObject, index: u32, page: u32): void {
   cachedPages++;
   inactivePages++;
   object.pages++;
+  if (object.quota != 0) changetype<PageQuota>(object.quota).used++;
 }
 
 function releasePageReference(page: u32): void {
@@ -167,7 +170,13 @@ function releasePageReference(page: u32): void {
   if (--f.refCount == 0) freePages(page);
 }
 
+/** Whether the object's quota (if it has one) has no room for another page. */
+@inline function quotaFull(object: MemoryObject): bool {
+  return object.quota != 0 && changetype<PageQuota>(object.quota).used >= changetype<PageQuota>(object.quota).limit;
+}
+
 function readIntoCache(object: MemoryObject, index: u32): i64 {
+  if (quotaFull(object)) return -ENOSPC;
   const page = allocPage(FrameState.FileCache, false);
   if (page == 0) return -ENOMEM;
   cacheMisses++;
@@ -382,7 +391,9 @@ export function dirtyPageCount(): u32 {
 
 /** Takes the page out of the chain at `link` and drops the cache's reference: freed unless a holder is reading it still. */
 function unlink(link: u32, f: Frame, pfn: u32): void {
-  changetype<MemoryObject>(f.owner).pages--;
+  const object = changetype<MemoryObject>(f.owner);
+  object.pages--;
+  if (object.quota != 0) changetype<PageQuota>(object.quota).used--;
   store<u32>(link, f.data);
   if ((f.flags & FRAME_DIRTY) != 0) forgetDirty(f, pfn);
   if ((f.flags & FRAME_ACTIVE) != 0) activePages--;

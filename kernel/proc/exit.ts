@@ -2,6 +2,7 @@
 // report in the spirit of Linux's. When init ends, the machine does.
 import { syncEverything } from "../block/flush";
 import { syncFileSystems } from "../fs/mount";
+import { ext2PowerOff } from "../fs/ext2/mount";
 import { writeCr3 } from "../arch/x86_64/cpu";
 import { ExitStatus, shutdown } from "../drivers/qemu_exit";
 import { argumentEquals } from "../boot/cmdline";
@@ -155,10 +156,11 @@ export function exitThread(waitStatus: u32): void {
   const group = leaderOf(process);
   if (argumentEquals("loglevel", "debug") && group.threadCount == 1) printFaultCounts(process);
   // The machine powers off when init ends: what is written goes to the disks first, while init
-  // can still sleep on them (a clean shutdown's sync).
+  // can still sleep on them, and ext2 is marked clean (a clean shutdown's sync and unmount).
   if (group.tgid == 1 && group.threadCount == 1) {
     syncFileSystems();
     syncEverything();
+    ext2PowerOff();
   }
   releaseRobustList(process);
   releasePiLocks(process);

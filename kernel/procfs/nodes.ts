@@ -29,6 +29,7 @@ export const enum Node {
   Partitions = 18,
   Diskstats = 19,
   Vmstat = 9,
+  Filesystems = 8,
   Stat = 20,
   Faults = 21,
   Maps = 22,
@@ -73,6 +74,7 @@ export function nodeName(node: u32): string {
     case Node.Partitions: return "partitions";
     case Node.Diskstats: return "diskstats";
     case Node.Vmstat: return "vmstat";
+    case Node.Filesystems: return "filesystems";
     case Node.Sys: return "sys";
     case Node.SysKernel: return "kernel";
     case Node.PidMax: return "pid_max";

@@ -16,6 +16,7 @@
 //   /proc/memcheck      drops unmapped cache pages, audits every frame's
 //                       counts (problems are printed on the console), and
 //                       reports the free-frame count: the leak check
+//   /proc/filesystems   the file system types mount(2) takes
 //   /proc/vmstat        page-cache, writeback and reclaim counts, Linux's names (system_files.ts)
 //   /proc/partitions, /proc/diskstats   every disk and partition, and the sectors each has moved (disks.ts)
 //   /proc/cpuinfo, /proc/stat, /proc/loadavg, /proc/sys/kernel/{pid_max,tainted,ostype,osrelease}
@@ -55,6 +56,7 @@ const EACCES: i64 = 13;
 const ROOT_ENTRIES = memory.data<u8>([
   <u8>Node.Meminfo, <u8>Node.Memcheck, <u8>Node.Processes, <u8>Node.Mounts, <u8>Node.Cpuinfo, <u8>Node.Sys, <u8>Node.Self,
   <u8>Node.Uptime, <u8>Node.SystemStat, <u8>Node.Loadavg, <u8>Node.Partitions, <u8>Node.Diskstats, <u8>Node.Vmstat,
+  <u8>Node.Filesystems,
 ]);
 const SYS_ENTRIES = memory.data<u8>([<u8>Node.SysKernel]);
 const SYS_KERNEL_ENTRIES = memory.data<u8>([
@@ -72,7 +74,7 @@ function entriesOf(dir: u32): u32 {
 
 function entryCount(dir: u32): u32 {
   switch (dir) {
-    case Node.Root: return 13;
+    case Node.Root: return 14;
     case Node.Sys: return 1;
     case Node.SysKernel: return 5;
     case Node.ProcessDirectory: return 13;
@@ -220,6 +222,8 @@ function writeText(node: u32, process: Process | null, into: u32, capacity: u32)
     case Node.Partitions: return partitions(into, capacity);
     case Node.Diskstats: return diskstats(into, capacity);
     case Node.Vmstat: return vmstat(into);
+    // The types mount(2) takes, in Linux's format ("nodev": needs no device).
+    case Node.Filesystems: return formatInto(into, capacity, "nodev\ttmpfs\nnodev\tproc\n\text2\n");
     case Node.PidMax: return formatInto(into, capacity, "4194304\n");
     case Node.Tainted: return formatInto(into, capacity, "0\n");
     case Node.OsType: return formatInto(into, capacity, "Linux\n");

@@ -2,6 +2,7 @@
 // statx), statfs, access, chmod, chown, utimensat, umask, truncate, and
 // the sync calls, which have nothing to write back on tmpfs and say so by
 // succeeding at once.
+import { TmpfsLimits, isTmpfsInode, tmpfsLimitsOf } from "../fs/tmpfs";
 import { syncEverything } from "../block/flush";
 import { blockDeviceOf, blockFileObject } from "../fs/block_file";
 import { BLOCK_FLUSH, blockIo } from "../block/request";
@@ -34,6 +35,7 @@ const ANONYMOUS_DEVICE: u64 = 13; // the next unnamed device after the pipes' (p
 const STATX_SIZE: u32 = 256;
 const TMPFS_MAGIC: u64 = 0x01021994;
 const PROC_SUPER_MAGIC: u64 = 0x9fa0;
+const PIPEFS_MAGIC: u64 = 0x50495045;
 
 /** Attributes of an open file that has no inode (the console, a pipe), or of an inode. */
 function statOf(file: File | null, inode: Inode | null, into: u32): void {
@@ -184,6 +186,16 @@ function writeStatfs(process: Process, inode: Inode, buffer: u64): i64 {
   store<u64>(s + 72, 4096); // f_frsize
   if (inode.ops.statfs != 0) {
     changetype<StatfsOp>(inode.ops.statfs)(inode, s);
+  } else if (isTmpfsInode(inode) && tmpfsLimitsOf(inode) != null) {
+    const limits = changetype<TmpfsLimits>(tmpfsLimitsOf(inode));
+    const blocks = limits.pagesLimit == U32.MAX_VALUE ? managedFrames : limits.pagesLimit; // size= or nr_blocks=
+    const free = blocks > limits.pagesUsed ? blocks - limits.pagesUsed : 0;
+    store<u64>(s + 16, blocks); // f_blocks
+    store<u64>(s + 24, free); // f_bfree
+    store<u64>(s + 32, free); // f_bavail
+    const files = limits.inodesLimit != 0 ? limits.inodesLimit : managedFrames;
+    store<u64>(s + 40, files); // f_files
+    store<u64>(s + 48, files > limits.inodesUsed ? files - limits.inodesUsed : 0); // f_ffree
   } else if (!isProcInode(inode)) {
     store<u64>(s + 16, managedFrames); // f_blocks: tmpfs may use all of memory
     store<u64>(s + 24, freeFrameCount()); // f_bfree
@@ -208,8 +220,16 @@ export function sysStatfs(process: Process, path: u64, buffer: u64): i64 {
 export function sysFstatfs(process: Process, fd: i64, buffer: u64): i64 {
   const file = fileAt(process.files, fd);
   if (file == null) return -EBADF;
-  if (file.inode == null) return -EINVAL; // pipefs and the console are not file systems here
-  return writeStatfs(process, changetype<Inode>(file.inode), buffer);
+  if (file.inode != null) return writeStatfs(process, changetype<Inode>(file.inode), buffer);
+  if (file.kind != FileKind.PipeRead && file.kind != FileKind.PipeWrite) return -EINVAL; // the console is no file system here
+  // Linux's pipefs: a magic, the page as block size, and nothing to count.
+  const s = <u32>statBuffer;
+  memory.fill(s, 0, 120);
+  store<u64>(s, PIPEFS_MAGIC);
+  store<u64>(s + 8, 4096); // f_bsize
+  store<u64>(s + 72, 4096); // f_frsize
+  store<u64>(s + 64, 255); // f_namelen
+  return copyToUser(spaceOf(process), buffer, s, 120) ? 0 : -EFAULT;
 }
 
 const X_OK: u64 = 1;

@@ -5,10 +5,15 @@
 import { blockDeviceOf } from "../fs/block_file";
 import { deviceNumber } from "../fs/cpio";
 import { ext2Busy, ext2Mount, ext2Unmount, isExt2Inode } from "../fs/ext2/mount";
-import { Inode, S_IFBLK, fileType, isDirectoryInode, releaseInode } from "../fs/inode";
+import { Inode, S_IFBLK, S_IFDIR, fileType, isDirectoryInode, releaseInode } from "../fs/inode";
 import { mountIndexOf, mountOver, unmount } from "../fs/mount";
 import { newProcfs } from "../procfs/procfs";
-import { isTmpfsInode, newTmpfs, tmpfsEmptyTree, tmpfsTreeBusy } from "../fs/tmpfs";
+import {
+  TMPFS_LIMITS_SIZE, TmpfsLimits, isTmpfsInode, newTmpfs, tmpfsEmptyTree, tmpfsLimitsOf, tmpfsTreeBusy,
+} from "../fs/tmpfs";
+import { PAGE_SIZE } from "../mm/frame";
+import { kfree, kmalloc } from "../mm/slab";
+import { TMPFS_OPTIONS_SIZE, TmpfsOptions, parseTmpfsOptions } from "./tmpfs_options";
 import { copyStringFromUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { equalsAscii } from "../lib/ascii";
@@ -56,9 +61,9 @@ export function sysMount(process: Process, source: u64, target: u64, type: u64, 
   const ext2 = length > 0 && equalsAscii(<u32>name, <u32>length, "ext2");
   if (!tmpfs && !proc && !ext2) return -ENODEV;
   if ((flags & ~(MS_NOSUID | MS_SILENT | (ext2 ? MS_RDONLY : 0))) != 0) return -EINVAL;
-  if (data != 0) {
+  if (data != 0 && !tmpfs) {
     const first = memory.data(1);
-    if (copyStringFromUser(spaceOf(process), <u32>first, data, 1) != 0) return -EINVAL; // no mount options are supported
+    if (copyStringFromUser(spaceOf(process), <u32>first, data, 1) != 0) return -EINVAL; // no options for the others
   }
   const found = lookupAt(process, AT_FDCWD, target, true, false);
   if (found < 0) return found;
@@ -69,11 +74,21 @@ export function sysMount(process: Process, source: u64, target: u64, type: u64, 
   }
   if (ext2) return mountExt2Over(process, point, source, (flags & MS_RDONLY) != 0);
   const device = deviceNumber(0, nextDevice++);
-  const root = tmpfs ? newTmpfs(device) : newProcfs(device);
+  // A tmpfs's options are read last: the walk above may sleep, and `options` is shared by every caller.
+  const limits = tmpfs ? tmpfsLimits(process, data) : 0;
+  if (<i32>limits < 0) {
+    releaseInode(point);
+    return <i32>limits;
+  }
+  const root = tmpfs ? newTmpfs(device, limits) : newProcfs(device);
   if (root == null) {
     releaseInode(point);
+    if (limits != 0) kfree(limits);
     return -ENOMEM;
   }
+  if (tmpfs && options.mode != U32.MAX_VALUE) root.mode = S_IFDIR | options.mode;
+  if (tmpfs && options.uid != U32.MAX_VALUE) root.uid = options.uid;
+  if (tmpfs && options.gid != U32.MAX_VALUE) root.gid = options.gid;
   if (!mountOver(point, root, tmpfs ? "tmpfs" : "proc", tmpfs ? "tmpfs" : "proc", device)) {
     root.nlink = 0; // it never got a place: free it
     releaseInode(root);
@@ -81,6 +96,34 @@ export function sysMount(process: Process, source: u64, target: u64, type: u64, 
     return -ENOMEM; // the table is full, or no memory for its name
   }
   return 0; // the mount keeps the holds on both
+}
+
+// The options of the tmpfs being mounted: parsed, then used before anything can sleep.
+const options = changetype<TmpfsOptions>(memory.data(TMPFS_OPTIONS_SIZE, 4));
+
+/**
+ * Reads and parses a tmpfs's options into `options`: a kmalloc'd
+ * TmpfsLimits when they set a limit, 0 when they set none, or -errno
+ * (EFAULT, EINVAL for an unknown or malformed option, ENOMEM).
+ */
+function tmpfsLimits(process: Process, data: u64): u32 {
+  if (data == 0) return parseTmpfsOptions(0, 0, options) ? 0 : <u32>-EINVAL;
+  const text = kmalloc(PAGE_SIZE);
+  if (text == 0) return <u32>-ENOMEM;
+  const length = copyStringFromUser(spaceOf(process), text, data, PAGE_SIZE);
+  const parsed = length >= 0 && parseTmpfsOptions(text, <u32>length, options);
+  kfree(text);
+  if (length < 0) return <u32>(length == -1 ? -EFAULT : -EINVAL);
+  if (!parsed) return <u32>-EINVAL;
+  if (options.pages == 0 && options.inodes == 0) return 0;
+  const limits = kmalloc(TMPFS_LIMITS_SIZE);
+  if (limits == 0) return <u32>-ENOMEM;
+  const record = changetype<TmpfsLimits>(limits);
+  record.pagesUsed = 0;
+  record.pagesLimit = options.pages != 0 ? options.pages : U32.MAX_VALUE;
+  record.inodesUsed = 0;
+  record.inodesLimit = options.inodes;
+  return limits;
 }
 
 /** The ext2 half of sysMount, once the mount point is found (its holder passes to the mount, or is let go). */
@@ -114,8 +157,10 @@ export function sysUmount2(process: Process, target: u64, flags: u64): i64 {
   if (error != 0) return error;
   const unmounted = unmount(<u32>index);
   if (isExt2Inode(unmounted)) return ext2Unmount(unmounted);
+  const limits = isTmpfsInode(unmounted) ? tmpfsLimitsOf(unmounted) : null;
   if (isTmpfsInode(unmounted)) tmpfsEmptyTree(unmounted);
   unmounted.nlink = 0; // the mount's hold was the last: the root goes
   releaseInode(unmounted);
+  if (limits != null) kfree(changetype<u32>(limits));
   return 0;
 }

@@ -57,7 +57,10 @@ describe("writing back without umount", () => {
     const flushes = d.k.exports.ramDiskFlushes(d.device);
     const fd = open(p, "/mnt/synced", O_CREAT | O_WRONLY);
     expect(pwrite(p, fd, contents(70000, 5))).toBe(70000);
+    const writeIos = () => Number(d.k.view().getBigUint64(d.device + 80, true)); // BlockDevice.writeIos
+    const writes = writeIos();
     expect(sys(p, SYSCALL.fsync, fd)).toBe(0);
+    expect(writeIos() - writes).toBeLessThan(30); // 18 pages of 4 blocks, each page one request, and the metadata
     expect(d.k.exports.ramDiskFlushes(d.device)).toBeGreaterThan(flushes);
     expect(Buffer.compare(debugfs(diskImage(d), "cat /synced"), Buffer.from(contents(70000, 5)))).toBe(0);
     // Its data blocks are one run in file order (pages are written back last first); the indirect block is near.
@@ -145,5 +148,19 @@ describe("the file system and its device node", () => {
     expect(sys(p, 17, device, BUFFER, 1024, later * 1024)).toBe(1024);
     expect(Buffer.compare(Buffer.from(loadOwn(p, BUFFER, 1024)), Buffer.from(contents(5000, 4).subarray(0, 1024)))).toBe(0);
     expect(sys(p, 3, device)).toBe(0);
+  });
+});
+
+describe("reading ahead", () => {
+  it("reads a file laid out in one run in few disk requests", () => {
+    const size = 1024 * 1024;
+    const populated = makeImage({ blockSize: 4096, kib: 8192, populate: (dir) => writeFileSync(join(dir, "big"), contents(size, 8)) });
+    const d = bootDisk(populated);
+    expect(mount(d, MS_RDONLY)).toBe(0);
+    const readIos = () => Number(d.k.view().getBigUint64(d.device + 64, true)); // BlockDevice.readIos
+    const before = readIos();
+    expect(Buffer.compare(Buffer.from(readFile(d.p, "/mnt/big") as Uint8Array), Buffer.from(contents(size, 8)))).toBe(0);
+    expect(readIos() - before).toBeLessThan(size / 4096 / 4); // 256 pages, read-ahead windows of up to 32
+    expect(umount(d)).toBe(0);
   });
 });

@@ -21,9 +21,10 @@ import { Ext2Fs, blockSectors } from "./fs";
   return (size + fs.blockSize - 1) >> fs.blockShift;
 }
 
-function isZero(at: u32, bytes: u32): bool {
-  for (let i: u32 = 0; i < bytes; i += 8) if (load<u64>(at + i) != 0) return false;
-  return true;
+/** Whether block `n` of the page (blocks of 2^shift bytes) overlaps the kilobytes `dirtyKib` marks written. */
+@inline function written(dirtyKib: u32, n: u32, shift: u32): bool {
+  const kibPerBlock: u32 = 1 << (shift - 10);
+  return (dirtyKib & (((<u32>1 << kibPerBlock) - 1) << (n * kibPerBlock))) != 0;
 }
 
 /** Reads or writes `count` consecutive blocks from disk block `first` at `buffer`. */
@@ -31,41 +32,61 @@ function isZero(at: u32, bytes: u32): bool {
   return blockIo(fs.device, operation, <u64>first * blockSectors(fs), count * blockSectors(fs), buffer);
 }
 
-export function readFilePage(object: MemoryObject, index: u32, page: u32): i32 {
+/**
+ * Reads pages [index, index + pages) of the file into the frames from
+ * `buffer` (contiguous): each run of blocks that lie one after another on
+ * the disk in one request, zeros for holes and past the end.
+ */
+function readRange(object: MemoryObject, index: u32, pages: u32, buffer: u32): i32 {
   const info = infoOfObject(object);
   const fs = info.fs;
-  const perPage = PAGE_SIZE >> fs.blockShift;
-  const first = <u64>index * perPage;
-  const end = min(first + perPage, blocksFor(fs, object.size));
-  let i: u32 = 0;
-  while (<u64>i < <u64>perPage) {
+  const count = <u64>pages * (PAGE_SIZE >> fs.blockShift);
+  const first = <u64>index * (PAGE_SIZE >> fs.blockShift);
+  const end = min(first + count, blocksFor(fs, object.size));
+  let i: u64 = 0;
+  while (i < count) {
     const logical = first + i;
+    const at = buffer + (<u32>i << fs.blockShift);
     const got = logical < end ? mapBlock(info, logical, false) : 0;
     if (got < 0) return <i32>got;
     if (got == 0) {
-      memory.fill(page + (i << fs.blockShift), 0, fs.blockSize);
+      memory.fill(at, 0, fs.blockSize);
       i++;
       continue;
     }
     let run: u32 = 1;
-    while (first + i + run < end) {
-      const next = mapBlock(info, first + i + run, false);
+    while (logical + run < end) {
+      const next = mapBlock(info, logical + run, false);
       if (next != got + run) break; // a hole, another place, or an error (found again as the next run starts)
       run++;
     }
-    const status = transfer(fs, BLOCK_READ, <u32>got, run, page + (i << fs.blockShift));
+    const status = transfer(fs, BLOCK_READ, <u32>got, run, at);
     if (status != 0) return status;
     i += run;
   }
-  const pageStart = <u64>index * PAGE_SIZE;
-  if (object.size < pageStart + PAGE_SIZE) {
-    const kept = object.size > pageStart ? <u32>(object.size - pageStart) : 0;
-    memory.fill(page + kept, 0, PAGE_SIZE - kept);
+  const rangeStart = <u64>index * PAGE_SIZE;
+  const rangeBytes = <u64>pages * PAGE_SIZE;
+  if (object.size < rangeStart + rangeBytes) {
+    const kept = object.size > rangeStart ? <u32>(object.size - rangeStart) : 0;
+    memory.fill(buffer + kept, 0, <u32>rangeBytes - kept);
   }
   return 0;
 }
 
-/** Writes the page's blocks that lie in the file (a freed file's pages are dropped: owner 0). */
+export function readFilePage(object: MemoryObject, index: u32, page: u32): i32 {
+  return readRange(object, index, 1, page);
+}
+
+/** ReadPages: read-ahead, in as few requests as the file's layout allows. */
+export function readFilePages(object: MemoryObject, index: u32, count: u32, buffer: u32): i32 {
+  return readRange(object, index, count, buffer);
+}
+
+/**
+ * Writes the page's blocks that lie in the file, a run of blocks that
+ * follow each other on the disk in one request (a freed file's pages are
+ * dropped: owner 0).
+ */
 export function writeFilePage(object: MemoryObject, index: u32, page: u32, dirtyKib: u32): i32 {
   const info = infoOfObject(object);
   if (info.inode == 0) return 0;
@@ -75,20 +96,33 @@ export function writeFilePage(object: MemoryObject, index: u32, page: u32, dirty
   const end = min(first + perPage, blocksFor(fs, object.size));
   let allocated = false;
   let status: i32 = 0;
-  for (let logical = first; logical < end; logical++) {
+  let runStart: u32 = 0; // the run waiting to be written: its first disk block, its length, where its bytes are
+  let runLength: u32 = 0;
+  let runBytes: u32 = 0;
+  for (let logical = first; logical <= end; logical++) {
     const at = page + (<u32>(logical - first) << fs.blockShift);
-    let got = mapBlock(info, logical, false);
-    if (got == 0) {
-      if (isZero(at, fs.blockSize)) continue;
-      got = mapBlock(info, logical, true);
-      allocated = true;
+    let got: i64 = 0;
+    if (logical < end) {
+      got = mapBlock(info, logical, false);
+      // A hole gets a block where the page was written, zeros or not (a write is data, as on Linux),
+      // and stays a hole where only its neighbours in the page were.
+      if (got == 0 && written(dirtyKib, <u32>(logical - first), fs.blockShift)) {
+        got = mapBlock(info, logical, true);
+        allocated = true;
+      }
+      if (got < 0) status = <i32>got;
     }
-    if (got < 0) {
-      status = <i32>got;
+    if (runLength != 0 && got == <i64>runStart + runLength) {
+      runLength++;
       continue;
     }
-    const result = transfer(fs, BLOCK_WRITE, <u32>got, 1, at);
-    if (result != 0) status = result;
+    if (runLength != 0) {
+      const result = transfer(fs, BLOCK_WRITE, runStart, runLength, runBytes);
+      if (result != 0) status = result;
+    }
+    runLength = got > 0 ? 1 : 0;
+    runStart = <u32>max(got, 0);
+    runBytes = at;
   }
   if ((allocated || diskSize(rawOf(info)) != object.size) && info.inode != 0) {
     const result = storeInode(changetype<Inode>(info.inode)); // the map, i_blocks or the size changed

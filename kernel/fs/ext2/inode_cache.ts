@@ -5,7 +5,7 @@
 // the Inode and, for a regular file, the last mapping of its pages.
 import { getBlock, markBlockDirty, putBlock } from "../../block/buffer_cache";
 import { printf } from "../../console/console";
-import { MemoryObject, OBJECT_READS_SLEEP, newMemoryObject, setWritePage } from "../../mm/memory_object";
+import { MemoryObject, OBJECT_READS_SLEEP, newMemoryObject, setReadPages, setWritePage } from "../../mm/memory_object";
 import { dropCachedPages } from "../../mm/page_cache";
 import { kfree, kmalloc } from "../../mm/slab";
 import { Inode, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, fileTimeNow, newInode, releaseInode } from "../inode";
@@ -16,7 +16,7 @@ import {
   saveDiskInode, setFileAcl, storeVfsFields,
 } from "./disk_inode";
 import { Ext2Fs, ext2Ops, groupOfIno } from "./fs";
-import { readFilePage, writeFilePage } from "./file_pages";
+import { readFilePage, readFilePages, writeFilePage } from "./file_pages";
 
 const ENOMEM: i64 = 12;
 const EIO: i64 = 5;
@@ -96,12 +96,24 @@ function finish(info: Ext2Inode): void {
   kfree(changetype<u32>(info));
 }
 
-/** ReleaseObject of a file's pages: they go from the cache (written back already, or belonging to a freed file). */
+/**
+ * ReleaseObject of a file's pages: they go from the cache (written back
+ * already, or belonging to a freed file). When the Inode is going too
+ * (this runs inside its freeing, before evict), the record takes the size
+ * now, and the Inode lets go of the object, which is freed next.
+ */
 function releaseFileObject(object: MemoryObject): void {
   dropCachedPages(object, 0);
   const info = changetype<Ext2Inode>(object.source);
   info.hasObject = 0;
-  if (info.inode == 0) finish(info);
+  if (info.inode == 0) {
+    finish(info);
+    return;
+  }
+  const inode = changetype<Inode>(info.inode);
+  inode.size = object.size;
+  inode.object = null;
+  storeVfsFields(inode, info);
 }
 
 /** EvictOp: the Inode goes (no name, no holder; or umount). */
@@ -120,6 +132,7 @@ function attach(fs: Ext2Fs, info: Ext2Inode, inode: Inode): bool {
     const object = newMemoryObject(readFilePage, releaseFileObject, diskSize(rawOf(info)), OBJECT_READS_SLEEP);
     if (object == null) return false;
     setWritePage(object, writeFilePage);
+    setReadPages(object, readFilePages);
     object.owner = changetype<u32>(inode);
     object.source = changetype<u32>(info);
     inode.object = object;

@@ -197,3 +197,22 @@ export function ext2Unmount(root: Inode): i64 {
   kfree(changetype<u32>(fs));
   return status;
 }
+
+/**
+ * The machine is about to power off (init has ended): every ext2 file
+ * system mounted read-write is written back and marked clean on disk, as
+ * an unmount would leave it, so that the next mount (or e2fsck) finds it
+ * so. Nothing is freed: nothing runs after this.
+ */
+export function ext2PowerOff(): void {
+  for (let i: u32 = 0; mountAt(i) != null; i++) {
+    const root = changetype<Mount>(mountAt(i)).root;
+    if (!isExt2Inode(root)) continue;
+    const fs = infoOf(root).fs;
+    if (fs.readOnly != 0) continue;
+    syncFileSystem(fs);
+    fs.superblock.state |= STATE_VALID;
+    superblockChanged(fs);
+    syncFileSystem(fs);
+  }
+}
