@@ -64,7 +64,7 @@ export type PollDevice = (device: BlockDevice) => void;
   readOnly: u32;
   volatileCache: u32;
 }
-export const BLOCK_DEVICE_SIZE: u32 = 144;
+const BLOCK_DEVICE_SIZE: u32 = 144;
 
 const MAX_DEVICES: u32 = 32;
 const devices = memory.data(MAX_DEVICES * 4, 4);

@@ -22,7 +22,7 @@ let writebackPages: u32 = 0;
  */
 const DIRTY_LIMIT_PERCENT: u32 = 20;
 /** How old dirty data may grow before writeback takes it (Linux's dirty_expire_centisecs: 30 s). */
-export const DIRTY_EXPIRE_NANOSECONDS: u64 = 30_000_000_000;
+const DIRTY_EXPIRE_NANOSECONDS: u64 = 30_000_000_000;
 export let pagesWrittenTotal: u64 = 0;
 
 /** Pages being written right now: /proc/meminfo's Writeback. */

@@ -5,7 +5,7 @@
 // files, and no parent; signals sent to one are ignored (Linux's kthreads
 // ignore them all), so kill(-1) and the like pass it by. Its first switch
 // enters kernel_thread_entry (entry.c), which calls kernelThreadMain.
-import { Process, createProcess, setProcessName } from "./process";
+import { createProcess, setProcessName } from "./process";
 import { currentProcess, makeRunnable } from "./scheduler";
 import { storeAscii } from "../lib/ascii";
 
@@ -18,10 +18,6 @@ export function startKernelThread(name: string, main: () => void): bool {
   setProcessName(thread, <u32>bytes, <u32>name.length);
   makeRunnable(thread);
   return true;
-}
-
-@inline export function isKernelThread(process: Process): bool {
-  return process.kernelMain != 0;
 }
 
 /** Where a kernel thread begins (kernel/main.ts exports it to entry.c). */
