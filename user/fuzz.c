@@ -450,7 +450,8 @@ static int list_processes(void) {
         procs[n].pid = pid;
         procs[n].ppid = ppid;
         procs[n].state = *p;
-        n++;
+        /* A kernel thread (kflushd) has no parent and takes no signal: it is not one of ours to end. */
+        if (ppid != 0 || pid == 1) n++;
         p = strchr(p, '\n');
     }
     return n;
