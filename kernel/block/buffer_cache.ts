@@ -9,7 +9,9 @@
 // the file's own pages. So writeback of a device page writes only the
 // kilobytes marked dirty (the page cache's dirty mask), never the rest.
 import { PAGE_SIZE } from "../mm/frame";
-import { MemoryObject, OBJECT_READS_SLEEP, newMemoryObject, setReadPages, setWritePage } from "../mm/memory_object";
+import {
+  MemoryObject, OBJECT_READS_SLEEP, newMemoryObject, setReadPages, setWritePage, setWritePages,
+} from "../mm/memory_object";
 import { getCachedPage, markPartDirty, releaseCachedPage } from "../mm/page_cache";
 import { BLOCK_READ, BLOCK_WRITE, blockIo } from "./request";
 import { BlockDevice, SECTOR_SHIFT, SECTOR_SIZE, deviceBytes } from "./block_device";
@@ -47,6 +49,14 @@ function readDevicePages(object: MemoryObject, index: u32, count: u32, buffer: u
   return sectors == 0 ? 0 : blockIo(device, BLOCK_READ, first, sectors, buffer);
 }
 
+/** Whole pages [index, index + count) of the device from contiguous `buffer`: one request (a writeback run). */
+function writeDevicePages(object: MemoryObject, index: u32, count: u32, buffer: u32): i32 {
+  const device = deviceOf(object);
+  const first = <u64>index * SECTORS_PER_PAGE;
+  const sectors = first >= device.sectors ? 0 : <u32>min(<u64>count * SECTORS_PER_PAGE, device.sectors - first);
+  return sectors == 0 ? 0 : blockIo(device, BLOCK_WRITE, first, sectors, buffer);
+}
+
 /** Writes the dirty kilobytes of the page (bit k of `dirty`: bytes [k KiB, k+1 KiB)), a run at a time. */
 function writeDevicePage(object: MemoryObject, index: u32, page: u32, dirty: u32): i32 {
   const device = deviceOf(object);
@@ -80,6 +90,7 @@ export function deviceObject(device: BlockDevice): MemoryObject | null {
   object.owner = changetype<u32>(device);
   setWritePage(object, writeDevicePage);
   setReadPages(object, readDevicePages);
+  setWritePages(object, writeDevicePages);
   device.object = object;
   return object;
 }

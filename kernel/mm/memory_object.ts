@@ -29,6 +29,12 @@ export type WritePage = (object: MemoryObject, index: u32, page: u32, dirtyKib: 
  * Returns 0 or -errno. It may sleep.
  */
 export type ReadPages = (object: MemoryObject, index: u32, count: u32, buffer: u32) => i32;
+/**
+ * Writes `count` whole pages [index, index + count) of the object, copied
+ * in order into contiguous memory at `buffer`, in as few disk requests as
+ * it can (writeback of a run of dirty pages). Returns 0 or -errno; may sleep.
+ */
+export type WritePages = (object: MemoryObject, index: u32, count: u32, buffer: u32) => i32;
 /** The last holder let go. */
 export type ReleaseObject = (object: MemoryObject) => void;
 
@@ -51,6 +57,7 @@ export type ReleaseObject = (object: MemoryObject) => void;
  *  80 readPages (ReadPages; 0: pages are read one at a time, and not ahead)
  *  84 window: how many pages the next read-ahead of a sequential reader takes (it doubles up to READ_AHEAD_MAX)
  *  88 quota (PageQuota, 0: none): the pages it may have cached, counted with others' (a tmpfs mounted with size=)
+ *  92 writePages (WritePages; 0: dirty pages are written one at a time)
  */
 @unmanaged export class MemoryObject {
   readPage: u32;
@@ -74,6 +81,7 @@ export type ReleaseObject = (object: MemoryObject) => void;
   readPages: u32;
   window: u32;
   quota: u32;
+  writePages: u32;
 }
 export const MEMORY_OBJECT_SIZE: u32 = 96;
 
@@ -140,6 +148,12 @@ export function initMemoryObject(object: MemoryObject, readPage: ReadPage, relea
   object.readPages = 0;
   object.window = 0;
   object.quota = 0;
+  object.writePages = 0;
+}
+
+/** Lets writeback write runs of whole dirty pages of the object in one go. */
+export function setWritePages(object: MemoryObject, writePages: WritePages): void {
+  object.writePages = changetype<u32>(writePages);
 }
 
 /** Lets the object read runs of pages in one go, so that the page cache reads ahead for it. */
@@ -171,6 +185,10 @@ export function releaseObject(object: MemoryObject | null): void {
 
 @inline export function readObjectPages(object: MemoryObject, index: u32, count: u32, buffer: u32): i32 {
   return changetype<ReadPages>(object.readPages)(object, index, count, buffer);
+}
+
+@inline export function writeObjectPages(object: MemoryObject, index: u32, count: u32, buffer: u32): i32 {
+  return changetype<WritePages>(object.writePages)(object, index, count, buffer);
 }
 
 @inline export function writeObjectPage(object: MemoryObject, index: u32, page: u32, dirtyKib: u32): i32 {
