@@ -12,8 +12,12 @@ import {
 } from "./signal_action";
 import { exitCurrent, printProcess, printProcessName } from "./exit";
 import { dieOfFault } from "./fatal_signal";
-import { Process, spaceOf } from "./process";
-import { currentProcess } from "./scheduler";
+import { Process, ProcessState, isGroupLeader, leaderOf, processListHead, spaceOf } from "./process";
+import { currentProcess, signalProcess, sleepOnUntil } from "./scheduler";
+import { tscAfter } from "../time/clock";
+
+/** How long init waits for the process killed in its place to free its memory, before faulting again. */
+const OOM_WAIT_NANOSECONDS: u64 = 10_000_000;
 import { str } from "../lib/format";
 
 const VECTOR_DIVIDE: u64 = 0;
@@ -34,12 +38,38 @@ function reportAndKill(frame: TrapFrame, what: string, signal: u32, code: i32): 
   dieOfFault(signal, code, 0, true);
 }
 
+/** The largest process of user space other than init and `except`'s own, or null: the kill init's fault takes instead. */
+function largestOther(except: Process): Process | null {
+  let best: Process | null = null;
+  for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
+    const p = changetype<Process>(at);
+    if (p.tgid == 1 || p.tgid == except.tgid || p.kernelMain != 0 || p.space == 0 || !isGroupLeader(p)) continue;
+    if (p.state == ProcessState.Zombie || p.state == ProcessState.Dead) continue;
+    if (best == null || spaceOf(p).residentPages > spaceOf(changetype<Process>(best)).residentPages) best = p;
+  }
+  return best;
+}
+
 /**
  * The process is the one asking for memory that cannot be had, even after
  * the page cache gave back what nobody maps: it goes (a fault, or a call
- * that faults pages in for it: MAP_POPULATE, mlock).
+ * that faults pages in for it: MAP_POPULATE, mlock). Init is not killed
+ * while another process lives (Linux never picks it): the largest other
+ * is, init waits a moment for it to go, and this returns, for init to try
+ * again.
  */
 export function killForMemory(process: Process, address: u64): void {
+  if (leaderOf(process).tgid == 1) {
+    const victim = largestOther(process);
+    if (victim != null) {
+      printf("Out of memory: killed process %d (", victim.tgid);
+      printProcessName(victim);
+      printf("), %d KiB resident, for init's fault at %x\n", <u64>spaceOf(victim).residentPages * 4, address);
+      signalProcess(victim, SIGKILL);
+      sleepOnUntil(changetype<u32>(process), tscAfter(OOM_WAIT_NANOSECONDS));
+      return;
+    }
+  }
   printf("Out of memory: killed process %d (", process.tgid);
   printProcessName(process);
   printf("), %d KiB resident, faulting at %x; no frame left after reclaiming the page cache\n",
@@ -56,7 +86,10 @@ function handlePageFault(frame: TrapFrame): void {
     return;
   }
   if (response == FaultResponse.Retry) return; // the page came from the disk: the access faults again, and finds it
-  if (response == FaultResponse.OutOfMemory) killForMemory(process, address);
+  if (response == FaultResponse.OutOfMemory) {
+    killForMemory(process, address); // returns only for init, when another process went instead
+    return;
+  }
   if (response == FaultResponse.BusError) {
     if (deliverFault(process, frame, SIGBUS, BUS_ADRERR, address)) return;
     printProcess(process);
