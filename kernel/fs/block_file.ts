@@ -6,20 +6,13 @@
 import { BlockDevice, deviceBytes, findBlockDevice } from "../block/block_device";
 import { deviceObject } from "../block/buffer_cache";
 import { MemoryObject } from "../mm/memory_object";
+import { deviceMajor, deviceMinor } from "./cpio";
 import { Inode, S_IFBLK, fileType } from "./inode";
-
-@inline function major(rdev: u32): u32 {
-  return (rdev >> 8) & 0xfff;
-}
-
-@inline function minor(rdev: u32): u32 {
-  return (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
-}
 
 /** The device a block-device node names, or null (no such device: open says ENXIO). */
 export function blockDeviceOf(inode: Inode): BlockDevice | null {
   if (fileType(inode) != S_IFBLK) return null;
-  return findBlockDevice(major(inode.rdev), minor(inode.rdev));
+  return findBlockDevice(deviceMajor(inode.rdev), deviceMinor(inode.rdev));
 }
 
 /** The page-cache object of the device the node names; null when there is none or no memory for it. */

@@ -126,6 +126,14 @@ export function deviceNumber(major: u32, minor: u32): u32 {
   return ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & 0xfff00) << 12);
 }
 
+@inline export function deviceMajor(rdev: u32): u32 {
+  return (rdev >> 8) & 0xfff;
+}
+
+@inline export function deviceMinor(rdev: u32): u32 {
+  return (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+}
+
 export function cpioStatusName(status: CpioStatus): string {
   switch (status) {
     case CpioStatus.Ok: return "ok";

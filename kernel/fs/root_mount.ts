@@ -16,7 +16,7 @@ import { deviceNumber } from "./cpio";
 import { ext2Mount } from "./ext2/mount";
 import { Inode, isDirectoryInode, lookupIn, releaseInode } from "./inode";
 import { fileSystemRoot, moveMount, replaceRoot } from "./mount";
-import { storeAscii } from "../lib/ascii";
+import { startsWithAscii, storeAscii } from "../lib/ascii";
 
 const EXT2_MAGIC: u16 = 0xef53;
 const LABEL_OFFSET: u32 = 120; // s_volume_name in the superblock, 16 bytes
@@ -38,17 +38,11 @@ function deviceLabelled(label: u32, length: u32): BlockDevice | null {
   return null;
 }
 
-function startsWith(at: u32, length: u32, prefix: string): bool {
-  if (length < <u32>prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (load<u8>(at + <u32>i) != <u8>prefix.charCodeAt(i)) return false;
-  return true;
-}
-
 function rootDevice(): BlockDevice | null {
   const at = <u32>argumentValueAddress("root");
   const length = <u32>max(argumentValueLength("root"), 0);
-  if (startsWith(at, length, "LABEL=")) return deviceLabelled(at + 6, length - 6);
-  if (startsWith(at, length, "/dev/")) return findBlockDeviceNamed(at + 5, length - 5);
+  if (startsWithAscii(at, length, "LABEL=")) return deviceLabelled(at + 6, length - 6);
+  if (startsWithAscii(at, length, "/dev/")) return findBlockDeviceNamed(at + 5, length - 5);
   return findBlockDeviceNamed(at, length);
 }
 

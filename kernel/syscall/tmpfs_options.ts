@@ -4,6 +4,7 @@
 // no limit. Anything else is EINVAL, as Linux's "Unknown parameter".
 import { managedFrames } from "../mm/frame_database";
 import { PAGE_SIZE } from "../mm/frame";
+import { startsWithAscii } from "../lib/ascii";
 
 /**
  * What the options asked for.
@@ -20,12 +21,6 @@ export const TMPFS_OPTIONS_SIZE: u32 = 20;
 
 @inline function isDigit(c: u32): bool {
   return c >= 0x30 && c <= 0x39;
-}
-
-function startsWith(at: u32, length: u32, prefix: string): bool {
-  if (length < <u32>prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (load<u8>(at + <u32>i) != <u8>prefix.charCodeAt(i)) return false;
-  return true;
 }
 
 /** A number in `base` with an optional k/m/g/t (or `%` when `percent`) suffix, as a u64; -1 if malformed. */
@@ -64,22 +59,22 @@ export function parseTmpfsOptions(text: u32, length: u32, into: TmpfsOptions): b
     const at = text + start;
     const size = end - start;
     let value: i64 = 0;
-    if (startsWith(at, size, "size=")) {
+    if (startsWithAscii(at, size, "size=")) {
       value = number(at + 5, size - 5, 10, true);
       into.pages = <u32>min((<u64>value + PAGE_SIZE - 1) / PAGE_SIZE, <u64>U32.MAX_VALUE);
-    } else if (startsWith(at, size, "nr_blocks=")) {
+    } else if (startsWithAscii(at, size, "nr_blocks=")) {
       value = number(at + 10, size - 10, 10, false);
       into.pages = <u32>min(<u64>value, <u64>U32.MAX_VALUE);
-    } else if (startsWith(at, size, "nr_inodes=")) {
+    } else if (startsWithAscii(at, size, "nr_inodes=")) {
       value = number(at + 10, size - 10, 10, false);
       into.inodes = <u32>min(<u64>value, <u64>U32.MAX_VALUE);
-    } else if (startsWith(at, size, "mode=")) {
+    } else if (startsWithAscii(at, size, "mode=")) {
       value = number(at + 5, size - 5, 8, false);
       into.mode = <u32>value & 0o7777;
-    } else if (startsWith(at, size, "uid=")) {
+    } else if (startsWithAscii(at, size, "uid=")) {
       value = number(at + 4, size - 4, 10, false);
       into.uid = <u32>value;
-    } else if (startsWith(at, size, "gid=")) {
+    } else if (startsWithAscii(at, size, "gid=")) {
       value = number(at + 4, size - 4, 10, false);
       into.gid = <u32>value;
     } else if (size != 0) {

@@ -107,7 +107,7 @@ describe.concurrent("an ext2 root", () => {
     const image = join(dir, "disk.img");
     execFileSync(join(ROOT, "scripts/make-disk.sh"), [image, "48", "/=user/rootfs", `/bin=${join(ROOT, "build/user/bin")}`,
       `/=${join(ROOT, "build/libs")}`, `/=${join(ROOT, "build/busybox")}`]);
-    const result = await boot({ cmdline: "exit=qemu root=/dev/vda1 rw init=/bin/fsynced -- /tmp/kept", disks: [image], timeoutMs: 25_000 });
+    const result = await boot({ cmdline: "exit=qemu root=/dev/vda1 rw init=/bin/fsynced -- /tmp/kept", disks: [image], timeoutMs: 60_000 });
     expect(result.serial).toContain("fsynced /tmp/kept");
     expect(result.timedOut).toBe(true); // killed, with no sync and no unmount
     const partition = partitionOf(image);

@@ -4,6 +4,7 @@
 // authoritative for what the VFS changes (mode, owner, size, times, links,
 // rdev); storeInode copies those into the record and the record into the
 // inode table, in one go, in the buffer cache.
+import { deviceMajor, deviceMinor } from "../cpio";
 import { getBlock, markBlockDirty, putBlock } from "../../block/buffer_cache";
 import { Inode, S_IFBLK, S_IFCHR, fileType, isRegularInode } from "../inode";
 import { Ext2Fs, groupOfIno, superblockChanged } from "./fs";
@@ -125,8 +126,8 @@ export function saveDiskInode(fs: Ext2Fs, ino: u32, raw: DiskInode, fresh: bool)
 
 /** A device node's number as ext2 keeps it: the old 16-bit form in block[0] when it fits, else the new one in block[1]. */
 function storeDeviceNumber(raw: DiskInode, rdev: u32): void {
-  const major = (rdev >> 8) & 0xfff;
-  const minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+  const major = deviceMajor(rdev);
+  const minor = deviceMinor(rdev);
   if (major < 256 && minor < 256) {
     setBlockSlot(raw, 0, (major << 8) | minor);
     setBlockSlot(raw, 1, 0);

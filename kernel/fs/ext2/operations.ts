@@ -51,18 +51,22 @@ function isAncestor(inode: Inode, dir: Inode): bool {
   return false;
 }
 
+/** The inode the entry at `position` of `dir` names, with a holder; or -errno. */
+function inodeAtEntry(dir: Inode, position: i64): i64 {
+  const ino = entryInode(dir, <u64>position);
+  return ino < 0 ? ino : getInode(fsOf(dir), <u32>ino);
+}
+
 function lookup(dir: Inode, name: u32, length: u32): i64 {
   if (length > NAME_MAX) return -ENAMETOOLONG;
   const position = findEntry(dir, name, length);
   if (position == -ENOENT) return 0;
   if (position < 0) return position;
-  const ino = entryInode(dir, <u64>position);
-  if (ino < 0) return ino;
-  const got = getInode(fsOf(dir), <u32>ino);
+  const got = inodeAtEntry(dir, position);
   if (got < 0) return got;
   const inode = changetype<Inode>(<u32>got);
   if (isDirectoryInode(inode) && isAncestor(inode, dir)) {
-    printf("ext2: directory inode %d names inode %d above it: a loop\n", dir.ino, ino);
+    printf("ext2: directory inode %d names inode %d above it: a loop\n", dir.ino, inode.ino);
     releaseInode(inode);
     return -EIO;
   }
@@ -186,9 +190,7 @@ function unlink(dir: Inode, name: u32, length: u32): i64 {
   if (refused != 0) return refused;
   const position = findEntry(dir, name, length);
   if (position < 0) return position;
-  const ino = entryInode(dir, <u64>position);
-  if (ino < 0) return ino;
-  const got = getInode(fsOf(dir), <u32>ino);
+  const got = inodeAtEntry(dir, position);
   if (got < 0) return got;
   const inode = changetype<Inode>(<u32>got);
   const status = removeEntry(dir, <u64>position);
