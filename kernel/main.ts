@@ -13,7 +13,9 @@ import { loadSymbols } from "./debug/symbols";
 import { initMemory } from "./mm/init";
 import { printMemoryReport } from "./mm/meminfo";
 import { enableUserFeatures } from "./arch/x86_64/cpu_setup";
-import { initInterruptControllers } from "./arch/x86_64/pic";
+import { IRQ_KEYBOARD, IRQ_SERIAL, IRQ_TIMER, initPic, startPit } from "./arch/x86_64/pic";
+import { openIsaLine, routeThroughApic } from "./arch/x86_64/irq";
+import { setUpApics } from "./drivers/acpi_madt";
 import { argumentNumber } from "./boot/cmdline";
 import { setFaultAround } from "./mm/fault";
 import { printf } from "./console/console";
@@ -37,6 +39,16 @@ import { mountRootFromDisk } from "./fs/root_mount";
 import { kernelThreadMain, startKernelThread } from "./proc/kernel_thread";
 import { flusherMain } from "./mm/balance";
 import { initTermios } from "./drivers/termios";
+
+/** The PICs are always moved off the exception vectors; the APICs take over when ACPI lists them. */
+function initInterrupts(): void {
+  initPic();
+  if (!hasArgument("noapic") && setUpApics()) routeThroughApic();
+  openIsaLine(IRQ_TIMER, "timer");
+  openIsaLine(IRQ_KEYBOARD, "i8042");
+  openIsaLine(IRQ_SERIAL, "ttyS0");
+  startPit();
+}
 
 export function kmain(bootInfoAddress: u32): void {
   markKernelStart();
@@ -66,7 +78,7 @@ export function kmain(bootInfoAddress: u32): void {
   registerScheduling();
   initVdso();
   enableUserFeatures();
-  initInterruptControllers();
+  initInterrupts();
   initUsbKeyboard();
   initAcpi();
   setFileClock(realtimeNanoseconds);

@@ -19,6 +19,7 @@
 //   /proc/filesystems   the file system types mount(2) takes
 //   /proc/vmstat        page-cache, writeback and reclaim counts, Linux's names (system_files.ts)
 //   /proc/partitions, /proc/diskstats   every disk and partition, and the sectors each has moved (disks.ts)
+//   /proc/interrupts    each interrupt line's count, controller and driver (interrupts.ts)
 //   /proc/cpuinfo, /proc/stat, /proc/loadavg, /proc/sys/kernel/{pid_max,tainted,ostype,osrelease}
 //   /proc/sys/kernel/core_pattern   "core", the one pattern core files follow (core_file.ts)
 // The inodes are nodes.ts's; the system-wide texts system_files.ts's.
@@ -41,6 +42,7 @@ import { argumentsCapacity, processFaults, processStat, writeArguments } from ".
 import { processStatus } from "./status";
 import { formatSmapsRollup } from "./smaps_rollup";
 import { diskstats, partitions } from "./disks";
+import { interrupts } from "./interrupts";
 import {
   KERNEL_RELEASE, TEXT_CAPACITY, cpuinfo, loadAverage, meminfo, memcheck, mounts, processes, systemStat, uptime, vmstat,
 } from "./system_files";
@@ -56,7 +58,7 @@ const EACCES: i64 = 13;
 const ROOT_ENTRIES = memory.data<u8>([
   <u8>Node.Meminfo, <u8>Node.Memcheck, <u8>Node.Processes, <u8>Node.Mounts, <u8>Node.Cpuinfo, <u8>Node.Sys, <u8>Node.Self,
   <u8>Node.Uptime, <u8>Node.SystemStat, <u8>Node.Loadavg, <u8>Node.Partitions, <u8>Node.Diskstats, <u8>Node.Vmstat,
-  <u8>Node.Filesystems,
+  <u8>Node.Filesystems, <u8>Node.Interrupts,
 ]);
 const SYS_ENTRIES = memory.data<u8>([<u8>Node.SysKernel]);
 const SYS_KERNEL_ENTRIES = memory.data<u8>([
@@ -74,7 +76,7 @@ function entriesOf(dir: u32): u32 {
 
 function entryCount(dir: u32): u32 {
   switch (dir) {
-    case Node.Root: return 14;
+    case Node.Root: return 15;
     case Node.Sys: return 1;
     case Node.SysKernel: return 5;
     case Node.ProcessDirectory: return 13;
@@ -221,6 +223,7 @@ function writeText(node: u32, process: Process | null, into: u32, capacity: u32)
     case Node.Loadavg: return loadAverage(into);
     case Node.Partitions: return partitions(into, capacity);
     case Node.Diskstats: return diskstats(into, capacity);
+    case Node.Interrupts: return interrupts(into, capacity);
     case Node.Vmstat: return vmstat(into);
     // The types mount(2) takes, in Linux's format ("nodev": needs no device).
     case Node.Filesystems: return formatInto(into, capacity, "nodev\ttmpfs\nnodev\tproc\n\text2\n");
