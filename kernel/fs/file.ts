@@ -11,7 +11,8 @@
 // caller passes in, bounds the descriptors it hands out.
 import { kfree, kmalloc } from "../mm/slab";
 import { forgetWatchedFile, freeEpollSet } from "./epoll_set";
-import { Inode, releaseInode } from "./inode";
+import { Inode, isRegularInode, releaseInode } from "./inode";
+import { closedForWriting, openedForWriting } from "./mount";
 import { Pipe, closePipeEnd } from "./pipe";
 
 /** RLIMIT_NOFILE as Linux starts init with (INR_OPEN_CUR, INR_OPEN_MAX), and its ceiling (fs.nr_open). */
@@ -83,7 +84,15 @@ export function newFile(kind: FileKind, inode: Inode | null, flags: u32): File |
   file.refCount = 1;
   file.inode = inode;
   file.flags = flags & (O_ACCMODE | STATUS_FLAGS);
+  if (countsAsWriter(file)) openedForWriting(changetype<Inode>(inode));
   return file;
+}
+
+/** Linux's rule: a regular file open for writing keeps its mount from going read-only; device nodes and FIFOs do not. */
+@inline function countsAsWriter(file: File): bool {
+  const access = file.flags & O_ACCMODE;
+  return file.inode != null && (access == O_WRONLY || access == O_RDWR) && !isPathOnly(file) &&
+    isRegularInode(changetype<Inode>(file.inode));
 }
 
 /** An O_PATH descriptor: it names a file and can neither read nor write it. */
@@ -105,6 +114,7 @@ export function releaseFile(file: File): void {
   } else if (file.data != 0) {
     kfree(file.data);
   }
+  if (countsAsWriter(file)) closedForWriting(changetype<Inode>(file.inode));
   releaseInode(file.inode);
   kfree(changetype<u32>(file));
 }

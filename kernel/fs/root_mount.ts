@@ -15,7 +15,7 @@ import { str } from "../lib/format";
 import { deviceNumber } from "./cpio";
 import { ext2Mount } from "./ext2/mount";
 import { Inode, isDirectoryInode, lookupIn, releaseInode } from "./inode";
-import { fileSystemRoot, moveMount, replaceRoot } from "./mount";
+import { MOUNT_READ_ONLY, fileSystemRoot, moveMount, replaceRoot } from "./mount";
 import { startsWithAscii, storeAscii } from "../lib/ascii";
 
 const EXT2_MAGIC: u16 = 0xef53;
@@ -90,7 +90,7 @@ export function mountRootFromDisk(): void {
   const newRoot = changetype<Inode>(<u32>mounted);
   const oldRoot = fileSystemRoot();
   const keepAt = directoryIn(newRoot, "initramfs");
-  if (!replaceRoot(newRoot, "ext2", "/dev/root", newRoot.device, keepAt)) {
+  if (!replaceRoot(newRoot, "ext2", "/dev/root", newRoot.device, readOnly ? MOUNT_READ_ONLY : 0, keepAt)) {
     printf(": no room in the mount table; init runs from the initramfs\n");
     if (keepAt != null) releaseInode(keepAt);
     return;

@@ -13,8 +13,7 @@ import {
   releaseInode, syncInode, truncateInode,
 } from "../fs/inode";
 import { MAX_FILE_SIZE } from "../fs/file_io";
-import { syncFileSystems } from "../fs/mount";
-import { onReadOnlyMount } from "../fs/ext2/mount";
+import { onReadOnlyMount, syncFileSystems } from "../fs/mount";
 import { PIPE_DEVICE, Pipe, pipeInodeNumber } from "../fs/pipe";
 import { isProcInode } from "../procfs/nodes";
 import { freeFrameCount } from "../mm/buddy";
@@ -367,6 +366,7 @@ function truncate(process: Process, inode: Inode, length: i64): i64 {
   if (<u64>length > MAX_FILE_SIZE) return -EFBIG;
   if (isDirectoryInode(inode)) return -EISDIR;
   if (!isRegularInode(inode) || isProcInode(inode)) return -EINVAL;
+  if (onReadOnlyMount(inode)) return -EROFS;
   if (changetype<MemoryObject>(inode.object).executors != 0) return -ETXTBSY;
   const refused = checkNewSize(process, inodeSize(inode), <u64>length);
   if (refused < 0) return refused;

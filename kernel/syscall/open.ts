@@ -15,7 +15,7 @@ import { openProcFile } from "../procfs/procfs";
 import { isProcInode } from "../procfs/nodes";
 import { Process } from "../proc/process";
 import { isKnownDevice } from "./devices";
-import { onReadOnlyMount } from "../fs/ext2/mount";
+import { onReadOnlyMount } from "../fs/mount";
 import { EBADF, EEXIST, EISDIR, ELOOP, ENOENT, ENOMEM, ENOTDIR, ENXIO, EROFS, ETXTBSY } from "./errno";
 import { MemoryObject } from "../mm/memory_object";
 import { AT_FDCWD, copyPath, lookupCopied, parentAt, pathAddress } from "./paths";
@@ -93,6 +93,10 @@ function openTarget(process: Process, directory: i64, length: u32, flags: u64, m
   if (parent.ops.create == 0) { // procfs: nothing can be made there, and the name is not there
     releaseInode(parent);
     return -ENOENT;
+  }
+  if (onReadOnlyMount(parent)) {
+    releaseInode(parent);
+    return -EROFS;
   }
   const made = createIn(parent, lastName, lastNameLength, S_IFREG | (<u32>mode & 0o7777 & ~process.umask), 0);
   releaseInode(parent);

@@ -1,13 +1,16 @@
 // ext2 on a virtio-blk disk (user/ext2.c): an image mke2fs made on the
 // host is mounted by a program running as init, read, changed, unmounted,
 // mounted read-only and read back; then e2fsck -fn must find the image
-// clean and debugfs must read the program's bytes.
+// clean and debugfs must read the program's bytes. Remounts (user/readonly.c)
+// between read-write and read-only, on ext2 as on tmpfs: EBUSY while a file
+// is open for writing, EROFS for every change, the file system clean on disk
+// after the remount read-only.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EXIT_SUCCESS, expectExit } from "./qemu";
-import { bootInit, buildOnce, failedChecks, programOutput, scratchDir } from "./programs";
+import { bootInit, buildOnce, failedChecks, initramfsWith, programOutput, scratchDir } from "./programs";
 
 const TEST_TIMEOUT = 240_000;
 const PATTERN_BYTES = 100000;
@@ -39,5 +42,22 @@ describe.concurrent("ext2", () => {
     expect(Buffer.compare(cat("/linked"), pattern(PATTERN_BYTES))).toBe(0);
     expect(Buffer.compare(cat("/dir/cut"), pattern(4097))).toBe(0);
     expect(execFileSync("debugfs", ["-R", "ls /", image], { stdio: ["ignore", "pipe", "pipe"] }).toString()).not.toMatch(/\bold\b/);
+  }, TEST_TIMEOUT);
+
+  it("remounts: read-only refuses every change with EROFS, on ext2 and on tmpfs; the disk is clean after it", async () => {
+    const image = join(scratchDir("ext2-remount"), "remount.img");
+    execFileSync("mke2fs", ["-q", "-F", "-t", "ext2", "-b", "4096", "-E", "root_owner=0:0", image, "8m"]);
+    const script = join(scratchDir("ext2-remount"), "remount.sh");
+    writeFileSync(script, "mkdir -p /mnt && /bin/readonly /mnt ext2 /dev/vda && /bin/readonly /tmp/readonly-tmpfs\n");
+    const initramfs = await initramfsWith([`/etc/remount.sh=${script}`]);
+    const result = await bootInit({ program: "sh", args: ["/etc/remount.sh"], disks: [image], initramfs });
+    const output = programOutput(result.serial);
+    expect(failedChecks(output), output).toEqual([]);
+    expect(output.match(/^readonly: 0 failed$/gm), output).toHaveLength(2);
+    expectExit(result, EXIT_SUCCESS);
+    const check = spawnSync("e2fsck", ["-fn", image], { encoding: "utf8" });
+    expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
+    const cat = execFileSync("debugfs", ["-R", "cat /file", image], { stdio: ["ignore", "pipe", "pipe"] });
+    expect(cat.toString()).toBe("hello");
   }, TEST_TIMEOUT);
 });

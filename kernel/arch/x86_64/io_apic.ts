@@ -85,7 +85,7 @@ export function isaFlags(irq: u32): u32 {
 /** The IO-APIC record holding `gsi`, or 0. */
 function ioApicOf(gsi: u32): u32 {
   for (let i: u32 = 0; i < ioApicCount; i++) {
-    const record = ioApics + i * 16;
+    const record = <u32>ioApics + i * 16;
     const base = load<u32>(record + 8);
     if (gsi >= base && gsi < base + load<u32>(record + 12)) return record;
   }

@@ -52,7 +52,7 @@ export function routeThroughApic(): void {
 }
 
 @inline function lineRecord(line: u32): u32 {
-  return lines + line * LINE_RECORD;
+  return <u32>lines + line * LINE_RECORD;
 }
 
 function claimLine(line: u32, kind: LineKind, source: u32, device: u32): void {
