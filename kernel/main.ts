@@ -22,6 +22,7 @@ import { printf } from "./console/console";
 import { initramfsFileCount } from "./fs/initramfs";
 import { mountFileSystems } from "./fs/boot";
 import { mountProcAtBoot } from "./procfs/procfs";
+import { mountSysAtBoot } from "./sysfs/sysfs";
 import { setFileClock } from "./fs/inode";
 import { cpioStatusName, CpioStatus } from "./fs/cpio";
 import { str } from "./lib/format";
@@ -85,6 +86,7 @@ export function kmain(bootInfoAddress: u32): void {
   probeBlockDevices();
   const initramfs = mountFileSystems();
   if (!mountProcAtBoot()) print("procfs: /proc not mounted\n");
+  if (!mountSysAtBoot()) print("sysfs: /sys not mounted\n");
   mountRootFromDisk();
   if (initramfs == CpioStatus.Ok) printf("initramfs: %d files\n", initramfsFileCount());
   else printf("initramfs: %s (%d files usable)\n", str(cpioStatusName(initramfs)), initramfsFileCount());

@@ -104,6 +104,15 @@ export function newFile(kind: FileKind, inode: Inode | null, flags: u32): File |
   return (file.flags & O_NONBLOCK) != 0;
 }
 
+/**
+ * Another hold on `file`: a call that may sleep with it keeps it so, as
+ * Linux's fdget does, since another thread may close the descriptor meanwhile.
+ */
+@inline export function retainFile(file: File): File {
+  file.refCount++;
+  return file;
+}
+
 export function releaseFile(file: File): void {
   if (--file.refCount != 0) return;
   forgetWatchedFile(changetype<u32>(file));

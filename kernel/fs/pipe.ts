@@ -10,7 +10,7 @@ import { allocPage, freePages } from "../mm/buddy";
 import { AddressSpace } from "../mm/address_space";
 import { FrameState, PAGE_SIZE } from "../mm/frame";
 import { kfree, kmalloc } from "../mm/slab";
-import { copyFromUser, copyToUser } from "../mm/user_copy";
+import { copyFromSource, copyToUser } from "../mm/user_copy";
 import { signalPending, sleepOn, wakePollers, wakeUp } from "../lib/wait";
 
 const PIPE_PAGES: u32 = 16;
@@ -137,8 +137,8 @@ function pageFor(pipe: Pipe, at: u32): u32 {
   return page;
 }
 
-/** Writes `count` bytes, sleeping (unless `nonblocking`) while the pipe is full. */
-export function writePipe(pipe: Pipe, space: AddressSpace, from: u64, count: u64, nonblocking: bool): i64 {
+/** Writes `count` bytes (at `from` in `space`, or in kernel memory when it is null), sleeping (unless `nonblocking`) while the pipe is full. */
+export function writePipe(pipe: Pipe, space: AddressSpace | null, from: u64, count: u64, nonblocking: bool): i64 {
   if (count == 0) return 0;
   const atomic = count <= PIPE_BUF;
   let done: u64 = 0;
@@ -155,7 +155,7 @@ export function writePipe(pipe: Pipe, space: AddressSpace, from: u64, count: u64
     const chunk = <u32>min(count - done, <u64>min(room, PAGE_SIZE - at % PAGE_SIZE));
     const page = pageFor(pipe, at);
     if (page == 0) return done > 0 ? <i64>done : PIPE_NO_MEMORY;
-    if (!copyFromUser(space, page + at % PAGE_SIZE, from + done, chunk)) {
+    if (!copyFromSource(space, page + at % PAGE_SIZE, from + done, chunk)) {
       if (pipe.count == 0) releasePages(pipe);
       return done > 0 ? <i64>done : PIPE_FAULT;
     }

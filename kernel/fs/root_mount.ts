@@ -57,7 +57,7 @@ function directoryIn(dir: Inode, name: string): Inode | null {
   return null;
 }
 
-/** /dev or /proc of the boot tree, mounted over, moves to the same directory of the disk, if it has one. */
+/** /dev, /proc or /sys of the boot tree, mounted over, moves to the same directory of the disk, if it has one. */
 function moveToDisk(oldRoot: Inode, newRoot: Inode, name: string): void {
   const from = directoryIn(oldRoot, name);
   if (from == null) return;
@@ -97,6 +97,7 @@ export function mountRootFromDisk(): void {
   }
   moveToDisk(oldRoot, newRoot, "dev");
   moveToDisk(oldRoot, newRoot, "proc");
+  moveToDisk(oldRoot, newRoot, "sys");
   printf(": ext2 mounted as / (%s)%s\n", str(readOnly ? "read-only" : "read-write"),
     str(keepAt != null ? ", the initramfs at /initramfs" : ""));
 }

@@ -172,6 +172,13 @@ function jumpLink(inode: Inode): i64 {
   return jumpProcessLink(inode);
 }
 
+const PROC_SUPER_MAGIC: u64 = 0x9fa0;
+
+/** statfs: procfs's magic, and no blocks or inodes to count. */
+function statfs(inode: Inode, into: u32): void {
+  store<u64>(into, PROC_SUPER_MAGIC); // f_type
+}
+
 /** Mounts nothing itself: makes the root (one holder, for the mount). */
 export function newProcfs(device: u32): Inode | null {
   if (procOps.lookup == 0) {
@@ -180,6 +187,8 @@ export function newProcfs(device: u32): Inode | null {
     procOps.readlink = changetype<u32>(readlink);
     procOps.jumpLink = changetype<u32>(jumpLink);
     procOps.evict = changetype<u32>(evictNode);
+    procOps.open = changetype<u32>(openProcFile);
+    procOps.statfs = changetype<u32>(statfs);
   }
   setProcDevice(device);
   const root = newInode(procOps, S_IFDIR | 0o555, device);
@@ -226,7 +235,7 @@ function writeText(node: u32, process: Process | null, into: u32, capacity: u32)
     case Node.Interrupts: return interrupts(into, capacity);
     case Node.Vmstat: return vmstat(into);
     // The types mount(2) takes, in Linux's format ("nodev": needs no device).
-    case Node.Filesystems: return formatInto(into, capacity, "nodev\ttmpfs\nnodev\tproc\n\text2\n");
+    case Node.Filesystems: return formatInto(into, capacity, "nodev\ttmpfs\nnodev\tproc\nnodev\tsysfs\n\text2\n");
     case Node.PidMax: return formatInto(into, capacity, "4194304\n");
     case Node.Tainted: return formatInto(into, capacity, "0\n");
     case Node.OsType: return formatInto(into, capacity, "Linux\n");

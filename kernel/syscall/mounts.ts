@@ -1,4 +1,4 @@
-// mount and umount2: a new tmpfs or a procfs over a directory, or an ext2
+// mount and umount2: a new tmpfs, procfs or sysfs over a directory, or an ext2
 // file system from a block device; a remount that makes a mounted file
 // system read-only or read-write again. Options and flags that would change
 // behaviour this kernel does not have are refused (EINVAL), not taken and
@@ -9,6 +9,7 @@ import { ext2Busy, ext2Mount, ext2Remount, ext2Unmount, isExt2Inode } from "../f
 import { Inode, S_IFBLK, S_IFDIR, fileType, isDirectoryInode, releaseInode } from "../fs/inode";
 import { MOUNT_READ_ONLY, Mount, mountIndexOf, mountOver, mountWithRoot, unmount } from "../fs/mount";
 import { newProcfs } from "../procfs/procfs";
+import { newSysfs } from "../sysfs/sysfs";
 import {
   TMPFS_LIMITS_SIZE, TmpfsLimits, isTmpfsInode, newTmpfs, tmpfsEmptyTree, tmpfsLimitsOf, tmpfsTreeBusy,
 } from "../fs/tmpfs";
@@ -49,7 +50,7 @@ function mountExt2(process: Process, source: u64, readOnly: bool): i64 {
 }
 
 /**
- * mount: "tmpfs" (with its options) or "proc" over a directory, or "ext2"
+ * mount: "tmpfs" (with its options), "proc" or "sysfs" over a directory, or "ext2"
  * from a block device (no options); flags MS_RDONLY, MS_NOSUID (nothing
  * is set-user-id here) and MS_SILENT only; or a remount.
  */
@@ -61,8 +62,9 @@ export function sysMount(process: Process, source: u64, target: u64, type: u64, 
   if (length == -1) return -EFAULT;
   const tmpfs = length > 0 && equalsAscii(<u32>name, <u32>length, "tmpfs");
   const proc = length > 0 && equalsAscii(<u32>name, <u32>length, "proc");
+  const sysfs = length > 0 && equalsAscii(<u32>name, <u32>length, "sysfs");
   const ext2 = length > 0 && equalsAscii(<u32>name, <u32>length, "ext2");
-  if (!tmpfs && !proc && !ext2) return -ENODEV;
+  if (!tmpfs && !proc && !sysfs && !ext2) return -ENODEV;
   if ((flags & ~(MS_NOSUID | MS_SILENT | MS_RDONLY)) != 0) return -EINVAL;
   if (data != 0 && !tmpfs) {
     const first = memory.data(1);
@@ -83,7 +85,7 @@ export function sysMount(process: Process, source: u64, target: u64, type: u64, 
     releaseInode(point);
     return <i32>limits;
   }
-  const root = tmpfs ? newTmpfs(device, limits) : newProcfs(device);
+  const root = tmpfs ? newTmpfs(device, limits) : sysfs ? newSysfs(device) : newProcfs(device);
   if (root == null) {
     releaseInode(point);
     if (limits != 0) kfree(limits);
@@ -93,7 +95,8 @@ export function sysMount(process: Process, source: u64, target: u64, type: u64, 
   if (tmpfs && options.uid != U32.MAX_VALUE) root.uid = options.uid;
   if (tmpfs && options.gid != U32.MAX_VALUE) root.gid = options.gid;
   const mountFlags = (flags & MS_RDONLY) != 0 ? MOUNT_READ_ONLY : 0;
-  if (!mountOver(point, root, tmpfs ? "tmpfs" : "proc", tmpfs ? "tmpfs" : "proc", device, mountFlags)) {
+  const kind = tmpfs ? "tmpfs" : sysfs ? "sysfs" : "proc";
+  if (!mountOver(point, root, kind, kind, device, mountFlags)) {
     root.nlink = 0; // it never got a place: free it
     releaseInode(root);
     releaseInode(point);

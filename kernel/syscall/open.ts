@@ -7,12 +7,10 @@ import {
   FD_CLOEXEC, File, FileKind, O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY, closeDescriptor, installFile, newFile, releaseFile,
 } from "../fs/file";
 import {
-  Inode, S_IFBLK, S_IFCHR, S_IFREG, createIn, fileType, inodeSize, isDirectoryInode, isRegularInode, isSymlinkInode, jumpLinkOf,
-  lookupIn, readlinkOf, releaseInode, truncateInode,
+  Inode, S_IFBLK, S_IFCHR, S_IFREG, createIn, fileType, inodeSize, isDirectoryInode, isGeneratedInode, isRegularInode,
+  isSymlinkInode, jumpLinkOf, lookupIn, openGenerated, readlinkOf, releaseInode, truncateInode,
 } from "../fs/inode";
 import { isDotOrDotDot, lastName, lastNameLength, resolveParent, trailingSlash } from "../fs/path";
-import { openProcFile } from "../procfs/procfs";
-import { isProcInode } from "../procfs/nodes";
 import { Process } from "../proc/process";
 import { isKnownDevice } from "./devices";
 import { onReadOnlyMount } from "../fs/mount";
@@ -119,7 +117,7 @@ export function sysOpenat(process: Process, directory: i64, path: u64, flags: u6
   else if (pathOnly) error = 0;
   else if (isSymlinkInode(inode)) error = -ELOOP; // O_NOFOLLOW met a link
   else if (isDirectoryInode(inode) && (writing || (flags & O_CREAT) != 0)) error = -EISDIR;
-  else if (fileType(inode) != S_IFREG && !isDirectoryInode(inode) && !isProcInode(inode) &&
+  else if (fileType(inode) != S_IFREG && !isDirectoryInode(inode) && !isGeneratedInode(inode) &&
     !(fileType(inode) == S_IFCHR && isKnownDevice(inode.rdev)) && !(fileType(inode) == S_IFBLK && blockFileObject(inode) != null)) {
     error = -ENXIO; // a device nothing drives, a FIFO or socket node
   }
@@ -143,8 +141,8 @@ export function sysOpenat(process: Process, directory: i64, path: u64, flags: u6
       return truncated;
     }
   }
-  if (!pathOnly && isProcInode(inode) && !isDirectoryInode(inode)) {
-    const opened = openProcFile(inode, <u32>flags); // EACCES for writing: the texts are read-only
+  if (!pathOnly && isGeneratedInode(inode) && !isDirectoryInode(inode)) {
+    const opened = openGenerated(inode, <u32>flags); // EACCES for writing: the texts are read-only
     if (opened < 0) {
       releaseInode(inode);
       return opened;
