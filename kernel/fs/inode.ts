@@ -120,6 +120,7 @@ export type BlockSizeOp = (inode: Inode) => u32;
  *  88 name  92 nameLength (its name in `parent`, kmalloc'd: a directory's only one, which getcwd
  *     walks; a file's latest, which /proc/PID/maps shows)
  *  96 kind (the file system's own tag)  100 index (the file system's second word: procfs's descriptor number)
+ * 104 pipe (a FIFO's Pipe while anyone has it open: fifo.ts)
  */
 @unmanaged export class Inode {
   ops: InodeOps;
@@ -143,8 +144,9 @@ export type BlockSizeOp = (inode: Inode) => u32;
   nameLength: u32;
   kind: u32;
   index: u32;
+  pipe: u32;
 }
-const INODE_SIZE: u32 = 104;
+const INODE_SIZE: u32 = 108;
 
 let nextIno: u64 = 2;
 

@@ -20,8 +20,10 @@ export const PIPE_BUF: u64 = 4096; // writes up to this size are atomic (POSIX)
 /**
  *   0 head (ring offset of the next byte to read)  4 count (bytes held)
  *   8 readers  12 writers  16 changes (bumped at every wake-up: what an
- *  edge-triggered epoll item compares)  20 pages: PIPE_PAGES frame
- *  addresses, 0 where none is held
+ *  edge-triggered epoll item compares)  20 readerOpens  24 writerOpens
+ *  (FIFOs: every open counted, so that an open waiting for its partner sees
+ *  one that came and went)  28 pages: PIPE_PAGES frame addresses, 0 where
+ *  none is held
  */
 @unmanaged export class Pipe {
   head: u32;
@@ -29,8 +31,10 @@ export const PIPE_BUF: u64 = 4096; // writes up to this size are atomic (POSIX)
   readers: u32;
   writers: u32;
   changes: u32;
+  readerOpens: u32;
+  writerOpens: u32;
 }
-const PAGES_OFFSET: u32 = 20;
+const PAGES_OFFSET: u32 = 28;
 const PIPE_SIZE: u32 = PAGES_OFFSET + PIPE_PAGES * 4;
 
 export const PIPE_EOF: i64 = 0;
@@ -51,13 +55,14 @@ export const PIPE_DEVICE: u32 = 12;
   return changetype<u32>(pipe);
 }
 
-export function newPipe(): Pipe | null {
+/** A pipe with one reader and one writer (pipe(2)'s), or with none (a FIFO's, before its first open counts). */
+export function newPipe(ends: u32 = 1): Pipe | null {
   const address = kmalloc(PIPE_SIZE);
   if (address == 0) return null;
   memory.fill(address, 0, PIPE_SIZE);
   const pipe = changetype<Pipe>(address);
-  pipe.readers = 1;
-  pipe.writers = 1;
+  pipe.readers = ends;
+  pipe.writers = ends;
   return pipe;
 }
 
@@ -71,22 +76,25 @@ function releasePages(pipe: Pipe): void {
   pipe.head = 0;
 }
 
-/** Data moved or an end closed: sleepers wake, and edge-triggered watchers see a new event. */
-function changed(pipe: Pipe): void {
+/** Data moved or an end opened or closed: sleepers wake, and edge-triggered watchers see a new event. */
+export function changed(pipe: Pipe): void {
   pipe.changes++;
   wakeUp(changetype<u32>(pipe));
   wakePollers();
 }
 
-/** One end closed for good (its File freed); the pipe goes when both have. */
-export function closePipeEnd(pipe: Pipe, writer: bool): void {
-  if (writer) pipe.writers--;
-  else pipe.readers--;
+/**
+ * A File on the pipe closed for good: its reading end, its writing end, or
+ * both (a FIFO opened O_RDWR). The pipe goes when no end is left: true then.
+ */
+export function closePipeEnds(pipe: Pipe, reading: bool, writing: bool): bool {
+  if (reading) pipe.readers--;
+  if (writing) pipe.writers--;
   changed(pipe);
-  if (pipe.readers == 0 && pipe.writers == 0) {
-    releasePages(pipe);
-    kfree(changetype<u32>(pipe));
-  }
+  if (pipe.readers != 0 || pipe.writers != 0) return false;
+  releasePages(pipe);
+  kfree(changetype<u32>(pipe));
+  return true;
 }
 
 export const POLLIN: u32 = 0x1;

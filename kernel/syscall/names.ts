@@ -3,7 +3,7 @@
 // before it touches anything, in its order (a read-only mount's EROFS
 // among them: after EEXIST for a new name, before ENOENT for an old one).
 import {
-  Inode, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, createIn, directoryEmpty, isDirectoryInode, isSymlinkInode, linkIn, lookupIn,
+  Inode, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, createIn, directoryEmpty, isDirectoryInode, isSymlinkInode, linkIn, lookupIn,
   readlinkOf, releaseInode, renameIn, symlinkIn, unlinkIn,
 } from "../fs/inode";
 import { PATH_MAX, isDotOrDotDot, lastName, lastNameLength, trailingSlash } from "../fs/path";
@@ -73,11 +73,15 @@ export function sysMkdirat(process: Process, directory: i64, path: u64, mode: u6
   return makeNode(process, directory, path, S_IFDIR | (<u32>mode & 0o1777 & ~process.umask), 0, true);
 }
 
-/** mknod: regular files and character devices; FIFOs, sockets and block devices are not supported (EPERM). */
+/**
+ * mknod: regular files, FIFOs, character and block devices, and socket
+ * nodes (which no open can use: ENXIO); a directory is mkdir's (EPERM),
+ * any other type EINVAL, as in Linux.
+ */
 export function sysMknodat(process: Process, directory: i64, path: u64, mode: u64, device: u64): i64 {
   const type = <u32>mode & S_IFMT;
   if (type == S_IFDIR) return -EPERM;
-  if (type != 0 && type != S_IFREG && type != S_IFCHR) return type <= S_IFMT ? -EPERM : -EINVAL;
+  if (type != 0 && type != S_IFREG && type != S_IFCHR && type != S_IFBLK && type != S_IFIFO && type != S_IFSOCK) return -EINVAL;
   // Linux's new_decode_dev: the 32-bit dev_t user space passes is already in our encoding.
   return makeNode(process, directory, path, (type == 0 ? S_IFREG : type) | (<u32>mode & 0o7777 & ~process.umask),
     <u32>device, false);

@@ -3,7 +3,7 @@
 // and other character devices, pipes, directories (EISDIR), and the /proc
 // text made at open.
 import {
-  File, FileKind, O_ACCMODE, O_APPEND, O_RDWR, O_WRONLY, fileAt, isNonBlocking, releaseFile, retainFile,
+  File, FileKind, O_ACCMODE, O_APPEND, O_RDWR, O_WRONLY, fileAt, isNonBlocking, isPipeFile, releaseFile, retainFile,
 } from "../fs/file";
 import { MAX_FILE_SIZE, nextData, nextHole, readInode, readObject, writeInode, writeObject } from "../fs/file_io";
 import { blockFileObject, blockFileSize } from "../fs/block_file";
@@ -69,7 +69,7 @@ function readFrom(process: Process, file: File, buffer: u64, count: u64, offset:
   if (file.kind == FileKind.SignalFd) return readSignalfd(process, file, buffer, count, !wait);
   if (file.kind == FileKind.EventFd) return readEventfd(process, file, buffer, count, !wait);
   if (file.kind == FileKind.Epoll) return -EINVAL; // it has no read, as on Linux
-  if (file.kind == FileKind.PipeRead) {
+  if (isPipeFile(file)) {
     const result = readPipe(changetype<Pipe>(file.data), space, buffer, count, !wait);
     return result == PIPE_FAULT ? -EFAULT : result == PIPE_INTERRUPTED ? -EINTR : result == PIPE_WOULD_BLOCK ? -EAGAIN : result;
   }
@@ -103,7 +103,7 @@ function writeTo(process: Process, file: File, buffer: u64, count: u64, offset: 
  * null (sendfile's): then only the files sendfile may write take it.
  */
 export function writeFrom(process: Process, file: File, space: AddressSpace | null, buffer: u64, count: u64, offset: i64): i64 {
-  if (file.kind == FileKind.PipeWrite) {
+  if (isPipeFile(file)) {
     const result = writePipe(changetype<Pipe>(file.data), space, buffer, count, isNonBlocking(file));
     if (result == PIPE_BROKEN) {
       signalProcess(process, SIGPIPE, 0); // and EPIPE, for a process that ignores or handles it

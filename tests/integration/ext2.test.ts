@@ -60,4 +60,23 @@ describe.concurrent("ext2", () => {
     const cat = execFileSync("debugfs", ["-R", "cat /file", image], { stdio: ["ignore", "pipe", "pipe"] });
     expect(cat.toString()).toBe("hello");
   }, TEST_TIMEOUT);
+
+  it("FIFOs (user/fifo.c) on ext2 and on tmpfs; the FIFO's inode left on the disk is one e2fsck accepts", async () => {
+    const dir = scratchDir("ext2-fifo");
+    const image = join(dir, "fifo.img");
+    execFileSync("mke2fs", ["-q", "-F", "-t", "ext2", "-b", "1024", "-E", "root_owner=0:0", image, "8m"]);
+    const script = join(dir, "fifo.sh");
+    writeFileSync(script, "mkdir -p /mnt && mount -t ext2 /dev/vda /mnt && /bin/fifo /mnt && /bin/fifo /tmp &&\n" +
+      "  mkfifo /mnt/kept && umount /mnt\n");
+    const initramfs = await initramfsWith([`/etc/fifo.sh=${script}`]);
+    const result = await bootInit({ program: "sh", args: ["/etc/fifo.sh"], disks: [image], initramfs });
+    const output = programOutput(result.serial);
+    expect(failedChecks(output), output).toEqual([]);
+    expect(output.match(/^fifo: 0 failed$/gm), output).toHaveLength(2);
+    expectExit(result, EXIT_SUCCESS);
+    const check = spawnSync("e2fsck", ["-fn", image], { encoding: "utf8" });
+    expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
+    const stat = execFileSync("debugfs", ["-R", "stat /kept", image], { stdio: ["ignore", "pipe", "pipe"] }).toString();
+    expect(stat).toMatch(/Type: FIFO/);
+  }, TEST_TIMEOUT);
 });
