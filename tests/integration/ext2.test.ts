@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EXIT_SUCCESS, expectExit } from "./qemu";
-import { bootInit, buildOnce, failedChecks, initramfsWith, programOutput, scratchDir } from "./programs";
+import { USER_BIN, bootInit, buildOnce, failedChecks, initramfsWith, programOutput, scratchDir } from "./programs";
 
 const TEST_TIMEOUT = 240_000;
 const PATTERN_BYTES = 100000;
@@ -78,5 +78,17 @@ describe.concurrent("ext2", () => {
     expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
     const stat = execFileSync("debugfs", ["-R", "stat /kept", image], { stdio: ["ignore", "pipe", "pipe"] }).toString();
     expect(stat).toMatch(/Type: FIFO/);
+  }, TEST_TIMEOUT);
+
+  it("fifo and readonly: the same checks pass on this Linux host (readonly as root: it mounts)", () => {
+    const dir = scratchDir("ext2-host");
+    const run = (program: string, args: string[]) => spawnSync(join(USER_BIN, program), args, { encoding: "utf8", timeout: 60_000 });
+    const fifo = run("fifo", [dir]);
+    expect(failedChecks(fifo.stdout), fifo.stdout).toEqual([]);
+    expect(fifo.stdout).toContain("fifo: 0 failed\n");
+    if (process.getuid?.() !== 0) return;
+    const readonly = run("readonly", [join(dir, "ro")]);
+    expect(failedChecks(readonly.stdout), readonly.stdout).toEqual([]);
+    expect(readonly.stdout).toContain("readonly: 0 failed\n");
   }, TEST_TIMEOUT);
 });
