@@ -4,7 +4,8 @@
 // clean and debugfs must read the program's bytes. Remounts (user/readonly.c)
 // between read-write and read-only, on ext2 as on tmpfs: EBUSY while a file
 // is open for writing, EROFS for every change, the file system clean on disk
-// after the remount read-only.
+// after the remount read-only. FIFOs (user/fifo.c) on ext2 and tmpfs; both
+// programs pass on this Linux host too.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
