@@ -5,7 +5,10 @@
  * goes; a blocking open that waits for the other end in another process,
  * then 200 KiB through it in order; O_RDWR, which waits for no one; a
  * blocking open cut short by a signal (EINTR); lseek (ESPIPE); poll;
- * /proc/self/fd naming the FIFO's path; a FIFO unlinked while open.
+ * /proc/self/fd naming the FIFO's path; a FIFO unlinked while open. Then
+ * pipe capacities (F_GETPIPE_SZ, F_SETPIPE_SZ): 64 KiB to start, a page
+ * that fills after 4096 bytes, a megabyte that keeps what the pipe held in
+ * order, EBUSY below what it holds, EINVAL past 2 GiB, EBADF for a file.
  * Prints "ok NAME" / "FAIL NAME" and "fifo: N failed". */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -128,6 +131,34 @@ int main(int argc, char **argv) {
   close(writer);
   close(reader);
   check("unlink-mknod-fifo", unlink(other) == 0, errno);
+
+  int ends[2];
+  check("pipe2", pipe2(ends, O_NONBLOCK) == 0, errno);
+  check("capacity-64k", fcntl(ends[1], F_GETPIPE_SZ) == 65536, fcntl(ends[1], F_GETPIPE_SZ));
+  check("set-one-page", fcntl(ends[1], F_SETPIPE_SZ, 1000) == 4096, errno);
+  static unsigned char page[4096];
+  check("fills-at-4096", write(ends[1], page, 4096) == 4096, errno);
+  errno = 0;
+  check("then-eagain", write(ends[1], page, 1) == -1 && errno == EAGAIN, errno);
+  check("set-one-mib-keeps-data", fcntl(ends[0], F_SETPIPE_SZ, 1 << 20) == 1 << 20, errno);
+  for (int i = 0; i < 1000; i++) page[i] = (unsigned char)i;
+  check("write-after-grow", write(ends[1], page, 1000) == 1000, errno);
+  static unsigned char back[5096];
+  ssize_t n = read(ends[0], back, sizeof back);
+  int ordered = n == 5096;
+  for (int i = 0; ordered && i < 1000; i++) ordered = back[4096 + i] == (unsigned char)i;
+  check("bytes-kept-in-order", ordered, (long)n);
+  for (int i = 0; i < 3; i++) check("write-three-pages", write(ends[1], page, 4096) == 4096, errno);
+  errno = 0;
+  check("shrink-below-held-ebusy", fcntl(ends[1], F_SETPIPE_SZ, 8192) == -1 && errno == EBUSY, errno);
+  errno = 0;
+  check("past-2gib-einval", fcntl(ends[1], F_SETPIPE_SZ, (1U << 31) + 1) == -1 && errno == EINVAL, errno);
+  close(ends[0]);
+  close(ends[1]);
+  int plain = open("/proc/self/stat", O_RDONLY);
+  errno = 0;
+  check("not-a-pipe-ebadf", fcntl(plain, F_GETPIPE_SZ) == -1 && errno == EBADF, errno);
+  close(plain);
   printf("fifo: %d failed\n", fails);
   return fails != 0;
 }

@@ -1,6 +1,6 @@
-// Pipes: a 64 KiB ring buffer (Linux's default capacity) between a read
-// end and a write end, in pages taken as data arrives and given back when
-// the pipe drains. Readers sleep while it is empty (end of file once no
+// Pipes: a ring buffer of 64 KiB (Linux's default capacity; F_SETPIPE_SZ
+// changes it) between a read end and a write end, in pages taken as data
+// arrives and given back when the pipe drains. Readers sleep while it is empty (end of file once no
 // writer is left), writers while it is full (EPIPE once no reader is left);
 // a non-blocking end gets EAGAIN instead of sleeping. A write of at most
 // PIPE_BUF bytes goes in whole or waits, never interleaved with another.
@@ -13,8 +13,9 @@ import { kfree, kmalloc } from "../mm/slab";
 import { copyFromSource, copyToUser } from "../mm/user_copy";
 import { signalPending, sleepOn, wakePollers, wakeUp } from "../lib/wait";
 
-const PIPE_PAGES: u32 = 16;
-export const PIPE_CAPACITY: u32 = PIPE_PAGES * PAGE_SIZE;
+const DEFAULT_PAGES: u32 = 16;
+/** Linux's round_pipe_size refuses more (EINVAL). */
+const LARGEST_REQUEST: u64 = 1 << 31;
 export const PIPE_BUF: u64 = 4096; // writes up to this size are atomic (POSIX)
 
 /**
@@ -22,8 +23,9 @@ export const PIPE_BUF: u64 = 4096; // writes up to this size are atomic (POSIX)
  *   8 readers  12 writers  16 changes (bumped at every wake-up: what an
  *  edge-triggered epoll item compares)  20 readerOpens  24 writerOpens
  *  (FIFOs: every open counted, so that an open waiting for its partner sees
- *  one that came and went)  28 pages: PIPE_PAGES frame addresses, 0 where
- *  none is held
+ *  one that came and went)  28 pages (its capacity, a power of two)
+ *  32 slots (a kmalloc'd array of `pages` frame addresses, 0 where none
+ *  is held)
  */
 @unmanaged export class Pipe {
   head: u32;
@@ -33,9 +35,10 @@ export const PIPE_BUF: u64 = 4096; // writes up to this size are atomic (POSIX)
   changes: u32;
   readerOpens: u32;
   writerOpens: u32;
+  pages: u32;
+  slots: u32;
 }
-const PAGES_OFFSET: u32 = 28;
-const PIPE_SIZE: u32 = PAGES_OFFSET + PIPE_PAGES * 4;
+const PIPE_SIZE: u32 = 36;
 
 export const PIPE_EOF: i64 = 0;
 export const PIPE_FAULT: i64 = -1; // EFAULT
@@ -45,7 +48,12 @@ export const PIPE_WOULD_BLOCK: i64 = -4; // EAGAIN
 export const PIPE_NO_MEMORY: i64 = -5; // ENOMEM: no page for the data
 
 @inline function pageSlot(pipe: Pipe, index: u32): u32 {
-  return changetype<u32>(pipe) + PAGES_OFFSET + index * 4;
+  return pipe.slots + index * 4;
+}
+
+/** How many bytes the pipe holds at most (F_GETPIPE_SZ). */
+@inline export function pipeCapacity(pipe: Pipe): u32 {
+  return pipe.pages * PAGE_SIZE;
 }
 
 /** What stat and /proc/PID/fd say a pipe is: both ends are one inode of pipefs's anonymous device, as on Linux. */
@@ -59,8 +67,16 @@ export const PIPE_DEVICE: u32 = 12;
 export function newPipe(ends: u32 = 1): Pipe | null {
   const address = kmalloc(PIPE_SIZE);
   if (address == 0) return null;
+  const slots = kmalloc(DEFAULT_PAGES * 4);
+  if (slots == 0) {
+    kfree(address);
+    return null;
+  }
   memory.fill(address, 0, PIPE_SIZE);
+  memory.fill(slots, 0, DEFAULT_PAGES * 4);
   const pipe = changetype<Pipe>(address);
+  pipe.pages = DEFAULT_PAGES;
+  pipe.slots = slots;
   pipe.readers = ends;
   pipe.writers = ends;
   return pipe;
@@ -68,7 +84,7 @@ export function newPipe(ends: u32 = 1): Pipe | null {
 
 /** Gives back every page of an empty pipe: an idle pipe holds no memory. */
 function releasePages(pipe: Pipe): void {
-  for (let i: u32 = 0; i < PIPE_PAGES; i++) {
+  for (let i: u32 = 0; i < pipe.pages; i++) {
     const page = load<u32>(pageSlot(pipe, i));
     if (page != 0) freePages(page);
     store<u32>(pageSlot(pipe, i), 0);
@@ -93,6 +109,7 @@ export function closePipeEnds(pipe: Pipe, reading: bool, writing: bool): bool {
   changed(pipe);
   if (pipe.readers != 0 || pipe.writers != 0) return false;
   releasePages(pipe);
+  kfree(pipe.slots);
   kfree(changetype<u32>(pipe));
   return true;
 }
@@ -104,7 +121,7 @@ export const POLLHUP: u32 = 0x10;
 
 /** What poll sees on one end of the pipe: data or end of file to read, room to write, no reader left. */
 export function pipePollEvents(pipe: Pipe, writer: bool): u32 {
-  if (writer) return pipe.readers == 0 ? POLLOUT | POLLERR : pipe.count < PIPE_CAPACITY ? POLLOUT : 0;
+  if (writer) return pipe.readers == 0 ? POLLOUT | POLLERR : pipe.count < pipeCapacity(pipe) ? POLLOUT : 0;
   return (pipe.count > 0 ? POLLIN : 0) | (pipe.writers == 0 ? POLLHUP : 0);
 }
 
@@ -120,14 +137,14 @@ export function readPipe(pipe: Pipe, space: AddressSpace, to: u64, count: u64, n
   const n = <u32>min(count, <u64>pipe.count);
   let done: u32 = 0;
   while (done < n) {
-    const at = (pipe.head + done) % PIPE_CAPACITY;
+    const at = (pipe.head + done) % pipeCapacity(pipe);
     const inPage = at % PAGE_SIZE;
     const chunk = min(n - done, PAGE_SIZE - inPage);
     if (!copyToUser(space, to + done, load<u32>(pageSlot(pipe, at / PAGE_SIZE)) + inPage, chunk)) break;
     done += chunk;
   }
   if (done == 0) return PIPE_FAULT;
-  pipe.head = (pipe.head + done) % PIPE_CAPACITY;
+  pipe.head = (pipe.head + done) % pipeCapacity(pipe);
   pipe.count -= done;
   if (pipe.count == 0) releasePages(pipe);
   changed(pipe);
@@ -145,6 +162,48 @@ function pageFor(pipe: Pipe, at: u32): u32 {
   return page;
 }
 
+/**
+ * F_SETPIPE_SZ: the capacity becomes `bytes` rounded up to a power of two
+ * pages (one at least); what the pipe holds moves into the new ring in
+ * order. The new capacity, or -EINVAL (past 2 GiB), -EBUSY (it holds more
+ * than that), -ENOMEM. Every process here is root, which Linux lets past
+ * fs.pipe-max-size.
+ */
+export function resizePipe(pipe: Pipe, bytes: u64): i64 {
+  if (bytes > LARGEST_REQUEST) return -22; // EINVAL
+  let pages: u32 = 1;
+  while (<u64>pages * PAGE_SIZE < bytes) pages <<= 1;
+  if (<u64>pipe.count > <u64>pages * PAGE_SIZE) return -16; // EBUSY
+  if (pages == pipe.pages) return pipeCapacity(pipe);
+  const slots = kmalloc(pages * 4);
+  if (slots == 0) return -12; // ENOMEM
+  memory.fill(slots, 0, pages * 4);
+  // Pages for the bytes held, taken before anything changes: running out leaves the pipe as it was.
+  const needed = (pipe.count + PAGE_SIZE - 1) / PAGE_SIZE;
+  for (let i: u32 = 0; i < needed; i++) {
+    const page = allocPage(FrameState.KernelObject, false);
+    if (page == 0) {
+      for (let j: u32 = 0; j < i; j++) freePages(load<u32>(slots + j * 4));
+      kfree(slots);
+      return -12;
+    }
+    store<u32>(slots + i * 4, page);
+  }
+  for (let done: u32 = 0; done < pipe.count;) {
+    const at = (pipe.head + done) % pipeCapacity(pipe);
+    const chunk = min(pipe.count - done, min(PAGE_SIZE - at % PAGE_SIZE, PAGE_SIZE - done % PAGE_SIZE));
+    memory.copy(load<u32>(slots + (done / PAGE_SIZE) * 4) + done % PAGE_SIZE, load<u32>(pageSlot(pipe, at / PAGE_SIZE)) + at % PAGE_SIZE, chunk);
+    done += chunk;
+  }
+  releasePages(pipe);
+  kfree(pipe.slots);
+  pipe.slots = slots;
+  pipe.pages = pages;
+  pipe.head = 0;
+  changed(pipe); // a writer waiting for room may have some now
+  return pipeCapacity(pipe);
+}
+
 /** Writes `count` bytes (at `from` in `space`, or in kernel memory when it is null), sleeping (unless `nonblocking`) while the pipe is full. */
 export function writePipe(pipe: Pipe, space: AddressSpace | null, from: u64, count: u64, nonblocking: bool): i64 {
   if (count == 0) return 0;
@@ -152,14 +211,14 @@ export function writePipe(pipe: Pipe, space: AddressSpace | null, from: u64, cou
   let done: u64 = 0;
   while (done < count) {
     if (pipe.readers == 0) return done > 0 ? <i64>done : PIPE_BROKEN;
-    const room = PIPE_CAPACITY - pipe.count;
+    const room = pipeCapacity(pipe) - pipe.count;
     if (room == 0 || (atomic && <u64>room < count)) {
       if (nonblocking) return done > 0 ? <i64>done : PIPE_WOULD_BLOCK;
       if (signalPending()) return done > 0 ? <i64>done : PIPE_INTERRUPTED;
       sleepOn(changetype<u32>(pipe));
       continue;
     }
-    const at = (pipe.head + pipe.count) % PIPE_CAPACITY;
+    const at = (pipe.head + pipe.count) % pipeCapacity(pipe);
     const chunk = <u32>min(count - done, <u64>min(room, PAGE_SIZE - at % PAGE_SIZE));
     const page = pageFor(pipe, at);
     if (page == 0) return done > 0 ? <i64>done : PIPE_NO_MEMORY;

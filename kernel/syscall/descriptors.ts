@@ -1,10 +1,10 @@
 // Descriptor system calls: pipe, pipe2, dup, dup2, dup3, fcntl.
 import {
   FD_CLOEXEC, File, FileKind, O_CLOEXEC, O_NONBLOCK, O_WRONLY, STATUS_FLAGS, descriptorFlags,
-  duplicateFrom, fileAt, forgetDescriptor, installFile, isPathOnly, newFile, releaseFile, replaceDescriptor,
+  duplicateFrom, fileAt, forgetDescriptor, installFile, isPathOnly, isPipeFile, newFile, releaseFile, replaceDescriptor,
   setDescriptorFlags,
 } from "../fs/file";
-import { newPipe } from "../fs/pipe";
+import { Pipe, newPipe, pipeCapacity, resizePipe } from "../fs/pipe";
 import { copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { EBADF, EFAULT, EINVAL, ENOMEM } from "./errno";
@@ -16,6 +16,8 @@ const F_SETFD: i64 = 2;
 const F_GETFL: i64 = 3;
 const F_SETFL: i64 = 4;
 const F_DUPFD_CLOEXEC: i64 = 1030;
+const F_SETPIPE_SZ: i64 = 1031;
+const F_GETPIPE_SZ: i64 = 1032;
 const O_ASYNC: u32 = 0o20000;
 const O_DIRECT: u32 = 0o40000;
 
@@ -109,6 +111,11 @@ export function sysFcntl(process: Process, fd: i64, command: i64, argument: u64)
     if ((argument & <u64>(O_ASYNC | O_DIRECT)) != 0) return -EINVAL; // no SIGIO, no direct I/O
     file.flags = (file.flags & ~STATUS_FLAGS) | (<u32>argument & STATUS_FLAGS);
     return 0;
+  }
+  if (command == F_GETPIPE_SZ || command == F_SETPIPE_SZ) {
+    if (!isPipeFile(file)) return -EBADF; // as Linux's pipe_fcntl
+    const pipe = changetype<Pipe>(file.data);
+    return command == F_GETPIPE_SZ ? <i64>pipeCapacity(pipe) : resizePipe(pipe, <u64><u32>argument);
   }
   return -EINVAL;
 }
