@@ -8,7 +8,11 @@
  * link, symlink, chmod, chown, utimensat, truncate), while EEXIST still
  * comes first for a name that is taken; MS_REMOUNT without MS_RDONLY makes
  * it writable again; a remount of a directory that is not a mount is
- * EINVAL. Prints "ok NAME" / "FAIL NAME" and "readonly: N failed". */
+ * EINVAL. Then the access-time rules: relatime by default (the first read
+ * after a change moves the access time, the next does not), then remounted
+ * with MS_STRICTATIME (every read does) and MS_NOATIME (none does), and
+ * O_NOATIME (no read does). Prints "ok NAME" / "FAIL NAME" and
+ * "readonly: N failed". */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +52,35 @@ static int mounted_with(const char *dir, const char *option) {
   }
   fclose(mounts);
   return found;
+}
+
+static int same_time(const struct timespec *a, const struct timespec *b) {
+  return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/*
+ * Whether the first read of `path` after a change (utimensat: its ctime is
+ * now) moves the access time, and whether a second read then does: bit 0
+ * and bit 1 of the result. Pauses let a coarse clock tick between them.
+ */
+static int reads_move_atime(const char *path, int extra) {
+  int fd = open(path, O_RDONLY | extra);
+  if (fd < 0) return -1;
+  char c;
+  struct stat before, after;
+  utimensat(AT_FDCWD, path, NULL, 0);
+  usleep(20000);
+  fstat(fd, &before);
+  usleep(20000);
+  pread(fd, &c, 1, 0);
+  fstat(fd, &after);
+  int moved = same_time(&before.st_atim, &after.st_atim) ? 0 : 1;
+  usleep(20000);
+  pread(fd, &c, 1, 0);
+  fstat(fd, &before);
+  moved |= same_time(&before.st_atim, &after.st_atim) ? 0 : 2;
+  close(fd);
+  return moved;
 }
 
 int main(int argc, char **argv) {
@@ -98,6 +131,18 @@ int main(int argc, char **argv) {
   close(fd);
   check("unlink-after-rw", unlink(in(0, dir, "new")) == 0, errno);
   EXPECT_ERRNO("remount-not-a-mount", mount(NULL, in(0, dir, "sub"), type, MS_REMOUNT | MS_RDONLY, NULL), EINVAL);
+  int moved = reads_move_atime(in(0, dir, "file"), 0);
+  check("relatime-first-read-moves-atime-second-not", moved == 1, moved);
+  check("remount-strictatime", mount(NULL, dir, type, MS_REMOUNT | MS_STRICTATIME, NULL) == 0, errno);
+  moved = reads_move_atime(in(0, dir, "file"), 0);
+  check("strictatime-every-read-moves-atime", moved == 3, moved);
+  check("remount-noatime", mount(NULL, dir, type, MS_REMOUNT | MS_NOATIME, NULL) == 0, errno);
+  moved = reads_move_atime(in(0, dir, "file"), 0);
+  check("noatime-no-read-moves-atime", moved == 0, moved);
+  check("remount-keeps-noatime", mount(NULL, dir, type, MS_REMOUNT, NULL) == 0 && reads_move_atime(in(0, dir, "file"), 0) == 0, errno);
+  check("remount-relatime", mount(NULL, dir, type, MS_REMOUNT | MS_RELATIME, NULL) == 0, errno);
+  moved = reads_move_atime(in(0, dir, "file"), O_NOATIME);
+  check("o-noatime-no-read-moves-atime", moved == 0, moved);
   check("umount", umount(dir) == 0, errno);
   printf("readonly: %d failed\n", fails);
   return fails != 0;

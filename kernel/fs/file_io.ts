@@ -15,7 +15,7 @@ import {
 const READ_AHEAD_START: u32 = 4;
 import { copyFromUser, copyToUser, userPage } from "../mm/user_copy";
 import { overDirtyLimit, waitForWriteback, writeBackObject } from "../mm/writeback";
-import { Inode, fileTimeNow, touchModified } from "./inode";
+import { Inode, touchModified } from "./inode";
 
 const EFAULT: i64 = 14;
 const EFBIG: i64 = 27;
@@ -50,9 +50,7 @@ export function nextHole(inode: Inode, offset: u64): i64 {
 
 /** Reads up to `count` bytes at `offset`; the count read (0 at or past the end), or -errno if nothing was. */
 export function readInode(inode: Inode, space: AddressSpace, to: u64, count: u64, offset: u64): i64 {
-  const done = readObject(changetype<MemoryObject>(inode.object), space, to, count, offset);
-  if (done >= 0) inode.atime = fileTimeNow();
-  return done;
+  return readObject(changetype<MemoryObject>(inode.object), space, to, count, offset);
 }
 
 /** Reads up to `count` bytes of `object` at `offset` into user memory (a file's, or a block device's). */

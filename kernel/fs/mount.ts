@@ -28,6 +28,8 @@ const MAX_MOUNTS: u32 = 16;
 const MOUNT_SIZE: u32 = 28;
 
 export const MOUNT_READ_ONLY: u32 = 1;
+export const MOUNT_NO_ATIME: u32 = 2; // MS_NOATIME: reads never change access times
+export const MOUNT_STRICT_ATIME: u32 = 4; // MS_STRICTATIME: every read does; neither is Linux's relatime (access_time.ts)
 
 const mounts = memory.data(MAX_MOUNTS * 4, 4);
 let mountCount: u32 = 0;

@@ -127,8 +127,8 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 16: return sysIoctl(process, a, b, c);
     case 17: return sysPread(process, a, b, c, d, true); // pread64
     case 18: return sysPread(process, a, b, c, d, false); // pwrite64
-    case 19: return sysTransferVector(process, a, b, c, -1, true); // readv
-    case 20: return sysTransferVector(process, a, b, c, -1, false); // writev
+    case 19: return sysTransferVector(process, a, b, c, 0, false, true); // readv
+    case 20: return sysTransferVector(process, a, b, c, 0, false, false); // writev
     case 21: return sysFaccessat(process, AT_FDCWD, a, b, 0); // access
     case 22: return sysPipe2(process, a, 0);
     case 23: return sysSelect(process, a, b, c, d, e);
@@ -289,8 +289,8 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 291: return sysEpollCreate1(process, <u32>a);
     case 292: return sysDup3(process, a, b, c, false);
     case 293: return sysPipe2(process, a, b);
-    case 295: return sysTransferVector(process, a, b, c, <i64>d, true); // preadv
-    case 296: return sysTransferVector(process, a, b, c, <i64>d, false); // pwritev
+    case 295: return sysTransferVector(process, a, b, c, <i64>d, true, true); // preadv
+    case 296: return sysTransferVector(process, a, b, c, <i64>d, true, false); // pwritev
     case 297: return sysRtTgsigqueueinfo(process, <i32>a, <i32>b, <i32>c, d);
     case 302: return sysPrlimit(process, a, b, c, d);
     case 306: return sysSyncfs(process, a);

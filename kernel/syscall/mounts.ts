@@ -7,7 +7,9 @@ import { blockDeviceOf } from "../fs/block_file";
 import { deviceNumber } from "../fs/cpio";
 import { ext2Busy, ext2Mount, ext2Remount, ext2Unmount, isExt2Inode } from "../fs/ext2/mount";
 import { Inode, S_IFBLK, S_IFDIR, fileType, isDirectoryInode, releaseInode } from "../fs/inode";
-import { MOUNT_READ_ONLY, Mount, mountIndexOf, mountOver, mountWithRoot, unmount } from "../fs/mount";
+import {
+  MOUNT_NO_ATIME, MOUNT_READ_ONLY, MOUNT_STRICT_ATIME, Mount, mountIndexOf, mountOver, mountWithRoot, unmount,
+} from "../fs/mount";
 import { newProcfs } from "../procfs/procfs";
 import { newSysfs } from "../sysfs/sysfs";
 import {
@@ -25,7 +27,21 @@ import { AT_FDCWD, lookupAt } from "./paths";
 const MS_RDONLY: u64 = 1;
 const MS_NOSUID: u64 = 2;
 const MS_REMOUNT: u64 = 32;
+const MS_NOATIME: u64 = 1024;
+const MS_NODIRATIME: u64 = 2048; // directories' access times never change here: asked for, and so
 const MS_SILENT: u64 = 32768;
+const MS_RELATIME: u64 = 1 << 21;
+const MS_STRICTATIME: u64 = 1 << 24;
+/** The flags a mount or remount may carry: the others would ask for what this kernel does not do. */
+const MOUNT_FLAGS: u64 = MS_RDONLY | MS_NOSUID | MS_NOATIME | MS_NODIRATIME | MS_SILENT | MS_RELATIME | MS_STRICTATIME;
+
+/** The mount's own flags (fs/mount.ts) for mount(2)'s: read-only, and the access-time rule (relatime unless told). */
+function mountFlagsOf(flags: u64): u32 {
+  let own: u32 = (flags & MS_RDONLY) != 0 ? MOUNT_READ_ONLY : 0;
+  if ((flags & MS_NOATIME) != 0) own |= MOUNT_NO_ATIME;
+  else if ((flags & MS_STRICTATIME) != 0) own |= MOUNT_STRICT_ATIME;
+  return own;
+}
 const MNT_FORCE: u64 = 1;
 const MNT_DETACH: u64 = 2;
 const UMOUNT_NOFOLLOW: u64 = 8;
@@ -52,7 +68,8 @@ function mountExt2(process: Process, source: u64, readOnly: bool): i64 {
 /**
  * mount: "tmpfs" (with its options), "proc" or "sysfs" over a directory, or "ext2"
  * from a block device (no options); flags MS_RDONLY, MS_NOSUID (nothing
- * is set-user-id here) and MS_SILENT only; or a remount.
+ * is set-user-id here), MS_SILENT and the access-time ones (MS_NOATIME,
+ * MS_RELATIME, the default, MS_STRICTATIME, MS_NODIRATIME); or a remount.
  */
 export function sysMount(process: Process, source: u64, target: u64, type: u64, flags: u64, data: u64): i64 {
   if ((flags & MS_REMOUNT) != 0) return remount(process, target, flags, data);
@@ -65,7 +82,7 @@ export function sysMount(process: Process, source: u64, target: u64, type: u64, 
   const sysfs = length > 0 && equalsAscii(<u32>name, <u32>length, "sysfs");
   const ext2 = length > 0 && equalsAscii(<u32>name, <u32>length, "ext2");
   if (!tmpfs && !proc && !sysfs && !ext2) return -ENODEV;
-  if ((flags & ~(MS_NOSUID | MS_SILENT | MS_RDONLY)) != 0) return -EINVAL;
+  if ((flags & ~MOUNT_FLAGS) != 0) return -EINVAL;
   if (data != 0 && !tmpfs) {
     const first = memory.data(1);
     if (copyStringFromUser(spaceOf(process), <u32>first, data, 1) != 0) return -EINVAL; // no options for the others
@@ -77,7 +94,7 @@ export function sysMount(process: Process, source: u64, target: u64, type: u64, 
     releaseInode(point);
     return -ENOTDIR;
   }
-  if (ext2) return mountExt2Over(process, point, source, (flags & MS_RDONLY) != 0);
+  if (ext2) return mountExt2Over(process, point, source, mountFlagsOf(flags));
   const device = deviceNumber(0, nextDevice++);
   // A tmpfs's options are read last: the walk above may sleep, and `options` is shared by every caller.
   const limits = tmpfs ? tmpfsLimits(process, data) : 0;
@@ -94,9 +111,8 @@ export function sysMount(process: Process, source: u64, target: u64, type: u64, 
   if (tmpfs && options.mode != U32.MAX_VALUE) root.mode = S_IFDIR | options.mode;
   if (tmpfs && options.uid != U32.MAX_VALUE) root.uid = options.uid;
   if (tmpfs && options.gid != U32.MAX_VALUE) root.gid = options.gid;
-  const mountFlags = (flags & MS_RDONLY) != 0 ? MOUNT_READ_ONLY : 0;
   const kind = tmpfs ? "tmpfs" : sysfs ? "sysfs" : "proc";
-  if (!mountOver(point, root, kind, kind, device, mountFlags)) {
+  if (!mountOver(point, root, kind, kind, device, mountFlagsOf(flags))) {
     root.nlink = 0; // it never got a place: free it
     releaseInode(root);
     releaseInode(point);
@@ -113,7 +129,7 @@ export function sysMount(process: Process, source: u64, target: u64, type: u64, 
  * MS_BIND remount.
  */
 function remount(process: Process, target: u64, flags: u64, data: u64): i64 {
-  if ((flags & ~(MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_SILENT)) != 0) return -EINVAL;
+  if ((flags & ~(MS_REMOUNT | MOUNT_FLAGS)) != 0) return -EINVAL;
   if (data != 0) {
     const first = memory.data(1);
     if (copyStringFromUser(spaceOf(process), <u32>first, data, 1) != 0) return -EINVAL;
@@ -128,7 +144,9 @@ function remount(process: Process, target: u64, flags: u64, data: u64): i64 {
   if (error == 0 && isExt2Inode(root)) error = ext2Remount(root, readOnly);
   if (error == 0) {
     const m = changetype<Mount>(mount);
-    m.flags = readOnly ? m.flags | MOUNT_READ_ONLY : m.flags & ~MOUNT_READ_ONLY;
+    // As Linux's: a remount sets the flags anew, but one that names no access-time rule keeps the mount's.
+    const atimeRule = (flags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) != 0 ? 0 : m.flags & (MOUNT_NO_ATIME | MOUNT_STRICT_ATIME);
+    m.flags = mountFlagsOf(flags) | atimeRule;
   }
   releaseInode(root);
   return error;
@@ -163,14 +181,14 @@ function tmpfsLimits(process: Process, data: u64): u32 {
 }
 
 /** The ext2 half of sysMount, once the mount point is found (its holder passes to the mount, or is let go). */
-function mountExt2Over(process: Process, point: Inode, source: u64, readOnly: bool): i64 {
-  const mounted = mountExt2(process, source, readOnly);
+function mountExt2Over(process: Process, point: Inode, source: u64, flags: u32): i64 {
+  const mounted = mountExt2(process, source, (flags & MOUNT_READ_ONLY) != 0);
   if (mounted < 0) {
     releaseInode(point);
     return mounted;
   }
   const root = changetype<Inode>(<u32>mounted);
-  if (!mountOver(point, root, "ext2", "ext2", root.device, readOnly ? MOUNT_READ_ONLY : 0)) {
+  if (!mountOver(point, root, "ext2", "ext2", root.device, flags)) {
     ext2Unmount(root);
     releaseInode(point);
     return -ENOMEM;

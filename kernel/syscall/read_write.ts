@@ -7,6 +7,7 @@ import {
 } from "../fs/file";
 import { MAX_FILE_SIZE, nextData, nextHole, readInode, readObject, writeInode, writeObject } from "../fs/file_io";
 import { blockFileObject, blockFileSize } from "../fs/block_file";
+import { fileAccessed } from "../fs/access_time";
 import { Inode, inodeSize } from "../fs/inode";
 import {
   PIPE_BROKEN, PIPE_FAULT, PIPE_INTERRUPTED, PIPE_NO_MEMORY, PIPE_WOULD_BLOCK, Pipe, readPipe, writePipe,
@@ -79,6 +80,7 @@ function readFrom(process: Process, file: File, buffer: u64, count: u64, offset:
     result = readDevice(changetype<Inode>(file.inode).rdev, space, buffer, count, !wait);
   } else if (file.kind == FileKind.Regular) {
     result = readInode(changetype<Inode>(file.inode), space, buffer, count, at);
+    if (result >= 0) fileAccessed(file);
   } else if (file.kind == FileKind.BlockDevice) {
     const object = blockFileObject(changetype<Inode>(file.inode));
     result = object == null ? -ENXIO : readObject(object, space, buffer, count, at);
@@ -129,7 +131,7 @@ export function writeFrom(process: Process, file: File, space: AddressSpace | nu
   const allowed = writableCount(process, at, count);
   if (allowed < 0) return allowed;
   const result = writeInode(inode, space, buffer, <u64>allowed, at);
-  if (result > 0 && (offset == AT_POSITION || append)) file.offset = at + <u64>result;
+  if (result > 0 && offset == AT_POSITION) file.offset = at + <u64>result; // pwrite leaves it, O_APPEND or not
   return result;
 }
 
@@ -195,12 +197,14 @@ export function sysPread(process: Process, fd: i64, buffer: u64, count: u64, off
  * one; a read waits only while nothing has arrived, and an error after
  * some bytes moved is reported as the count so far.
  */
-export function sysTransferVector(process: Process, fd: i64, vector: u64, count: i64, offset: i64, reading: bool): i64 {
+export function sysTransferVector(process: Process, fd: i64, vector: u64, count: i64, offset: i64, positioned: bool, reading: bool): i64 {
   const file = checkedFile(process, fd, reading);
   if (file == null) return -EBADF;
-  if (offset != AT_POSITION) {
-    if (offset < 0) return -EINVAL;
+  if (positioned) {
+    if (offset < 0) return -EINVAL; // -1 too, which would otherwise mean the file's own position
     if (!seekable(file)) return -ESPIPE;
+  } else {
+    offset = AT_POSITION;
   }
   if (<u64>count > <u64>IOV_MAX) return -EINVAL;
   if (count == 0) return 0;

@@ -52,6 +52,6 @@ describe("sysfs", () => {
     expect(partAfter - partBefore).toBe(128);
     expect(diskAfter - diskBefore).toBe(128);
     expect(parts.get("write")).toContain("refused\n");
-    expect(parts.get("mounts")).toMatch(/^sysfs \/sys sysfs rw 0 0\nsysfs\n/);
+    expect(parts.get("mounts")).toMatch(/^sysfs \/sys sysfs rw,relatime 0 0\nsysfs\n/);
   }, TEST_TIMEOUT);
 });
