@@ -1,8 +1,9 @@
 /* mount and umount2 of the in-memory file systems, as Linux does them (run
  * as root on Linux it must pass too): a tmpfs over a directory (statfs says
  * TMPFS_MAGIC), EBUSY while a file in it is open, its files gone after
- * umount, EINVAL for what is not a mount, ENODEV for an unknown type, and
- * a procfs mounted a second time. Prints "ok NAME" / "FAIL NAME" and
+ * umount, EINVAL for what is not a mount, ENODEV for an unknown type,
+ * MNT_EXPIRE (EAGAIN until a second call with no use between), and a
+ * procfs mounted a second time. Prints "ok NAME" / "FAIL NAME" and
  * "mounts: N failed". */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,12 @@ int main(int argc, char **argv) {
   check("file-gone", access(path, F_OK) == -1 && errno == ENOENT, errno);
   check("umount-not-mounted", umount(dir) == -1 && errno == EINVAL, errno);
   check("mount-bad-type", mount("x", dir, "ext9", 0, 0) == -1 && errno == ENODEV, errno);
+  check("mount-for-expire", mount("x", dir, "tmpfs", 0, 0) == 0, errno);
+  check("expire-with-force-einval", umount2(dir, MNT_EXPIRE | MNT_FORCE) == -1 && errno == EINVAL, errno);
+  check("expire-first-eagain", umount2(dir, MNT_EXPIRE) == -1 && errno == EAGAIN, errno);
+  access(dir, F_OK);
+  check("expire-after-use-eagain", umount2(dir, MNT_EXPIRE) == -1 && errno == EAGAIN, errno);
+  check("expire-second-unmounts", umount2(dir, MNT_EXPIRE) == 0, errno);
   check("mount-proc", mount("proc", dir, "proc", 0, 0) == 0, errno);
   snprintf(path, sizeof path, "%s/meminfo", dir);
   check("proc-meminfo", access(path, R_OK) == 0, errno);

@@ -15,6 +15,8 @@ const MAX_MOUNTS: u32 = 16;
  *   0 point (the directory mounted over; 0 for the root file system)  4 root
  *   8 type (a string's address: "tmpfs", "proc")  12 source  16 device
  *  20 flags (MOUNT_*)  24 writers (regular files open for writing on it)
+ *  28 walks (path walks that went into it)  32 expiryMark (umount2's
+ *     MNT_EXPIRE: 1 + `walks` when it marked the mount, 0 unmarked)
  */
 @unmanaged export class Mount {
   point: Inode | null;
@@ -24,8 +26,10 @@ const MAX_MOUNTS: u32 = 16;
   device: u32;
   flags: u32;
   writers: u32;
+  walks: u32;
+  expiryMark: u32;
 }
-const MOUNT_SIZE: u32 = 28;
+const MOUNT_SIZE: u32 = 36;
 
 export const MOUNT_READ_ONLY: u32 = 1;
 export const MOUNT_NO_ATIME: u32 = 2; // MS_NOATIME: reads never change access times
@@ -56,6 +60,8 @@ function record(point: Inode | null, root: Inode, type: string, source: string, 
   mount.device = device;
   mount.flags = flags;
   mount.writers = 0;
+  mount.walks = 0;
+  mount.expiryMark = 0;
   store<u32>(mounts + mountCount++ * 4, address);
   return true;
 }
@@ -158,6 +164,12 @@ export function openedForWriting(inode: Inode): void {
 export function closedForWriting(inode: Inode): void {
   const mount = mountOf(inode);
   if (mount != null) mount.writers--;
+}
+
+/** A path walk went into the file system whose root is `root` (a use, which an expiry mark must see). */
+export function mountUsed(root: Inode): void {
+  const mount = mountWithRoot(root);
+  if (mount != null) mount.walks++;
 }
 
 /** The mount whose root is `root`, the root file system's included (a remount's target), or null. */

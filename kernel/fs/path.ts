@@ -11,7 +11,7 @@
 import {
   Inode, isDirectoryInode, isSymlinkInode, jumpLinkOf, lookupIn, readlinkOf, releaseInode, retainInode,
 } from "./inode";
-import { fileSystemRoot } from "./mount";
+import { fileSystemRoot, mountUsed } from "./mount";
 
 const ENOENT: i64 = 2;
 const ENOTDIR: i64 = 20;
@@ -51,13 +51,14 @@ function parentOf(dir: Inode, root: Inode): Inode {
   return retainInode(changetype<Inode>(dir.parent));
 }
 
-/** Follows mount points down to the file system mounted last. Takes over `inode`'s reference. */
+/** Follows mount points down to the file system mounted last (a use: it clears their expiry marks). Takes over `inode`'s reference. */
 function crossMounts(inode: Inode): Inode {
   let at = inode;
   while (at.mounted != null) {
     const mounted = retainInode(changetype<Inode>(at.mounted));
     releaseInode(at);
     at = mounted;
+    mountUsed(at);
   }
   return at;
 }

@@ -8,7 +8,7 @@ import { deviceNumber } from "../fs/cpio";
 import { ext2Busy, ext2Mount, ext2Remount, ext2Unmount, isExt2Inode } from "../fs/ext2/mount";
 import { Inode, S_IFBLK, S_IFDIR, fileType, isDirectoryInode, releaseInode } from "../fs/inode";
 import {
-  MOUNT_NO_ATIME, MOUNT_READ_ONLY, MOUNT_STRICT_ATIME, Mount, mountIndexOf, mountOver, mountWithRoot, unmount,
+  MOUNT_NO_ATIME, MOUNT_READ_ONLY, MOUNT_STRICT_ATIME, Mount, mountAt, mountIndexOf, mountOver, mountWithRoot, unmount,
 } from "../fs/mount";
 import { newProcfs } from "../procfs/procfs";
 import { newSysfs } from "../sysfs/sysfs";
@@ -21,7 +21,7 @@ import { TMPFS_OPTIONS_SIZE, TmpfsOptions, parseTmpfsOptions } from "./tmpfs_opt
 import { copyStringFromUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { equalsAscii } from "../lib/ascii";
-import { EBUSY, EFAULT, EINVAL, ENODEV, ENOMEM, ENOTBLK, ENOTDIR, ENXIO } from "./errno";
+import { EAGAIN, EBUSY, EFAULT, EINVAL, ENODEV, ENOMEM, ENOTBLK, ENOTDIR, ENXIO } from "./errno";
 import { AT_FDCWD, lookupAt } from "./paths";
 
 const MS_RDONLY: u64 = 1;
@@ -44,6 +44,7 @@ function mountFlagsOf(flags: u64): u32 {
 }
 const MNT_FORCE: u64 = 1;
 const MNT_DETACH: u64 = 2;
+const MNT_EXPIRE: u64 = 4;
 const UMOUNT_NOFOLLOW: u64 = 8;
 let nextDevice: u32 = 16; // anonymous device numbers 0:16 on for mounted file systems
 
@@ -196,9 +197,15 @@ function mountExt2Over(process: Process, point: Inode, source: u64, flags: u32):
   return 0;
 }
 
-/** umount2: the root of a mounted file system, when nothing in it is in use (else EBUSY; MNT_DETACH and MNT_FORCE are not supported). */
+/**
+ * umount2: the root of a mounted file system, when nothing in it is in use
+ * (else EBUSY; MNT_DETACH and MNT_FORCE are not supported). MNT_EXPIRE, as
+ * Linux's: the first call on an unused mount marks it and is EAGAIN, the
+ * next one unmounts it unless a path walk went into it meanwhile.
+ */
 export function sysUmount2(process: Process, target: u64, flags: u64): i64 {
-  if ((flags & ~UMOUNT_NOFOLLOW) != 0) return (flags & (MNT_FORCE | MNT_DETACH)) != 0 ? -EBUSY : -EINVAL;
+  if ((flags & MNT_EXPIRE) != 0 && (flags & (MNT_FORCE | MNT_DETACH)) != 0) return -EINVAL;
+  if ((flags & ~(UMOUNT_NOFOLLOW | MNT_EXPIRE)) != 0) return (flags & (MNT_FORCE | MNT_DETACH)) != 0 ? -EBUSY : -EINVAL;
   const found = lookupAt(process, AT_FDCWD, target, (flags & UMOUNT_NOFOLLOW) == 0, false);
   if (found < 0) return found;
   const root = changetype<Inode>(<u32>found);
@@ -209,6 +216,14 @@ export function sysUmount2(process: Process, target: u64, flags: u64): i64 {
   if (error == 0 && isExt2Inode(root) && ext2Busy(root, 2)) error = -EBUSY;
   releaseInode(root);
   if (error != 0) return error;
+  if ((flags & MNT_EXPIRE) != 0) {
+    // Expired when marked and nothing went into it since, but this call's own walk.
+    const mount = changetype<Mount>(mountAt(<u32>index));
+    if (mount.expiryMark == 0 || mount.walks != mount.expiryMark) {
+      mount.expiryMark = mount.walks + 1;
+      return -EAGAIN;
+    }
+  }
   const unmounted = unmount(<u32>index);
   if (isExt2Inode(unmounted)) return ext2Unmount(unmounted);
   const limits = isTmpfsInode(unmounted) ? tmpfsLimitsOf(unmounted) : null;
