@@ -2,11 +2,15 @@
 // message (MSI) arrives, and where each one ends (the end-of-interrupt
 // register). Only what routing through it needs: it is switched on with a
 // spurious vector, its priority left open, its own timer unused (the PIT
-// stays the clock), LINT0/LINT1 as the firmware set them.
-import { mmioRead32, mmioWrite32, rdmsr } from "./cpu";
+// stays the clock), LINT0/LINT1 as the firmware set them. Firmware may
+// hand it over in x2APIC mode (newer PCs), where the registers are MSRs
+// (0x800 + offset / 16) and the memory window no longer answers.
+import { mmioRead32, mmioWrite32, rdmsr, wrmsr } from "./cpu";
 
 const IA32_APIC_BASE: u32 = 0x1b;
 const APIC_BASE_ENABLED: u64 = 1 << 11;
+const APIC_BASE_X2APIC: u64 = 1 << 10;
+const X2APIC_MSRS: u32 = 0x800;
 const APIC_BASE_ADDRESS_MASK: u64 = 0x000ffffffffff000;
 
 const REG_ID: u32 = 0x20;
@@ -17,6 +21,16 @@ const SPURIOUS_APIC_ENABLED: u32 = 1 << 8;
 
 /** Its registers' physical address; 0 while it is not in use. */
 let registers: u64 = 0;
+let x2apic = false;
+
+function readRegister(offset: u32): u32 {
+  return x2apic ? <u32>rdmsr(X2APIC_MSRS + (offset >> 4)) : mmioRead32(registers + offset);
+}
+
+function writeRegister(offset: u32, value: u32): void {
+  if (x2apic) wrmsr(X2APIC_MSRS + (offset >> 4), value);
+  else mmioWrite32(registers + offset, value);
+}
 
 /**
  * Where its registers are: the base the CPU reports (IA32_APIC_BASE) wins
@@ -32,8 +46,9 @@ export function localApicBase(tableAddress: u64): u64 {
 /** Switches it on at `base` (already mapped uncached): from now on every interrupt ends here. */
 export function enableLocalApic(base: u64, spuriousVector: u32): void {
   registers = base;
-  mmioWrite32(registers + REG_TASK_PRIORITY, 0);
-  mmioWrite32(registers + REG_SPURIOUS, SPURIOUS_APIC_ENABLED | spuriousVector);
+  x2apic = (rdmsr(IA32_APIC_BASE) & APIC_BASE_X2APIC) != 0;
+  writeRegister(REG_TASK_PRIORITY, 0);
+  writeRegister(REG_SPURIOUS, SPURIOUS_APIC_ENABLED | spuriousVector);
 }
 
 @inline export function localApicInUse(): bool {
@@ -42,9 +57,9 @@ export function enableLocalApic(base: u64, spuriousVector: u32): void {
 
 /** The APIC ID of this CPU: where IO-APIC entries and MSI messages are sent. */
 export function localApicId(): u32 {
-  return mmioRead32(registers + REG_ID) >> 24;
+  return x2apic ? readRegister(REG_ID) : readRegister(REG_ID) >> 24; // x2APIC: the whole register is the ID
 }
 
 export function localApicEndOfInterrupt(): void {
-  mmioWrite32(registers + REG_END_OF_INTERRUPT, 0);
+  writeRegister(REG_END_OF_INTERRUPT, 0);
 }
