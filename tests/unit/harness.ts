@@ -62,6 +62,7 @@ import {
   cacheHits, cacheMisses, cachedPageCount as kernelCachedPageCount, findCachedPage as kernelFindCachedPage,
   forEachCachedPage, getCachedPage as kernelGetCachedPage, reclaimCachePages as kernelReclaimCachePages,
 } from "../../kernel/mm/page_cache";
+export { initPageCache } from "../../kernel/mm/page_cache";
 import {
   cmosHour as kernelCmosHour, mulShift32 as kernelMulShift32, ticksReaching as kernelTicksReaching,
 } from "../../kernel/time/clock";

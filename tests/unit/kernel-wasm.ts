@@ -76,6 +76,7 @@ export interface UnitExports {
   tableEntriesInUse(table: number): number;
   setNoExecuteSupported(supported: number): void;
   resetSlab(): void;
+  initPageCache(): void;
   kmalloc(size: number): number;
   kfree(object: number): void;
   kernelObjectsInUse(): number;
