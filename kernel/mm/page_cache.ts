@@ -40,10 +40,9 @@ const ENOSPC: i64 = 28;
  */
 const FRAMES_PER_BUCKET: u32 = 8;
 const MIN_BUCKET_BITS: u32 = 10;
-let buckets: u32 = 0;
+let buckets: u32 = 0; // 0 until made
 let bucketCount: u32 = 0;
-let bucketShift: u32 = 32; // 32 - log2(bucketCount): a hash's top bits pick its chain
-let initialized = false;
+let bucketShift: u32 = 0; // 32 - log2(bucketCount): a hash's top bits pick its chain
 let cachedPages: u32 = 0;
 let activePages: u32 = 0; // FRAME_ACTIVE: used more than once
 let inactivePages: u32 = 0; // the others, which reclaim takes first
@@ -66,7 +65,6 @@ export function initPageCache(): void {
   bucketCount = <u32>1 << (order + MIN_BUCKET_BITS);
   bucketShift = 32 - (order + MIN_BUCKET_BITS);
   for (let i: u32 = 0; i < bucketCount; i++) store<u32>(buckets + i * 4, NO_FRAME);
-  initialized = true;
 }
 
 @inline function bucketOf(object: MemoryObject, index: u32): u32 {
@@ -75,7 +73,7 @@ export function initPageCache(): void {
 
 /** The cached frame for page `index` of `object`, or 0. Takes no reference. */
 export function findCachedPage(object: MemoryObject, index: u32): u32 {
-  if (!initialized) initPageCache();
+  if (buckets == 0) initPageCache();
   for (let pfn = load<u32>(bucketOf(object, index)); pfn != NO_FRAME; pfn = frame(pfn).data) {
     const f = frame(pfn);
     if (f.owner == changetype<u32>(object) && f.pageIndex == index) return frameAddress(pfn);
@@ -431,7 +429,7 @@ function unlink(link: u32, f: Frame, pfn: u32): void {
  * `onlyClean`, just those of them that are clean and unused.
  */
 function sweep(object: MemoryObject | null, first: u32, end: u32, onlyClean: bool = false): u32 {
-  if (!initialized) return 0;
+  if (buckets == 0) return 0;
   let freed: u32 = 0;
   for (let b: u32 = 0; b < bucketCount; b++) {
     let link = buckets + b * 4; // where the current frame number is stored
@@ -484,7 +482,7 @@ export function dropCachedRange(object: MemoryObject, first: u32, end: u32): voi
 /** The lowest index at or above `from` of a cached page of `object`, U32 max if none (lseek SEEK_DATA). */
 export function firstCachedIndex(object: MemoryObject, from: u32): u32 {
   let best = U32.MAX_VALUE;
-  if (!initialized || object.pages == 0) return best;
+  if (buckets == 0 || object.pages == 0) return best;
   for (let b: u32 = 0; b < bucketCount; b++) {
     for (let pfn = load<u32>(buckets + b * 4); pfn != NO_FRAME; pfn = frame(pfn).data) {
       const f = frame(pfn);
@@ -496,7 +494,7 @@ export function firstCachedIndex(object: MemoryObject, from: u32): u32 {
 
 /** Calls `visit(frame address)` for each cached page, for inspection (the unit tests walk the chains with it). */
 export function forEachCachedPage(visit: (page: u32) => void): void {
-  if (!initialized) return;
+  if (buckets == 0) return;
   for (let b: u32 = 0; b < bucketCount; b++) {
     for (let pfn = load<u32>(buckets + b * 4); pfn != NO_FRAME; pfn = frame(pfn).data) visit(frameAddress(pfn));
   }
