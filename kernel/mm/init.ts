@@ -9,6 +9,7 @@ import { resetSlab } from "./slab";
 import { setReclaimHook } from "./buddy";
 import { reclaimForAllocation } from "./reclaim";
 import { zeroPage } from "./address_space";
+import { initPageCache } from "./page_cache";
 
 /** Physical start of the TypeScript static data (asc --memoryBase, linker/kernel.ld). */
 const WASM_STATIC_BASE: u64 = 0x100000;
@@ -31,6 +32,7 @@ export function initMemory(bootInfoAddress: u32): bool {
   installKernelPageTables();
   resetSlab();
   setReclaimHook(reclaimForAllocation);
+  initPageCache();
   // The shared zero page now rather than at the first demand-zero read, so
   // that no program run leaves a frame behind it.
   return zeroPage() != 0;

@@ -26,14 +26,23 @@ import {
 import { monotonicNanoseconds } from "../time/clock";
 import { MemoryObject, OBJECT_NO_SOURCE, OBJECT_SPARSE, PageQuota, readObjectPage, readObjectPages } from "./memory_object";
 import { sleepUninterruptible, wakeUp } from "../lib/wait";
+import { managedFrames } from "./frame_database";
 
 const ENOMEM: i64 = 12;
 const EIO: i64 = 5;
 const ENOSPC: i64 = 28;
 
-const BUCKETS: u32 = 1024;
-const buckets = memory.data(BUCKETS * 4, 4);
-let initialized = false;
+/**
+ * The hash chains, one for every 8 frames of RAM (a power of two, at least
+ * 1024), as Linux sizes its hash tables from memory: a fixed 1024 made a
+ * lookup walk ~150 frames once 600 MiB were cached, and a cold ext2 fault
+ * makes dozens of lookups.
+ */
+const FRAMES_PER_BUCKET: u32 = 8;
+const MIN_BUCKET_BITS: u32 = 10;
+let buckets: u32 = 0; // 0 until made
+let bucketCount: u32 = 0;
+let bucketShift: u32 = 0; // 32 - log2(bucketCount): a hash's top bits pick its chain
 let cachedPages: u32 = 0;
 let activePages: u32 = 0; // FRAME_ACTIVE: used more than once
 let inactivePages: u32 = 0; // the others, which reclaim takes first
@@ -45,18 +54,26 @@ const dirtyObjects = memory.data(4, 4);
 export let cacheHits: u64 = 0;
 export let cacheMisses: u64 = 0;
 
-function init(): void {
-  for (let i: u32 = 0; i < BUCKETS; i++) store<u32>(buckets + i * 4, NO_FRAME);
-  initialized = true;
+/** Makes the hash chains, empty: at boot (initMemory), so that no program run leaves their frames behind it. */
+export function initPageCache(): void {
+  let bits = MIN_BUCKET_BITS;
+  while (bits < 20 && (<u32>1 << bits) * FRAMES_PER_BUCKET < managedFrames) bits++;
+  let order = bits - MIN_BUCKET_BITS; // 1024 chain heads a page
+  buckets = allocPages(order, FrameState.KernelObject, false);
+  while (buckets == 0 && order > 0) buckets = allocPages(--order, FrameState.KernelObject, false);
+  assert(buckets != 0, "page cache: no memory for the hash chains");
+  bucketCount = <u32>1 << (order + MIN_BUCKET_BITS);
+  bucketShift = 32 - (order + MIN_BUCKET_BITS);
+  for (let i: u32 = 0; i < bucketCount; i++) store<u32>(buckets + i * 4, NO_FRAME);
 }
 
 @inline function bucketOf(object: MemoryObject, index: u32): u32 {
-  return <u32>buckets + (((changetype<u32>(object) * 0x9e3779b1) ^ (index * 0x85ebca6b)) >> 22) * 4;
+  return buckets + (((changetype<u32>(object) * 0x9e3779b1) ^ (index * 0x85ebca6b)) >> bucketShift) * 4;
 }
 
 /** The cached frame for page `index` of `object`, or 0. Takes no reference. */
 export function findCachedPage(object: MemoryObject, index: u32): u32 {
-  if (!initialized) init();
+  if (buckets == 0) initPageCache();
   for (let pfn = load<u32>(bucketOf(object, index)); pfn != NO_FRAME; pfn = frame(pfn).data) {
     const f = frame(pfn);
     if (f.owner == changetype<u32>(object) && f.pageIndex == index) return frameAddress(pfn);
@@ -412,9 +429,9 @@ function unlink(link: u32, f: Frame, pfn: u32): void {
  * `onlyClean`, just those of them that are clean and unused.
  */
 function sweep(object: MemoryObject | null, first: u32, end: u32, onlyClean: bool = false): u32 {
-  if (!initialized) return 0;
+  if (buckets == 0) return 0;
   let freed: u32 = 0;
-  for (let b: u32 = 0; b < BUCKETS; b++) {
+  for (let b: u32 = 0; b < bucketCount; b++) {
     let link = buckets + b * 4; // where the current frame number is stored
     let pfn = load<u32>(link);
     while (pfn != NO_FRAME) {
@@ -465,8 +482,8 @@ export function dropCachedRange(object: MemoryObject, first: u32, end: u32): voi
 /** The lowest index at or above `from` of a cached page of `object`, U32 max if none (lseek SEEK_DATA). */
 export function firstCachedIndex(object: MemoryObject, from: u32): u32 {
   let best = U32.MAX_VALUE;
-  if (!initialized || object.pages == 0) return best;
-  for (let b: u32 = 0; b < BUCKETS; b++) {
+  if (buckets == 0 || object.pages == 0) return best;
+  for (let b: u32 = 0; b < bucketCount; b++) {
     for (let pfn = load<u32>(buckets + b * 4); pfn != NO_FRAME; pfn = frame(pfn).data) {
       const f = frame(pfn);
       if (f.owner == changetype<u32>(object) && f.pageIndex >= from && f.pageIndex < best) best = f.pageIndex;
@@ -477,8 +494,8 @@ export function firstCachedIndex(object: MemoryObject, from: u32): u32 {
 
 /** Calls `visit(frame address)` for each cached page, for inspection (the unit tests walk the chains with it). */
 export function forEachCachedPage(visit: (page: u32) => void): void {
-  if (!initialized) return;
-  for (let b: u32 = 0; b < BUCKETS; b++) {
+  if (buckets == 0) return;
+  for (let b: u32 = 0; b < bucketCount; b++) {
     for (let pfn = load<u32>(buckets + b * 4); pfn != NO_FRAME; pfn = frame(pfn).data) visit(frameAddress(pfn));
   }
 }

@@ -62,6 +62,7 @@ import {
   cacheHits, cacheMisses, cachedPageCount as kernelCachedPageCount, findCachedPage as kernelFindCachedPage,
   forEachCachedPage, getCachedPage as kernelGetCachedPage, reclaimCachePages as kernelReclaimCachePages,
 } from "../../kernel/mm/page_cache";
+export { initPageCache } from "../../kernel/mm/page_cache";
 import {
   cmosHour as kernelCmosHour, mulShift32 as kernelMulShift32, ticksReaching as kernelTicksReaching,
 } from "../../kernel/time/clock";
@@ -92,7 +93,7 @@ import { BlockDevice } from "../../kernel/block/block_device";
 import { ext2Busy, ext2Mount, ext2Unmount } from "../../kernel/fs/ext2/mount";
 import { mountRoot } from "../../kernel/fs/mount";
 import { S_IFBLK, createIn, setFileClock } from "../../kernel/fs/inode";
-export { newRamDisk, ramDiskFailFrom, ramDiskFlushes } from "./ram_disk";
+export { newRamDisk, ramDiskFailFrom, ramDiskFlushes, ramDiskWriteLog, ramDiskWrites } from "./ram_disk";
 
 export function format(into: usize, size: u32, fmt: string, a: u64, b: u64, c: u64, d: u64, e: u64, f: u64): u32 {
   return formatInto(into, size, fmt, a, b, c, d, e, f);

@@ -247,6 +247,7 @@ export function bootWithInitramfs(k: Kernel, bytes: Uint8Array, options: BootOpt
   k.exports.reserveRange(BigInt(ARCHIVE_ADDRESS), BigInt(moduleEnd), State.BootData);
   expect(k.exports.initFrameDatabase(), "initFrameDatabase").toBe(1);
   k.exports.resetSlab();
+  k.exports.initPageCache();
   return k.exports.mountInitramfs() >>> 0;
 }
 

@@ -76,6 +76,7 @@ export interface UnitExports {
   tableEntriesInUse(table: number): number;
   setNoExecuteSupported(supported: number): void;
   resetSlab(): void;
+  initPageCache(): void;
   kmalloc(size: number): number;
   kfree(object: number): void;
   kernelObjectsInUse(): number;
@@ -114,6 +115,8 @@ export interface UnitExports {
   newRamDisk(buffer: number, sectors: bigint, major: number, minor: number): number;
   ramDiskFailFrom(device: number, sector: bigint): void;
   ramDiskFlushes(device: number): number;
+  ramDiskWrites(device: number): number;
+  ramDiskWriteLog(device: number): number;
   makeBlockNode(name: number, length: number, rdev: number): bigint;
   mountExt2Device(device: number, readOnly: number, deviceNumber: number): bigint;
   setTestClock(nanoseconds: bigint): void;

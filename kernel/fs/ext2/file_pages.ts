@@ -1,9 +1,12 @@
 // A regular file's pages: read from and written to its disk blocks
-// straight between the page frame and the disk (blockIo), a run of
+// straight between the page frames and the disk (blockIo), a run of
 // consecutive blocks at a time; a page holds 4096 / blockSize blocks. A
 // hole reads as zeros, and so do the bytes past the end of the file. A
-// written page gets blocks for the holes it fills, except for blocks that
-// are still all zeros: those stay holes, so a sparse file stays sparse.
+// written page gets blocks for the holes its writes touched; the blocks
+// only its neighbours in the page touched stay holes, so a sparse file
+// stays sparse. Writeback hands over runs of whole dirty pages too
+// (writePages), which go out a stretch of contiguous disk blocks per
+// request, as read-ahead comes in.
 import { BLOCK_READ, BLOCK_WRITE, blockIo } from "../../block/request";
 import { PAGE_SIZE } from "../../mm/frame";
 import { MemoryObject } from "../../mm/memory_object";
@@ -83,30 +86,32 @@ export function readFilePages(object: MemoryObject, index: u32, count: u32, buff
 }
 
 /**
- * Writes the page's blocks that lie in the file, a run of blocks that
- * follow each other on the disk in one request (a freed file's pages are
- * dropped: owner 0).
+ * Writes pages [index, index + pages) of the file from `buffer`
+ * (contiguous): the blocks that lie in the file, each stretch of blocks
+ * that follow each other on the disk in one request. `dirtyKib` says which
+ * kilobytes of each page were written; a hole among them gets a block (a
+ * freed file's pages are dropped: owner 0).
  */
-export function writeFilePage(object: MemoryObject, index: u32, page: u32, dirtyKib: u32): i32 {
+function writeRange(object: MemoryObject, index: u32, pages: u32, buffer: u32, dirtyKib: u32): i32 {
   const info = infoOfObject(object);
   if (info.inode == 0) return 0;
   const fs = info.fs;
   const perPage = PAGE_SIZE >> fs.blockShift;
   const first = <u64>index * perPage;
-  const end = min(first + perPage, blocksFor(fs, object.size));
+  const end = min(first + <u64>pages * perPage, blocksFor(fs, object.size));
   let allocated = false;
   let status: i32 = 0;
   let runStart: u32 = 0; // the run waiting to be written: its first disk block, its length, where its bytes are
   let runLength: u32 = 0;
   let runBytes: u32 = 0;
   for (let logical = first; logical <= end; logical++) {
-    const at = page + (<u32>(logical - first) << fs.blockShift);
+    const at = buffer + (<u32>(logical - first) << fs.blockShift);
     let got: i64 = 0;
     if (logical < end) {
       got = mapBlock(info, logical, false);
       // A hole gets a block where the page was written, zeros or not (a write is data, as on Linux),
       // and stays a hole where only its neighbours in the page were.
-      if (got == 0 && written(dirtyKib, <u32>(logical - first), fs.blockShift)) {
+      if (got == 0 && written(dirtyKib, <u32>(logical - first) & (perPage - 1), fs.blockShift)) {
         got = mapBlock(info, logical, true);
         allocated = true;
       }
@@ -129,4 +134,17 @@ export function writeFilePage(object: MemoryObject, index: u32, page: u32, dirty
     if (result != 0 && status == 0) status = result;
   }
   return status;
+}
+
+/** WritePage: the page's written kilobytes decide which of its holes get blocks. */
+export function writeFilePage(object: MemoryObject, index: u32, page: u32, dirtyKib: u32): i32 {
+  return writeRange(object, index, 1, page, dirtyKib);
+}
+
+/** Every kilobyte of a page (MemoryObject.writePages takes wholly dirty pages only). */
+const WHOLE_PAGE_KIB: u32 = (1 << (PAGE_SIZE >> 10)) - 1;
+
+/** WritePages: a writeback run of whole dirty pages, in as few requests as the file's layout allows. */
+export function writeFilePages(object: MemoryObject, index: u32, count: u32, buffer: u32): i32 {
+  return writeRange(object, index, count, buffer, WHOLE_PAGE_KIB);
 }

@@ -5,7 +5,9 @@
 // the Inode and, for a regular file, the last mapping of its pages.
 import { getBlock, markBlockDirty, putBlock } from "../../block/buffer_cache";
 import { printf } from "../../console/console";
-import { MemoryObject, OBJECT_READS_SLEEP, newMemoryObject, setReadPages, setWritePage } from "../../mm/memory_object";
+import {
+  MemoryObject, OBJECT_READS_SLEEP, newMemoryObject, setReadPages, setWritePage, setWritePages,
+} from "../../mm/memory_object";
 import { dropCachedPages } from "../../mm/page_cache";
 import { kfree, kmalloc } from "../../mm/slab";
 import { Inode, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, fileTimeNow, newInode, releaseInode } from "../inode";
@@ -16,7 +18,7 @@ import {
   saveDiskInode, setFileAcl, storeVfsFields,
 } from "./disk_inode";
 import { Ext2Fs, ext2Ops, groupOfIno } from "./fs";
-import { readFilePage, readFilePages, writeFilePage } from "./file_pages";
+import { readFilePage, readFilePages, writeFilePage, writeFilePages } from "./file_pages";
 
 const ENOMEM: i64 = 12;
 const EIO: i64 = 5;
@@ -132,6 +134,7 @@ function attach(fs: Ext2Fs, info: Ext2Inode, inode: Inode): bool {
     const object = newMemoryObject(readFilePage, releaseFileObject, diskSize(rawOf(info)), OBJECT_READS_SLEEP);
     if (object == null) return false;
     setWritePage(object, writeFilePage);
+    setWritePages(object, writeFilePages);
     setReadPages(object, readFilePages);
     object.owner = changetype<u32>(inode);
     object.source = changetype<u32>(info);
