@@ -6,7 +6,10 @@
 import { printBytes, printf } from "../console/console";
 import { allocPage, freePages } from "../mm/buddy";
 import { FrameState } from "../mm/frame";
-import { BlockDevice, deviceNameAddress, deviceNameLength, namePartition, newBlockDevice, registerBlockDevice } from "./block_device";
+import {
+  BLOCK_EXT_MAJOR, BlockDevice, deviceNameAddress, deviceNameLength, namePartition, newBlockDevice, nextExtendedMinor,
+  registerBlockDevice,
+} from "./block_device";
 import { BLOCK_READ, blockIo } from "./request";
 
 const MBR_TYPE_GPT_PROTECTIVE: u8 = 0xee;
@@ -40,7 +43,7 @@ function addPartition(disk: BlockDevice, number: u32, first: u64, count: u64): v
   partition.firstSector = first;
   partition.sectors = count;
   partition.major = disk.major;
-  partition.minor = disk.minor + number;
+  partition.minor = disk.major == BLOCK_EXT_MAJOR ? nextExtendedMinor() : disk.minor + number;
   partition.readOnly = disk.readOnly;
   namePartition(partition, disk, number);
   if (registerBlockDevice(partition)) disk.partitions++;
