@@ -4,7 +4,7 @@
 // numbers Linux gives (259:0 for the disk, 259:1 for its partition, the
 // next disk after them) in /proc/partitions, /sys/block and /dev; two NVMe
 // disks beside a virtio and a SATA disk, the NVMe interrupts arriving as
-// MSI-X messages; ext2 on NVMe mounted, changed and found clean by e2fsck;
+// MSI-X messages (with pci=nomsi, on the INTx line); ext2 on NVMe mounted, changed and found clean by e2fsck;
 // a namespace of 4 KiB blocks; a sector that fails (QEMU's blkdebug); and
 // the read throughput of a 64 MiB disk.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -25,6 +25,7 @@ const SCRIPTS: Record<string, string> = {
     "/sys/block/nvme0n1/nvme0n1p1/start && ls -l /dev/nvme0n1 /dev/nvme0n1p1",
   "mixed.sh": "/bin/diskfile vda && /bin/diskfile sda && /bin/diskfile nvme0n1 && /bin/diskfile nvme1n1 && " +
     "cat /proc/partitions /proc/interrupts",
+  "nomsi.sh": "/bin/diskfile nvme0n1 && cat /proc/interrupts",
   "4k.sh": "cat /proc/partitions && /bin/blockload nvme0n1 readers && " +
     "dd if=/dev/zero of=/dev/nvme0n1 bs=512 seek=9 count=1 conv=fsync",
 };
@@ -97,6 +98,20 @@ describe("nvme", () => {
     const lines = [...output.matchAll(/^ *\d+: +(\d+) +PCI-MSIX-0000:00:[0-9a-f]{2}\.0 +0-edge +nvme$/gm)];
     expect(lines, output).toHaveLength(2);
     for (const line of lines) expect(Number(line[1]), output).toBeGreaterThan(0);
+  }, TEST_TIMEOUT);
+
+  it("pci=nomsi: the NVMe disk on its level-triggered INTx line through the IO-APIC", async () => {
+    const disk = writeImage("nomsi.img");
+    const result = await bootInit({
+      program: "sh", args: ["/etc/nvme/nomsi.sh"], options: "pci=nomsi", initramfs, disks: [`${disk.path},nvme`],
+    });
+    expectExit(result, EXIT_SUCCESS);
+    const output = programOutput(result.serial);
+    expect(failedChecks(output), result.serial).toEqual([]);
+    const line = output.match(/^ *\d+: +(\d+) +IO-APIC +\d+-fasteoi +(.*\bnvme\b.*)$/m);
+    expect(line, output).not.toBeNull();
+    expect(Number(line![1]), output).toBeGreaterThan(0);
+    expectDiskfileWrites(disk.path, disk.original);
   }, TEST_TIMEOUT);
 
   it("ext2 on NVMe: mounted, changed and unmounted; e2fsck finds it clean", async () => {
