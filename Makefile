@@ -207,11 +207,11 @@ $(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(ISO_INITRAMFS) $(BUIL
 # serial console is on this terminal either way.
 RUN_OUTPUT := $(if $(DISPLAY),-serial mon:stdio,-nographic)
 
-# `make run DISK=IMAGE` (IMAGE, or IMAGE,ahci for SATA; several, space-separated)
+# `make run DISK=IMAGE` (IMAGE, IMAGE,ahci for SATA or IMAGE,nvme for NVMe; several, space-separated)
 # attaches disks and boots with the first one's partition 1 as the root,
 # read-write (`make disk` makes build/disk.img for it); CMDLINE adds words.
 DISK ?=
-ROOT_CMDLINE := $(if $(strip $(DISK)),root=$(if $(findstring ahci,$(firstword $(DISK))),/dev/sda1,/dev/vda1) rw )
+ROOT_CMDLINE := $(if $(strip $(DISK)),root=$(if $(findstring ahci,$(firstword $(DISK))),/dev/sda1,$(if $(findstring nvme,$(firstword $(DISK))),/dev/nvme0n1p1,/dev/vda1)) rw )
 run: deps
 	@$(MAKE) --no-print-directory iso
 	@$(if $(strip $(DISK)),scripts/make-iso.sh $(BUILD)/os-disk.iso "$(ROOT_CMDLINE)$(CMDLINE)" $(ISO_INITRAMFS),true)

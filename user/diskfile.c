@@ -4,8 +4,9 @@
  * of it, past them, is (s * 7 + i) & 0xff), with an MBR naming partition 1
  * at sectors 2048..10239.
  *
- * `diskfile DISK` (e.g. vda or sda) checks, through /dev/DISK and
- * /dev/DISK1: the sizes lseek(SEEK_END) and BLKGETSIZE64 give, the pattern
+ * `diskfile DISK` (e.g. vda, sda or nvme0n1) checks, through /dev/DISK and
+ * its partition 1 (/dev/DISK1, or /dev/DISKp1 when DISK ends in a digit, as
+ * Linux names them): the sizes lseek(SEEK_END) and BLKGETSIZE64 give, the pattern
  * read by read, pread at odd offsets and across pages, and through a
  * MAP_SHARED mapping; then it writes: pwrite of "written by pwrite" at byte
  * 5000 of the disk, a store of "stored through mmap" at byte 0 of page 3
@@ -51,7 +52,7 @@ static int is_pattern(const unsigned char *buffer, uint64_t offset, size_t lengt
   return 1;
 }
 
-static char path[64], partition[64];
+static char path[64], partition[64], partition_name[64];
 
 static void sizes(int disk, int part) {
   off_t end = lseek(disk, 0, SEEK_END);
@@ -113,7 +114,7 @@ static void proc_files(const char *name) {
   char line[64];
   snprintf(line, sizeof line, "16384 %s\n", name);
   check(file_has("/proc/partitions", line), "/proc/partitions lists the disk in KiB", "missing");
-  snprintf(line, sizeof line, " 4096 %s1\n", name);
+  snprintf(line, sizeof line, " 4096 %s\n", partition_name);
   check(file_has("/proc/partitions", line), "/proc/partitions lists partition 1", "missing");
   snprintf(line, sizeof line, " %s ", name);
   check(file_has("/proc/diskstats", line), "/proc/diskstats lists the disk", "missing");
@@ -122,7 +123,10 @@ static void proc_files(const char *name) {
 int main(int argc, char **argv) {
   const char *name = argc > 1 ? argv[1] : "vda";
   snprintf(path, sizeof path, "/dev/%s", name);
-  snprintf(partition, sizeof partition, "/dev/%s1", name);
+  size_t length = strlen(name);
+  int digit = length > 0 && name[length - 1] >= '0' && name[length - 1] <= '9';
+  snprintf(partition_name, sizeof partition_name, "%s%s1", name, digit ? "p" : "");
+  snprintf(partition, sizeof partition, "/dev/%s", partition_name);
   int disk = open(path, O_RDWR);
   int part = open(partition, O_RDWR);
   check(disk >= 0 && part >= 0, "open the disk and its partition", path);

@@ -1,5 +1,5 @@
 // Block devices: disks (a driver's) and the partitions on them, known by
-// name (vda, vda1, sda, ...) and number, as Linux's gendisk and
+// name (vda, vda1, sda, nvme0n1p1, ...) and number, as Linux's gendisk and
 // block_device. A driver fills in a record, sets `start` (the operation that
 // hands a request to the hardware) and registers it; the block layer
 // (request.ts) queues requests, counts them for /proc/diskstats and puts
@@ -14,6 +14,11 @@ export const SECTOR_SHIFT: u32 = 9;
 /** Linux's major numbers: virtio disks and SCSI/SATA disks. */
 export const VIRTIO_BLOCK_MAJOR: u32 = 254;
 export const SCSI_DISK_MAJOR: u32 = 8;
+/** Linux's BLOCK_EXT_MAJOR: numbers handed out in order as disks and partitions appear (NVMe's). */
+export const BLOCK_EXT_MAJOR: u32 = 259;
+
+/** Bytes of a device's name: "nvme0n1p15" and the NUL padding. */
+export const DEVICE_NAME_BYTES: u32 = 16;
 
 /**
  * The hardware operation: take `request` now (true) or refuse it for lack
@@ -29,14 +34,15 @@ export type PollDevice = (device: BlockDevice) => void;
  *
  *   0 start (StartRequest; 0 for a partition)  4 poll (PollDevice)  8 driver (the driver's record)
  *  12 whole (the disk; the record itself for a disk)  16 firstSector(u64) (a partition's start on its disk)
- *  24 sectors(u64)  32 major  36 minor  40 name (8 bytes, NUL-padded)
- *  48 object (MemoryObject: the device's pages in the page cache, the buffer cache)
- *  52 queueHead  56 queueTail (requests not yet taken by the driver)  60 inFlight (taken, not completed)
- *  64 readIos(u64)  72 readSectors(u64)  80 writeIos(u64)  88 writeSectors(u64)
- *  96 readTicks(u64)  104 writeTicks(u64) (milliseconds spent, as diskstats counts)
- * 112 busyCycles(u64) (TSC cycles with requests in flight)  120 busySince(u64) (TSC, while inFlight > 0)
- * 128 partitions (how many of the disk)  132 readOnly
- * 136 volatileCache (the disk may hold completed writes in a cache until flushed: BLOCK_FLUSH goes to it)
+ *  24 sectors(u64)  32 major  36 minor  40 name (16 bytes, NUL-padded)
+ *  56 object (MemoryObject: the device's pages in the page cache, the buffer cache)
+ *  60 queueHead  64 queueTail (requests not yet taken by the driver)  68 inFlight (taken, not completed)
+ *  72 readIos(u64)  80 readSectors(u64)  88 writeIos(u64)  96 writeSectors(u64)
+ * 104 readTicks(u64)  112 writeTicks(u64) (milliseconds spent, as diskstats counts)
+ * 120 busyCycles(u64) (TSC cycles with requests in flight)  128 busySince(u64) (TSC, while inFlight > 0)
+ * 136 partitions (how many of the disk)  140 readOnly
+ * 144 volatileCache (the disk may hold completed writes in a cache until flushed: BLOCK_FLUSH goes to it)
+ * 148 blockMask (sectors per logical block, less one: a disk of 4 KiB blocks takes only whole ones)
  */
 @unmanaged export class BlockDevice {
   start: u32;
@@ -48,6 +54,7 @@ export type PollDevice = (device: BlockDevice) => void;
   major: u32;
   minor: u32;
   name0: u64;
+  name1: u64;
   object: MemoryObject | null;
   queueHead: u32;
   queueTail: u32;
@@ -63,21 +70,22 @@ export type PollDevice = (device: BlockDevice) => void;
   partitions: u32;
   readOnly: u32;
   volatileCache: u32;
+  blockMask: u32;
 }
-const BLOCK_DEVICE_SIZE: u32 = 144;
+const BLOCK_DEVICE_SIZE: u32 = 152;
 
 const MAX_DEVICES: u32 = 32;
 const devices = memory.data(MAX_DEVICES * 4, 4);
 let deviceCount: u32 = 0;
 
-/** The device's name as bytes: at most 8, NUL-padded. */
+/** The device's name as bytes: at most DEVICE_NAME_BYTES, NUL-padded. */
 @inline export function deviceNameAddress(device: BlockDevice): u32 {
   return changetype<u32>(device) + 40;
 }
 
 export function deviceNameLength(device: BlockDevice): u32 {
   let length: u32 = 0;
-  while (length < 8 && load<u8>(deviceNameAddress(device) + length) != 0) length++;
+  while (length < DEVICE_NAME_BYTES && load<u8>(deviceNameAddress(device) + length) != 0) length++;
   return length;
 }
 
@@ -94,19 +102,46 @@ export function newBlockDevice(): BlockDevice | null {
 /** Names a disk `prefix` and a letter by its number (0: "vda", 1: "vdb", ...), as Linux's sd and virtio_blk. */
 export function nameDisk(device: BlockDevice, prefix: string, number: u32): void {
   const at = deviceNameAddress(device);
-  memory.fill(at, 0, 8);
+  memory.fill(at, 0, DEVICE_NAME_BYTES);
   const length = <u32>min(prefix.length, 6);
   for (let i: u32 = 0; i < length; i++) store<u8>(at + i, <u8>prefix.charCodeAt(i));
   store<u8>(at + length, <u8>(0x61 + number % 26));
 }
 
-/** Names partition `number` (1, 2, ...) of `disk` as Linux does for these disks: the disk's name and the number ("vda1"). */
+/**
+ * Names a disk `prefix`, `number` and `suffix` ("nvme", 0, "n1": "nvme0n1"),
+ * as Linux's nvme names a controller's namespaces.
+ */
+export function nameNumberedDisk(device: BlockDevice, prefix: string, number: u32, suffix: string): void {
+  const at = deviceNameAddress(device);
+  memory.fill(at, 0, DEVICE_NAME_BYTES);
+  let length: u32 = 0;
+  for (let i = 0; i < prefix.length; i++) store<u8>(at + length++, <u8>prefix.charCodeAt(i));
+  if (number >= 10) store<u8>(at + length++, <u8>(0x30 + number / 10 % 10));
+  store<u8>(at + length++, <u8>(0x30 + number % 10));
+  for (let i = 0; i < suffix.length && length < DEVICE_NAME_BYTES - 4; i++) store<u8>(at + length++, <u8>suffix.charCodeAt(i));
+}
+
+/**
+ * Names partition `number` (1, 2, ...) of `disk` as Linux does: the disk's
+ * name and the number ("vda1"), with a 'p' between when the disk's name
+ * ends in a digit ("nvme0n1p1").
+ */
 export function namePartition(partition: BlockDevice, disk: BlockDevice, number: u32): void {
   const at = deviceNameAddress(partition);
-  memory.copy(at, deviceNameAddress(disk), 8);
+  memory.copy(at, deviceNameAddress(disk), DEVICE_NAME_BYTES);
   let length = deviceNameLength(disk);
-  if (number >= 10 && length < 8) store<u8>(at + length++, <u8>(0x30 + number / 10));
-  if (length < 8) store<u8>(at + length, <u8>(0x30 + number % 10));
+  const last = length == 0 ? 0 : <u32>load<u8>(at + length - 1);
+  if (last >= 0x30 && last <= 0x39 && length < DEVICE_NAME_BYTES) store<u8>(at + length++, 0x70);
+  if (number >= 10 && length < DEVICE_NAME_BYTES) store<u8>(at + length++, <u8>(0x30 + number / 10));
+  if (length < DEVICE_NAME_BYTES) store<u8>(at + length, <u8>(0x30 + number % 10));
+}
+
+let extendedMinors: u32 = 0;
+
+/** The next of BLOCK_EXT_MAJOR's minors: a disk takes one, then each of its partitions, as Linux gives them out. */
+export function nextExtendedMinor(): u32 {
+  return extendedMinors++;
 }
 
 /** Makes the device known (listed, openable as /dev/NAME); false when the table is full. */
@@ -137,7 +172,7 @@ export function findBlockDevice(major: u32, minor: u32): BlockDevice | null {
 
 /** The device named `name` (no "/dev/"), or null. */
 export function findBlockDeviceNamed(name: u32, length: u32): BlockDevice | null {
-  if (length == 0 || length > 8) return null;
+  if (length == 0 || length > DEVICE_NAME_BYTES) return null;
   for (let i: u32 = 0; i < deviceCount; i++) {
     const device = blockDeviceAt(i);
     if (deviceNameLength(device) != length) continue;

@@ -62,6 +62,7 @@ function writeDevicePage(object: MemoryObject, index: u32, page: u32, dirty: u32
   const device = deviceOf(object);
   const sectors = sectorsIn(device, index);
   const base = <u64>index * SECTORS_PER_PAGE;
+  if (device.whole.blockMask != 0) dirty = 0xf; // a disk of 4 KiB blocks writes only whole ones: the page is one
   let status: i32 = 0;
   let k: u32 = 0;
   while (k < 4) {

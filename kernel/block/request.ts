@@ -99,6 +99,8 @@ export function completeRequest(request: u32, ok: bool): void {
 export function blockIo(device: BlockDevice, operation: u32, sector: u64, count: u32, buffer: u32): i32 {
   if (operation != BLOCK_FLUSH && (count == 0 || sector >= device.sectors || <u64>count > device.sectors - sector)) return -EIO;
   if (operation == BLOCK_WRITE && device.readOnly != 0) return -EIO;
+  // A disk of 4 KiB logical blocks moves only whole ones, as Linux's logical_block_size says.
+  if (operation != BLOCK_FLUSH && (((sector + device.firstSector) | <u64>count) & <u64>device.whole.blockMask) != 0) return -EIO;
   if (operation == BLOCK_FLUSH && device.whole.volatileCache == 0) return 0; // nothing held back to flush
   const address = kmalloc(REQUEST_SIZE);
   if (address == 0) return -EIO;

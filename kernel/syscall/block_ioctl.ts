@@ -31,7 +31,7 @@ export function blockIoctl(process: Process, file: File, command: u32, argument:
     case BLKGETSIZE64: ok = putUser64(space, argument, deviceBytes(device)); break;
     case BLKGETSIZE: ok = putUser64(space, argument, device.sectors); break;
     case BLKSSZGET:
-    case BLKPBSZGET: ok = putUser32(space, argument, 512); break;
+    case BLKPBSZGET: ok = putUser32(space, argument, (device.whole.blockMask + 1) << 9); break; // 4096 on a disk of 4 KiB blocks
     case BLKBSZGET: ok = putUser32(space, argument, 4096); break;
     case BLKROGET: ok = putUser32(space, argument, device.readOnly); break;
     case BLKFLSBUF: {

@@ -72,7 +72,11 @@ import {
   AhciPort, enableInterrupts as kernelEnableInterrupts, identify as kernelIdentify, servicePort as kernelServicePort,
   startPort as kernelStartPort, startRequest as kernelStartRequest,
 } from "../../kernel/block/ahci_port";
-import { BlockDevice, StartRequest, nameDisk, newBlockDevice } from "../../kernel/block/block_device";
+import {
+  BlockDevice, StartRequest, nameDisk, nameNumberedDisk, namePartition, newBlockDevice,
+} from "../../kernel/block/block_device";
+import { NVME_DISK_SIZE, NvmeDisk, SLOTS as NVME_SLOTS, reapNvme, startNvmeRequest } from "../../kernel/block/nvme_io";
+import { newQueue as kernelNewNvmeQueue } from "../../kernel/block/nvme_queue";
 import { BlockRequest } from "../../kernel/block/request";
 import { closeAll, closeOnExec as kernelCloseOnExec, copyDescriptors, freeFileTable, newFileTable } from "../../kernel/fs/file";
 import { PROCESS_SIZE, Process } from "../../kernel/proc/process";
@@ -595,6 +599,65 @@ export function ahciService(port: u32): void {
 
 export function ahciBuildCommand(area: u32, slot: u32, command: u32, sector: u64, count: u32, buffer: u32, bytes: u32, write: bool): void {
   kernelBuildCommand(area, slot, <u8>command, sector, count, buffer, bytes, write);
+}
+
+// ---- NVMe requests against the fake controller of nvme-io.test.ts ----
+
+/**
+ * A disk "nvme0n1" as nvme.ts makes one, its I/O queue pair (id 1, 64
+ * entries, doorbells 4 bytes apart) on the controller at `registers`;
+ * blocks of 512 << `lbaShift` bytes, at most `maxSectors` a command.
+ */
+export function nvmeNewDisk(registers: u64, lbaShift: u32, maxSectors: u32): u32 {
+  const disk = changetype<NvmeDisk>(kernelKmalloc(NVME_DISK_SIZE));
+  disk.io = kernelNewNvmeQueue(registers, 0, 1, 64)!;
+  disk.namespace = 1;
+  disk.lbaShift = lbaShift;
+  disk.maxSectors = maxSectors;
+  disk.busy = 0;
+  disk.slots = kernelKmalloc(NVME_SLOTS * 8);
+  disk.prpLists = kernelAllocPages(2, FrameState.KernelObject, true);
+  const device = newBlockDevice()!;
+  device.start = changetype<u32>(<StartRequest>startNvmeRequest);
+  device.driver = changetype<u32>(disk);
+  device.sectors = 1 << 20;
+  nameNumberedDisk(device, "nvme", 0, "n1");
+  disk.device = device;
+  return changetype<u32>(device);
+}
+
+/** A request handed to the NVMe driver as ahciSubmit hands one to AHCI; 0 when every command identifier is out. */
+export function nvmeSubmit(device: u32, operation: u32, sector: u64, count: u32, buffer: u32): u32 {
+  const disk = changetype<BlockDevice>(device);
+  const address = kernelKmalloc(44);
+  const request = changetype<BlockRequest>(address);
+  request.device = disk;
+  request.next = 0;
+  request.sector = sector;
+  request.count = count;
+  request.buffer = buffer;
+  request.operation = operation;
+  request.status = 1;
+  if (!startNvmeRequest(disk, address)) {
+    kernelKfree(address);
+    return 0;
+  }
+  disk.inFlight++;
+  return address;
+}
+
+/** What the disk's interrupt does: completes what the controller posted. */
+export function nvmeReap(device: u32): void {
+  reapNvme(changetype<NvmeDisk>(changetype<BlockDevice>(device).driver));
+}
+
+/** A disk named as nvme.ts names controller `number`'s, then its partition `partition`; the partition's record. */
+export function nvmeNamePartition(number: u32, partition: u32): u32 {
+  const disk = newBlockDevice()!;
+  nameNumberedDisk(disk, "nvme", number, "n1");
+  const part = newBlockDevice()!;
+  namePartition(part, disk, partition);
+  return changetype<u32>(part);
 }
 
 // ---- system calls from a test process (tmpfs-model, page-cache-model, descriptor-flags) ----

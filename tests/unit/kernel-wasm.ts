@@ -98,6 +98,10 @@ export interface UnitExports {
   ahciNewDisk(port: number, sectors: bigint): number;
   ahciSubmit(disk: number, operation: number, sector: bigint, count: number, buffer: number): number;
   ahciService(port: number): void;
+  nvmeNewDisk(registers: bigint, lbaShift: number, maxSectors: number): number;
+  nvmeSubmit(device: number, operation: number, sector: bigint, count: number, buffer: number): number;
+  nvmeReap(device: number): void;
+  nvmeNamePartition(number: number, partition: number): number;
   elfSegmentAddress(i: number): number;
   parseCpio(start: number, size: number, table: number, capacity: number): number;
   cpioEntryCount(): number;
