@@ -45,6 +45,7 @@ export const enum Node {
   KpageFlags = 32, // entries.ts: a u64 per frame
   KpageCount = 33,
   Pagemap = 34, // entries.ts: a u64 per virtual page of the process
+  FrameStates = 35, // entries.ts: a byte per frame (frame_states.ts)
   PidMax = 40,
   Tainted = 41,
   OsType = 42,
@@ -81,6 +82,7 @@ export function nodeName(node: u32): string {
     case Node.KpageFlags: return "kpageflags";
     case Node.KpageCount: return "kpagecount";
     case Node.Pagemap: return "pagemap";
+    case Node.FrameStates: return "framestates";
     case Node.Sys: return "sys";
     case Node.SysKernel: return "kernel";
     case Node.PidMax: return "pid_max";

@@ -12,6 +12,7 @@
 //   /proc/PID/smaps_rollup   its resident pages, shared and private, clean and dirty, and Pss (smaps_rollup.ts)
 //   /proc/PID/pagemap   a u64 per virtual page: present, the frame, exclusive, file (entries.ts)
 //   /proc/kpageflags, /proc/kpagecount   a u64 per frame: Linux's flag bits, the map count (entries.ts)
+//   /proc/framestates   a byte per frame: its state, and whether it is shared (entries.ts; ours, for pictures)
 //   /proc/PID/mounts, /proc/mounts   the mount table, in Linux's format
 //   /proc/self          a symbolic link to the caller's PID directory
 //   /proc/processes     one line per process: pid, parent, state, resident KiB, name
@@ -59,7 +60,7 @@ const EACCES: i64 = 13;
 const ROOT_ENTRIES = memory.data<u8>([
   <u8>Node.Meminfo, <u8>Node.Memcheck, <u8>Node.Processes, <u8>Node.Mounts, <u8>Node.Cpuinfo, <u8>Node.Sys, <u8>Node.Self,
   <u8>Node.Uptime, <u8>Node.SystemStat, <u8>Node.Loadavg, <u8>Node.Partitions, <u8>Node.Diskstats, <u8>Node.Vmstat,
-  <u8>Node.Filesystems, <u8>Node.KpageFlags, <u8>Node.KpageCount,
+  <u8>Node.Filesystems, <u8>Node.KpageFlags, <u8>Node.KpageCount, <u8>Node.FrameStates,
 ]);
 const SYS_ENTRIES = memory.data<u8>([<u8>Node.SysKernel]);
 const SYS_KERNEL_ENTRIES = memory.data<u8>([
@@ -77,7 +78,7 @@ function entriesOf(dir: u32): u32 {
 
 function entryCount(dir: u32): u32 {
   switch (dir) {
-    case Node.Root: return 16;
+    case Node.Root: return 17;
     case Node.Sys: return 1;
     case Node.SysKernel: return 5;
     case Node.ProcessDirectory: return 14;

@@ -23,6 +23,7 @@ import {
 } from "../../kernel/mm/frame_database";
 import { kpageCount as kernelKpageCount, kpageFlags as kernelKpageFlags } from "../../kernel/mm/page_flags";
 import { pagemapEntry as kernelPagemapEntry } from "../../kernel/mm/pagemap";
+import { frameStateByte as kernelFrameStateByte } from "../../kernel/mm/frame_states";
 import {
   allocPages as kernelAllocPages, checkFreeLists as kernelCheckFreeLists, freeFrameCount as kernelFreeFrameCount,
   freeFrameRun as kernelFreeFrameRun, freeListLength as kernelFreeListLength, freePages as kernelFreePages, setReclaimHook,
@@ -179,6 +180,10 @@ export function kpageFlags(pfn: u32): u64 {
 
 export function kpageCount(pfn: u32): u64 {
   return kernelKpageCount(pfn);
+}
+
+export function frameStateByte(pfn: u32): u8 {
+  return kernelFrameStateByte(pfn);
 }
 
 export function getFramesAbove4G(): u64 {

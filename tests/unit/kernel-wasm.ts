@@ -57,6 +57,7 @@ export interface UnitExports {
   getFrameLimit(): number;
   kpageFlags(pfn: number): bigint;
   kpageCount(pfn: number): bigint;
+  frameStateByte(pfn: number): number;
   getFramesAbove4G(): bigint;
   getDatabaseStart(): number;
   getDatabaseBytes(): number;

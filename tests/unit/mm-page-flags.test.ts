@@ -3,7 +3,8 @@
 // of a simulated memory: Linux's flag bits for a frame in each state, and
 // the pagemap entries of a page that is unmapped, untouched, the zero
 // page, present and exclusive, shared copy-on-write after a fork and
-// copied by a write, and a page of a file.
+// copied by a write, and a page of a file; and /proc/framestates' byte
+// (kernel/mm/frame_states.ts) for a frame shared by a fork.
 import { describe, expect, it } from "vitest";
 import { type Kernel, loadKernel } from "./kernel-wasm";
 import { KERNEL_STATICS, MIB, PAGE, State, bootMemory, freeBlocks, pcMemoryMap, recordAddress } from "./mm";
@@ -183,6 +184,7 @@ describe("pagemap", () => {
     expect(k.exports.copyAddressSpace(parent, child)).toBe(1);
     for (const space of [parent, child]) expect(entry(k, space, ANON)).toBe(PM_PRESENT | shared);
     expect(countOf(k, Number(shared))).toBe(2);
+    expect(k.exports.frameStateByte(Number(shared))).toBe(State.Anonymous | 0x80);
     fault(k, child, ANON, true);
     const copy = entry(k, child, ANON);
     expect(copy & ~PM_PFN).toBe(PM_PRESENT | PM_EXCLUSIVE);
@@ -190,6 +192,8 @@ describe("pagemap", () => {
     expect(flagsOf(k, Number(copy & PM_PFN)) & bits("ANON")).toBe(bits("ANON"));
     expect(entry(k, parent, ANON)).toBe(PM_PRESENT | PM_EXCLUSIVE | shared);
     expect(countOf(k, Number(shared))).toBe(1);
+    expect(k.exports.frameStateByte(Number(shared))).toBe(State.Anonymous);
+    expect(k.exports.frameStateByte(0xfffff)).toBe(State.Hole);
   });
 
   it("a file page is a file page, until a private write copies it", () => {
