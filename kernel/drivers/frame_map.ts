@@ -7,17 +7,20 @@
 // copy-on-write or the reclaimer at work shows. With more frames than
 // pixels a cell is a group of frames, coloured by the mix of theirs.
 // Only changed cells are drawn again: each cell's colour is kept in pages
-// taken while the map is shown (they show as kernel objects).
+// taken while the map is shown (they show as kernel objects). Hiding it
+// says what the redraws cost, to show it does not distort what it shows.
 import { TIMER_HZ } from "../arch/x86_64/pic";
+import { rdtsc } from "../arch/x86_64/cpu";
 import {
   FRAMEBUFFER_BACKGROUND, drawText, fillRectangle, framebufferColumns, framebufferHeight, framebufferWidth, setConsoleColumns,
 } from "../console/framebuffer";
-import { print } from "../console/console";
+import { print, printf } from "../console/console";
 import { formatInto, str } from "../lib/format";
 import { allocPages, freePages, MAX_ORDER } from "../mm/buddy";
 import { FRAME_STATE_COUNT, FrameState, PAGE_SIZE, frameStateName } from "../mm/frame";
 import { frameLimit } from "../mm/frame_database";
 import { FRAME_STATE_SHARED, frameStateByte } from "../mm/frame_states";
+import { ticksToTenthsOfNs } from "../time/tsc";
 
 const REDRAWS_PER_SECOND: u32 = 4;
 const MARGIN: u32 = 8;
@@ -56,6 +59,8 @@ let left: u32 = 0; // the map's top left corner
 let top: u32 = 0;
 let kept: u32 = 0; // a u32 per cell: the colour drawn, with FLASHING
 let keptOrder: u32 = 0;
+let redraws: u64 = 0; // since the map was last shown
+let redrawTicks: u64 = 0; // TSC ticks they took
 
 @inline function kindOf(state: u8): u32 {
   const s = <u32>(state & ~FRAME_STATE_SHARED);
@@ -166,11 +171,18 @@ function show(): void {
   drawLegend(left, width, legendTop);
   shown = true;
   ticks = 0;
+  redraws = 0;
+  redrawTicks = 0;
   redraw(true);
 }
 
 function hide(): void {
   shown = false;
+  if (redraws != 0) {
+    const microseconds = ticksToTenthsOfNs(redrawTicks / redraws) / 10000;
+    printf("framemap: %d redraws, %d us each (%d.%d%% of the time at %d a second)\n", redraws, microseconds,
+      microseconds * REDRAWS_PER_SECOND / 10000, microseconds * REDRAWS_PER_SECOND / 1000 % 10, REDRAWS_PER_SECOND);
+  }
   freePages(kept);
   setConsoleColumns(framebufferWidth() / 8);
   fillRectangle(left - MARGIN, 0, framebufferWidth() - left + MARGIN, framebufferHeight(), FRAMEBUFFER_BACKGROUND);
@@ -186,5 +198,8 @@ export function toggleFrameMap(): void {
 export function frameMapTick(): void {
   if (!shown || ++ticks < TIMER_HZ / REDRAWS_PER_SECOND) return;
   ticks = 0;
+  const start = rdtsc();
   redraw(false);
+  redrawTicks += rdtsc() - start;
+  redraws++;
 }

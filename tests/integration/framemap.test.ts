@@ -5,7 +5,8 @@
 // of the frames anonymous after the touch, shared after the fork, an
 // eighth of them exclusive again after the child's writes, and none
 // shared after its exit. Then F12 hides the map and gives the console the
-// whole screen back. The screenshots go to build/framemap/ as PNG.
+// whole screen back and says what the redraws cost, which the test
+// prints. The screenshots go to build/framemap/ as PNG.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -57,6 +58,9 @@ describe("framemap", () => {
         writeFileSync(join(dir, `${name}.png`), encodePng(image));
       }
       await machine.sendKey("f12");
+      const cost = await machine.expect(/framemap: (\d+) redraws, (\d+) us each \(\d+\.\d% of the time at 4 a second\)/);
+      console.log(`live map: ${cost[0]}`);
+      expect(Number(cost[1])).toBeGreaterThan(4); // the moments' pauses alone last 16 s
       await machine.waitForScreen((screen) => {
         expect(census(screen, legendTop - 8).cells, "the map is gone").toBe(0);
       }, 3000);
