@@ -4,7 +4,8 @@
 // has the legend's colours in the proportions the moment makes: a quarter
 // of the frames anonymous after the touch, shared after the fork, an
 // eighth of them exclusive again after the child's writes, and none
-// shared after its exit. Then F12 hides the map and gives the console the
+// shared after its exit, and the frame database and kernel image their
+// share of RAM. Then F12 hides the map and gives the console the
 // whole screen back and says what the redraws cost, which the test
 // prints. The screenshots go to build/framemap/ as PNG.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -21,6 +22,8 @@ const MAP = { left: 520, top: 28, right: 1016 };
 const ANONYMOUS = 0x40c050;
 const SHARED_ANONYMOUS = 0x40e8e8;
 const FREE = 0x28384c;
+const FRAME_DATABASE = 0xc060d0;
+const KERNEL_IMAGE = 0xd04040;
 const FLASH = 0xffffff;
 
 /** Pixels of each colour in the map's area (above the legend), and how many are cells at all. */
@@ -54,6 +57,9 @@ describe("framemap", () => {
           expect(Math.abs(of(ANONYMOUS) / cells - anonymous), `${name}: anonymous`).toBeLessThan(0.03);
           expect(Math.abs(of(SHARED_ANONYMOUS) / cells - shared), `${name}: shared`).toBeLessThan(0.03);
           expect(of(FREE) / cells, `${name}: free`).toBeGreaterThan(0.3);
+          // 256 MiB: 512 frames of records (32 bytes each for 65,536 frames), and the kernel image's 1.7 MiB or so.
+          expect(Math.abs(of(FRAME_DATABASE) / cells - 512 / 65536), `${name}: frame database`).toBeLessThan(0.0005);
+          expect(Math.abs(of(KERNEL_IMAGE) / cells - 0.007), `${name}: kernel image`).toBeLessThan(0.003);
         }, 3000);
         writeFileSync(join(dir, `${name}.png`), encodePng(image));
       }
