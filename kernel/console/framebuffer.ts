@@ -6,7 +6,7 @@
 // drawn with fillRectangle and drawText (the live frame map).
 import { bootInfo, findModule } from "../boot/multiboot2";
 
-const GLYPH_WIDTH: u32 = 8;
+export const GLYPH_WIDTH: u32 = 8;
 const GLYPH_HEIGHT: u32 = 16;
 const FONT_SIZE: u32 = 256 * GLYPH_HEIGHT;
 const FRAMEBUFFER_RGB: u32 = 1;

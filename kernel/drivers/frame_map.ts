@@ -12,7 +12,8 @@
 import { TIMER_HZ } from "../arch/x86_64/pic";
 import { rdtsc } from "../arch/x86_64/cpu";
 import {
-  FRAMEBUFFER_BACKGROUND, drawText, fillRectangle, framebufferColumns, framebufferHeight, framebufferWidth, setConsoleColumns,
+  FRAMEBUFFER_BACKGROUND, GLYPH_WIDTH, drawText, fillRectangle, framebufferColumns, framebufferHeight, framebufferWidth,
+  setConsoleColumns,
 } from "../console/framebuffer";
 import { print, printf } from "../console/console";
 import { formatInto, str } from "../lib/format";
@@ -154,7 +155,7 @@ function show(): void {
   const screenWidth = framebufferWidth();
   if (screenWidth == 0 || frameLimit == 0) return;
   const consoleColumns = framebufferColumns() / 2;
-  left = consoleColumns * 8 + MARGIN;
+  left = consoleColumns * GLYPH_WIDTH + MARGIN;
   top = MARGIN + LINE + 4;
   const width = screenWidth - left - MARGIN;
   const legendTop = framebufferHeight() - MARGIN - ((KINDS + 1) / 2) * LINE;
@@ -184,7 +185,7 @@ function hide(): void {
       microseconds * REDRAWS_PER_SECOND / 10000, microseconds * REDRAWS_PER_SECOND / 1000 % 10, REDRAWS_PER_SECOND);
   }
   freePages(kept);
-  setConsoleColumns(framebufferWidth() / 8);
+  setConsoleColumns(framebufferWidth() / GLYPH_WIDTH);
   fillRectangle(left - MARGIN, 0, framebufferWidth() - left + MARGIN, framebufferHeight(), FRAMEBUFFER_BACKGROUND);
 }
 
