@@ -13,13 +13,16 @@ import { loadSymbols } from "./debug/symbols";
 import { initMemory } from "./mm/init";
 import { printMemoryReport } from "./mm/meminfo";
 import { enableUserFeatures } from "./arch/x86_64/cpu_setup";
-import { initInterruptControllers } from "./arch/x86_64/pic";
+import { IRQ_KEYBOARD, IRQ_SERIAL, IRQ_TIMER, initPic, startPit } from "./arch/x86_64/pic";
+import { openIsaLine, routeThroughApic } from "./arch/x86_64/irq";
+import { setUpApics } from "./drivers/acpi_madt";
 import { argumentNumber } from "./boot/cmdline";
 import { setFaultAround } from "./mm/fault";
 import { printf } from "./console/console";
 import { initramfsFileCount } from "./fs/initramfs";
 import { mountFileSystems } from "./fs/boot";
 import { mountProcAtBoot } from "./procfs/procfs";
+import { mountSysAtBoot } from "./sysfs/sysfs";
 import { setFileClock } from "./fs/inode";
 import { cpioStatusName, CpioStatus } from "./fs/cpio";
 import { str } from "./lib/format";
@@ -38,6 +41,16 @@ import { mountRootFromDisk } from "./fs/root_mount";
 import { kernelThreadMain, startKernelThread } from "./proc/kernel_thread";
 import { flusherMain } from "./mm/balance";
 import { initTermios } from "./drivers/termios";
+
+/** The PICs are always moved off the exception vectors; the APICs take over when ACPI lists them. */
+function initInterrupts(): void {
+  initPic();
+  if (!hasArgument("noapic") && setUpApics()) routeThroughApic();
+  openIsaLine(IRQ_TIMER, "timer");
+  openIsaLine(IRQ_KEYBOARD, "i8042");
+  openIsaLine(IRQ_SERIAL, "ttyS0");
+  startPit();
+}
 
 export function kmain(bootInfoAddress: u32): void {
   markKernelStart();
@@ -68,13 +81,14 @@ export function kmain(bootInfoAddress: u32): void {
   registerScheduling();
   initVdso();
   enableUserFeatures();
-  initInterruptControllers();
+  initInterrupts();
   initUsbKeyboard();
   initAcpi();
   setFileClock(realtimeNanoseconds);
   probeBlockDevices();
   const initramfs = mountFileSystems();
   if (!mountProcAtBoot()) print("procfs: /proc not mounted\n");
+  if (!mountSysAtBoot()) print("sysfs: /sys not mounted\n");
   mountRootFromDisk();
   if (initramfs == CpioStatus.Ok) printf("initramfs: %d files\n", initramfsFileCount());
   else printf("initramfs: %s (%d files usable)\n", str(cpioStatusName(initramfs)), initramfsFileCount());

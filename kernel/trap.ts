@@ -1,13 +1,13 @@
 // Where every trap lands (kernel/arch/x86_64/traps.asm -> entry.c): system
 // calls, interrupts, user exceptions; anything else is a kernel bug.
 import { VECTOR_SYSCALL } from "./arch/x86_64/cpu";
-import { IRQ_BASE, IRQ_KEYBOARD, IRQ_SERIAL, IRQ_TIMER, TIMER_HZ, endOfInterrupt } from "./arch/x86_64/pic";
+import { IRQ_BASE, IRQ_KEYBOARD, IRQ_SERIAL, IRQ_TIMER, TIMER_HZ } from "./arch/x86_64/pic";
 import { sampleLoad } from "./proc/load_average";
 import { handleKeyboardInterrupt } from "./drivers/keyboard";
 import { pollUsbKeyboard } from "./drivers/usb_keyboard";
 import { frameMapTick } from "./drivers/frame_map";
 import { handleSerialInterrupt } from "./drivers/tty";
-import { runIrqHandlers } from "./arch/x86_64/irq";
+import { IRQ_LINES, VECTOR_SPURIOUS, countInterrupt, countSpuriousInterrupt, endOfInterrupt, runIrqHandlers } from "./arch/x86_64/irq";
 import { TrapFrame, fromUserMode } from "./arch/x86_64/trap_frame";
 import { panicWithFrame } from "./debug/panic";
 import { makeRunnable, currentProcess, hasCurrentProcess, hasDeliverableSignal, yieldToScheduler } from "./proc/scheduler";
@@ -40,8 +40,9 @@ export function dispatchTrap(frameAddress: u32): void {
   if (fromUserMode(frame) && hasCurrentProcess()) chargeUserTime(currentProcess());
   if (vector == VECTOR_SYSCALL) {
     handleSyscall(frame);
-  } else if (vector >= IRQ_BASE && vector < IRQ_BASE + 16) {
+  } else if (vector >= IRQ_BASE && vector < IRQ_BASE + IRQ_LINES) {
     const irq = vector - IRQ_BASE;
+    countInterrupt(irq);
     if (irq == IRQ_TIMER) {
       handleTimer(frame);
     } else {
@@ -50,6 +51,9 @@ export function dispatchTrap(frameAddress: u32): void {
       else runIrqHandlers(irq);
       endOfInterrupt(irq);
     }
+  } else if (vector == VECTOR_SPURIOUS) {
+    // The local APIC withdrew an interrupt it had signalled: nothing to serve, and no end-of-interrupt is due.
+    countSpuriousInterrupt();
   } else if (vector < IRQ_BASE && fromUserMode(frame) && hasCurrentProcess()) {
     handleUserException(frame);
   } else {

@@ -25,20 +25,48 @@ export function patternSectors(first, count) {
   return bytes;
 }
 
-/** An MBR (sector 0) over `sectors` sectors of disk with primary partitions [start, count] of `type`. */
+/**
+ * An MBR (sector 0) over `sectors` sectors of disk with primary partitions
+ * [start, count] of `type` ([start, count, kind] for another type: 0x05 is
+ * an extended partition, whose EBRs writeLogicalPartitions writes).
+ */
 export function masterBootRecord(base, partitions, type = 0x83) {
   const mbr = Buffer.from(base);
   mbr.fill(0, 446, 510);
-  partitions.forEach(([start, count], slot) => {
+  partitions.forEach(([start, count, kind = type], slot) => {
     const entry = 446 + slot * 16;
     mbr[entry + 1] = 0xfe; mbr[entry + 2] = 0xff; mbr[entry + 3] = 0xff; // CHS past the 8 GiB limit: LBA only
-    mbr[entry + 4] = type;
+    mbr[entry + 4] = kind;
     mbr[entry + 5] = 0xfe; mbr[entry + 6] = 0xff; mbr[entry + 7] = 0xff;
     mbr.writeUInt32LE(start, entry + 8);
     mbr.writeUInt32LE(count, entry + 12);
   });
   mbr.writeUInt16LE(0xaa55, 510);
   return mbr;
+}
+
+/**
+ * The chain of EBRs of an extended partition starting at sector
+ * `extendedStart` of image `out`: one per logical partition [ebr, start,
+ * count] (the EBR's sector, then the partition's, absolute), each linking
+ * to the next (or, `loopBack`, the last one back to the first).
+ */
+export function writeLogicalPartitions(out, extendedStart, logicals, loopBack = false) {
+  const fd = openSync(out, "r+");
+  logicals.forEach(([ebr, start, count], i) => {
+    const sector = Buffer.alloc(SECTOR);
+    const entry = (at, kind, first, length) => {
+      sector[at + 4] = kind;
+      sector.writeUInt32LE(first, at + 8);
+      sector.writeUInt32LE(length, at + 12);
+    };
+    entry(446, 0x83, start - ebr, count);
+    const next = i + 1 < logicals.length ? logicals[i + 1] : loopBack ? logicals[0] : undefined;
+    if (next) entry(462, 0x05, next[0] - extendedStart, next[1] + next[2] - next[0]);
+    sector.writeUInt16LE(0xaa55, 510);
+    writeSync(fd, sector, 0, SECTOR, ebr * SECTOR);
+  });
+  closeSync(fd);
 }
 
 export function makePatternDisk(out, mebibytes, partitions) {

@@ -4,9 +4,9 @@
 // names them. The ports (ahci_port.ts) run the requests; this file finds
 // the controllers and routes their interrupt to the ports that raised it.
 import { mmioRead32, mmioWrite32, rdtsc } from "../arch/x86_64/cpu";
-import { registerIrqHandler } from "../arch/x86_64/irq";
 import { printBytes, printf } from "../console/console";
-import { forEachPciFunction, pciEnableMemoryAndDma, pciInterruptLine, pciMemoryBar32, pciRead32 } from "../drivers/pci";
+import { forEachPciFunction, pciEnableMemoryAndDma, pciMemoryBar32, pciRead32 } from "../drivers/pci";
+import { PciInterrupt, requestPciInterrupt } from "../drivers/pci_interrupt";
 import { str } from "../lib/format";
 import { mapDeviceMemory } from "../mm/kernel_map";
 import { kfree, kmalloc } from "../mm/slab";
@@ -165,11 +165,10 @@ function probePort(host: AhciHost, number: u32, capabilities: u32): bool {
 function probeFunction(location: u32): void {
   if (pciRead32(location, 8) >> 8 != AHCI_CLASS) return;
   const registers = <u64>pciMemoryBar32(location, 5);
-  const irq = pciInterruptLine(location);
-  if (registers == 0 || irq >= 16) {
+  if (registers == 0) {
     printf("ahci: controller at ");
     printLocation(location);
-    printf(" has no 32-bit ABAR or no legacy interrupt line; not used\n");
+    printf(" has no 32-bit ABAR; not used\n");
     return;
   }
   if (!mapDeviceMemory(registers, ABAR_BYTES)) return;
@@ -180,8 +179,10 @@ function probeFunction(location: u32): void {
   host.registers = registers;
   host.location = location;
   // The handler goes on first: a disk registered without it would take requests and never complete them.
-  if (!registerIrqHandler(irq, ahciInterrupt, record)) {
-    printf("ahci: interrupt line %d has no room for another handler; controller not used\n", irq);
+  if (requestPciInterrupt(location, ahciInterrupt, record, "ahci") == PciInterrupt.None) {
+    printf("ahci: controller at ");
+    printLocation(location);
+    printf(" has no interrupt (no message, no free legacy line); not used\n");
     kfree(record);
     return;
   }

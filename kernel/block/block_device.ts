@@ -34,7 +34,7 @@ export type PollDevice = (device: BlockDevice) => void;
  *  52 queueHead  56 queueTail (requests not yet taken by the driver)  60 inFlight (taken, not completed)
  *  64 readIos(u64)  72 readSectors(u64)  80 writeIos(u64)  88 writeSectors(u64)
  *  96 readTicks(u64)  104 writeTicks(u64) (milliseconds spent, as diskstats counts)
- * 112 ioTicks(u64) (milliseconds with requests in flight)  120 busySince(u64) (TSC, while inFlight > 0)
+ * 112 busyCycles(u64) (TSC cycles with requests in flight)  120 busySince(u64) (TSC, while inFlight > 0)
  * 128 partitions (how many of the disk)  132 readOnly
  * 136 volatileCache (the disk may hold completed writes in a cache until flushed: BLOCK_FLUSH goes to it)
  */
@@ -58,7 +58,7 @@ export type PollDevice = (device: BlockDevice) => void;
   writeSectors: u64;
   readTicks: u64;
   writeTicks: u64;
-  ioTicks: u64;
+  busyCycles: u64;
   busySince: u64;
   partitions: u32;
   readOnly: u32;

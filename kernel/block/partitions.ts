@@ -1,7 +1,8 @@
-// Partition tables: an MBR's four primary entries, or, behind a protective
-// MBR, a GPT's entries, each a partition device over its part of the disk
-// (vda1, vda2, ...), numbered as Linux numbers them (MBR slot, GPT entry).
-// Extended MBR partitions (logical ones, 5 and up) are not read.
+// Partition tables: an MBR's four primary entries and the logical
+// partitions of its extended one, or, behind a protective MBR, a GPT's
+// entries, each a partition device over its part of the disk (vda1, vda2,
+// ...), numbered as Linux numbers them (MBR slot, then 5 and up along the
+// extended partition's chain of EBRs; GPT entry).
 import { printBytes, printf } from "../console/console";
 import { allocPage, freePages } from "../mm/buddy";
 import { FrameState } from "../mm/frame";
@@ -11,7 +12,15 @@ import { BLOCK_READ, blockIo } from "./request";
 const MBR_TYPE_GPT_PROTECTIVE: u8 = 0xee;
 const MBR_TYPE_EXTENDED: u8 = 0x05;
 const MBR_TYPE_EXTENDED_LBA: u8 = 0x0f;
+const MBR_TYPE_EXTENDED_LINUX: u8 = 0x85;
 const MAX_GPT_ENTRIES: u32 = 128;
+/** A disk's minors leave room for partitions 1..15 (Linux's 16 minors a virtio or SCSI disk). */
+const LAST_PARTITION: u32 = 15;
+const EBR_AT: u32 = 2048; // where in the page buffer an EBR is read: the MBR stays in its first sector
+
+@inline function isExtended(type: u8): bool {
+  return type == MBR_TYPE_EXTENDED || type == MBR_TYPE_EXTENDED_LBA || type == MBR_TYPE_EXTENDED_LINUX;
+}
 
 function printName(device: BlockDevice): void {
   printBytes(deviceNameAddress(device), deviceNameLength(device));
@@ -62,6 +71,36 @@ function readGpt(disk: BlockDevice, buffer: u32): bool {
   return true;
 }
 
+/**
+ * The logical partitions of the extended partition over [start, start +
+ * count): a chain of EBRs, each holding one logical partition (its start
+ * relative to the EBR) and the next EBR (relative to the extended
+ * partition's start). A chain that loops, leaves the extended partition
+ * or runs past partition 15 ends there, with a log line.
+ */
+function readExtended(disk: BlockDevice, buffer: u32, start: u64, count: u64): void {
+  let next: u64 = 0;
+  let number: u32 = 5;
+  for (let step: u32 = 0; step <= LAST_PARTITION; step++) {
+    const ebr = start + next;
+    if (next >= count || blockIo(disk, BLOCK_READ, ebr, 1, buffer + EBR_AT) != 0 || load<u16>(buffer + EBR_AT + 510) != 0xaa55) {
+      return;
+    }
+    const logical = buffer + EBR_AT + 446;
+    if (load<u8>(logical + 4) != 0 && !isExtended(load<u8>(logical + 4))) {
+      if (number > LAST_PARTITION) break;
+      addPartition(disk, number++, ebr + <u64>load<u32>(logical + 8), <u64>load<u32>(logical + 12));
+    }
+    const link = logical + 16;
+    if (!isExtended(load<u8>(link + 4))) return;
+    const following = <u64>load<u32>(link + 8);
+    if (following <= next) break; // a chain must move forward: anything else loops
+    next = following;
+  }
+  printName(disk);
+  printf(": the extended partition's chain goes on past partition %d or loops; the rest is left out\n", number - 1);
+}
+
 /** Reads the disk's partition table, if it has one, and registers its partitions. */
 export function scanPartitions(disk: BlockDevice): void {
   const buffer = allocPage(FrameState.KernelObject, false);
@@ -70,12 +109,26 @@ export function scanPartitions(disk: BlockDevice): void {
     const protective = load<u8>(buffer + 446 + 4) == MBR_TYPE_GPT_PROTECTIVE;
     if (!protective || !readGpt(disk, buffer)) {
       if (protective) blockIo(disk, BLOCK_READ, 0, 1, buffer);
+      let extendedFirst: u64 = 0;
+      let extendedCount: u64 = 0;
       for (let slot: u32 = 0; slot < 4; slot++) {
         const entry = buffer + 446 + slot * 16;
         const type = load<u8>(entry + 4);
-        if (type == 0 || type == MBR_TYPE_EXTENDED || type == MBR_TYPE_EXTENDED_LBA) continue;
-        addPartition(disk, slot + 1, <u64>load<u32>(entry + 8), <u64>load<u32>(entry + 12));
+        if (type == 0) continue;
+        const first = <u64>load<u32>(entry + 8);
+        const count = <u64>load<u32>(entry + 12);
+        if (!isExtended(type)) {
+          addPartition(disk, slot + 1, first, count);
+          continue;
+        }
+        // As Linux: the extended partition is a device of 2 sectors (room for a boot loader, none for a file system).
+        addPartition(disk, slot + 1, first, min(count, 2));
+        if (extendedCount == 0) { // Linux reads the first extended partition only, after the primary ones
+          extendedFirst = first;
+          extendedCount = count;
+        }
       }
+      if (extendedCount != 0) readExtended(disk, buffer, extendedFirst, extendedCount);
     }
   }
   freePages(buffer);

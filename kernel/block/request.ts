@@ -54,6 +54,17 @@ function milliseconds(cycles: u64): u64 {
   return hz == 0 ? 0 : cycles * 1000 / hz;
 }
 
+/**
+ * Milliseconds the disk has had requests in flight (diskstats' io_ticks),
+ * the current stretch included; rounded up, as Linux counts every jiffy in
+ * which a request was in flight, so a disk that did anything says so.
+ */
+export function busyMilliseconds(disk: BlockDevice): u64 {
+  const hz = tscFrequency();
+  const cycles = disk.busyCycles + (disk.inFlight > 0 ? rdtsc() - disk.busySince : 0);
+  return hz == 0 ? 0 : (cycles * 1000 + hz - 1) / hz;
+}
+
 function account(device: BlockDevice, request: BlockRequest, now: u64): void {
   const spent = milliseconds(now - request.issuedAt);
   if (request.operation == BLOCK_READ) {
@@ -74,7 +85,7 @@ export function completeRequest(request: u32, ok: bool): void {
   const now = rdtsc();
   r.status = ok ? 0 : -EIO;
   assert(disk.inFlight > 0, "completeRequest: no request in flight");
-  if (--disk.inFlight == 0) disk.ioTicks += milliseconds(now - disk.busySince);
+  if (--disk.inFlight == 0) disk.busyCycles += now - disk.busySince;
   account(disk, r, now);
   wakeUp(request);
   dispatch(disk);

@@ -4,14 +4,15 @@
 // places in memory it gives the device by frame number. Each request is a
 // chain of three descriptors (header, data, status byte; a flush has no data) in a fixed slot,
 // so up to SLOTS requests are in flight at once; the device reports
-// completions in the used ring and raises the function's interrupt line.
+// completions in the used ring and raises its interrupt: an MSI-X message
+// when the function can send one (then two vector registers come before
+// the device configuration, and the ISR register is not used), else its
+// legacy line.
 import { inb, inl, inw, memoryBarrier, outb, outl, outw } from "../arch/x86_64/cpu";
-import { registerIrqHandler } from "../arch/x86_64/irq";
 import { printf } from "../console/console";
 import { str } from "../lib/format";
-import {
-  forEachPciFunction, pciEnableIoAndDma, pciInterruptLine, pciIoBar, pciRead32,
-} from "../drivers/pci";
+import { forEachPciFunction, pciEnableIoAndDma, pciIoBar, pciRead32 } from "../drivers/pci";
+import { PciInterrupt, requestPciInterrupt } from "../drivers/pci_interrupt";
 import { allocPages } from "../mm/buddy";
 import { FrameState, PAGE_SHIFT, PAGE_SIZE } from "../mm/frame";
 import { kmalloc } from "../mm/slab";
@@ -31,7 +32,12 @@ const REG_QUEUE_SELECT: u32 = 0x0e;
 const REG_QUEUE_NOTIFY: u32 = 0x10;
 const REG_STATUS: u32 = 0x12;
 const REG_ISR: u32 = 0x13;
-const REG_CAPACITY: u32 = 0x14; // u64, in 512-byte sectors (the device configuration, without MSI-X)
+const REG_CONFIG_VECTOR: u32 = 0x14; // with MSI-X only
+const REG_QUEUE_VECTOR: u32 = 0x16; // with MSI-X only, for the selected queue
+const NO_VECTOR: u32 = 0xffff;
+// The device configuration: capacity first (u64, in 512-byte sectors).
+const DEVICE_CONFIG: u32 = 0x14;
+const DEVICE_CONFIG_MSIX: u32 = 0x18;
 
 const STATUS_ACKNOWLEDGE: u32 = 1;
 const STATUS_DRIVER: u32 = 2;
@@ -58,6 +64,7 @@ const HEADER_BYTES: u32 = 16;
  *  12 available  16 used  20 lastUsed (the used ring's index as last seen, u16 counter)
  *  24 headers (SLOTS × 16 bytes: each slot's request header, then SLOTS status bytes)
  *  28 busy (bit per slot)  32 requests (SLOTS u32s: the BlockRequest in each slot)  36 features
+ *  40 messages (1: its interrupt is an MSI-X message of its own)
  */
 @unmanaged class VirtioDisk {
   io: u32;
@@ -70,8 +77,9 @@ const HEADER_BYTES: u32 = 16;
   busy: u32;
   requests: u32;
   features: u32;
+  messages: u32;
 }
-const VIRTIO_DISK_SIZE: u32 = 40;
+const VIRTIO_DISK_SIZE: u32 = 44;
 
 let diskCount: u32 = 0;
 
@@ -145,7 +153,7 @@ function reap(device: BlockDevice): void {
 function handleInterrupt(data: u32): void {
   const device = changetype<BlockDevice>(data);
   const disk = changetype<VirtioDisk>(device.driver);
-  if ((inb(disk.io + REG_ISR) & 1) == 0) return; // reading ISR lowers the line; not ours
+  if (disk.messages == 0 && (inb(disk.io + REG_ISR) & 1) == 0) return; // reading ISR lowers the line; not ours
   reap(device);
 }
 
@@ -180,9 +188,8 @@ function attach(location: u32): void {
   outl(io + REG_GUEST_FEATURES, features);
   outw(io + REG_QUEUE_SELECT, 0);
   const size = inw(io + REG_QUEUE_SIZE);
-  const line = pciInterruptLine(location);
-  if (size < 3 * SLOTS || line >= 16) {
-    fail(io, size < 3 * SLOTS ? "queue too small" : "no interrupt line");
+  if (size < 3 * SLOTS) {
+    fail(io, "queue too small");
     return;
   }
   const rings = allocPages(orderFor(ringBytes(size)), FrameState.KernelObject, true);
@@ -209,13 +216,29 @@ function attach(location: u32): void {
   device.start = changetype<u32>(startRequest);
   device.poll = changetype<u32>(poll);
   device.driver = record;
-  device.sectors = <u64>inl(io + REG_CAPACITY) | (<u64>inl(io + REG_CAPACITY + 4) << 32);
+  // The handler goes on before the disk is registered: a disk without it would take requests and never complete them.
+  const interrupt = requestPciInterrupt(location, handleInterrupt, changetype<u32>(device), "virtio-blk");
+  if (interrupt == PciInterrupt.None) {
+    fail(io, "no interrupt line");
+    return;
+  }
+  disk.messages = interrupt == PciInterrupt.MsiX ? 1 : 0;
+  if (disk.messages != 0) {
+    outw(io + REG_CONFIG_VECTOR, NO_VECTOR); // configuration changes (a resized disk) are not acted on
+    outw(io + REG_QUEUE_VECTOR, 0); // queue 0 is still selected
+    if (inw(io + REG_QUEUE_VECTOR) != 0) {
+      fail(io, "the device refused its MSI-X vector");
+      return;
+    }
+  }
+  const config = io + (disk.messages != 0 ? DEVICE_CONFIG_MSIX : DEVICE_CONFIG);
+  device.sectors = <u64>inl(config) | (<u64>inl(config + 4) << 32);
   device.major = VIRTIO_BLOCK_MAJOR;
   device.minor = diskCount * 16;
   device.readOnly = (features & FEATURE_READ_ONLY) != 0 ? 1 : 0;
   device.volatileCache = (features & FEATURE_FLUSH) != 0 ? 1 : 0;
   nameDisk(device, "vd", diskCount);
-  if (!registerIrqHandler(line, handleInterrupt, changetype<u32>(device)) || !registerBlockDevice(device)) {
+  if (!registerBlockDevice(device)) {
     fail(io, "too many devices");
     return;
   }

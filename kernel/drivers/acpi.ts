@@ -41,7 +41,7 @@ function mapTable(physical: u64): u32 {
 }
 
 /** The table with `signature` ("FACP" as a little-endian u32) listed by the RSDT or XSDT; 0 if none. */
-function findTable(signature: u32): u32 {
+export function findTable(signature: u32): u32 {
   const rsdp = bootInfo.rsdp;
   if (rsdp == 0) return 0;
   // The XSDT (64-bit entries) when there is a usable one, else the RSDT.

@@ -106,12 +106,13 @@ export function pciMemoryBar0Size(location: u32): u64 {
   return mask == 0 ? 0 : <u64>(~mask) + 1;
 }
 
-/** Physical address of memory BAR 0 (32- or 64-bit); 0 if it is an I/O BAR. */
-export function pciMemoryBar0(location: u32): u64 {
-  const low = pciRead32(location, 0x10);
+/** Physical address of memory BAR `bar` (0..5, 32- or 64-bit); 0 if it is an I/O BAR or out of range. */
+export function pciMemoryBar(location: u32, bar: u32): u64 {
+  if (bar > 5) return 0;
+  const low = pciRead32(location, 0x10 + bar * 4);
   if ((low & 1) != 0) return 0;
   let address = <u64>(low & 0xfffffff0);
-  if (((low >> 1) & 3) == 2) address |= <u64>pciRead32(location, 0x14) << 32;
+  if (((low >> 1) & 3) == 2 && bar < 5) address |= <u64>pciRead32(location, 0x14 + bar * 4) << 32;
   return address;
 }
 

@@ -15,7 +15,7 @@ import { allocPage, allocPages } from "../mm/buddy";
 import { FrameState, PAGE_SIZE } from "../mm/frame";
 import { mapDeviceMemory } from "../mm/kernel_map";
 import { tscAfter } from "../time/clock";
-import { NO_DEVICE, findPciFunction, pciEnableMemoryAndDma, pciMemoryBar0, pciMemoryBar0Size } from "./pci";
+import { NO_DEVICE, findPciFunction, pciEnableMemoryAndDma, pciMemoryBar, pciMemoryBar0Size } from "./pci";
 
 const TRB_NORMAL: u32 = 1;
 const TRB_SETUP: u32 = 2;
@@ -333,7 +333,7 @@ export let xhciProblem: string | null = null;
 export function startXhci(): u32 {
   const location = findPciFunction(0x0c, 0x03, 0x30);
   if (location == NO_DEVICE) return 0;
-  const base = pciMemoryBar0(location);
+  const base = pciMemoryBar(location, 0);
   const size = pciMemoryBar0Size(location);
   if (base == 0 || size == 0) {
     xhciProblem = "the xHCI controller's registers are not memory-mapped; not used";

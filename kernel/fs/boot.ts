@@ -1,7 +1,7 @@
 // The file system tree at boot, as a Linux initramfs system sees it: a
 // tmpfs root with the initramfs unpacked into it, /dev (a tmpfs of its own
 // holding the device nodes, devtmpfs-like, with /dev/shm), /tmp, and the
-// empty /proc that procfs, a layer above, is mounted over. /dev also has
+// empty /proc and /sys that procfs and sysfs, layers above, are mounted over. /dev also has
 // the links into /proc/self/fd that udev or systemd make on Linux
 // (/dev/fd, /dev/stdin, /dev/stdout, /dev/stderr): bash's process
 // substitution hands its commands /dev/fd/N names, and a node for each disk
@@ -69,6 +69,8 @@ export function mountFileSystems(): CpioStatus {
   if (tmp != null) releaseInode(tmp);
   const procPoint = directory(top, "proc", 0o555);
   if (procPoint != null) releaseInode(procPoint);
+  const sysPoint = directory(top, "sys", 0o555);
+  if (sysPoint != null) releaseInode(sysPoint);
   const devPoint = directory(top, "dev", 0o755);
   const dev = newTmpfs(DEV_DEVICE);
   if (devPoint != null && dev != null && mountOver(devPoint, dev, "devtmpfs", "devtmpfs", DEV_DEVICE)) {

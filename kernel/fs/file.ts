@@ -11,8 +11,9 @@
 // caller passes in, bounds the descriptors it hands out.
 import { kfree, kmalloc } from "../mm/slab";
 import { forgetWatchedFile, freeEpollSet } from "./epoll_set";
-import { Inode, releaseInode } from "./inode";
-import { Pipe, closePipeEnd } from "./pipe";
+import { Inode, isRegularInode, releaseInode } from "./inode";
+import { closedForWriting, openedForWriting } from "./mount";
+import { Pipe, closePipeEnds } from "./pipe";
 
 /** RLIMIT_NOFILE as Linux starts init with (INR_OPEN_CUR, INR_OPEN_MAX), and its ceiling (fs.nr_open). */
 export const FILE_LIMIT_DEFAULT: u32 = 1024;
@@ -24,6 +25,7 @@ const ENOMEM: i32 = 12;
 const EMFILE: i32 = 24;
 
 export const O_ACCMODE: u32 = 3;
+export const O_RDONLY: u32 = 0;
 export const O_WRONLY: u32 = 1;
 export const O_RDWR: u32 = 2;
 export const O_APPEND: u32 = 0o2000;
@@ -41,7 +43,7 @@ export const enum FileKind {
   Regular = 2, // a file whose bytes are its inode's memory object
   Directory = 3,
   Generated = 4, // text made at open (the /proc files), kept in `data`
-  PipeRead = 5, // `data` is the Pipe
+  PipeRead = 5, // `data` is the Pipe; the access mode says which ends it holds (a FIFO opened O_RDWR: both)
   PipeWrite = 6,
   Device = 7, // a character device: its inode's rdev says which
   PathOnly = 8, // O_PATH: names its inode, reads and writes nothing
@@ -84,7 +86,15 @@ export function newFile(kind: FileKind, inode: Inode | null, flags: u32): File |
   file.refCount = 1;
   file.inode = inode;
   file.flags = flags & (O_ACCMODE | STATUS_FLAGS);
+  if (countsAsWriter(file)) openedForWriting(changetype<Inode>(inode));
   return file;
+}
+
+/** Linux's rule: a regular file open for writing keeps its mount from going read-only; device nodes and FIFOs do not. */
+@inline function countsAsWriter(file: File): bool {
+  const access = file.flags & O_ACCMODE;
+  return file.inode != null && (access == O_WRONLY || access == O_RDWR) && !isPathOnly(file) &&
+    isRegularInode(changetype<Inode>(file.inode));
 }
 
 /** An O_PATH descriptor: it names a file and can neither read nor write it. */
@@ -96,16 +106,33 @@ export function newFile(kind: FileKind, inode: Inode | null, flags: u32): File |
   return (file.flags & O_NONBLOCK) != 0;
 }
 
+/** An end of a pipe, or of a FIFO (whose File also holds its inode). */
+@inline export function isPipeFile(file: File): bool {
+  return file.kind == FileKind.PipeRead || file.kind == FileKind.PipeWrite;
+}
+
+/**
+ * Another hold on `file`: a call that may sleep with it keeps it so, as
+ * Linux's fdget does, since another thread may close the descriptor meanwhile.
+ */
+@inline export function retainFile(file: File): File {
+  file.refCount++;
+  return file;
+}
+
 export function releaseFile(file: File): void {
   if (--file.refCount != 0) return;
   forgetWatchedFile(changetype<u32>(file));
   if (file.kind == FileKind.Epoll) {
     if (file.data != 0) freeEpollSet(file.data);
-  } else if (file.kind == FileKind.PipeRead || file.kind == FileKind.PipeWrite) {
-    closePipeEnd(changetype<Pipe>(file.data), file.kind == FileKind.PipeWrite);
+  } else if (isPipeFile(file)) {
+    const mode = file.flags & O_ACCMODE;
+    const freed = closePipeEnds(changetype<Pipe>(file.data), mode != O_WRONLY, mode != O_RDONLY);
+    if (freed && file.inode != null) changetype<Inode>(file.inode).pipe = 0; // a FIFO's: the next open makes a new one
   } else if (file.data != 0) {
     kfree(file.data);
   }
+  if (countsAsWriter(file)) closedForWriting(changetype<Inode>(file.inode));
   releaseInode(file.inode);
   kfree(changetype<u32>(file));
 }

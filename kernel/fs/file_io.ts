@@ -92,7 +92,11 @@ export function readObject(object: MemoryObject, space: AddressSpace, to: u64, c
 
 /** Reads up to `count` bytes at `offset` into kernel memory at `into` (exec reads an ELF's headers so); the count read. */
 export function readInodeToKernel(inode: Inode, into: u32, count: u32, offset: u64): i64 {
-  const object = changetype<MemoryObject>(inode.object);
+  return readObjectToKernel(changetype<MemoryObject>(inode.object), into, count, offset);
+}
+
+/** readInodeToKernel for any object (a block device's too, for sendfile); the count read, or -errno if nothing was. */
+export function readObjectToKernel(object: MemoryObject, into: u32, count: u32, offset: u64): i64 {
   if (offset >= object.size) return 0;
   const total = <u32>min(<u64>count, object.size - offset);
   let done: u32 = 0;
@@ -101,7 +105,7 @@ export function readInodeToKernel(inode: Inode, into: u32, count: u32, offset: u
     const inPage = <u32>(at % PAGE_SIZE);
     const chunk = min(PAGE_SIZE - inPage, total - done);
     const got = getCachedPage(object, <u32>(at / PAGE_SIZE));
-    if (got < 0) return got;
+    if (got < 0) return done > 0 ? <i64>done : got;
     const page = <u32>got;
     memory.copy(into + done, page + inPage, chunk);
     releaseUserFrame(page, false);

@@ -60,6 +60,9 @@ export const S_IFIFO: u32 = 0o010000;
  *  56 statfs(inode, into): void                       fills struct statfs's f_type, f_bsize, f_blocks, f_bfree,
  *                                                     f_bavail, f_files, f_ffree, f_frsize at `into` (a disk's)
  *  60 blockSize(inode): u32                           st_blksize, the file system's block (0: a page)
+ *  64 open(inode, flags): i64                         for a file system whose files' text is made when they
+ *                                                     are opened (procfs, sysfs): the File, which takes over
+ *                                                     the caller's hold on the inode, or -errno
  */
 @unmanaged export class InodeOps {
   lookup: u32;
@@ -78,8 +81,9 @@ export const S_IFIFO: u32 = 0o010000;
   blocks: u32;
   statfs: u32;
   blockSize: u32;
+  open: u32;
 }
-export const INODE_OPS_SIZE: u32 = 64;
+export const INODE_OPS_SIZE: u32 = 68;
 
 export type LookupOp = (dir: Inode, name: u32, length: u32) => i64;
 export type CreateOp = (dir: Inode, name: u32, length: u32, mode: u32, rdev: u32) => i64;
@@ -102,6 +106,7 @@ export type EmptyOp = (dir: Inode) => i64;
 export type SyncOp = (inode: Inode, whole: bool) => i64;
 export type BlocksOp = (inode: Inode) => u64;
 export type StatfsOp = (inode: Inode, into: u32) => void;
+export type OpenOp = (inode: Inode, flags: u32) => i64;
 export type BlockSizeOp = (inode: Inode) => u32;
 
 /**
@@ -115,6 +120,7 @@ export type BlockSizeOp = (inode: Inode) => u32;
  *  88 name  92 nameLength (its name in `parent`, kmalloc'd: a directory's only one, which getcwd
  *     walks; a file's latest, which /proc/PID/maps shows)
  *  96 kind (the file system's own tag)  100 index (the file system's second word: procfs's descriptor number)
+ * 104 pipe (a FIFO's Pipe while anyone has it open: fifo.ts)
  */
 @unmanaged export class Inode {
   ops: InodeOps;
@@ -138,8 +144,9 @@ export type BlockSizeOp = (inode: Inode) => u32;
   nameLength: u32;
   kind: u32;
   index: u32;
+  pipe: u32;
 }
-const INODE_SIZE: u32 = 104;
+const INODE_SIZE: u32 = 108;
 
 let nextIno: u64 = 2;
 
@@ -230,6 +237,20 @@ export function touchModified(inode: Inode): void {
 }
 
 // ---- calling the operations ------------------------------------------------
+
+/**
+ * Whether `inode` belongs to a file system of generated texts (procfs,
+ * sysfs): its files have no bytes of their own to write, truncate or chmod,
+ * and its names no link count.
+ */
+@inline export function isGeneratedInode(inode: Inode): bool {
+  return inode.ops.open != 0;
+}
+
+/** Opens a generated file (see InodeOps.open): the File's address, or -errno. */
+export function openGenerated(inode: Inode, flags: u32): i64 {
+  return changetype<OpenOp>(inode.ops.open)(inode, flags);
+}
 
 export function lookupIn(dir: Inode, name: u32, length: u32): i64 {
   return changetype<LookupOp>(dir.ops.lookup)(dir, name, length);

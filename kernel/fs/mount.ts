@@ -2,7 +2,10 @@
 // reaches the directory continues in the mounted root (Inode.mounted), and
 // ".." from the mounted root leads to the directory's parent, because the
 // root takes the directory's place (its parent and name). The table keeps
-// what /proc/mounts shows and umount undoes.
+// what /proc/mounts shows and umount undoes, and each mount's flags: a
+// read-only mount refuses every change to its files (EROFS), and counts the
+// regular files open for writing on it, which a remount read-only waits
+// for no one to hold (EBUSY), as Linux's mnt_want_write.
 import { kfree, kmalloc } from "../mm/slab";
 import { Inode, releaseInode, setInodeName, syncInode } from "./inode";
 
@@ -11,6 +14,7 @@ const MAX_MOUNTS: u32 = 16;
 /**
  *   0 point (the directory mounted over; 0 for the root file system)  4 root
  *   8 type (a string's address: "tmpfs", "proc")  12 source  16 device
+ *  20 flags (MOUNT_*)  24 writers (regular files open for writing on it)
  */
 @unmanaged export class Mount {
   point: Inode | null;
@@ -18,8 +22,12 @@ const MAX_MOUNTS: u32 = 16;
   type: u32;
   source: u32;
   device: u32;
+  flags: u32;
+  writers: u32;
 }
-const MOUNT_SIZE: u32 = 20;
+const MOUNT_SIZE: u32 = 28;
+
+export const MOUNT_READ_ONLY: u32 = 1;
 
 const mounts = memory.data(MAX_MOUNTS * 4, 4);
 let mountCount: u32 = 0;
@@ -34,7 +42,7 @@ export function mountAt(index: u32): Mount | null {
   return index < mountCount ? changetype<Mount>(load<u32>(mounts + index * 4)) : null;
 }
 
-function record(point: Inode | null, root: Inode, type: string, source: string, device: u32): bool {
+function record(point: Inode | null, root: Inode, type: string, source: string, device: u32, flags: u32): bool {
   if (mountCount == MAX_MOUNTS) return false;
   const address = kmalloc(MOUNT_SIZE);
   if (address == 0) return false;
@@ -44,13 +52,15 @@ function record(point: Inode | null, root: Inode, type: string, source: string, 
   mount.type = changetype<u32>(type);
   mount.source = changetype<u32>(source);
   mount.device = device;
+  mount.flags = flags;
+  mount.writers = 0;
   store<u32>(mounts + mountCount++ * 4, address);
   return true;
 }
 
 /** Makes `root` (its holder passes to the mount) the root of everything. */
 export function mountRoot(root: Inode, type: string, device: u32): bool {
-  if (!record(null, root, type, "rootfs", device)) return false;
+  if (!record(null, root, type, "rootfs", device, 0)) return false;
   rootInode = root;
   return true;
 }
@@ -62,13 +72,13 @@ export function mountRoot(root: Inode, type: string, device: u32): bool {
  * too), as Linux's rootfs stays under the real root; with no such
  * directory it stays in the table, out of reach. False when out of room.
  */
-export function replaceRoot(root: Inode, type: string, source: string, device: u32, keepAt: Inode | null): bool {
+export function replaceRoot(root: Inode, type: string, source: string, device: u32, flags: u32, keepAt: Inode | null): bool {
   const old = changetype<Mount>(load<u32>(mounts)); // the boot root's record is the first
   assert(old.point == null, "replaceRoot: the first mount is not the boot root");
   if (keepAt != null && keepAt.mounted != null) keepAt = null;
   if (keepAt != null && !setInodeName(old.root, keepAt.parent != null ? changetype<Inode>(keepAt.parent) : keepAt,
     keepAt.name, keepAt.nameLength)) return false;
-  if (!record(null, root, type, source, device)) return false;
+  if (!record(null, root, type, source, device, flags)) return false;
   if (keepAt != null) {
     old.point = keepAt;
     keepAt.mounted = old.root;
@@ -103,11 +113,11 @@ export function moveMount(from: Inode, to: Inode): bool {
  * Mounts `root` (its holder passes to the mount) over directory `point`
  * (the caller's holder on it passes too). False when out of room.
  */
-export function mountOver(point: Inode, root: Inode, type: string, source: string, device: u32): bool {
+export function mountOver(point: Inode, root: Inode, type: string, source: string, device: u32, flags: u32 = 0): bool {
   if (point.mounted != null) return false;
   const parent = point.parent != null ? changetype<Inode>(point.parent) : point;
   if (!setInodeName(root, parent, point.name, point.nameLength)) return false;
-  if (!record(point, root, type, source, device)) return false;
+  if (!record(point, root, type, source, device, flags)) return false;
   point.mounted = root;
   return true;
 }
@@ -120,6 +130,41 @@ export function syncFileSystems(): i64 {
     if (status == 0) status = result;
   }
   return status;
+}
+
+/** The mount whose file system `inode` is on (every mount has a device number of its own), or null. */
+export function mountOf(inode: Inode): Mount | null {
+  for (let i: u32 = 0; i < mountCount; i++) {
+    const mount = changetype<Mount>(load<u32>(mounts + i * 4));
+    if (mount.device == inode.device) return mount;
+  }
+  return null;
+}
+
+/** Whether `inode` is on a file system mounted read-only: its names, data and attributes then refuse change (EROFS). */
+export function onReadOnlyMount(inode: Inode): bool {
+  const mount = mountOf(inode);
+  return mount != null && (mount.flags & MOUNT_READ_ONLY) != 0;
+}
+
+/** A regular file on `inode`'s mount was opened for writing (file.ts); closedForWriting undoes it. */
+export function openedForWriting(inode: Inode): void {
+  const mount = mountOf(inode);
+  if (mount != null) mount.writers++;
+}
+
+export function closedForWriting(inode: Inode): void {
+  const mount = mountOf(inode);
+  if (mount != null) mount.writers--;
+}
+
+/** The mount whose root is `root`, the root file system's included (a remount's target), or null. */
+export function mountWithRoot(root: Inode): Mount | null {
+  for (let i: u32 = 0; i < mountCount; i++) {
+    const mount = changetype<Mount>(load<u32>(mounts + i * 4));
+    if (mount.root == root) return mount;
+  }
+  return null;
 }
 
 /** The mount whose root is `root`, or -1 (umount's target must be one). */

@@ -10,7 +10,7 @@ import { allocPage, freePages } from "../mm/buddy";
 import { AddressSpace } from "../mm/address_space";
 import { FrameState, PAGE_SIZE } from "../mm/frame";
 import { kfree, kmalloc } from "../mm/slab";
-import { copyFromUser, copyToUser } from "../mm/user_copy";
+import { copyFromSource, copyToUser } from "../mm/user_copy";
 import { signalPending, sleepOn, wakePollers, wakeUp } from "../lib/wait";
 
 const PIPE_PAGES: u32 = 16;
@@ -20,8 +20,10 @@ export const PIPE_BUF: u64 = 4096; // writes up to this size are atomic (POSIX)
 /**
  *   0 head (ring offset of the next byte to read)  4 count (bytes held)
  *   8 readers  12 writers  16 changes (bumped at every wake-up: what an
- *  edge-triggered epoll item compares)  20 pages: PIPE_PAGES frame
- *  addresses, 0 where none is held
+ *  edge-triggered epoll item compares)  20 readerOpens  24 writerOpens
+ *  (FIFOs: every open counted, so that an open waiting for its partner sees
+ *  one that came and went)  28 pages: PIPE_PAGES frame addresses, 0 where
+ *  none is held
  */
 @unmanaged export class Pipe {
   head: u32;
@@ -29,8 +31,10 @@ export const PIPE_BUF: u64 = 4096; // writes up to this size are atomic (POSIX)
   readers: u32;
   writers: u32;
   changes: u32;
+  readerOpens: u32;
+  writerOpens: u32;
 }
-const PAGES_OFFSET: u32 = 20;
+const PAGES_OFFSET: u32 = 28;
 const PIPE_SIZE: u32 = PAGES_OFFSET + PIPE_PAGES * 4;
 
 export const PIPE_EOF: i64 = 0;
@@ -51,13 +55,14 @@ export const PIPE_DEVICE: u32 = 12;
   return changetype<u32>(pipe);
 }
 
-export function newPipe(): Pipe | null {
+/** A pipe with one reader and one writer (pipe(2)'s), or with none (a FIFO's, before its first open counts). */
+export function newPipe(ends: u32 = 1): Pipe | null {
   const address = kmalloc(PIPE_SIZE);
   if (address == 0) return null;
   memory.fill(address, 0, PIPE_SIZE);
   const pipe = changetype<Pipe>(address);
-  pipe.readers = 1;
-  pipe.writers = 1;
+  pipe.readers = ends;
+  pipe.writers = ends;
   return pipe;
 }
 
@@ -71,22 +76,25 @@ function releasePages(pipe: Pipe): void {
   pipe.head = 0;
 }
 
-/** Data moved or an end closed: sleepers wake, and edge-triggered watchers see a new event. */
-function changed(pipe: Pipe): void {
+/** Data moved or an end opened or closed: sleepers wake, and edge-triggered watchers see a new event. */
+export function changed(pipe: Pipe): void {
   pipe.changes++;
   wakeUp(changetype<u32>(pipe));
   wakePollers();
 }
 
-/** One end closed for good (its File freed); the pipe goes when both have. */
-export function closePipeEnd(pipe: Pipe, writer: bool): void {
-  if (writer) pipe.writers--;
-  else pipe.readers--;
+/**
+ * A File on the pipe closed for good: its reading end, its writing end, or
+ * both (a FIFO opened O_RDWR). The pipe goes when no end is left: true then.
+ */
+export function closePipeEnds(pipe: Pipe, reading: bool, writing: bool): bool {
+  if (reading) pipe.readers--;
+  if (writing) pipe.writers--;
   changed(pipe);
-  if (pipe.readers == 0 && pipe.writers == 0) {
-    releasePages(pipe);
-    kfree(changetype<u32>(pipe));
-  }
+  if (pipe.readers != 0 || pipe.writers != 0) return false;
+  releasePages(pipe);
+  kfree(changetype<u32>(pipe));
+  return true;
 }
 
 export const POLLIN: u32 = 0x1;
@@ -137,8 +145,8 @@ function pageFor(pipe: Pipe, at: u32): u32 {
   return page;
 }
 
-/** Writes `count` bytes, sleeping (unless `nonblocking`) while the pipe is full. */
-export function writePipe(pipe: Pipe, space: AddressSpace, from: u64, count: u64, nonblocking: bool): i64 {
+/** Writes `count` bytes (at `from` in `space`, or in kernel memory when it is null), sleeping (unless `nonblocking`) while the pipe is full. */
+export function writePipe(pipe: Pipe, space: AddressSpace | null, from: u64, count: u64, nonblocking: bool): i64 {
   if (count == 0) return 0;
   const atomic = count <= PIPE_BUF;
   let done: u64 = 0;
@@ -155,7 +163,7 @@ export function writePipe(pipe: Pipe, space: AddressSpace, from: u64, count: u64
     const chunk = <u32>min(count - done, <u64>min(room, PAGE_SIZE - at % PAGE_SIZE));
     const page = pageFor(pipe, at);
     if (page == 0) return done > 0 ? <i64>done : PIPE_NO_MEMORY;
-    if (!copyFromUser(space, page + at % PAGE_SIZE, from + done, chunk)) {
+    if (!copyFromSource(space, page + at % PAGE_SIZE, from + done, chunk)) {
       if (pipe.count == 0) releasePages(pipe);
       return done > 0 ? <i64>done : PIPE_FAULT;
     }

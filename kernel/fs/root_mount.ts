@@ -15,7 +15,7 @@ import { str } from "../lib/format";
 import { deviceNumber } from "./cpio";
 import { ext2Mount } from "./ext2/mount";
 import { Inode, isDirectoryInode, lookupIn, releaseInode } from "./inode";
-import { fileSystemRoot, moveMount, replaceRoot } from "./mount";
+import { MOUNT_READ_ONLY, fileSystemRoot, moveMount, replaceRoot } from "./mount";
 import { startsWithAscii, storeAscii } from "../lib/ascii";
 
 const EXT2_MAGIC: u16 = 0xef53;
@@ -57,7 +57,7 @@ function directoryIn(dir: Inode, name: string): Inode | null {
   return null;
 }
 
-/** /dev or /proc of the boot tree, mounted over, moves to the same directory of the disk, if it has one. */
+/** /dev, /proc or /sys of the boot tree, mounted over, moves to the same directory of the disk, if it has one. */
 function moveToDisk(oldRoot: Inode, newRoot: Inode, name: string): void {
   const from = directoryIn(oldRoot, name);
   if (from == null) return;
@@ -90,13 +90,14 @@ export function mountRootFromDisk(): void {
   const newRoot = changetype<Inode>(<u32>mounted);
   const oldRoot = fileSystemRoot();
   const keepAt = directoryIn(newRoot, "initramfs");
-  if (!replaceRoot(newRoot, "ext2", "/dev/root", newRoot.device, keepAt)) {
+  if (!replaceRoot(newRoot, "ext2", "/dev/root", newRoot.device, readOnly ? MOUNT_READ_ONLY : 0, keepAt)) {
     printf(": no room in the mount table; init runs from the initramfs\n");
     if (keepAt != null) releaseInode(keepAt);
     return;
   }
   moveToDisk(oldRoot, newRoot, "dev");
   moveToDisk(oldRoot, newRoot, "proc");
+  moveToDisk(oldRoot, newRoot, "sys");
   printf(": ext2 mounted as / (%s)%s\n", str(readOnly ? "read-only" : "read-write"),
     str(keepAt != null ? ", the initramfs at /initramfs" : ""));
 }

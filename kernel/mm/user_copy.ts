@@ -67,6 +67,17 @@ export function copyFromUser(space: AddressSpace, to: u32, from: u64, length: u6
   return readSpace(space, to, from, length) == length;
 }
 
+/**
+ * copyFromUser, or a plain copy from kernel memory (linear) when `space` is
+ * null: the writes a kernel buffer feeds (sendfile, core dumps) go down the
+ * paths user writes take.
+ */
+export function copyFromSource(space: AddressSpace | null, to: u32, from: u64, length: u64): bool {
+  if (space != null) return copyFromUser(space, to, from, length);
+  memory.copy(to, <u32>from, <u32>length);
+  return true;
+}
+
 @inline export function putUser32(space: AddressSpace, to: u64, value: u32): bool {
   const scratch = memory.data(4, 4);
   store<u32>(scratch, value);

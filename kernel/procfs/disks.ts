@@ -2,6 +2,7 @@
 // Linux's formats (block/genhd.c), so that tools and tests read the
 // sectors each has moved.
 import { BlockDevice, blockDeviceAt, blockDeviceCount, deviceNameAddress, deviceNameLength } from "../block/block_device";
+import { busyMilliseconds } from "../block/request";
 import { formatInto } from "../lib/format";
 
 function name(device: BlockDevice, into: u32, capacity: u32): u32 {
@@ -36,7 +37,7 @@ export function diskstats(into: u32, capacity: u32): u32 {
     n += name(device, into + n, capacity - n);
     n += formatInto(into + n, capacity - n, " %d 0 %d %d", device.readIos, device.readSectors, device.readTicks);
     n += formatInto(into + n, capacity - n, " %d 0 %d %d", device.writeIos, device.writeSectors, device.writeTicks);
-    const busy = device.whole.ioTicks;
+    const busy = busyMilliseconds(device.whole);
     n += formatInto(into + n, capacity - n, " %d %d %d\n", device.whole == device ? device.inFlight : 0, busy, busy);
   }
   return n;

@@ -9,7 +9,7 @@
 // pipe (O_RDWR, which one File here cannot be, gives the descriptor's end).
 import { formatInto } from "../lib/format";
 import { storeAscii } from "../lib/ascii";
-import { File, FileKind, O_ACCMODE, O_RDWR, O_WRONLY, anonymousName, fileAt, newFile } from "../fs/file";
+import { File, FileKind, O_ACCMODE, O_RDWR, O_WRONLY, anonymousName, fileAt, isPipeFile, newFile } from "../fs/file";
 import { EmitEntry, Inode, S_IFLNK, retainInode } from "../fs/inode";
 import { PATH_MAX } from "../fs/path";
 import { PIPE_DEVICE, Pipe, pipeInodeNumber } from "../fs/pipe";
@@ -22,8 +22,9 @@ const ENOMEM: i64 = 12;
 const CONSOLE_PATH = "/dev/console"; // the node the console's descriptors stand for
 const FIRST_DESCRIPTOR_POSITION: u64 = 2; // readdir: after "." and ".."
 
+/** An anonymous pipe's end ("pipe:[N]"); a FIFO's ends are its inode's, whose path they show. */
 @inline function isPipe(file: File): bool {
-  return file.kind == FileKind.PipeRead || file.kind == FileKind.PipeWrite;
+  return isPipeFile(file) && file.inode == null;
 }
 
 @inline function descriptorInodeNumber(pid: u32, fd: u32): u64 {

@@ -28,6 +28,7 @@ export const enum Node {
   Loadavg = 17,
   Partitions = 18,
   Diskstats = 19,
+  Interrupts = 39,
   Vmstat = 9,
   Filesystems = 8,
   Stat = 20,
@@ -77,6 +78,7 @@ export function nodeName(node: u32): string {
     case Node.Loadavg: return "loadavg";
     case Node.Partitions: return "partitions";
     case Node.Diskstats: return "diskstats";
+    case Node.Interrupts: return "interrupts";
     case Node.Vmstat: return "vmstat";
     case Node.Filesystems: return "filesystems";
     case Node.KpageFlags: return "kpageflags";

@@ -22,6 +22,7 @@
 //   /proc/filesystems   the file system types mount(2) takes
 //   /proc/vmstat        page-cache, writeback and reclaim counts, Linux's names (system_files.ts)
 //   /proc/partitions, /proc/diskstats   every disk and partition, and the sectors each has moved (disks.ts)
+//   /proc/interrupts    each interrupt line's count, controller and driver (interrupts.ts)
 //   /proc/cpuinfo, /proc/stat, /proc/loadavg, /proc/sys/kernel/{pid_max,tainted,ostype,osrelease}
 //   /proc/sys/kernel/core_pattern   "core", the one pattern core files follow (core_file.ts)
 // The inodes are nodes.ts's; the system-wide texts system_files.ts's.
@@ -45,6 +46,7 @@ import { processStatus } from "./status";
 import { formatSmapsRollup } from "./smaps_rollup";
 import { isEntriesNode } from "./entries";
 import { diskstats, partitions } from "./disks";
+import { interrupts } from "./interrupts";
 import {
   KERNEL_RELEASE, TEXT_CAPACITY, cpuinfo, loadAverage, meminfo, memcheck, mounts, processes, systemStat, uptime, vmstat,
 } from "./system_files";
@@ -60,7 +62,7 @@ const EACCES: i64 = 13;
 const ROOT_ENTRIES = memory.data<u8>([
   <u8>Node.Meminfo, <u8>Node.Memcheck, <u8>Node.Processes, <u8>Node.Mounts, <u8>Node.Cpuinfo, <u8>Node.Sys, <u8>Node.Self,
   <u8>Node.Uptime, <u8>Node.SystemStat, <u8>Node.Loadavg, <u8>Node.Partitions, <u8>Node.Diskstats, <u8>Node.Vmstat,
-  <u8>Node.Filesystems, <u8>Node.KpageFlags, <u8>Node.KpageCount, <u8>Node.FrameStates,
+  <u8>Node.Filesystems, <u8>Node.Interrupts, <u8>Node.KpageFlags, <u8>Node.KpageCount, <u8>Node.FrameStates,
 ]);
 const SYS_ENTRIES = memory.data<u8>([<u8>Node.SysKernel]);
 const SYS_KERNEL_ENTRIES = memory.data<u8>([
@@ -78,7 +80,7 @@ function entriesOf(dir: u32): u32 {
 
 function entryCount(dir: u32): u32 {
   switch (dir) {
-    case Node.Root: return 17;
+    case Node.Root: return 18;
     case Node.Sys: return 1;
     case Node.SysKernel: return 5;
     case Node.ProcessDirectory: return 14;
@@ -174,6 +176,13 @@ function jumpLink(inode: Inode): i64 {
   return jumpProcessLink(inode);
 }
 
+const PROC_SUPER_MAGIC: u64 = 0x9fa0;
+
+/** statfs: procfs's magic, and no blocks or inodes to count. */
+function statfs(inode: Inode, into: u32): void {
+  store<u64>(into, PROC_SUPER_MAGIC); // f_type
+}
+
 /** Mounts nothing itself: makes the root (one holder, for the mount). */
 export function newProcfs(device: u32): Inode | null {
   if (procOps.lookup == 0) {
@@ -182,6 +191,8 @@ export function newProcfs(device: u32): Inode | null {
     procOps.readlink = changetype<u32>(readlink);
     procOps.jumpLink = changetype<u32>(jumpLink);
     procOps.evict = changetype<u32>(evictNode);
+    procOps.open = changetype<u32>(openProcFile);
+    procOps.statfs = changetype<u32>(statfs);
   }
   setProcDevice(device);
   const root = newInode(procOps, S_IFDIR | 0o555, device);
@@ -225,9 +236,10 @@ function writeText(node: u32, process: Process | null, into: u32, capacity: u32)
     case Node.Loadavg: return loadAverage(into);
     case Node.Partitions: return partitions(into, capacity);
     case Node.Diskstats: return diskstats(into, capacity);
+    case Node.Interrupts: return interrupts(into, capacity);
     case Node.Vmstat: return vmstat(into);
     // The types mount(2) takes, in Linux's format ("nodev": needs no device).
-    case Node.Filesystems: return formatInto(into, capacity, "nodev\ttmpfs\nnodev\tproc\n\text2\n");
+    case Node.Filesystems: return formatInto(into, capacity, "nodev\ttmpfs\nnodev\tproc\nnodev\tsysfs\n\text2\n");
     case Node.PidMax: return formatInto(into, capacity, "4194304\n");
     case Node.Tainted: return formatInto(into, capacity, "0\n");
     case Node.OsType: return formatInto(into, capacity, "Linux\n");

@@ -19,7 +19,7 @@ import {
   NAME_OFFSET, Process, isGroupLeader, processListHead, processNameLength, processesCreated, spaceOf,
 } from "../proc/process";
 import { stateLetter } from "./process_files";
-import { mountAt } from "../fs/mount";
+import { MOUNT_READ_ONLY, mountAt } from "../fs/mount";
 import { tscFrequency } from "../time/tsc";
 import { monotonicNanoseconds, realtimeNanoseconds } from "../time/clock";
 import { contextSwitches, idleTime } from "../proc/scheduler";
@@ -149,7 +149,8 @@ export function mounts(into: u32): u32 {
     if (mount == null || n + 128 > TEXT_CAPACITY) break;
     n += formatInto(into + n, TEXT_CAPACITY - n, "%s ", str(changetype<string>(mount.source)));
     n += pathOfInode(mount.root, into + n, TEXT_CAPACITY - n);
-    n += formatInto(into + n, TEXT_CAPACITY - n, " %s rw 0 0\n", str(changetype<string>(mount.type)));
+    n += formatInto(into + n, TEXT_CAPACITY - n, " %s %s 0 0\n", str(changetype<string>(mount.type)),
+      str((mount.flags & MOUNT_READ_ONLY) != 0 ? "ro" : "rw"));
   }
   return n;
 }

@@ -9,14 +9,12 @@ import { BLOCK_FLUSH, blockIo } from "../block/request";
 import { writeBackObject } from "../mm/writeback";
 import { File, FileKind, anonymousName, fileAt } from "../fs/file";
 import {
-  BlockSizeOp, BlocksOp, Inode, S_IFCHR, S_IFIFO, S_IFMT, StatfsOp, fileTimeNow, inodeSize, isDirectoryInode, isRegularInode,
-  releaseInode, syncInode, truncateInode,
+  BlockSizeOp, BlocksOp, Inode, S_IFCHR, S_IFIFO, S_IFMT, StatfsOp, fileTimeNow, inodeSize, isDirectoryInode,
+  isGeneratedInode, isRegularInode, releaseInode, syncInode, truncateInode,
 } from "../fs/inode";
 import { MAX_FILE_SIZE } from "../fs/file_io";
-import { syncFileSystems } from "../fs/mount";
-import { onReadOnlyMount } from "../fs/ext2/mount";
+import { onReadOnlyMount, syncFileSystems } from "../fs/mount";
 import { PIPE_DEVICE, Pipe, pipeInodeNumber } from "../fs/pipe";
-import { isProcInode } from "../procfs/nodes";
 import { freeFrameCount } from "../mm/buddy";
 import { managedFrames } from "../mm/frame_database";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
@@ -34,7 +32,6 @@ const STAT_SIZE: u32 = 144;
 const ANONYMOUS_DEVICE: u64 = 13; // the next unnamed device after the pipes' (pipe.ts)
 const STATX_SIZE: u32 = 256;
 const TMPFS_MAGIC: u64 = 0x01021994;
-const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 const PIPEFS_MAGIC: u64 = 0x50495045;
 
 /** Attributes of an open file that has no inode (the console, a pipe), or of an inode. */
@@ -181,7 +178,7 @@ export function sysStatx(process: Process, directory: i64, path: u64, flags: u64
 function writeStatfs(process: Process, inode: Inode, buffer: u64): i64 {
   const s = <u32>statBuffer;
   memory.fill(s, 0, 120);
-  store<u64>(s, isProcInode(inode) ? PROC_SUPER_MAGIC : TMPFS_MAGIC); // f_type
+  store<u64>(s, TMPFS_MAGIC); // f_type, unless the file system's statfs says otherwise
   store<u64>(s + 8, 4096); // f_bsize
   store<u64>(s + 72, 4096); // f_frsize
   if (inode.ops.statfs != 0) {
@@ -196,7 +193,7 @@ function writeStatfs(process: Process, inode: Inode, buffer: u64): i64 {
     const files = limits.inodesLimit != 0 ? limits.inodesLimit : managedFrames;
     store<u64>(s + 40, files); // f_files
     store<u64>(s + 48, files > limits.inodesUsed ? files - limits.inodesUsed : 0); // f_ffree
-  } else if (!isProcInode(inode)) {
+  } else {
     store<u64>(s + 16, managedFrames); // f_blocks: tmpfs may use all of memory
     store<u64>(s + 24, freeFrameCount()); // f_bfree
     store<u64>(s + 32, freeFrameCount()); // f_bavail
@@ -250,7 +247,7 @@ export function sysFaccessat(process: Process, directory: i64, path: u64, mode: 
   if (found < 0) return found;
   const inode = changetype<Inode>(<u32>found);
   let result: i64 = 0;
-  if ((mode & W_OK) != 0 && isProcInode(inode) && !isDirectoryInode(inode)) result = -EACCES;
+  if ((mode & W_OK) != 0 && isGeneratedInode(inode) && !isDirectoryInode(inode)) result = -EACCES;
   if ((mode & X_OK) != 0 && !isDirectoryInode(inode) && (inode.mode & 0o111) == 0) result = -EACCES;
   releaseInode(inode);
   return result;
@@ -263,7 +260,7 @@ function targetOf(process: Process, directory: i64, path: u64, follow: bool, emp
 }
 
 function changeMode(inode: Inode, mode: u64): i64 {
-  if (isProcInode(inode)) return -EPERM;
+  if (isGeneratedInode(inode)) return -EPERM;
   if (onReadOnlyMount(inode)) return -EROFS;
   inode.mode = (inode.mode & S_IFMT) | (<u32>mode & 0o7777);
   inode.ctime = fileTimeNow();
@@ -289,7 +286,7 @@ export function sysFchmod(process: Process, fd: i64, mode: u64): i64 {
 
 /** Owner and group change as root asks (-1 keeps one); setuid and setgid bits go, as on Linux. */
 function changeOwner(inode: Inode, owner: u64, group: u64): i64 {
-  if (isProcInode(inode)) return -EPERM;
+  if (isGeneratedInode(inode)) return -EPERM;
   if (onReadOnlyMount(inode)) return -EROFS;
   const keepOwner = <u32>owner == U32.MAX_VALUE;
   const keepGroup = <u32>group == U32.MAX_VALUE;
@@ -366,7 +363,8 @@ function truncate(process: Process, inode: Inode, length: i64): i64 {
   if (length < 0) return -EINVAL;
   if (<u64>length > MAX_FILE_SIZE) return -EFBIG;
   if (isDirectoryInode(inode)) return -EISDIR;
-  if (!isRegularInode(inode) || isProcInode(inode)) return -EINVAL;
+  if (!isRegularInode(inode) || isGeneratedInode(inode)) return -EINVAL;
+  if (onReadOnlyMount(inode)) return -EROFS;
   if (changetype<MemoryObject>(inode.object).executors != 0) return -ETXTBSY;
   const refused = checkNewSize(process, inodeSize(inode), <u64>length);
   if (refused < 0) return refused;

@@ -8,7 +8,7 @@ import { randomU64 } from "../lib/random";
 import { File, FileKind } from "../fs/file";
 import { Inode } from "../fs/inode";
 import { AddressSpace } from "../mm/address_space";
-import { copyFromUser, copyToUser } from "../mm/user_copy";
+import { copyFromSource, copyToUser } from "../mm/user_copy";
 import { EAGAIN, EFAULT, EINTR, EINVAL, ENOSPC, ENXIO } from "./errno";
 
 export const DEV_NULL: u32 = deviceNumber(1, 3);
@@ -82,20 +82,21 @@ export function readDevice(rdev: u32, space: AddressSpace, to: u64, count: u64, 
  * bytes at a time, waiting while output is stopped (Ctrl-S); the count so
  * far if a page turns out bad or the wait is cut short.
  */
-export function writeConsole(space: AddressSpace, from: u64, count: u64, nonblocking: bool): i64 {
+export function writeConsole(space: AddressSpace | null, from: u64, count: u64, nonblocking: bool): i64 {
   let done: u64 = 0;
   while (done < count) {
     const wait = waitForOutput(nonblocking); // before `chunk` is filled: it is shared, and waiting sleeps
     if (wait != OutputWait.Ready) return done > 0 ? <i64>done : wait == OutputWait.Interrupted ? -EINTR : -EAGAIN;
     const n = <u32>min(count - done, <u64>512);
-    if (!copyFromUser(space, <u32>chunk, from + done, n)) return done > 0 ? <i64>done : -EFAULT;
+    if (!copyFromSource(space, <u32>chunk, from + done, n)) return done > 0 ? <i64>done : -EFAULT;
     ttyWriteBytes(<u32>chunk, n);
     done += n;
   }
   return <i64>done;
 }
 
-export function writeDevice(rdev: u32, space: AddressSpace, from: u64, count: u64, nonblocking: bool): i64 {
+/** Writes to a character device; `space` null: the bytes are in kernel memory. */
+export function writeDevice(rdev: u32, space: AddressSpace | null, from: u64, count: u64, nonblocking: bool): i64 {
   if (rdev == DEV_FULL) return -ENOSPC;
   if (isTerminal(rdev)) return writeConsole(space, from, count, nonblocking);
   if (isKnownDevice(rdev)) return <i64>count; // null, zero, random, urandom take anything

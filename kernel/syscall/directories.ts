@@ -1,12 +1,13 @@
 // Directories: getdents64 (with "." and ".."), chdir, fchdir, getcwd.
 import { FileKind, fileAt } from "../fs/file";
-import { Inode, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK, isDirectoryInode, readdirOf, releaseInode } from "../fs/inode";
+import {
+  Inode, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK, isDirectoryInode, isGeneratedInode, readdirOf, releaseInode,
+} from "../fs/inode";
 import { pathOfInode } from "../fs/names";
 import { PATH_MAX } from "../fs/path";
 import { AddressSpace } from "../mm/address_space";
 import { copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
-import { isProcInode } from "../procfs/nodes";
 import { kfree, kmalloc } from "../mm/slab";
 import { EBADF, EFAULT, EINVAL, ENOENT, ENOMEM, ENOTDIR, ERANGE } from "./errno";
 import { AT_FDCWD, lookupAt } from "./paths";
@@ -69,7 +70,7 @@ export function sysGetdents64(process: Process, fd: i64, buffer: u64, count: u64
   if (file == null || file.kind == FileKind.PathOnly) return -EBADF;
   if (file.kind != FileKind.Directory) return -ENOTDIR;
   const inode = changetype<Inode>(file.inode);
-  if (inode.nlink == 0 && !isProcInode(inode)) return -ENOENT; // removed, as Linux answers (/proc's have no names to count)
+  if (inode.nlink == 0 && !isGeneratedInode(inode)) return -ENOENT; // removed, as Linux answers (/proc's have no names to count)
   const context = kmalloc(ENTRY_AT + RECORD_BYTES);
   if (context == 0) return -ENOMEM;
   const out = changetype<DirentWriter>(context);

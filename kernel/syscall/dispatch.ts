@@ -1,5 +1,7 @@
 // System-call dispatch by Linux x86-64 number: arguments in RDI, RSI, RDX,
 // R10, R8, R9, the number in RAX, the result (or -errno) back in RAX.
+import { sysSyncFileRange } from "./sync_range";
+import { sysSendfile } from "./sendfile";
 import { sysFadvise64 } from "./fadvise";
 import { TrapFrame } from "../arch/x86_64/trap_frame";
 import { argumentEquals } from "../boot/cmdline";
@@ -143,6 +145,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 37: return sysAlarm(process, a);
     case 38: return sysSetitimer(process, a, b, c);
     case 39: return process.tgid; // getpid
+    case 40: return sysSendfile(process, a, b, c, d);
     case 56: return sysClone(process, a, b, c, d, e);
     case 57: return sysFork(process, false);
     case 58: return sysFork(process, true); // vfork
@@ -272,6 +275,7 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 270: return sysPselect6(process, a, b, c, d, e, f.r9);
     case 271: return sysPpoll(process, a, b, c, d, e);
     case 273: return sysSetRobustList(process, a, b);
+    case 277: return sysSyncFileRange(process, a, <i64>b, <i64>c, d);
     case 274: return sysGetRobustList(process, <i32>a, b, c);
     case 269: return sysFaccessat(process, a, b, c, 0); // faccessat: no flags argument
     case 280: return sysUtimensat(process, a, b, c, d);

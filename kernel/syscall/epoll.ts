@@ -6,7 +6,7 @@
 // not seen at the item's last look, EPOLLONESHOT disables the item after
 // one report until EPOLL_CTL_MOD.
 import { EpollSet, ITEM_DISABLED, Item, addItem, findItem, newEpollSet, removeItem, upwardDepth } from "../fs/epoll_set";
-import { FD_CLOEXEC, File, FileKind, O_RDWR, fileAt, installFile, newFile, releaseFile } from "../fs/file";
+import { FD_CLOEXEC, File, FileKind, O_RDWR, fileAt, installFile, isPipeFile, newFile, releaseFile } from "../fs/file";
 import { POLLERR, POLLHUP } from "../fs/pipe";
 import { USER_MAP_END } from "../mm/address_space";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
@@ -57,7 +57,7 @@ export function sysEpollCreate(process: Process, size: i32): i64 {
 /** Files whose readiness can change (Linux's file_can_poll): regular files, directories and plain devices cannot be watched. */
 function canPoll(file: File): bool {
   const kind = file.kind;
-  return kind == FileKind.PipeRead || kind == FileKind.PipeWrite || kind == FileKind.SignalFd ||
+  return isPipeFile(file) || kind == FileKind.SignalFd ||
     kind == FileKind.EventFd || kind == FileKind.Epoll || isTerminalFile(file);
 }
 

@@ -1,13 +1,15 @@
-// mount and umount2: a new tmpfs or a procfs over a directory, or an ext2
-// file system from a block device. Options and flags that would change
+// mount and umount2: a new tmpfs, procfs or sysfs over a directory, or an ext2
+// file system from a block device; a remount that makes a mounted file
+// system read-only or read-write again. Options and flags that would change
 // behaviour this kernel does not have are refused (EINVAL), not taken and
 // ignored.
 import { blockDeviceOf } from "../fs/block_file";
 import { deviceNumber } from "../fs/cpio";
-import { ext2Busy, ext2Mount, ext2Unmount, isExt2Inode } from "../fs/ext2/mount";
+import { ext2Busy, ext2Mount, ext2Remount, ext2Unmount, isExt2Inode } from "../fs/ext2/mount";
 import { Inode, S_IFBLK, S_IFDIR, fileType, isDirectoryInode, releaseInode } from "../fs/inode";
-import { mountIndexOf, mountOver, unmount } from "../fs/mount";
+import { MOUNT_READ_ONLY, Mount, mountIndexOf, mountOver, mountWithRoot, unmount } from "../fs/mount";
 import { newProcfs } from "../procfs/procfs";
+import { newSysfs } from "../sysfs/sysfs";
 import {
   TMPFS_LIMITS_SIZE, TmpfsLimits, isTmpfsInode, newTmpfs, tmpfsEmptyTree, tmpfsLimitsOf, tmpfsTreeBusy,
 } from "../fs/tmpfs";
@@ -22,6 +24,7 @@ import { AT_FDCWD, lookupAt } from "./paths";
 
 const MS_RDONLY: u64 = 1;
 const MS_NOSUID: u64 = 2;
+const MS_REMOUNT: u64 = 32;
 const MS_SILENT: u64 = 32768;
 const MNT_FORCE: u64 = 1;
 const MNT_DETACH: u64 = 2;
@@ -47,20 +50,22 @@ function mountExt2(process: Process, source: u64, readOnly: bool): i64 {
 }
 
 /**
- * mount: "tmpfs" or "proc" over a directory, MS_NOSUID (nothing is
- * set-user-id here) and MS_SILENT only; "ext2" from a block device, also
- * MS_RDONLY. No options.
+ * mount: "tmpfs" (with its options), "proc" or "sysfs" over a directory, or "ext2"
+ * from a block device (no options); flags MS_RDONLY, MS_NOSUID (nothing
+ * is set-user-id here) and MS_SILENT only; or a remount.
  */
 export function sysMount(process: Process, source: u64, target: u64, type: u64, flags: u64, data: u64): i64 {
+  if ((flags & MS_REMOUNT) != 0) return remount(process, target, flags, data);
   if (type == 0) return -EINVAL; // as Linux's do_new_mount
   const name = memory.data(16);
   const length = copyStringFromUser(spaceOf(process), <u32>name, type, 16);
   if (length == -1) return -EFAULT;
   const tmpfs = length > 0 && equalsAscii(<u32>name, <u32>length, "tmpfs");
   const proc = length > 0 && equalsAscii(<u32>name, <u32>length, "proc");
+  const sysfs = length > 0 && equalsAscii(<u32>name, <u32>length, "sysfs");
   const ext2 = length > 0 && equalsAscii(<u32>name, <u32>length, "ext2");
-  if (!tmpfs && !proc && !ext2) return -ENODEV;
-  if ((flags & ~(MS_NOSUID | MS_SILENT | (ext2 ? MS_RDONLY : 0))) != 0) return -EINVAL;
+  if (!tmpfs && !proc && !sysfs && !ext2) return -ENODEV;
+  if ((flags & ~(MS_NOSUID | MS_SILENT | MS_RDONLY)) != 0) return -EINVAL;
   if (data != 0 && !tmpfs) {
     const first = memory.data(1);
     if (copyStringFromUser(spaceOf(process), <u32>first, data, 1) != 0) return -EINVAL; // no options for the others
@@ -80,7 +85,7 @@ export function sysMount(process: Process, source: u64, target: u64, type: u64, 
     releaseInode(point);
     return <i32>limits;
   }
-  const root = tmpfs ? newTmpfs(device, limits) : newProcfs(device);
+  const root = tmpfs ? newTmpfs(device, limits) : sysfs ? newSysfs(device) : newProcfs(device);
   if (root == null) {
     releaseInode(point);
     if (limits != 0) kfree(limits);
@@ -89,13 +94,44 @@ export function sysMount(process: Process, source: u64, target: u64, type: u64, 
   if (tmpfs && options.mode != U32.MAX_VALUE) root.mode = S_IFDIR | options.mode;
   if (tmpfs && options.uid != U32.MAX_VALUE) root.uid = options.uid;
   if (tmpfs && options.gid != U32.MAX_VALUE) root.gid = options.gid;
-  if (!mountOver(point, root, tmpfs ? "tmpfs" : "proc", tmpfs ? "tmpfs" : "proc", device)) {
+  const mountFlags = (flags & MS_RDONLY) != 0 ? MOUNT_READ_ONLY : 0;
+  const kind = tmpfs ? "tmpfs" : sysfs ? "sysfs" : "proc";
+  if (!mountOver(point, root, kind, kind, device, mountFlags)) {
     root.nlink = 0; // it never got a place: free it
     releaseInode(root);
     releaseInode(point);
     return -ENOMEM; // the table is full, or no memory for its name
   }
   return 0; // the mount keeps the holds on both
+}
+
+/**
+ * MS_REMOUNT, with MS_RDONLY or without (read-write again), of the file
+ * system mounted at `target` (the type and source are not looked at, as
+ * in Linux). Going read-only waits for no one: with a regular file open
+ * for writing on it, EBUSY. No options (data must be empty), no per-mount
+ * MS_BIND remount.
+ */
+function remount(process: Process, target: u64, flags: u64, data: u64): i64 {
+  if ((flags & ~(MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_SILENT)) != 0) return -EINVAL;
+  if (data != 0) {
+    const first = memory.data(1);
+    if (copyStringFromUser(spaceOf(process), <u32>first, data, 1) != 0) return -EINVAL;
+  }
+  const found = lookupAt(process, AT_FDCWD, target, true, false);
+  if (found < 0) return found;
+  const root = changetype<Inode>(<u32>found);
+  const mount = mountWithRoot(root);
+  const readOnly = (flags & MS_RDONLY) != 0;
+  let error: i64 = mount == null ? -EINVAL : 0;
+  if (error == 0 && readOnly && changetype<Mount>(mount).writers != 0) error = -EBUSY;
+  if (error == 0 && isExt2Inode(root)) error = ext2Remount(root, readOnly);
+  if (error == 0) {
+    const m = changetype<Mount>(mount);
+    m.flags = readOnly ? m.flags | MOUNT_READ_ONLY : m.flags & ~MOUNT_READ_ONLY;
+  }
+  releaseInode(root);
+  return error;
 }
 
 // The options of the tmpfs being mounted: parsed, then used before anything can sleep.
@@ -134,7 +170,7 @@ function mountExt2Over(process: Process, point: Inode, source: u64, readOnly: bo
     return mounted;
   }
   const root = changetype<Inode>(<u32>mounted);
-  if (!mountOver(point, root, "ext2", "ext2", root.device)) {
+  if (!mountOver(point, root, "ext2", "ext2", root.device, readOnly ? MOUNT_READ_ONLY : 0)) {
     ext2Unmount(root);
     releaseInode(point);
     return -ENOMEM;

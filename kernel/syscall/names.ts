@@ -1,21 +1,23 @@
 // Calls that change names: mkdir, mknod, unlink, rmdir, rename, link,
 // symlink, readlink (each with its *at form), with the checks Linux makes
-// before it touches anything.
+// before it touches anything, in its order (a read-only mount's EROFS
+// among them: after EEXIST for a new name, before ENOENT for an old one).
 import {
-  Inode, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, createIn, directoryEmpty, isDirectoryInode, isSymlinkInode, linkIn, lookupIn,
+  Inode, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, createIn, directoryEmpty, isDirectoryInode, isSymlinkInode, linkIn, lookupIn,
   readlinkOf, releaseInode, renameIn, symlinkIn, unlinkIn,
 } from "../fs/inode";
 import { PATH_MAX, isDotOrDotDot, lastName, lastNameLength, trailingSlash } from "../fs/path";
 import { copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import {
-  EBUSY, EEXIST, EINVAL, EISDIR, ENOENT, ENOMEM, ENOTDIR, ENOTEMPTY, EPERM, EXDEV,
+  EBUSY, EEXIST, EINVAL, EISDIR, ENOENT, ENOMEM, ENOTDIR, ENOTEMPTY, EPERM, EROFS, EXDEV,
 } from "./errno";
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, copyPath, copySecondPath, lookupCopied, parentAt, pathAddress,
   secondPathAddress,
 } from "./paths";
 import { kfree, kmalloc } from "../mm/slab";
+import { onReadOnlyMount } from "../fs/mount";
 
 const RENAME_NOREPLACE: u64 = 1;
 
@@ -34,7 +36,8 @@ function parentForName(process: Process, directory: i64, path: u32, length: u32,
  * Linux's filename_create checks of the new name in `parent` (after the
  * dots): EEXIST if it is taken, else ENOENT if a trailing slash asks for a
  * directory and something else is to be made (mknod("x/") names a
- * directory that is not there); 0 when the name may be made.
+ * directory that is not there), else EROFS on a read-only mount; 0 when
+ * the name may be made.
  */
 function refuseNewName(parent: Inode, directoryNode: bool): i64 {
   const found = lookupIn(parent, lastName, lastNameLength);
@@ -43,7 +46,8 @@ function refuseNewName(parent: Inode, directoryNode: bool): i64 {
     releaseInode(changetype<Inode>(<u32>found));
     return -EEXIST;
   }
-  return trailingSlash && !directoryNode ? -ENOENT : 0;
+  if (trailingSlash && !directoryNode) return -ENOENT;
+  return onReadOnlyMount(parent) ? -EROFS : 0;
 }
 
 function makeNode(process: Process, directory: i64, path: u64, mode: u32, rdev: u32, directoryNode: bool): i64 {
@@ -69,11 +73,15 @@ export function sysMkdirat(process: Process, directory: i64, path: u64, mode: u6
   return makeNode(process, directory, path, S_IFDIR | (<u32>mode & 0o1777 & ~process.umask), 0, true);
 }
 
-/** mknod: regular files and character devices; FIFOs, sockets and block devices are not supported (EPERM). */
+/**
+ * mknod: regular files, FIFOs, character and block devices, and socket
+ * nodes (which no open can use: ENXIO); a directory is mkdir's (EPERM),
+ * any other type EINVAL, as in Linux.
+ */
 export function sysMknodat(process: Process, directory: i64, path: u64, mode: u64, device: u64): i64 {
   const type = <u32>mode & S_IFMT;
   if (type == S_IFDIR) return -EPERM;
-  if (type != 0 && type != S_IFREG && type != S_IFCHR) return type <= S_IFMT ? -EPERM : -EINVAL;
+  if (type != 0 && type != S_IFREG && type != S_IFCHR && type != S_IFBLK && type != S_IFIFO && type != S_IFSOCK) return -EINVAL;
   // Linux's new_decode_dev: the 32-bit dev_t user space passes is already in our encoding.
   return makeNode(process, directory, path, (type == 0 ? S_IFREG : type) | (<u32>mode & 0o7777 & ~process.umask),
     <u32>device, false);
@@ -93,6 +101,7 @@ export function sysUnlinkat(process: Process, directory: i64, path: u64, flags: 
   else if (isDotOrDotDot(lastName, lastNameLength)) {
     error = !removingDirectory ? -EISDIR : lastNameLength == 1 ? -EINVAL : -ENOTEMPTY;
   }
+  if (error == 0 && onReadOnlyMount(parent)) error = -EROFS;
   if (error == 0) {
     const found = lookupIn(parent, lastName, lastNameLength);
     if (found <= 0) error = found == 0 ? -ENOENT : found;
@@ -180,6 +189,7 @@ function renameBetween(fromParent: Inode, name: u32, length: u32, sourceSlash: b
   if (toParent.device != fromParent.device) return -EXDEV;
   if (length == 0 || isDotOrDotDot(name, length)) return -EBUSY;
   if (lastNameLength == 0 || isDotOrDotDot(lastName, lastNameLength)) return noReplace ? -EEXIST : -EBUSY;
+  if (onReadOnlyMount(fromParent)) return -EROFS;
   const found = lookupIn(fromParent, name, length);
   if (found <= 0) return found == 0 ? -ENOENT : found;
   const source = changetype<Inode>(<u32>found);

@@ -7,15 +7,14 @@ import {
   FD_CLOEXEC, File, FileKind, O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY, closeDescriptor, installFile, newFile, releaseFile,
 } from "../fs/file";
 import {
-  Inode, S_IFBLK, S_IFCHR, S_IFREG, createIn, fileType, inodeSize, isDirectoryInode, isRegularInode, isSymlinkInode, jumpLinkOf,
-  lookupIn, readlinkOf, releaseInode, truncateInode,
+  Inode, S_IFBLK, S_IFCHR, S_IFIFO, S_IFREG, createIn, fileType, inodeSize, isDirectoryInode, isGeneratedInode, isRegularInode,
+  isSymlinkInode, jumpLinkOf, lookupIn, openGenerated, readlinkOf, releaseInode, truncateInode,
 } from "../fs/inode";
 import { isDotOrDotDot, lastName, lastNameLength, resolveParent, trailingSlash } from "../fs/path";
-import { openProcFile } from "../procfs/procfs";
-import { isProcInode } from "../procfs/nodes";
 import { Process } from "../proc/process";
 import { isKnownDevice } from "./devices";
-import { onReadOnlyMount } from "../fs/ext2/mount";
+import { onReadOnlyMount } from "../fs/mount";
+import { openFifo } from "../fs/fifo";
 import { EBADF, EEXIST, EISDIR, ELOOP, ENOENT, ENOMEM, ENOTDIR, ENXIO, EROFS, ETXTBSY } from "./errno";
 import { MemoryObject } from "../mm/memory_object";
 import { AT_FDCWD, copyPath, lookupCopied, parentAt, pathAddress } from "./paths";
@@ -94,6 +93,10 @@ function openTarget(process: Process, directory: i64, length: u32, flags: u64, m
     releaseInode(parent);
     return -ENOENT;
   }
+  if (onReadOnlyMount(parent)) {
+    releaseInode(parent);
+    return -EROFS;
+  }
   const made = createIn(parent, lastName, lastNameLength, S_IFREG | (<u32>mode & 0o7777 & ~process.umask), 0);
   releaseInode(parent);
   return made;
@@ -115,9 +118,9 @@ export function sysOpenat(process: Process, directory: i64, path: u64, flags: u6
   else if (pathOnly) error = 0;
   else if (isSymlinkInode(inode)) error = -ELOOP; // O_NOFOLLOW met a link
   else if (isDirectoryInode(inode) && (writing || (flags & O_CREAT) != 0)) error = -EISDIR;
-  else if (fileType(inode) != S_IFREG && !isDirectoryInode(inode) && !isProcInode(inode) &&
+  else if (fileType(inode) != S_IFREG && !isDirectoryInode(inode) && !isGeneratedInode(inode) && fileType(inode) != S_IFIFO &&
     !(fileType(inode) == S_IFCHR && isKnownDevice(inode.rdev)) && !(fileType(inode) == S_IFBLK && blockFileObject(inode) != null)) {
-    error = -ENXIO; // a device nothing drives, a FIFO or socket node
+    error = -ENXIO; // a device nothing drives, or a socket node
   }
   if (error == 0 && !pathOnly && isRegularInode(inode) && (writing || (flags & O_TRUNC) != 0) && onReadOnlyMount(inode)) {
     error = -EROFS;
@@ -139,8 +142,16 @@ export function sysOpenat(process: Process, directory: i64, path: u64, flags: u6
       return truncated;
     }
   }
-  if (!pathOnly && isProcInode(inode) && !isDirectoryInode(inode)) {
-    const opened = openProcFile(inode, <u32>flags); // EACCES for writing: the texts are read-only
+  if (!pathOnly && isGeneratedInode(inode) && !isDirectoryInode(inode)) {
+    const opened = openGenerated(inode, <u32>flags); // EACCES for writing: the texts are read-only
+    if (opened < 0) {
+      releaseInode(inode);
+      return opened;
+    }
+    return install(process, changetype<File>(<u32>opened), fdFlags);
+  }
+  if (!pathOnly && fileType(inode) == S_IFIFO) {
+    const opened = openFifo(inode, <u32>flags); // may sleep until the other end is opened
     if (opened < 0) {
       releaseInode(inode);
       return opened;

@@ -2,7 +2,9 @@
 // kind of open file: regular files (through the page cache), the console
 // and other character devices, pipes, directories (EISDIR), the /proc
 // text made at open, and the /proc tables made at each read.
-import { File, FileKind, O_ACCMODE, O_APPEND, O_RDWR, O_WRONLY, fileAt, isNonBlocking } from "../fs/file";
+import {
+  File, FileKind, O_ACCMODE, O_APPEND, O_RDWR, O_WRONLY, fileAt, isNonBlocking, isPipeFile, releaseFile, retainFile,
+} from "../fs/file";
 import { MAX_FILE_SIZE, nextData, nextHole, readInode, readObject, writeInode, writeObject } from "../fs/file_io";
 import { blockFileObject, blockFileSize } from "../fs/block_file";
 import { Inode, inodeSize } from "../fs/inode";
@@ -24,11 +26,11 @@ import { readSignalfd } from "./signalfd";
 import { readEntries } from "../procfs/entries";
 
 // Linux's MAX_RW_COUNT: one read or write moves at most this much.
-const MAX_RW_COUNT: u64 = 0x7ffff000;
+export const MAX_RW_COUNT: u64 = 0x7ffff000;
 const IOV_MAX: i64 = 1024;
 const IOVEC_SIZE: u32 = 16;
 /** `offset` argument meaning "at the file's own position" (read, write, readv, writev). */
-const AT_POSITION: i64 = -1;
+export const AT_POSITION: i64 = -1;
 
 /** Linux's access_ok: the whole range lies in user space (checked before anything moves). */
 @inline function userRange(address: u64, length: u64): bool {
@@ -46,7 +48,7 @@ const AT_POSITION: i64 = -1;
 }
 
 /** Files with a position: not pipes or terminals (Linux's memory devices, null and zero, have one). */
-@inline function seekable(file: File): bool {
+@inline export function seekable(file: File): bool {
   return file.kind == FileKind.Regular || file.kind == FileKind.Directory || file.kind == FileKind.Generated ||
     file.kind == FileKind.BlockDevice || file.kind == FileKind.Entries ||
     (file.kind == FileKind.Device && !isTerminal(changetype<Inode>(file.inode).rdev));
@@ -68,7 +70,7 @@ function readFrom(process: Process, file: File, buffer: u64, count: u64, offset:
   if (file.kind == FileKind.SignalFd) return readSignalfd(process, file, buffer, count, !wait);
   if (file.kind == FileKind.EventFd) return readEventfd(process, file, buffer, count, !wait);
   if (file.kind == FileKind.Epoll) return -EINVAL; // it has no read, as on Linux
-  if (file.kind == FileKind.PipeRead) {
+  if (isPipeFile(file)) {
     const result = readPipe(changetype<Pipe>(file.data), space, buffer, count, !wait);
     return result == PIPE_FAULT ? -EFAULT : result == PIPE_INTERRUPTED ? -EINTR : result == PIPE_WOULD_BLOCK ? -EAGAIN : result;
   }
@@ -96,8 +98,15 @@ function readFrom(process: Process, file: File, buffer: u64, count: u64, offset:
 
 /** Writes user memory to an open file, at `offset` (AT_POSITION: the file's position, or its end with O_APPEND). */
 function writeTo(process: Process, file: File, buffer: u64, count: u64, offset: i64): i64 {
-  const space = spaceOf(process);
-  if (file.kind == FileKind.PipeWrite) {
+  return writeFrom(process, file, spaceOf(process), buffer, count, offset);
+}
+
+/**
+ * writeTo from `buffer` in `space`, or in kernel memory when `space` is
+ * null (sendfile's): then only the files sendfile may write take it.
+ */
+export function writeFrom(process: Process, file: File, space: AddressSpace | null, buffer: u64, count: u64, offset: i64): i64 {
+  if (isPipeFile(file)) {
     const result = writePipe(changetype<Pipe>(file.data), space, buffer, count, isNonBlocking(file));
     if (result == PIPE_BROKEN) {
       signalProcess(process, SIGPIPE, 0); // and EPIPE, for a process that ignores or handles it
@@ -113,7 +122,7 @@ function writeTo(process: Process, file: File, buffer: u64, count: u64, offset: 
   if (file.kind == FileKind.Console) return writeConsole(space, buffer, count, isNonBlocking(file));
   if (file.kind == FileKind.Device) return writeDevice(changetype<Inode>(file.inode).rdev, space, buffer, count, isNonBlocking(file));
   if (file.kind == FileKind.SignalFd || file.kind == FileKind.Epoll) return -EINVAL; // they have no write, as on Linux
-  if (file.kind == FileKind.EventFd) return writeEventfd(process, file, buffer, count, isNonBlocking(file));
+  if (file.kind == FileKind.EventFd) return space == null ? -EINVAL : writeEventfd(process, file, buffer, count, isNonBlocking(file));
   if (file.kind == FileKind.BlockDevice) return writeBlockFile(file, space, buffer, count, offset);
   if (file.kind != FileKind.Regular) return -EBADF;
   const inode = changetype<Inode>(file.inode);
@@ -128,7 +137,7 @@ function writeTo(process: Process, file: File, buffer: u64, count: u64, offset: 
 }
 
 /** A write to a block device: its bytes, up to its end (then ENOSPC); O_APPEND has no meaning there. */
-function writeBlockFile(file: File, space: AddressSpace, buffer: u64, count: u64, offset: i64): i64 {
+function writeBlockFile(file: File, space: AddressSpace | null, buffer: u64, count: u64, offset: i64): i64 {
   const inode = changetype<Inode>(file.inode);
   const object = blockFileObject(inode);
   if (object == null) return -ENXIO;
@@ -138,7 +147,8 @@ function writeBlockFile(file: File, space: AddressSpace, buffer: u64, count: u64
   return result;
 }
 
-function checkedFile(process: Process, fd: i64, reading: bool): File | null {
+/** The descriptor's file if it is open for reading (or, not `reading`, writing); null for EBADF. */
+export function checkedFile(process: Process, fd: i64, reading: bool): File | null {
   const file = fileAt(process.files, fd);
   if (file == null || !(reading ? readable(file) : writable(file))) return null;
   return file;
@@ -148,14 +158,20 @@ export function sysRead(process: Process, fd: i64, buffer: u64, count: u64): i64
   const file = checkedFile(process, fd, true);
   if (file == null) return -EBADF;
   if (!userRange(buffer, count)) return -EFAULT;
-  return readFrom(process, file, buffer, min(count, MAX_RW_COUNT), AT_POSITION, !isNonBlocking(file));
+  retainFile(file); // a read may sleep; another thread may close the descriptor
+  const result = readFrom(process, file, buffer, min(count, MAX_RW_COUNT), AT_POSITION, !isNonBlocking(file));
+  releaseFile(file);
+  return result;
 }
 
 export function sysWrite(process: Process, fd: i64, buffer: u64, count: u64): i64 {
   const file = checkedFile(process, fd, false);
   if (file == null) return -EBADF;
   if (!userRange(buffer, count)) return -EFAULT;
-  return writeTo(process, file, buffer, min(count, MAX_RW_COUNT), AT_POSITION);
+  retainFile(file);
+  const result = writeTo(process, file, buffer, min(count, MAX_RW_COUNT), AT_POSITION);
+  releaseFile(file);
+  return result;
 }
 
 /** pread64 and pwrite64: at `offset`, leaving the file's position alone; ESPIPE where there is none. */
@@ -166,7 +182,10 @@ export function sysPread(process: Process, fd: i64, buffer: u64, count: u64, off
   if (!seekable(file)) return -ESPIPE;
   if (!userRange(buffer, count)) return -EFAULT;
   const n = min(count, MAX_RW_COUNT);
-  return reading ? readFrom(process, file, buffer, n, offset, !isNonBlocking(file)) : writeTo(process, file, buffer, n, offset);
+  retainFile(file);
+  const result = reading ? readFrom(process, file, buffer, n, offset, !isNonBlocking(file)) : writeTo(process, file, buffer, n, offset);
+  releaseFile(file);
+  return result;
 }
 
 /**
@@ -191,7 +210,9 @@ export function sysTransferVector(process: Process, fd: i64, vector: u64, count:
   // This request's own copy (at most 16 KiB): the call may sleep, so no shared scratch buffer.
   const iovecs = kmalloc(<u32>count * IOVEC_SIZE);
   if (iovecs == 0) return -ENOMEM;
+  retainFile(file);
   const result = checkedTransfer(process, file, iovecs, vector, <u32>count, offset, reading);
+  releaseFile(file);
   kfree(iovecs);
   return result;
 }

@@ -5,7 +5,7 @@
 // while one of its items would be reported.
 import { ttyReadable } from "../drivers/tty_queue";
 import { EpollSet, ITEM_DISABLED, Item } from "../fs/epoll_set";
-import { File, FileKind, fileAt } from "../fs/file";
+import { File, FileKind, O_ACCMODE, O_RDONLY, O_WRONLY, fileAt, isPipeFile } from "../fs/file";
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, Pipe, pipePollEvents } from "../fs/pipe";
 import { Process } from "../proc/process";
 import { pendingSignalsOf } from "../proc/signal_queue";
@@ -30,8 +30,11 @@ export function eventsOf(process: Process, fd: i64): u32 {
 
 /** The events of an open file; `depth` counts the epolls above it. */
 export function eventsOfFile(process: Process, file: File, depth: u32): u32 {
-  if (file.kind == FileKind.PipeRead || file.kind == FileKind.PipeWrite) {
-    const events = pipePollEvents(changetype<Pipe>(file.data), file.kind == FileKind.PipeWrite);
+  if (isPipeFile(file)) {
+    // What each end it holds sees: a FIFO opened O_RDWR holds both.
+    const mode = file.flags & O_ACCMODE;
+    const pipe = changetype<Pipe>(file.data);
+    const events = (mode != O_WRONLY ? pipePollEvents(pipe, false) : 0) | (mode != O_RDONLY ? pipePollEvents(pipe, true) : 0);
     return events | ((events & POLLIN) != 0 ? POLLRDNORM : 0) | ((events & POLLOUT) != 0 ? POLLWRNORM : 0);
   }
   if (isTerminalFile(file)) return (ttyReadable() ? POLLIN | POLLRDNORM : 0) | POLLOUT | POLLWRNORM;
@@ -62,7 +65,7 @@ export function itemEvents(process: Process, item: Item, depth: u32): u32 {
  * signalfd. Other files report only rises.
  */
 export function changeStamp(process: Process, file: File): u32 {
-  if (file.kind == FileKind.PipeRead || file.kind == FileKind.PipeWrite) return changetype<Pipe>(file.data).changes;
+  if (isPipeFile(file)) return changetype<Pipe>(file.data).changes;
   if (file.kind == FileKind.EventFd) return eventfdChanges(file);
   if (file.kind == FileKind.SignalFd) {
     const pending = pendingSignalsOf(process) & load<u64>(file.data);

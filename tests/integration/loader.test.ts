@@ -88,7 +88,7 @@ describe.concurrent("programs from elsewhere", () => {
     const result = await runProgram(["--with", dir, ls, "-a", "/", "/lib64"]);
     const where = `run-program exited with ${result.status}; stderr: ${result.stderr}\nconsole:\n${result.stdout}`;
     const out = programOutput(result.stdout);
-    expect(out, where).toMatch(/^\/:\n\.\s+\.\.\s+bin\s+dev\s+etc\s+lib\s+lib64\s+proc\s+sbin\s+tmp\s+usr\n/m);
+    expect(out, where).toMatch(/^\/:\n\.\s+\.\.\s+bin\s+dev\s+etc\s+lib\s+lib64\s+proc\s+sbin\s+sys\s+tmp\s+usr\n/m);
     expect(out, where).toMatch(/^\/lib64:\n\.\s+\.\.\s+ld-linux-x86-64\.so\.2\n/m);
     expect(result.status, where).toBe(0);
   }, TEST_TIMEOUT);

@@ -385,15 +385,15 @@ describe("the initramfs, unpacked into the root tmpfs, and the path walk", () =>
     });
     const root = k.exports.rootInode();
     expect(k.exports.inodeMode(root) >>> 0).toBe(S_IFDIR | 0o755);
-    // "." and ".." of the root, bin, etc, a, and the mount points proc, dev and the directory tmp.
-    expect(k.exports.inodeLinks(root)).toBe(2 + 6);
+    // "." and ".." of the root, bin, etc, a, and the mount points proc, sys, dev and the directory tmp.
+    expect(k.exports.inodeLinks(root)).toBe(2 + 7);
     expect(k.exports.inodeLinks(lookup(k, "/a"))).toBe(3);
     expect(k.exports.cachedPageCount(), "nothing read yet").toBe(0);
   });
 
-  it("adds /proc, /dev (with its devices and its links into /proc/self/fd) and /tmp", () => {
+  it("adds /proc, /sys, /dev (with its devices and its links into /proc/self/fd) and /tmp", () => {
     mountTree();
-    for (const path of ["/proc", "/dev", "/tmp", "/dev/shm"]) expect(k.exports.inodeMode(lookup(k, path)) >> 12, path).toBe(0o04);
+    for (const path of ["/proc", "/sys", "/dev", "/tmp", "/dev/shm"]) expect(k.exports.inodeMode(lookup(k, path)) >> 12, path).toBe(0o04);
     expect(k.exports.inodeMode(lookup(k, "/tmp")) & 0o7777).toBe(0o1777);
     for (const device of ["null", "zero", "full", "random", "urandom", "tty", "console"]) {
       expect(k.exports.inodeMode(lookup(k, `/dev/${device}`)) >> 12, device).toBe(0o02);

@@ -27,7 +27,7 @@ const SEEDS = [1, 2, 3];
 const OPERATIONS = 3000;
 const CHECK_EVERY = 25;
 /** What the boot tree's root holds besides what the operations make (mount points and /tmp). */
-const BOOT_NAMES = ["tmp", "proc", "dev"];
+const BOOT_NAMES = ["tmp", "proc", "sys", "dev"];
 
 const TYPE_BITS = { file: S_IFREG, dir: S_IFDIR, symlink: S_IFLNK };
 const DIRENT_TYPES = { file: 8, dir: 4, symlink: 10 };

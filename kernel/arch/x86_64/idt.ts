@@ -1,13 +1,15 @@
-// The interrupt descriptor table: the 32 CPU exception vectors and the 16
-// PIC interrupts (32..47), each to its stub in traps.asm, all of which end
-// in the TypeScript trap handler.
+// The interrupt descriptor table: the 32 CPU exception vectors, the 47
+// interrupt lines (32..78: legacy lines, then PCI messages) and the local
+// APIC's spurious vector (79), each to its stub in traps.asm, all of which
+// end in the TypeScript trap handler.
 import { loadIdt, trapStub } from "./cpu";
 import { IST_DOUBLE_FAULT, IST_NMI, KERNEL_CODE } from "./gdt";
+import { VECTOR_SPURIOUS } from "./irq";
 
 const VECTORS: u32 = 256;
 const idt = memory.data(VECTORS * 16, 16);
 
-const STUB_COUNT: u32 = 48;
+const STUB_COUNT: u32 = VECTOR_SPURIOUS + 1; // traps.asm's VECTORS
 const VECTOR_NMI: u32 = 2;
 const VECTOR_DOUBLE_FAULT: u32 = 8;
 const VECTOR_BREAKPOINT: u32 = 3;

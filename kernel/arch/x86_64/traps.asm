@@ -7,7 +7,7 @@ default rel
 extern trap_dispatch
 
 VECTOR_WASM_TRAP    equ 256
-VECTORS             equ 48         ; 32 CPU exceptions, then the 16 PIC interrupts
+VECTORS             equ 80         ; 32 CPU exceptions, 47 interrupt lines, the APIC's spurious vector
 
 ; Vectors for which the CPU pushes an error code.
 %define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)

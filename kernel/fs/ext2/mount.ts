@@ -18,7 +18,8 @@ import { GROUP_DESCRIPTOR_SIZE, checkGroups, descriptorBlock } from "./group";
 import { getInode } from "./inode_cache";
 import { setExt2Operations } from "./operations";
 import {
-  DiskSuperblock, STATE_VALID, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, checkSuperblock, firstInoOf, inodeSizeOf,
+  DiskSuperblock, RO_COMPAT_SUPPORTED, STATE_VALID, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, checkSuperblock, firstInoOf,
+  inodeSizeOf,
 } from "./superblock";
 import { syncFileSystem } from "./sync";
 
@@ -132,11 +133,6 @@ export function isExt2Inode(inode: Inode): bool {
   return inode.ops == ext2Ops;
 }
 
-/** Whether `inode` is on a file system mounted read-only (its data and attributes then refuse change: EROFS). */
-export function onReadOnlyMount(inode: Inode): bool {
-  return isExt2Inode(inode) && infoOf(inode).fs.readOnly != 0;
-}
-
 /**
  * Whether anything of the file system mounted at `root` is in use beyond
  * the `rootHolders` holds on its root the caller knows of (the mount's, a
@@ -196,6 +192,37 @@ export function ext2Unmount(root: Inode): i64 {
   if (object != null) dropCleanRange(object, 0, U32.MAX_VALUE);
   kfree(changetype<u32>(fs));
   return status;
+}
+
+/**
+ * mount -o remount,ro or rw of the file system whose root is `root` (the
+ * caller checked no file is open for writing when it goes read-only):
+ * going read-only writes everything back and marks it clean on disk, as an
+ * unmount; going read-write marks it in use and counts the mount, as a
+ * mount. 0, -EROFS (a read-only device, or a feature we can only read) or
+ * the first write error (then it stays as it was).
+ */
+export function ext2Remount(root: Inode, readOnly: bool): i64 {
+  const fs = infoOf(root).fs;
+  if ((fs.readOnly != 0) == readOnly) return 0;
+  if (readOnly) {
+    let status = syncFileSystem(fs);
+    if (status == 0) {
+      fs.superblock.state |= STATE_VALID;
+      superblockChanged(fs);
+      status = syncFileSystem(fs);
+    }
+    if (status == 0) fs.readOnly = 1;
+    return status;
+  }
+  if (fs.device.readOnly != 0) return -EROFS;
+  const unsupported = fs.superblock.roCompat & ~RO_COMPAT_SUPPORTED;
+  if (unsupported != 0) {
+    printf("ext2: cannot remount read-write: unsupported read-only features %x\n", unsupported);
+    return -EROFS;
+  }
+  fs.readOnly = 0;
+  return markMounted(fs);
 }
 
 /**

@@ -22,7 +22,7 @@ export const RO_COMPAT_SPARSE_SUPER: u32 = 0x1;
 export const RO_COMPAT_LARGE_FILE: u32 = 0x2;
 /** Hashed directories read as linear ones (ext2 ignores the index and clears it on change). */
 const RO_COMPAT_BTREE_DIR: u32 = 0x4;
-const RO_COMPAT_SUPPORTED: u32 = RO_COMPAT_SPARSE_SUPER | RO_COMPAT_LARGE_FILE | RO_COMPAT_BTREE_DIR;
+export const RO_COMPAT_SUPPORTED: u32 = RO_COMPAT_SPARSE_SUPER | RO_COMPAT_LARGE_FILE | RO_COMPAT_BTREE_DIR;
 
 const EINVAL: i32 = 22;
 
