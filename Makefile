@@ -36,7 +36,7 @@ NATIVE_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(NATIVE_C)) \
 USER_PROGRAMS := $(patsubst user/%.c,$(BUILD)/user/bin/%,$(wildcard user/*.c))
 ROOTFS_FILES  := $(shell find user/rootfs -type f)
 
-.PHONY: all iso run disk debug test bench unit-wasm deps clean
+.PHONY: all iso run disk debug test bench unit-wasm deps clean memmap
 all: iso
 iso: $(BUILD)/os.iso
 
@@ -260,6 +260,12 @@ $(BUILD)/user/rust/%: user/%.rs
 test: deps
 	@$(MAKE) --no-print-directory iso unit-wasm $(GO_PROGRAMS) $(RUST_PROGRAMS)
 	@node scripts/run-tests.mjs
+
+# Pictures of physical memory through a fork and its copy-on-write
+# (scripts/memmap): build/memmap/*.png and build/memmap/index.html.
+memmap: deps
+	@$(MAKE) --no-print-directory $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(BUILD)/initramfs.cpio $(BUILD)/font.bin
+	@scripts/memmap
 
 # Benchmarks against Linux on the same emulator (not part of `make test`).
 bench: deps

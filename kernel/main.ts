@@ -34,6 +34,7 @@ import { initVdso } from "./mm/vdso";
 import { initUsbKeyboard } from "./drivers/usb_keyboard";
 import { initAcpi } from "./drivers/acpi";
 import { framebufferColumns, initFramebufferConsole } from "./console/framebuffer";
+import { toggleFrameMap } from "./drivers/frame_map";
 import { dispatchTrap } from "./trap";
 import { probeBlockDevices } from "./block/probe";
 import { mountRootFromDisk } from "./fs/root_mount";
@@ -71,6 +72,7 @@ export function kmain(bootInfoAddress: u32): void {
     shutdown(ExitStatus.Failure);
   }
   printMemoryReport();
+  if (hasArgument("framemap")) toggleFrameMap();
   if (selftestRequested()) shutdown(runSelftest());
   setFaultAround(<u32>argumentNumber("faultaround", 16));
   setLayoutRandomised(!hasArgument("norandmaps"));

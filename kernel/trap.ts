@@ -5,6 +5,7 @@ import { IRQ_BASE, IRQ_KEYBOARD, IRQ_SERIAL, IRQ_TIMER, TIMER_HZ } from "./arch/
 import { sampleLoad } from "./proc/load_average";
 import { handleKeyboardInterrupt } from "./drivers/keyboard";
 import { pollUsbKeyboard } from "./drivers/usb_keyboard";
+import { frameMapTick } from "./drivers/frame_map";
 import { handleSerialInterrupt } from "./drivers/tty";
 import { IRQ_LINES, VECTOR_SPURIOUS, countInterrupt, countSpuriousInterrupt, endOfInterrupt, runIrqHandlers } from "./arch/x86_64/irq";
 import { TrapFrame, fromUserMode } from "./arch/x86_64/trap_frame";
@@ -26,6 +27,7 @@ function handleTimer(frame: TrapFrame): void {
   if (timerTicks % (<u64>TIMER_HZ * 5) == 0) sampleLoad();
   endOfInterrupt(IRQ_TIMER);
   pollUsbKeyboard();
+  frameMapTick();
   if (fromUserMode(frame) && hasCurrentProcess()) {
     makeRunnable(currentProcess());
     yieldToScheduler();

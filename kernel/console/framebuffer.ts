@@ -1,14 +1,17 @@
 // The framebuffer console: text drawn with an 8x16 bitmap font (the boot
 // module "font", made by scripts/make-font.mjs) into the linear framebuffer
 // GRUB set up (multiboot2 framebuffer tag, 32 bits per pixel, RGB). It
-// scrolls, shows a cursor, and colours text by who wrote it.
+// scrolls, shows a cursor, and colours text by who wrote it. It may be
+// narrowed to the left part of the screen, leaving the rest to a picture
+// drawn with fillRectangle and drawText (the live frame map).
 import { bootInfo, findModule } from "../boot/multiboot2";
 
-const GLYPH_WIDTH: u32 = 8;
+export const GLYPH_WIDTH: u32 = 8;
 const GLYPH_HEIGHT: u32 = 16;
 const FONT_SIZE: u32 = 256 * GLYPH_HEIGHT;
 const FRAMEBUFFER_RGB: u32 = 1;
 const BACKGROUND: u32 = 0x101820;
+export const FRAMEBUFFER_BACKGROUND: u32 = BACKGROUND;
 // Scrolling moves the whole screen; doing it a quarter screen at a time keeps
 // long output from costing a full-screen copy per line.
 const SCROLL_FRACTION: u32 = 4;
@@ -24,7 +27,7 @@ let enabled = false;
 let font: u32 = 0;
 let base: u32 = 0; // linear address of the pixels
 let pitch: u32 = 0;
-let columns: u32 = 0;
+let columns: u32 = 0; // the console's, which may be fewer than the screen's
 let rows: u32 = 0;
 let column: u32 = 0;
 let row: u32 = 0;
@@ -68,14 +71,60 @@ export function setTextColor(newColor: TextColor): void {
   color = newColor;
 }
 
+/** Whether the console has the whole width of the screen. */
+@inline function wholeWidth(): bool {
+  return columns == bootInfo.framebufferWidth / GLYPH_WIDTH;
+}
+
+/** Clears pixel row `y` of the console (its columns only). */
 function fillRow(y: u32): void {
   const line = base + y * pitch;
-  for (let x: u32 = 0; x < bootInfo.framebufferWidth; x++) store<u32>(line + x * 4, BACKGROUND);
+  const width = wholeWidth() ? bootInfo.framebufferWidth : columns * GLYPH_WIDTH;
+  for (let x: u32 = 0; x < width; x++) store<u32>(line + x * 4, BACKGROUND);
+}
+
+export function framebufferWidth(): u32 {
+  return enabled ? bootInfo.framebufferWidth : 0;
+}
+
+export function framebufferHeight(): u32 {
+  return enabled ? bootInfo.framebufferHeight : 0;
+}
+
+/** Fills the rectangle at (x, y), `width` by `height` pixels, with `rgb`; the caller keeps it on the screen. */
+export function fillRectangle(x: u32, y: u32, width: u32, height: u32, rgb: u32): void {
+  let line = base + y * pitch + x * 4;
+  for (let r: u32 = 0; r < height; r++) {
+    for (let i: u32 = 0; i < width; i++) store<u32>(line + i * 4, rgb);
+    line += pitch;
+  }
+}
+
+/** Draws the `length` bytes of text at `text` with the first glyph's top left at pixel (x, y). */
+export function drawText(x: u32, y: u32, text: u32, length: u32, rgb: u32): void {
+  for (let i: u32 = 0; i < length; i++) drawGlyphAt(<u32>load<u8>(text + i), x + i * GLYPH_WIDTH, y, rgb);
+}
+
+/**
+ * Gives the console the screen's first `count` columns (at most all of
+ * them), the rest of the screen being someone else's. What was drawn
+ * beyond them stays until that someone draws over it.
+ */
+export function setConsoleColumns(count: u32): void {
+  if (!enabled) return;
+  drawCursor(false);
+  columns = max(min(count, bootInfo.framebufferWidth / GLYPH_WIDTH), 1);
+  if (column >= columns) newLine();
+  drawCursor(true);
 }
 
 function drawGlyph(c: u32, atColumn: u32, atRow: u32, foreground: u32): void {
+  drawGlyphAt(c, atColumn * GLYPH_WIDTH, atRow * GLYPH_HEIGHT, foreground);
+}
+
+function drawGlyphAt(c: u32, atX: u32, atY: u32, foreground: u32): void {
   const glyph = font + (c & 0xff) * GLYPH_HEIGHT;
-  let pixel = base + atRow * GLYPH_HEIGHT * pitch + atColumn * GLYPH_WIDTH * 4;
+  let pixel = base + atY * pitch + atX * 4;
   for (let y: u32 = 0; y < GLYPH_HEIGHT; y++) {
     const bits = <u32>load<u8>(glyph + y);
     for (let x: u32 = 0; x < GLYPH_WIDTH; x++) {
@@ -96,7 +145,9 @@ function drawCursor(visible: bool): void {
 function scroll(): void {
   const lines = max(rows / SCROLL_FRACTION, 1);
   const keep = (rows - lines) * GLYPH_HEIGHT;
-  memory.copy(base, base + lines * GLYPH_HEIGHT * pitch, keep * pitch);
+  const from = base + lines * GLYPH_HEIGHT * pitch;
+  if (wholeWidth()) memory.copy(base, from, keep * pitch);
+  else for (let y: u32 = 0; y < keep; y++) memory.copy(base + y * pitch, from + y * pitch, columns * GLYPH_WIDTH * 4);
   for (let y = keep; y < rows * GLYPH_HEIGHT; y++) fillRow(y);
   row -= lines;
 }

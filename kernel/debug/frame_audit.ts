@@ -6,13 +6,14 @@ import { printf } from "../console/console";
 import { str } from "../lib/format";
 import { kernelPageTableRoot } from "../mm/kernel_map";
 import {
-  FRAMES_PER_SECTION, FrameState, SECTION_COUNT, frame, frameNumber, frameStateCount, frameStateName, sectionRecords,
+  FRAMES_PER_SECTION, Frame, FrameState, SECTION_COUNT, frame, frameNumber, frameStateCount, frameStateName, sectionRecords,
 } from "../mm/frame";
 import { cachedPageCount } from "../mm/page_cache";
 import { PTE_ADDRESS, PTE_HUGE, PTE_PRESENT } from "../mm/page_table";
 import { Process, processListHead, spaceOf } from "../proc/process";
 
-// While auditing, Frame.flags bits 4..15 count the mappings found.
+// While auditing, Frame.flags bits 4..15 of anonymous and cache frames
+// count the mappings found; the other states keep their flags (FRAME_SLAB).
 const AUDIT_SHIFT: u16 = 4;
 const AUDIT_MASK: u16 = 0xfff0;
 const MAX_REPORTS: u32 = 8;
@@ -25,16 +26,20 @@ function forEachRecordedFrame(clear: bool): void {
     if (sectionRecords(section) == 0) continue;
     for (let i: u32 = 0; i < FRAMES_PER_SECTION; i++) {
       const pfn = section * FRAMES_PER_SECTION + i;
-      const f = frame(pfn);
-      if (clear) f.flags &= ~AUDIT_MASK;
+      if (!isCounted(frame(pfn))) continue;
+      if (clear) frame(pfn).flags &= ~AUDIT_MASK;
       else checkFrame(pfn);
     }
   }
 }
 
+@inline function isCounted(f: Frame): bool {
+  return f.state == FrameState.Anonymous || f.state == FrameState.FileCache;
+}
+
 function countMapping(physical: u32): void {
   const f = frame(frameNumber(physical));
-  if (f.state == FrameState.ZeroPage) return;
+  if (!isCounted(f)) return;
   f.flags = <u16>(f.flags + (1 << AUDIT_SHIFT));
 }
 

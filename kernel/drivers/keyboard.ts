@@ -1,10 +1,12 @@
 // The PS/2 keyboard (IRQ 1): scancode set 1 as the i8042 controller
 // translates it, a US layout, Shift, Ctrl, Alt and Caps Lock; Ctrl-Alt-Del
-// restarts. Keys go to the console's line discipline.
+// restarts, F12 shows or hides the live frame map. Keys go to the
+// console's line discipline.
 import { inb } from "../arch/x86_64/cpu";
 import { restart } from "./qemu_exit";
 import { print } from "../console/console";
 import { ttyInput } from "./tty";
+import { toggleFrameMap } from "./frame_map";
 
 const DATA_PORT: u32 = 0x60;
 const STATUS_PORT: u32 = 0x64;
@@ -17,6 +19,7 @@ const SHIFTED = "\0\x1b!@#$%^&*()_+\x7f\tQWERTYUIOP{}\r\0ASDFGHJKL:\"~\0|ZXCVBNM
 
 const ALT: u32 = 0x38;
 const DELETE: u32 = 0x53; // E0-prefixed; without the prefix, the keypad's Del
+const F12: u32 = 0x58;
 
 let shift = false;
 let control = false;
@@ -40,6 +43,7 @@ function key(scancode: u32): void {
     case ALT: alt = !released; return;
     case 0x3a: if (!released) capsLock = !capsLock; return;
     case DELETE: if (!released) pressDelete(control, alt); return;
+    case F12: if (!released) toggleFrameMap(); return;
   }
   if (released || code >= <u32>NORMAL.length) return;
   typeCharacter(<u32>(shift ? SHIFTED : NORMAL).charCodeAt(<i32>code), capsLock, control);

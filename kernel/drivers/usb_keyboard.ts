@@ -7,6 +7,7 @@ import { rdtsc } from "../arch/x86_64/cpu";
 import { printf } from "../console/console";
 import { str } from "../lib/format";
 import { pressDelete, typeCharacter } from "./keyboard";
+import { toggleFrameMap } from "./frame_map";
 import { allocPage } from "../mm/buddy";
 import { FrameState } from "../mm/frame";
 import { tscAfter } from "../time/clock";
@@ -22,6 +23,7 @@ const SHIFTED = "ABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()\r\x1b\x7f\t _+{}|\0:\"~<>?
 const FIRST_USAGE: u32 = 0x04;
 const CAPS_LOCK: u32 = 0x39;
 const DELETE: u32 = 0x4c;
+const F12: u32 = 0x45;
 const CONTROL_BITS: u32 = 0x11; // left and right Ctrl
 const ALT_BITS: u32 = 0x44;
 const SHIFT_BITS: u32 = 0x22;
@@ -145,6 +147,10 @@ function typeReport(report: u32): void {
     }
     if (usage == DELETE) {
       pressDelete((heldModifiers & CONTROL_BITS) != 0, (heldModifiers & ALT_BITS) != 0);
+      continue;
+    }
+    if (usage == F12) {
+      toggleFrameMap();
       continue;
     }
     typeUsage(usage);

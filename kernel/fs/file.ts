@@ -51,6 +51,7 @@ export const enum FileKind {
   EventFd = 10, // eventfd: `data` holds its counter and mode (kmalloc'd)
   Epoll = 11, // `data` is its EpollSet (epoll_set.ts)
   BlockDevice = 12, // a block device node: its bytes are the device's pages (block_file.ts)
+  Entries = 13, // a /proc file of u64 entries made at each read (kpageflags, kpagecount, PID/pagemap): its inode says which
 }
 
 /** Files with no inode of their own, which Linux backs with its anonymous inode: what /proc/PID/fd calls them. */

@@ -48,6 +48,7 @@ export function reserveRange(start: u64, end: u64, state: FrameState): void {
 /** What the frame database found, for the boot report. */
 export let managedFrames: u32 = 0; // frames with a record that are RAM
 export let framesAbove4G: u64 = 0; // available RAM the database does not cover
+export let frameLimit: u32 = 0; // one past the highest recorded RAM frame (Linux's max_pfn)
 export let databaseStart: u32 = 0;
 export let databaseBytes: u32 = 0;
 
@@ -189,6 +190,7 @@ export function initFrameDatabase(): bool {
   resetBuddy();
   managedFrames = 0;
   framesAbove4G = 0;
+  frameLimit = 0;
 
   // Which sections hold available RAM (whole pages only)?
   let sectionCount: u32 = 0;
@@ -224,6 +226,7 @@ export function initFrameDatabase(): bool {
   reserveRange(room, room + size, FrameState.FrameDatabase);
   populateStates();
   managedFrames = sectionCount * FRAMES_PER_SECTION - frameStateCount(FrameState.Hole);
+  frameLimit = highestFrame() + 1;
   feedFreeRuns();
   return true;
 }
@@ -250,6 +253,17 @@ function populateStates(): void {
     const r = reservedRange(i);
     markFrames(pageDown(r.start), pageUp(r.end), <FrameState>r.state, FREE);
   }
+}
+
+/** The highest recorded frame that is RAM (frame 0 if none is). */
+function highestFrame(): u32 {
+  for (let section = SECTION_COUNT; section-- > 0;) {
+    if (sectionRecords(section) == 0) continue;
+    for (let pfn = (section + 1) * FRAMES_PER_SECTION; pfn-- > section * FRAMES_PER_SECTION;) {
+      if (frame(pfn).state != FrameState.Hole) return pfn;
+    }
+  }
+  return 0;
 }
 
 /** Hands every maximal run of free frames to the buddy allocator. */

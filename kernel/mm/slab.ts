@@ -9,7 +9,7 @@
 //
 // Free objects are chained through their first four bytes.
 import { MAX_ORDER, allocPage, allocPages, freePages } from "./buddy";
-import { FRAME_BLOCK_HEAD, Frame, FrameState, NO_FRAME, PAGE_SIZE, frame, frameAddress, frameNumber } from "./frame";
+import { FRAME_BLOCK_HEAD, FRAME_SLAB, Frame, FrameState, NO_FRAME, PAGE_SIZE, frame, frameAddress, frameNumber } from "./frame";
 
 const CLASS_COUNT: u32 = 8; // 16 << 0 .. 16 << 7 = 2048
 const MIN_SHIFT: u32 = 4;
@@ -69,6 +69,7 @@ function newSlab(sizeClass: u32): u32 {
   }
   const pfn = frameNumber(page);
   const f = frame(pfn);
+  f.flags |= FRAME_SLAB; // freePages clears it
   f.owner = sizeClass;
   f.data = page;
   f.pageIndex = 0;

@@ -43,6 +43,10 @@ export const enum Node {
   FdLink = 29, // fd/N: Inode.index is N
   FdPipe = 30, // what an fd/N link to a pipe leads to (it has no inode of its own here)
   SmapsRollup = 31,
+  KpageFlags = 32, // entries.ts: a u64 per frame
+  KpageCount = 33,
+  Pagemap = 34, // entries.ts: a u64 per virtual page of the process
+  FrameStates = 35, // entries.ts: a byte per frame (frame_states.ts)
   PidMax = 40,
   Tainted = 41,
   OsType = 42,
@@ -77,6 +81,10 @@ export function nodeName(node: u32): string {
     case Node.Interrupts: return "interrupts";
     case Node.Vmstat: return "vmstat";
     case Node.Filesystems: return "filesystems";
+    case Node.KpageFlags: return "kpageflags";
+    case Node.KpageCount: return "kpagecount";
+    case Node.Pagemap: return "pagemap";
+    case Node.FrameStates: return "framestates";
     case Node.Sys: return "sys";
     case Node.SysKernel: return "kernel";
     case Node.PidMax: return "pid_max";
@@ -119,11 +127,11 @@ export function typeOf(node: u32): u32 {
   }
 }
 
-/** Linux's permissions: the environment and the descriptors are the owner's alone. */
+/** Linux's permissions: the environment, the descriptors and the frames are the owner's alone. */
 function permissionsOf(node: u32): u32 {
   const type = typeOf(node);
   if (node == Node.FdDirectory) return 0o500;
-  if (node == Node.Environ) return 0o400;
+  if (node == Node.Environ || node == Node.KpageFlags || node == Node.KpageCount || node == Node.Pagemap) return 0o400;
   if (node == Node.FdPipe) return 0o600;
   if (type == S_IFDIR) return 0o555;
   return type == S_IFLNK ? 0o777 : 0o444;

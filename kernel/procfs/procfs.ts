@@ -10,6 +10,9 @@
 //   /proc/PID/faults    the process's page-fault, copy-on-write and system-call counts
 //   /proc/PID/maps      its regions, in Linux's format (maps.ts)
 //   /proc/PID/smaps_rollup   its resident pages, shared and private, clean and dirty, and Pss (smaps_rollup.ts)
+//   /proc/PID/pagemap   a u64 per virtual page: present, the frame, exclusive, file (entries.ts)
+//   /proc/kpageflags, /proc/kpagecount   a u64 per frame: Linux's flag bits, the map count (entries.ts)
+//   /proc/framestates   a byte per frame: its state, and whether it is shared (entries.ts; ours, for pictures)
 //   /proc/PID/mounts, /proc/mounts   the mount table, in Linux's format
 //   /proc/self          a symbolic link to the caller's PID directory
 //   /proc/processes     one line per process: pid, parent, state, resident KiB, name
@@ -41,6 +44,7 @@ import {
 import { argumentsCapacity, processFaults, processStat, writeArguments } from "./process_files";
 import { processStatus } from "./status";
 import { formatSmapsRollup } from "./smaps_rollup";
+import { isEntriesNode } from "./entries";
 import { diskstats, partitions } from "./disks";
 import { interrupts } from "./interrupts";
 import {
@@ -58,7 +62,7 @@ const EACCES: i64 = 13;
 const ROOT_ENTRIES = memory.data<u8>([
   <u8>Node.Meminfo, <u8>Node.Memcheck, <u8>Node.Processes, <u8>Node.Mounts, <u8>Node.Cpuinfo, <u8>Node.Sys, <u8>Node.Self,
   <u8>Node.Uptime, <u8>Node.SystemStat, <u8>Node.Loadavg, <u8>Node.Partitions, <u8>Node.Diskstats, <u8>Node.Vmstat,
-  <u8>Node.Filesystems, <u8>Node.Interrupts,
+  <u8>Node.Filesystems, <u8>Node.Interrupts, <u8>Node.KpageFlags, <u8>Node.KpageCount, <u8>Node.FrameStates,
 ]);
 const SYS_ENTRIES = memory.data<u8>([<u8>Node.SysKernel]);
 const SYS_KERNEL_ENTRIES = memory.data<u8>([
@@ -66,7 +70,7 @@ const SYS_KERNEL_ENTRIES = memory.data<u8>([
 ]);
 const PROCESS_ENTRIES = memory.data<u8>([
   <u8>Node.Cmdline, <u8>Node.Cwd, <u8>Node.Environ, <u8>Node.Exe, <u8>Node.FdDirectory, <u8>Node.Faults, <u8>Node.Maps,
-  <u8>Node.Mounts, <u8>Node.RootLink, <u8>Node.SmapsRollup, <u8>Node.Stat, <u8>Node.Status, <u8>Node.TaskDirectory,
+  <u8>Node.Mounts, <u8>Node.Pagemap, <u8>Node.RootLink, <u8>Node.SmapsRollup, <u8>Node.Stat, <u8>Node.Status, <u8>Node.TaskDirectory,
 ]);
 
 function entriesOf(dir: u32): u32 {
@@ -76,10 +80,10 @@ function entriesOf(dir: u32): u32 {
 
 function entryCount(dir: u32): u32 {
   switch (dir) {
-    case Node.Root: return 15;
+    case Node.Root: return 18;
     case Node.Sys: return 1;
     case Node.SysKernel: return 5;
-    case Node.ProcessDirectory: return 13;
+    case Node.ProcessDirectory: return 14;
     default: return 0;
   }
 }
@@ -253,6 +257,13 @@ function writeText(node: u32, process: Process | null, into: u32, capacity: u32)
   return writeArguments(spaceOf(p), node == Node.Environ, into);
 }
 
+/** An entries file holds nothing of its own: each read makes what it returns. */
+function openEntries(inode: Inode, flags: u32): i64 {
+  if (inode.kind == Node.Pagemap && findProcess(inode.data) == null) return -ENOENT;
+  const file = newFile(FileKind.Entries, inode, flags);
+  return file == null ? -ENOMEM : <i64>changetype<u32>(file);
+}
+
 /**
  * Opens procfs file `inode`: a File holding its text (read-only: EACCES
  * for writing), or a new end of the pipe an FdPipe stands for. Returns the
@@ -267,6 +278,7 @@ export function openProcFile(inode: Inode, flags: u32): i64 {
     return end;
   }
   if ((flags & O_ACCMODE) != 0) return -EACCES;
+  if (isEntriesNode(node)) return openEntries(inode, flags);
   let process: Process | null = null;
   let capacity = TEXT_CAPACITY;
   if (isProcessText(node)) {

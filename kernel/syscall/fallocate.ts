@@ -43,7 +43,7 @@ export function sysFallocate(process: Process, fd: i64, mode: u64, offset: i64, 
   if (file.kind == FileKind.PathOnly || (file.flags & O_ACCMODE) == 0) return -EBADF; // not open for writing
   if (file.kind == FileKind.PipeRead || file.kind == FileKind.PipeWrite) return -ESPIPE;
   if (file.kind == FileKind.Directory) return -EISDIR;
-  if (file.kind == FileKind.Generated) return -EOPNOTSUPP; // /proc files are regular but have no fallocate
+  if (file.kind == FileKind.Generated || file.kind == FileKind.Entries) return -EOPNOTSUPP; // /proc files are regular but have no fallocate
   if (file.kind != FileKind.Regular) return -ENODEV;
   if (<u64>offset + <u64>length > MAX_FILE_SIZE) return -EFBIG;
   if ((mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) != 0) return -EOPNOTSUPP; // tmpfs does only these

@@ -1,7 +1,7 @@
 // read, write, their vector and positioned forms, and lseek, over every
 // kind of open file: regular files (through the page cache), the console
-// and other character devices, pipes, directories (EISDIR), and the /proc
-// text made at open.
+// and other character devices, pipes, directories (EISDIR), the /proc
+// text made at open, and the /proc tables made at each read.
 import {
   File, FileKind, O_ACCMODE, O_APPEND, O_RDWR, O_WRONLY, fileAt, isNonBlocking, isPipeFile, releaseFile, retainFile,
 } from "../fs/file";
@@ -24,6 +24,7 @@ import { EAGAIN, EBADF, EFAULT, EINTR, EINVAL, EISDIR, ENOMEM, ENXIO, EPIPE, ESP
 import { writableCount } from "./file_size_limit";
 import { readEventfd, writeEventfd } from "./eventfd";
 import { readSignalfd } from "./signalfd";
+import { readEntries } from "../procfs/entries";
 
 // Linux's MAX_RW_COUNT: one read or write moves at most this much.
 export const MAX_RW_COUNT: u64 = 0x7ffff000;
@@ -50,7 +51,7 @@ export const AT_POSITION: i64 = -1;
 /** Files with a position: not pipes or terminals (Linux's memory devices, null and zero, have one). */
 @inline export function seekable(file: File): bool {
   return file.kind == FileKind.Regular || file.kind == FileKind.Directory || file.kind == FileKind.Generated ||
-    file.kind == FileKind.BlockDevice ||
+    file.kind == FileKind.BlockDevice || file.kind == FileKind.Entries ||
     (file.kind == FileKind.Device && !isTerminal(changetype<Inode>(file.inode).rdev));
 }
 
@@ -84,6 +85,8 @@ function readFrom(process: Process, file: File, buffer: u64, count: u64, offset:
   } else if (file.kind == FileKind.BlockDevice) {
     const object = blockFileObject(changetype<Inode>(file.inode));
     result = object == null ? -ENXIO : readObject(object, space, buffer, count, at);
+  } else if (file.kind == FileKind.Entries) {
+    result = readEntries(changetype<Inode>(file.inode), space, buffer, count, at);
   } else if (file.kind == FileKind.Generated) {
     if (at >= <u64>file.size) return 0;
     const n = min(count, <u64>file.size - at);

@@ -1,12 +1,12 @@
 // The framebuffer console as the tests see it: QEMU's `screendump` (PPM P6)
 // read into an RGB image, text checked cell by cell against the glyphs of
 // build/font.bin (what kernel/console/framebuffer.ts draws with), a rough
-// screen-to-text reader for error messages, and a minimal PNG encoder so a
+// screen-to-text reader for error messages, and PNG encoding so a
 // screenshot can be kept for the README.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { deflateSync } from "node:zlib";
 import { ROOT } from "./qemu";
+import { encodeRgbPng } from "../../scripts/png.mjs";
 
 /** kernel/console/framebuffer.ts */
 export const GLYPH_WIDTH = 8;
@@ -70,50 +70,9 @@ export function isCompletePpm(data: Buffer): boolean {
 
 // ------------------------------------------------------------------- PNG
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-function crc32(parts: Buffer[]): number {
-  let c = 0xffffffff;
-  for (const part of parts) for (const byte of part) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, body: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(body.length, 0);
-  head.write(type, 4, "latin1");
-  const tail = Buffer.alloc(4);
-  tail.writeUInt32BE(crc32([head.subarray(4), body]), 0);
-  return Buffer.concat([head, body, tail]);
-}
-
-/** A PNG (8-bit RGB, no filtering, deflated) of the image. */
+/** A PNG (8-bit RGB) of the image (scripts/png.mjs, which scripts/memmap uses too). */
 export function encodePng(image: Image): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(image.width, 0);
-  header.writeUInt32BE(image.height, 4);
-  header[8] = 8; // bits per channel
-  header[9] = 2; // colour type: RGB
-  const stride = image.width * 3;
-  const raw = Buffer.alloc((stride + 1) * image.height);
-  for (let y = 0; y < image.height; y++) {
-    raw[y * (stride + 1)] = 0; // filter: none
-    image.rgb.copy(raw, y * (stride + 1) + 1, y * stride, (y + 1) * stride);
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", header),
-    chunk("IDAT", deflateSync(raw, { level: 9 })),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
+  return encodeRgbPng(image.width, image.height, image.rgb);
 }
 
 // ------------------------------------------------------------------ text

@@ -19,8 +19,11 @@ import {
 } from "../../kernel/mm/frame";
 import {
   clearReservedRanges as kernelClearReservedRanges, databaseBytes, databaseStart, framesAbove4G,
-  initFrameDatabase as kernelInitFrameDatabase, managedFrames, reserveRange as kernelReserveRange,
+  frameLimit, initFrameDatabase as kernelInitFrameDatabase, managedFrames, reserveRange as kernelReserveRange,
 } from "../../kernel/mm/frame_database";
+import { kpageCount as kernelKpageCount, kpageFlags as kernelKpageFlags } from "../../kernel/mm/page_flags";
+import { pagemapEntry as kernelPagemapEntry } from "../../kernel/mm/pagemap";
+import { frameStateByte as kernelFrameStateByte } from "../../kernel/mm/frame_states";
 import {
   allocPages as kernelAllocPages, checkFreeLists as kernelCheckFreeLists, freeFrameCount as kernelFreeFrameCount,
   freeFrameRun as kernelFreeFrameRun, freeListLength as kernelFreeListLength, freePages as kernelFreePages, setReclaimHook,
@@ -170,6 +173,22 @@ export function initFrameDatabase(): bool {
 
 export function getManagedFrames(): u32 {
   return managedFrames;
+}
+
+export function getFrameLimit(): u32 {
+  return frameLimit;
+}
+
+export function kpageFlags(pfn: u32): u64 {
+  return kernelKpageFlags(pfn);
+}
+
+export function kpageCount(pfn: u32): u64 {
+  return kernelKpageCount(pfn);
+}
+
+export function frameStateByte(pfn: u32): u8 {
+  return kernelFrameStateByte(pfn);
 }
 
 export function getFramesAbove4G(): u64 {
@@ -476,6 +495,10 @@ export function shouldReuse(state: u32, refCount: u32): bool {
 
 export function zeroPage(): u32 {
   return kernelZeroPage();
+}
+
+export function pagemapEntry(space: u32, address: u64, showFrame: bool): u64 {
+  return kernelPagemapEntry(changetype<AddressSpace>(space), address, showFrame);
 }
 
 export function releaseUserFrame(physical: u32, mapped: bool): void {

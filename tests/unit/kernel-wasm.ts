@@ -54,6 +54,10 @@ export interface UnitExports {
   reserveRange(start: bigint, end: bigint, state: number): void;
   initFrameDatabase(): number;
   getManagedFrames(): number;
+  getFrameLimit(): number;
+  kpageFlags(pfn: number): bigint;
+  kpageCount(pfn: number): bigint;
+  frameStateByte(pfn: number): number;
   getFramesAbove4G(): bigint;
   getDatabaseStart(): number;
   getDatabaseBytes(): number;
@@ -145,6 +149,7 @@ export interface UnitExports {
   handleUserFault(space: number, address: bigint, access: number): number;
   shouldReuse(state: number, refCount: number): number;
   zeroPage(): number;
+  pagemapEntry(space: number, address: bigint, showFrame: number): bigint;
   releaseUserFrame(physical: number, mapped: number): void;
   testObject(id: number): number;
   objectHolders(object: number): number;
