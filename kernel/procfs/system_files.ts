@@ -19,7 +19,7 @@ import {
   NAME_OFFSET, Process, isGroupLeader, processListHead, processNameLength, processesCreated, spaceOf,
 } from "../proc/process";
 import { stateLetter } from "./process_files";
-import { MOUNT_READ_ONLY, mountAt } from "../fs/mount";
+import { MOUNT_NO_ATIME, MOUNT_READ_ONLY, MOUNT_STRICT_ATIME, mountAt } from "../fs/mount";
 import { tscFrequency } from "../time/tsc";
 import { monotonicNanoseconds, realtimeNanoseconds } from "../time/clock";
 import { contextSwitches, idleTime } from "../proc/scheduler";
@@ -149,8 +149,9 @@ export function mounts(into: u32): u32 {
     if (mount == null || n + 128 > TEXT_CAPACITY) break;
     n += formatInto(into + n, TEXT_CAPACITY - n, "%s ", str(changetype<string>(mount.source)));
     n += pathOfInode(mount.root, into + n, TEXT_CAPACITY - n);
-    n += formatInto(into + n, TEXT_CAPACITY - n, " %s %s 0 0\n", str(changetype<string>(mount.type)),
-      str((mount.flags & MOUNT_READ_ONLY) != 0 ? "ro" : "rw"));
+    const atime = (mount.flags & MOUNT_NO_ATIME) != 0 ? ",noatime" : (mount.flags & MOUNT_STRICT_ATIME) != 0 ? "" : ",relatime";
+    n += formatInto(into + n, TEXT_CAPACITY - n, " %s %s%s 0 0\n", str(changetype<string>(mount.type)),
+      str((mount.flags & MOUNT_READ_ONLY) != 0 ? "ro" : "rw"), str(atime));
   }
   return n;
 }
