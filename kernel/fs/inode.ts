@@ -286,6 +286,26 @@ export function renameIn(from: Inode, name: u32, length: u32, to: Inode, toName:
   return changetype<RenameOp>(from.ops.rename)(from, name, length, to, toName, toLength);
 }
 
+/**
+ * readdir's first two positions, "." (0) and ".." (1: the parent, or the
+ * directory itself at the top), for file systems that list no entries for
+ * them: the cursor reached, 2 once both are out (less when `emit` was full).
+ */
+export function emitDots(dir: Inode, cursor: u64, emit: EmitEntry, context: u32): u64 {
+  const dots = memory.data<u8>([0x2e, 0x2e]);
+  let next = cursor;
+  if (next == 0) {
+    if (!emit(context, dir.ino, S_IFDIR, changetype<u32>(dots), 1, 1)) return next;
+    next = 1;
+  }
+  if (next == 1) {
+    const parent = dir.parent != null ? changetype<Inode>(dir.parent) : dir;
+    if (!emit(context, parent.ino, S_IFDIR, changetype<u32>(dots), 2, 2)) return next;
+    next = 2;
+  }
+  return next;
+}
+
 export function readdirOf(dir: Inode, cursor: u64, emit: EmitEntry, context: u32): i64 {
   return changetype<ReaddirOp>(dir.ops.readdir)(dir, cursor, emit, context);
 }

@@ -7,7 +7,8 @@
 // regular files open for writing on it, which a remount read-only waits
 // for no one to hold (EBUSY), as Linux's mnt_want_write.
 import { kfree, kmalloc } from "../mm/slab";
-import { Inode, releaseInode, setInodeName, syncInode } from "./inode";
+import { storeAscii } from "../lib/ascii";
+import { Inode, lookupIn, releaseInode, setInodeName, syncInode } from "./inode";
 
 const MAX_MOUNTS: u32 = 16;
 
@@ -128,6 +129,21 @@ export function mountOver(point: Inode, root: Inode, type: string, source: strin
   if (!record(point, root, type, source, device, flags)) return false;
   point.mounted = root;
   return true;
+}
+
+/**
+ * Mounts `root` (a new file system's, its holder passing to the mount)
+ * over directory `name` of the root, which the boot tree made: /proc,
+ * /sys. False if it could not (both holds then let go).
+ */
+export function mountAtBoot(name: string, root: Inode | null, type: string, device: u32): bool {
+  const scratch = memory.data(16);
+  const found = root != null ? lookupIn(fileSystemRoot(), <u32>scratch, storeAscii(scratch, name)) : 0;
+  const point = found > 0 ? changetype<Inode>(<u32>found) : null;
+  if (point != null && mountOver(point, changetype<Inode>(root), type, type, device)) return true;
+  releaseInode(root);
+  releaseInode(point);
+  return false;
 }
 
 /** Writes every mounted file system that has a disk back to it (sync); the first error, or 0. */

@@ -33,9 +33,9 @@ import { currentProcess } from "../proc/scheduler";
 import { FileKind, O_ACCMODE, newFile } from "../fs/file";
 import { equalsAscii, storeAscii } from "../lib/ascii";
 import { formatMaps } from "./maps";
-import { EmitEntry, Inode, S_IFDIR, lookupIn, newInode, releaseInode } from "../fs/inode";
+import { EmitEntry, Inode, S_IFDIR, emitDots, newInode, releaseInode } from "../fs/inode";
 import { deviceNumber } from "../fs/cpio";
-import { fileSystemRoot, mountOver } from "../fs/mount";
+import { mountAtBoot } from "../fs/mount";
 import { jumpDescriptorLink, lookupDescriptor, openDescriptorPipe, readDescriptorLink, readDescriptors } from "./fd";
 import { jumpProcessLink, readProcessLink } from "./links";
 import {
@@ -120,17 +120,8 @@ function emitName(emit: EmitEntry, context: u32, node: u32, ino: u64, next: u64)
  * id, or (in fd/) one per descriptor (fd.ts).
  */
 function readdir(dir: Inode, cursor: u64, emit: EmitEntry, context: u32): i64 {
-  let next = cursor;
-  const dots = memory.data<u8>([0x2e, 0x2e]);
-  if (next == 0) {
-    if (!emit(context, dir.ino, S_IFDIR, changetype<u32>(dots), 1, 1)) return <i64>next;
-    next = 1;
-  }
-  if (next == 1) {
-    const parent = dir.parent != null ? changetype<Inode>(dir.parent) : dir;
-    if (!emit(context, parent.ino, S_IFDIR, changetype<u32>(dots), 2, 2)) return <i64>next;
-    next = 2;
-  }
+  let next = emitDots(dir, cursor, emit, context);
+  if (next < 2) return <i64>next;
   if (dir.kind == Node.FdDirectory) return readDescriptors(dir, next, emit, context);
   const entries = entriesOf(dir.kind);
   for (let i: u32 = 0; i < entryCount(dir.kind); i++) {
@@ -206,15 +197,7 @@ export function newProcfs(device: u32): Inode | null {
 /** Mounts procfs over the root's /proc, which the boot tree made; false if it could not. */
 export function mountProcAtBoot(): bool {
   const device = deviceNumber(0, 3);
-  const name = memory.data<u8>([0x70, 0x72, 0x6f, 0x63]);
-  const found = lookupIn(fileSystemRoot(), <u32>name, 4);
-  if (found <= 0) return false;
-  const point = changetype<Inode>(<u32>found);
-  const root = newProcfs(device);
-  if (root != null && mountOver(point, root, "proc", "proc", device)) return true;
-  releaseInode(root);
-  releaseInode(point);
-  return false;
+  return mountAtBoot("proc", newProcfs(device), "proc", device);
 }
 
 /** Whether `node` is a text about one process (and needs it to be there). */

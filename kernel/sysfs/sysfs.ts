@@ -8,10 +8,10 @@
 import { BlockDevice, blockDeviceAt, blockDeviceCount, deviceNameAddress, deviceNameLength, isPartition } from "../block/block_device";
 import { FileKind, O_ACCMODE, newFile } from "../fs/file";
 import {
-  EmitEntry, INODE_OPS_SIZE, Inode, InodeOps, S_IFDIR, S_IFREG, lookupIn, newInode, releaseInode, retainInode, setInodeName,
+  EmitEntry, INODE_OPS_SIZE, Inode, InodeOps, S_IFDIR, S_IFREG, emitDots, newInode, releaseInode, retainInode, setInodeName,
 } from "../fs/inode";
 import { deviceNumber } from "../fs/cpio";
-import { fileSystemRoot, mountOver } from "../fs/mount";
+import { mountAtBoot } from "../fs/mount";
 import { equalsAscii, storeAscii } from "../lib/ascii";
 import { kfree, kmalloc } from "../mm/slab";
 import {
@@ -97,17 +97,8 @@ function lookup(dir: Inode, name: u32, length: u32): i64 {
 
 /** Positions: 0 ".", 1 "..", then the directory's files (a device's), then its subdirectories (2 + files + device index). */
 function readdir(dir: Inode, cursor: u64, emit: EmitEntry, context: u32): i64 {
-  let next = cursor;
-  const dots = memory.data<u8>([0x2e, 0x2e]);
-  if (next == 0) {
-    if (!emit(context, dir.ino, S_IFDIR, changetype<u32>(dots), 1, 1)) return <i64>next;
-    next = 1;
-  }
-  if (next == 1) {
-    const parent = dir.parent != null ? changetype<Inode>(dir.parent) : dir;
-    if (!emit(context, parent.ino, S_IFDIR, changetype<u32>(dots), 2, 2)) return <i64>next;
-    next = 2;
-  }
+  let next = emitDots(dir, cursor, emit, context);
+  if (next < 2) return <i64>next;
   const scratch = memory.data(16);
   if (dir.kind == SysNode.Root) {
     if (next == 2 && emit(context, inodeNumber(SysNode.Block, 0, 0), S_IFDIR, <u32>scratch, storeAscii(scratch, "block"), 3)) next = 3;
@@ -176,13 +167,5 @@ export function newSysfs(device: u32): Inode | null {
 /** Mounts sysfs over the root's /sys, which the boot tree made; false if it could not. */
 export function mountSysAtBoot(): bool {
   const device = deviceNumber(0, 4);
-  const name = memory.data<u8>([0x73, 0x79, 0x73]);
-  const found = lookupIn(fileSystemRoot(), <u32>name, 3);
-  if (found <= 0) return false;
-  const point = changetype<Inode>(<u32>found);
-  const root = newSysfs(device);
-  if (root != null && mountOver(point, root, "sysfs", "sysfs", device)) return true;
-  releaseInode(root);
-  releaseInode(point);
-  return false;
+  return mountAtBoot("sys", newSysfs(device), "sysfs", device);
 }
