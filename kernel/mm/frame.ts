@@ -64,6 +64,7 @@ export const FRAME_WRITEBACK: u16 = 16; // a cache page being written to its dis
 export const FRAME_REFERENCED: u16 = 32; // a cache page used since reclaim last looked at it
 export const FRAME_ACTIVE: u16 = 64; // a cache page used twice or more: on the active list, which reclaim takes from last
 export const FRAME_SLAB: u16 = 128; // a slab page of kmalloc's size classes (Linux's PG_slab), not a whole-block allocation
+export const FRAME_SWAP_CACHE: u16 = 256; // an anonymous page in the swap cache (swap_cache.ts): Frame.next holds its swap entry
 /** Bits 12..15: which kilobytes of a dirty page changed (a block device's page holds several blocks). */
 export const FRAME_DIRTY_KIB_SHIFT: u16 = 12;
 export const FRAME_DIRTY_WHOLE: u16 = 0xf << FRAME_DIRTY_KIB_SHIFT;
