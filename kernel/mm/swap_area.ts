@@ -38,7 +38,7 @@ const SLOT_COUNT_MASK: u32 = 0x7fff;
 const SLOT_BAD: u32 = SLOT_COUNT_MASK;
 export const SLOT_MAX_COUNT: u32 = SLOT_COUNT_MASK - 1;
 
-/** Linux's swapon flags: a priority, and discards (which we refuse: no device of ours takes them). */
+/** Linux's swapon flags for a priority (fs/swap_on.ts takes its discard flags too, and does no discards). */
 export const SWAP_FLAG_PREFER: u32 = 0x8000;
 export const SWAP_FLAG_PRIO_MASK: u32 = 0x7fff;
 
@@ -473,13 +473,4 @@ export function swapIo(entry: u32, write: bool, pages: u32, buffer: u32): i32 {
     slot += run;
   }
   return 0;
-}
-
-/** Whether `owner` (the creator's record) is the owner of an area in use: swapon of it again is EBUSY. */
-export function swapAreaOwnedBy(owner: u32): i32 {
-  for (let i: u32 = 0; i < MAX_SWAP_AREAS; i++) {
-    const area = swapAreaAt(i);
-    if (area != null && area.owner == owner) return <i32>i;
-  }
-  return -1;
 }
