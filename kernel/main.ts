@@ -38,6 +38,7 @@ import { toggleFrameMap } from "./drivers/frame_map";
 import { dispatchTrap } from "./trap";
 import { probeBlockDevices } from "./block/probe";
 import { mountRootFromDisk } from "./fs/root_mount";
+import { swapOnAtBoot } from "./fs/swap_boot";
 import { kernelThreadMain, startKernelThread } from "./proc/kernel_thread";
 import { flusherMain } from "./mm/balance";
 import { initTermios } from "./drivers/termios";
@@ -90,6 +91,7 @@ export function kmain(bootInfoAddress: u32): void {
   if (!mountProcAtBoot()) print("procfs: /proc not mounted\n");
   if (!mountSysAtBoot()) print("sysfs: /sys not mounted\n");
   mountRootFromDisk();
+  swapOnAtBoot();
   if (initramfs == CpioStatus.Ok) printf("initramfs: %d files\n", initramfsFileCount());
   else printf("initramfs: %s (%d files usable)\n", str(cpioStatusName(initramfs)), initramfsFileCount());
   print("boot complete\n");

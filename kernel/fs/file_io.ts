@@ -5,7 +5,7 @@
 // tmpfs it is then the only copy of its bytes.
 import { AddressSpace, releaseUserFrame, zeroPage } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
-import { MemoryObject } from "../mm/memory_object";
+import { MemoryObject, OBJECT_SWAP_FILE } from "../mm/memory_object";
 import {
   READ_AHEAD_MAX, finishOverwrite, firstCachedIndex, getCachedPage, getCachedPageAhead, getPageToOverwrite, isHole,
   markPageAccessed, markPartDirty,
@@ -20,6 +20,7 @@ import { Inode, touchModified } from "./inode";
 const EFAULT: i64 = 14;
 const EFBIG: i64 = 27;
 const ENOSPC: i64 = 28;
+const ETXTBSY: i64 = 26;
 // Page indices are 32-bit: files stop just short of 16 TiB (Linux's tmpfs limit is larger; nothing here comes near).
 export const MAX_FILE_SIZE: u64 = <u64>U32.MAX_VALUE * PAGE_SIZE;
 
@@ -129,6 +130,7 @@ export function writeInode(inode: Inode, space: AddressSpace | null, from: u64, 
  * Linux's block devices answer).
  */
 export function writeObject(object: MemoryObject, space: AddressSpace | null, from: u64, count: u64, offset: u64, limit: u64): i64 {
+  if ((object.flags & OBJECT_SWAP_FILE) != 0) return -ETXTBSY; // swap writes its slots there (Linux's generic_write_checks)
   if (offset >= limit) return count == 0 ? 0 : limit == MAX_FILE_SIZE ? -EFBIG : -ENOSPC;
   const total = min(count, limit - offset);
   let done: u64 = 0;

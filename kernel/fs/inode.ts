@@ -63,6 +63,10 @@ export const S_IFIFO: u32 = 0o010000;
  *  64 open(inode, flags): i64                         for a file system whose files' text is made when they
  *                                                     are opened (procfs, sysfs): the File, which takes over
  *                                                     the caller's hold on the inode, or -errno
+ *  68 bmap(inode, block): i64                         the disk block (in blockSize units, on the file system's
+ *                                                     device) holding block `block` of a regular file, 0 for a
+ *                                                     hole, or -errno (Linux's bmap: what swapon maps a swap
+ *                                                     file with; 0 = the file system has none, as tmpfs)
  */
 @unmanaged export class InodeOps {
   lookup: u32;
@@ -82,8 +86,9 @@ export const S_IFIFO: u32 = 0o010000;
   statfs: u32;
   blockSize: u32;
   open: u32;
+  bmap: u32;
 }
-export const INODE_OPS_SIZE: u32 = 68;
+export const INODE_OPS_SIZE: u32 = 72;
 
 export type LookupOp = (dir: Inode, name: u32, length: u32) => i64;
 export type CreateOp = (dir: Inode, name: u32, length: u32, mode: u32, rdev: u32) => i64;
@@ -108,6 +113,7 @@ export type BlocksOp = (inode: Inode) => u64;
 export type StatfsOp = (inode: Inode, into: u32) => void;
 export type OpenOp = (inode: Inode, flags: u32) => i64;
 export type BlockSizeOp = (inode: Inode) => u32;
+export type BmapOp = (inode: Inode, block: u64) => i64;
 
 /**
  * One file.
@@ -344,4 +350,16 @@ export function syncInode(inode: Inode, whole: bool): i64 {
 export function truncateInode(inode: Inode, size: u64): i64 {
   if (inode.ops.truncate == 0) return -EPERM;
   return changetype<TruncateOp>(inode.ops.truncate)(inode, size);
+}
+
+/** The disk block holding file block `block` (see InodeOps.bmap): 0 for a hole; -EINVAL where the file system has no map (Linux's bmap). */
+export function bmapOf(inode: Inode, block: u64): i64 {
+  if (inode.ops.bmap == 0) return -EINVAL;
+  return changetype<BmapOp>(inode.ops.bmap)(inode, block);
+}
+
+/** The file system's block size for `inode` (st_blksize; a page where the file system names none). */
+export function blockSizeOf(inode: Inode): u32 {
+  const size = inode.ops.blockSize == 0 ? 0 : changetype<BlockSizeOp>(inode.ops.blockSize)(inode);
+  return size == 0 ? 4096 : size;
 }

@@ -115,6 +115,13 @@ export const OBJECT_SPARSE: u32 = 2;
  * faulting thread's mappings may have changed meanwhile.
  */
 export const OBJECT_READS_SLEEP: u32 = 4;
+/**
+ * The object's bytes are a swap area in use (Linux's S_SWAPFILE, which is
+ * on the block device's inode for a partition: here the object every node
+ * of the device shares): writes, truncation and fallocate are ETXTBSY,
+ * because swap writes its slots to the disk under the page cache.
+ */
+export const OBJECT_SWAP_FILE: u32 = 8;
 
 /** A new object with one holder (the caller); null when out of memory. */
 export function newMemoryObject(readPage: ReadPage, release: ReleaseObject | null, size: u64, flags: u32): MemoryObject | null {

@@ -42,7 +42,7 @@ const SLOT_COUNT_MASK: u32 = 0x7fffffff;
 /** A slot never used: the header, a bad page listed in it, or a page of a swap file not contiguous on its disk. */
 const SLOT_BAD: u32 = SLOT_COUNT_MASK;
 
-/** Linux's swapon flags: a priority, and discards (which we refuse: no device of ours takes them). */
+/** Linux's swapon flags for a priority (fs/swap_on.ts takes its discard flags too, and does no discards). */
 export const SWAP_FLAG_PREFER: u32 = 0x8000;
 export const SWAP_FLAG_PRIO_MASK: u32 = 0x7fff;
 
@@ -481,13 +481,4 @@ export function swapIo(entry: u32, write: bool, pages: u32, buffer: u32): i32 {
     slot += run;
   }
   return 0;
-}
-
-/** Whether `owner` (the creator's record) is the owner of an area in use: swapon of it again is EBUSY. */
-export function swapAreaOwnedBy(owner: u32): i32 {
-  for (let i: u32 = 0; i < MAX_SWAP_AREAS; i++) {
-    const area = swapAreaAt(i);
-    if (area != null && area.owner == owner) return <i32>i;
-  }
-  return -1;
 }

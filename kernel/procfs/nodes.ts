@@ -47,6 +47,7 @@ export const enum Node {
   KpageCount = 33,
   Pagemap = 34, // entries.ts: a u64 per virtual page of the process
   FrameStates = 35, // entries.ts: a byte per frame (frame_states.ts)
+  Swaps = 36,
   PidMax = 40,
   Tainted = 41,
   OsType = 42,
@@ -80,6 +81,7 @@ export function nodeName(node: u32): string {
     case Node.Diskstats: return "diskstats";
     case Node.Interrupts: return "interrupts";
     case Node.Vmstat: return "vmstat";
+    case Node.Swaps: return "swaps";
     case Node.Filesystems: return "filesystems";
     case Node.KpageFlags: return "kpageflags";
     case Node.KpageCount: return "kpagecount";

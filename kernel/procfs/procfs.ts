@@ -23,6 +23,7 @@
 //   /proc/vmstat        page-cache, writeback and reclaim counts, Linux's names (system_files.ts)
 //   /proc/partitions, /proc/diskstats   every disk and partition, and the sectors each has moved (disks.ts)
 //   /proc/interrupts    each interrupt line's count, controller and driver (interrupts.ts)
+//   /proc/swaps         the swap areas in use, in Linux's format (swaps.ts)
 //   /proc/cpuinfo, /proc/stat, /proc/loadavg, /proc/sys/kernel/{pid_max,tainted,ostype,osrelease}
 //   /proc/sys/kernel/core_pattern   "core", the one pattern core files follow (core_file.ts)
 // The inodes are nodes.ts's; the system-wide texts system_files.ts's.
@@ -47,6 +48,7 @@ import { formatSmapsRollup } from "./smaps_rollup";
 import { isEntriesNode } from "./entries";
 import { diskstats, partitions } from "./disks";
 import { interrupts } from "./interrupts";
+import { swaps, swapsCapacity } from "./swaps";
 import {
   KERNEL_RELEASE, TEXT_CAPACITY, cpuinfo, loadAverage, meminfo, memcheck, mounts, processes, systemStat, uptime, vmstat,
 } from "./system_files";
@@ -62,7 +64,7 @@ const EACCES: i64 = 13;
 const ROOT_ENTRIES = memory.data<u8>([
   <u8>Node.Meminfo, <u8>Node.Memcheck, <u8>Node.Processes, <u8>Node.Mounts, <u8>Node.Cpuinfo, <u8>Node.Sys, <u8>Node.Self,
   <u8>Node.Uptime, <u8>Node.SystemStat, <u8>Node.Loadavg, <u8>Node.Partitions, <u8>Node.Diskstats, <u8>Node.Vmstat,
-  <u8>Node.Filesystems, <u8>Node.Interrupts, <u8>Node.KpageFlags, <u8>Node.KpageCount, <u8>Node.FrameStates,
+  <u8>Node.Filesystems, <u8>Node.Interrupts, <u8>Node.KpageFlags, <u8>Node.KpageCount, <u8>Node.FrameStates, <u8>Node.Swaps,
 ]);
 const SYS_ENTRIES = memory.data<u8>([<u8>Node.SysKernel]);
 const SYS_KERNEL_ENTRIES = memory.data<u8>([
@@ -80,7 +82,7 @@ function entriesOf(dir: u32): u32 {
 
 function entryCount(dir: u32): u32 {
   switch (dir) {
-    case Node.Root: return 18;
+    case Node.Root: return 19;
     case Node.Sys: return 1;
     case Node.SysKernel: return 5;
     case Node.ProcessDirectory: return 14;
@@ -221,6 +223,7 @@ function writeText(node: u32, process: Process | null, into: u32, capacity: u32)
     case Node.Diskstats: return diskstats(into, capacity);
     case Node.Interrupts: return interrupts(into, capacity);
     case Node.Vmstat: return vmstat(into);
+    case Node.Swaps: return swaps(into, capacity);
     // The types mount(2) takes, in Linux's format ("nodev": needs no device).
     case Node.Filesystems: return formatInto(into, capacity, "nodev\ttmpfs\nnodev\tproc\nnodev\tsysfs\n\text2\n");
     case Node.PidMax: return formatInto(into, capacity, "4194304\n");
@@ -271,6 +274,7 @@ export function openProcFile(inode: Inode, flags: u32): i64 {
       capacity = argumentsCapacity(spaceOf(process), node == Node.Environ);
     }
   }
+  if (node == Node.Swaps) capacity = swapsCapacity();
   const text = kmalloc(max(capacity, 1));
   if (text == 0) return -ENOMEM;
   const size = writeText(node, process, text, capacity);

@@ -13,6 +13,8 @@ import {
 import { pagesDeactivatedTotal, pagesReclaimedTotal, pagesScannedTotal } from "../mm/reclaim";
 import { balanceRunsTotal } from "../mm/balance";
 import { pagesWrittenTotal, writebackPageCount } from "../mm/writeback";
+import { pagesSwappedInTotal, pagesSwappedOutTotal, totalSwapSlots, usedSwapSlots } from "../mm/swap_area";
+import { swapCachedPages } from "../mm/swap_cache";
 import { auditFrames } from "../debug/frame_audit";
 import { formatInto, str } from "../lib/format";
 import {
@@ -40,10 +42,15 @@ export function meminfo(into: u32): u32 {
   const available = freeFrameCount() + cached - min(cached, keptPageCount() + dirtyPageCount());
   let n = formatInto(into, TEXT_CAPACITY, "MemTotal:       %8d kB\nMemFree:        %8d kB\nMemAvailable:   %8d kB\n",
     kib(managedFrames), kib(freeFrameCount()), kib(available));
-  n += formatInto(into + n, TEXT_CAPACITY - n, "Cached:         %8d kB\nShmem:          %8d kB\nAnonPages:      %8d kB\n",
-    kib(cached), kib(keptPageCount()), kib(frameStateCount(FrameState.Anonymous)));
+  n += formatInto(into + n, TEXT_CAPACITY - n, "Cached:         %8d kB\nSwapCached:     %8d kB\n", kib(cached), kib(swapCachedPages()));
+  n += formatInto(into + n, TEXT_CAPACITY - n, "Shmem:          %8d kB\nAnonPages:      %8d kB\n",
+    kib(keptPageCount()), kib(frameStateCount(FrameState.Anonymous)));
   n += formatInto(into + n, TEXT_CAPACITY - n, "Active(file):   %8d kB\nInactive(file): %8d kB\n",
     kib(activePageCount()), kib(inactivePageCount()));
+  // Where Linux has them: after the LRU lists, before Dirty.
+  const swapTotal = totalSwapSlots();
+  n += formatInto(into + n, TEXT_CAPACITY - n, "SwapTotal:      %8d kB\nSwapFree:       %8d kB\n",
+    swapTotal * 4, (swapTotal - usedSwapSlots()) * 4);
   n += formatInto(into + n, TEXT_CAPACITY - n, "Dirty:          %8d kB\nWriteback:      %8d kB\n",
     kib(dirtyPageCount()), kib(writebackPageCount()));
   n += formatInto(into + n, TEXT_CAPACITY - n, "FilePages:      %8d kB\nPageTables:     %8d kB\nKernelObjects:  %8d kB\n",
@@ -67,6 +74,7 @@ export function vmstat(into: u32): u32 {
     freeFrameCount(), cachedPageCount(), activePageCount(), inactivePageCount());
   n += formatInto(into + n, TEXT_CAPACITY - n, "nr_dirty %d\nnr_writeback %d\npgpgin %d\npgpgout %d\n",
     dirtyPageCount(), writebackPageCount(), cacheMisses * 4, pagesWrittenTotal * 4);
+  n += formatInto(into + n, TEXT_CAPACITY - n, "pswpin %d\npswpout %d\n", pagesSwappedInTotal, pagesSwappedOutTotal);
   n += formatInto(into + n, TEXT_CAPACITY - n, "pgscan %d\npgsteal %d\npgdeactivate %d\npageoutrun %d\n",
     pagesScannedTotal, pagesReclaimedTotal, pagesDeactivatedTotal, balanceRunsTotal);
   return n;

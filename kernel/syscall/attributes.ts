@@ -20,7 +20,7 @@ import { managedFrames } from "../mm/frame_database";
 import { copyFromUser, copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
 import { EACCES, EBADF, EFAULT, EFBIG, EINVAL, EISDIR, ENXIO, EPERM, EROFS, ETXTBSY } from "./errno";
-import { MemoryObject } from "../mm/memory_object";
+import { MemoryObject, OBJECT_SWAP_FILE } from "../mm/memory_object";
 import { DEV_TTYS0 } from "./devices";
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, copyPath, lookupAt, lookupCopied, pathAddress,
@@ -365,7 +365,8 @@ function truncate(process: Process, inode: Inode, length: i64): i64 {
   if (isDirectoryInode(inode)) return -EISDIR;
   if (!isRegularInode(inode) || isGeneratedInode(inode)) return -EINVAL;
   if (onReadOnlyMount(inode)) return -EROFS;
-  if (changetype<MemoryObject>(inode.object).executors != 0) return -ETXTBSY;
+  const object = changetype<MemoryObject>(inode.object);
+  if (object.executors != 0 || (object.flags & OBJECT_SWAP_FILE) != 0) return -ETXTBSY;
   const refused = checkNewSize(process, inodeSize(inode), <u64>length);
   if (refused < 0) return refused;
   return truncateInode(inode, <u64>length);

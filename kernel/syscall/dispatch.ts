@@ -39,6 +39,7 @@ import { sysFutexWaitv } from "./futex_waitv";
 import { sysGetRobustList, sysSetRobustList } from "./robust_list";
 import { sysRseq } from "./rseq";
 import { sysMount, sysUmount2 } from "./mounts";
+import { sysSwapoff, sysSwapon } from "./swap";
 import { sysPoll, sysPpoll, sysPselect6, sysSelect } from "./poll";
 import { getRandom } from "./devices";
 import {
@@ -225,6 +226,8 @@ export function dispatch(process: Process, f: TrapFrame): i64 {
     case 162: return sysSync(); // sync
     case 165: return sysMount(process, a, b, c, d, e);
     case 166: return sysUmount2(process, a, b);
+    case 167: return sysSwapon(process, a, b);
+    case 168: return sysSwapoff(process, a);
     case 169: return sysReboot(process, a, c);
     case 186: return process.pid; // gettid
     case 188: return sysPathXattr(process, a, b, true); // setxattr

@@ -9,9 +9,9 @@ import { FileKind, O_ACCMODE, fileAt } from "../fs/file";
 import { MAX_FILE_SIZE } from "../fs/file_io";
 import { Inode, touchModified, truncateInode } from "../fs/inode";
 import { punchHole } from "../mm/hole";
-import { MemoryObject } from "../mm/memory_object";
+import { MemoryObject, OBJECT_SWAP_FILE } from "../mm/memory_object";
 import { Process } from "../proc/process";
-import { EBADF, EFBIG, EINVAL, EISDIR, ENODEV, ENOMEM, EOPNOTSUPP, ESPIPE } from "./errno";
+import { EBADF, EFBIG, EINVAL, EISDIR, ENODEV, ENOMEM, EOPNOTSUPP, ESPIPE, ETXTBSY } from "./errno";
 import { checkNewSize } from "./file_size_limit";
 
 const FALLOC_FL_KEEP_SIZE: u64 = 0x01;
@@ -45,6 +45,7 @@ export function sysFallocate(process: Process, fd: i64, mode: u64, offset: i64, 
   if (file.kind == FileKind.Directory) return -EISDIR;
   if (file.kind == FileKind.Generated || file.kind == FileKind.Entries) return -EOPNOTSUPP; // /proc files are regular but have no fallocate
   if (file.kind != FileKind.Regular) return -ENODEV;
+  if ((changetype<MemoryObject>(changetype<Inode>(file.inode).object).flags & OBJECT_SWAP_FILE) != 0) return -ETXTBSY; // an active swap file
   if (<u64>offset + <u64>length > MAX_FILE_SIZE) return -EFBIG;
   if ((mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) != 0) return -EOPNOTSUPP; // tmpfs does only these
   const inode = changetype<Inode>(file.inode);

@@ -16,7 +16,7 @@ import { isKnownDevice } from "./devices";
 import { onReadOnlyMount } from "../fs/mount";
 import { openFifo } from "../fs/fifo";
 import { EBADF, EEXIST, EISDIR, ELOOP, ENOENT, ENOMEM, ENOTDIR, ENXIO, EROFS, ETXTBSY } from "./errno";
-import { MemoryObject } from "../mm/memory_object";
+import { MemoryObject, OBJECT_SWAP_FILE } from "../mm/memory_object";
 import { AT_FDCWD, copyPath, lookupCopied, parentAt, pathAddress } from "./paths";
 import { descriptorLimit } from "../proc/resource_limits";
 
@@ -128,6 +128,11 @@ export function sysOpenat(process: Process, directory: i64, path: u64, flags: u6
   // A program some process runs may not change under it (Linux's ETXTBSY).
   if (error == 0 && !pathOnly && isRegularInode(inode) && (writing || (flags & O_TRUNC) != 0) && inode.object != null &&
     changetype<MemoryObject>(inode.object).executors != 0) {
+    error = -ETXTBSY;
+  }
+  // A swap area's file opens for writing, but is not truncated (Linux's notify_change on an S_SWAPFILE inode).
+  if (error == 0 && !pathOnly && isRegularInode(inode) && (flags & O_TRUNC) != 0 && inode.object != null &&
+    (changetype<MemoryObject>(inode.object).flags & OBJECT_SWAP_FILE) != 0) {
     error = -ETXTBSY;
   }
   if (error != 0) {

@@ -305,6 +305,11 @@ function blockSize(inode: Inode): u32 {
   return fsOf(inode).blockSize;
 }
 
+/** BmapOp: where a file's block is on the disk, from its block map (0: a hole); swapon maps a swap file so. */
+function bmap(inode: Inode, block: u64): i64 {
+  return mapBlock(infoOf(inode), block, false);
+}
+
 /** StatfsOp: the superblock's counts (f_bavail without the blocks kept for root). */
 function statfs(inode: Inode, into: u32): void {
   const fs = fsOf(inode);
@@ -337,4 +342,5 @@ export function setExt2Operations(): void {
   ext2Ops.blocks = changetype<u32>(blocks);
   ext2Ops.statfs = changetype<u32>(statfs);
   ext2Ops.blockSize = changetype<u32>(blockSize);
+  ext2Ops.bmap = changetype<u32>(bmap);
 }

@@ -1,0 +1,36 @@
+// swapoff's work once the path is walked: the area whose file's bytes the
+// inode's are (whatever path or node names it) is closed to new pages,
+// emptied by mm, taken out of the table, and its file let go.
+import { MemoryObject, OBJECT_SWAP_FILE } from "../mm/memory_object";
+import { SwapArea, closeSwapArea, freeSwapArea, removeSwapArea, reopenSwapArea, swapAreaAt } from "../mm/swap_area";
+import { emptySwapArea } from "../mm/swap_off";
+import { File, releaseFile } from "./file";
+import { Inode, isDirectoryInode } from "./inode";
+import { swapAreaHolding, swapObjectOf } from "./swap_file";
+
+const EISDIR: i64 = 21;
+const EINVAL: i64 = 22;
+
+/**
+ * swapoff of `inode` (held by the caller): 0, or -errno: EISDIR as an open
+ * for writing gives, EINVAL when it is no swap area, ENOMEM when its pages
+ * cannot all come back into memory (the area then stays in use).
+ */
+export function swapOffInode(inode: Inode): i64 {
+  if (isDirectoryInode(inode)) return -EISDIR;
+  const object = swapObjectOf(inode);
+  const index = object == null ? -1 : swapAreaHolding(object);
+  if (index < 0) return -EINVAL;
+  closeSwapArea(<u32>index);
+  const status = emptySwapArea(<u32>index);
+  if (status < 0) {
+    reopenSwapArea(<u32>index);
+    return status;
+  }
+  const area = changetype<SwapArea>(swapAreaAt(<u32>index));
+  removeSwapArea(<u32>index);
+  changetype<MemoryObject>(object).flags &= ~OBJECT_SWAP_FILE;
+  releaseFile(changetype<File>(area.owner));
+  freeSwapArea(area);
+  return 0;
+}
