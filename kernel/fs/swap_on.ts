@@ -9,6 +9,7 @@ import { printf } from "../console/console";
 import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject, OBJECT_SWAP_FILE } from "../mm/memory_object";
 import { kfree, kmalloc } from "../mm/slab";
+import { prepareSwapCache } from "../mm/swap_cache";
 import {
   MAX_SWAP_AREAS, SWAP_FLAG_PREFER, SWAP_FLAG_PRIO_MASK, SwapArea, addSwapExtent, checkSwapHeader, enableSwapArea,
   freeSwapArea, newSwapArea, swapAreaAt,
@@ -91,7 +92,7 @@ function activate(inode: Inode, object: MemoryObject, header: u32, flags: u32): 
     releaseInode(inode); // the hold taken for it (the caller keeps its own)
     return -ENOMEM;
   }
-  const area = newSwapArea(<u32>slots, changetype<u32>(disk), swapBlockIo, changetype<u32>(file), regular);
+  const area = prepareSwapCache() ? newSwapArea(<u32>slots, changetype<u32>(disk), swapBlockIo, changetype<u32>(file), regular) : null;
   if (area == null) {
     releaseFile(file);
     return -ENOMEM;

@@ -7,7 +7,7 @@
 // thread) finds it and sleeps on it instead of reading it again, as a
 // locked page of the page cache works.
 import { allocPage, freePages } from "./buddy";
-import { FRAME_LOCKED, FRAME_SWAP_CACHE, FRAME_WRITEBACK, FrameState, frame, frameNumber } from "./frame";
+import { FRAME_LOCKED, FRAME_REFERENCED, FRAME_SWAP_CACHE, FRAME_WRITEBACK, FrameState, frame, frameNumber } from "./frame";
 import { addToSwapCache, findSwapCachePage, removeFromSwapCache, swapEntryOf } from "./swap_cache";
 import { swapCount, swapIo } from "./swap_area";
 import { sleepUninterruptible, wakeUp } from "../lib/wait";
@@ -39,13 +39,11 @@ export function getSwapPage(entry: u32): i64 {
   const f = frame(frameNumber(page));
   f.owner = 0; // no reverse map until a fault that maps it gives one
   f.pageIndex = U32.MAX_VALUE;
-  if (!addToSwapCache(page, entry)) {
-    freePages(page);
-    return -ENOMEM;
-  }
+  addToSwapCache(page, entry);
   f.flags |= FRAME_LOCKED;
   const result = swapIo(entry, false, 1, page);
-  f.flags &= ~FRAME_LOCKED;
+  // Referenced: reclaim's hand passes it over once, so that the fault that read it finds it when taken again.
+  f.flags = (f.flags & ~FRAME_LOCKED) | FRAME_REFERENCED;
   wakeUp(page);
   if (result < 0) removeFromSwapCache(page); // the next fault tries the disk again
   releaseSwapPage(page);

@@ -20,7 +20,7 @@ import { AnonFamily, addressInMember, familyMember } from "./anon_family";
 import { AddressSpace } from "./address_space";
 import { freePages } from "./buddy";
 import {
-  FRAME_DIRTY, FRAME_LOCKED, FRAME_SWAP_CACHE, FRAME_WRITEBACK, FRAMES_PER_SECTION, Frame, FrameState, SECTION_COUNT,
+  FRAME_DIRTY, FRAME_LOCKED, FRAME_REFERENCED, FRAME_SWAP_CACHE, FRAME_WRITEBACK, FRAMES_PER_SECTION, Frame, FrameState, SECTION_COUNT,
   frame, frameAddress, sectionRecords,
 } from "./frame";
 import { PTE_ACCESSED, PTE_ADDRESS, PTE_PRESENT, rawEntry, replaceEntry, swapPte } from "./page_table";
@@ -119,6 +119,10 @@ function consider(f: Frame, page: u32): bool {
   const cached = (f.flags & FRAME_SWAP_CACHE) != 0;
   if (f.mapCount == 0) {
     if (!cached || f.refCount != 1 || (f.flags & FRAME_DIRTY) != 0) return false;
+    if ((f.flags & FRAME_REFERENCED) != 0) { // just read in: the fault that wanted it has yet to map it
+      f.flags &= ~FRAME_REFERENCED;
+      return false;
+    }
     dropFromCache(page); // read ahead, or left behind by its last mapping: its slot has the bytes
     return true;
   }

@@ -22,6 +22,7 @@ import {
 } from "../mm/region";
 import { Process, spaceOf } from "../proc/process";
 import { killForMemory } from "../proc/user_trap";
+import { totalSwapSlots } from "../mm/swap_area";
 import { EACCES, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, ENOSYS, ENXIO, EOPNOTSUPP, EOVERFLOW } from "./errno";
 
 const MAP_SHARED: u64 = 0x01;
@@ -73,10 +74,10 @@ export function overlaps(space: AddressSpace, start: u64, end: u64): bool {
 /**
  * Linux's default overcommit policy (vm.overcommit_memory 0, "guess"):
  * private writable memory is granted lazily, page by page, except an ask
- * for more at once than there is RAM, which is refused (ENOMEM).
+ * for more at once than there is RAM and swap, which is refused (ENOMEM).
  */
 function overcommits(bytes: u64): bool {
-  return bytes / PAGE_SIZE > <u64>managedFrames;
+  return bytes / PAGE_SIZE > <u64>managedFrames + totalSwapSlots();
 }
 
 /**

@@ -1,0 +1,193 @@
+/* swapstress: anonymous memory larger than RAM, through swap.
+ *
+ *   swapstress pattern MIB       write MIB MiB with a pattern, read it back three
+ *                                times (in order, backwards, by a stride), check
+ *                                every byte
+ *   swapstress forks MIB         write MIB MiB, fork three children that each
+ *                                rewrite their own quarter and check the rest;
+ *                                the parent checks all of it after they exit
+ *   swapstress swapoff MIB PATH  write MIB MiB, swapoff PATH while its pages are
+ *                                out, check every byte
+ *
+ * Each prints what the kernel counted (pswpin/pswpout from /proc/vmstat,
+ * SwapTotal/SwapFree from /proc/meminfo) and ends with "swapstress NAME: ok"
+ * (exit 0) or "swapstress NAME: FAILED (N checks)" (exit 1). Output goes
+ * through write(2), one line per call, so that forks never repeat it. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/swap.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static const char *scenario = "?";
+static int failures;
+
+static void say(const char *format, ...) {
+	char line[512];
+	va_list args;
+	va_start(args, format);
+	int n = vsnprintf(line, sizeof line, format, args);
+	va_end(args);
+	if (n > (int)sizeof line - 1) n = sizeof line - 1;
+	write(1, line, n);
+}
+
+static void fail(const char *what, unsigned long at, uint64_t got, uint64_t expected) {
+	if (failures++ < 8) say("swapstress %s: FAIL %s at word %lu: %#llx, expected %#llx\n", scenario, what, at,
+		(unsigned long long)got, (unsigned long long)expected);
+}
+
+/* The word at index i, for writer `who` (0 = the first writer, 1.. = children). */
+static uint64_t value(unsigned long i, int who) {
+	uint64_t x = (uint64_t)i * 0x9e3779b97f4a7c15ull + (uint64_t)who * 0x632be59bd9b4e019ull;
+	return x ^ (x >> 29);
+}
+
+static long field(const char *path, const char *name) {
+	char text[8192];
+	int fd = open(path, O_RDONLY);
+	if (fd < 0) return -1;
+	int n = read(fd, text, sizeof text - 1);
+	close(fd);
+	if (n <= 0) return -1;
+	text[n] = 0;
+	char *at = strstr(text, name);
+	if (at == NULL) return -1;
+	return strtol(at + strlen(name), NULL, 10);
+}
+
+static long elapsed_ms(void) {
+	static struct timespec start;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (start.tv_sec == 0 && start.tv_nsec == 0) start = now;
+	return (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+}
+
+static void counts(const char *when) {
+	say("swapstress %s: %s at %ld ms: pswpout %ld pswpin %ld, SwapTotal %ld kB SwapFree %ld kB, VmSwap %ld kB\n", scenario, when, elapsed_ms(),
+		field("/proc/vmstat", "pswpout "), field("/proc/vmstat", "pswpin "), field("/proc/meminfo", "SwapTotal:"),
+		field("/proc/meminfo", "SwapFree:"), field("/proc/self/status", "VmSwap:"));
+}
+
+static uint64_t *take(unsigned long words) {
+	void *p = mmap(NULL, words * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		say("swapstress %s: FAIL mmap of %lu MiB\n", scenario, words >> 17);
+		exit(1);
+	}
+	return p;
+}
+
+/* One word a page is enough to see a lost or misplaced page; every word catches a torn one. */
+static void fill(uint64_t *words, unsigned long from, unsigned long to, int who) {
+	for (unsigned long i = from; i < to; i++) words[i] = value(i, who);
+}
+
+static void check(uint64_t *words, unsigned long from, unsigned long to, int who, const char *order) {
+	unsigned long n = to - from, pages = (n + 511) / 512;
+	for (unsigned long k = 0; k < n; k++) {
+		unsigned long i;
+		if (order[0] == 'f') i = from + k;
+		else if (order[0] == 'b') i = to - 1 - k;
+		else { /* pages in a scattered order (4099 is prime), the words of each together */
+			unsigned long page = (k / 512) * 4099 % pages;
+			i = from + page * 512 + k % 512;
+			if (i >= to) continue;
+		}
+		if (words[i] != value(i, who)) fail(order, i, words[i], value(i, who));
+	}
+}
+
+static int finish(void) {
+	if (failures == 0) say("swapstress %s: ok\n", scenario);
+	else say("swapstress %s: FAILED (%d checks)\n", scenario, failures);
+	return failures == 0 ? 0 : 1;
+}
+
+static int pattern(unsigned long mib) {
+	unsigned long words = mib << 17;
+	uint64_t *w = take(words);
+	counts("before");
+	fill(w, 0, words, 0);
+	counts("written");
+	check(w, 0, words, 0, "forwards");
+	check(w, 0, words, 0, "backwards");
+	check(w, 0, words, 0, "strided");
+	counts("read three times");
+	munmap(w, words * 8);
+	counts("unmapped");
+	return finish();
+}
+
+static int forks(unsigned long mib) {
+	unsigned long words = mib << 17, quarter = words / 4;
+	uint64_t *w = take(words);
+	fill(w, 0, words, 0);
+	counts("parent wrote");
+	for (int c = 1; c <= 3; c++) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			say("swapstress %s: FAIL fork\n", scenario);
+			return 1;
+		}
+		if (pid == 0) {
+			unsigned long from = quarter * c, to = quarter * (c + 1);
+			fill(w, from, to, c);
+			check(w, 0, from, 0, "forwards");
+			check(w, from, to, c, "strided");
+			check(w, to, words, 0, "backwards");
+			say("swapstress %s: child %d rewrote words %lu..%lu, %d bad\n", scenario, c, from, to, failures);
+			_exit(failures == 0 ? 0 : 1);
+		}
+	}
+	for (int c = 1; c <= 3; c++) {
+		int status;
+		wait(&status);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			say("swapstress %s: FAIL a child ended with status %#x\n", scenario, status);
+			failures++;
+		}
+	}
+	check(w, 0, words, 0, "strided");
+	counts("children gone");
+	munmap(w, words * 8);
+	counts("unmapped");
+	return finish();
+}
+
+static int off(unsigned long mib, const char *path) {
+	unsigned long words = mib << 17;
+	uint64_t *w = take(words);
+	fill(w, 0, words, 0);
+	counts("written");
+	if (swapoff(path) != 0) {
+		say("swapstress %s: FAIL swapoff %s: %m\n", scenario, path);
+		failures++;
+	}
+	counts("after swapoff");
+	check(w, 0, words, 0, "strided");
+	munmap(w, words * 8);
+	return finish();
+}
+
+int main(int argc, char **argv) {
+	if (argc < 3) {
+		say("usage: swapstress pattern|forks|swapoff MIB [PATH]\n");
+		return 2;
+	}
+	scenario = argv[1];
+	unsigned long mib = strtoul(argv[2], NULL, 10);
+	if (strcmp(scenario, "pattern") == 0) return pattern(mib);
+	if (strcmp(scenario, "forks") == 0) return forks(mib);
+	if (strcmp(scenario, "swapoff") == 0 && argc > 3) return off(mib, argv[3]);
+	say("swapstress: unknown scenario %s\n", scenario);
+	return 2;
+}
