@@ -14,6 +14,7 @@
  * (exit 0) or "swapstress NAME: FAILED (N checks)" (exit 1). Output goes
  * through write(2), one line per call, so that forks never repeat it. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -106,7 +107,20 @@ static void check(uint64_t *words, unsigned long from, unsigned long to, int who
 	}
 }
 
+/* The leak check: the kernel's own audit (slot counts against the swap entries in page tables), and
+ * no slot held but by this process's swap entries and the swap cache. */
+static void audit(void) {
+	long problems = field("/proc/memcheck", "problems ");
+	long used = field("/proc/meminfo", "SwapTotal:") - field("/proc/meminfo", "SwapFree:");
+	long mine = field("/proc/self/status", "VmSwap:"), cached = field("/proc/meminfo", "SwapCached:");
+	say("swapstress %s: memcheck problems %ld; swap used %ld kB, this process's %ld kB, swap cache %ld kB\n", scenario,
+		problems, used, mine, cached);
+	if (problems != 0) fail("memcheck", 0, problems, 0);
+	if (used > mine + cached) fail("slots held by nobody", 0, used, mine + cached);
+}
+
 static int finish(void) {
+	audit();
 	if (failures == 0) say("swapstress %s: ok\n", scenario);
 	else say("swapstress %s: FAILED (%d checks)\n", scenario, failures);
 	return failures == 0 ? 0 : 1;
@@ -163,18 +177,24 @@ static int forks(unsigned long mib) {
 	return finish();
 }
 
+/* MIB must be more than RAM: the first swapoff cannot bring it all in and must fail with ENOMEM,
+ * losing nothing; with half of it unmapped the second must bring the rest in. */
 static int off(unsigned long mib, const char *path) {
-	unsigned long words = mib << 17;
+	unsigned long words = mib << 17, half = words / 2;
 	uint64_t *w = take(words);
 	fill(w, 0, words, 0);
 	counts("written");
-	if (swapoff(path) != 0) {
-		say("swapstress %s: FAIL swapoff %s: %m\n", scenario, path);
-		failures++;
-	}
-	counts("after swapoff");
+	if (swapoff(path) == 0) fail("swapoff of more than RAM succeeded", 0, 0, 12);
+	else if (errno != ENOMEM) fail("swapoff of more than RAM: errno", 0, errno, ENOMEM);
 	check(w, 0, words, 0, "strided");
-	munmap(w, words * 8);
+	counts("after the refused swapoff, all checked");
+	munmap(w + half, (words - half) * 8);
+	if (swapoff(path) != 0) fail("swapoff of what fits: errno", 0, errno, 0);
+	counts("after swapoff");
+	check(w, 0, half, 0, "forwards");
+	if (field("/proc/self/status", "VmSwap:") != 0) fail("VmSwap after swapoff", 0, field("/proc/self/status", "VmSwap:"), 0);
+	if (field("/proc/meminfo", "SwapTotal:") != 0) fail("SwapTotal after swapoff", 0, field("/proc/meminfo", "SwapTotal:"), 0);
+	munmap(w, half * 8);
 	return finish();
 }
 
