@@ -9,6 +9,7 @@ import { printf } from "../console/console";
 import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject, OBJECT_SWAP_FILE } from "../mm/memory_object";
 import { kfree, kmalloc } from "../mm/slab";
+import { writeBackObject } from "../mm/writeback";
 import {
   MAX_SWAP_AREAS, SWAP_FLAG_PREFER, SWAP_FLAG_PRIO_MASK, SwapArea, addSwapExtent, checkSwapHeader, enableSwapArea,
   freeSwapArea, newSwapArea, swapAreaAt,
@@ -18,7 +19,7 @@ import { deviceMajor, deviceMinor } from "./cpio";
 import { FileKind, O_RDWR, newFile, releaseFile } from "./file";
 import { readObjectToKernel } from "./file_io";
 import {
-  Inode, S_IFBLK, fileType, inodeSize, isDirectoryInode, isRegularInode, releaseInode, retainInode, syncInode,
+  Inode, S_IFBLK, fileType, inodeSize, isDirectoryInode, isRegularInode, releaseInode, retainInode,
 } from "./inode";
 import { onReadOnlyMount } from "./mount";
 import { swapBlockIo } from "./swap_io";
@@ -79,11 +80,10 @@ function activate(inode: Inode, object: MemoryObject, header: u32, flags: u32): 
   const available = (regular ? inodeSize(inode) : deviceBytes(changetype<BlockDevice>(diskOf(inode)))) / PAGE_SIZE;
   const slots = checkSwapHeader(header, available, regular);
   if (slots < 0) return slots;
-  // Blocks are given to written pages at writeback: before the map is read, every page must have its own.
-  if (regular) {
-    const synced = syncInode(inode, false);
-    if (synced < 0) return synced;
-  }
+  // Dirty cached pages go to the disk first: a file's pages get their blocks only then (the map
+  // must see them), and a device's would otherwise be written later over slots swap has filled.
+  const written = writeBackObject(object, 0, U32.MAX_VALUE);
+  if (written < 0) return written;
   const disk = diskOf(inode);
   if (disk == null) return -EINVAL; // a file system on no disk has no blocks to swap to
   const file = newFile(regular ? FileKind.Regular : FileKind.BlockDevice, retainInode(inode), O_RDWR);
