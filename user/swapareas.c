@@ -10,7 +10,7 @@
  * would: every page written. Checks: a partition and a file in use, in
  * /proc/swaps (Linux's exact text) and /proc/meminfo; priorities given and
  * numbered (-2, -3, renumbered by swapoff as Linux does); EBUSY by another
- * path or device node; writes, truncation and fallocate of an active area
+ * path or device node, and between swap and mount; writes, truncation and fallocate of an active area
  * ETXTBSY; refusals (wrong magic and version, truncated partition and
  * file, holes, bad pages on a file or past the end, tmpfs, a character
  * device, unknown flags, all 32 areas taken: EPERM before the path is
@@ -266,6 +266,10 @@ int main(int argc, char **argv) {
   /* Another node of the same device is the same area (Linux compares the device's mapping, not the path). */
   check("mknod-alias", mknod("/dev/alias", S_IFBLK | 0600, makedev(254, 1)) == 0, errno);
   EXPECT_ERRNO("partition-by-other-node", swapon("/dev/alias", 0), EBUSY);
+  /* A partition is the area's alone, as Linux's exclusive open: no mount of it, and no swapon of a mounted one. */
+  mkdir("/mnt2", 0755);
+  EXPECT_ERRNO("mount-active-partition", mount("/dev/vda1", "/mnt2", "ext2", 0, NULL), EBUSY);
+  EXPECT_ERRNO("swapon-mounted-disk", swapon("/dev/vdb", 0), EBUSY);
   EXPECT_OK("swapon-file-priority", swapon("/mnt/swapfile", SWAP_FLAG_PREFER | 5));
   EXPECT_ERRNO("file-again", swapon("/mnt/swapfile", 0), EBUSY);
   check("link-file", link("/mnt/swapfile", "/mnt/samefile") == 0, errno);

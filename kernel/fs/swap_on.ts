@@ -4,7 +4,7 @@
 // its file system's bmap (swap_extents.ts), so this never asks what file
 // system a file is on. The header page is read through the page cache, as
 // any read of the file would.
-import { BlockDevice, deviceBytes, findBlockDevice } from "../block/block_device";
+import { BlockDevice, claimBlockDevice, deviceBytes, findBlockDevice, releaseBlockDevice } from "../block/block_device";
 import { printf } from "../console/console";
 import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject, OBJECT_SWAP_FILE } from "../mm/memory_object";
@@ -127,6 +127,9 @@ export function swapOnInode(inode: Inode, flags: u32): i64 {
   const object = swapObjectOf(inode);
   if (object == null) return fileType(inode) == S_IFBLK ? -ENOMEM : -EINVAL; // a character device, a FIFO, a /proc file
   if ((object.flags & OBJECT_SWAP_FILE) != 0) return -EBUSY;
+  // A partition is taken for the area alone, as Linux's exclusive open: EBUSY while it is mounted, and a mount EBUSY after.
+  const device = fileType(inode) == S_IFBLK ? blockDeviceOf(inode) : null;
+  if (device != null && !claimBlockDevice(device, changetype<u32>(object))) return -EBUSY;
   // Claimed now, as Linux holds the inode's lock throughout: a second swapon meanwhile is EBUSY, and writes ETXTBSY.
   object.flags |= OBJECT_SWAP_FILE;
   const header = kmalloc(PAGE_SIZE); // zeroed: a file shorter than a page reads as its bytes, then zeros
@@ -135,6 +138,7 @@ export function swapOnInode(inode: Inode, flags: u32): i64 {
   if (header != 0) kfree(header);
   if (status < 0) {
     object.flags &= ~OBJECT_SWAP_FILE;
+    if (device != null) releaseBlockDevice(device);
     return status;
   }
   return 0;
