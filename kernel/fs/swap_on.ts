@@ -77,15 +77,14 @@ function diskOf(inode: Inode): BlockDevice | null {
  */
 function activate(inode: Inode, object: MemoryObject, header: u32, flags: u32): i64 {
   const regular = isRegularInode(inode);
-  const available = (regular ? inodeSize(inode) : deviceBytes(changetype<BlockDevice>(diskOf(inode)))) / PAGE_SIZE;
-  const slots = checkSwapHeader(header, available, regular);
+  const disk = diskOf(inode);
+  if (disk == null) return -EINVAL; // a file system on no disk (tmpfs) has no blocks to swap to
+  const slots = checkSwapHeader(header, (regular ? inodeSize(inode) : deviceBytes(disk)) / PAGE_SIZE, regular);
   if (slots < 0) return slots;
   // Dirty cached pages go to the disk first: a file's pages get their blocks only then (the map
   // must see them), and a device's would otherwise be written later over slots swap has filled.
   const written = writeBackObject(object, 0, U32.MAX_VALUE);
   if (written < 0) return written;
-  const disk = diskOf(inode);
-  if (disk == null) return -EINVAL; // a file system on no disk has no blocks to swap to
   const file = newFile(regular ? FileKind.Regular : FileKind.BlockDevice, retainInode(inode), O_RDWR);
   if (file == null) {
     releaseInode(inode); // the hold taken for it (the caller keeps its own)
