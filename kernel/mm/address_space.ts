@@ -1,11 +1,13 @@
 // A user address space: a page-table root whose kernel half is shared with
 // every other address space, and the sorted set of its regions.
 import { allocPage, freeFrameRun, freePages } from "./buddy";
-import { Frame, FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
+import { FRAME_SWAP_CACHE, Frame, FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
+import { releaseSwapEntry } from "./swap_area";
+import { freeIfUnused, slotReleased } from "./swap_in";
 import { kernelPageTableRoot } from "./kernel_map";
 import {
   HUGE_PAGE_SIZE, PTE_ACCESSED, PTE_ADDRESS, PTE_DIRTY, PTE_PRESENT, PTE_WRITABLE, allocTable, leafEntry, nextPossiblyMapped,
-  protectPage, unmapChunk, unmapPage,
+  protectPage, swapEntryOfPte, unmapChunk, unmapPage,
 } from "./page_table";
 import { readCr3, writeCr3 } from "../arch/x86_64/cpu";
 import { REGION_SHARED, Region, RegionSet, clearRegions, regionAt, removeRange, splitAt } from "./region";
@@ -44,6 +46,8 @@ export const MMAP_TOP: u64 = STACK_TOP - STACK_SIZE - STACK_GUARD_GAP;
  * 112 users (processes running in it: more than one only while a CLONE_VM child runs before exec)
  * 120 mmapTop(u64): mappings placed by the kernel go below it, top-down (Linux's mmap_base; exec may randomise it)
  * 128 auxv(u64): where exec put the auxiliary vector on the stack (a core dump's NT_AUXV reads it there)
+ * 136 swapPages: its page-table entries that are swap entries (VmSwap)
+ * 140 nextSpace  144 previousSpace: every address space, for swapoff's walk (Linux's mmlist)
  */
 @unmanaged export class AddressSpace {
   root: u32;
@@ -70,8 +74,18 @@ export const MMAP_TOP: u64 = STACK_TOP - STACK_SIZE - STACK_GUARD_GAP;
   users: u32;
   mmapTop: u64;
   auxv: u64;
+  swapPages: u32;
+  nextSpace: u32;
+  previousSpace: u32;
 }
-const ADDRESS_SPACE_SIZE: u32 = 136;
+const ADDRESS_SPACE_SIZE: u32 = 148;
+
+let firstSpace: u32 = 0;
+
+/** The first of every address space (a list through nextSpace), for walks over all of them. */
+export function firstAddressSpace(): u32 {
+  return firstSpace;
+}
 
 @inline export function regionsOf(space: AddressSpace): RegionSet {
   return changetype<RegionSet>(changetype<u32>(space) + 8);
@@ -96,6 +110,9 @@ export function createAddressSpace(): AddressSpace | null {
   space.root = root;
   space.users = 1;
   space.mmapTop = MMAP_TOP;
+  space.nextSpace = firstSpace;
+  if (firstSpace != 0) changetype<AddressSpace>(firstSpace).previousSpace = address;
+  firstSpace = address;
   return space;
 }
 
@@ -120,14 +137,23 @@ export function releaseUserFrame(physical: u32, mapped: bool): void {
   if (mapped) f.mapCount--;
   f.refCount--;
   if (f.refCount == 0) freePages(physical);
+  else if ((f.flags & FRAME_SWAP_CACHE) != 0) freeIfUnused(physical);
 }
 
 const unmapped = memory.data(512 * 8, 8); // the entries one page table gave up
 
+/** A swap entry leaves a page table: its slot loses a holder (and, with none left, its cached page). */
+function releaseSwapPte(space: AddressSpace, entry: u64): void {
+  const swapEntry = swapEntryOfPte(entry);
+  space.swapPages--;
+  if (releaseSwapEntry(swapEntry) == 0) slotReleased(swapEntry);
+}
+
 /**
- * Drops the mappings of the `n` entries in `unmapped`. Frames left with no
- * holder are freed together, a run of consecutive frames of one state at a
- * time: anonymous memory touched in order usually sits in such runs.
+ * Drops the mappings and swap entries of the `n` entries in `unmapped`.
+ * Frames left with no holder are freed together, a run of consecutive
+ * frames of one state at a time: anonymous memory touched in order
+ * usually sits in such runs.
  */
 function releaseUnmapped(space: AddressSpace, n: u32): void {
   let runStart: u32 = 0;
@@ -135,13 +161,22 @@ function releaseUnmapped(space: AddressSpace, n: u32): void {
   let runState: u8 = 0;
   let released: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    const pfn = frameNumber(<u32>(load<u64>(unmapped + i * 8) & PTE_ADDRESS));
+    const entry = load<u64>(unmapped + i * 8);
+    if ((entry & PTE_PRESENT) == 0) {
+      releaseSwapPte(space, entry);
+      continue;
+    }
+    const physical = <u32>(entry & PTE_ADDRESS);
+    const pfn = frameNumber(physical);
     const f: Frame = frame(pfn);
     if (f.state == FrameState.ZeroPage) continue;
     released++;
     assert(f.refCount > 0 && f.mapCount > 0, "releaseUnmapped: frame has no holder");
     f.mapCount--;
-    if (--f.refCount != 0) continue;
+    if (--f.refCount != 0) {
+      if ((f.flags & FRAME_SWAP_CACHE) != 0) freeIfUnused(physical);
+      continue;
+    }
     if (runLength != 0 && pfn == runStart + runLength && f.state == runState) {
       runLength++;
       continue;
@@ -308,6 +343,9 @@ export function leaveAddressSpace(space: AddressSpace): void {
 
 /** Frees everything the address space holds, then the record itself. */
 export function destroyAddressSpace(space: AddressSpace): void {
+  if (space.previousSpace != 0) changetype<AddressSpace>(space.previousSpace).nextSpace = space.nextSpace;
+  else firstSpace = space.nextSpace;
+  if (space.nextSpace != 0) changetype<AddressSpace>(space.nextSpace).previousSpace = space.previousSpace;
   setProgram(space, null);
   unmapUserRange(space, USER_START, USER_END);
   clearRegions(regionsOf(space));

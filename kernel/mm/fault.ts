@@ -9,11 +9,16 @@ import {
   READ_AHEAD_MAX, findCachedPage, findReadyPage, getCachedPage, getCachedPageAhead, markPageAccessed, markPageDirty,
 } from "./page_cache";
 import { allocPage } from "./buddy";
-import { FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
+import { FRAME_SWAP_CACHE, FRAME_WRITEBACK, Frame, FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import {
-  MapResult, PTE_ADDRESS, PTE_NO_EXECUTE, PTE_PRESENT, PTE_USER, PTE_WRITABLE, fillEmptyEntry, leafEntry, mapPage,
-  pageTableFor, pageTableIndex, remapPage,
+  MapResult, PTE_ADDRESS, PTE_NO_EXECUTE, PTE_PRESENT, PTE_USER, PTE_WRITABLE, fillEmptyEntry, isSwapPte, mapPage,
+  pageTableFor, pageTableIndex, presentEntry, rawEntry, remapPage, replaceEntry, swapEntryOfPte,
 } from "./page_table";
+import { setAnonymousRmap } from "./anon_family";
+import { waitForMemory } from "./balance";
+import { releaseSwapEntry, swapCount } from "./swap_area";
+import { removeFromSwapCache, swapEntryOf } from "./swap_cache";
+import { getSwapPage, releaseSwapPage, waitForSwapWrite } from "./swap_in";
 import { MemoryObject, OBJECT_READS_SLEEP } from "./memory_object";
 
 const ENOMEM: i64 = 12;
@@ -40,6 +45,7 @@ export let demandZeroFaultsTotal: u64 = 0;
 export let fileFaultsTotal: u64 = 0;
 export let cowCopiesTotal: u64 = 0;
 export let cowReusesTotal: u64 = 0;
+export let swapInFaultsTotal: u64 = 0; // faults that mapped a page from swap (read in, or found in the swap cache)
 
 /**
  * Page-table flags for a user page of `region`. A PROT_NONE page stays
@@ -68,7 +74,9 @@ function mapNewFrame(space: AddressSpace, region: Region, page: u64, physical: u
     releaseUserFrame(physical, false);
     return FaultResponse.OutOfMemory;
   }
-  frame(frameNumber(physical)).mapCount = 1;
+  const f = frame(frameNumber(physical));
+  f.mapCount = 1;
+  setAnonymousRmap(f, region, changetype<u32>(space), page);
   space.residentPages++;
   return FaultResponse.Continue;
 }
@@ -264,7 +272,9 @@ function handleWriteToReadOnlyPage(space: AddressSpace, region: Region, page: u6
     const fresh = allocPage(FrameState.Anonymous, true);
     if (fresh == 0) return FaultResponse.OutOfMemory;
     remapPage(space.root, page, fresh, pageFlags(region, true));
-    frame(frameNumber(fresh)).mapCount = 1;
+    const created = frame(frameNumber(fresh));
+    created.mapCount = 1;
+    setAnonymousRmap(created, region, changetype<u32>(space), page);
     space.residentPages++;
     space.demandZeroFaults++;
     demandZeroFaultsTotal++;
@@ -274,6 +284,13 @@ function handleWriteToReadOnlyPage(space: AddressSpace, region: Region, page: u6
     remapPage(space.root, page, physical, pageFlags(region, true));
     if (f.state == FrameState.FileCache) markPageDirty(physical);
     return FaultResponse.Continue;
+  }
+  if ((f.flags & FRAME_SWAP_CACHE) != 0) {
+    if ((f.flags & FRAME_WRITEBACK) != 0) { // its slot is being written from it: a store now would tear the copy
+      waitForSwapWrite(physical);
+      return FaultResponse.Retry;
+    }
+    if (ownsSwapCachePage(f, physical)) removeFromSwapCache(physical); // the slot's copy is about to be stale: it goes
   }
   if (shouldReuse(f.state, f.refCount)) {
     remapPage(space.root, page, physical, pageFlags(region, true));
@@ -285,11 +302,62 @@ function handleWriteToReadOnlyPage(space: AddressSpace, region: Region, page: u6
   if (copy == 0) return FaultResponse.OutOfMemory;
   copyPage(copy, physical);
   remapPage(space.root, page, copy, pageFlags(region, true));
-  frame(frameNumber(copy)).mapCount = 1;
+  const copied = frame(frameNumber(copy));
+  copied.mapCount = 1;
+  setAnonymousRmap(copied, region, changetype<u32>(space), page);
   releaseUserFrame(physical, true);
   space.cowCopies++;
   cowCopiesTotal++;
   return FaultResponse.Continue;
+}
+
+/** Whether this one mapping is all that uses a swap-cache page: no other mapping, holder or swap entry. */
+@inline function ownsSwapCachePage(f: Frame, physical: u32): bool {
+  return f.mapCount == 1 && f.refCount == 2 && swapCount(swapEntryOf(physical)) == 0;
+}
+
+/**
+ * A page that is out: its swap entry is in the page table. The page comes
+ * from the swap cache, or from the disk into it (the process sleeps, and
+ * the fault is taken again). The mapping is read-only, the page staying
+ * in the cache as the slot's copy (so that reclaim can drop it again
+ * without writing), unless this is a write by the page's one user: then
+ * the slot is given up and the page is this mapping's alone.
+ */
+function handleSwapFault(space: AddressSpace, region: Region, page: u64, write: bool, pte: u64): FaultResponse {
+  const entry = swapEntryOfPte(pte);
+  const got = getSwapPage(entry);
+  if (got == 0) return FaultResponse.Retry;
+  if (got < 0) return got == -ENOMEM ? FaultResponse.OutOfMemory : FaultResponse.BusError;
+  const cached = <u32>got;
+  const f = frame(frameNumber(cached));
+  if (write && (f.flags & FRAME_WRITEBACK) != 0) {
+    waitForSwapWrite(cached);
+    releaseSwapPage(cached);
+    return FaultResponse.Retry;
+  }
+  const writable = write && swapCount(entry) == 1 && f.mapCount == 0 && f.refCount == 2;
+  if (!replaceEntry(space.root, page, pte, presentEntry(cached, pageFlags(region, writable)))) {
+    releaseSwapPage(cached);
+    return FaultResponse.Retry;
+  }
+  if (f.owner == 0) setAnonymousRmap(f, region, changetype<u32>(space), page);
+  f.mapCount++; // the reference getSwapPage took is the mapping's now
+  space.residentPages++;
+  space.swapPages--;
+  releaseSwapEntry(entry);
+  if (writable) removeFromSwapCache(cached);
+  swapInFaultsTotal++;
+  return FaultResponse.Continue;
+}
+
+/**
+ * Brings the page `page` of `region` back from swap, mapped as a read
+ * fault would map it (swapoff emptying an area): Continue, Retry (it slept:
+ * look again), OutOfMemory or BusError (the slot could not be read).
+ */
+export function swapInPage(space: AddressSpace, region: Region, page: u64, pte: u64): FaultResponse {
+  return handleSwapFault(space, region, page, false, pte);
 }
 
 /**
@@ -301,19 +369,30 @@ export function shouldReuse(state: u32, refCount: u32): bool {
   return state == FrameState.Anonymous && refCount == 1;
 }
 
-/** Resolves a fault at `address` for an access described by FAULT_* bits. */
+/**
+ * Resolves a fault at `address` for an access described by FAULT_* bits.
+ * With no frame to be had, it waits for anonymous memory to go to swap
+ * and has the fault taken again; OutOfMemory only when that cannot help.
+ */
 export function handleUserFault(space: AddressSpace, address: u64, access: u32): FaultResponse {
+  const response = resolveFault(space, address, access);
+  if (response == FaultResponse.OutOfMemory && waitForMemory()) return FaultResponse.Retry;
+  return response;
+}
+
+function resolveFault(space: AddressSpace, address: u64, access: u32): FaultResponse {
   const region = findRegion(regionsOf(space), address);
   if (region == null) return FaultResponse.Kill;
   if (!permits(region, access)) return FaultResponse.Forbidden;
   const page = address & ~(<u64>PAGE_SIZE - 1);
   const write = (access & FAULT_WRITE) != 0;
-  const entry = leafEntry(space.root, page);
+  const entry = rawEntry(space.root, page); // user space has no huge pages
   if (entry & PTE_PRESENT) {
     if (write && (entry & PTE_WRITABLE) == 0) return handleWriteToReadOnlyPage(space, region, page, entry);
     invlpg(page); // resolved already: the CPU acted on a stale TLB entry
     return FaultResponse.Continue;
   }
+  if (isSwapPte(entry)) return handleSwapFault(space, region, page, write, entry);
   if ((region.flags & REGION_FILE) != 0 && page - region.start < region.fileBytes) {
     return handleFileFault(space, region, page, write);
   }

@@ -6,14 +6,17 @@
 import { AddressSpace, regionsOf, setProgram } from "./address_space";
 import { FrameState, frame, frameNumber } from "./frame";
 import { readCr3, writeCr3 } from "../arch/x86_64/cpu";
-import { HUGE_PAGE_SIZE, PTE_ADDRESS, PTE_WRITABLE, nextPossiblyMapped, shareChunk } from "./page_table";
+import { HUGE_PAGE_SIZE, PTE_ADDRESS, PTE_PRESENT, PTE_WRITABLE, nextPossiblyMapped, shareChunk, swapEntryOfPte } from "./page_table";
+import { retainSwapEntry } from "./swap_area";
 import { MemoryObject } from "./memory_object";
+import { inheritFamily } from "./anon_family";
 import { REGION_LOCKED, REGION_SHARED, Region, addRegion, attachObject, regionAt } from "./region";
 
 function copyRegion(into: AddressSpace, from: Region): Region | null {
   // As on Linux, memory locks are not inherited.
   const region = addRegion(regionsOf(into), from.start, from.end, from.protection, from.flags & ~REGION_LOCKED);
-  if (region == null) return null;
+  if (region == null || !inheritFamily(region, from)) return null;
+  region.space = changetype<u32>(into);
   if (from.object != null) attachObject(region, changetype<MemoryObject>(from.object), changetype<u32>(into));
   region.fileOffset = from.fileOffset;
   region.fileBytes = from.fileBytes;
@@ -41,7 +44,13 @@ function sharePages(parent: AddressSpace, child: AddressSpace, region: Region): 
     if (n < 0) return false;
     let counted: u32 = 0;
     for (let i: u32 = 0; i < <u32>n; i++) {
-      const f = frame(frameNumber(<u32>(load<u64>(shared + i * 8) & PTE_ADDRESS)));
+      const entry = load<u64>(shared + i * 8);
+      if ((entry & PTE_PRESENT) == 0) { // a page that is out: the child holds its slot too
+        retainSwapEntry(swapEntryOfPte(entry));
+        child.swapPages++;
+        continue;
+      }
+      const f = frame(frameNumber(<u32>(entry & PTE_ADDRESS)));
       if (f.state == FrameState.ZeroPage) continue;
       f.refCount++;
       f.mapCount++;

@@ -1,7 +1,9 @@
 // Four-level x86-64 page tables, reached through linear memory (a table's
 // physical address is its linear address). Each page-table frame counts
-// its present entries in Frame.data, so unmapping can free a table the
-// moment it becomes empty without scanning it.
+// its entries in use in Frame.data, so unmapping can free a table the
+// moment it becomes empty without scanning it. An entry in use is present,
+// or a swap entry: not present, PTE_SWAP set, the slot's swap entry in the
+// address bits (the CPU ignores every other bit of a non-present entry).
 import { invlpg, readCr3 } from "../arch/x86_64/cpu";
 import { allocPage, freePages } from "./buddy";
 import { FrameState, frame, frameNumber } from "./frame";
@@ -15,6 +17,7 @@ export const PTE_ACCESSED: u64 = 1 << 5;
 export const PTE_DIRTY: u64 = 1 << 6;
 export const PTE_HUGE: u64 = 1 << 7; // 2 MiB leaf in a level-2 table
 export const PTE_GLOBAL: u64 = 1 << 8;
+export const PTE_SWAP: u64 = 1 << 9; // one of the bits the CPU leaves to software: in a non-present entry, a page in swap
 export const PTE_NO_EXECUTE: u64 = 1 << 63;
 export const PTE_ADDRESS: u64 = 0x000ffffffffff000;
 const FLAG_BITS: u64 = PTE_NO_EXECUTE | 0xfff;
@@ -28,6 +31,19 @@ export const enum MapResult {
   Ok = 0,
   OutOfMemory = 1, // no frame for an intermediate table
   AlreadyMapped = 2, // a mapping (or a huge page) is in the way
+}
+
+/** Whether a leaf entry holds a swap entry (a page that is out). */
+@inline export function isSwapPte(entry: u64): bool {
+  return (entry & (PTE_PRESENT | PTE_SWAP)) == PTE_SWAP;
+}
+
+@inline export function swapPte(swapEntry: u32): u64 {
+  return (<u64>swapEntry << 12) | PTE_SWAP;
+}
+
+@inline export function swapEntryOfPte(entry: u64): u32 {
+  return <u32>(entry >> 12);
 }
 
 // The CPU may lack NX; then bit 63 is reserved and must stay clear.
@@ -140,7 +156,7 @@ function unmakeTables(root: u32, virtualAddress: u64, first: u32): void {
 function mapAt(root: u32, virtualAddress: u64, physical: u64, flags: u64, level: u32): MapResult {
   const at = walk(root, virtualAddress, level, true);
   if (at == 0) return MapResult.OutOfMemory;
-  if (at == BLOCKED_BY_HUGE_PAGE || (load<u64>(at) & PTE_PRESENT) != 0) return MapResult.AlreadyMapped;
+  if (at == BLOCKED_BY_HUGE_PAGE || load<u64>(at) != 0) return MapResult.AlreadyMapped;
   store<u64>(at, ((physical & PTE_ADDRESS) | (flags & FLAG_BITS) | PTE_PRESENT) & flagMask);
   adjustUsed(at & ~4095, 1);
   flushIfActive(root, virtualAddress);
@@ -211,10 +227,10 @@ export function unmapPage(root: u32, virtualAddress: u64): u64 {
 }
 
 /**
- * Removes every user mapping in [start, end), which must lie within one
- * page table (2 MiB), writing the old entries to `out` (room for 512) and
- * returning how many. Frees tables left empty. The TLB is not flushed: the
- * caller flushes once for a whole range.
+ * Removes every user mapping and swap entry in [start, end), which must lie
+ * within one page table (2 MiB), writing the old entries to `out` (room for
+ * 512) and returning how many. Frees tables left empty. The TLB is not
+ * flushed: the caller flushes once for a whole range.
  */
 export function unmapChunk(root: u32, start: u64, end: u64, out: u32): u32 {
   if (!pathTo(root, start)) return 0;
@@ -223,7 +239,7 @@ export function unmapChunk(root: u32, start: u64, end: u64, out: u32): u32 {
   for (let at = start; at < end; at += PAGE) {
     const slot = entryAddress(table, at, 1);
     const entry = load<u64>(slot);
-    if ((entry & PTE_PRESENT) == 0) continue;
+    if (entry == 0) continue;
     store<u64>(slot, 0);
     store<u64>(out + n * 8, entry);
     n++;
@@ -236,10 +252,10 @@ export function unmapChunk(root: u32, start: u64, end: u64, out: u32): u32 {
 }
 
 /**
- * Fork's copy of one page table's worth: the present entries for
- * [start, end) (within one page table) of `fromRoot` are stored into the
- * same slots of `toRoot`, with `clearBits` (the writable bit, for
- * copy-on-write) cleared on both sides. The slots in `toRoot` must be empty
+ * Fork's copy of one page table's worth: the present entries and swap
+ * entries for [start, end) (within one page table) of `fromRoot` are stored
+ * into the same slots of `toRoot`, present ones with `clearBits` (the
+ * writable bit, for copy-on-write) cleared on both sides. The slots in `toRoot` must be empty
  * (its regions are copies of the source's, which never overlap); its page
  * table is made at the first present entry. The copied entries go to `out`
  * (room for 512). Returns how many, or -1 when no frame was left for the
@@ -253,12 +269,12 @@ export function shareChunk(fromRoot: u32, toRoot: u32, start: u64, end: u64, cle
   const last = index(start, 1) + <u32>((end - start) / PAGE);
   for (let slot = index(start, 1); slot < last; slot++) {
     let entry = load<u64>(from + slot * 8);
-    if ((entry & PTE_PRESENT) == 0) continue;
+    if (entry == 0) continue;
     if (to == 0) {
       to = pageTableFor(toRoot, start, true);
       if (to == 0) return -1;
     }
-    if ((entry & clearBits) != 0) {
+    if ((entry & PTE_PRESENT) != 0 && (entry & clearBits) != 0) {
       entry &= ~clearBits;
       store<u64>(from + slot * 8, entry);
     }
@@ -271,7 +287,7 @@ export function shareChunk(fromRoot: u32, toRoot: u32, start: u64, end: u64, cle
 }
 
 /**
- * mremap's move of one step: the present entries of `pages` slots of page
+ * mremap's move of one step: the entries in use of `pages` slots of page
  * table `fromTable`, from the slot for `from` on, go to the slots for `to`
  * in `toTable`, which must be empty. A frame changes address, not holder,
  * so only the tables' entry counts change. Returns how many moved. Neither
@@ -283,9 +299,9 @@ export function moveEntries(fromTable: u32, from: u64, toTable: u32, to: u64, pa
   for (let i: u32 = 0; i < pages; i++) {
     const source = entryAddress(fromTable, from + <u64>i * PAGE, 1);
     const entry = load<u64>(source);
-    if ((entry & PTE_PRESENT) == 0) continue;
+    if (entry == 0) continue;
     const target = entryAddress(toTable, to + <u64>i * PAGE, 1);
-    assert((load<u64>(target) & PTE_PRESENT) == 0, "moveEntries: target slot in use");
+    assert(load<u64>(target) == 0, "moveEntries: target slot in use");
     store<u64>(target, entry);
     store<u64>(source, 0);
     n++;
@@ -380,11 +396,44 @@ export function pageTableFor(root: u32, virtualAddress: u64, create: bool): u32 
 /** Stores a new present entry into an empty slot of `table` (a page table from pageTableFor). */
 export function fillEmptyEntry(table: u32, virtualAddress: u64, entry: u64): void {
   const at = entryAddress(table, virtualAddress, 1);
-  assert((load<u64>(at) & PTE_PRESENT) == 0, "fillEmptyEntry: slot in use");
+  assert(load<u64>(at) == 0, "fillEmptyEntry: slot in use");
   store<u64>(at, entry & flagMask);
   adjustUsed(table, 1);
 }
 
 @inline export function pageTableIndex(virtualAddress: u64): u32 {
   return index(virtualAddress, 1);
+}
+
+/** The swap entry's PTE at `virtualAddress` (isSwapPte), or 0 when the page is not out. Never allocates. */
+export function swapPteAt(root: u32, virtualAddress: u64): u64 {
+  const at = walk(root, virtualAddress, 1, false);
+  if (at <= BLOCKED_BY_HUGE_PAGE) return 0;
+  const entry = load<u64>(at);
+  return isSwapPte(entry) ? entry : 0;
+}
+
+/**
+ * Replaces the entry at `virtualAddress` by `entry` if it is still
+ * `expected` (a page going out: its mapping becomes a swap entry; a page
+ * coming in: the swap entry becomes a mapping). The table's count of
+ * entries in use stays. Returns whether it was replaced.
+ */
+export function replaceEntry(root: u32, virtualAddress: u64, expected: u64, entry: u64): bool {
+  const at = walk(root, virtualAddress, 1, false);
+  if (at <= BLOCKED_BY_HUGE_PAGE || load<u64>(at) != expected) return false;
+  store<u64>(at, entry & flagMask);
+  if ((expected & PTE_PRESENT) != 0) flushIfActive(root, virtualAddress);
+  return true;
+}
+
+/** A present leaf entry for `physical` with PTE_* `flags`, as mapPage would store it. */
+@inline export function presentEntry(physical: u32, flags: u64): u64 {
+  return ((<u64>physical & PTE_ADDRESS) | (flags & FLAG_BITS) | PTE_PRESENT) & flagMask;
+}
+
+/** The raw leaf entry at `virtualAddress` of a 4 KiB page (present, swap, or 0). Never allocates. */
+export function rawEntry(root: u32, virtualAddress: u64): u64 {
+  const at = walk(root, virtualAddress, 1, false);
+  return at <= BLOCKED_BY_HUGE_PAGE ? 0 : load<u64>(at);
 }

@@ -3,6 +3,10 @@
 // Regions never overlap; callers clear a range before inserting into it.
 import { kfree, kmalloc } from "./slab";
 import { MemoryObject, releaseObject, retainObject } from "./memory_object";
+import { REGION_SIZE, Region } from "./region_record";
+import { inheritFamily, leaveFamily } from "./anon_family";
+
+export { Region, REGION_SIZE } from "./region_record";
 
 // A region's pages come from its object; the object lists the regions that map it.
 
@@ -19,32 +23,6 @@ export const REGION_NEVER_WRITABLE: u32 = 16; // a shared mapping of a file open
 export const REGION_LOCKED: u32 = 32; // mlock, mlockall, MAP_LOCKED (Linux's VM_LOCKED): VmLck counts it; fork drops it
 export const REGION_NO_DUMP: u32 = 64; // MADV_DONTDUMP (Linux's VM_DONTDUMP): a core leaves it out
 
-/**
- * One region, [start, end), page aligned.
- *
- *   0 start(u64)  8 end(u64)  16 protection  20 flags
- *  24 object (MemoryObject, 0 for anonymous memory; the region holds it)
- *  28 space (the AddressSpace the region belongs to, for walks from the object)
- *  32 fileOffset(u64): offset in the object of `start`
- *  40 fileBytes(u64): bytes from `start` that come from the object; the rest
- *     of the region reads as zeros (an ELF segment's .bss)
- *  48 nextMapping  52 previousMapping: the other regions mapping the same object
- *  56 unused(u64)
- */
-@unmanaged export class Region {
-  start: u64;
-  end: u64;
-  protection: u32;
-  flags: u32;
-  object: MemoryObject | null;
-  space: u32;
-  fileOffset: u64;
-  fileBytes: u64;
-  nextMapping: u32;
-  previousMapping: u32;
-  unused: u64;
-}
-export const REGION_SIZE: u32 = 64;
 
 /**
  * The sorted set itself.
@@ -157,6 +135,7 @@ function detachObject(region: Region): void {
 function removeAt(set: RegionSet, i: u32): void {
   const region = regionAt(set, i);
   detachObject(region);
+  leaveFamily(region);
   kfree(changetype<u32>(region));
   memory.copy(set.items + i * 4, set.items + (i + 1) * 4, (set.count - i - 1) * 4);
   set.count--;
@@ -179,6 +158,10 @@ export function splitAt(set: RegionSet, address: u64): bool {
   if (region == null || region.start == address) return true;
   const upper = newRegion(address, region.end, region.protection, region.flags);
   if (upper == null) return false;
+  if (!inheritFamily(upper, region)) {
+    kfree(changetype<u32>(upper));
+    return false;
+  }
   upper.space = region.space;
   if (region.object != null) attachObject(upper, changetype<MemoryObject>(region.object), region.space);
   upper.fileOffset = region.fileOffset;
@@ -192,6 +175,7 @@ export function splitAt(set: RegionSet, address: u64): bool {
   region.end = upper.end; // undo: the region stays whole
   region.fileBytes = fileBytes;
   detachObject(upper);
+  leaveFamily(upper);
   kfree(changetype<u32>(upper));
   return false;
 }

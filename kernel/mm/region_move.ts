@@ -7,6 +7,7 @@
 import { readCr3, writeCr3 } from "../arch/x86_64/cpu";
 import { AddressSpace, regionsOf } from "./address_space";
 import { PAGE_SIZE } from "./frame";
+import { inheritFamily, leaveFamily } from "./anon_family";
 import { MemoryObject } from "./memory_object";
 import { HUGE_PAGE_SIZE, PTE_ADDRESS, freeTableIfEmpty, moveEntries, nextPossiblyMapped, pageTableFor } from "./page_table";
 import {
@@ -96,7 +97,12 @@ export function moveRange(space: AddressSpace, from: u64, oldLength: u64, to: u6
   // The brk area and the stack are where they were; the moved copy is neither.
   const region = newRegion(to, to + newLength, old.protection, old.flags & ~(REGION_HEAP | REGION_STACK));
   if (region == null) return false;
+  if (!inheritFamily(region, old)) {
+    kfree(changetype<u32>(region));
+    return false;
+  }
   if (!insertRegion(set, region)) {
+    leaveFamily(region);
     kfree(changetype<u32>(region));
     return false;
   }

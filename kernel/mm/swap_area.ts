@@ -27,16 +27,20 @@ export type SwapIo = (device: u32, write: bool, sector: u64, pages: u32, buffer:
 export const MAX_SWAP_AREAS: u32 = 32;
 const SLOT_BITS: u32 = 27;
 const SLOT_MASK: u32 = (1 << SLOT_BITS) - 1;
-/** Slot counts live in one buddy block: at most 2^MAX_ORDER pages of u16s, 2 Mi slots, 8 GiB of swap per area. */
+/**
+ * Slot counts are 32 bits (Linux packs 6 into a byte and chains more when
+ * fork needs them; 4 bytes a slot, 0.1% of the area, make a count that can
+ * never fill: it would take 16 GiB of page tables). They live in one buddy
+ * block: at most 2^MAX_ORDER pages of them, 1 Mi slots, 4 GiB per area.
+ */
 const COUNTS_MAX_ORDER: u32 = 10;
-export const MAX_AREA_PAGES: u32 = (PAGE_SIZE << COUNTS_MAX_ORDER) / 2;
+export const MAX_AREA_PAGES: u32 = (PAGE_SIZE << COUNTS_MAX_ORDER) / 4;
 
-/** A slot's count: page-table entries holding it (bits 0..14), and whether the swap cache holds its page. */
-export const SLOT_HAS_CACHE: u32 = 0x8000;
-const SLOT_COUNT_MASK: u32 = 0x7fff;
+/** A slot's count: page-table entries holding it (bits 0..30), and whether the swap cache holds its page. */
+export const SLOT_HAS_CACHE: u32 = 0x80000000;
+const SLOT_COUNT_MASK: u32 = 0x7fffffff;
 /** A slot never used: the header, a bad page listed in it, or a page of a swap file not contiguous on its disk. */
 const SLOT_BAD: u32 = SLOT_COUNT_MASK;
-export const SLOT_MAX_COUNT: u32 = SLOT_COUNT_MASK - 1;
 
 /** Linux's swapon flags for a priority (fs/swap_on.ts takes its discard flags too, and does no discards). */
 export const SWAP_FLAG_PREFER: u32 = 0x8000;
@@ -51,7 +55,7 @@ export const SWAP_WRITE_OK: u32 = 2; // new pages may go there (cleared while sw
  *
  *   0 flags  4 priority(i32)  8 pages: slots, the header's included (Linux's max)
  *  12 usable: slots pages may take (Linux's pages: neither the header nor bad ones)
- *  16 inUse: slots taken  20 counts: u16 per slot (a buddy block of order countsOrder)
+ *  16 inUse: slots taken  20 counts: u32 per slot (a buddy block of order countsOrder)
  *  24 countsOrder  28 extents (Extent array)  32 extentCount  36 extentCapacity
  *  40 device (the creator's, handed to io)  44 io (SwapIo)  48 owner: the creator's record (its open file)
  *  52 cursor: where the next slot search starts (consecutive page-outs take consecutive slots)
@@ -111,11 +115,11 @@ export let pagesSwappedInTotal: u64 = 0; // pswpin
 }
 
 @inline function countAt(area: SwapArea, slot: u32): u32 {
-  return <u32>load<u16>(area.counts + slot * 2);
+  return load<u32>(area.counts + slot * 4);
 }
 
 @inline function setCount(area: SwapArea, slot: u32, count: u32): void {
-  store<u16>(area.counts + slot * 2, <u16>count);
+  store<u32>(area.counts + slot * 4, count);
 }
 
 /** The area of an entry a page table or the swap cache holds; it is in use while any slot of it is. */
@@ -186,7 +190,7 @@ export function checkSwapHeader(header: u32, availablePages: u64, regularFile: b
  */
 export function newSwapArea(pages: u32, device: u32, io: SwapIo, owner: u32, regularFile: bool): SwapArea | null {
   let order: u32 = 0;
-  while ((PAGE_SIZE << order) < pages * 2) order++;
+  while ((PAGE_SIZE << order) < pages * 4) order++;
   const address = kmalloc(SWAP_AREA_SIZE);
   if (address == 0) return null;
   const counts = allocPages(order, FrameState.KernelObject, false);
@@ -385,6 +389,11 @@ export function validSwapEntry(entry: u32): bool {
   return count != 0 && count != SLOT_BAD;
 }
 
+/** Whether the area of `entry` takes pages (not while swapoff empties it). */
+export function entryAreaOpen(entry: u32): bool {
+  return (areaOf(entry).flags & SWAP_WRITE_OK) != 0;
+}
+
 /** How many page-table entries hold the slot. */
 export function swapCount(entry: u32): u32 {
   return countAt(areaOf(entry), entrySlot(entry)) & SLOT_COUNT_MASK;
@@ -400,14 +409,13 @@ function releaseIfUnused(area: SwapArea, slot: u32): void {
   if (slot < area.cursor) area.cursor = slot; // fill from the bottom again
 }
 
-/** One more page-table entry holds the slot (a page put out, or fork). False when the count is full. */
-export function retainSwapEntry(entry: u32): bool {
+/** One more page-table entry holds the slot (a page put out, or fork). */
+export function retainSwapEntry(entry: u32): void {
   const area = areaOf(entry);
   const slot = entrySlot(entry);
   const count = countAt(area, slot);
-  if ((count & SLOT_COUNT_MASK) >= SLOT_MAX_COUNT) return false;
+  assert(count != 0 && count != SLOT_BAD, "retainSwapEntry: slot not in use");
   setCount(area, slot, count + 1);
-  return true;
 }
 
 /** A page-table entry let go of the slot; the slot is free once nothing holds it. Returns the references left. */

@@ -14,7 +14,7 @@
 import { allocPages } from "./buddy";
 import { FRAME_SWAP_CACHE, Frame, FrameState, NO_FRAME, frame, frameAddress, frameNumber } from "./frame";
 import { managedFrames } from "./frame_database";
-import { dropSlotCache, markSlotCached } from "./swap_area";
+import { dropSlotCache, entryArea, markSlotCached } from "./swap_area";
 
 const FRAMES_PER_BUCKET: u32 = 16;
 const MIN_BUCKET_BITS: u32 = 10;
@@ -101,4 +101,22 @@ export function removeFromSwapCache(page: u32): u32 {
 /** The swap entry of a page in the cache. */
 @inline export function swapEntryOf(page: u32): u32 {
   return frame(frameNumber(page)).next;
+}
+
+/**
+ * Calls `visit(frame address)` for each cached page of swap area `area`
+ * (swapoff's last sweep). The visit may take the page out of the cache,
+ * but must not sleep.
+ */
+export function forEachSwapCachePage(area: u32, visit: (page: u32) => void): void {
+  if (buckets == 0) return;
+  for (let link = buckets; link < buckets + ((<u32>1 << (32 - bucketShift)) * 4); link += 4) {
+    let pfn = load<u32>(link);
+    while (pfn != NO_FRAME) {
+      const f = frame(pfn);
+      const next = f.data;
+      if (entryArea(f.next) == area) visit(frameAddress(pfn));
+      pfn = next;
+    }
+  }
 }

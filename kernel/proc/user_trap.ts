@@ -38,42 +38,54 @@ function reportAndKill(frame: TrapFrame, what: string, signal: u32, code: i32): 
   dieOfFault(signal, code, 0, true);
 }
 
-/** The largest process of user space other than init and `except`'s own, or null: the kill init's fault takes instead. */
-function largestOther(except: Process): Process | null {
-  let best: Process | null = null;
+/** What the out-of-memory kill weighs (Linux's oom_badness without page tables): pages resident and pages out in swap. */
+function memoryWeight(p: Process): u64 {
+  const space = spaceOf(p);
+  return <u64>space.residentPages + <u64>space.swapPages;
+}
+
+/**
+ * The process the out-of-memory kill takes: the heaviest of user space
+ * (resident plus swapped pages), init never while another lives; on a tie
+ * the one asking for memory goes, as it is the one growing.
+ */
+function chooseVictim(asking: Process): Process | null {
+  let best: Process | null = leaderOf(asking).tgid == 1 ? null : leaderOf(asking);
   for (let at = processListHead(); at != 0; at = changetype<Process>(at).allNext) {
     const p = changetype<Process>(at);
-    if (p.tgid == 1 || p.tgid == except.tgid || p.kernelMain != 0 || p.space == 0 || !isGroupLeader(p)) continue;
+    if (p.tgid == 1 || p.kernelMain != 0 || p.space == 0 || !isGroupLeader(p)) continue;
     if (p.state == ProcessState.Zombie || p.state == ProcessState.Dead) continue;
-    if (best == null || spaceOf(p).residentPages > spaceOf(changetype<Process>(best)).residentPages) best = p;
+    if (best == null || memoryWeight(p) > memoryWeight(changetype<Process>(best))) best = p;
   }
   return best;
 }
 
+function reportKill(victim: Process): void {
+  const space = spaceOf(victim);
+  printf("Out of memory: killed process %d (", victim.tgid);
+  printProcessName(victim);
+  printf("), %d KiB resident, %d KiB swapped", <u64>space.residentPages * 4, <u64>space.swapPages * 4);
+}
+
 /**
- * The process is the one asking for memory that cannot be had, even after
- * the page cache gave back what nobody maps: it goes (a fault, or a call
- * that faults pages in for it: MAP_POPULATE, mlock). Init is not killed
- * while another process lives (Linux never picks it): the largest other
- * is, init waits a moment for it to go, and this returns, for init to try
- * again.
+ * No frame could be had for a fault of `process` (or a call that faults
+ * pages in for it: MAP_POPULATE, mlock), even after the page cache gave
+ * back what nobody maps and anonymous memory went to swap while swap had
+ * room. The heaviest process goes (chooseVictim). When that is another,
+ * the asking one waits a moment for it to go and this returns, for the
+ * fault to be tried again.
  */
 export function killForMemory(process: Process, address: u64): void {
-  if (leaderOf(process).tgid == 1) {
-    const victim = largestOther(process);
-    if (victim != null) {
-      printf("Out of memory: killed process %d (", victim.tgid);
-      printProcessName(victim);
-      printf("), %d KiB resident, for init's fault at %x\n", <u64>spaceOf(victim).residentPages * 4, address);
-      signalProcess(victim, SIGKILL);
-      sleepOnUntil(changetype<u32>(process), tscAfter(OOM_WAIT_NANOSECONDS));
-      return;
-    }
+  const victim = chooseVictim(process);
+  if (victim != null && victim.tgid != leaderOf(process).tgid) {
+    reportKill(victim);
+    printf(", for the fault of process %d at %x\n", leaderOf(process).tgid, address);
+    signalProcess(victim, SIGKILL);
+    sleepOnUntil(changetype<u32>(process), tscAfter(OOM_WAIT_NANOSECONDS));
+    return;
   }
-  printf("Out of memory: killed process %d (", process.tgid);
-  printProcessName(process);
-  printf("), %d KiB resident, faulting at %x; no frame left after reclaiming the page cache\n",
-    <u64>spaceOf(process).residentPages * 4, address);
+  reportKill(process);
+  printf(", faulting at %x; no frame left after reclaiming the page cache and swapping\n", address);
   exitCurrent(SIGKILL);
 }
 

@@ -10,13 +10,15 @@
 // through the user's mapping and do). A cache page is dirty when its page
 // table entry is, or when it holds the only copy of its bytes
 // (FRAME_DIRTY: tmpfs data, written shared pages). The zero page is
-// nobody's, as Linux's vm_normal_page says; there is no swap, no huge
-// page, and MADV_FREE drops pages at once, so LazyFree is 0.
+// nobody's, as Linux's vm_normal_page says. A swap entry counts in Swap,
+// and in SwapPss its size divided by the page tables holding its slot.
+// There is no huge page, and MADV_FREE drops pages at once, so LazyFree is 0.
 import { formatInto } from "../lib/format";
 import { AddressSpace, regionsOf } from "../mm/address_space";
 import { FRAME_DIRTY, FrameState, PAGE_SIZE, frame, frameNumber } from "../mm/frame";
 import { MemoryObject } from "../mm/memory_object";
-import { PTE_ACCESSED, PTE_ADDRESS, PTE_DIRTY, PTE_HUGE, PTE_PRESENT } from "../mm/page_table";
+import { PTE_ACCESSED, PTE_ADDRESS, PTE_DIRTY, PTE_HUGE, PTE_PRESENT, isSwapPte, swapEntryOfPte } from "../mm/page_table";
+import { swapCount } from "../mm/swap_area";
 import { REGION_LOCKED, regionAt } from "../mm/region";
 import { isVdsoObject } from "../mm/vdso";
 
@@ -36,6 +38,15 @@ let privateDirty: u64 = 0;
 let referenced: u64 = 0;
 let anonymous: u64 = 0;
 let pssLocked: u64 = 0;
+let swap: u64 = 0;
+let swapPss: u64 = 0;
+
+/** Linux's smaps_pte_entry for a swap entry. */
+function accountSwap(entry: u64): void {
+  const holders = swapCount(swapEntryOfPte(entry));
+  swap += PAGE_SIZE;
+  swapPss += holders > 1 ? (<u64>PAGE_SIZE << PSS_SHIFT) / <u64>holders : <u64>PAGE_SIZE << PSS_SHIFT;
+}
 
 /** Linux's smaps_account and smaps_page_accumulate for one present page. */
 function account(entry: u64, locked: bool): void {
@@ -73,7 +84,10 @@ function walk(table: u32, level: u32, base: u64, start: u64, end: u64, locked: b
     const at = base + <u64>i * span;
     if (at >= end) return;
     const entry = load<u64>(table + i * 8);
-    if ((entry & PTE_PRESENT) == 0) continue;
+    if ((entry & PTE_PRESENT) == 0) {
+      if (level == 1 && isSwapPte(entry)) accountSwap(entry);
+      continue;
+    }
     if (level == 1) account(entry, locked);
     else if ((entry & PTE_HUGE) == 0) walk(<u32>(entry & PTE_ADDRESS), level - 1, at, start, end, locked); // user space has no 2 MiB pages
   }
@@ -87,6 +101,7 @@ function walk(table: u32, level: u32, base: u64, start: u64, end: u64, locked: b
 export function formatSmapsRollup(space: AddressSpace, into: u32, capacity: u32): u32 {
   resident = pss = pssDirty = pssAnon = pssFile = pssShmem = 0;
   sharedClean = sharedDirty = privateClean = privateDirty = referenced = anonymous = pssLocked = 0;
+  swap = swapPss = 0;
   const regions = regionsOf(space);
   if (regions.count == 0) return 0; // Linux: nothing at all for an empty address space
   for (let i: u32 = 0; i < regions.count; i++) {
@@ -111,6 +126,6 @@ export function formatSmapsRollup(space: AddressSpace, into: u32, capacity: u32)
   n += formatInto(into + n, capacity - n, "LazyFree:       %8d kB\nAnonHugePages:  %8d kB\nShmemPmdMapped: %8d kB\n", 0, 0, 0);
   n += formatInto(into + n, capacity - n, "FilePmdMapped:  %8d kB\nShared_Hugetlb: %8d kB\nPrivate_Hugetlb: %7d kB\n", 0, 0, 0);
   n += formatInto(into + n, capacity - n, "Swap:           %8d kB\nSwapPss:        %8d kB\nLocked:         %8d kB\n",
-    0, 0, pssLocked >> shifted);
+    kib(swap), kib(swapPss >> PSS_SHIFT), pssLocked >> shifted);
   return min(n, capacity);
 }

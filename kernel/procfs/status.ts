@@ -64,7 +64,7 @@ function writeMemory(space: AddressSpace, into: u32, capacity: u32): u32 {
   n += formatInto(into + n, capacity - n, "RssShmem:\t%8d kB\nVmData:\t%8d kB\nVmStk:\t%8d kB\nVmExe:\t%8d kB\n",
     kib(usage.shared), kib(usage.data), kib(usage.stack), kib(usage.program));
   n += formatInto(into + n, capacity - n, "VmLib:\t%8d kB\nVmPTE:\t%8d kB\nVmSwap:\t%8d kB\nHugetlbPages:\t%8d kB\n",
-    kib(usage.executable - usage.program), kib(usage.tables), 0, 0);
+    kib(usage.executable - usage.program), kib(usage.tables), kib(<u64>space.swapPages), 0);
   return n + formatInto(into + n, capacity - n, "CoreDumping:\t0\nTHP_enabled:\t0\n");
 }
 
