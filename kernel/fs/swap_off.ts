@@ -3,7 +3,7 @@
 // emptied by mm, taken out of the table, and its file (and a partition's
 // hold on its device) let go.
 import { MemoryObject, OBJECT_SWAP_FILE } from "../mm/memory_object";
-import { SwapArea, closeSwapArea, freeSwapArea, removeSwapArea, reopenSwapArea, swapAreaAt } from "../mm/swap_area";
+import { SwapArea, freeSwapArea, removeSwapArea, swapAreaAt } from "../mm/swap_area";
 import { emptySwapArea } from "../mm/swap_off";
 import { releaseBlockDevice } from "../block/block_device";
 import { blockDeviceOf } from "./block_file";
@@ -24,12 +24,8 @@ export function swapOffInode(inode: Inode): i64 {
   const object = swapObjectOf(inode);
   const index = object == null ? -1 : swapAreaHolding(object);
   if (index < 0) return -EINVAL;
-  closeSwapArea(<u32>index);
-  const status = emptySwapArea(<u32>index);
-  if (status < 0) {
-    reopenSwapArea(<u32>index);
-    return status;
-  }
+  const status = emptySwapArea(<u32>index); // closed to new pages meanwhile, reopened if it fails
+  if (status < 0) return status;
   const area = changetype<SwapArea>(swapAreaAt(<u32>index));
   removeSwapArea(<u32>index);
   changetype<MemoryObject>(object).flags &= ~OBJECT_SWAP_FILE;
