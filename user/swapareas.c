@@ -17,7 +17,9 @@
  * looked at); swapoff of what is no area; swapoff then swapon again.
  * On /dev/vdc a swap file is put in use and its size printed
  * ("1k-blocks-kib N"), for the test to compare with the blocks debugfs
- * finds in order on the disk. `swapareas boot` checks that the kernel's swap=/dev/vda1 put vda1 in use.
+ * finds in order on the disk. `swapareas boot` checks that the kernel's
+ * swap=/dev/vda1 put vda1 in use; `swapareas fill` (below) pages memory
+ * out to an area and back.
  * Prints "ok NAME" / "FAIL NAME" and "swapareas: N failed". (Named so as
  * not to shadow busybox's swapon applet.) */
 #define _GNU_SOURCE
@@ -26,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
@@ -242,6 +246,54 @@ static void small_blocks(void) {
   EXPECT_OK("umount-1k-blocks", umount("/mnt1k"));
 }
 
+/* A vmstat counter ("pswpout"), or -1. */
+static long vmstat_counter(const char *name) {
+  char key[64];
+  snprintf(key, sizeof key, "\n%s ", name);
+  const char *at = strstr(read_file("/proc/vmstat"), key);
+  return at ? atol(at + strlen(key)) : -1;
+}
+
+#define STRIDE 64 /* words: one in each 512-byte stretch */
+static uint64_t pattern(size_t i) { return i * 0x9e3779b97f4a7c15ull + 1; }
+
+/*
+ * `swapareas fill MIB AREA [DEVICE]`: MIB of anonymous memory (more than
+ * RAM) written and read back forwards and backwards, so that it goes out
+ * to swap and comes back: to AREA, which swap= put in use, or, with
+ * DEVICE, a swap file in DEVICE's ext2 put in use here. Every word checked must be right; pages must have
+ * gone out and come in; swapoff is ENOMEM while the memory is held, and
+ * succeeds once it is unmapped.
+ */
+static int fill(int argc, char **argv) {
+  size_t bytes = (size_t)atol(argv[2]) << 20;
+  const char *area = argv[3];
+  if (argc > 4) {
+    mkdir("/mnt", 0755);
+    EXPECT_OK("fill-mount", mount(argv[4], "/mnt", "ext2", 0, NULL));
+    EXPECT_OK("fill-swapon", swapon(area, 0));
+  }
+  uint64_t *words = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  check("fill-mmap-past-ram", words != MAP_FAILED, errno); /* the overcommit guess counts swap too */
+  if (words == MAP_FAILED) return 1;
+  size_t count = bytes / 8;
+  for (size_t i = 0; i < count; i += STRIDE) words[i] = pattern(i);
+  long wrong = 0;
+  for (size_t i = 0; i < count; i += STRIDE) wrong += words[i] != pattern(i);
+  for (size_t i = count; i >= STRIDE; i -= STRIDE) wrong += words[i - STRIDE] != pattern(i - STRIDE);
+  check("fill-every-word-right", wrong == 0, wrong);
+  long out = vmstat_counter("pswpout"), in = vmstat_counter("pswpin");
+  printf("fill: pswpout %ld pswpin %ld\n", out, in);
+  check("fill-pages-went-out", out > 0, out);
+  check("fill-pages-came-in", in > 0, in);
+  EXPECT_ERRNO("fill-swapoff-while-held", swapoff(area), ENOMEM);
+  check("fill-munmap", munmap(words, bytes) == 0, errno);
+  EXPECT_OK("fill-swapoff", swapoff(area));
+  if (argc > 4) EXPECT_OK("fill-umount", umount("/mnt"));
+  printf("swapareas: %d failed\n", fails);
+  return fails != 0;
+}
+
 static int boot_check(void) {
   const char *paths[] = {"/dev/vda1"};
   int partition[] = {1};
@@ -255,6 +307,7 @@ static int boot_check(void) {
 
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "boot") == 0) return boot_check();
+  if (argc > 3 && strcmp(argv[1], "fill") == 0) return fill(argc, argv);
   mkdir("/mnt", 0755);
   EXPECT_OK("mount-ext2", mount("/dev/vdb", "/mnt", "ext2", 0, NULL));
   check("make-swapfile", copy_file("/swap/file.tmpl", "/mnt/swapfile", 512), 0);

@@ -19,7 +19,7 @@ import { dropSlotCache, entryArea, markSlotCached } from "./swap_area";
 const FRAMES_PER_BUCKET: u32 = 16;
 const MIN_BUCKET_BITS: u32 = 10;
 const FRAME_DATA_OFFSET: u32 = 28; // a chain's links are the frames' data words (frame.ts draws the record)
-let buckets: u32 = 0; // made at the first page that goes out
+let buckets: u32 = 0; // made at the first swapon (prepareSwapCache), while memory is there to make them
 let bucketShift: u32 = 0;
 let cachedPages: u32 = 0;
 
@@ -28,7 +28,13 @@ export function swapCachedPages(): u32 {
   return cachedPages;
 }
 
-function makeBuckets(): bool {
+/**
+ * Makes the cache's hash chains, once, at swapon (Linux's
+ * init_swap_address_space): when the first page goes out memory is short,
+ * and the chains could not be had then. False when out of memory.
+ */
+export function prepareSwapCache(): bool {
+  if (buckets != 0) return true;
   let bits = MIN_BUCKET_BITS;
   while (bits < 20 && (<u32>1 << bits) * FRAMES_PER_BUCKET < managedFrames) bits++;
   const order = bits - MIN_BUCKET_BITS;
@@ -62,7 +68,7 @@ export function findSwapCachePage(entry: u32): u32 {
  * left for the hash chains.
  */
 export function addToSwapCache(page: u32, entry: u32): bool {
-  if (buckets == 0 && !makeBuckets()) return false;
+  if (!prepareSwapCache()) return false;
   const pfn = frameNumber(page);
   const f = frame(pfn);
   assert(f.state == FrameState.Anonymous && (f.flags & FRAME_SWAP_CACHE) == 0, "addToSwapCache: not a free-standing anonymous page");

@@ -14,6 +14,7 @@ import { MAX_FILE_SIZE } from "../fs/file_io";
 import { DEV_ZERO } from "./devices";
 import { FRAME_DIRTY, PAGE_SIZE, frame, frameNumber } from "../mm/frame";
 import { managedFrames } from "../mm/frame_database";
+import { totalSwapSlots } from "../mm/swap_area";
 import { exceedsLimits } from "./address_limits";
 import { PTE_ADDRESS, PTE_PRESENT, leafEntry, nextPossiblyMapped, remapPage } from "../mm/page_table";
 import {
@@ -73,10 +74,10 @@ export function overlaps(space: AddressSpace, start: u64, end: u64): bool {
 /**
  * Linux's default overcommit policy (vm.overcommit_memory 0, "guess"):
  * private writable memory is granted lazily, page by page, except an ask
- * for more at once than there is RAM, which is refused (ENOMEM).
+ * for more at once than there is RAM and swap, which is refused (ENOMEM).
  */
 function overcommits(bytes: u64): bool {
-  return bytes / PAGE_SIZE > <u64>managedFrames;
+  return bytes / PAGE_SIZE > <u64>managedFrames + totalSwapSlots();
 }
 
 /**

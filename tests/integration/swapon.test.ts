@@ -3,10 +3,11 @@
 // mkswap (util-linux, Essential: always installed) in use and out again,
 // and checks /proc/swaps, /proc/meminfo and every refusal with Linux's
 // errnos; a swap file on 1 KiB blocks has as many slots as debugfs finds
-// runs of blocks in order on the disk. A second boot has the kernel take
-// swap=/dev/vda1 itself, then busybox's swapon (-d: discards asked for),
-// swapoff and mkswap work with it. The ext2 disks are e2fsck-clean
-// afterwards.
+// runs of blocks in order on the disk. 80 MiB on a 64 MiB machine go out
+// to a disk and to an ext2 swap file and come back right. A boot has the
+// kernel take swap=/dev/vda1 itself, then busybox's swapon (-d: discards
+// asked for), swapoff and mkswap work with it. The ext2 disks are
+// e2fsck-clean afterwards.
 import { execFileSync, spawnSync } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -109,6 +110,18 @@ const line = (path: string, type: string, kib: number, priority: number) =>
   `${path}${" ".repeat(Math.max(40 - path.length, 1))}${type}\t${kib}\t\t0\t\t${priority}\n`;
 const HEADER = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n";
 
+/** An ext2 image of 1 KiB blocks holding /swapfile, a swap area of `mib` MiB whose pages after the header are written (no holes). */
+function ext2WithSwapFile(name: string, mib: number): string {
+  const root = join(dir, `${name}-root`);
+  mkdirSync(root);
+  const area = mkswap(`${name}-area`, mib * 256);
+  area.fill(0xa5, PAGE);
+  writeFileSync(join(root, "swapfile"), area);
+  const path = join(dir, name);
+  execFileSync("mke2fs", ["-q", "-F", "-t", "ext2", "-b", "1024", "-E", "root_owner=0:0", "-d", root, path, `${mib + 32}m`]);
+  return path;
+}
+
 describe.concurrent("swap areas", () => {
   it("swapon and swapoff of partitions and ext2 files: /proc/swaps, meminfo, priorities, EBUSY, ETXTBSY, every refusal", async () => {
     const image = ext2Disk("files.img", 4096);
@@ -125,6 +138,26 @@ describe.concurrent("swap areas", () => {
     }
     const kib = Number(/^1k-blocks-kib (-?\d+)$/m.exec(output)?.[1]);
     expect(kib, output).toBe(slotsInOrder(small, "/swapfile", 512, 1024));
+  }, TEST_TIMEOUT);
+
+  it("80 MiB on a 64 MiB machine: pages out to a disk (swap=) and to an ext2 file of 1 KiB blocks, and back, every word right", async () => {
+    const disk = join(dir, "whole.img");
+    writeFileSync(disk, mkswap("whole", 96 * 256));
+    const onDisk = await bootInit({
+      program: "swapareas", args: ["fill", "80", "/dev/vda"], options: "swap=/dev/vda", memory: "64M", disks: [disk], initramfs,
+    });
+    const image = ext2WithSwapFile("paged.img", 96);
+    const inFile = await bootInit({
+      program: "swapareas", args: ["fill", "80", "/mnt/swapfile", "/dev/vda"], memory: "64M", disks: [image], initramfs,
+    });
+    for (const result of [onDisk, inFile]) {
+      const output = programOutput(result.serial);
+      expect(failedChecks(output), output).toEqual([]);
+      expect(output).toContain("swapareas: 0 failed");
+      expectExit(result, EXIT_SUCCESS);
+    }
+    const check = spawnSync("e2fsck", ["-fn", image], { encoding: "utf8" });
+    expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
   }, TEST_TIMEOUT);
 
   it("swap=/dev/vda1 at boot; busybox's swapon -d, swapoff and mkswap", async () => {
