@@ -43,6 +43,8 @@ export type PollDevice = (device: BlockDevice) => void;
  * 136 partitions (how many of the disk)  140 readOnly
  * 144 volatileCache (the disk may hold completed writes in a cache until flushed: BLOCK_FLUSH goes to it)
  * 148 blockMask (sectors per logical block, less one: a disk of 4 KiB blocks takes only whole ones)
+ * 152 holder: what has the device for its own, 0 for nothing (Linux's bd_holder): a file system
+ *     mounted from it, a swap area on it; each of them is EBUSY while another holds it
  */
 @unmanaged export class BlockDevice {
   start: u32;
@@ -71,8 +73,9 @@ export type PollDevice = (device: BlockDevice) => void;
   readOnly: u32;
   volatileCache: u32;
   blockMask: u32;
+  holder: u32;
 }
-const BLOCK_DEVICE_SIZE: u32 = 152;
+const BLOCK_DEVICE_SIZE: u32 = 156;
 
 const MAX_DEVICES: u32 = 32;
 const devices = memory.data(MAX_DEVICES * 4, 4);
@@ -187,4 +190,15 @@ export function findBlockDeviceNamed(name: u32, length: u32): BlockDevice | null
 
 @inline export function deviceBytes(device: BlockDevice): u64 {
   return device.sectors << SECTOR_SHIFT;
+}
+
+/** Takes `device` for `holder` (Linux's exclusive open): false when something holds it already. */
+export function claimBlockDevice(device: BlockDevice, holder: u32): bool {
+  if (device.holder != 0) return false;
+  device.holder = holder;
+  return true;
+}
+
+export function releaseBlockDevice(device: BlockDevice): void {
+  device.holder = 0;
 }

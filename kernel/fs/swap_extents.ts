@@ -6,7 +6,7 @@ import { SECTOR_SHIFT } from "../block/block_device";
 import { printf } from "../console/console";
 import { PAGE_SIZE } from "../mm/frame";
 import { SwapArea, addSwapExtent } from "../mm/swap_area";
-import { Inode, blockSizeOf, bmapOf } from "./inode";
+import { Inode, blockSizeOf, bmapOf, inodeSize } from "./inode";
 
 const EINVAL: i32 = 22;
 const ENOMEM: i32 = 12;
@@ -26,27 +26,38 @@ function mappedBlock(inode: Inode, block: u64): i64 {
 }
 
 /**
- * Covers each slot of `area` (page 1 on of the file) whose blocks follow
- * each other on the disk with an extent (neighbours joining into one). A
- * page whose blocks do not lie in order cannot be read in one request, so
- * it is left uncovered, never a slot, as Linux skips such pages; unlike
- * Linux we need no page alignment on the disk, as an extent counts in
- * sectors, not pages. 0, or -errno: EINVAL for a hole anywhere in the area.
+ * Gives `area`'s slots, from slot 1 on, the runs of a page's worth of file
+ * blocks (from the file's page 1 on) that lie in order on the disk, each
+ * an extent (neighbours join into one). As Linux's
+ * generic_swapfile_activate does, a run broken on the disk (an indirect
+ * block between two blocks of a page, a block group's metadata) is not
+ * skipped a whole page at a time but probed again one block on, so a file
+ * of small blocks loses only the blocks before its next run in order;
+ * slots no run reached stay unusable. Unlike Linux, a run need not start
+ * at a page-aligned disk block: an extent counts in sectors, not pages.
+ * 0, or -errno: EINVAL for a hole anywhere probed.
  */
 export function mapSwapFile(area: SwapArea, inode: Inode): i32 {
   const blockSize = blockSizeOf(inode);
   const perPage = PAGE_SIZE / blockSize;
-  for (let page: u32 = 1; page < area.pages; page++) {
-    const base = <u64>page * perPage;
-    const first = mappedBlock(inode, base);
+  const blocks = inodeSize(inode) / blockSize;
+  let slot: u32 = 1;
+  let probe = <u64>perPage; // the header's page is no slot
+  while (slot < area.pages && probe + perPage <= blocks) {
+    const first = mappedBlock(inode, probe);
     if (first < 0) return <i32>first;
-    let inOrder = true;
-    for (let k: u32 = 1; k < perPage; k++) {
-      const block = mappedBlock(inode, base + k);
+    let run: u32 = 1;
+    for (; run < perPage; run++) {
+      const block = mappedBlock(inode, probe + run);
       if (block < 0) return <i32>block;
-      if (block != first + k) inOrder = false;
+      if (block != first + run) break;
     }
-    if (inOrder && !addSwapExtent(area, page, 1, <u64>first * (blockSize >> SECTOR_SHIFT))) return -ENOMEM;
+    if (run < perPage) {
+      probe++;
+      continue;
+    }
+    if (!addSwapExtent(area, slot++, 1, <u64>first * (blockSize >> SECTOR_SHIFT))) return -ENOMEM;
+    probe += perPage;
   }
   return 0;
 }

@@ -1,9 +1,12 @@
 // swapoff's work once the path is walked: the area whose file's bytes the
 // inode's are (whatever path or node names it) is closed to new pages,
-// emptied by mm, taken out of the table, and its file let go.
+// emptied by mm, taken out of the table, and its file (and a partition's
+// hold on its device) let go.
 import { MemoryObject, OBJECT_SWAP_FILE } from "../mm/memory_object";
-import { SwapArea, closeSwapArea, freeSwapArea, removeSwapArea, reopenSwapArea, swapAreaAt } from "../mm/swap_area";
+import { SwapArea, freeSwapArea, removeSwapArea, swapAreaAt } from "../mm/swap_area";
 import { emptySwapArea } from "../mm/swap_off";
+import { releaseBlockDevice } from "../block/block_device";
+import { blockDeviceOf } from "./block_file";
 import { File, releaseFile } from "./file";
 import { Inode, isDirectoryInode } from "./inode";
 import { swapAreaHolding, swapObjectOf } from "./swap_file";
@@ -21,15 +24,13 @@ export function swapOffInode(inode: Inode): i64 {
   const object = swapObjectOf(inode);
   const index = object == null ? -1 : swapAreaHolding(object);
   if (index < 0) return -EINVAL;
-  closeSwapArea(<u32>index);
-  const status = emptySwapArea(<u32>index);
-  if (status < 0) {
-    reopenSwapArea(<u32>index);
-    return status;
-  }
+  const status = emptySwapArea(<u32>index); // closed to new pages meanwhile, reopened if it fails
+  if (status < 0) return status;
   const area = changetype<SwapArea>(swapAreaAt(<u32>index));
   removeSwapArea(<u32>index);
   changetype<MemoryObject>(object).flags &= ~OBJECT_SWAP_FILE;
+  const device = blockDeviceOf(inode);
+  if (device != null) releaseBlockDevice(device);
   releaseFile(changetype<File>(area.owner));
   freeSwapArea(area);
   return 0;

@@ -4,12 +4,13 @@
 // its file system's bmap (swap_extents.ts), so this never asks what file
 // system a file is on. The header page is read through the page cache, as
 // any read of the file would.
-import { BlockDevice, deviceBytes, findBlockDevice } from "../block/block_device";
+import { BlockDevice, claimBlockDevice, deviceBytes, findBlockDevice, releaseBlockDevice } from "../block/block_device";
 import { printf } from "../console/console";
 import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject, OBJECT_SWAP_FILE } from "../mm/memory_object";
 import { kfree, kmalloc } from "../mm/slab";
 import { prepareSwapCache } from "../mm/swap_cache";
+import { writeBackObject } from "../mm/writeback";
 import {
   MAX_SWAP_AREAS, SWAP_FLAG_PREFER, SWAP_FLAG_PRIO_MASK, SwapArea, addSwapExtent, checkSwapHeader, enableSwapArea,
   freeSwapArea, newSwapArea, swapAreaAt,
@@ -19,7 +20,7 @@ import { deviceMajor, deviceMinor } from "./cpio";
 import { FileKind, O_RDWR, newFile, releaseFile } from "./file";
 import { readObjectToKernel } from "./file_io";
 import {
-  Inode, S_IFBLK, fileType, inodeSize, isDirectoryInode, isRegularInode, releaseInode, retainInode, syncInode,
+  Inode, S_IFBLK, fileType, inodeSize, isDirectoryInode, isRegularInode, releaseInode, retainInode,
 } from "./inode";
 import { onReadOnlyMount } from "./mount";
 import { swapBlockIo } from "./swap_io";
@@ -77,16 +78,14 @@ function diskOf(inode: Inode): BlockDevice | null {
  */
 function activate(inode: Inode, object: MemoryObject, header: u32, flags: u32): i64 {
   const regular = isRegularInode(inode);
-  const available = (regular ? inodeSize(inode) : deviceBytes(changetype<BlockDevice>(diskOf(inode)))) / PAGE_SIZE;
-  const slots = checkSwapHeader(header, available, regular);
-  if (slots < 0) return slots;
-  // Blocks are given to written pages at writeback: before the map is read, every page must have its own.
-  if (regular) {
-    const synced = syncInode(inode, false);
-    if (synced < 0) return synced;
-  }
   const disk = diskOf(inode);
-  if (disk == null) return -EINVAL; // a file system on no disk has no blocks to swap to
+  if (disk == null) return -EINVAL; // a file system on no disk (tmpfs) has no blocks to swap to
+  const slots = checkSwapHeader(header, (regular ? inodeSize(inode) : deviceBytes(disk)) / PAGE_SIZE, regular);
+  if (slots < 0) return slots;
+  // Dirty cached pages go to the disk first: a file's pages get their blocks only then (the map
+  // must see them), and a device's would otherwise be written later over slots swap has filled.
+  const written = writeBackObject(object, 0, U32.MAX_VALUE);
+  if (written < 0) return written;
   const file = newFile(regular ? FileKind.Regular : FileKind.BlockDevice, retainInode(inode), O_RDWR);
   if (file == null) {
     releaseInode(inode); // the hold taken for it (the caller keeps its own)
@@ -98,6 +97,7 @@ function activate(inode: Inode, object: MemoryObject, header: u32, flags: u32): 
     return -ENOMEM;
   }
   let status: i64 = regular ? mapSwapFile(area, inode) : addSwapExtent(area, 0, <u32>slots, 0) ? 0 : -ENOMEM;
+  if (status == 0 && !prepareSwapCache()) status = -ENOMEM;
   if (status == 0) status = enableSwapArea(area, header, flags);
   if (status < 0) {
     freeSwapArea(area);
@@ -128,6 +128,9 @@ export function swapOnInode(inode: Inode, flags: u32): i64 {
   const object = swapObjectOf(inode);
   if (object == null) return fileType(inode) == S_IFBLK ? -ENOMEM : -EINVAL; // a character device, a FIFO, a /proc file
   if ((object.flags & OBJECT_SWAP_FILE) != 0) return -EBUSY;
+  // A partition is taken for the area alone, as Linux's exclusive open: EBUSY while it is mounted, and a mount EBUSY after.
+  const device = fileType(inode) == S_IFBLK ? blockDeviceOf(inode) : null;
+  if (device != null && !claimBlockDevice(device, changetype<u32>(object))) return -EBUSY;
   // Claimed now, as Linux holds the inode's lock throughout: a second swapon meanwhile is EBUSY, and writes ETXTBSY.
   object.flags |= OBJECT_SWAP_FILE;
   const header = kmalloc(PAGE_SIZE); // zeroed: a file shorter than a page reads as its bytes, then zeros
@@ -136,6 +139,7 @@ export function swapOnInode(inode: Inode, flags: u32): i64 {
   if (header != 0) kfree(header);
   if (status < 0) {
     object.flags &= ~OBJECT_SWAP_FILE;
+    if (device != null) releaseBlockDevice(device);
     return status;
   }
   return 0;

@@ -290,8 +290,14 @@ export function removeSwapArea(index: u32): void {
   const area = changetype<SwapArea>(swapAreaAt(index));
   assert(area.inUse == 0, "removeSwapArea: slots still in use");
   store<u32>(areas + index * 4, 0);
-  // Linux gives the priorities back so that a later swapon without one takes -2 again.
-  if ((area.flags & SWAP_USED) != 0 && area.priority < 0 && area.priority == leastPriority) leastPriority++;
+  // As Linux's swapoff: the areas numbered after this one move up one, so that the
+  // numbers given without a priority stay -2, -3, ... and the next swapon takes the one after.
+  if (area.priority >= 0) return;
+  for (let i: u32 = 0; i < MAX_SWAP_AREAS; i++) {
+    const other = swapAreaAt(i);
+    if (other != null && other.priority < area.priority) other.priority++;
+  }
+  leastPriority++;
 }
 
 /** Stops new pages going to area `index`: swapoff is emptying it. */

@@ -4,7 +4,7 @@
 // without VALID, s_mnt_count + 1, s_mtime), as Linux does, so that a
 // crash leaves it for e2fsck; umount writes everything back and marks it
 // clean again.
-import { BlockDevice, deviceBytes } from "../../block/block_device";
+import { BlockDevice, claimBlockDevice, deviceBytes, releaseBlockDevice } from "../../block/block_device";
 import { getBlock, putBlock } from "../../block/buffer_cache";
 import { printf } from "../../console/console";
 import { dropCleanRange } from "../../mm/page_cache";
@@ -57,15 +57,6 @@ function newFs(device: BlockDevice, sb: DiskSuperblock, readOnly: bool, deviceNu
   return fs;
 }
 
-/** Whether an ext2 file system from `device` is mounted (the table holds every mount, the root's too). */
-function mountedOn(device: BlockDevice): bool {
-  for (let i: u32 = 0; mountAt(i) != null; i++) {
-    const root = changetype<Mount>(mountAt(i)).root;
-    if (isExt2Inode(root) && infoOf(root).fs.device == device) return true;
-  }
-  return false;
-}
-
 /** Marks a read-write mount on disk, and says what Linux warns about. */
 function markMounted(fs: Ext2Fs): i64 {
   const sb = fs.superblock;
@@ -84,11 +75,19 @@ function markMounted(fs: Ext2Fs): i64 {
  * Mounts the ext2 file system on `device` (its files' st_dev is
  * `deviceNumber`): the root Inode with a holder for the mount, or -EINVAL
  * (not ext2, corrupt, an unsupported feature: logged), -EROFS (read-write
- * on a read-only device), -EBUSY (mounted already), -EIO, -ENOMEM.
+ * on a read-only device), -EBUSY (mounted already, or a swap area), -EIO, -ENOMEM.
  */
 export function ext2Mount(device: BlockDevice, readOnly: bool, deviceNumber: u32): i64 {
   if (!readOnly && device.readOnly != 0) return -EROFS;
-  if (mountedOn(device)) return -EBUSY;
+  // Held from the start, as Linux's exclusive open: a second mount or a swapon meanwhile is EBUSY.
+  if (!claimBlockDevice(device, changetype<u32>(ext2Ops))) return -EBUSY;
+  const mounted = mountClaimed(device, readOnly, deviceNumber);
+  if (mounted < 0) releaseBlockDevice(device);
+  return mounted;
+}
+
+/** ext2Mount's work once the device is held: the root, or -errno. */
+function mountClaimed(device: BlockDevice, readOnly: bool, deviceNumber: u32): i64 {
   setExt2Operations();
   // Files' blocks are read from the disk itself: what was written through /dev/NAME goes there first.
   const object = device.object;
@@ -190,6 +189,7 @@ export function ext2Unmount(root: Inode): i64 {
   // Files' blocks were written to the disk itself: a later read through /dev/NAME must not find older copies.
   const object = fs.device.object;
   if (object != null) dropCleanRange(object, 0, U32.MAX_VALUE);
+  releaseBlockDevice(fs.device);
   kfree(changetype<u32>(fs));
   return status;
 }
