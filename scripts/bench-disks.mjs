@@ -2,8 +2,10 @@
 // one, and one with an ext2 file system on partition 1. Every 4 KiB page of
 // the raw disk, and of each file on the ext2 one, starts with its page
 // number (little-endian, 64 bits), so that the reads can check what they
-// got; disk.c stamps the pages it writes with the complement.
-import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+// got; disk.c stamps the pages it writes with the complement. And the swap
+// boots' disk (user/bench/swap.c): a swap area, empty.
+import { execFileSync } from "node:child_process";
+import { chmodSync, closeSync, copyFileSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { makeExt2Disk } from "./disk-image.mjs";
 
@@ -64,4 +66,15 @@ export function freshDisks(out, ext2Template) {
   writeStamped(raw, DISK_MIB);
   copyFileSync(ext2Template, ext2);
   return [raw, ext2];
+}
+
+/** A fresh swap area for one swap boot (user/bench/swap.c): a sparse 1 GiB file made one by Debian's mkswap. */
+export function freshSwapDisk(out) {
+  const path = join(out, "swap.img");
+  rmSync(path, { force: true });
+  const fd = openSync(path, "w");
+  ftruncateSync(fd, 1 << 30);
+  closeSync(fd);
+  execFileSync("/usr/sbin/mkswap", [path], { stdio: "ignore" });
+  return path;
 }

@@ -1,4 +1,4 @@
-// bench.mjs [--rounds N] [--disk]
+// bench.mjs [--rounds N] [--disk | --swap]
 // `make bench`: the same benchmark binary (user/bench/bench.c) as init on
 // TSKernel and on Debian's own Linux kernel, on the same QEMU TCG machine,
 // alternating kernels for N rounds (default 3). Prints a side-by-side table,
@@ -8,25 +8,31 @@
 // in the initramfs), and the frames the first and each further run cost,
 // and once with user/bench/disk.c as init and fresh copies of the same two
 // disk images attached (virtio-blk; a raw one and an ext2 one): storage
-// rows, cold after boot.
+// rows, cold after boot; and once with user/bench/swap.c as init, less
+// memory (SWAP_MEMORY_MIB) and a fresh swap area made by mkswap attached: the
+// swap rows.
 // --disk boots only the storage ones, and writes results-disk.json,
-// table-disk.txt and ratios-disk.svg instead.
+// table-disk.txt and ratios-disk.svg instead; --swap only the swap ones
+// (results-swap.json, table-swap.txt, ratios-swap.svg).
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { diskArguments } from "./disk-arguments.mjs";
-import { freshDisks, makeExt2Template, unwrittenPages } from "./bench-disks.mjs";
+import { freshDisks, freshSwapDisk, makeExt2Template, unwrittenPages } from "./bench-disks.mjs";
 import { linuxModules } from "./linux-modules.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "build/bench");
 const args = process.argv.slice(2);
 const rounds = args.includes("--rounds") ? Number(args[args.indexOf("--rounds") + 1]) : Number(process.env.BENCH_ROUNDS ?? 3);
-const diskOnly = args.includes("--disk");
-const suffix = diskOnly ? "-disk" : "";
+const only = args.includes("--disk") ? "disk" : args.includes("--swap") ? "swap" : undefined;
+const [runMain, runDisk, runSwap] = [!only, only !== "swap", only !== "disk"];
+const suffix = only ? `-${only}` : "";
 const MEMORY = "1G";
-const QEMU = ["-accel", "tcg", "-cpu", "max", "-m", MEMORY, "-no-reboot", "-display", "none", "-monitor", "none"];
+// The swap boots' RAM, a power of two in MiB: user/bench/swap.c is told it and sizes its rows by it.
+const SWAP_MEMORY_MIB = 128;
+const QEMU = ["-accel", "tcg", "-cpu", "max", "-no-reboot", "-display", "none", "-monitor", "none"];
 mkdirSync(out, { recursive: true });
 
 const run = (cmd, argv, options = {}) => execFileSync(cmd, argv, { stdio: ["ignore", "pipe", "inherit"], ...options });
@@ -35,7 +41,7 @@ function buildPrograms() {
   const bin = join(out, "bin");
   mkdirSync(bin, { recursive: true });
   for (const [name, source] of [["bench", "bench.c"], ["bench-small", "small.c"], ["bench-big", "big.c"],
-    ["bench-disk", "disk.c"]]) {
+    ["bench-disk", "disk.c"], ["bench-swap", "swap.c"]]) {
     run("musl-gcc", ["-static", "-O2", "-Wall", "-o", join(bin, name), join(root, "user/bench", source)]);
   }
   const data = join(out, "data");
@@ -62,10 +68,10 @@ function linuxKernel() {
   return join(dir, "boot", vmlinuz);
 }
 
-function boot(label, qemuArgs, timeoutMs = 900_000) {
+function boot(label, qemuArgs, { memory = MEMORY, timeoutMs = 900_000 } = {}) {
   return new Promise((resolvePromise) => {
     const started = Date.now();
-    const qemu = spawn("qemu-system-x86_64", [...QEMU, "-serial", "stdio", ...qemuArgs], { stdio: ["ignore", "pipe", "inherit"] });
+    const qemu = spawn("qemu-system-x86_64", [...QEMU, "-m", memory, "-serial", "stdio", ...qemuArgs], { stdio: ["ignore", "pipe", "inherit"] });
     let text = "";
     qemu.stdout.on("data", (chunk) => (text += chunk.toString("latin1")));
     const timer = setTimeout(() => qemu.kill("SIGKILL"), timeoutMs);
@@ -77,6 +83,8 @@ function boot(label, qemuArgs, timeoutMs = 900_000) {
         if (m) metrics[m[1]] = { unit: m[2], ns: Number(m[3]), ticks: Number(m[4]), faults: Number(m[5]), reps: Number(m[6]) };
         const disk = line.match(/^BENCH (\S+) .* requests-read=([\d.]+) sectors-read=([\d.]+) requests-written=([\d.]+) sectors-written=([\d.]+)/);
         if (disk) Object.assign(metrics[disk[1]], { disk: disk.slice(2, 6).map(Number) });
+        const swap = line.match(/^BENCH (\S+) .* pswpout=([\d.]+) pswpin=([\d.]+)/);
+        if (swap) Object.assign(metrics[swap[1]], { swap: swap.slice(2, 4).map(Number) });
       }
       const mm = text.match(/bench-mm (zero|copy) page: unrolled movs \(used\) +([\d.]+) ns/g) ?? [];
       for (const line of mm) {
@@ -94,7 +102,7 @@ function boot(label, qemuArgs, timeoutMs = 900_000) {
 /** The sharing boot's figures: frames of the first run and of each further one; kB of one run by smaps_rollup. */
 function bootSharing(label, qemuArgs) {
   return new Promise((resolvePromise) => {
-    const qemu = spawn("qemu-system-x86_64", [...QEMU, "-serial", "stdio", ...qemuArgs], { stdio: ["ignore", "pipe", "inherit"] });
+    const qemu = spawn("qemu-system-x86_64", [...QEMU, "-m", MEMORY, "-serial", "stdio", ...qemuArgs], { stdio: ["ignore", "pipe", "inherit"] });
     let text = "";
     qemu.stdout.on("data", (chunk) => (text += chunk.toString("latin1")));
     const timer = setTimeout(() => qemu.kill("SIGKILL"), 300_000);
@@ -136,16 +144,24 @@ const linuxVersion = vmlinuz.split("vmlinuz-")[1];
 // crc32c: ext4 asks the crypto API for it at every mount, ext2's too, and no modprobe is there to answer.
 const modules = linuxModules(join(out, "linux/lib/modules", linuxVersion, "kernel"), ["virtio_pci", "virtio_blk", "crc32c_generic", "ext4"],
   join(out, "modules"));
+// The swap boots' Linux needs only the disk: the less its initramfs holds, the more of the RAM the rows have.
+const swapModules = linuxModules(join(out, "linux/lib/modules", linuxVersion, "kernel"), ["virtio_pci", "virtio_blk"], join(out, "modules-swap"));
 const files = [`/bin/bench=${join(bin, "bench")}`, `/bin/bench-small=${join(bin, "bench-small")}`,
   `/bin/bench-big=${join(bin, "bench-big")}`, `/bin/bench-disk=${join(bin, "bench-disk")}`, `/data/file32m=${join(data, "file32m")}`];
 run("node", [join(root, "scripts/make-initramfs.mjs"), join(out, "ours.cpio"), ...files]);
 run("node", [join(root, "scripts/make-initramfs.mjs"), join(out, "linux.cpio"), ...files,
   ...modules.map((path) => `/lib/modules/${path.split("/").pop()}=${path}`), `/init=${join(bin, "bench")}`, "/dev/console=char:5:1"]);
-const isos = [["ours-disk.iso", "exit=qemu init=/bin/bench-disk"]];
-if (!diskOnly) isos.push(["ours.iso", "exit=qemu init=/bin/bench"], ["ours-nofa.iso", "exit=qemu init=/bin/bench faultaround=0"],
+const swapFiles = [`/bin/bench-swap=${join(bin, "bench-swap")}`];
+run("node", [join(root, "scripts/make-initramfs.mjs"), join(out, "ours-swap.cpio"), ...swapFiles]);
+run("node", [join(root, "scripts/make-initramfs.mjs"), join(out, "linux-swap.cpio"), ...swapFiles,
+  ...swapModules.map((path) => `/lib/modules/${path.split("/").pop()}=${path}`), "/dev/console=char:5:1"]);
+const isos = [];
+if (runDisk) isos.push(["ours-disk.iso", "exit=qemu init=/bin/bench-disk"]);
+if (runSwap) isos.push(["ours-swap.iso", `exit=qemu init=/bin/bench-swap -- ${SWAP_MEMORY_MIB}`, "ours-swap.cpio"]);
+if (runMain) isos.push(["ours.iso", "exit=qemu init=/bin/bench"], ["ours-nofa.iso", "exit=qemu init=/bin/bench faultaround=0"],
   ["ours-mm.iso", "exit=qemu selftest=bench-mm"]);
-for (const [iso, cmdline] of isos) run(join(root, "scripts/make-iso.sh"), [join(out, iso), cmdline, join(out, "ours.cpio")]);
-if (!diskOnly) {
+for (const [iso, cmdline, cpio = "ours.cpio"] of isos) run(join(root, "scripts/make-iso.sh"), [join(out, iso), cmdline, join(out, cpio)]);
+if (runMain) {
   // The sharing boots: user/sharing.c (built by make) and its glibc worker, with glibc's loader and libc.
   const userBin = join(root, "build/user/bin");
   const sharingFiles = [`/bin/sharing=${join(userBin, "sharing")}`, `/bin/sharing-glibc=${join(userBin, "sharing-glibc")}`,
@@ -156,10 +172,11 @@ if (!diskOnly) {
   run(join(root, "scripts/make-iso.sh"), [join(out, "ours-sharing.iso"), "exit=qemu init=/bin/sharing", join(out, "ours-sharing.cpio")]);
 }
 
-const samples = { ours: [], oursNoFaultAround: [], linux: [], oursSharing: [], linuxSharing: [], oursDisk: [], linuxDisk: [] };
+const samples = { ours: [], oursNoFaultAround: [], linux: [], oursSharing: [], linuxSharing: [], oursDisk: [], linuxDisk: [],
+  oursSwap: [], linuxSwap: [] };
 const iso = (name) => ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cdrom", join(out, name), "-boot", "d"];
 const linuxArgs = (cpio, append = "") => ["-kernel", vmlinuz, "-initrd", join(out, cpio), "-append", `console=ttyS0 quiet panic=-1${append}`];
-const ext2Template = makeExt2Template(out, join(bin, "bench-big"));
+const ext2Template = runDisk ? makeExt2Template(out, join(bin, "bench-big")) : undefined;
 /** A storage boot on fresh images; the raw one must afterwards hold every page the boot wrote. */
 async function bootDisk(label, qemuArgs) {
   const [raw, ext2] = freshDisks(out, ext2Template);
@@ -168,11 +185,20 @@ async function bootDisk(label, qemuArgs) {
   if (wrong) console.log(`bench: ${label}: ${wrong} written pages missing from the image`);
   return metrics;
 }
-const kernelMm = diskOnly ? {} : await boot("TSKernel selftest=bench-mm", iso("ours-mm.iso"));
+/** A swap boot: SWAP_MEMORY_MIB of RAM and a fresh swap area as /dev/vda. */
+const bootSwap = (label, qemuArgs) => boot(label, [...qemuArgs, ...diskArguments([freshSwapDisk(out)])], { memory: `${SWAP_MEMORY_MIB}M` });
+const kernelMm = runMain ? await boot("TSKernel selftest=bench-mm", iso("ours-mm.iso")) : {};
 for (let round = 1; round <= rounds; round++) {
-  samples.oursDisk.push(await bootDisk(`round ${round}: TSKernel storage`, iso("ours-disk.iso")));
-  samples.linuxDisk.push(await bootDisk(`round ${round}: Linux storage`, linuxArgs("linux.cpio", " rdinit=/bin/bench-disk")));
-  if (diskOnly) continue;
+  if (runDisk) {
+    samples.oursDisk.push(await bootDisk(`round ${round}: TSKernel storage`, iso("ours-disk.iso")));
+    samples.linuxDisk.push(await bootDisk(`round ${round}: Linux storage`, linuxArgs("linux.cpio", " rdinit=/bin/bench-disk")));
+  }
+  if (runSwap) {
+    samples.oursSwap.push(await bootSwap(`round ${round}: TSKernel swap`, iso("ours-swap.iso")));
+    samples.linuxSwap.push(await bootSwap(`round ${round}: Linux swap`,
+      linuxArgs("linux-swap.cpio", ` rdinit=/bin/bench-swap -- ${SWAP_MEMORY_MIB}`)));
+  }
+  if (!runMain) continue;
   samples.ours.push(await boot(`round ${round}: TSKernel`, iso("ours.iso")));
   samples.linux.push(await boot(`round ${round}: Linux ${linuxVersion}`, linuxArgs("linux.cpio")));
   samples.oursNoFaultAround.push(await boot(`round ${round}: TSKernel faultaround=0`, iso("ours-nofa.iso")));
@@ -185,18 +211,20 @@ const value = (list, name, field) => {
   return values.length ? median(values) : undefined;
 };
 const floor = value(samples.ours, "syscall-getppid", "ns");
-// Requests and sectors read, then written, per unit: medians of the rounds.
-const diskCounts = (list, name) => [0, 1, 2, 3].map((i) => {
-  const values = list.map((m) => m[name]?.disk?.[i]).filter((v) => v !== undefined);
+// Requests and sectors read, then written (disk), or pages swapped out, then in (swap), per unit: medians of the rounds.
+const counts = (list, name, kind) => [0, 1, 2, 3].slice(0, kind === "disk" ? 4 : 2).map((i) => {
+  const values = list.map((m) => m[name]?.[kind]?.[i]).filter((v) => v !== undefined);
   return values.length ? median(values) : undefined;
 });
 const rowsOf = (ours, linux) => Object.keys(ours[0] ?? {}).map((name) => ({
   name, unit: ours[0][name].unit,
   ours: value(ours, name, "ns"), linux: value(linux, name, "ns"),
   oursFaults: value(ours, name, "faults"), linuxFaults: value(linux, name, "faults"),
-  ...(ours[0][name].disk === undefined ? {} : { oursDisk: diskCounts(ours, name), linuxDisk: diskCounts(linux, name) }),
+  ...(ours[0][name].disk === undefined ? {} : { oursDisk: counts(ours, name, "disk"), linuxDisk: counts(linux, name, "disk") }),
+  ...(ours[0][name].swap === undefined ? {} : { oursSwap: counts(ours, name, "swap"), linuxSwap: counts(linux, name, "swap") }),
 }));
-const rows = [...rowsOf(samples.ours, samples.linux), ...rowsOf(samples.oursDisk, samples.linuxDisk)];
+const rows = [...rowsOf(samples.ours, samples.linux), ...rowsOf(samples.oursDisk, samples.linuxDisk),
+  ...rowsOf(samples.oursSwap, samples.linuxSwap)];
 const noFa = value(samples.oursNoFaultAround, "file-read-fault", "ns");
 if (noFa !== undefined) {
   rows.push({ name: "file-read-fault-no-faultaround", unit: "page", ours: noFa, linux: undefined,
@@ -206,7 +234,7 @@ for (const kind of ["zero", "copy"]) {
   const metric = kernelMm[`kernel-${kind}-page`];
   if (metric) rows.push({ name: `kernel-${kind}-page`, unit: "page", ours: metric.ns, linux: undefined });
 }
-if (!diskOnly) rows.push({ name: "frame-record-bytes", unit: "frame", ours: 32, linux: 64, raw: true });
+if (runMain) rows.push({ name: "frame-record-bytes", unit: "frame", ours: 32, linux: 64, raw: true });
 // Memory, not time: frames or kB, medians of the rounds (Linux's frame counts are MemFree's, which moves in per-CPU batches).
 for (const name of ["sharing-first-run", "sharing-each-further-run", "sharing-run-resident", "sharing-run-page-tables",
   "sharing-run-pss", "sharing-run-private"]) {
@@ -221,8 +249,10 @@ for (const name of ["sharing-first-run", "sharing-each-further-run", "sharing-ru
 const fmt = (v) => (v === undefined ? "-" : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 const count = (v) => (v === undefined ? "-" : v < 10 ? v.toFixed(2) : fmt(v)); // requests per page are fractions
 const io = (c) => (c?.[0] === undefined ? "-" : `${count(c[0])} (${fmt(c[1])}), ${count(c[2])} (${fmt(c[3])})`);
+const swapped = (c) => (c?.[0] === undefined ? "-" : `${count(c[0])}, ${count(c[1])}`);
 const lines = [];
-lines.push(`TSKernel vs Linux ${linuxVersion} on qemu-system-x86_64 -accel tcg -cpu max -m ${MEMORY}, ${rounds} rounds (medians)`);
+const machine = only === "swap" ? `-m ${SWAP_MEMORY_MIB}M, 1 GiB of swap` : `-m ${MEMORY}${runSwap ? ` (swap rows: -m ${SWAP_MEMORY_MIB}M, 1 GiB of swap)` : ""}`;
+lines.push(`TSKernel vs Linux ${linuxVersion} on qemu-system-x86_64 -accel tcg -cpu max ${machine}, ${rounds} rounds (medians)`);
 lines.push("metric".padEnd(32) + "unit".padEnd(7) + "ours ns".padStart(12) + "Linux ns".padStart(12) + "ours/Linux".padStart(11) + "above floor".padStart(13) + "  faults/unit ours, Linux");
 for (const r of rows) {
   const ratio = r.ours !== undefined && r.linux ? r.ours / r.linux : undefined;
@@ -232,10 +262,12 @@ for (const r of rows) {
   lines.push(r.name.padEnd(32) + r.unit.padEnd(7) + fmt(r.ours).padStart(12) + fmt(r.linux).padStart(12) +
     (ratio === undefined ? "-" : ratio.toFixed(2)).padStart(11) + fmt(above).padStart(13) +
     (r.oursFaults === undefined ? "" : `  ${r.oursFaults.toFixed(3)}, ${r.linuxFaults === undefined ? "-" : r.linuxFaults.toFixed(3)}`) +
-    (r.oursDisk ? `  requests (sectors) read, written per unit: ours ${io(r.oursDisk)}; Linux ${io(r.linuxDisk)}` : ""));
+    (r.oursDisk ? `  requests (sectors) read, written per unit: ours ${io(r.oursDisk)}; Linux ${io(r.linuxDisk)}` : "") +
+    (r.oursSwap ? `  pswpout, pswpin per unit: ours ${swapped(r.oursSwap)}; Linux ${swapped(r.linuxSwap)}` : ""));
 }
 console.log("\n" + lines.join("\n"));
 writeFileSync(join(out, `results${suffix}.json`), JSON.stringify({ date: new Date().toISOString(), rounds, memory: MEMORY,
+  swapMemory: `${SWAP_MEMORY_MIB}M`,
   linux: vmlinuz, rows, samples }, null, 2));
 writeFileSync(join(out, `table${suffix}.txt`), lines.join("\n") + "\n");
 

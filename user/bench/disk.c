@@ -11,12 +11,9 @@
  * which the reads check; the writes stamp each page with its page number's
  * complement, which bench.mjs checks in vda's image afterwards.
  *
- * On Linux it first loads the modules in /lib/modules (NN-name.ko, in name
- * order: Debian builds virtio_pci, virtio_blk and ext4, which mounts ext2,
- * as modules) and mounts devtmpfs and proc; TSKernel has the drivers and
- * ext2 built in and both mounted. Without ext2, the ext2 rows are left out. */
+ * On Linux it first loads the drivers (linux-init.h). Without ext2, the
+ * ext2 rows are left out. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,11 +23,11 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "diskstats.h"
+#include "linux-init.h"
 #include "measure.h"
 
 /* The layout; scripts/bench-disks.mjs makes the image to match. */
@@ -47,44 +44,6 @@
 static int disk;
 static int bad_pages;
 static unsigned char buffer[MIB] __attribute__((aligned(4096)));
-
-static void load_modules(void) {
-    struct dirent **names;
-    int n = scandir("/lib/modules", &names, NULL, alphasort);
-    for (int i = 0; i < n; i++) {
-        char path[300];
-        snprintf(path, sizeof path, "/lib/modules/%s", names[i]->d_name);
-        int fd = names[i]->d_name[0] == '.' ? -1 : open(path, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0 && syscall(SYS_finit_module, fd, "", 0) != 0) perror(path);
-        if (fd >= 0) close(fd);
-        free(names[i]);
-    }
-    if (n >= 0) free(names);
-    mkdir("/proc", 0755);
-    mount("proc", "/proc", "proc", 0, NULL);
-    mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
-}
-
-/* The counted disk's figures from /proc/diskstats: reads completed, sectors read, writes completed, sectors written. */
-#define COUNTS 4
-static const char *counted = " vda ";
-static void disk_counts(double *counts) {
-    static char text[8192];
-    memset(counts, 0, COUNTS * sizeof *counts);
-    int fd = open("/proc/diskstats", O_RDONLY);
-    ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
-    if (fd >= 0) close(fd);
-    if (n <= 0) return;
-    text[n] = 0;
-    char *at = strstr(text, counted);
-    unsigned long long v[7];
-    if (at && sscanf(at + strlen(counted), "%llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]) == 7) {
-        counts[0] = v[0];
-        counts[1] = v[2];
-        counts[2] = v[4];
-        counts[3] = v[6];
-    }
-}
 
 /* The counts per unit of each repetition; `units` is the row's. */
 static int repetition;
@@ -204,8 +163,7 @@ static void ext2_rows(void) {
 }
 
 int main(void) {
-    struct utsname names;
-    if (uname(&names) == 0 && strcmp(names.sysname, "Linux") == 0) load_modules();
+    linux_init();
     disk = open("/dev/vda", O_RDWR);
     if (disk < 0) { perror("open /dev/vda"); return 1; }
     memset(buffer, 0, sizeof buffer); /* its demand-zero faults stay out of the timed spans */

@@ -58,17 +58,18 @@ static void report(const char *name, const char *unit, double *ns, double *ticks
     fflush(stdout);
 }
 
-/* Runs `body` REPS times; each call returns a span covering `units` units. */
-#define MEASURE(name, unit, units, body)                                        \
+/* Runs `body` `reps` times (at most REPS); each call returns a span covering `units` units. */
+#define MEASURE_REPS(name, unit, units, reps, body)                             \
     do {                                                                       \
         double ns_[REPS], ticks_[REPS], faults_[REPS];                         \
-        for (int r_ = 0; r_ < REPS; r_++) {                                    \
+        for (int r_ = 0; r_ < (reps); r_++) {                                  \
             struct span s_ = body;                                             \
             ns_[r_] = (double)s_.ns / (units);                                 \
             ticks_[r_] = (double)s_.ticks / (units);                           \
             faults_[r_] = (double)s_.faults / (units);                         \
         }                                                                      \
-        report(name, unit, ns_, ticks_, faults_, REPS);                        \
+        report(name, unit, ns_, ticks_, faults_, (reps));                      \
     } while (0)
+#define MEASURE(name, unit, units, body) MEASURE_REPS(name, unit, units, REPS, body)
 
 #endif
