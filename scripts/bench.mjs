@@ -212,7 +212,7 @@ const value = (list, name, field) => {
 };
 const floor = value(samples.ours, "syscall-getppid", "ns");
 // Requests and sectors read, then written (disk), or pages swapped out, then in (swap), per unit: medians of the rounds.
-const counts = (list, name, kind) => [0, 1, 2, 3].slice(0, kind === "disk" ? 4 : 2).map((i) => {
+const counts = (list, name, kind) => (list.find((m) => m[name]?.[kind])?.[name][kind] ?? []).map((_, i) => {
   const values = list.map((m) => m[name]?.[kind]?.[i]).filter((v) => v !== undefined);
   return values.length ? median(values) : undefined;
 });
