@@ -19,7 +19,7 @@ import { dropSlotCache, entryArea, markSlotCached } from "./swap_area";
 const FRAMES_PER_BUCKET: u32 = 16;
 const MIN_BUCKET_BITS: u32 = 10;
 const FRAME_DATA_OFFSET: u32 = 28; // a chain's links are the frames' data words (frame.ts draws the record)
-let buckets: u32 = 0; // made at the first swapon (prepareSwapCache), while memory is there to make them
+let buckets: u32 = 0; // made at the first swapon
 let bucketShift: u32 = 0;
 let cachedPages: u32 = 0;
 
@@ -29,9 +29,9 @@ export function swapCachedPages(): u32 {
 }
 
 /**
- * Makes the cache's hash chains, once, at swapon (Linux's
- * init_swap_address_space): when the first page goes out memory is short,
- * and the chains could not be had then. False when out of memory.
+ * Makes the hash chains, if not made yet: at swapon, since the first page
+ * goes out when memory is short and a block for them may be hard to find
+ * then. False when out of memory.
  */
 export function prepareSwapCache(): bool {
   if (buckets != 0) return true;
@@ -64,11 +64,10 @@ export function findSwapCachePage(entry: u32): u32 {
 
 /**
  * Puts anonymous frame `page` in the cache for slot `entry` (which has no
- * page there yet), the cache taking a reference. False when no memory was
- * left for the hash chains.
+ * page there yet), the cache taking a reference.
  */
-export function addToSwapCache(page: u32, entry: u32): bool {
-  if (!prepareSwapCache()) return false;
+export function addToSwapCache(page: u32, entry: u32): void {
+  assert(buckets != 0, "addToSwapCache: no swapon made the chains");
   const pfn = frameNumber(page);
   const f = frame(pfn);
   assert(f.state == FrameState.Anonymous && (f.flags & FRAME_SWAP_CACHE) == 0, "addToSwapCache: not a free-standing anonymous page");

@@ -6,10 +6,11 @@
 // the child.
 import { fxsave } from "../arch/x86_64/cpu";
 import { copyDescriptors, releaseFileTable, shareFileTable } from "../fs/file";
-import { kfree } from "../mm/slab";
+import { kfree, kmalloc } from "../mm/slab";
 import { Inode, retainInode } from "../fs/inode";
 import { leaveAddressSpace, retainAddressSpace } from "../mm/address_space";
 import { copyAddressSpace } from "../mm/fork_copy";
+import { waitForMemory } from "../mm/balance";
 import { putUser32 } from "../mm/user_copy";
 import {
   NAME_OFFSET, NAME_SIZE, Process, createProcess, destroyProcess, findProcess, leaderOf, spaceOf, userFrame,
@@ -45,8 +46,26 @@ export const CLONE_CHILD_SETTID: u64 = 0x1000000;
   tls: u64;
 }
 
-/** A child of `parent` as `request` describes; returns its pid (a thread's id), or -1 when out of memory. */
+/**
+ * A child of `parent` as `request` describes; returns its pid (a thread's
+ * id), or -1 when out of memory. With memory full of anonymous pages, a
+ * fork that found none waits for some to go to swap and tries again (the
+ * request is copied first: the caller's may be shared scratch, and this
+ * sleeps).
+ */
 export function fork(parent: Process, request: CloneRequest): i64 {
+  const pid = forkOnce(parent, request);
+  if (pid >= 0) return pid;
+  const copy = kmalloc(offsetof<CloneRequest>());
+  if (copy == 0) return -1;
+  memory.copy(copy, changetype<u32>(request), offsetof<CloneRequest>());
+  let result: i64 = -1;
+  while (result < 0 && waitForMemory()) result = forkOnce(parent, changetype<CloneRequest>(copy));
+  kfree(copy);
+  return result;
+}
+
+function forkOnce(parent: Process, request: CloneRequest): i64 {
   const flags = request.flags;
   if ((flags & CLONE_THREAD) != 0) return newThread(parent, request);
   // CLONE_PARENT: a sibling of the caller, which its parent hears of as of its own child.

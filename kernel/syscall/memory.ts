@@ -14,7 +14,6 @@ import { MAX_FILE_SIZE } from "../fs/file_io";
 import { DEV_ZERO } from "./devices";
 import { FRAME_DIRTY, PAGE_SIZE, frame, frameNumber } from "../mm/frame";
 import { managedFrames } from "../mm/frame_database";
-import { totalSwapSlots } from "../mm/swap_area";
 import { exceedsLimits } from "./address_limits";
 import { PTE_ADDRESS, PTE_PRESENT, leafEntry, nextPossiblyMapped, remapPage } from "../mm/page_table";
 import {
@@ -23,6 +22,7 @@ import {
 } from "../mm/region";
 import { Process, spaceOf } from "../proc/process";
 import { killForMemory } from "../proc/user_trap";
+import { totalSwapSlots } from "../mm/swap_area";
 import { EACCES, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, ENOSYS, ENXIO, EOPNOTSUPP, EOVERFLOW } from "./errno";
 
 const MAP_SHARED: u64 = 0x01;

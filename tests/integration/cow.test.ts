@@ -127,7 +127,7 @@ describe.concurrent("copy-on-write and paging (user/cowtest.c)", () => {
     const result = await runCowtest("oom", "128M");
     expectPassed(result, "oom");
     const report = expectLine(result,
-      /^Out of memory: killed process (\d+) \(cowtest\), (\d+) KiB resident, faulting at [0-9a-fx]+; no frame left after reclaiming the page cache$/m);
+      /^Out of memory: killed process (\d+) \(cowtest\), (\d+) KiB resident, 0 KiB swapped, faulting at [0-9a-fx]+; no frame left after reclaiming the page cache and swapping$/m);
     console.log(`oom: the kernel's report, as printed:\n  ${report[0]}`);
     show("oom", result, /^oom|^Out of memory/);
     expectLine(result, new RegExp(`^oom: child ${report[1]} killed by signal 9 \\(MemFree was (\\d+) kB\\)$`, "m"));
