@@ -6,7 +6,7 @@
 // second fault on the same entry (another process after fork, or another
 // thread) finds it and sleeps on it instead of reading it again, as a
 // locked page of the page cache works.
-import { allocPages, freePages, splitBlock } from "./buddy";
+import { allocFreePages, allocPages, freePages, splitBlock } from "./buddy";
 import { FRAME_LOCKED, FRAME_REFERENCED, FRAME_SWAP_CACHE, FRAME_WRITEBACK, FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import { addToSwapCache, findSwapCachePage, removeFromSwapCache, swapEntryOf } from "./swap_cache";
 import { swapCount, swapIo, usedSlotsAfter } from "./swap_area";
@@ -15,10 +15,15 @@ import { sleepUninterruptible, wakeUp } from "../lib/wait";
 const ENOMEM: i32 = 12;
 /**
  * Slots a fault reads, its own and the used ones after it that are not
- * cached (Linux's page-cluster 3): pages put out together, whose slots
- * follow one another, tend to be wanted together again.
+ * cached: 2^page-cluster (Linux's vm.page-cluster, 3 by default; the
+ * kernel word sysctl.vm.page-cluster=N, at most 5): pages put out
+ * together, whose slots follow one another, tend to be wanted together again.
  */
-const READ_AHEAD: u32 = 8;
+let readAhead: u32 = 8;
+
+export function setPageCluster(n: u32): void {
+  readAhead = <u32>1 << min(n, 5);
+}
 export let swapReadAheadTotal: u64 = 0;
 
 /**
@@ -41,7 +46,7 @@ export function getSwapPage(entry: u32): i64 {
     releaseSwapPage(cached);
     return 0;
   }
-  let result = readRun(entry, 1 + usedSlotsAfter(entry, READ_AHEAD - 1));
+  let result = readRun(entry, 1 + usedSlotsAfter(entry, readAhead - 1));
   // A failed read of a run drops it all: the page asked for is read alone, so a bad slot costs only its page.
   if (result < 0 && result != -ENOMEM) result = readRun(entry, 1);
   return <i64>result;
@@ -57,8 +62,13 @@ export function getSwapPage(entry: u32): i64 {
 function readRun(entry: u32, count: u32): i32 {
   let order: u32 = 0;
   while ((<u32>1 << order) < count) order++;
-  let block = allocPages(order, FrameState.Anonymous, false);
-  while (block == 0 && order > 0) block = allocPages(--order, FrameState.Anonymous, false);
+  // Pages to read ahead are taken only where free memory has them together; the one asked for may reclaim.
+  let block = order > 0 ? allocFreePages(order, FrameState.Anonymous) : 0;
+  while (block == 0 && order > 1) block = allocFreePages(--order, FrameState.Anonymous);
+  if (block == 0) {
+    order = 0;
+    block = allocPages(0, FrameState.Anonymous, false);
+  }
   if (block == 0) return -ENOMEM;
   splitBlock(block, order);
   count = min(count, <u32>1 << order);
