@@ -131,7 +131,7 @@ function queueWrite(f: Frame, page: u32): u32 {
  * pages dirty in the cache, whose copy stays the one every swap entry
  * finds. Returns the frames freed.
  */
-export function writeQueued(): u32 {
+function writeQueued(): u32 {
   const n = batchCount;
   if (n == 0) return 0;
   batchCount = 0; // kflushd alone queues, so the list stays as it is while this sleeps
