@@ -40,7 +40,8 @@ import { probeBlockDevices } from "./block/probe";
 import { mountRootFromDisk } from "./fs/root_mount";
 import { swapOnAtBoot } from "./fs/swap_boot";
 import { kernelThreadMain, startKernelThread } from "./proc/kernel_thread";
-import { flusherMain } from "./mm/balance";
+import { flusherMain, setSwappiness } from "./mm/balance";
+import { setPageCluster } from "./mm/swap_in";
 import { initTermios } from "./drivers/termios";
 
 /** The PICs are always moved off the exception vectors; the APICs take over when ACPI lists them. */
@@ -76,6 +77,8 @@ export function kmain(bootInfoAddress: u32): void {
   if (hasArgument("framemap")) toggleFrameMap();
   if (selftestRequested()) shutdown(runSelftest());
   setFaultAround(<u32>argumentNumber("faultaround", 16));
+  setSwappiness(<u32>argumentNumber("sysctl.vm.swappiness", 60)); // Linux's sysctl words
+  setPageCluster(<u32>argumentNumber("sysctl.vm.page-cluster", 3));
   setLayoutRandomised(!hasArgument("norandmaps"));
   const clockReport = memory.data(160);
   printBytes(<u32>clockReport, min(initClock(<u32>clockReport, 160), 160));

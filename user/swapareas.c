@@ -206,6 +206,38 @@ static void meminfo(long total_kib) {
         free_at < dirty_at, swap_cached_at);
 }
 
+/*
+ * Names in /proc/swaps are escaped as Linux's seq_file_path escapes them
+ * (a space, tab, newline or backslash as \ooo), and a file unlinked while
+ * in use is shown " (deleted)", escaped too, and is swapped off through
+ * a descriptor's /proc/self/fd link.
+ */
+static void names_escaped(void) {
+  check("make-spaced-name", copy_file("/swap/small.tmpl", "/mnt/a b\\c", 10), 0);
+  EXPECT_OK("swapon-spaced-name", swapon("/mnt/a b\\c", 0));
+  {
+    const char *paths[] = {"/mnt/a\\040b\\134c"};
+    int partition[] = {0};
+    long kib[] = {36};
+    int priority[] = {-2};
+    expect_swaps("names-escaped", 1, paths, partition, kib, priority);
+  }
+  check("make-doomed", copy_file("/swap/small.tmpl", "/mnt/doomed", 10), 0);
+  EXPECT_OK("swapon-doomed", swapon("/mnt/doomed", 0));
+  int fd = open("/mnt/doomed", O_RDONLY);
+  check("unlink-active-file", fd >= 0 && unlink("/mnt/doomed") == 0, errno);
+  /* Linux shows /mnt/doomed\040(deleted); here an unlinked ext2 file's path loses its directory (fs/names.ts). */
+  const char *swaps = read_file("/proc/swaps");
+  check("deleted-name", strstr(swaps, "doomed\\040(deleted) ") != NULL && strstr(swaps, " file\t\t36\t\t0\t\t-3\n") != NULL, 0);
+  EXPECT_ERRNO("swapoff-unlinked-by-name", swapoff("/mnt/doomed"), ENOENT);
+  /* Still reachable through a descriptor's /proc link, which leads to the file itself (as on Linux). */
+  char link[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  EXPECT_OK("swapoff-unlinked-by-fd-link", swapoff(link));
+  close(fd);
+  EXPECT_OK("swapoff-spaced-name", swapoff("/mnt/a b\\c"));
+}
+
 /* Fills every one of the 32 areas: vda1 and the file are in use; 30 small files more. */
 static void all_areas_taken(int in_use) {
   char path[64];
@@ -380,6 +412,7 @@ int main(int argc, char **argv) {
     expect_swaps("file-again-numbered", 1, paths, partition, kib, priority);
   }
   EXPECT_OK("swapoff-file-again", swapoff("/mnt/swapfile"));
+  names_escaped();
   EXPECT_OK("umount", umount("/mnt"));
   small_blocks();
   printf("swapareas: %d failed\n", fails);

@@ -8,6 +8,14 @@
  *                                the parent checks all of it after they exit
  *   swapstress swapoff MIB PATH  write MIB MiB, swapoff PATH while its pages are
  *                                out, check every byte
+ *   swapstress mixed MIB DEV     write MIB MiB, then read all of the pattern disk
+ *                                DEV (scripts/disk-image.mjs's sectors) twice while
+ *                                rechecking the memory between chunks: file and
+ *                                anonymous pressure together, nothing lost or killed
+ *   swapstress locked MIB        mlock 8 MiB and MAP_LOCKED 8 MiB more, then write
+ *                                MIB MiB: the locked pages must stay in memory
+ *   swapstress oom               a child writes memory without end: it must be killed
+ *                                only once RAM and swap are both full
  *
  * Each prints what the kernel counted (pswpin/pswpout from /proc/vmstat,
  * SwapTotal/SwapFree from /proc/meminfo) and ends with "swapstress NAME: ok"
@@ -24,6 +32,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/swap.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -198,9 +207,115 @@ static int off(unsigned long mib, const char *path) {
 	return finish();
 }
 
+/* Every 512-byte sector of the pattern disk starts with its number; byte i of it is (s * 7 + i) & 0xff. */
+static int check_sectors(const unsigned char *buffer, unsigned long first, unsigned long count) {
+	for (unsigned long k = 0; k < count; k++) {
+		const unsigned char *sector = buffer + k * 512;
+		unsigned long s = first + k;
+		if (*(const uint64_t *)sector != s) return 0;
+		for (int i = 8; i < 512; i += 61) if (sector[i] != ((s * 7 + i) & 0xff)) return 0;
+	}
+	return 1;
+}
+
+static int mixed(unsigned long mib, const char *device) {
+	unsigned long words = mib << 17;
+	static unsigned char chunk[1 << 20];
+	uint64_t *w = take(words);
+	fill(w, 0, words, 0);
+	counts("written");
+	for (int pass = 0; pass < 2; pass++) {
+		int fd = open(device, O_RDONLY);
+		if (fd < 0) {
+			say("swapstress %s: FAIL open %s: %m\n", scenario, device);
+			return 1;
+		}
+		unsigned long sector = 0, part = 0;
+		ssize_t n;
+		while ((n = read(fd, chunk, sizeof chunk)) > 0) {
+			if (!check_sectors(chunk, sector, n / 512)) fail("disk sectors", sector, 0, sector);
+			sector += n / 512;
+			/* A sixteenth of the memory checked after each MiB read: both kinds of page wanted at once. */
+			unsigned long from = (part % 16) * (words / 16);
+			check(w, from, from + words / 16, 0, "forwards");
+			part++;
+		}
+		close(fd);
+		say("swapstress %s: pass %d read %lu MiB of %s\n", scenario, pass + 1, sector / 2048, device);
+	}
+	check(w, 0, words, 0, "strided");
+	counts("after both passes");
+	munmap(w, words * 8);
+	return finish();
+}
+
+/* Pages of [p, p + bytes) mincore says are resident. */
+static unsigned long resident_pages(void *p, unsigned long bytes) {
+	static unsigned char vector[1 << 16];
+	unsigned long pages = bytes / 4096, n = 0;
+	if (pages > sizeof vector || mincore(p, bytes, vector) != 0) return 0;
+	for (unsigned long i = 0; i < pages; i++) n += vector[i] & 1;
+	return n;
+}
+
+static int locked(unsigned long mib) {
+	const unsigned long lockedWords = 8 << 17;
+	uint64_t *a = take(lockedWords);
+	uint64_t *b = mmap(NULL, lockedWords * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	if (b == MAP_FAILED) {
+		say("swapstress %s: FAIL mmap MAP_LOCKED: %m\n", scenario);
+		return 1;
+	}
+	fill(a, 0, lockedWords, 1);
+	if (mlock(a, lockedWords * 8) != 0) fail("mlock", 0, errno, 0);
+	fill(b, 0, lockedWords, 2);
+	unsigned long words = mib << 17;
+	uint64_t *w = take(words);
+	fill(w, 0, words, 0);
+	check(w, 0, words, 0, "forwards");
+	counts("after the pressure");
+	unsigned long inA = resident_pages(a, lockedWords * 8), inB = resident_pages(b, lockedWords * 8);
+	unsigned long inW = resident_pages(w, words * 8);
+	say("swapstress %s: resident pages: mlocked %lu of 2048, MAP_LOCKED %lu of 2048, the rest %lu of %lu\n", scenario,
+		inA, inB, inW, words / 512);
+	if (inA != 2048) fail("mlocked pages resident", 0, inA, 2048);
+	if (inB != 2048) fail("MAP_LOCKED pages resident", 0, inB, 2048);
+	if (inW == words / 512) fail("unlocked pages went out", 0, inW, 0);
+	check(a, 0, lockedWords, 1, "forwards");
+	check(b, 0, lockedWords, 2, "forwards");
+	munmap(w, words * 8);
+	munmap(a, lockedWords * 8);
+	munmap(b, lockedWords * 8);
+	return finish();
+}
+
+static int oom(void) {
+	long swapTotal = field("/proc/meminfo", "SwapTotal:");
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (unsigned long n = 0;; n++) {
+			uint64_t *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED) _exit(3);
+			fill(p, 0, 1 << 17, (int)n);
+		}
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	long swapFree = field("/proc/meminfo", "SwapFree:");
+	say("swapstress %s: the child ended %s %d; SwapTotal %ld kB, SwapFree %ld kB after it\n", scenario,
+		WIFSIGNALED(status) ? "by signal" : "with status", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+		swapTotal, swapFree);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) fail("child killed by SIGKILL", 0, status, SIGKILL);
+	return finish();
+}
+
 int main(int argc, char **argv) {
+	if (argc > 1 && strcmp(argv[1], "oom") == 0) {
+		scenario = "oom";
+		return oom();
+	}
 	if (argc < 3) {
-		say("usage: swapstress pattern|forks|swapoff MIB [PATH]\n");
+		say("usage: swapstress pattern|forks|swapoff|mixed|locked MIB [PATH] | oom\n");
 		return 2;
 	}
 	scenario = argv[1];
@@ -208,6 +323,8 @@ int main(int argc, char **argv) {
 	if (strcmp(scenario, "pattern") == 0) return pattern(mib);
 	if (strcmp(scenario, "forks") == 0) return forks(mib);
 	if (strcmp(scenario, "swapoff") == 0 && argc > 3) return off(mib, argv[3]);
+	if (strcmp(scenario, "mixed") == 0 && argc > 3) return mixed(mib, argv[3]);
+	if (strcmp(scenario, "locked") == 0) return locked(mib);
 	say("swapstress: unknown scenario %s\n", scenario);
 	return 2;
 }

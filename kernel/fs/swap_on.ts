@@ -10,6 +10,7 @@ import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject, OBJECT_SWAP_FILE } from "../mm/memory_object";
 import { kfree, kmalloc } from "../mm/slab";
 import { prepareSwapCache } from "../mm/swap_cache";
+import { prepareSwapOut } from "../mm/swap_out";
 import { writeBackObject } from "../mm/writeback";
 import {
   MAX_SWAP_AREAS, SWAP_FLAG_PREFER, SWAP_FLAG_PRIO_MASK, SwapArea, addSwapExtent, checkSwapHeader, enableSwapArea,
@@ -91,13 +92,14 @@ function activate(inode: Inode, object: MemoryObject, header: u32, flags: u32): 
     releaseInode(inode); // the hold taken for it (the caller keeps its own)
     return -ENOMEM;
   }
-  const area = prepareSwapCache() ? newSwapArea(<u32>slots, changetype<u32>(disk), swapBlockIo, changetype<u32>(file), regular) : null;
+  const area = newSwapArea(<u32>slots, changetype<u32>(disk), swapBlockIo, changetype<u32>(file), regular);
   if (area == null) {
     releaseFile(file);
     return -ENOMEM;
   }
   let status: i64 = regular ? mapSwapFile(area, inode) : addSwapExtent(area, 0, <u32>slots, 0) ? 0 : -ENOMEM;
-  if (status == 0 && !prepareSwapCache()) status = -ENOMEM;
+  // The swap cache's chains and the write buffer, made now: when pages go out memory is short.
+  if (status == 0 && !(prepareSwapCache() && prepareSwapOut())) status = -ENOMEM;
   if (status == 0) status = enableSwapArea(area, header, flags);
   if (status < 0) {
     freeSwapArea(area);

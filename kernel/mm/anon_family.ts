@@ -65,10 +65,25 @@ export function leaveFamily(region: Region): void {
   store<u32>(family.items + region.familySlot * 4, changetype<u32>(last));
   last.familySlot = region.familySlot;
   region.family = 0;
-  if (family.count != 0) return;
+  if (family.count != 0) {
+    shrink(family);
+    return;
+  }
   if (family.items != 0) kfree(family.items);
   kfree(changetype<u32>(family));
   familiesInUse--;
+}
+
+/** Halves the array once a quarter of it is used: a fork tree's copies gone, the family costs what it did before. */
+function shrink(family: AnonFamily): void {
+  if (family.capacity <= 4 || family.count > family.capacity / 4) return;
+  const capacity = family.capacity / 2;
+  const items = kmalloc(capacity * 4);
+  if (items == 0) return; // it stays as large as it was, which loses nothing
+  memory.copy(items, family.items, family.count * 4);
+  kfree(family.items);
+  family.items = items;
+  family.capacity = capacity;
 }
 
 /** The family of `region` (of `space`), made at its first anonymous page; null when out of memory. */

@@ -102,11 +102,25 @@ function pushRun(first: u32, count: u32): void {
  * 0 when no block is large enough (frame 0 is never allocatable).
  */
 export function allocPages(order: u32, state: FrameState, zeroed: bool): u32 {
+  return allocate(order, state, zeroed, true);
+}
+
+/**
+ * As allocPages, but only from free blocks: no reclaim when none is there
+ * (Linux's __GFP_NORETRY). For what is worth having only if it is cheap:
+ * a read-ahead's larger block, which falls back to fewer pages.
+ */
+export function allocFreePages(order: u32, state: FrameState): u32 {
+  return allocate(order, state, false, false);
+}
+
+function allocate(order: u32, state: FrameState, zeroed: bool, mayReclaim: bool): u32 {
   assert(order <= MAX_ORDER, "allocPages: order above MAX_ORDER");
   assert(state != FrameState.Free && state != FrameState.Hole, "allocPages: allocating into a free state");
   let found = order;
   while (found < ORDERS && listHead(found) == NO_FRAME) found++;
   if (found == ORDERS) {
+    if (!mayReclaim) return 0;
     const hook = reclaimHook;
     if (hook == null || hook() == 0) return 0;
     found = order;

@@ -2,12 +2,14 @@
 // process would read it, without making a page that does not exist yet.
 // Untouched anonymous memory, the zero page and an object's holes are
 // holes in the core; a file page not in the page cache yet is read in, as
-// Linux faults it in, because it has bytes to show.
+// Linux faults it in, because it has bytes to show, and so is a page out
+// in swap (into the swap cache: it stays out).
 import { AddressSpace, releaseUserFrame } from "./address_space";
 import { FrameState, PAGE_SIZE, frame, frameNumber } from "./frame";
 import { MemoryObject } from "./memory_object";
 import { getCachedPage, isHole } from "./page_cache";
-import { PTE_ADDRESS, PTE_PRESENT, leafEntry, nextPossiblyMapped } from "./page_table";
+import { PTE_ADDRESS, PTE_PRESENT, isSwapPte, leafEntry, nextPossiblyMapped, rawEntry, swapEntryOfPte } from "./page_table";
+import { getSwapPage, releaseSwapPage } from "./swap_in";
 import { PROT_WRITE, Region } from "./region";
 
 /** The frame `page` of `space` maps, or 0. */
@@ -16,8 +18,27 @@ function mappedFrame(space: AddressSpace, page: u64): u32 {
   return (entry & PTE_PRESENT) != 0 ? <u32>(entry & PTE_ADDRESS) : 0;
 }
 
+/**
+ * Copies a page that is out in swap to `into` (from the swap cache, read
+ * into it first if need be), leaving it out; false when its slot cannot be
+ * read or no frame can be had: a hole, as Linux leaves out a page it cannot get.
+ */
+function readSwappedPage(space: AddressSpace, page: u64, into: u32): bool {
+  while (true) {
+    const pte = rawEntry(space.root, page);
+    if (!isSwapPte(pte)) return false; // brought back in meanwhile: the caller looks again
+    const got = getSwapPage(swapEntryOfPte(pte));
+    if (got < 0) return false;
+    if (got == 0) continue; // it slept: the entry may have changed
+    memory.copy(into, <u32>got, PAGE_SIZE);
+    releaseSwapPage(<u32>got);
+    return true;
+  }
+}
+
 /** Copies the page at `page` of `region` to `into`; false, with nothing copied, when the core has a hole there. */
 export function readDumpPage(space: AddressSpace, region: Region, page: u64, into: u32): bool {
+  if (isSwapPte(rawEntry(space.root, page)) && readSwappedPage(space, page, into)) return true;
   const mapped = mappedFrame(space, page);
   if (mapped != 0) {
     if (frame(frameNumber(mapped)).state == FrameState.ZeroPage) return false;

@@ -58,6 +58,7 @@ export type ReleaseObject = (object: MemoryObject) => void;
  *  84 window: how many pages the next read-ahead of a sequential reader takes (it doubles up to READ_AHEAD_MAX)
  *  88 quota (PageQuota, 0: none): the pages it may have cached, counted with others' (a tmpfs mounted with size=)
  *  92 writePages (WritePages; 0: dirty pages are written one at a time)
+ *  96 writingBack: its pages being written back right now (fsync waits for them: writeback.ts)
  */
 @unmanaged export class MemoryObject {
   readPage: u32;
@@ -82,8 +83,9 @@ export type ReleaseObject = (object: MemoryObject) => void;
   window: u32;
   quota: u32;
   writePages: u32;
+  writingBack: u32;
 }
-export const MEMORY_OBJECT_SIZE: u32 = 96;
+export const MEMORY_OBJECT_SIZE: u32 = 100;
 
 /**
  * A limit on the pages several objects may hold in the page cache
@@ -156,6 +158,7 @@ export function initMemoryObject(object: MemoryObject, readPage: ReadPage, relea
   object.window = 0;
   object.quota = 0;
   object.writePages = 0;
+  object.writingBack = 0;
 }
 
 /** Lets writeback write runs of whole dirty pages of the object in one go. */

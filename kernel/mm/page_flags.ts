@@ -4,7 +4,7 @@
 // Bits for what this kernel does not have (swap, huge and compound pages,
 // KSM, idle tracking, poisoned memory) are never set.
 import {
-  FRAME_ACTIVE, FRAME_BUDDY_HEAD, FRAME_DIRTY, FRAME_LOCKED, FRAME_REFERENCED, FRAME_SLAB, FRAME_WRITEBACK, Frame,
+  FRAME_ACTIVE, FRAME_BUDDY_HEAD, FRAME_DIRTY, FRAME_LOCKED, FRAME_REFERENCED, FRAME_SLAB, FRAME_SWAP_CACHE, FRAME_WRITEBACK, Frame,
   FrameState, SECTION_COUNT, FRAMES_PER_SECTION, frame, sectionRecords,
 } from "./frame";
 
@@ -19,6 +19,7 @@ export const KPF_WRITEBACK: u32 = 8;
 export const KPF_BUDDY: u32 = 10;
 export const KPF_MMAP: u32 = 11;
 export const KPF_ANON: u32 = 12;
+export const KPF_SWAPCACHE: u32 = 13;
 export const KPF_SWAPBACKED: u32 = 14;
 export const KPF_NOPAGE: u32 = 20;
 export const KPF_ZERO_PAGE: u32 = 24;
@@ -54,11 +55,13 @@ export function kpageFlags(pfn: u32): u64 {
     case FrameState.PageTable: return bit(KPF_PGTABLE);
     case FrameState.KernelObject: return copied(f, FRAME_SLAB, KPF_SLAB);
     case FrameState.ZeroPage: return bit(KPF_ZERO_PAGE) | bit(KPF_UPTODATE);
-    // Not on an LRU list: anonymous memory is never reclaimed (there is no
-    // swap), and Linux sets PG_dirty on such pages only when they enter the
-    // swap cache.
-    case FrameState.Anonymous:
-      return bit(KPF_ANON) | bit(KPF_SWAPBACKED) | bit(KPF_UPTODATE) | (f.mapCount != 0 ? bit(KPF_MMAP) : 0);
+    // Not on an LRU list: anonymous pages go out by swap_out.ts's own clock.
+    // Linux sets PG_dirty on such pages only in the swap cache, until written.
+    case FrameState.Anonymous: {
+      let flags = bit(KPF_ANON) | bit(KPF_SWAPBACKED) | (f.mapCount != 0 ? bit(KPF_MMAP) : 0);
+      flags |= copied(f, FRAME_SWAP_CACHE, KPF_SWAPCACHE) | copied(f, FRAME_DIRTY, KPF_DIRTY) | copied(f, FRAME_WRITEBACK, KPF_WRITEBACK);
+      return flags | ((f.flags & FRAME_LOCKED) != 0 ? bit(KPF_LOCKED) : bit(KPF_UPTODATE)); // locked: still being read in
+    }
     case FrameState.FileCache: {
       // Every cache page is on the active or the inactive list (reclaim.ts).
       let flags = bit(KPF_LRU) | copied(f, FRAME_ACTIVE, KPF_ACTIVE) | copied(f, FRAME_REFERENCED, KPF_REFERENCED);

@@ -9,6 +9,7 @@
 // five, the slot below). Entry 0 is never a slot: slot 0 of every area is
 // its header. Each slot counts the page-table entries that hold it, and a
 // bit says the swap cache also holds a page for it (swap_cache.ts).
+import { printf } from "../console/console";
 import { kfree, kmalloc } from "./slab";
 import { allocPages, freePages } from "./buddy";
 import { FrameState, PAGE_SIZE } from "./frame";
@@ -181,6 +182,9 @@ export function checkSwapHeader(header: u32, availablePages: u64, regularFile: b
     if (page == 0 || page > lastPage) return -EINVAL;
   }
   headerLastPage = lastPage;
+  if (pages > <u64>MAX_AREA_PAGES) {
+    printf("swapon: truncating oversized swap area, only using %d KiB out of %d KiB\n", <u64>(MAX_AREA_PAGES - 1) * 4, (pages - 1) * 4);
+  }
   return <i32>min(pages, <u64>MAX_AREA_PAGES);
 }
 

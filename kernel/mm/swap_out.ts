@@ -18,10 +18,11 @@
 import { printf } from "../console/console";
 import { AnonFamily, addressInMember, familyMember } from "./anon_family";
 import { AddressSpace } from "./address_space";
-import { freePages } from "./buddy";
+import { allocPages, freePages } from "./buddy";
+import { copyPage } from "../arch/x86_64/cpu";
 import {
-  FRAME_DIRTY, FRAME_LOCKED, FRAME_REFERENCED, FRAME_SWAP_CACHE, FRAME_WRITEBACK, FRAMES_PER_SECTION, Frame, FrameState, SECTION_COUNT,
-  frame, frameAddress, sectionRecords,
+  FRAME_DIRTY, FRAME_LOCKED, FRAME_REFERENCED, FRAME_SWAP_CACHE, FRAME_WRITEBACK, FRAMES_PER_SECTION, Frame, FrameState, PAGE_SIZE,
+  SECTION_COUNT, frame, frameAddress, frameNumber, sectionRecords,
 } from "./frame";
 import { PTE_ACCESSED, PTE_ADDRESS, PTE_PRESENT, rawEntry, replaceEntry, swapPte } from "./page_table";
 import { REGION_LOCKED, Region } from "./region";
@@ -91,21 +92,75 @@ function unmapToSwap(f: Frame, page: u32, entry: u32): void {
   }
 }
 
+// Pages written together: up to WRITE_BATCH whose slots follow one another go in one request,
+// copied into `bounce` (contiguous, made at swapon: when pages go out, such a block is scarce).
+const WRITE_BATCH: u32 = 32;
+const batch = memory.data(WRITE_BATCH * 4, 4);
+let batchCount: u32 = 0;
+let bounce: u32 = 0;
+
+/** Makes the write buffer, once (at swapon); false when out of memory. */
+export function prepareSwapOut(): bool {
+  if (bounce == 0) bounce = allocPages(5, FrameState.KernelObject, false); // 2^5 = WRITE_BATCH pages
+  return bounce != 0;
+}
+
 /**
- * Writes a swap-cache page to its slot (sleeping), the page held and
- * marked FRAME_WRITEBACK meanwhile so that a write fault waits for it.
- * True when written; a failed write leaves the page dirty in the cache,
- * whose copy stays the one every swap entry finds.
+ * Queues a swap-cache page for writing to its slot, held and marked
+ * FRAME_WRITEBACK (a write fault waits for it meanwhile). A page whose
+ * slot does not follow the last one's writes the queue first. Returns the
+ * frames that freed.
  */
-function writeToSlot(f: Frame, page: u32): bool {
+function queueWrite(f: Frame, page: u32): u32 {
+  let freed: u32 = 0;
+  if (batchCount != 0) {
+    const last = swapEntryOf(load<u32>(batch + (batchCount - 1) * 4));
+    if (batchCount == WRITE_BATCH || swapEntryOf(page) != last + 1) freed = writeQueued();
+  }
   f.refCount++;
   f.flags |= FRAME_WRITEBACK;
-  const result = swapIo(swapEntryOf(page), true, 1, page);
-  f.flags &= ~FRAME_WRITEBACK;
-  wakeUp(page);
-  if (result == 0) f.flags &= ~FRAME_DIRTY;
-  else if (swapWriteErrorsTotal++ == 0) printf("swap: write error %d on swap entry %x: the page stays in memory\n", result, swapEntryOf(page));
-  return result == 0;
+  store<u32>(batch + batchCount * 4, page);
+  batchCount++;
+  return freed;
+}
+
+/**
+ * Writes the queued pages with one request (sleeping), then frees those
+ * nothing maps. While they were written a process may have faulted one
+ * back in, or exited and let go of its slot. A failed write leaves the
+ * pages dirty in the cache, whose copy stays the one every swap entry
+ * finds. Returns the frames freed.
+ */
+function writeQueued(): u32 {
+  const n = batchCount;
+  if (n == 0) return 0;
+  batchCount = 0; // kflushd alone queues, so the list stays as it is while this sleeps
+  const first = load<u32>(batch);
+  let result: i32;
+  if (n == 1) result = swapIo(swapEntryOf(first), true, 1, first);
+  else {
+    for (let i: u32 = 0; i < n; i++) copyPage(bounce + i * PAGE_SIZE, load<u32>(batch + i * 4));
+    result = swapIo(swapEntryOf(first), true, n, bounce);
+  }
+  if (result != 0 && swapWriteErrorsTotal++ == 0) {
+    printf("swap: write error %d on swap entry %x: the pages stay in memory\n", result, swapEntryOf(first));
+  }
+  let freed: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const page = load<u32>(batch + i * 4);
+    const f = frame(frameNumber(page));
+    f.flags &= ~FRAME_WRITEBACK;
+    wakeUp(page);
+    if (result == 0) f.flags &= ~FRAME_DIRTY;
+    if (result == 0 && f.mapCount == 0 && f.refCount == 2) {
+      f.refCount--;
+      dropFromCache(page);
+      freed++;
+    } else {
+      releaseSwapPage(page);
+    }
+  }
+  return freed;
 }
 
 /** Drops the cache's reference to a page nothing else holds: it is freed, and its slot keeps the bytes. */
@@ -113,46 +168,36 @@ function dropFromCache(page: u32): void {
   if (removeFromSwapCache(page) == 0) freePages(page);
 }
 
-/** Considers the hand's page `f` (at `page`); true when it was freed. A page that found no slot sets swapFull. */
-function consider(f: Frame, page: u32): bool {
-  if ((f.flags & (FRAME_LOCKED | FRAME_WRITEBACK)) != 0) return false;
+/** Considers the hand's page `f` (at `page`); returns the frames freed. A page that found no slot sets swapFull. */
+function consider(f: Frame, page: u32): u32 {
+  if ((f.flags & (FRAME_LOCKED | FRAME_WRITEBACK)) != 0) return 0;
   const cached = (f.flags & FRAME_SWAP_CACHE) != 0;
   if (f.mapCount == 0) {
-    if (!cached || f.refCount != 1 || (f.flags & FRAME_DIRTY) != 0) return false;
+    if (!cached || f.refCount != 1 || (f.flags & FRAME_DIRTY) != 0) return 0;
     if ((f.flags & FRAME_REFERENCED) != 0) { // just read in: the fault that wanted it has yet to map it
       f.flags &= ~FRAME_REFERENCED;
-      return false;
+      return 0;
     }
     dropFromCache(page); // read ahead, or left behind by its last mapping: its slot has the bytes
-    return true;
+    return 1;
   }
-  if (f.owner == 0 || f.refCount != f.mapCount + (cached ? 1 : 0)) return false;
-  if (cached && !entryAreaOpen(swapEntryOf(page))) return false; // swapoff is bringing its area's pages in
-  if (inspect(f, page) != Seen.Cold) return false;
+  if (f.owner == 0 || f.refCount != f.mapCount + (cached ? 1 : 0)) return 0;
+  if (cached && !entryAreaOpen(swapEntryOf(page))) return 0; // swapoff is bringing its area's pages in
+  if (inspect(f, page) != Seen.Cold) return 0;
   if (!cached) {
     const entry = takeSwapSlot();
     if (entry == 0) {
       swapFull = true;
-      return false;
+      return 0;
     }
     addToSwapCache(page, entry);
     f.flags |= FRAME_DIRTY; // the slot does not have the bytes yet
   }
   unmapToSwap(f, page, swapEntryOf(page));
-  if ((f.flags & FRAME_DIRTY) != 0) {
-    const written = writeToSlot(f, page);
-    // While it was written, a process may have faulted it back in, or exited and let go of its slot.
-    if (written && f.mapCount == 0 && f.refCount == 2) {
-      f.refCount--;
-      dropFromCache(page);
-      return true;
-    }
-    releaseSwapPage(page);
-    return false;
-  }
-  if (f.refCount != 1) return false;
+  if ((f.flags & FRAME_DIRTY) != 0) return queueWrite(f, page);
+  if (f.refCount != 1) return 0;
   dropFromCache(page);
-  return true;
+  return 1;
 }
 
 /** Set when a page needed a slot and none was free: anonymous reclaim has nowhere to go. */
@@ -179,10 +224,9 @@ export function shrinkAnonymous(wanted: u32): u32 {
     const f = frame(pfn);
     if (f.state != FrameState.Anonymous) continue;
     anonScannedTotal++;
-    if (consider(f, frameAddress(pfn))) {
-      freed++;
-      anonReclaimedTotal++;
-    }
+    freed += consider(f, frameAddress(pfn));
   }
+  freed += writeQueued();
+  anonReclaimedTotal += freed;
   return freed;
 }

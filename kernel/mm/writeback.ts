@@ -67,6 +67,22 @@ export function writeBackOldest(): bool {
   return true;
 }
 
+/** `page` of `object` is being written from now on. */
+function startWriting(object: MemoryObject, page: u32): void {
+  frame(frameNumber(page)).flags |= FRAME_WRITEBACK;
+  writebackPages++;
+  object.writingBack++;
+}
+
+/** `page` of `object` is written: its waiters, and fsync's once the object has no page left in flight, wake. */
+function endWriting(object: MemoryObject, page: u32): void {
+  frame(frameNumber(page)).flags &= ~FRAME_WRITEBACK;
+  writebackPages--;
+  pagesWrittenTotal++;
+  wakeUp(page);
+  if (--object.writingBack == 0) wakeUp(changetype<u32>(object));
+}
+
 /** Waits until the page is not being written (before changing its bytes). */
 export function waitForWriteback(page: u32): void {
   const f = frame(frameNumber(page));
@@ -82,13 +98,9 @@ export function writeBackPage(object: MemoryObject, page: u32): i32 {
   if ((f.flags & FRAME_DIRTY) != 0 && f.owner == changetype<u32>(object)) {
     writeProtectObjectPage(object, f.pageIndex, page);
     const kib = cleanPage(page);
-    f.flags |= FRAME_WRITEBACK;
-    writebackPages++;
+    startWriting(object, page);
     status = writeObjectPage(object, f.pageIndex, page, kib);
-    f.flags &= ~FRAME_WRITEBACK;
-    writebackPages--;
-    pagesWrittenTotal++;
-    wakeUp(page);
+    endWriting(object, page);
     if (status != 0 && object.writeError == 0) object.writeError = status;
   }
   releaseCachedPage(page);
@@ -139,17 +151,13 @@ function writeBackRun(object: MemoryObject, page: u32, first: u32, end: u32): vo
     f.refCount++;
     writeProtectObjectPage(object, start + i, p);
     cleanPage(p);
-    f.flags |= FRAME_WRITEBACK;
-    writebackPages++;
+    startWriting(object, p);
     copyPage(bounce + i * PAGE_SIZE, p);
   }
   const status = writeObjectPages(object, start, count, bounce);
   for (let i: u32 = 0; i < count; i++) {
     const p = load<u32>(pages + i * 4);
-    frame(frameNumber(p)).flags &= ~FRAME_WRITEBACK;
-    writebackPages--;
-    pagesWrittenTotal++;
-    wakeUp(p);
+    endWriting(object, p);
     releaseCachedPage(p);
   }
   if (status != 0 && object.writeError == 0) object.writeError = status;
@@ -177,6 +185,10 @@ export function writeBackObject(object: MemoryObject, first: u32, end: u32): i32
   for (let page = firstDirtyIn(object, first, end); page != 0; page = firstDirtyIn(object, first, end)) {
     writeBackRun(object, page, first, end);
   }
+  // Pages another writer took before us are not dirty, yet not on the disk (nor, for a file, given
+  // their blocks) until it is done: wait for them too, as Linux's fsync does. The whole object's are
+  // waited for, not only the range's: a page in flight is one request's wait.
+  while (object.writingBack != 0) sleepUninterruptible(changetype<u32>(object));
   const status = object.writeError;
   object.writeError = 0;
   releaseObject(object);

@@ -8,10 +8,10 @@ import { Inode, S_IFBLK, fileType } from "../fs/inode";
 import { PATH_MAX } from "../fs/path";
 import { formatInto, str } from "../lib/format";
 import { PAGE_SIZE } from "../mm/frame";
+import { kfree, kmalloc } from "../mm/slab";
 import { MAX_SWAP_AREAS, SwapArea, swapAreaAt } from "../mm/swap_area";
 import { writeInodePath } from "./links";
 
-const path = memory.data(PATH_MAX); // the text is made in one go, without sleeping
 const KIB_PER_PAGE: u64 = PAGE_SIZE / 1024;
 const ESCAPED_BYTES: u32 = 4; // a backslash and three octal digits
 
@@ -46,10 +46,11 @@ function mangledPath(from: u32, length: u32, into: u32, capacity: u32): u32 {
   return n;
 }
 
-function areaLine(area: SwapArea, into: u32, capacity: u32): u32 {
+/** One area's line; `path` is PATH_MAX bytes of room for its path before escaping. */
+function areaLine(area: SwapArea, path: u32, into: u32, capacity: u32): u32 {
   const inode = changetype<Inode>(changetype<File>(area.owner).inode);
-  const length = writeInodePath(inode, <u32>path);
-  let n = mangledPath(<u32>path, length, into, capacity);
+  const length = writeInodePath(inode, path);
+  let n = mangledPath(path, length, into, capacity);
   const size = <u64>area.usable * KIB_PER_PAGE;
   const used = <u64>area.inUse * KIB_PER_PAGE;
   const spaces: u32 = n < 40 ? 40 - n : 1;
@@ -61,9 +62,12 @@ function areaLine(area: SwapArea, into: u32, capacity: u32): u32 {
 
 export function swaps(into: u32, capacity: u32): u32 {
   let n = formatInto(into, capacity, "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+  const path = kmalloc(PATH_MAX); // not a static buffer: that would cost every boot a page of static data
+  if (path == 0) return n;
   for (let i: u32 = 0; i < MAX_SWAP_AREAS; i++) {
     const area = swapAreaAt(i);
-    if (area != null && n + 64 < capacity) n += areaLine(area, into + n, capacity - n);
+    if (area != null && n + 64 < capacity) n += areaLine(area, path, into + n, capacity - n);
   }
+  kfree(path);
   return n;
 }

@@ -1,9 +1,10 @@
-// mlock, mlock2, munlock, mlockall, munlockall. No page ever leaves RAM
-// here (there is no swap), so a lock changes two things, as on Linux: the
-// regions are marked (REGION_LOCKED, counted in /proc/PID/status's VmLck,
-// and MADV_DONTNEED refuses them), and the pages are faulted in now
-// unless MLOCK_ONFAULT or MCL_ONFAULT says to wait for the first touch.
-// Under mlockall(MCL_FUTURE) every new mapping is locked and faulted in.
+// mlock, mlock2, munlock, mlockall, munlockall. A lock marks the regions
+// (REGION_LOCKED, counted in /proc/PID/status's VmLck; MADV_DONTNEED
+// refuses them, and reclaim never puts their pages out to swap:
+// mm/swap_out.ts), and faults the pages in now unless MLOCK_ONFAULT or
+// MCL_ONFAULT says to wait for the first touch. Under mlockall(MCL_FUTURE)
+// every new mapping is locked and faulted in. RLIMIT_MEMLOCK binds only
+// processes without CAP_IPC_LOCK, and every process here is root.
 import { AddressSpace, regionsOf } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
 import { PROT_EXEC, PROT_READ, PROT_WRITE, REGION_LOCKED, Region, findRegion, firstEndingAbove, regionAt, splitAt } from "../mm/region";

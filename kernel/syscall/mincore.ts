@@ -1,5 +1,6 @@
 // mincore: which pages of a range are resident, a byte per page (bit 0).
-// A page this process maps is; so, in a file or shared-memory mapping, is
+// A page this process maps is, and one out in swap whose copy the swap
+// cache still holds (as Linux's mincore_swap); so, in a file or shared-memory mapping, is
 // a page of its object that the page cache holds (the next touch maps it
 // without reading anything). As on Linux the range must be mapped (ENOMEM
 // at the first gap, after the answers before it are written).
@@ -7,7 +8,8 @@ import { AddressSpace, USER_MAP_END, regionsOf } from "../mm/address_space";
 import { PAGE_SIZE } from "../mm/frame";
 import { MemoryObject } from "../mm/memory_object";
 import { findCachedPage } from "../mm/page_cache";
-import { PTE_PRESENT, leafEntry } from "../mm/page_table";
+import { PTE_PRESENT, isSwapPte, rawEntry, swapEntryOfPte } from "../mm/page_table";
+import { findSwapCachePage } from "../mm/swap_cache";
 import { Region, findRegion } from "../mm/region";
 import { copyToUser } from "../mm/user_copy";
 import { Process, spaceOf } from "../proc/process";
@@ -18,7 +20,9 @@ const BATCH: u32 = 4096;
 const answers = memory.data(BATCH, 8);
 
 function resident(space: AddressSpace, region: Region, page: u64): bool {
-  if ((leafEntry(space.root, page) & PTE_PRESENT) != 0) return true;
+  const entry = rawEntry(space.root, page); // user space has no 2 MiB pages
+  if ((entry & PTE_PRESENT) != 0) return true;
+  if (isSwapPte(entry)) return findSwapCachePage(swapEntryOfPte(entry)) != 0; // out, unless its copy is still in memory
   const object = region.object;
   const inRegion = page - region.start;
   if (object == null || inRegion >= region.fileBytes) return false;

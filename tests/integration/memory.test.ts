@@ -11,12 +11,14 @@ const MIB = 1024 * KIB;
  * Documented margin between the RAM the memory map offers and what is free
  * after boot: the kernel image with its 1 MiB of TypeScript static data
  * (under 2 MiB), the frame database (32 bytes per 4 KiB frame), the kernel's
- * page tables (under 1 MiB with the firmware's reserved low memory), and
- * the boot modules, whose size is the initramfs's (the user programs it
- * holds), not the kernel's.
+ * page tables (under 1 MiB with the firmware's reserved low memory), the
+ * page cache's hash chains (a 4-byte head for every 8 frames, at least a
+ * page of them), and the boot modules, whose size is the initramfs's (the
+ * user programs it holds), not the kernel's.
  */
 function allowedOverhead(usable: number, bootModules: number): number {
-  return 3 * MIB + (usable / 4096) * 32 + bootModules;
+  const frames = usable / 4096;
+  return 3 * MIB + frames * 32 + Math.max(frames / 2, 4096) + bootModules;
 }
 
 function number(serial: string, pattern: RegExp): number {

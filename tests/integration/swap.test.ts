@@ -2,7 +2,8 @@
 // swap partition made by Debian's mkswap: a working set of twice RAM
 // written and read back three times, a fork tree over swapped memory,
 // swapoff refused while the pages cannot fit and then bringing them all
-// in, and the out-of-memory kill only once RAM and swap are both full.
+// in, file and anonymous pressure together, locked memory staying in, and
+// the out-of-memory kill only once RAM and swap are both full.
 // Each scenario ends with the kernel's leak audit, which counts every
 // slot's holders in the page tables and the swap cache.
 import { execFileSync } from "node:child_process";
@@ -11,6 +12,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EXIT_SUCCESS, expectExit } from "./qemu";
 import { bootInit, buildOnce, programOutput, scratchDir } from "./programs";
+// @ts-expect-error: a plain JavaScript module, shared with the scripts
+import { makePatternDisk } from "../../scripts/disk-image.mjs";
 
 const TEST_TIMEOUT = 300_000;
 const MKSWAP = "/usr/sbin/mkswap";
@@ -84,6 +87,40 @@ describe.concurrent("swap", () => {
     expect(failedChecks(output), output).toEqual([]);
     expectLine(output, /after swapoff at \d+ ms: pswpout \d+ pswpin \d+, SwapTotal 0 kB SwapFree 0 kB, VmSwap 0 kB/);
     expect(output).toContain("swapstress swapoff: ok");
+    expectExit(result, EXIT_SUCCESS);
+  }, TEST_TIMEOUT);
+  it("mixed: a disk twice read through the page cache while swapped memory is checked, nothing lost or killed", async () => {
+    const pattern = join(scratchDir("swap-mixed"), "pattern.img");
+    makePatternDisk(pattern, 96, []);
+    const result = await bootInit({ program: "swapstress", args: ["mixed", "64", "/dev/vdb"], memory: "64M",
+      options: "swap=/dev/vda", disks: [swapDisk("swap-mixed", 256), pattern], timeoutMs: TEST_TIMEOUT - 10_000 });
+    const output = programOutput(result.serial);
+    expect(failedChecks(output), output).toEqual([]);
+    expectLine(output, /pass 2 read 96 MiB of \/dev\/vdb/);
+    expect(output).not.toContain("Out of memory");
+    expect(output).toContain("swapstress mixed: ok");
+    expectExit(result, EXIT_SUCCESS);
+  }, TEST_TIMEOUT);
+
+  it("locked: mlock and MAP_LOCKED pages stay in memory while 80 MiB more go out and back", async () => {
+    const result = await bootInit({ program: "swapstress", args: ["locked", "80"], memory: "64M", options: "swap=/dev/vda",
+      disks: [swapDisk("swap-locked", 256)], timeoutMs: TEST_TIMEOUT - 10_000 });
+    const output = programOutput(result.serial);
+    expect(failedChecks(output), output).toEqual([]);
+    expectLine(output, /resident pages: mlocked 2048 of 2048, MAP_LOCKED 2048 of 2048, the rest \d+ of 20480/);
+    expect(output).toContain("swapstress locked: ok");
+    expectExit(result, EXIT_SUCCESS);
+  }, TEST_TIMEOUT);
+
+  it("oom: a child writing without end is killed only once RAM and 64 MiB of swap are full", async () => {
+    const result = await bootInit({ program: "swapstress", args: ["oom"], memory: "64M", options: "swap=/dev/vda",
+      disks: [swapDisk("swap-oom", 64)], timeoutMs: TEST_TIMEOUT - 10_000 });
+    const output = programOutput(result.serial);
+    expect(failedChecks(output), output).toEqual([]);
+    const kill = expectLine(result.serial, /^Out of memory: killed process \d+ \(swapstress\), (\d+) KiB resident, (\d+) KiB swapped,/m);
+    expect(Number(kill[2])).toBeGreaterThan(60 * 1024); // the 64 MiB area all but full
+    expectLine(output, /the child ended by signal 9; SwapTotal 65532 kB/);
+    expect(output).toContain("swapstress oom: ok");
     expectExit(result, EXIT_SUCCESS);
   }, TEST_TIMEOUT);
 });

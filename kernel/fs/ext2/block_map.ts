@@ -97,6 +97,20 @@ function newBlock(info: Ext2Inode, logical: u64, indirect: bool): i64 {
 }
 
 /**
+ * The block an empty entry of the map gets: `got`, newly allocated for it,
+ * unless another writeback of the file filled the entry (`now`) while
+ * newBlock slept reading a bitmap or the block: the kernel runs one thread
+ * at a time between sleeps, so only then can it change. Keeping both would
+ * lose the other's block, and with an indirect one every block under it:
+ * ours is given back instead.
+ */
+function keptBlock(info: Ext2Inode, now: u32, got: u32, indirect: bool): u32 {
+  if (now == 0) return got;
+  releaseBlock(info, got, indirect);
+  return now;
+}
+
+/**
  * The disk block holding block `logical` of the inode: its number, 0 for a
  * hole (when not `allocate`), or -errno (EIO: a bad number in the map;
  * EFBIG: past what the map can address; ENOSPC).
@@ -127,7 +141,7 @@ export function mapBlock(info: Ext2Inode, logical: u64, allocate: bool): i64 {
     if (!allocate) return 0;
     const got = newBlock(info, logical, depth > 0);
     if (got < 0) return got;
-    block = <u32>got;
+    block = keptBlock(info, blockSlot(raw, slot), <u32>got, depth > 0);
     setBlockSlot(raw, slot, block);
   } else if (!validBlock(fs, block)) {
     return badBlock(info, block);
@@ -147,7 +161,7 @@ export function mapBlock(info: Ext2Inode, logical: u64, allocate: bool): i64 {
         putBlock(<u32>at);
         return got;
       }
-      entry = <u32>got;
+      entry = keptBlock(info, load<u32>(<u32>at + index * 4), <u32>got, level > 1);
       store<u32>(<u32>at + index * 4, entry);
       markBlockDirty(<u32>at, fs.blockSize);
     } else if (!validBlock(fs, entry)) {
