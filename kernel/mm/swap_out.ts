@@ -112,13 +112,15 @@ export function prepareSwapOut(): bool {
  * frames that freed.
  */
 function queueWrite(f: Frame, page: u32): u32 {
+  // Held before the queue is written: that sleeps, and a munmap or exit meanwhile that let go of the
+  // page's last swap entry would free a cached page nobody held (user/bench/swap.c's page-out row did).
+  f.refCount++;
+  f.flags |= FRAME_WRITEBACK;
   let freed: u32 = 0;
   if (batchCount != 0) {
     const last = swapEntryOf(load<u32>(batch + (batchCount - 1) * 4));
     if (batchCount == WRITE_BATCH || swapEntryOf(page) != last + 1) freed = writeQueued();
   }
-  f.refCount++;
-  f.flags |= FRAME_WRITEBACK;
   store<u32>(batch + batchCount * 4, page);
   batchCount++;
   return freed;
