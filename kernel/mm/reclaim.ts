@@ -19,17 +19,17 @@
 //     writes dirty ones back (they are then taken on a later pass).
 import { testAndClearAccessed, unmapCachePage } from "./address_space";
 import {
-  FRAME_ACTIVE, FRAME_DIRTY, FRAME_LOCKED, FRAME_REFERENCED, FRAME_WRITEBACK, FRAMES_PER_SECTION, Frame, FrameState,
-  SECTION_COUNT, frame, frameAddress, sectionRecords,
+  FRAME_ACTIVE, FRAME_DIRTY, FRAME_LOCKED, FRAME_REFERENCED, FRAME_WRITEBACK, Frame, FrameState, NO_FRAME, frame,
+  frameAddress,
 } from "./frame";
+import { ClockHand, nextFrame, startSweep } from "./clock_hand";
 import { MemoryObject } from "./memory_object";
 import { activePageCount, deactivatePage, evictPage, inactivePageCount, reclaimCachePages } from "./page_cache";
 import { writeBackPage } from "./writeback";
 
-const ALL_FRAMES: u32 = SECTION_COUNT * FRAMES_PER_SECTION;
 const RECLAIM_BATCH: u32 = 32;
 
-let hand: u32 = 0;
+const hand = changetype<ClockHand>(memory.data(offsetof<ClockHand>(), 4));
 export let pagesScannedTotal: u64 = 0;
 export let pagesReclaimedTotal: u64 = 0;
 export let pagesDeactivatedTotal: u64 = 0;
@@ -77,16 +77,10 @@ function consider(f: Frame, page: u32, mayUnmap: bool, mayWrite: bool): bool {
 export function shrinkPageCache(wanted: u32, mayUnmap: bool, mayWrite: bool): u32 {
   let freed: u32 = 0;
   let budget = <u64>(activePageCount() + inactivePageCount()) * 2 + 1;
-  let visited: u32 = 0;
-  while (freed < wanted && budget > 0 && visited < ALL_FRAMES * 2) {
-    const pfn = hand;
-    hand = (hand + 1) % ALL_FRAMES;
-    visited++;
-    if (sectionRecords(pfn / FRAMES_PER_SECTION) == 0) { // no RAM here: jump to the next section
-      hand = ((pfn / FRAMES_PER_SECTION + 1) * FRAMES_PER_SECTION) % ALL_FRAMES;
-      visited += FRAMES_PER_SECTION - 1 - pfn % FRAMES_PER_SECTION;
-      continue;
-    }
+  startSweep(hand);
+  while (freed < wanted && budget > 0) {
+    const pfn = nextFrame(hand);
+    if (pfn == NO_FRAME) break;
     const f = frame(pfn);
     if (f.state != FrameState.FileCache) continue;
     budget--;

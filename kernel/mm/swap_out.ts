@@ -17,12 +17,13 @@
 // page-outs never race for one page.
 import { printf } from "../console/console";
 import { AnonFamily, addressInMember, familyMember } from "./anon_family";
+import { ClockHand, nextFrame, startSweep } from "./clock_hand";
 import { AddressSpace } from "./address_space";
 import { allocPages, freePages } from "./buddy";
 import { copyPage } from "../arch/x86_64/cpu";
 import {
-  FRAME_DIRTY, FRAME_LOCKED, FRAME_REFERENCED, FRAME_SWAP_CACHE, FRAME_WRITEBACK, FRAMES_PER_SECTION, Frame, FrameState, PAGE_SIZE,
-  SECTION_COUNT, frame, frameAddress, frameNumber, sectionRecords,
+  FRAME_DIRTY, FRAME_LOCKED, FRAME_REFERENCED, FRAME_SWAP_CACHE, FRAME_WRITEBACK, Frame, FrameState, NO_FRAME, PAGE_SIZE,
+  frame, frameAddress, frameNumber,
 } from "./frame";
 import { PTE_ACCESSED, PTE_ADDRESS, PTE_PRESENT, rawEntry, replaceEntry, swapPte } from "./page_table";
 import { REGION_LOCKED, Region } from "./region";
@@ -31,9 +32,7 @@ import { entryAreaOpen, retainSwapEntry, swapIo, takeSwapSlot } from "./swap_are
 import { releaseSwapPage } from "./swap_in";
 import { wakeUp } from "../lib/wait";
 
-const ALL_FRAMES: u32 = SECTION_COUNT * FRAMES_PER_SECTION;
-
-let hand: u32 = 0;
+const hand = changetype<ClockHand>(memory.data(offsetof<ClockHand>(), 4));
 export let anonScannedTotal: u64 = 0;
 export let anonReclaimedTotal: u64 = 0;
 export let swapWriteErrorsTotal: u64 = 0;
@@ -212,17 +211,11 @@ export let swapFull = false;
  */
 export function shrinkAnonymous(wanted: u32): u32 {
   let freed: u32 = 0;
-  let visited: u32 = 0;
   swapFull = false;
-  while (freed < wanted && visited < ALL_FRAMES * 2 && !swapFull) {
-    const pfn = hand;
-    hand = (hand + 1) % ALL_FRAMES;
-    visited++;
-    if (sectionRecords(pfn / FRAMES_PER_SECTION) == 0) { // no RAM here: jump to the next section
-      hand = ((pfn / FRAMES_PER_SECTION + 1) * FRAMES_PER_SECTION) % ALL_FRAMES;
-      visited += FRAMES_PER_SECTION - 1 - pfn % FRAMES_PER_SECTION;
-      continue;
-    }
+  startSweep(hand);
+  while (freed < wanted && !swapFull) {
+    const pfn = nextFrame(hand);
+    if (pfn == NO_FRAME) break;
     const f = frame(pfn);
     if (f.state != FrameState.Anonymous) continue;
     anonScannedTotal++;
